@@ -1,0 +1,572 @@
+//! Bearer-token authentication.
+//!
+//! Tokens are verified with HS256 (a configured secret, or one generated into
+//! `data_dir` on first run) or with RS256/ES256 keys from a JWKS file or URL,
+//! so WorkOS, Auth0, Keycloak and Ory tokens work. Each key family accepts
+//! only its own algorithm, which rules out `alg: none` and HS/RS confusion.
+//! `exp`, `nbf`, `iss` and `aud` are checked (60 s leeway); the platform
+//! role always comes from the database, never from a claim.
+
+use crate::error::ApiError;
+use crate::settings::{AuthSettings, Secret, Settings};
+use crate::startup::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use anyhow::Context as _;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::LocalBoxFuture;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+use shared_kernel::{Actor, EmailAddress};
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, RwLock};
+use user_dto::Identity;
+
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 60;
+/// Tokens longer than this are refused unread.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The file in `data_dir` holding the generated HS256 secret.
+pub const HS256_SECRET_FILE: &str = "hs256.secret";
+
+/// Why a token was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The token is missing, malformed, badly signed, expired or otherwise invalid (401).
+    #[error("{0}")]
+    Invalid(String),
+    /// The JWKS could not be fetched, so no token can be checked right now (503).
+    #[error("the identity provider's keys are unavailable")]
+    KeysUnavailable(#[source] anyhow::Error),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(detail) => ApiError::unauthorized("auth.invalid_token", detail),
+            AuthError::KeysUnavailable(source) => {
+                let mut err = ApiError::unavailable(source);
+                err = err.with_retry_after(crate::error::UNAVAILABLE_RETRY_AFTER);
+                err
+            }
+        }
+    }
+}
+
+/// The claims Usher reads. Optional claims of an unexpected type are ignored
+/// rather than failing the sign-in.
+#[derive(Debug, Deserialize)]
+struct RawClaims {
+    sub: String,
+    #[serde(default)]
+    email: Option<serde_json::Value>,
+    #[serde(default)]
+    email_verified: Option<serde_json::Value>,
+    #[serde(default)]
+    given_name: Option<serde_json::Value>,
+    #[serde(default)]
+    family_name: Option<serde_json::Value>,
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+}
+
+impl RawClaims {
+    fn into_identity(self) -> Result<Identity, AuthError> {
+        let text =
+            |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str().map(str::to_owned));
+        let email = text(&self.email).and_then(|e| EmailAddress::parse(&e).ok());
+        // Some providers send the flag as the string "true".
+        let verified = match &self.email_verified {
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        Identity::new(
+            &self.sub,
+            email,
+            verified,
+            text(&self.given_name).as_deref(),
+            text(&self.family_name).as_deref(),
+            text(&self.name).as_deref(),
+        )
+        .map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+}
+
+/// Verifies bearer tokens.
+pub struct Authenticator {
+    keys: KeySource,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+enum KeySource {
+    Hmac(DecodingKey),
+    Jwks(Jwks),
+}
+
+impl Authenticator {
+    /// Builds the authenticator from settings; generates the HS256 secret
+    /// into `data_dir` when no key source is configured.
+    pub async fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let auth = &settings.auth;
+        let keys = match (&auth.jwks_url, &auth.jwks_file) {
+            (Some(url), _) => KeySource::Jwks(Jwks::new(JwksOrigin::Url(url.clone()), auth)?),
+            (None, Some(file)) => KeySource::Jwks(Jwks::new(JwksOrigin::File(file.clone()), auth)?),
+            (None, None) => {
+                let secret = hs256_secret(settings)?;
+                KeySource::Hmac(DecodingKey::from_secret(secret.expose().as_bytes()))
+            }
+        };
+        if let KeySource::Jwks(jwks) = &keys {
+            // Warm the cache; a provider that is down now is retried on the first request.
+            if let Err(e) = jwks.refresh().await {
+                tracing::warn!(error = ?e, "could not load the JWKS at start-up; will retry on the first request");
+            }
+        }
+        Ok(Self {
+            keys,
+            issuer: auth.issuer.clone(),
+            audience: auth.audience.clone(),
+        })
+    }
+
+    /// Verifies a token and returns the identity it describes.
+    pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Invalid("the token is too long".into()));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| AuthError::Invalid(describe(e.kind())))?;
+        let (key, alg) = match &self.keys {
+            KeySource::Hmac(key) => {
+                if header.alg != Algorithm::HS256 {
+                    return Err(AuthError::Invalid(format!(
+                        "algorithm {:?} is not accepted; use HS256",
+                        header.alg
+                    )));
+                }
+                (key.clone(), Algorithm::HS256)
+            }
+            KeySource::Jwks(jwks) => jwks.key_for(header.alg, header.kid.as_deref()).await?,
+        };
+        let data = jsonwebtoken::decode::<RawClaims>(token, &key, &self.validation(alg))
+            .map_err(|e| AuthError::Invalid(describe(e.kind())))?;
+        data.claims.into_identity()
+    }
+
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut v = Validation::new(alg);
+        v.algorithms = vec![alg];
+        v.leeway = LEEWAY_SECONDS;
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
+        match &self.issuer {
+            Some(iss) => {
+                v.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            None => v.iss = None,
+        }
+        match &self.audience {
+            Some(aud) => {
+                v.set_audience(&[aud]);
+                required.push("aud");
+            }
+            None => v.validate_aud = false,
+        }
+        v.set_required_spec_claims(&required);
+        v
+    }
+
+    /// Whether tokens are checked with the local HS256 secret (so `usher token` can mint them).
+    pub fn is_local(&self) -> bool {
+        matches!(self.keys, KeySource::Hmac(_))
+    }
+}
+
+fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted".into(),
+        ErrorKind::InvalidAudience => "the token's audience is not accepted".into(),
+        ErrorKind::InvalidSignature => "the token's signature is invalid".into(),
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm => "the token's algorithm is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no `{claim}` claim"),
+        ErrorKind::InvalidClaimFormat(claim) => format!("the token's `{claim}` claim is malformed"),
+        _ => "the token is malformed".into(),
+    }
+}
+
+enum JwksOrigin {
+    Url(String),
+    File(PathBuf),
+}
+
+struct JwksState {
+    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    /// Keys without a `kid`, usable only when the token has none either.
+    anonymous: Vec<(DecodingKey, Algorithm)>,
+    fetched_at: Option<Instant>,
+}
+
+struct Jwks {
+    origin: JwksOrigin,
+    http: reqwest::Client,
+    state: RwLock<JwksState>,
+    /// One refresh at a time; others wait for it and reuse its result.
+    refreshing: Mutex<()>,
+    min_refresh: Duration,
+    max_age: Duration,
+}
+
+impl Jwks {
+    fn new(origin: JwksOrigin, auth: &AuthSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .context("building the JWKS HTTP client")?;
+        Ok(Self {
+            origin,
+            http,
+            state: RwLock::new(JwksState {
+                keys: HashMap::new(),
+                anonymous: Vec::new(),
+                fetched_at: None,
+            }),
+            refreshing: Mutex::new(()),
+            min_refresh: Duration::from_secs(auth.jwks_min_refresh_seconds),
+            max_age: Duration::from_secs(auth.jwks_cache_seconds),
+        })
+    }
+
+    async fn key_for(
+        &self,
+        alg: Algorithm,
+        kid: Option<&str>,
+    ) -> Result<(DecodingKey, Algorithm), AuthError> {
+        if !matches!(alg, Algorithm::RS256 | Algorithm::ES256) {
+            return Err(AuthError::Invalid(format!(
+                "algorithm {alg:?} is not accepted; use RS256 or ES256"
+            )));
+        }
+        let stale = self
+            .state
+            .read()
+            .await
+            .fetched_at
+            .is_none_or(|t| t.elapsed() >= self.max_age);
+        if stale {
+            self.refresh_if_due(Duration::ZERO).await;
+        }
+        if let Some(found) = self.lookup(alg, kid).await? {
+            return Ok(found);
+        }
+        // An unknown kid may be a freshly rotated key: re-read the set, at most
+        // once per `min_refresh` so random kids cannot hammer the provider.
+        self.refresh_if_due(self.min_refresh).await;
+        if self.state.read().await.fetched_at.is_none() {
+            return Err(AuthError::KeysUnavailable(anyhow::anyhow!(
+                "the JWKS has never been loaded"
+            )));
+        }
+        self.lookup(alg, kid)
+            .await?
+            .ok_or_else(|| AuthError::Invalid("the token's signing key is unknown".into()))
+    }
+
+    async fn lookup(
+        &self,
+        alg: Algorithm,
+        kid: Option<&str>,
+    ) -> Result<Option<(DecodingKey, Algorithm)>, AuthError> {
+        let state = self.state.read().await;
+        let found = match kid {
+            Some(kid) => state.keys.get(kid).cloned(),
+            None => state.anonymous.iter().find(|(_, a)| *a == alg).cloned(),
+        };
+        match found {
+            Some((_, key_alg)) if key_alg != alg => Err(AuthError::Invalid(format!(
+                "the key is for {key_alg:?}, the token says {alg:?}"
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    async fn refresh_if_due(&self, min_interval: Duration) {
+        let _guard = self.refreshing.lock().await;
+        let last = self.state.read().await.fetched_at;
+        if last.is_some_and(|t| t.elapsed() < min_interval) {
+            return;
+        }
+        if let Err(e) = self.refresh().await {
+            tracing::warn!(error = ?e, "could not refresh the JWKS; keeping the keys already loaded");
+        }
+    }
+
+    async fn refresh(&self) -> anyhow::Result<()> {
+        let body: serde_json::Value = match &self.origin {
+            JwksOrigin::Url(url) => self
+                .http
+                .get(url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .with_context(|| format!("fetching the JWKS from {url}"))?
+                .json()
+                .await
+                .with_context(|| format!("reading the JWKS from {url}"))?,
+            JwksOrigin::File(path) => {
+                let text = tokio::fs::read_to_string(path)
+                    .await
+                    .with_context(|| format!("reading the JWKS file {}", path.display()))?;
+                serde_json::from_str(&text)
+                    .with_context(|| format!("parsing the JWKS file {}", path.display()))?
+            }
+        };
+        let (keys, anonymous) = parse_jwks(&body);
+        let mut state = self.state.write().await;
+        state.keys = keys;
+        state.anonymous = anonymous;
+        state.fetched_at = Some(Instant::now());
+        Ok(())
+    }
+}
+
+type ParsedKeys = (
+    HashMap<String, (DecodingKey, Algorithm)>,
+    Vec<(DecodingKey, Algorithm)>,
+);
+
+/// Keeps the RSA and P-256 signing keys of a JWKS; skips the rest (encryption
+/// keys, other curves, malformed entries) instead of failing the whole set.
+fn parse_jwks(body: &serde_json::Value) -> ParsedKeys {
+    let mut keys = HashMap::new();
+    let mut anonymous = Vec::new();
+    let entries = body
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for entry in entries {
+        if entry
+            .get("use")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|u| u != "sig")
+        {
+            continue;
+        }
+        let Ok(jwk) = serde_json::from_value::<Jwk>(entry) else {
+            continue;
+        };
+        let alg = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => Algorithm::RS256,
+            AlgorithmParameters::EllipticCurve(ec) if format!("{:?}", ec.curve) == "P256" => {
+                Algorithm::ES256
+            }
+            _ => continue,
+        };
+        if let Some(declared) = jwk.common.key_algorithm
+            && format!("{declared:?}") != format!("{alg:?}")
+        {
+            continue;
+        }
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
+        match jwk.common.key_id.clone() {
+            Some(kid) => {
+                keys.insert(kid, (key, alg));
+            }
+            None => anonymous.push((key, alg)),
+        }
+    }
+    (keys, anonymous)
+}
+
+/// The HS256 secret: configured, or read from (or generated into) `data_dir`.
+pub fn hs256_secret(settings: &Settings) -> anyhow::Result<Secret> {
+    if let Some(secret) = &settings.auth.hs256_secret {
+        return Ok(secret.clone());
+    }
+    let path = settings.data_dir.join(HS256_SECRET_FILE);
+    read_or_generate_secret(&path)
+}
+
+fn read_or_generate_secret(path: &Path) -> anyhow::Result<Secret> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 48];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("reading the OS random generator: {e}"))?;
+    let generated = URL_SAFE_NO_PAD.encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(generated.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a new HS256 token secret");
+            Ok(Secret::new(generated))
+        }
+        // Another process (or an earlier run) made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let secret = text.trim();
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "{} holds fewer than 32 bytes",
+                path.display()
+            );
+            Ok(Secret::new(secret))
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+#[derive(Serialize)]
+struct LocalClaims<'a> {
+    sub: String,
+    email: &'a str,
+    email_verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+}
+
+/// Mints a short-lived HS256 token for local use (`usher token`). The subject
+/// is `local:<email>`, so the same e-mail always signs in as the same user.
+pub fn mint_local_token(
+    settings: &Settings,
+    email: &EmailAddress,
+    name: Option<&str>,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        settings.auth.jwks_url.is_none() && settings.auth.jwks_file.is_none(),
+        "this service verifies tokens from a JWKS (auth.jwks_url / auth.jwks_file); get a token from your identity provider instead"
+    );
+    let secret = hs256_secret(settings)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ttl = i64::try_from(ttl.as_secs())
+        .unwrap_or(i64::MAX)
+        .min(7 * 24 * 3600);
+    let claims = LocalClaims {
+        sub: format!("local:{email}"),
+        email: email.as_str(),
+        email_verified: true,
+        name,
+        iat: now,
+        nbf: now,
+        exp: now + ttl,
+        iss: settings.auth.issuer.as_deref(),
+        aud: settings.auth.audience.as_deref(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.expose().as_bytes()),
+    )
+    .context("signing the token")
+}
+
+/// The authenticated caller, provisioned on first sight.
+#[derive(Clone, Copy, Debug)]
+pub struct Authenticated(pub Actor);
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("auth.missing_token", "send `Authorization: Bearer <token>`")
+    })?;
+    let text = value.to_str().map_err(|_| {
+        ApiError::unauthorized("auth.invalid_token", "the Authorization header is not text")
+    })?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::unauthorized(
+            "auth.missing_token",
+            "the Authorization header must be `Bearer <token>`",
+        )),
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("application state is not registered"))
+            })?;
+            let identity = state.auth.verify(&token?).await.map_err(ApiError::from)?;
+            let actor = state
+                .users
+                .sign_in(&identity)
+                .await
+                .map_err(ApiError::from)?;
+            tracing::Span::current().record("user_id", actor.user_id.get());
+            Ok(Authenticated(actor))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_secret_is_kept_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(HS256_SECRET_FILE);
+        let first = read_or_generate_secret(&path).unwrap();
+        let second = read_or_generate_secret(&path).unwrap();
+        assert_eq!(first.expose(), second.expose());
+        assert!(first.expose().len() >= 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+
+    #[test]
+    fn jwks_entries_that_are_not_signing_keys_are_skipped() {
+        let body = serde_json::json!({"keys": [
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
+            {"kty": "RSA", "use": "enc", "kid": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kty": "nonsense"},
+        ]});
+        let (keys, anonymous) = parse_jwks(&body);
+        assert!(keys.is_empty() && anonymous.is_empty());
+    }
+}

@@ -1,0 +1,340 @@
+//! Every error the API returns, as RFC 9457 `application/problem+json`:
+//! `{type, title, status, detail, code, errors?, requestId}`.
+//!
+//! Handlers return [`ApiError`]; the request middleware adds the request id
+//! and logs the full error chain of a 5xx, whose body never carries internals.
+//! Domain errors are mapped to codes here, in one place.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use user_dto::{SignInError, UserError};
+
+/// The problem+json media type.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// An error response.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Option<BTreeMap<String, Vec<String>>>,
+    retry_after: Option<u64>,
+    allow: Option<String>,
+    source: Option<anyhow::Error>,
+}
+
+/// The problem+json body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Problem)]
+pub struct ProblemBody {
+    /// A URI naming the problem type (`urn:usher:problem:<code>`).
+    #[serde(rename = "type")]
+    #[schema(example = "urn:usher:problem:request.validation")]
+    pub kind: String,
+    /// A short summary of the problem type.
+    #[schema(example = "Validation failed")]
+    pub title: String,
+    /// The HTTP status.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// Stable dotted machine code.
+    #[schema(example = "request.validation")]
+    pub code: String,
+    /// For 422s: JSON pointer of each invalid field → messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// The request id, also in the `X-Request-Id` header and every log line.
+    pub request_id: String,
+}
+
+impl ApiError {
+    /// A problem with the given status, code, title and detail.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: None,
+            retry_after: None,
+            allow: None,
+            source: None,
+        }
+    }
+
+    /// 400: the body or query could not be parsed.
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "request.malformed",
+            "Malformed request",
+            detail,
+        )
+    }
+
+    /// 401: no usable credentials.
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized", detail)
+    }
+
+    /// 403: authenticated but not allowed.
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, "Forbidden", detail)
+    }
+
+    /// 404: no such route or record.
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, "Not found", detail)
+    }
+
+    /// 422 with per-field messages keyed by JSON pointer.
+    pub fn validation(errors: BTreeMap<String, Vec<String>>) -> Self {
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        let detail = format!("invalid fields: {}", fields.join(", "));
+        Self {
+            errors: Some(errors),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "request.validation",
+                "Validation failed",
+                detail,
+            )
+        }
+    }
+
+    /// 422 for one field.
+    pub fn invalid_field(pointer: &str, message: impl Into<String>) -> Self {
+        Self::validation(BTreeMap::from([(pointer.to_owned(), vec![message.into()])]))
+    }
+
+    /// 503: the database is unavailable; retry later.
+    pub fn unavailable(source: anyhow::Error) -> Self {
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+            source: Some(source),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service.unavailable",
+                "Service unavailable",
+                "the database is unavailable; retry shortly",
+            )
+        }
+    }
+
+    /// 500: a bug or an unclassified failure. The body says nothing more.
+    pub fn internal(source: anyhow::Error) -> Self {
+        Self {
+            source: Some(source),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "service.internal",
+                "Internal error",
+                "the request failed; quote the request id when reporting it",
+            )
+        }
+    }
+
+    /// 503 or 500, depending on whether the chain says the database is down.
+    pub fn unexpected(source: anyhow::Error) -> Self {
+        if adapter_sql::is_unavailable(&source) {
+            Self::unavailable(source)
+        } else {
+            Self::internal(source)
+        }
+    }
+
+    /// A generic problem for a status produced outside our handlers (for
+    /// example 405 from the router).
+    pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
+        let (code, title) = match status {
+            StatusCode::BAD_REQUEST => ("request.malformed", "Malformed request"),
+            StatusCode::UNAUTHORIZED => ("auth.unauthorized", "Unauthorized"),
+            StatusCode::FORBIDDEN => ("auth.forbidden", "Forbidden"),
+            StatusCode::NOT_FOUND => ("http.not_found", "Not found"),
+            StatusCode::METHOD_NOT_ALLOWED => ("http.method_not_allowed", "Method not allowed"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("request.body_too_large", "Request body too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("request.unsupported_media_type", "Unsupported media type")
+            }
+            StatusCode::SERVICE_UNAVAILABLE => ("service.unavailable", "Service unavailable"),
+            s if s.is_server_error() => ("service.internal", "Internal error"),
+            _ => ("http.error", "Request failed"),
+        };
+        Self::new(status, code, title, detail)
+    }
+
+    /// A copy for rendering: everything but the source chain, which is
+    /// summarised as text so a 5xx can still be logged with its cause.
+    pub fn clone_for_response(&self) -> Self {
+        Self {
+            status: self.status,
+            code: self.code,
+            title: self.title,
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+            retry_after: self.retry_after,
+            allow: self.allow.clone(),
+            source: self.source.as_ref().map(|e| anyhow::anyhow!("{e:?}")),
+        }
+    }
+
+    /// Sets `Allow` (for 405).
+    pub fn with_allow(mut self, methods: String) -> Self {
+        self.allow = Some(methods);
+        self
+    }
+
+    /// Sets `Retry-After`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The underlying error chain, if any (logged, never sent).
+    pub fn source_chain(&self) -> Option<&anyhow::Error> {
+        self.source.as_ref()
+    }
+
+    /// The body, for the given request id.
+    pub fn body(&self, request_id: &str) -> ProblemBody {
+        ProblemBody {
+            kind: format!("urn:usher:problem:{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            request_id: request_id.to_owned(),
+        }
+    }
+
+    /// The full response, for the given request id.
+    pub fn to_response(&self, request_id: &str) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        let body = serde_json::to_string(&self.body(request_id))
+            .unwrap_or_else(|_| String::from(r#"{"title":"Internal error","status":500}"#));
+        res.body(body)
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
+        if let Some(source) = &self.source {
+            write!(f, "\ncaused by: {source:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The request middleware re-renders this with the request id; this
+        // body is only seen if the error escapes it.
+        self.to_response("")
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound => {
+                Self::unauthorized("auth.user_gone", "the signed-in user no longer exists")
+            }
+            UserError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::EmailMissing => Self::unauthorized(
+                "auth.email_missing",
+                "the token has no `email` claim, which is needed to create your user",
+            ),
+            SignInError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody as _;
+
+    #[test]
+    fn a_5xx_body_carries_no_internals() {
+        let err = ApiError::internal(anyhow::anyhow!(
+            "password authentication failed for user usher"
+        ));
+        let body = err
+            .to_response("req-1")
+            .into_body()
+            .try_into_bytes()
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("password"));
+        assert!(text.contains("\"requestId\":\"req-1\""));
+        assert!(format!("{err:?}").contains("password authentication failed"));
+    }
+
+    #[test]
+    fn unavailable_carries_retry_after() {
+        let err = ApiError::unavailable(anyhow::anyhow!("down"));
+        let res = err.to_response("r");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! `ValidJson<T>`: the JSON body extractor every endpoint uses.
+//!
+//! It enforces the API's body rules in one place: `application/json` (or a
+//! `+json` type) else 415; at most 64 KiB else 413; syntax errors 400; wrong
+//! shapes, unknown fields and `validator` failures 422 with per-field
+//! `errors` keyed by JSON pointer.
+
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt as _;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use validator::Validate;
+
+/// The largest accepted request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body that parsed and passed validation.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request.body_too_large",
+        "Request body too large",
+        format!("the body must be at most {BODY_LIMIT} bytes"),
+    )
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "request.unsupported_media_type",
+                    "Unsupported media type",
+                    "send the body as application/json",
+                )
+                .into());
+            }
+            if declared.is_some_and(|len| len > BODY_LIMIT) {
+                return Err(too_large().into());
+            }
+            let mut body = Vec::with_capacity(declared.unwrap_or(256).min(BODY_LIMIT));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(too_large().into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse(&body)?;
+            value.validate().map_err(validation_problem)?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Parses a JSON document, classifying failures as 400 (not JSON) or 422 (wrong shape).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::malformed(
+            "the request body is empty; send a JSON object",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                ApiError::invalid_field(&pointer, without_position(&inner))
+            }
+            _ => ApiError::malformed(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_owned(),
+        None => text,
+    }
+}
+
+/// A serde path as an RFC 6901 JSON pointer (`""` is the whole document).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Enum { variant } => {
+                pointer.push('/');
+                pointer.push_str(variant);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// snake_case Rust field name → the camelCase JSON name.
+fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `validator` errors → a 422 keyed by JSON pointer.
+pub fn validation_problem(errors: validator::ValidationErrors) -> ApiError {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (field, errs) in errors.field_errors() {
+        let messages = errs
+            .iter()
+            .map(|e| {
+                e.message
+                    .as_ref()
+                    .map_or_else(|| e.code.to_string(), ToString::to_string)
+            })
+            .collect();
+        map.insert(format!("/{}", camel_case(&field)), messages);
+    }
+    ApiError::validation(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[expect(dead_code, reason = "fields are only deserialised")]
+    struct Body {
+        display_name: String,
+        tags: Option<Vec<u8>>,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_are_422_with_a_pointer() {
+        assert_eq!(
+            parse::<Body>(b"{").unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            parse::<Body>(b"").unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            parse::<Body>(br#"{"displayName":"a"} x"#)
+                .unwrap_err()
+                .status(),
+            StatusCode::BAD_REQUEST
+        );
+
+        let err = parse::<Body>(br#"{"displayName":"a","tags":[1,"x"]}"#).unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.body("r").errors.unwrap().contains_key("/tags/1"));
+
+        let err = parse::<Body>(br#"{"displayName":"a","admin":true}"#).unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let errors = err.body("r").errors.unwrap();
+        assert!(
+            errors
+                .values()
+                .flatten()
+                .any(|m| m.contains("unknown field `admin`")),
+            "{errors:?}"
+        );
+
+        let err = parse::<Body>(br"[]").unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn field_names_become_camel_case_pointers() {
+        assert_eq!(camel_case("display_name"), "displayName");
+        assert_eq!(camel_case("manual_status"), "manualStatus");
+        assert_eq!(camel_case("id"), "id");
+    }
+}

@@ -1,0 +1,26 @@
+//! The Usher service: one actix-web app wiring the domain crates to their adapters.
+//!
+//! - [`settings`]: layered configuration (defaults → `usher.toml` → `USHER_*`).
+//! - [`startup`]: `Application::build`, the only place naming concrete adapters.
+//! - [`auth`]: bearer-token verification, just-in-time provisioning, local tokens.
+//! - [`error`]: every error as problem+json, and the domain-error mapping.
+//! - [`middleware`]: request ids, request spans, error rendering.
+//! - [`extract`]: the validated JSON body extractor.
+//! - [`routes`]: the HTTP handlers, one module per resource.
+//! - [`openapi`], [`metrics`], [`telemetry`], [`cli`].
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -1,0 +1,183 @@
+//! The request middleware: request ids, one tracing span per request, and
+//! the guarantee that every error leaves as problem+json carrying the request id.
+
+use crate::error::{ApiError, PROBLEM_JSON};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage as _, HttpResponse, ResponseError};
+use std::fmt;
+use std::time::Instant;
+use tracing::Instrument as _;
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, in the request extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// A client-supplied id is honoured when it is 1..=64 visible ASCII characters.
+fn acceptable(value: &HeaderValue) -> Option<String> {
+    let bytes = value.as_bytes();
+    let visible =
+        !bytes.is_empty() && bytes.len() <= 64 && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
+    visible.then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Assigns the request id, opens the request span, logs the outcome and turns
+/// every error or bare error status into problem+json.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(acceptable)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path(),
+        user_id = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let _entered = span.enter();
+
+    let mut res = match result {
+        Ok(res) => problem_for(res, &request_id),
+        Err(err) => {
+            // The request is gone with the error, so hand actix an error that
+            // renders itself as our problem, request id included.
+            let api = api_error_of(&err);
+            log_failure(&api);
+            tracing::info!(status = api.status().as_u16(), "request finished");
+            return Err(Rendered { api, request_id }.into());
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    let status = res.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(status, latency_ms, "request finished");
+    Ok(res)
+}
+
+/// An error already turned into a problem for a known request id.
+struct Rendered {
+    api: ApiError,
+    request_id: String,
+}
+
+impl fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.api, f)
+    }
+}
+
+impl fmt::Display for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.api, f)
+    }
+}
+
+impl ResponseError for Rendered {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.api.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = self.api.to_response(&self.request_id);
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            res.headers_mut().insert(REQUEST_ID, value);
+        }
+        res
+    }
+}
+
+fn problem_for<B: MessageBody>(
+    res: ServiceResponse<B>,
+    request_id: &str,
+) -> ServiceResponse<EitherBody<B>> {
+    if let Some(err) = res.response().error() {
+        let api = api_error_of(err);
+        log_failure(&api);
+        return res
+            .into_response(api.to_response(request_id))
+            .map_into_right_body();
+    }
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        // A bare status from the router (405 for a known path) or a library.
+        let detail = match status.as_u16() {
+            405 => format!(
+                "{} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            ),
+            _ => status
+                .canonical_reason()
+                .unwrap_or("request failed")
+                .to_owned(),
+        };
+        let api = ApiError::from_status(status, detail);
+        log_failure(&api);
+        return res
+            .into_response(api.to_response(request_id))
+            .map_into_right_body();
+    }
+    res.map_into_left_body()
+}
+
+fn api_error_of(err: &Error) -> ApiError {
+    if let Some(api) = err.as_error::<ApiError>() {
+        return api.clone_for_response();
+    }
+    let status = err.as_response_error().status_code();
+    if status.is_server_error() {
+        ApiError::internal(anyhow::anyhow!("{err}"))
+    } else {
+        ApiError::from_status(status, err.to_string())
+    }
+}
+
+fn log_failure(api: &ApiError) {
+    if api.status().is_server_error() {
+        tracing::error!(code = api.code(), error = ?api, "request failed");
+    } else {
+        tracing::debug!(code = api.code(), error = %api, "request refused");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_must_be_short_visible_ascii() {
+        assert_eq!(
+            acceptable(&HeaderValue::from_static("abc-123")),
+            Some("abc-123".into())
+        );
+        assert_eq!(acceptable(&HeaderValue::from_static("has space")), None);
+        assert_eq!(
+            acceptable(&HeaderValue::from_str(&"a".repeat(65)).unwrap()),
+            None
+        );
+        assert_eq!(
+            acceptable(&HeaderValue::from_str(&"a".repeat(64)).unwrap()),
+            Some("a".repeat(64))
+        );
+        assert_eq!(acceptable(&HeaderValue::from_static("")), None);
+    }
+}

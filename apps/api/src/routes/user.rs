@@ -1,0 +1,123 @@
+//! The User contract (seed 003): `/user/get`, `/user/update`, `/user/status`.
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ProblemBody};
+use crate::extract::ValidJson;
+use crate::startup::AppState;
+use actix_web::{post, web};
+use serde::{Deserialize, Deserializer};
+use user_dto::{DisplayName, ManualStatus, UserDto};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::{Validate, ValidationError};
+
+/// Registers the routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_current_user)
+        .service(update_profile)
+        .service(set_status);
+}
+
+/// `POST /user/update` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateProfileRequest {
+    /// Trimmed, 2..100 Unicode scalar values, no control characters.
+    #[validate(custom(function = "valid_display_name"))]
+    #[schema(min_length = 2, max_length = 100, example = "Ada Lovelace")]
+    pub display_name: String,
+}
+
+fn valid_display_name(value: &str) -> Result<(), ValidationError> {
+    DisplayName::parse(value)
+        .map(drop)
+        .map_err(|e| ValidationError::new("display_name").with_message(e.to_string().into()))
+}
+
+/// `POST /user/status` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SetStatusRequest {
+    /// The manual presence override; `null` clears it. Required.
+    #[serde(default, deserialize_with = "present")]
+    #[validate(required(message = "manualStatus is required (null clears it)"))]
+    #[schema(value_type = Option<ManualStatus>, required = true)]
+    pub manual_status: Option<Option<ManualStatus>>,
+}
+
+/// Tells an explicit `null` (Some(None)) from an absent field (None).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ManualStatus>>, D::Error> {
+    Option::<ManualStatus>::deserialize(d).map(Some)
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "user",
+    operation_id = "get-current-user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/user/get")]
+async fn get_current_user(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    let view = state.users.current(&auth.0).await?;
+    Ok(web::Json(view.into()))
+}
+
+/// Sets the display name.
+#[utoipa::path(
+    tag = "user",
+    operation_id = "update-profile",
+    security(("bearer" = [])),
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, body = UserDto),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/user/update")]
+async fn update_profile(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<UpdateProfileRequest>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    let name = DisplayName::parse(&body.0.display_name)
+        .map_err(|e| ApiError::invalid_field("/displayName", e.to_string()))?;
+    let view = state.users.update_profile(&auth.0, &name).await?;
+    Ok(web::Json(view.into()))
+}
+
+/// Sets or clears the manual status.
+#[utoipa::path(
+    tag = "user",
+    operation_id = "set-manual-status",
+    security(("bearer" = [])),
+    request_body = SetStatusRequest,
+    responses(
+        (status = 200, body = UserDto),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/user/status")]
+async fn set_status(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<SetStatusRequest>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    let status = body.0.manual_status.flatten();
+    let view = state.users.set_status(&auth.0, status).await?;
+    Ok(web::Json(view.into()))
+}

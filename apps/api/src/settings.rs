@@ -1,0 +1,431 @@
+//! Layered settings: built-in defaults → optional `usher.toml` → `USHER_*`
+//! environment variables (`__` nests: `USHER_DATABASE__URL` is `database.url`).
+//!
+//! Secrets are [`Secret`]s: redacted in `Debug`, in logs and in `usher config`.
+
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A secret string: never printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+/// Every setting of the service.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP listener.
+    pub server: ServerSettings,
+    /// Embedded database, local objects and generated secrets live here.
+    pub data_dir: PathBuf,
+    /// Database connection.
+    pub database: DatabaseSettings,
+    /// Token verification and provisioning.
+    pub auth: AuthSettings,
+    /// Object storage (used by image uploads).
+    pub storage: StorageSettings,
+    /// Discord API (used by photo verification).
+    pub discord: DiscordSettings,
+    /// Feature flags.
+    pub features: FeatureSettings,
+    /// Outgoing e-mail (used by invitations).
+    pub smtp: SmtpSettings,
+    /// Avatar uploads.
+    pub avatar: AvatarSettings,
+    /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
+    pub log_format: LogFormat,
+}
+
+/// `server.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Base of links the service hands out; `http://<bound addr>` when unset.
+    pub public_url: Option<String>,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub shutdown_timeout_seconds: u64,
+}
+
+/// `database.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` or `sqlite://…`; `sqlite://<data_dir>/usher.db` when unset.
+    pub url: Option<Secret>,
+    /// Pool size; 0 means four per core (at least 4, at most 32).
+    pub max_connections: u32,
+    /// Seconds to wait for a connection before answering 503.
+    pub acquire_timeout_seconds: u64,
+}
+
+/// `auth.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 secret; generated into `data_dir` when neither it nor a JWKS is set.
+    pub hs256_secret: Option<Secret>,
+    /// JWKS URL for RS256/ES256 tokens (WorkOS, Auth0, Keycloak, Ory…).
+    pub jwks_url: Option<String>,
+    /// JWKS file for RS256/ES256 tokens.
+    pub jwks_file: Option<PathBuf>,
+    /// Required `iss`, when set.
+    pub issuer: Option<String>,
+    /// Required `aud`, when set.
+    pub audience: Option<String>,
+    /// E-mails made superusers when their user is first provisioned (verified e-mail only).
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub bootstrap_superusers: Vec<String>,
+    /// Lifetime of tokens minted by `usher token`, in seconds.
+    pub local_token_ttl_seconds: u64,
+    /// How long JWKS keys are cached before they are re-read, in seconds.
+    pub jwks_cache_seconds: u64,
+    /// Least time between re-reads of the JWKS triggered by an unknown `kid`.
+    pub jwks_min_refresh_seconds: u64,
+}
+
+/// Where objects are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// `data_dir/objects`, served by the app itself.
+    Local,
+    /// Any S3 API (Cloudflare R2, MinIO, AWS).
+    S3,
+}
+
+/// `storage.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `local` or `s3`.
+    pub kind: StorageKind,
+    /// S3 endpoint, e.g. `https://<account>.r2.cloudflarestorage.com`.
+    pub endpoint: Option<String>,
+    /// S3 bucket.
+    pub bucket: Option<String>,
+    /// S3 region (`auto` for R2).
+    pub region: String,
+    /// S3 access key id.
+    pub access_key_id: Option<String>,
+    /// S3 secret access key.
+    pub secret_access_key: Option<Secret>,
+    /// Public base URL of stored objects.
+    pub public_base_url: Option<String>,
+}
+
+/// `discord.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// Discord REST API base.
+    pub api_base: String,
+    /// Bot token; Discord is not configured without it.
+    pub bot_token: Option<Secret>,
+}
+
+/// `features.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSettings {
+    /// Seed 000's flag: new avatars wait for review against the Discord avatar.
+    pub photo_verification: bool,
+}
+
+/// `smtp.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// `smtp://…` URL; e-mails are only logged when unset.
+    pub url: Option<Secret>,
+}
+
+/// `avatar.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarSettings {
+    /// Upload tickets per user per window.
+    pub tries_per_window: u32,
+    /// The rolling window, in seconds.
+    pub window_seconds: u64,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (colours on a terminal).
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings {
+                addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_url: None,
+                workers: 0,
+                shutdown_timeout_seconds: 30,
+            },
+            data_dir: PathBuf::from("./data"),
+            database: DatabaseSettings {
+                url: None,
+                max_connections: 0,
+                acquire_timeout_seconds: 3,
+            },
+            auth: AuthSettings {
+                hs256_secret: None,
+                jwks_url: None,
+                jwks_file: None,
+                issuer: None,
+                audience: None,
+                bootstrap_superusers: Vec::new(),
+                local_token_ttl_seconds: 3600,
+                jwks_cache_seconds: 300,
+                jwks_min_refresh_seconds: 5,
+            },
+            storage: StorageSettings {
+                kind: StorageKind::Local,
+                endpoint: None,
+                bucket: None,
+                region: "auto".to_owned(),
+                access_key_id: None,
+                secret_access_key: None,
+                public_base_url: None,
+            },
+            discord: DiscordSettings {
+                api_base: "https://discord.com/api/v10".to_owned(),
+                bot_token: None,
+            },
+            features: FeatureSettings {
+                photo_verification: false,
+            },
+            smtp: SmtpSettings { url: None },
+            avatar: AvatarSettings {
+                tries_per_window: 5,
+                window_seconds: 24 * 3600,
+            },
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A file or variable could not be parsed or named an unknown key.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// The values parse but do not make sense together.
+    #[error("invalid configuration: {0}")]
+    Inconsistent(String),
+}
+
+impl Settings {
+    /// Loads defaults, then `config_file` (or `./usher.toml` if it exists),
+    /// then the `USHER_*` environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match config_file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("usher.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("usher.toml"))
+            }
+            None => {}
+        }
+        figment = figment.merge(Env::prefixed("USHER_").split("__").ignore(&["config"]));
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Checks combinations that each parse but conflict.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let a = &self.auth;
+        let sources = [
+            a.hs256_secret.is_some(),
+            a.jwks_url.is_some(),
+            a.jwks_file.is_some(),
+        ];
+        if sources.iter().filter(|s| **s).count() > 1 {
+            return Err(SettingsError::Inconsistent(
+                "set only one of auth.hs256_secret, auth.jwks_url and auth.jwks_file".into(),
+            ));
+        }
+        if a.hs256_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < 32)
+        {
+            return Err(SettingsError::Inconsistent(
+                "auth.hs256_secret must be at least 32 bytes".into(),
+            ));
+        }
+        if self.avatar.tries_per_window == 0 || self.avatar.window_seconds == 0 {
+            return Err(SettingsError::Inconsistent(
+                "avatar.tries_per_window and avatar.window_seconds must be positive".into(),
+            ));
+        }
+        if let Some(url) = &self.server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(SettingsError::Inconsistent(
+                "server.public_url must start with http:// or https://".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to SQLite in `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("usher.db").display()),
+        }
+    }
+
+    /// The pool size, resolving 0 to four per core within 4..=32.
+    pub fn max_connections(&self) -> u32 {
+        if self.database.max_connections > 0 {
+            return self.database.max_connections;
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        u32::try_from(cores * 4).unwrap_or(32).clamp(4, 32)
+    }
+
+    /// The public base URL, given the address the listener actually bound.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.server.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    /// The effective settings as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("# could not render settings: {e}\n"))
+    }
+}
+
+fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match ListOrString::deserialize(d)? {
+        ListOrString::List(list) => list,
+        ListOrString::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn the_embedded_defaults_need_no_file_and_no_environment() {
+        Jail::expect_with(|_| {
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.server.addr.to_string(), "127.0.0.1:8080");
+            assert_eq!(s.database_url(), "sqlite://./data/usher.db");
+            assert_eq!(s.storage.kind, StorageKind::Local);
+            assert_eq!(s.discord.api_base, "https://discord.com/api/v10");
+            assert!(!s.features.photo_verification);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_the_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "usher.toml",
+                "data_dir = \"/srv/usher\"\n[server]\naddr = \"0.0.0.0:9000\"\n",
+            )?;
+            jail.set_env("USHER_SERVER__ADDR", "127.0.0.1:0");
+            jail.set_env("USHER_DATABASE__URL", "postgres://u:pw@db/usher");
+            jail.set_env("USHER_AUTH__BOOTSTRAP_SUPERUSERS", "ada@x.io, bob@x.io");
+            jail.set_env("USHER_LOG_FORMAT", "json");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.data_dir, PathBuf::from("/srv/usher"));
+            assert_eq!(s.server.addr.port(), 0);
+            assert_eq!(s.database_url(), "postgres://u:pw@db/usher");
+            assert_eq!(s.auth.bootstrap_superusers, vec!["ada@x.io", "bob@x.io"]);
+            assert_eq!(s.log_format, LogFormat::Json);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_so_typos_do_not_pass_silently() {
+        Jail::expect_with(|jail| {
+            jail.set_env("USHER_SERVER__ADRR", "127.0.0.1:1");
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_or_in_the_printed_configuration() {
+        let mut s = Settings::default();
+        s.auth.hs256_secret = Some(Secret::new("a-very-secret-value-of-32-bytes!!"));
+        s.database.url = Some(Secret::new("postgres://u:hunter2@db/usher"));
+        let printed = format!("{s:?}\n{}", s.to_redacted_toml());
+        assert!(!printed.contains("a-very-secret-value"));
+        assert!(!printed.contains("hunter2"));
+        assert!(printed.contains("***"));
+    }
+
+    #[test]
+    fn conflicting_key_sources_are_refused() {
+        let mut s = Settings::default();
+        s.auth.hs256_secret = Some(Secret::new("x".repeat(32)));
+        s.auth.jwks_url = Some("https://idp/jwks".into());
+        assert!(s.check().is_err());
+        s.auth.jwks_url = None;
+        s.auth.hs256_secret = Some(Secret::new("short"));
+        assert!(s.check().is_err());
+    }
+}

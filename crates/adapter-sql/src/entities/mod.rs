@@ -1,0 +1,4 @@
+//! sea-orm persistence models. They never leave this crate: `mapping` turns
+//! them into domain records.
+
+pub(crate) mod users;

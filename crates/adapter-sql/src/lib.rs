@@ -1,0 +1,17 @@
+//! Usher's repository ports over sea-orm 2, on PostgreSQL (production) and
+//! SQLite (the embedded default).
+//!
+//! - [`database`]: connecting (pool sizing, SQLite pragmas), migrating, pinging,
+//!   pool statistics and telling an unavailable database from other failures.
+//! - [`users`]: `UserRepository`.
+//! - `entities` and `mapping`: the persistence models and their conversion to
+//!   domain records; neither leaves this crate.
+#![forbid(unsafe_code)]
+
+pub mod database;
+mod entities;
+mod mapping;
+pub mod users;
+
+pub use database::{Database, PoolSettings, PoolStats, is_unavailable};
+pub use users::SqlUserRepository;

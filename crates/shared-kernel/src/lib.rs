@@ -1,0 +1,23 @@
+//! The vocabulary every Usher domain crate shares.
+//!
+//! - [`ids`]: the `UserId` (stringified int64 on the wire) and the UUIDv7 id newtypes.
+//! - [`actor`]: who is acting (`Actor`) and their platform role.
+//! - [`role`]: the organization role order `guest < member < moderator < admin`.
+//! - [`clock`]: the `Clock` port, the system clock and a settable test clock.
+//! - [`email`]: the normalised `EmailAddress` value type.
+//! - [`paging`]: keyset paging requests, pages and opaque cursors.
+#![forbid(unsafe_code)]
+
+pub mod actor;
+pub mod clock;
+pub mod email;
+pub mod ids;
+pub mod paging;
+pub mod role;
+
+pub use actor::{Actor, PlatformRole};
+pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
+pub use email::{EmailAddress, EmailError};
+pub use ids::UserId;
+pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};
+pub use role::OrgRole;

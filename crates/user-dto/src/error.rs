@@ -1,0 +1,38 @@
+//! Typed errors of the user use cases. The app maps each variant to a
+//! problem+json code in one place.
+
+/// Signing in (and provisioning) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// A user must be created but the token carries no usable `email` claim.
+    #[error("the token has no usable `email` claim, which a new user needs")]
+    EmailMissing,
+    /// Anything else, including an unavailable database.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A use case on the signed-in user failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// The user was deleted after the request was authenticated.
+    #[error("the user no longer exists")]
+    NotFound,
+    /// Anything else, including an unavailable database.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Creating a user row failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// Another request created a user for the same subject first.
+    #[error("a user with this subject already exists")]
+    SubjectTaken,
+    /// The username is taken; try another.
+    #[error("the username is taken")]
+    UsernameTaken,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}

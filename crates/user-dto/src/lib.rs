@@ -1,0 +1,25 @@
+//! The user aggregate and the canonical User DTO of seed 003.
+//!
+//! - [`model`]: `User`, the value types it is made of (`DisplayName`,
+//!   `Username`, `ManualStatus`, `Identity`) and the `UserView` every endpoint returns.
+//! - [`dto`]: the wire shape, exactly seed 003's User DTO.
+//! - [`ports`]: the `UserRepository` port.
+//! - [`service`]: sign-in with just-in-time provisioning, get, update-profile, status, promote.
+//! - [`error`]: the use cases' typed errors.
+#![forbid(unsafe_code)]
+
+pub mod dto;
+pub mod error;
+pub mod model;
+pub mod ports;
+pub mod service;
+
+pub use dto::{IntegrationsDto, MembershipDto, OrganizationSummaryDto, UserDto};
+pub use error::{CreateUserError, SignInError, UserError};
+pub use model::{
+    DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
+    ManualStatus, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, User,
+    UserView, Username, UsernameError,
+};
+pub use ports::UserRepository;
+pub use service::{UserPolicy, UserService};

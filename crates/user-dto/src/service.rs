@@ -1,0 +1,366 @@
+//! The user use cases: sign-in with just-in-time provisioning, get the
+//! current user, update the profile, set the manual status, promote.
+
+use crate::error::{CreateUserError, SignInError, UserError};
+use crate::model::{
+    DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, User, UserView, Username,
+};
+use crate::ports::UserRepository;
+use shared_kernel::{Actor, Clock, EmailAddress, PlatformRole};
+use std::sync::Arc;
+
+/// How many usernames are tried (`ada`, `ada2`, …) before giving up on a sign-in.
+const USERNAME_ATTEMPTS: u32 = 50;
+
+/// Settings of the user use cases.
+#[derive(Clone, Debug, Default)]
+pub struct UserPolicy {
+    /// E-mails that become superusers when their user is first provisioned
+    /// (only with a verified e-mail, so an unverified claim cannot escalate).
+    pub bootstrap_superusers: Vec<EmailAddress>,
+    /// Avatar upload tries per rolling window.
+    pub avatar_tries_per_window: u32,
+}
+
+/// The user use cases, over a `UserRepository` and a `Clock`.
+#[derive(Clone)]
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    clock: Arc<dyn Clock>,
+    policy: UserPolicy,
+}
+
+impl UserService {
+    /// Builds the service.
+    pub fn new(users: Arc<dyn UserRepository>, clock: Arc<dyn Clock>, policy: UserPolicy) -> Self {
+        Self {
+            users,
+            clock,
+            policy,
+        }
+    }
+
+    /// The user for a verified token's identity: found by subject (refreshing
+    /// e-mail, verification and names when the identity provider changed them,
+    /// never the display name), or created on first sight.
+    pub async fn sign_in(&self, identity: &Identity) -> Result<Actor, SignInError> {
+        if let Some(user) = self.users.find_by_subject(identity.subject()).await? {
+            return Ok(actor_of(&self.refresh_if_changed(user, identity).await?));
+        }
+        let email = identity.email.clone().ok_or(SignInError::EmailMissing)?;
+        let bootstrap =
+            identity.email_verified && self.policy.bootstrap_superusers.contains(&email);
+        let base = Username::derive(&email);
+        let mut new = NewUser {
+            display_name: identity.initial_display_name(&email),
+            username: base.clone(),
+            email,
+            identity: identity.clone(),
+            platform_role: if bootstrap {
+                PlatformRole::Superuser
+            } else {
+                PlatformRole::User
+            },
+            now: self.clock.now(),
+        };
+        for attempt in 1..=USERNAME_ATTEMPTS {
+            match self.users.create(&new).await {
+                Ok(user) => return Ok(actor_of(&user)),
+                // A concurrent first request for the same subject won: use its row.
+                Err(CreateUserError::SubjectTaken) => {
+                    let user = self
+                        .users
+                        .find_by_subject(identity.subject())
+                        .await?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "user {} vanished after a subject conflict",
+                                identity.subject()
+                            )
+                        })?;
+                    return Ok(actor_of(&self.refresh_if_changed(user, identity).await?));
+                }
+                Err(CreateUserError::UsernameTaken) => new.username = base.with_suffix(attempt + 1),
+                Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
+            }
+        }
+        Err(
+            anyhow::anyhow!("no free username after {USERNAME_ATTEMPTS} attempts for base {base}")
+                .into(),
+        )
+    }
+
+    async fn refresh_if_changed(
+        &self,
+        user: User,
+        identity: &Identity,
+    ) -> Result<User, SignInError> {
+        // A token without an e-mail or name claim keeps what is stored.
+        let refresh = IdentityRefresh {
+            email: identity.email.clone().unwrap_or_else(|| user.email.clone()),
+            email_verified: if identity.email.is_some() {
+                identity.email_verified
+            } else {
+                user.email_verified
+            },
+            first_name: identity
+                .given_name
+                .clone()
+                .or_else(|| user.first_name.clone()),
+            last_name: identity
+                .family_name
+                .clone()
+                .or_else(|| user.last_name.clone()),
+        };
+        if refresh.email == user.email
+            && refresh.email_verified == user.email_verified
+            && refresh.first_name == user.first_name
+            && refresh.last_name == user.last_name
+        {
+            return Ok(user);
+        }
+        let now = self.clock.now();
+        let refreshed = self.users.refresh_identity(user.id, &refresh, now).await?;
+        refreshed.ok_or_else(|| anyhow::anyhow!("user {} vanished during sign-in", user.id).into())
+    }
+
+    /// The signed-in user's view.
+    pub async fn current(&self, actor: &Actor) -> Result<UserView, UserError> {
+        let view = self.users.view(actor.user_id).await?;
+        self.finish(view)
+    }
+
+    /// Sets the signed-in user's display name.
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        name: &DisplayName,
+    ) -> Result<UserView, UserError> {
+        let view = self
+            .users
+            .update_display_name(actor.user_id, name, self.clock.now())
+            .await?;
+        self.finish(view)
+    }
+
+    /// Sets or clears the signed-in user's manual status.
+    pub async fn set_status(
+        &self,
+        actor: &Actor,
+        status: Option<ManualStatus>,
+    ) -> Result<UserView, UserError> {
+        let view = self
+            .users
+            .set_manual_status(actor.user_id, status, self.clock.now())
+            .await?;
+        self.finish(view)
+    }
+
+    /// Makes the users with this e-mail superusers; how many changed.
+    pub async fn promote(&self, email: &EmailAddress) -> anyhow::Result<u64> {
+        self.users.promote_by_email(email, self.clock.now()).await
+    }
+
+    fn finish(&self, view: Option<UserView>) -> Result<UserView, UserError> {
+        let mut view = view.ok_or(UserError::NotFound)?;
+        // Upload tickets arrive with the avatar capability; until then every
+        // try of the window is still available.
+        view.avatar_upload_tries_remaining = self.policy.avatar_tries_per_window;
+        Ok(view)
+    }
+}
+
+fn actor_of(user: &User) -> Actor {
+    Actor {
+        user_id: user.id,
+        role: user.platform_role,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Integrations;
+    use crate::ports::MockUserRepository;
+    use shared_kernel::{FixedClock, UserId};
+    use time::macros::datetime;
+
+    fn clock() -> Arc<FixedClock> {
+        Arc::new(FixedClock::at(datetime!(2026-06-14 10:00:00 UTC)))
+    }
+
+    fn identity(email: &str, verified: bool) -> Identity {
+        Identity::new(
+            "idp|1",
+            Some(EmailAddress::parse(email).unwrap()),
+            verified,
+            None,
+            None,
+            Some("Ada L"),
+        )
+        .unwrap()
+    }
+
+    fn stored(new: &NewUser) -> User {
+        User {
+            id: UserId::new(1),
+            subject: new.identity.subject().to_owned(),
+            email: new.email.clone(),
+            email_verified: new.identity.email_verified,
+            first_name: None,
+            last_name: None,
+            display_name: new.display_name.clone(),
+            username: new.username.clone(),
+            avatar_url: None,
+            current_organization_id: None,
+            manual_status: None,
+            integrations: Integrations::default(),
+            platform_role: new.platform_role,
+            created_at: new.now,
+            updated_at: new.now,
+        }
+    }
+
+    fn service(repo: MockUserRepository, bootstrap: &[&str]) -> UserService {
+        let policy = UserPolicy {
+            bootstrap_superusers: bootstrap
+                .iter()
+                .map(|e| EmailAddress::parse(e).unwrap())
+                .collect(),
+            avatar_tries_per_window: 5,
+        };
+        UserService::new(Arc::new(repo), clock(), policy)
+    }
+
+    #[tokio::test]
+    async fn an_unknown_subject_is_provisioned_with_the_next_free_username() {
+        let mut repo = MockUserRepository::new();
+        repo.expect_find_by_subject().returning(|_| Ok(None));
+        repo.expect_create()
+            .withf(|n| n.username.as_str() == "ada")
+            .times(1)
+            .returning(|_| Err(CreateUserError::UsernameTaken));
+        repo.expect_create()
+            .withf(|n| n.username.as_str() == "ada2" && n.display_name.as_str() == "Ada L")
+            .times(1)
+            .returning(|n| Ok(stored(n)));
+        let actor = service(repo, &[])
+            .sign_in(&identity("ada@x.io", true))
+            .await
+            .unwrap();
+        assert_eq!(actor.role, PlatformRole::User);
+    }
+
+    #[tokio::test]
+    async fn bootstrap_superusers_are_promoted_only_with_a_verified_email() {
+        for (verified, role) in [(true, PlatformRole::Superuser), (false, PlatformRole::User)] {
+            let mut repo = MockUserRepository::new();
+            repo.expect_find_by_subject().returning(|_| Ok(None));
+            repo.expect_create().returning(|n| Ok(stored(n)));
+            let actor = service(repo, &["ADA@x.io"])
+                .sign_in(&identity("ada@x.io", verified))
+                .await
+                .unwrap();
+            assert_eq!(actor.role, role);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lost_creation_race_signs_in_as_the_winner() {
+        let mut repo = MockUserRepository::new();
+        let mut seq = mockall::Sequence::new();
+        repo.expect_find_by_subject()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(None));
+        repo.expect_create()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Err(CreateUserError::SubjectTaken));
+        let winner = stored(&NewUser {
+            identity: identity("ada@x.io", true),
+            email: EmailAddress::parse("ada@x.io").unwrap(),
+            display_name: DisplayName::parse("Ada L").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            platform_role: PlatformRole::User,
+            now: datetime!(2026-06-14 10:00:00 UTC),
+        });
+        repo.expect_find_by_subject()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move |_| Ok(Some(winner.clone())));
+        let actor = service(repo, &[])
+            .sign_in(&identity("ada@x.io", true))
+            .await
+            .unwrap();
+        assert_eq!(actor.user_id, UserId::new(1));
+    }
+
+    #[tokio::test]
+    async fn a_changed_email_is_refreshed_but_the_display_name_is_not() {
+        let mut repo = MockUserRepository::new();
+        let existing = stored(&NewUser {
+            identity: identity("old@x.io", false),
+            email: EmailAddress::parse("old@x.io").unwrap(),
+            display_name: DisplayName::parse("Chosen Name").unwrap(),
+            username: Username::parse("old").unwrap(),
+            platform_role: PlatformRole::User,
+            now: datetime!(2026-06-01 10:00:00 UTC),
+        });
+        let returned = existing.clone();
+        repo.expect_find_by_subject()
+            .returning(move |_| Ok(Some(existing.clone())));
+        repo.expect_refresh_identity()
+            .withf(|_, r, _| r.email.as_str() == "new@x.io" && r.email_verified)
+            .times(1)
+            .returning(move |_, _, _| Ok(Some(returned.clone())));
+        service(repo, &[])
+            .sign_in(&identity("new@x.io", true))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_identity_costs_one_read() {
+        let mut repo = MockUserRepository::new();
+        let new = NewUser {
+            identity: identity("ada@x.io", true),
+            email: EmailAddress::parse("ada@x.io").unwrap(),
+            display_name: DisplayName::parse("Ada L").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            platform_role: PlatformRole::User,
+            now: datetime!(2026-06-01 10:00:00 UTC),
+        };
+        let existing = stored(&new);
+        repo.expect_find_by_subject()
+            .times(1)
+            .returning(move |_| Ok(Some(existing.clone())));
+        repo.expect_refresh_identity().never();
+        service(repo, &[])
+            .sign_in(&identity("ada@x.io", true))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_new_user_without_an_email_claim_is_refused() {
+        let mut repo = MockUserRepository::new();
+        repo.expect_find_by_subject().returning(|_| Ok(None));
+        repo.expect_create().never();
+        let identity = Identity::new("idp|2", None, false, None, None, None).unwrap();
+        let err = service(repo, &[]).sign_in(&identity).await.unwrap_err();
+        assert!(matches!(err, SignInError::EmailMissing));
+    }
+
+    #[tokio::test]
+    async fn a_user_deleted_mid_request_is_not_found() {
+        let mut repo = MockUserRepository::new();
+        repo.expect_view().returning(|_| Ok(None));
+        let actor = Actor {
+            user_id: UserId::new(7),
+            role: PlatformRole::User,
+        };
+        let err = service(repo, &[]).current(&actor).await.unwrap_err();
+        assert!(matches!(err, UserError::NotFound));
+    }
+}

@@ -1,0 +1,44 @@
+//! Usher's schema migrations, applied by `usher migrate` and at start-up.
+//!
+//! Each migration is written once per backend in plain SQL (PostgreSQL and
+//! SQLite differ in identity columns, types and partial-index syntax only at
+//! the edges) and never edited once applied: later changes are new
+//! migrations (expand, then contract).
+#![forbid(unsafe_code)]
+
+use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_users;
+
+/// Every migration, oldest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_users::Migration)]
+    }
+}
+
+/// Runs one backend-specific SQL script statement by statement.
+pub(crate) async fn run_script(
+    manager: &SchemaManager<'_>,
+    postgres: &str,
+    sqlite: &str,
+) -> Result<(), DbErr> {
+    let script = match manager.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => postgres,
+        sea_orm::DatabaseBackend::Sqlite => sqlite,
+        other => {
+            return Err(DbErr::Migration(format!(
+                "unsupported database backend {other:?}"
+            )));
+        }
+    };
+    let conn = manager.get_connection();
+    for statement in script.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
