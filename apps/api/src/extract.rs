@@ -91,21 +91,36 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Parses a JSON document, classifying failures as 400 (not JSON) or 422 (wrong shape).
+/// Parses a JSON object, classifying failures as 400 (not JSON) or 422
+/// (valid JSON of the wrong shape: not an object, wrong types, unknown or
+/// duplicate fields).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let Some(first) = first else {
         return Err(ApiError::malformed(
             "the request body is empty; send a JSON object",
         ));
+    };
+    let is_valid_json = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    if *first != b'{' {
+        // serde would happily read a struct from an array; the API takes objects only.
+        return Err(if is_valid_json() {
+            ApiError::invalid_field("", "the body must be a JSON object")
+        } else {
+            ApiError::malformed("the body is not valid JSON")
+        });
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();
+        // serde_json reports some type errors (a number where an enum belongs)
+        // as syntax errors; a document that is valid JSON has a shape problem.
         match inner.classify() {
             serde_json::error::Category::Data => {
                 ApiError::invalid_field(&pointer, without_position(&inner))
             }
+            _ if is_valid_json() => ApiError::invalid_field(&pointer, "has the wrong type"),
             _ => ApiError::malformed(format!("the body is not valid JSON: {inner}")),
         }
     })?;
@@ -222,8 +237,23 @@ mod tests {
             "{errors:?}"
         );
 
-        let err = parse::<Body>(br"[]").unwrap_err();
-        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err = parse::<Body>(br#"["a"]"#).unwrap_err();
+        assert_eq!(
+            err.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "arrays are not objects"
+        );
+        assert_eq!(
+            parse::<Body>(b"[").unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+
+        let err = parse::<Body>(br#"{"displayName":"a","displayName":"b"}"#).unwrap_err();
+        assert_eq!(
+            err.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "duplicate fields are ambiguous"
+        );
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Spawning the real service in-process on `127.0.0.1:0`, with its own data
+//! directory and its own database (a fresh SQLite file, or a fresh PostgreSQL
+//! database cloned from the migrated template), plus a small HTTP client.
+
+use crate::postgres::{PgCluster, TestDatabase};
+use crate::tokens;
+use reqwest::{Method, Response};
+use serde_json::Value;
+use usher_api::settings::Secret;
+use usher_api::{Application, Settings};
+
+/// Which database a test app runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in the app's data directory.
+    Sqlite,
+    /// A fresh database in the test binary's shared PostgreSQL cluster.
+    Postgres,
+}
+
+/// A running service and what it needs to stay alive.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The settings it was built with.
+    pub settings: Settings,
+    /// A client without default headers.
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    _data_dir: tempfile::TempDir,
+    _database: Option<TestDatabase>,
+}
+
+/// Settings for a test app: port 0, one worker, the test HS256 secret.
+pub fn test_settings(data_dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.addr = ([127, 0, 0, 1], 0).into();
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_seconds = 1;
+    settings.data_dir = data_dir.to_path_buf();
+    settings.auth.hs256_secret = Some(Secret::new(tokens::HS256_SECRET));
+    settings.database.max_connections = 5;
+    settings.database.acquire_timeout_seconds = 2;
+    settings
+}
+
+impl TestApp {
+    /// Spawns the app with the test settings on `backend`.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns the app after letting `configure` change the settings.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        let data_dir = tempfile::tempdir().expect("creating a data directory");
+        let mut settings = test_settings(data_dir.path());
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let db = TestDatabase::create(PgCluster::shared())
+                    .await
+                    .expect("creating a PostgreSQL test database");
+                settings.database.url = Some(Secret::new(db.url()));
+                Some(db)
+            }
+        };
+        configure(&mut settings);
+        Self::start(settings, data_dir, database).await
+    }
+
+    /// Spawns the app with exactly these settings (the data directory is kept alive by the app).
+    pub async fn start(
+        settings: Settings,
+        data_dir: tempfile::TempDir,
+        database: Option<TestDatabase>,
+    ) -> Self {
+        let app = Application::build(settings.clone())
+            .await
+            .expect("building the application");
+        let address = format!("http://{}", app.addr());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("building an HTTP client");
+        Self {
+            address,
+            settings,
+            client,
+            handle,
+            _data_dir: data_dir,
+            _database: database,
+        }
+    }
+
+    /// An HS256 token for `email`, accepted by this app.
+    pub fn token(&self, email: &str) -> String {
+        tokens::hs256(tokens::HS256_SECRET, &tokens::claims(email))
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("sending a request to the test app")
+    }
+
+    /// `POST path` with a JSON body and a bearer token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    /// `POST /user/get` with `token`.
+    pub async fn get_user(&self, token: &str) -> Response {
+        self.request(Method::POST, "/user/get", Some(token), None)
+            .await
+    }
+
+    /// Stops the server, waiting for in-flight requests.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command at once; the workers finish on their own threads.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Reads a JSON body, panicking with the status and text if it is not JSON.
+pub async fn json(res: Response) -> Value {
+    let status = res.status();
+    let text = res.text().await.expect("reading a response body");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"))
+}
+
+/// Asserts a problem+json response with `status` and `code`; returns its body.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let body = json(res).await;
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["type"], format!("urn:usher:problem:{code}"), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        body["requestId"].as_str(),
+        request_id.as_deref(),
+        "requestId must match the header: {body}"
+    );
+    body
+}
+
+/// Runs one async test case on SQLite and on PostgreSQL, as two tests named
+/// `<case>::sqlite` and `<case>::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn case($app: $crate::app::TestApp) $body
+
+                #[tokio::test]
+                async fn sqlite() {
+                    case($crate::app::TestApp::spawn($crate::app::Backend::Sqlite).await).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    case($crate::app::TestApp::spawn($crate::app::Backend::Postgres).await).await;
+                }
+            }
+        )*
+    };
+}

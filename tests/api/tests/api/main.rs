@@ -1,0 +1,8 @@
+//! Black-box HTTP tests of the Usher service, each on SQLite and PostgreSQL:
+//! the real app on port 0 with its own database, driven over HTTP.
+
+mod auth;
+mod errors;
+mod jwks;
+mod operations;
+mod user;

@@ -1,0 +1,141 @@
+//! Operations: request ids, health, readiness (including a database outage),
+//! metrics and the OpenAPI document.
+
+use reqwest::Method;
+use serde_json::Value;
+use test_support::postgres::{PgCluster, TestDatabase};
+use test_support::{TestApp, assert_problem, json, on_both_databases};
+use usher_api::settings::Secret;
+
+on_both_databases! {
+    async fn a_valid_request_id_is_echoed_and_a_missing_or_bad_one_replaced(app: TestApp) {
+        let send = |id: Option<&'static str>| {
+            let mut req = app.client.get(format!("{}/healthz", app.address));
+            if let Some(id) = id {
+                req = req.header("x-request-id", id);
+            }
+            req.send()
+        };
+        let res = send(Some("client-chosen-id-42")).await.unwrap();
+        assert_eq!(res.headers().get("x-request-id").unwrap(), "client-chosen-id-42");
+        let generated = send(None).await.unwrap().headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+        let too_long: &'static str = Box::leak("x".repeat(65).into_boxed_str());
+        let replaced = send(Some(too_long)).await.unwrap().headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+        assert_ne!(replaced, too_long);
+        // Errors carry the same id in the body.
+        let res = app.client.post(format!("{}/user/get", app.address)).header("x-request-id", "err-id-7").send().await.unwrap();
+        let body = assert_problem(res, 401, "auth.missing_token").await;
+        assert_eq!(body["requestId"], "err-id-7");
+    }
+
+    async fn health_and_readiness_answer(app: TestApp) {
+        let res = app.request(Method::GET, "/healthz", None, None).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(json(res).await["status"], "ok");
+        let res = app.request(Method::GET, "/readyz", None, None).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(json(res).await["status"], "ready");
+    }
+
+    async fn metrics_count_requests_by_route_and_status_and_show_the_pool(app: TestApp) {
+        app.get_user(&app.token("ada@example.com")).await;
+        app.request(Method::GET, "/no/such/route", None, None).await;
+        let res = app.request(Method::GET, "/metrics", None, None).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/plain"));
+        let text = res.text().await.unwrap();
+        assert!(text.contains(r#"usher_http_requests_total{endpoint="/user/get",method="POST",status="200"} 1"#), "{text}");
+        assert!(text.contains(r#"endpoint="UNKNOWN""#), "unmatched paths are masked: {text}");
+        assert!(text.contains("usher_http_requests_duration_seconds_bucket"), "{text}");
+        assert!(text.contains("usher_db_pool_connections{state=\"idle\"}"), "{text}");
+        assert!(text.contains("usher_db_pool_max_connections 5"), "{text}");
+    }
+
+    async fn the_openapi_document_is_generated_and_the_docs_page_works_offline(app: TestApp) {
+        let doc: Value = json(app.request(Method::GET, "/openapi.json", None, None).await).await;
+        assert_eq!(doc["openapi"], "3.1.0");
+        for (path, method, operation) in [
+            ("/user/get", "post", "get-current-user"),
+            ("/user/update", "post", "update-profile"),
+            ("/user/status", "post", "set-manual-status"),
+            ("/healthz", "get", "healthz"),
+            ("/readyz", "get", "readyz"),
+        ] {
+            assert_eq!(doc["paths"][path][method]["operationId"], operation, "{path}");
+        }
+        assert!(doc["components"]["schemas"]["User"].is_object());
+        assert!(doc["components"]["schemas"]["Problem"].is_object());
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+
+        let res = app.request(Method::GET, "/docs", None, None).await;
+        assert_eq!(res.status(), 308);
+        let res = app.request(Method::GET, "/docs/", None, None).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("swagger"), "{html:.200}");
+        assert!(!html.contains("cdn."), "the docs page must not load from a CDN");
+    }
+}
+
+#[tokio::test]
+async fn readiness_is_503_while_postgres_is_down_and_recovers_without_a_restart() {
+    let cluster = PgCluster::start().expect("starting a private cluster");
+    let db = TestDatabase::create(&cluster).await.unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = test_support::app::test_settings(data_dir.path());
+    settings.database.url = Some(Secret::new(db.url()));
+    settings.database.acquire_timeout_seconds = 1;
+    let app = TestApp::start(settings, data_dir, None).await;
+    let token = app.token("ada@example.com");
+    assert_eq!(app.get_user(&token).await.status(), 200);
+    assert_eq!(
+        app.request(Method::GET, "/readyz", None, None)
+            .await
+            .status(),
+        200
+    );
+
+    cluster.stop().unwrap();
+    let res = app.request(Method::GET, "/readyz", None, None).await;
+    assert!(res.headers().get("retry-after").is_some());
+    let body = assert_problem(res, 503, "service.unavailable").await;
+    assert!(
+        !body["detail"].as_str().unwrap().contains("127.0.0.1"),
+        "no internals in a 5xx: {body}"
+    );
+    let res = app.get_user(&token).await;
+    assert!(res.headers().get("retry-after").is_some());
+    assert_problem(res, 503, "service.unavailable").await;
+    assert_eq!(
+        app.request(Method::GET, "/healthz", None, None)
+            .await
+            .status(),
+        200,
+        "alive even when not ready"
+    );
+
+    cluster.restart().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = app
+            .request(Method::GET, "/readyz", None, None)
+            .await
+            .status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not ready 10 s after PostgreSQL came back (last {status})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let user = json(app.get_user(&token).await).await;
+    assert_eq!(
+        user["email"], "ada@example.com",
+        "the data written before the outage is still there"
+    );
+    drop(app);
+    drop(db);
+}
