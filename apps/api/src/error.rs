@@ -19,8 +19,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Seconds a client should wait before retrying when the database is unavailable.
 pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
-/// An error response.
-pub struct ApiError {
+/// An error response (boxed: it travels in every handler's `Result`).
+pub struct ApiError(Box<Problem>);
+
+struct Problem {
     status: StatusCode,
     code: &'static str,
     title: &'static str,
@@ -66,7 +68,7 @@ impl ApiError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Problem {
             status,
             code,
             title,
@@ -75,7 +77,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             source: None,
-        }
+        }))
     }
 
     /// 400: the body or query could not be parsed.
@@ -107,15 +109,14 @@ impl ApiError {
     pub fn validation(errors: BTreeMap<String, Vec<String>>) -> Self {
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         let detail = format!("invalid fields: {}", fields.join(", "));
-        Self {
-            errors: Some(errors),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "request.validation",
-                "Validation failed",
-                detail,
-            )
-        }
+        let mut err = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request.validation",
+            "Validation failed",
+            detail,
+        );
+        err.0.errors = Some(errors);
+        err
     }
 
     /// 422 for one field.
@@ -125,29 +126,27 @@ impl ApiError {
 
     /// 503: the database is unavailable; retry later.
     pub fn unavailable(source: anyhow::Error) -> Self {
-        Self {
-            retry_after: Some(UNAVAILABLE_RETRY_AFTER),
-            source: Some(source),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service.unavailable",
-                "Service unavailable",
-                "the database is unavailable; retry shortly",
-            )
-        }
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service.unavailable",
+            "Service unavailable",
+            "the database is unavailable; retry shortly",
+        );
+        err.0.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
+        err.0.source = Some(source);
+        err
     }
 
     /// 500: a bug or an unclassified failure. The body says nothing more.
     pub fn internal(source: anyhow::Error) -> Self {
-        Self {
-            source: Some(source),
-            ..Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "service.internal",
-                "Internal error",
-                "the request failed; quote the request id when reporting it",
-            )
-        }
+        let mut err = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "service.internal",
+            "Internal error",
+            "the request failed; quote the request id when reporting it",
+        );
+        err.0.source = Some(source);
+        err
     }
 
     /// 503 or 500, depending on whether the chain says the database is down.
@@ -182,70 +181,71 @@ impl ApiError {
     /// A copy for rendering: everything but the source chain, which is
     /// summarised as text so a 5xx can still be logged with its cause.
     pub fn clone_for_response(&self) -> Self {
-        Self {
-            status: self.status,
-            code: self.code,
-            title: self.title,
-            detail: self.detail.clone(),
-            errors: self.errors.clone(),
-            retry_after: self.retry_after,
-            allow: self.allow.clone(),
-            source: self.source.as_ref().map(|e| anyhow::anyhow!("{e:?}")),
-        }
+        let p = &self.0;
+        Self(Box::new(Problem {
+            status: p.status,
+            code: p.code,
+            title: p.title,
+            detail: p.detail.clone(),
+            errors: p.errors.clone(),
+            retry_after: p.retry_after,
+            allow: p.allow.clone(),
+            source: p.source.as_ref().map(|e| anyhow::anyhow!("{e:?}")),
+        }))
     }
 
     /// Sets `Allow` (for 405).
     pub fn with_allow(mut self, methods: String) -> Self {
-        self.allow = Some(methods);
+        self.0.allow = Some(methods);
         self
     }
 
     /// Sets `Retry-After`.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+        self.0.retry_after = Some(seconds);
         self
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The machine code.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     /// The underlying error chain, if any (logged, never sent).
     pub fn source_chain(&self) -> Option<&anyhow::Error> {
-        self.source.as_ref()
+        self.0.source.as_ref()
     }
 
     /// The body, for the given request id.
     pub fn body(&self, request_id: &str) -> ProblemBody {
         ProblemBody {
-            kind: format!("urn:usher:problem:{}", self.code),
-            title: self.title.to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            code: self.code.to_owned(),
-            errors: self.errors.clone(),
+            kind: format!("urn:usher:problem:{}", self.0.code),
+            title: self.0.title.to_owned(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
+            code: self.0.code.to_owned(),
+            errors: self.0.errors.clone(),
             request_id: request_id.to_owned(),
         }
     }
 
     /// The full response, for the given request id.
     pub fn to_response(&self, request_id: &str) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        if let Some(seconds) = self.retry_after {
+        if let Some(seconds) = self.0.retry_after {
             res.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        if let Some(allow) = &self.allow {
+        if let Some(allow) = &self.0.allow {
             res.insert_header((header::ALLOW, allow.as_str()));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.0.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         let body = serde_json::to_string(&self.body(request_id))
@@ -256,8 +256,14 @@ impl ApiError {
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
-        if let Some(source) = &self.source {
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.detail
+        )?;
+        if let Some(source) = &self.0.source {
             write!(f, "\ncaused by: {source:?}")?;
         }
         Ok(())
@@ -266,13 +272,13 @@ impl fmt::Debug for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.detail)
+        write!(f, "{}: {}", self.0.code, self.0.detail)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {

@@ -3,7 +3,7 @@
 //!
 //! - [`database`]: connecting (pool sizing, SQLite pragmas), migrating, pinging,
 //!   pool statistics and telling an unavailable database from other failures.
-//! - [`users`]: `UserRepository`.
+//! - [`users`]: the `UserRepository` implementation.
 //! - `entities` and `mapping`: the persistence models and their conversion to
 //!   domain records; neither leaves this crate.
 #![forbid(unsafe_code)]

@@ -37,7 +37,8 @@ impl KnownRoutes {
                     (item.delete.is_some(), "DELETE"),
                 ]
                 .into_iter()
-                .filter_map(|(present, m)| present.then(|| m.to_owned()))
+                .filter(|(present, _)| *present)
+                .map(|(_, m)| m.to_owned())
                 .collect();
                 (segments, methods)
             })

@@ -1,0 +1,193 @@
+//! The real `usher` binary: `serve` with the embedded defaults, `token`,
+//! `users promote`, `migrate`, `config`, and a graceful SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn usher(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_usher"));
+    cmd.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("USHER_SERVER__ADDR", "127.0.0.1:0")
+        .env("NO_COLOR", "1");
+    // A developer's own settings must not leak into the test.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("USHER_") && key != "USHER_SERVER__ADDR" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn output(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("running usher");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Starts `usher` (serve) and reads its log until it says where it listens.
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = usher(dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starting usher");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("addr=").nth(1) {
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("usher logged its address");
+    (child, format!("http://{addr}"))
+}
+
+async fn wait_ready(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
+            && res.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "usher never became ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve(dir.path());
+    wait_ready(&base).await;
+    assert!(
+        dir.path().join("data/usher.db").exists(),
+        "the embedded SQLite database lives in ./data"
+    );
+    assert!(
+        dir.path().join("data/hs256.secret").exists(),
+        "the dev secret is generated into ./data"
+    );
+
+    let (ok, token, hints) = output(usher(dir.path()).args([
+        "token",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada Lovelace",
+    ]));
+    assert!(ok, "{hints}");
+    let token = token.trim();
+    assert_eq!(
+        token.split('.').count(),
+        3,
+        "stdout is the token alone: {token}"
+    );
+    assert!(hints.contains("/dashboard/#token="), "{hints}");
+
+    let client = reqwest::Client::new();
+    let user: serde_json::Value = client
+        .post(format!("{base}/user/get"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["email"], "ada@example.com");
+    assert_eq!(user["displayName"], "Ada Lovelace");
+
+    let (ok, out, _) = output(usher(dir.path()).args(["users", "promote", "ada@example.com"]));
+    assert!(ok && out.contains("superuser"), "{out}");
+    let (ok, _, err) = output(usher(dir.path()).args(["users", "promote", "nobody@example.com"]));
+    assert!(!ok && err.contains("sign in once first"), "{err}");
+
+    let (ok, out, _) = output(usher(dir.path()).arg("migrate"));
+    assert!(ok && out.contains("up to date"), "{out}");
+
+    // SIGTERM drains and exits cleanly.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "usher did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn config_prints_the_effective_settings_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("usher.toml"),
+        "[auth]\nhs256_secret = \"a-secret-from-the-file-of-32-bytes!!\"\n",
+    )
+    .unwrap();
+    let (ok, out, err) = output(
+        usher(dir.path())
+            .arg("config")
+            .env("USHER_DATABASE__URL", "postgres://u:hunter2@db/usher"),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("[server]") && out.contains("addr = \"127.0.0.1:0\""),
+        "{out}"
+    );
+    assert!(
+        !out.contains("a-secret-from-the-file") && !out.contains("hunter2"),
+        "{out}"
+    );
+    assert!(out.contains("***"), "{out}");
+}
+
+#[test]
+fn an_unknown_setting_or_a_bad_file_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = output(
+        usher(dir.path())
+            .arg("config")
+            .env("USHER_SERVER__PORT", "1"),
+    );
+    assert!(!ok && err.contains("invalid configuration"), "{err}");
+    std::fs::write(dir.path().join("usher.toml"), "this is not toml").unwrap();
+    let (ok, _, err) = output(usher(dir.path()).arg("config"));
+    assert!(!ok && err.contains("invalid configuration"), "{err}");
+}
+
+#[test]
+fn token_refuses_when_the_service_uses_a_jwks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = output(
+        usher(dir.path())
+            .args(["token", "--email", "ada@example.com"])
+            .env("USHER_AUTH__JWKS_URL", "https://idp.example.com/jwks"),
+    );
+    assert!(!ok && err.contains("identity provider"), "{err}");
+}

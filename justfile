@@ -1,0 +1,28 @@
+# Usher's everyday commands. `just --list` shows them.
+
+# Serve with the embedded defaults (SQLite, local storage, generated secret).
+run *ARGS:
+    cargo run -- {{ARGS}}
+
+# Every Rust test, PostgreSQL included (needs the machine's initdb/postgres).
+test *ARGS:
+    cargo test --workspace {{ARGS}}
+
+# Clippy with warnings as errors, rustfmt check, the dependency rule.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo fmt --all -- --check
+    .ci/check-dependency-rule
+
+# The offline dependency audit against ../shared/advisory-db.
+audit:
+    rm -rf target/advisory-db && cp -r ../shared/advisory-db target/advisory-db
+    cargo audit --db target/advisory-db --no-fetch --no-yanked --deny warnings
+
+# Exactly what CI runs.
+ci:
+    .ci/run
+
+# A token for local use: `just token ada@example.com`.
+token EMAIL:
+    cargo run --quiet -- token --email {{EMAIL}}
