@@ -9,6 +9,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
+mod m20261122_000002_upload_tickets;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,23 +18,17 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_users::Migration)]
+        vec![Box::new(m20261122_000001_users::Migration), Box::new(m20261122_000002_upload_tickets::Migration)]
     }
 }
 
 /// Runs one backend-specific SQL script statement by statement.
-pub(crate) async fn run_script(
-    manager: &SchemaManager<'_>,
-    postgres: &str,
-    sqlite: &str,
-) -> Result<(), DbErr> {
+pub(crate) async fn run_script(manager: &SchemaManager<'_>, postgres: &str, sqlite: &str) -> Result<(), DbErr> {
     let script = match manager.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => postgres,
         sea_orm::DatabaseBackend::Sqlite => sqlite,
         other => {
-            return Err(DbErr::Migration(format!(
-                "unsupported database backend {other:?}"
-            )));
+            return Err(DbErr::Migration(format!("unsupported database backend {other:?}")));
         }
     };
     let conn = manager.get_connection();

@@ -62,10 +62,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE users")
-            .await
-            .map(drop)
+        manager.get_connection().execute_unprepared("DROP TABLE users").await.map(drop)
     }
 }

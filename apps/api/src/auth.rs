@@ -14,16 +14,13 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use anyhow::Context as _;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use shared_kernel::{Actor, EmailAddress};
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 use user_dto::Identity;
@@ -78,8 +75,7 @@ struct RawClaims {
 
 impl RawClaims {
     fn into_identity(self) -> Result<Identity, AuthError> {
-        let text =
-            |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str().map(str::to_owned));
+        let text = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str().map(str::to_owned));
         let email = text(&self.email).and_then(|e| EmailAddress::parse(&e).ok());
         // Some providers send the flag as the string "true".
         let verified = match &self.email_verified {
@@ -130,11 +126,7 @@ impl Authenticator {
                 tracing::warn!(error = ?e, "could not load the JWKS at start-up; will retry on the first request");
             }
         }
-        Ok(Self {
-            keys,
-            issuer: auth.issuer.clone(),
-            audience: auth.audience.clone(),
-        })
+        Ok(Self { keys, issuer: auth.issuer.clone(), audience: auth.audience.clone() })
     }
 
     /// Verifies a token and returns the identity it describes.
@@ -142,15 +134,11 @@ impl Authenticator {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Invalid("the token is too long".into()));
         }
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| AuthError::Invalid(describe(e.kind())))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(describe(e.kind())))?;
         let (key, alg) = match &self.keys {
             KeySource::Hmac(key) => {
                 if header.alg != Algorithm::HS256 {
-                    return Err(AuthError::Invalid(format!(
-                        "algorithm {:?} is not accepted; use HS256",
-                        header.alg
-                    )));
+                    return Err(AuthError::Invalid(format!("algorithm {:?} is not accepted; use HS256", header.alg)));
                 }
                 (key.clone(), Algorithm::HS256)
             }
@@ -199,9 +187,9 @@ fn describe(kind: &ErrorKind) -> String {
         ErrorKind::InvalidIssuer => "the token's issuer is not accepted".into(),
         ErrorKind::InvalidAudience => "the token's audience is not accepted".into(),
         ErrorKind::InvalidSignature => "the token's signature is invalid".into(),
-        ErrorKind::InvalidAlgorithm
-        | ErrorKind::InvalidAlgorithmName
-        | ErrorKind::UnsupportedAlgorithm => "the token's algorithm is not accepted".into(),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm => {
+            "the token's algorithm is not accepted".into()
+        }
         ErrorKind::MissingRequiredClaim(claim) => format!("the token has no `{claim}` claim"),
         ErrorKind::InvalidClaimFormat(claim) => format!("the token's `{claim}` claim is malformed"),
         _ => "the token is malformed".into(),
@@ -239,33 +227,18 @@ impl Jwks {
         Ok(Self {
             origin,
             http,
-            state: RwLock::new(JwksState {
-                keys: HashMap::new(),
-                anonymous: Vec::new(),
-                fetched_at: None,
-            }),
+            state: RwLock::new(JwksState { keys: HashMap::new(), anonymous: Vec::new(), fetched_at: None }),
             refreshing: Mutex::new(()),
             min_refresh: Duration::from_secs(auth.jwks_min_refresh_seconds),
             max_age: Duration::from_secs(auth.jwks_cache_seconds),
         })
     }
 
-    async fn key_for(
-        &self,
-        alg: Algorithm,
-        kid: Option<&str>,
-    ) -> Result<(DecodingKey, Algorithm), AuthError> {
+    async fn key_for(&self, alg: Algorithm, kid: Option<&str>) -> Result<(DecodingKey, Algorithm), AuthError> {
         if !matches!(alg, Algorithm::RS256 | Algorithm::ES256) {
-            return Err(AuthError::Invalid(format!(
-                "algorithm {alg:?} is not accepted; use RS256 or ES256"
-            )));
+            return Err(AuthError::Invalid(format!("algorithm {alg:?} is not accepted; use RS256 or ES256")));
         }
-        let stale = self
-            .state
-            .read()
-            .await
-            .fetched_at
-            .is_none_or(|t| t.elapsed() >= self.max_age);
+        let stale = self.state.read().await.fetched_at.is_none_or(|t| t.elapsed() >= self.max_age);
         if stale {
             self.refresh_if_due(Duration::ZERO).await;
         }
@@ -276,29 +249,21 @@ impl Jwks {
         // once per `min_refresh` so random kids cannot hammer the provider.
         self.refresh_if_due(self.min_refresh).await;
         if self.state.read().await.fetched_at.is_none() {
-            return Err(AuthError::KeysUnavailable(anyhow::anyhow!(
-                "the JWKS has never been loaded"
-            )));
+            return Err(AuthError::KeysUnavailable(anyhow::anyhow!("the JWKS has never been loaded")));
         }
-        self.lookup(alg, kid)
-            .await?
-            .ok_or_else(|| AuthError::Invalid("the token's signing key is unknown".into()))
+        self.lookup(alg, kid).await?.ok_or_else(|| AuthError::Invalid("the token's signing key is unknown".into()))
     }
 
-    async fn lookup(
-        &self,
-        alg: Algorithm,
-        kid: Option<&str>,
-    ) -> Result<Option<(DecodingKey, Algorithm)>, AuthError> {
+    async fn lookup(&self, alg: Algorithm, kid: Option<&str>) -> Result<Option<(DecodingKey, Algorithm)>, AuthError> {
         let state = self.state.read().await;
         let found = match kid {
             Some(kid) => state.keys.get(kid).cloned(),
             None => state.anonymous.iter().find(|(_, a)| *a == alg).cloned(),
         };
         match found {
-            Some((_, key_alg)) if key_alg != alg => Err(AuthError::Invalid(format!(
-                "the key is for {key_alg:?}, the token says {alg:?}"
-            ))),
+            Some((_, key_alg)) if key_alg != alg => {
+                Err(AuthError::Invalid(format!("the key is for {key_alg:?}, the token says {alg:?}")))
+            }
             other => Ok(other),
         }
     }
@@ -330,8 +295,7 @@ impl Jwks {
                 let text = tokio::fs::read_to_string(path)
                     .await
                     .with_context(|| format!("reading the JWKS file {}", path.display()))?;
-                serde_json::from_str(&text)
-                    .with_context(|| format!("parsing the JWKS file {}", path.display()))?
+                serde_json::from_str(&text).with_context(|| format!("parsing the JWKS file {}", path.display()))?
             }
         };
         let (keys, anonymous) = parse_jwks(&body);
@@ -343,27 +307,16 @@ impl Jwks {
     }
 }
 
-type ParsedKeys = (
-    HashMap<String, (DecodingKey, Algorithm)>,
-    Vec<(DecodingKey, Algorithm)>,
-);
+type ParsedKeys = (HashMap<String, (DecodingKey, Algorithm)>, Vec<(DecodingKey, Algorithm)>);
 
 /// Keeps the RSA and P-256 signing keys of a JWKS; skips the rest (encryption
 /// keys, other curves, malformed entries) instead of failing the whole set.
 fn parse_jwks(body: &serde_json::Value) -> ParsedKeys {
     let mut keys = HashMap::new();
     let mut anonymous = Vec::new();
-    let entries = body
-        .get("keys")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let entries = body.get("keys").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
     for entry in entries {
-        if entry
-            .get("use")
-            .and_then(serde_json::Value::as_str)
-            .is_some_and(|u| u != "sig")
-        {
+        if entry.get("use").and_then(serde_json::Value::as_str).is_some_and(|u| u != "sig") {
             continue;
         }
         let Ok(jwk) = serde_json::from_value::<Jwk>(entry) else {
@@ -371,9 +324,7 @@ fn parse_jwks(body: &serde_json::Value) -> ParsedKeys {
         };
         let alg = match &jwk.algorithm {
             AlgorithmParameters::RSA(_) => Algorithm::RS256,
-            AlgorithmParameters::EllipticCurve(ec) if format!("{:?}", ec.curve) == "P256" => {
-                Algorithm::ES256
-            }
+            AlgorithmParameters::EllipticCurve(ec) if format!("{:?}", ec.curve) == "P256" => Algorithm::ES256,
             _ => continue,
         };
         if let Some(declared) = jwk.common.key_algorithm
@@ -400,42 +351,7 @@ pub fn hs256_secret(settings: &Settings) -> anyhow::Result<Secret> {
         return Ok(secret.clone());
     }
     let path = settings.data_dir.join(HS256_SECRET_FILE);
-    read_or_generate_secret(&path)
-}
-
-fn read_or_generate_secret(path: &Path) -> anyhow::Result<Secret> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut bytes = [0u8; 48];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("reading the OS random generator: {e}"))?;
-    let generated = URL_SAFE_NO_PAD.encode(bytes);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(generated.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            tracing::info!(path = %path.display(), "generated a new HS256 token secret");
-            Ok(Secret::new(generated))
-        }
-        // Another process (or an earlier run) made it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let secret = text.trim();
-            anyhow::ensure!(
-                secret.len() >= 32,
-                "{} holds fewer than 32 bytes",
-                path.display()
-            );
-            Ok(Secret::new(secret))
-        }
-        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
-    }
+    crate::secrets::read_or_generate(&path, "HS256 token secret")
 }
 
 #[derive(Serialize)]
@@ -468,9 +384,7 @@ pub fn mint_local_token(
     );
     let secret = hs256_secret(settings)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let ttl = i64::try_from(ttl.as_secs())
-        .unwrap_or(i64::MAX)
-        .min(7 * 24 * 3600);
+    let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX).min(7 * 24 * 3600);
     let claims = LocalClaims {
         sub: format!("local:{email}"),
         email: email.as_str(),
@@ -482,12 +396,8 @@ pub fn mint_local_token(
         iss: settings.auth.issuer.as_deref(),
         aud: settings.auth.audience.as_deref(),
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.expose().as_bytes()),
-    )
-    .context("signing the token")
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.expose().as_bytes()))
+        .context("signing the token")
 }
 
 /// The authenticated caller, provisioned on first sight.
@@ -495,22 +405,18 @@ pub fn mint_local_token(
 pub struct Authenticated(pub Actor);
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("auth.missing_token", "send `Authorization: Bearer <token>`")
-    })?;
-    let text = value.to_str().map_err(|_| {
-        ApiError::unauthorized("auth.invalid_token", "the Authorization header is not text")
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("auth.missing_token", "send `Authorization: Bearer <token>`"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("auth.invalid_token", "the Authorization header is not text"))?;
     match text.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_owned())
         }
-        _ => Err(ApiError::unauthorized(
-            "auth.missing_token",
-            "the Authorization header must be `Bearer <token>`",
-        )),
+        _ => Err(ApiError::unauthorized("auth.missing_token", "the Authorization header must be `Bearer <token>`")),
     }
 }
 
@@ -522,15 +428,10 @@ impl FromRequest for Authenticated {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("application state is not registered"))
-            })?;
+            let state =
+                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is not registered")))?;
             let identity = state.auth.verify(&token?).await.map_err(ApiError::from)?;
-            let actor = state
-                .users
-                .sign_in(&identity)
-                .await
-                .map_err(ApiError::from)?;
+            let actor = state.users.sign_in(&identity).await.map_err(ApiError::from)?;
             tracing::Span::current().record("user_id", actor.user_id.get());
             Ok(Authenticated(actor))
         })
@@ -545,17 +446,14 @@ mod tests {
     fn a_generated_secret_is_kept_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join(HS256_SECRET_FILE);
-        let first = read_or_generate_secret(&path).unwrap();
-        let second = read_or_generate_secret(&path).unwrap();
+        let first = crate::secrets::read_or_generate(&path, "test secret").unwrap();
+        let second = crate::secrets::read_or_generate(&path, "test secret").unwrap();
         assert_eq!(first.expose(), second.expose());
         assert!(first.expose().len() >= 64);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
     }
 

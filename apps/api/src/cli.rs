@@ -85,10 +85,7 @@ pub async fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve => {
-            Application::build(settings)
-                .await?
-                .run_until_stopped()
-                .await?;
+            Application::build(settings).await?.run_until_stopped().await?;
         }
         Command::Migrate => {
             connect_database(&settings).await?.close().await;
@@ -105,9 +102,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             eprintln!("  curl -X POST -H \"Authorization: Bearer $TOKEN\" {base}/user/get");
             eprintln!("Dashboard: {base}/dashboard/#token={token}");
         }
-        Command::Users {
-            command: UsersCommand::Promote { email },
-        } => {
+        Command::Users { command: UsersCommand::Promote { email } } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let db = connect_database(&settings).await?;
             let changed = user_service(&settings, &db)?.promote(&email).await;
@@ -120,10 +115,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                     );
                     return Ok(ExitCode::FAILURE);
                 }
-                n => println!(
-                    "{email} is now a superuser ({n} account{})",
-                    if n == 1 { "" } else { "s" }
-                ),
+                n => println!("{email} is now a superuser ({n} account{})", if n == 1 { "" } else { "s" }),
             }
         }
         Command::Config => print!("{}", settings.to_redacted_toml()),

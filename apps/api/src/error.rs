@@ -8,10 +8,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use image_upload::{FinalizeError, StoreError, TicketError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use user_dto::{SignInError, UserError};
+use user_dto::{AvatarError, SignInError, UserError};
 
 /// The problem+json media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -62,12 +63,7 @@ pub struct ProblemBody {
 
 impl ApiError {
     /// A problem with the given status, code, title and detail.
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
         Self(Box::new(Problem {
             status,
             code,
@@ -82,12 +78,7 @@ impl ApiError {
 
     /// 400: the body or query could not be parsed.
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "Malformed request",
-            detail,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "request.malformed", "Malformed request", detail)
     }
 
     /// 401: no usable credentials.
@@ -109,12 +100,7 @@ impl ApiError {
     pub fn validation(errors: BTreeMap<String, Vec<String>>) -> Self {
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         let detail = format!("invalid fields: {}", fields.join(", "));
-        let mut err = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "request.validation",
-            "Validation failed",
-            detail,
-        );
+        let mut err = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "request.validation", "Validation failed", detail);
         err.0.errors = Some(errors);
         err
     }
@@ -151,11 +137,7 @@ impl ApiError {
 
     /// 503 or 500, depending on whether the chain says the database is down.
     pub fn unexpected(source: anyhow::Error) -> Self {
-        if adapter_sql::is_unavailable(&source) {
-            Self::unavailable(source)
-        } else {
-            Self::internal(source)
-        }
+        if adapter_sql::is_unavailable(&source) { Self::unavailable(source) } else { Self::internal(source) }
     }
 
     /// A generic problem for a status produced outside our handlers (for
@@ -168,9 +150,7 @@ impl ApiError {
             StatusCode::NOT_FOUND => ("http.not_found", "Not found"),
             StatusCode::METHOD_NOT_ALLOWED => ("http.method_not_allowed", "Method not allowed"),
             StatusCode::PAYLOAD_TOO_LARGE => ("request.body_too_large", "Request body too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ("request.unsupported_media_type", "Unsupported media type")
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("request.unsupported_media_type", "Unsupported media type"),
             StatusCode::SERVICE_UNAVAILABLE => ("service.unavailable", "Service unavailable"),
             s if s.is_server_error() => ("service.internal", "Internal error"),
             _ => ("http.error", "Request failed"),
@@ -192,6 +172,12 @@ impl ApiError {
             allow: p.allow.clone(),
             source: p.source.as_ref().map(|e| anyhow::anyhow!("{e:?}")),
         }))
+    }
+
+    /// Attaches the underlying error chain (logged, never sent).
+    pub fn with_source(mut self, source: anyhow::Error) -> Self {
+        self.0.source = Some(source);
+        self
     }
 
     /// Sets `Allow` (for 405).
@@ -256,13 +242,7 @@ impl ApiError {
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.0.status.as_u16(),
-            self.0.code,
-            self.0.detail
-        )?;
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.detail)?;
         if let Some(source) = &self.0.source {
             write!(f, "\ncaused by: {source:?}")?;
         }
@@ -291,9 +271,7 @@ impl ResponseError for ApiError {
 impl From<UserError> for ApiError {
     fn from(e: UserError) -> Self {
         match e {
-            UserError::NotFound => {
-                Self::unauthorized("auth.user_gone", "the signed-in user no longer exists")
-            }
+            UserError::NotFound => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
             UserError::Unexpected(e) => Self::unexpected(e),
         }
     }
@@ -311,6 +289,86 @@ impl From<SignInError> for ApiError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(source) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage.unavailable",
+                "Storage unavailable",
+                "the object store is unavailable; retry shortly",
+            )
+            .with_retry_after(UNAVAILABLE_RETRY_AFTER)
+            .with_source(source),
+            StoreError::Upstream(source) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "storage.failed",
+                "Storage failed",
+                "the object store refused the request",
+            )
+            .with_source(source),
+        }
+    }
+}
+
+impl From<TicketError> for ApiError {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::UnsupportedType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "upload.unsupported_type",
+                "Unsupported media type",
+                e.to_string(),
+            ),
+            TicketError::Exhausted { retry_after } => {
+                let seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1).max(1);
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "avatar.upload_tries_exhausted",
+                    "Too many uploads",
+                    format!("no avatar upload tries left; the next one frees up in {seconds} s"),
+                )
+                .with_retry_after(seconds)
+            }
+            TicketError::Store(e) => e.into(),
+            TicketError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<FinalizeError> for ApiError {
+    fn from(e: FinalizeError) -> Self {
+        let detail = e.to_string();
+        let (status, code, title) = match e {
+            FinalizeError::TicketNotFound => (StatusCode::NOT_FOUND, "upload.ticket_invalid", "Upload ticket invalid"),
+            FinalizeError::TicketUsed => (StatusCode::CONFLICT, "upload.ticket_invalid", "Upload ticket invalid"),
+            FinalizeError::TicketExpired => (StatusCode::GONE, "upload.ticket_invalid", "Upload ticket invalid"),
+            FinalizeError::NotUploaded => (StatusCode::CONFLICT, "upload.not_found", "Nothing uploaded"),
+            FinalizeError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "upload.too_large", "Upload too large"),
+            FinalizeError::ContentMismatch { .. } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "upload.content_mismatch", "Content does not match")
+            }
+            FinalizeError::Dimensions { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "upload.dimensions", "Image too large")
+            }
+            FinalizeError::Store(e) => return e.into(),
+            FinalizeError::Unexpected(e) => return Self::unexpected(e),
+        };
+        Self::new(status, code, title, detail)
+    }
+}
+
+impl From<AvatarError> for ApiError {
+    fn from(e: AvatarError) -> Self {
+        match e {
+            AvatarError::Ticket(e) => e.into(),
+            AvatarError::Finalize(e) => e.into(),
+            AvatarError::UserGone => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
+            AvatarError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,14 +376,8 @@ mod tests {
 
     #[test]
     fn a_5xx_body_carries_no_internals() {
-        let err = ApiError::internal(anyhow::anyhow!(
-            "password authentication failed for user usher"
-        ));
-        let body = err
-            .to_response("req-1")
-            .into_body()
-            .try_into_bytes()
-            .unwrap();
+        let err = ApiError::internal(anyhow::anyhow!("password authentication failed for user usher"));
+        let body = err.to_response("req-1").into_body().try_into_bytes().unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("password"));
         assert!(text.contains("\"requestId\":\"req-1\""));
@@ -338,9 +390,6 @@ mod tests {
         let res = err.to_response("r");
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
-        assert_eq!(
-            res.headers().get(header::CONTENT_TYPE).unwrap(),
-            PROBLEM_JSON
-        );
+        assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_JSON);
     }
 }

@@ -24,21 +24,11 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct ValidJson<T>(pub T);
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn too_large() -> ApiError {
@@ -77,8 +67,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             }
             let mut body = Vec::with_capacity(declared.unwrap_or(256).min(BODY_LIMIT));
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
+                let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
                 if body.len() + chunk.len() > BODY_LIMIT {
                     return Err(too_large().into());
                 }
@@ -97,9 +86,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let Some(first) = first else {
-        return Err(ApiError::malformed(
-            "the request body is empty; send a JSON object",
-        ));
+        return Err(ApiError::malformed("the request body is empty; send a JSON object"));
     };
     let is_valid_json = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
     if *first != b'{' {
@@ -117,15 +104,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         // serde_json reports some type errors (a number where an enum belongs)
         // as syntax errors; a document that is valid JSON has a shape problem.
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                ApiError::invalid_field(&pointer, without_position(&inner))
-            }
+            serde_json::error::Category::Data => ApiError::invalid_field(&pointer, without_position(&inner)),
             _ if is_valid_json() => ApiError::invalid_field(&pointer, "has the wrong type"),
             _ => ApiError::malformed(format!("the body is not valid JSON: {inner}")),
         }
     })?;
-    de.end()
-        .map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -179,14 +163,8 @@ fn camel_case(field: &str) -> String {
 pub fn validation_problem(errors: validator::ValidationErrors) -> ApiError {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (field, errs) in errors.field_errors() {
-        let messages = errs
-            .iter()
-            .map(|e| {
-                e.message
-                    .as_ref()
-                    .map_or_else(|| e.code.to_string(), ToString::to_string)
-            })
-            .collect();
+        let messages =
+            errs.iter().map(|e| e.message.as_ref().map_or_else(|| e.code.to_string(), ToString::to_string)).collect();
         map.insert(format!("/{}", camel_case(&field)), messages);
     }
     ApiError::validation(map)
@@ -207,20 +185,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_400_and_shape_errors_are_422_with_a_pointer() {
-        assert_eq!(
-            parse::<Body>(b"{").unwrap_err().status(),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            parse::<Body>(b"").unwrap_err().status(),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            parse::<Body>(br#"{"displayName":"a"} x"#)
-                .unwrap_err()
-                .status(),
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(parse::<Body>(b"{").unwrap_err().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(parse::<Body>(b"").unwrap_err().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(parse::<Body>(br#"{"displayName":"a"} x"#).unwrap_err().status(), StatusCode::BAD_REQUEST);
 
         let err = parse::<Body>(br#"{"displayName":"a","tags":[1,"x"]}"#).unwrap_err();
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -229,31 +196,14 @@ mod tests {
         let err = parse::<Body>(br#"{"displayName":"a","admin":true}"#).unwrap_err();
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let errors = err.body("r").errors.unwrap();
-        assert!(
-            errors
-                .values()
-                .flatten()
-                .any(|m| m.contains("unknown field `admin`")),
-            "{errors:?}"
-        );
+        assert!(errors.values().flatten().any(|m| m.contains("unknown field `admin`")), "{errors:?}");
 
         let err = parse::<Body>(br#"["a"]"#).unwrap_err();
-        assert_eq!(
-            err.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "arrays are not objects"
-        );
-        assert_eq!(
-            parse::<Body>(b"[").unwrap_err().status(),
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "arrays are not objects");
+        assert_eq!(parse::<Body>(b"[").unwrap_err().status(), StatusCode::BAD_REQUEST);
 
         let err = parse::<Body>(br#"{"displayName":"a","displayName":"b"}"#).unwrap_err();
-        assert_eq!(
-            err.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "duplicate fields are ambiguous"
-        );
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "duplicate fields are ambiguous");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! - [`middleware`]: request ids, request spans, error rendering.
 //! - [`extract`]: the validated JSON body extractor.
 //! - [`routes`]: the HTTP handlers, one module per resource.
-//! - [`openapi`], [`metrics`], [`telemetry`], [`cli`].
+//! - [`sweeper`]: the background job that deletes abandoned uploads.
+//! - [`openapi`], [`metrics`], [`telemetry`], [`secrets`], [`cli`].
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -18,8 +19,10 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod secrets;
 pub mod settings;
 pub mod startup;
+pub mod sweeper;
 pub mod telemetry;
 
 pub use settings::Settings;

@@ -21,8 +21,7 @@ pub struct RequestId(pub String);
 /// A client-supplied id is honoured when it is 1..=64 visible ASCII characters.
 fn acceptable(value: &HeaderValue) -> Option<String> {
     let bytes = value.as_bytes();
-    let visible =
-        !bytes.is_empty() && bytes.len() <= 64 && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
+    let visible = !bytes.is_empty() && bytes.len() <= 64 && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
     visible.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
@@ -32,11 +31,8 @@ pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let request_id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(acceptable)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let request_id =
+        req.headers().get(&REQUEST_ID).and_then(acceptable).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let span = tracing::info_span!(
         "request",
@@ -101,40 +97,24 @@ impl ResponseError for Rendered {
     }
 }
 
-fn problem_for<B: MessageBody>(
-    res: ServiceResponse<B>,
-    request_id: &str,
-) -> ServiceResponse<EitherBody<B>> {
+fn problem_for<B: MessageBody>(res: ServiceResponse<B>, request_id: &str) -> ServiceResponse<EitherBody<B>> {
     if let Some(err) = res.response().error() {
         let api = api_error_of(err);
         log_failure(&api);
-        return res
-            .into_response(api.to_response(request_id))
-            .map_into_right_body();
+        return res.into_response(api.to_response(request_id)).map_into_right_body();
     }
     let status = res.status();
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let is_problem =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if (status.is_client_error() || status.is_server_error()) && !is_problem {
         // A bare status from the router (405 for a known path) or a library.
         let detail = match status.as_u16() {
-            405 => format!(
-                "{} is not allowed on {}",
-                res.request().method(),
-                res.request().path()
-            ),
-            _ => status
-                .canonical_reason()
-                .unwrap_or("request failed")
-                .to_owned(),
+            405 => format!("{} is not allowed on {}", res.request().method(), res.request().path()),
+            _ => status.canonical_reason().unwrap_or("request failed").to_owned(),
         };
         let api = ApiError::from_status(status, detail);
         log_failure(&api);
-        return res
-            .into_response(api.to_response(request_id))
-            .map_into_right_body();
+        return res.into_response(api.to_response(request_id)).map_into_right_body();
     }
     res.map_into_left_body()
 }
@@ -165,19 +145,10 @@ mod tests {
 
     #[test]
     fn request_ids_must_be_short_visible_ascii() {
-        assert_eq!(
-            acceptable(&HeaderValue::from_static("abc-123")),
-            Some("abc-123".into())
-        );
+        assert_eq!(acceptable(&HeaderValue::from_static("abc-123")), Some("abc-123".into()));
         assert_eq!(acceptable(&HeaderValue::from_static("has space")), None);
-        assert_eq!(
-            acceptable(&HeaderValue::from_str(&"a".repeat(65)).unwrap()),
-            None
-        );
-        assert_eq!(
-            acceptable(&HeaderValue::from_str(&"a".repeat(64)).unwrap()),
-            Some("a".repeat(64))
-        );
+        assert_eq!(acceptable(&HeaderValue::from_str(&"a".repeat(65)).unwrap()), None);
+        assert_eq!(acceptable(&HeaderValue::from_str(&"a".repeat(64)).unwrap()), Some("a".repeat(64)));
         assert_eq!(acceptable(&HeaderValue::from_static("")), None);
     }
 }

@@ -16,7 +16,8 @@ use utoipa_swagger_ui::SwaggerUi;
     modifiers(&BearerAuth),
     tags(
         (name = "service", description = "Health, readiness, metrics"),
-        (name = "user", description = "The signed-in user (seed 003's User contract)"),
+        (name = "user", description = "The signed-in user (seed 003's User contract) and the avatar's two-step upload"),
+        (name = "storage", description = "The embedded object store's upload target and file server (local storage only)"),
     )
 )]
 struct ApiDoc;
@@ -28,12 +29,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
     }
 }

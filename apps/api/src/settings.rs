@@ -144,6 +144,8 @@ pub struct StorageSettings {
     pub secret_access_key: Option<Secret>,
     /// Public base URL of stored objects.
     pub public_base_url: Option<String>,
+    /// Seconds between runs of the sweeper that deletes abandoned uploads.
+    pub sweep_interval_seconds: u64,
 }
 
 /// `discord.*`
@@ -180,6 +182,8 @@ pub struct AvatarSettings {
     pub tries_per_window: u32,
     /// The rolling window, in seconds.
     pub window_seconds: u64,
+    /// How long an upload ticket and its presigned URL stay valid, in seconds.
+    pub ticket_ttl_seconds: u64,
 }
 
 /// Log output format.
@@ -202,11 +206,7 @@ impl Default for Settings {
                 shutdown_timeout_seconds: 30,
             },
             data_dir: PathBuf::from("./data"),
-            database: DatabaseSettings {
-                url: None,
-                max_connections: 0,
-                acquire_timeout_seconds: 3,
-            },
+            database: DatabaseSettings { url: None, max_connections: 0, acquire_timeout_seconds: 3 },
             auth: AuthSettings {
                 hs256_secret: None,
                 jwks_url: None,
@@ -226,19 +226,12 @@ impl Default for Settings {
                 access_key_id: None,
                 secret_access_key: None,
                 public_base_url: None,
+                sweep_interval_seconds: 60,
             },
-            discord: DiscordSettings {
-                api_base: "https://discord.com/api/v10".to_owned(),
-                bot_token: None,
-            },
-            features: FeatureSettings {
-                photo_verification: false,
-            },
+            discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
+            features: FeatureSettings { photo_verification: false },
             smtp: SmtpSettings { url: None },
-            avatar: AvatarSettings {
-                tries_per_window: 5,
-                window_seconds: 24 * 3600,
-            },
+            avatar: AvatarSettings { tries_per_window: 5, window_seconds: 24 * 3600, ticket_ttl_seconds: 600 },
             log_format: LogFormat::Pretty,
         }
     }
@@ -262,9 +255,7 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         match config_file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None if Path::new("usher.toml").exists() => {
-                figment = figment.merge(Toml::file_exact("usher.toml"))
-            }
+            None if Path::new("usher.toml").exists() => figment = figment.merge(Toml::file_exact("usher.toml")),
             None => {}
         }
         figment = figment.merge(Env::prefixed("USHER_").split("__").ignore(&["config"]));
@@ -276,22 +267,34 @@ impl Settings {
     /// Checks combinations that each parse but conflict.
     pub fn check(&self) -> Result<(), SettingsError> {
         let a = &self.auth;
-        let sources = [
-            a.hs256_secret.is_some(),
-            a.jwks_url.is_some(),
-            a.jwks_file.is_some(),
-        ];
+        let sources = [a.hs256_secret.is_some(), a.jwks_url.is_some(), a.jwks_file.is_some()];
         if sources.iter().filter(|s| **s).count() > 1 {
             return Err(SettingsError::Inconsistent(
                 "set only one of auth.hs256_secret, auth.jwks_url and auth.jwks_file".into(),
             ));
         }
-        if a.hs256_secret
-            .as_ref()
-            .is_some_and(|s| s.expose().len() < 32)
-        {
+        if a.hs256_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            return Err(SettingsError::Inconsistent("auth.hs256_secret must be at least 32 bytes".into()));
+        }
+        if self.storage.kind == StorageKind::S3 {
+            let s = &self.storage;
+            let missing: Vec<&str> = [
+                ("storage.endpoint", s.endpoint.is_none()),
+                ("storage.bucket", s.bucket.is_none()),
+                ("storage.access_key_id", s.access_key_id.is_none()),
+                ("storage.secret_access_key", s.secret_access_key.is_none()),
+                ("storage.public_base_url", s.public_base_url.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(name, absent)| absent.then_some(name))
+            .collect();
+            if !missing.is_empty() {
+                return Err(SettingsError::Inconsistent(format!("storage.kind = \"s3\" needs {}", missing.join(", "))));
+            }
+        }
+        if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
             return Err(SettingsError::Inconsistent(
-                "auth.hs256_secret must be at least 32 bytes".into(),
+                "avatar.ticket_ttl_seconds must be 1..=3600 and storage.sweep_interval_seconds positive".into(),
             ));
         }
         if self.avatar.tries_per_window == 0 || self.avatar.window_seconds == 0 {
@@ -302,9 +305,7 @@ impl Settings {
         if let Some(url) = &self.server.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(SettingsError::Inconsistent(
-                "server.public_url must start with http:// or https://".into(),
-            ));
+            return Err(SettingsError::Inconsistent("server.public_url must start with http:// or https://".into()));
         }
         Ok(())
     }
@@ -336,8 +337,7 @@ impl Settings {
 
     /// The effective settings as TOML, secrets redacted.
     pub fn to_redacted_toml(&self) -> String {
-        toml::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("# could not render settings: {e}\n"))
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not render settings: {e}\n"))
     }
 }
 
@@ -350,20 +350,12 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String
     }
     Ok(match ListOrString::deserialize(d)? {
         ListOrString::List(list) => list,
-        ListOrString::One(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        ListOrString::One(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
     })
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::result_large_err,
-    reason = "figment::Jail's closures return figment::Error, which is large"
-)]
+#[expect(clippy::result_large_err, reason = "figment::Jail's closures return figment::Error, which is large")]
 mod tests {
     use super::*;
     use figment::Jail;
@@ -384,10 +376,7 @@ mod tests {
     #[test]
     fn the_environment_overrides_the_file_which_overrides_the_defaults() {
         Jail::expect_with(|jail| {
-            jail.create_file(
-                "usher.toml",
-                "data_dir = \"/srv/usher\"\n[server]\naddr = \"0.0.0.0:9000\"\n",
-            )?;
+            jail.create_file("usher.toml", "data_dir = \"/srv/usher\"\n[server]\naddr = \"0.0.0.0:9000\"\n")?;
             jail.set_env("USHER_SERVER__ADDR", "127.0.0.1:0");
             jail.set_env("USHER_DATABASE__URL", "postgres://u:pw@db/usher");
             jail.set_env("USHER_AUTH__BOOTSTRAP_SUPERUSERS", "ada@x.io, bob@x.io");

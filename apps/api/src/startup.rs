@@ -5,17 +5,20 @@
 use crate::auth::Authenticator;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
+use crate::settings::StorageKind;
 use crate::{middleware, openapi, routes};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
-use adapter_sql::{Database, PoolSettings, SqlUserRepository};
+use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
+use adapter_sql::{Database, PoolSettings, SqlUploadTicketRepository, SqlUserRepository};
 use anyhow::Context as _;
-use shared_kernel::{EmailAddress, SystemClock};
+use image_upload::{ImageUpload, ImageUploads, ObjectStore};
+use shared_kernel::{Clock, EmailAddress, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
-use user_dto::{UserPolicy, UserService};
+use user_dto::{AvatarService, UserPolicy, UserService};
 use utoipa_actix_web::AppExt as _;
 
 /// Everything handlers share.
@@ -30,6 +33,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Base of the links the service hands out.
     pub public_url: String,
+    /// The avatar use cases.
+    pub avatars: AvatarService,
+    /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
+    pub local_store: Option<Arc<LocalObjectStore>>,
 }
 
 /// A built, not yet running, service.
@@ -38,16 +45,13 @@ pub struct Application {
     public_url: String,
     server: Server,
     db: Database,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Connects to and migrates the configured database.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!(
-            "creating the data directory {}",
-            settings.data_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
     let pool = PoolSettings {
         max_connections: settings.max_connections(),
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_seconds.max(1)),
@@ -57,6 +61,45 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
     Ok(db)
 }
 
+/// Builds the configured object store: S3/R2, or the embedded local store
+/// under `data_dir/objects` (returned twice: it also serves HTTP routes).
+pub fn object_store(settings: &Settings, public_url: &str) -> anyhow::Result<Stores> {
+    match settings.storage.kind {
+        StorageKind::Local => {
+            let key = crate::secrets::read_or_generate(&settings.data_dir.join(UPLOAD_KEY_FILE), "upload signing key")?;
+            let local = Arc::new(LocalObjectStore::new(
+                settings.data_dir.join("objects"),
+                public_url,
+                key.expose().as_bytes().to_vec(),
+            )?);
+            Ok((local.clone(), Some(local)))
+        }
+        StorageKind::S3 => {
+            let s = &settings.storage;
+            let missing = |name: &str| anyhow::anyhow!("storage.{name} is required with storage.kind = \"s3\"");
+            let config = S3Config {
+                endpoint: s.endpoint.clone().ok_or_else(|| missing("endpoint"))?,
+                bucket: s.bucket.clone().ok_or_else(|| missing("bucket"))?,
+                region: s.region.clone(),
+                access_key_id: s.access_key_id.clone().ok_or_else(|| missing("access_key_id"))?,
+                secret_access_key: s
+                    .secret_access_key
+                    .as_ref()
+                    .map(|k| k.expose().to_owned())
+                    .ok_or_else(|| missing("secret_access_key"))?,
+                public_base_url: s.public_base_url.clone().ok_or_else(|| missing("public_base_url"))?,
+            };
+            Ok((Arc::new(S3ObjectStore::new(config)?), None))
+        }
+    }
+}
+
+/// The object store, and the embedded store again when it is the one in use.
+pub type Stores = (Arc<dyn ObjectStore>, Option<Arc<LocalObjectStore>>);
+
+/// The file in `data_dir` holding the embedded store's upload signing key.
+pub const UPLOAD_KEY_FILE: &str = "upload-signing.key";
+
 /// The user use cases over the given database.
 pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserService> {
     let bootstrap = settings
@@ -64,38 +107,55 @@ pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserSe
         .bootstrap_superusers
         .iter()
         .map(|e| {
-            EmailAddress::parse(e).with_context(|| {
-                format!("auth.bootstrap_superusers: {e:?} is not an e-mail address")
-            })
+            EmailAddress::parse(e).with_context(|| format!("auth.bootstrap_superusers: {e:?} is not an e-mail address"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let policy = UserPolicy {
         bootstrap_superusers: bootstrap,
         avatar_tries_per_window: settings.avatar.tries_per_window,
+        avatar_window: avatar_policy(settings).window,
     };
-    Ok(UserService::new(
-        Arc::new(SqlUserRepository::new(db.clone())),
-        Arc::new(SystemClock),
-        policy,
-    ))
+    Ok(UserService::new(Arc::new(SqlUserRepository::new(db.clone())), Arc::new(SystemClock), policy))
+}
+
+/// The avatar upload policy from settings.
+pub fn avatar_policy(settings: &Settings) -> ImageUpload {
+    let mut policy = ImageUpload::avatar(
+        settings.avatar.tries_per_window,
+        time::Duration::seconds(i64::try_from(settings.avatar.window_seconds).unwrap_or(i64::MAX)),
+    );
+    policy.ticket_ttl = time::Duration::seconds(i64::try_from(settings.avatar.ticket_ttl_seconds).unwrap_or(600));
+    policy
 }
 
 impl Application {
     /// Binds, connects, migrates and wires the service.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.server.addr)
-            .with_context(|| format!("binding {}", settings.server.addr))?;
+        let listener =
+            TcpListener::bind(settings.server.addr).with_context(|| format!("binding {}", settings.server.addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         let public_url = settings.public_url(addr);
         tracing::info!(%addr, %public_url, "listening");
 
         let db = connect_database(&settings).await?;
+        let (store, local_store) = object_store(&settings, &public_url)?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let uploads = ImageUploads::new(store, Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
+        let avatars = AvatarService::new(
+            uploads.clone(),
+            Arc::new(SqlUserRepository::new(db.clone())),
+            clock,
+            avatar_policy(&settings),
+        );
+        let sweeper = crate::sweeper::spawn(uploads, Duration::from_secs(settings.storage.sweep_interval_seconds));
         let state = web::Data::new(AppState {
             users: user_service(&settings, &db)?,
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
             metrics: Metrics::new()?,
             public_url: public_url.clone(),
+            avatars,
+            local_store,
         });
         let prometheus = state.metrics.middleware();
 
@@ -119,16 +179,8 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        let server = server
-            .listen(listener)
-            .context("starting the HTTP server")?
-            .run();
-        Ok(Self {
-            addr,
-            public_url,
-            server,
-            db,
-        })
+        let server = server.listen(listener).context("starting the HTTP server")?.run();
+        Ok(Self { addr, public_url, server, db, sweeper })
     }
 
     /// The bound port.
@@ -153,7 +205,9 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT or `handle().stop(..)`, draining in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server.await.context("running the HTTP server")?;
+        let served = self.server.await.context("running the HTTP server");
+        self.sweeper.abort();
+        served?;
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 
 fn usher(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_usher"));
-    cmd.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("USHER_SERVER__ADDR", "127.0.0.1:0")
-        .env("NO_COLOR", "1");
+    cmd.current_dir(dir).env_remove("RUST_LOG").env("USHER_SERVER__ADDR", "127.0.0.1:0").env("NO_COLOR", "1");
     // A developer's own settings must not leak into the test.
     for (key, _) in std::env::vars() {
         if key.starts_with("USHER_") && key != "USHER_SERVER__ADDR" {
@@ -32,28 +29,17 @@ fn output(cmd: &mut Command) -> (bool, String, String) {
 
 /// Starts `usher` (serve) and reads its log until it says where it listens.
 fn serve(dir: &Path) -> (Child, String) {
-    let mut child = usher(dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("starting usher");
+    let mut child = usher(dir).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("starting usher");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("addr=").nth(1) {
-                let _ = tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
             }
         }
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("usher logged its address");
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("usher logged its address");
     (child, format!("http://{addr}"))
 }
 
@@ -76,41 +62,19 @@ async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves()
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = serve(dir.path());
     wait_ready(&base).await;
-    assert!(
-        dir.path().join("data/usher.db").exists(),
-        "the embedded SQLite database lives in ./data"
-    );
-    assert!(
-        dir.path().join("data/hs256.secret").exists(),
-        "the dev secret is generated into ./data"
-    );
+    assert!(dir.path().join("data/usher.db").exists(), "the embedded SQLite database lives in ./data");
+    assert!(dir.path().join("data/hs256.secret").exists(), "the dev secret is generated into ./data");
 
-    let (ok, token, hints) = output(usher(dir.path()).args([
-        "token",
-        "--email",
-        "ada@example.com",
-        "--name",
-        "Ada Lovelace",
-    ]));
+    let (ok, token, hints) =
+        output(usher(dir.path()).args(["token", "--email", "ada@example.com", "--name", "Ada Lovelace"]));
     assert!(ok, "{hints}");
     let token = token.trim();
-    assert_eq!(
-        token.split('.').count(),
-        3,
-        "stdout is the token alone: {token}"
-    );
+    assert_eq!(token.split('.').count(), 3, "stdout is the token alone: {token}");
     assert!(hints.contains("/dashboard/#token="), "{hints}");
 
     let client = reqwest::Client::new();
-    let user: serde_json::Value = client
-        .post(format!("{base}/user/get"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user: serde_json::Value =
+        client.post(format!("{base}/user/get")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["displayName"], "Ada Lovelace");
 
@@ -124,13 +88,7 @@ async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves()
 
     // SIGTERM drains and exits cleanly.
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -145,36 +103,20 @@ async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves()
 #[test]
 fn config_prints_the_effective_settings_with_secrets_redacted() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("usher.toml"),
-        "[auth]\nhs256_secret = \"a-secret-from-the-file-of-32-bytes!!\"\n",
-    )
-    .unwrap();
-    let (ok, out, err) = output(
-        usher(dir.path())
-            .arg("config")
-            .env("USHER_DATABASE__URL", "postgres://u:hunter2@db/usher"),
-    );
+    std::fs::write(dir.path().join("usher.toml"), "[auth]\nhs256_secret = \"a-secret-from-the-file-of-32-bytes!!\"\n")
+        .unwrap();
+    let (ok, out, err) =
+        output(usher(dir.path()).arg("config").env("USHER_DATABASE__URL", "postgres://u:hunter2@db/usher"));
     assert!(ok, "{err}");
-    assert!(
-        out.contains("[server]") && out.contains("addr = \"127.0.0.1:0\""),
-        "{out}"
-    );
-    assert!(
-        !out.contains("a-secret-from-the-file") && !out.contains("hunter2"),
-        "{out}"
-    );
+    assert!(out.contains("[server]") && out.contains("addr = \"127.0.0.1:0\""), "{out}");
+    assert!(!out.contains("a-secret-from-the-file") && !out.contains("hunter2"), "{out}");
     assert!(out.contains("***"), "{out}");
 }
 
 #[test]
 fn an_unknown_setting_or_a_bad_file_is_refused_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = output(
-        usher(dir.path())
-            .arg("config")
-            .env("USHER_SERVER__PORT", "1"),
-    );
+    let (ok, _, err) = output(usher(dir.path()).arg("config").env("USHER_SERVER__PORT", "1"));
     assert!(!ok && err.contains("invalid configuration"), "{err}");
     std::fs::write(dir.path().join("usher.toml"), "this is not toml").unwrap();
     let (ok, _, err) = output(usher(dir.path()).arg("config"));

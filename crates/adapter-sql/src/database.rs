@@ -4,7 +4,8 @@ use anyhow::Context as _;
 use migrations::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnAcquireErr, ConnectOptions, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr,
+    ConnAcquireErr, ConnectOptions, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait as _,
 };
 use sea_orm_migration::MigratorTrait as _;
 use std::time::Duration;
@@ -21,10 +22,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self {
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(3),
-        }
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(3) }
     }
 }
 
@@ -74,17 +72,12 @@ impl Database {
         let conn = sea_orm::Database::connect(options)
             .await
             .with_context(|| format!("connecting to the database at {}", redact_url(&url)))?;
-        Ok(Self {
-            conn,
-            max_connections: pool.max_connections,
-        })
+        Ok(Self { conn, max_connections: pool.max_connections })
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None)
-            .await
-            .context("applying database migrations")
+        Migrator::up(&self.conn, None).await.context("applying database migrations")
     }
 
     /// Whether the database answers a trivial query.
@@ -102,25 +95,26 @@ impl Database {
         let (size, idle) = match self.backend() {
             DatabaseBackend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
-                (
-                    pool.size(),
-                    u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-                )
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
             }
             DatabaseBackend::Sqlite => {
                 let pool = self.conn.get_sqlite_connection_pool();
-                (
-                    pool.size(),
-                    u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-                )
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
             }
             _ => (0, 0),
         };
-        PoolStats {
-            size,
-            idle,
-            max: self.max_connections,
-        }
+        PoolStats { size, idle, max: self.max_connections }
+    }
+
+    /// Starts a transaction that will write: on SQLite it takes the write
+    /// lock up front (`BEGIN IMMEDIATE`), so two read-then-write transactions
+    /// queue behind the busy timeout instead of failing to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.conn.begin_with_options(options).await
     }
 
     /// Closes every connection.
@@ -156,35 +150,24 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         if let Some(db) = cause.downcast_ref::<DbErr>() {
             return match db {
-                DbErr::ConnectionAcquire(
-                    ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed,
-                )
+                DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed)
                 | DbErr::Conn(_) => true,
-                DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-                    sqlx_unavailable(e)
-                }
+                DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
                 _ => false,
             };
         }
-        cause
-            .downcast_ref::<sea_orm::sqlx::Error>()
-            .is_some_and(sqlx_unavailable)
+        cause.downcast_ref::<sea_orm::sqlx::Error>().is_some_and(sqlx_unavailable)
     })
 }
 
 fn sqlx_unavailable(e: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error as E;
     match e {
-        E::Io(_)
-        | E::Tls(_)
-        | E::PoolTimedOut
-        | E::PoolClosed
-        | E::WorkerCrashed
-        | E::Protocol(_) => true,
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Protocol(_) => true,
         // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
-        E::Database(db) => db.code().is_some_and(|c| {
-            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
-        }),
+        E::Database(db) => {
+            db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
         _ => false,
     }
 }
@@ -206,24 +189,14 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(
-            redact_url("postgres://usher:s3cret@db:5432/usher"),
-            "postgres://usher:***@db:5432/usher"
-        );
-        assert_eq!(
-            redact_url("postgres://usher@db/usher"),
-            "postgres://usher@db/usher"
-        );
-        assert_eq!(
-            redact_url("sqlite://./data/usher.db"),
-            "sqlite://./data/usher.db"
-        );
+        assert_eq!(redact_url("postgres://usher:s3cret@db:5432/usher"), "postgres://usher:***@db:5432/usher");
+        assert_eq!(redact_url("postgres://usher@db/usher"), "postgres://usher@db/usher");
+        assert_eq!(redact_url("sqlite://./data/usher.db"), "sqlite://./data/usher.db");
     }
 
     #[test]
     fn pool_timeouts_count_as_unavailable_and_constraint_errors_do_not() {
-        let timeout = anyhow::Error::new(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
-            .context("loading a user");
+        let timeout = anyhow::Error::new(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)).context("loading a user");
         assert!(is_unavailable(&timeout));
         let other = anyhow::Error::new(DbErr::RecordNotFound("x".into()));
         assert!(!is_unavailable(&other));

@@ -1,17 +1,23 @@
 //! `UserRepository` over sea-orm.
 
 use crate::database::{Database, violates_unique};
-use crate::entities::users::{ActiveModel, Column, Entity};
+use crate::entities::upload_tickets as tickets;
+use crate::entities::users::{ActiveModel, Column, Entity, Model};
 use crate::mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
+use image_upload::{ObjectKey, TicketId, TicketState};
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
-use sea_orm::{ActiveModelTrait as _, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait as _, FromQueryResult as _, QueryFilter as _, QuerySelect as _, Statement,
+};
 use shared_kernel::{EmailAddress, PlatformRole, UserId};
 use time::OffsetDateTime;
 use user_dto::{
-    CreateUserError, DisplayName, IdentityRefresh, ManualStatus, NewUser, User, UserRepository,
-    UserView,
+    CreateUserError, DisplayName, IdentityRefresh, ManualStatus, NewUser, SetAvatarError, TryWindow, User,
+    UserRepository, UserView,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -34,23 +40,72 @@ impl SqlUserRepository {
         }
     }
 
-    fn view_of(user: Option<User>) -> Option<UserView> {
-        // Organizations arrive with the invitations capability; until then no
-        // user has a membership to show.
-        user.map(|user| UserView {
-            user,
+    /// The user row and the avatar tries used in the window, in one query.
+    async fn load_view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>> {
+        let backend = self.db.backend();
+        let sql = placeholders(
+            backend,
+            "SELECT users.*, (SELECT COUNT(*) FROM upload_tickets t \
+               WHERE t.purpose = 'avatar' AND t.owner = CAST(users.id AS TEXT) \
+               AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used \
+             FROM users WHERE users.id = $1",
+        );
+        let stmt = Statement::from_sql_and_values(backend, sql, [id.get().into(), tries.since.into()]);
+        let Some(row) = self.db.conn().query_one_raw(stmt).await.with_context(|| format!("loading user {id}"))? else {
+            return Ok(None);
+        };
+        let model = Model::from_query_result(&row, "").with_context(|| format!("reading user {id}"))?;
+        let used: i64 = row.try_get("", "avatar_tries_used").with_context(|| format!("reading user {id}'s tries"))?;
+        Ok(Some(UserView {
+            user: mapping::user(model)?,
+            // Organizations arrive with the invitations capability; until then
+            // no user has a membership to show.
             memberships: Vec::new(),
-            avatar_upload_tries_remaining: 0,
-        })
+            avatar_upload_tries_remaining: tries.limit.saturating_sub(u32::try_from(used).unwrap_or(u32::MAX)),
+        }))
+    }
+
+    /// Replaces the avatar inside `txn` and returns the previous key. On
+    /// PostgreSQL the row is locked first, so concurrent avatar changes see
+    /// each other's result and every replaced object gets deleted.
+    async fn replace_avatar(
+        &self,
+        txn: &DatabaseTransaction,
+        id: UserId,
+        avatar: Option<(&ObjectKey, &str)>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ObjectKey>, SetAvatarError> {
+        let mut query = Entity::find_by_id(id.get()).select_only().column(Column::AvatarKey);
+        if self.db.backend() == DatabaseBackend::Postgres {
+            query = query.lock_exclusive();
+        }
+        let previous = query
+            .into_tuple::<Option<String>>()
+            .one(txn)
+            .await
+            .with_context(|| format!("reading user {id}'s avatar"))?
+            .ok_or(SetAvatarError::UserGone)?;
+        let model = ActiveModel {
+            avatar_url: Set(avatar.map(|(_, url)| url.to_owned())),
+            avatar_key: Set(avatar.map(|(key, _)| key.as_str().to_owned())),
+            ..touch(id, now)
+        };
+        model.update(txn).await.with_context(|| format!("setting user {id}'s avatar"))?;
+        let previous = previous.as_deref().map(ObjectKey::parse).transpose();
+        Ok(previous.with_context(|| format!("user {id} has an unreadable avatar key"))?)
+    }
+}
+
+/// `$n` placeholders as the backend wants them (`?n` on SQLite).
+fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
     }
 }
 
 fn touch(id: UserId, now: OffsetDateTime) -> ActiveModel {
-    ActiveModel {
-        id: Unchanged(id.get()),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    ActiveModel { id: Unchanged(id.get()), updated_at: Set(now), ..Default::default() }
 }
 
 #[async_trait]
@@ -76,6 +131,7 @@ impl UserRepository for SqlUserRepository {
             display_name: Set(new.display_name.as_str().to_owned()),
             username: Set(new.username.as_str().to_owned()),
             avatar_url: Set(None),
+            avatar_key: Set(None),
             current_organization_id: Set(None),
             manual_status: Set(None),
             google_calendar_connected: Set(false),
@@ -86,9 +142,7 @@ impl UserRepository for SqlUserRepository {
         };
         match model.insert(self.db.conn()).await {
             Ok(m) => Ok(mapping::user(m)?),
-            Err(e) if violates_unique(&e, "users_subject_key", "users.subject") => {
-                Err(CreateUserError::SubjectTaken)
-            }
+            Err(e) if violates_unique(&e, "users_subject_key", "users.subject") => Err(CreateUserError::SubjectTaken),
             Err(e) if violates_unique(&e, "users_username_key", "users.username") => {
                 Err(CreateUserError::UsernameTaken)
             }
@@ -112,14 +166,8 @@ impl UserRepository for SqlUserRepository {
         self.update(id, model).await
     }
 
-    async fn view(&self, id: UserId) -> anyhow::Result<Option<UserView>> {
-        let user = Entity::find_by_id(id.get())
-            .one(self.db.conn())
-            .await
-            .with_context(|| format!("loading user {id}"))?
-            .map(mapping::user)
-            .transpose()?;
-        Ok(Self::view_of(user))
+    async fn view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>> {
+        self.load_view(id, tries).await
     }
 
     async fn update_display_name(
@@ -127,12 +175,13 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         name: &DisplayName,
         now: OffsetDateTime,
+        tries: TryWindow,
     ) -> anyhow::Result<Option<UserView>> {
-        let model = ActiveModel {
-            display_name: Set(name.as_str().to_owned()),
-            ..touch(id, now)
-        };
-        Ok(Self::view_of(self.update(id, model).await?))
+        let model = ActiveModel { display_name: Set(name.as_str().to_owned()), ..touch(id, now) };
+        if self.update(id, model).await?.is_none() {
+            return Ok(None);
+        }
+        self.load_view(id, tries).await
     }
 
     async fn set_manual_status(
@@ -140,24 +189,51 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         status: Option<ManualStatus>,
         now: OffsetDateTime,
+        tries: TryWindow,
     ) -> anyhow::Result<Option<UserView>> {
-        let model = ActiveModel {
-            manual_status: Set(status.map(ManualStatus::as_i16)),
-            ..touch(id, now)
-        };
-        Ok(Self::view_of(self.update(id, model).await?))
+        let model = ActiveModel { manual_status: Set(status.map(ManualStatus::as_i16)), ..touch(id, now) };
+        if self.update(id, model).await?.is_none() {
+            return Ok(None);
+        }
+        self.load_view(id, tries).await
     }
 
-    async fn promote_by_email(
+    async fn set_avatar(
         &self,
-        email: &EmailAddress,
+        id: UserId,
+        ticket: TicketId,
+        key: &ObjectKey,
+        url: &str,
         now: OffsetDateTime,
-    ) -> anyhow::Result<u64> {
+    ) -> Result<Option<ObjectKey>, SetAvatarError> {
+        let txn = self.db.begin_write().await.context("starting an avatar transaction")?;
+        let used = tickets::Entity::update_many()
+            .col_expr(tickets::Column::State, Expr::value(TicketState::Used.as_str()))
+            .col_expr(tickets::Column::DecidedAt, Expr::value(now))
+            .filter(tickets::Column::Id.eq(ticket.as_uuid()))
+            .filter(tickets::Column::State.eq(TicketState::Issued.as_str()))
+            .exec(&txn)
+            .await
+            .with_context(|| format!("using upload ticket {ticket}"))?;
+        if used.rows_affected != 1 {
+            txn.rollback().await.context("rolling back an avatar transaction")?;
+            return Err(SetAvatarError::TicketUsed);
+        }
+        let previous = self.replace_avatar(&txn, id, Some((key, url)), now).await?;
+        txn.commit().await.context("committing an avatar")?;
+        Ok(previous)
+    }
+
+    async fn clear_avatar(&self, id: UserId, now: OffsetDateTime) -> Result<Option<ObjectKey>, SetAvatarError> {
+        let txn = self.db.begin_write().await.context("starting an avatar transaction")?;
+        let previous = self.replace_avatar(&txn, id, None, now).await?;
+        txn.commit().await.context("committing an avatar removal")?;
+        Ok(previous)
+    }
+
+    async fn promote_by_email(&self, email: &EmailAddress, now: OffsetDateTime) -> anyhow::Result<u64> {
         let result = Entity::update_many()
-            .col_expr(
-                Column::PlatformRole,
-                PlatformRole::Superuser.as_str().into(),
-            )
+            .col_expr(Column::PlatformRole, PlatformRole::Superuser.as_str().into())
             .col_expr(Column::UpdatedAt, now.into())
             .filter(Column::Email.eq(email.as_str()))
             .exec(self.db.conn())

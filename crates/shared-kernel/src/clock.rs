@@ -15,9 +15,7 @@ pub trait Clock: Send + Sync {
 /// nanoseconds, and a record must compare equal after a round trip through either.
 pub fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
     let nanos = t.nanosecond();
-    t.replace_nanosecond(nanos - nanos % 1_000)
-        .unwrap_or(t)
-        .to_offset(time::UtcOffset::UTC)
+    t.replace_nanosecond(nanos - nanos % 1_000).unwrap_or(t).to_offset(time::UtcOffset::UTC)
 }
 
 /// The wall clock.

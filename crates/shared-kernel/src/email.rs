@@ -58,9 +58,7 @@ impl EmailAddress {
 
     /// The part before the last `@`.
     pub fn local_part(&self) -> &str {
-        self.0
-            .rsplit_once('@')
-            .map_or(self.0.as_str(), |(local, _)| local)
+        self.0.rsplit_once('@').map_or(self.0.as_str(), |(local, _)| local)
     }
 }
 
@@ -105,10 +103,7 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} was accepted");
         }
-        assert_eq!(
-            EmailAddress::parse(&format!("{}@x.io", "a".repeat(300))),
-            Err(EmailError::TooLong)
-        );
+        assert_eq!(EmailAddress::parse(&format!("{}@x.io", "a".repeat(300))), Err(EmailError::TooLong));
     }
 
     proptest! {

@@ -42,11 +42,7 @@ impl FromStr for UserId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // Only plain ASCII digits: "+1", " 1" and "01"-style padding of a
         // different id are all refused so one user has one spelling.
-        if s.is_empty()
-            || s.len() > 19
-            || !s.bytes().all(|b| b.is_ascii_digit())
-            || s.starts_with('0')
-        {
+        if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) || s.starts_with('0') {
             return Err(UserIdError);
         }
         s.parse::<i64>().map(Self).map_err(|_| UserIdError)
@@ -119,16 +115,7 @@ mod tests {
 
     #[test]
     fn user_ids_with_signs_spaces_or_padding_are_refused() {
-        for bad in [
-            "",
-            "-1",
-            "+1",
-            " 1",
-            "01",
-            "1.0",
-            "99999999999999999999",
-            "abc",
-        ] {
+        for bad in ["", "-1", "+1", " 1", "01", "1.0", "99999999999999999999", "abc"] {
             assert!(bad.parse::<UserId>().is_err(), "{bad:?} was accepted");
         }
     }

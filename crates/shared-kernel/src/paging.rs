@@ -36,10 +36,7 @@ impl PageRequest {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(PagingError::Limit);
         }
-        let after = cursor
-            .filter(|c| !c.is_empty())
-            .map(Cursor::decode)
-            .transpose()?;
+        let after = cursor.filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
         Ok(Self { limit, after })
     }
 
@@ -56,10 +53,7 @@ impl PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            limit: DEFAULT_LIMIT,
-            after: None,
-        }
+        Self { limit: DEFAULT_LIMIT, after: None }
     }
 }
 
@@ -93,15 +87,11 @@ impl Cursor {
         let text = String::from_utf8(bytes).map_err(|_| CursorError)?;
         let (nanos, id) = text.split_once('|').ok_or(CursorError)?;
         let nanos: i128 = nanos.parse().map_err(|_| CursorError)?;
-        let created_at =
-            OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| CursorError)?;
+        let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| CursorError)?;
         if id.is_empty() {
             return Err(CursorError);
         }
-        Ok(Self {
-            created_at,
-            id: id.to_owned(),
-        })
+        Ok(Self { created_at, id: id.to_owned() })
     }
 }
 
@@ -131,10 +121,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        let c = Cursor {
-            created_at: datetime!(2026-06-14 10:00:00.123456 UTC),
-            id: "42".into(),
-        };
+        let c = Cursor { created_at: datetime!(2026-06-14 10:00:00.123456 UTC), id: "42".into() };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         let req = PageRequest::parse(Some(5), Some(&c.encode())).unwrap();
         assert_eq!(req.after(), Some(&c));

@@ -54,10 +54,7 @@ impl FromStr for OrgRole {
     type Err = OrgRoleError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or(OrgRoleError)
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or(OrgRoleError)
     }
 }
 

@@ -57,9 +57,7 @@ impl TestApp {
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
-                let db = TestDatabase::create(PgCluster::shared())
-                    .await
-                    .expect("creating a PostgreSQL test database");
+                let db = TestDatabase::create(PgCluster::shared()).await.expect("creating a PostgreSQL test database");
                 settings.database.url = Some(Secret::new(db.url()));
                 Some(db)
             }
@@ -69,14 +67,8 @@ impl TestApp {
     }
 
     /// Spawns the app with exactly these settings (the data directory is kept alive by the app).
-    pub async fn start(
-        settings: Settings,
-        data_dir: tempfile::TempDir,
-        database: Option<TestDatabase>,
-    ) -> Self {
-        let app = Application::build(settings.clone())
-            .await
-            .expect("building the application");
+    pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> Self {
+        let app = Application::build(settings.clone()).await.expect("building the application");
         let address = format!("http://{}", app.addr());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
@@ -84,14 +76,12 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("building an HTTP client");
-        Self {
-            address,
-            settings,
-            client,
-            handle,
-            _data_dir: data_dir,
-            _database: database,
-        }
+        Self { address, settings, client, handle, _data_dir: data_dir, _database: database }
+    }
+
+    /// The app's data directory (embedded database, objects, secrets).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
     }
 
     /// An HS256 token for `email`, accepted by this app.
@@ -100,16 +90,8 @@ impl TestApp {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.address));
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -121,14 +103,12 @@ impl TestApp {
 
     /// `POST path` with a JSON body and a bearer token.
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token), Some(body))
-            .await
+        self.request(Method::POST, path, Some(token), Some(body)).await
     }
 
     /// `POST /user/get` with `token`.
     pub async fn get_user(&self, token: &str) -> Response {
-        self.request(Method::POST, "/user/get", Some(token), None)
-            .await
+        self.request(Method::POST, "/user/get", Some(token), None).await
     }
 
     /// Stops the server, waiting for in-flight requests.
@@ -148,35 +128,21 @@ impl Drop for TestApp {
 pub async fn json(res: Response) -> Value {
     let status = res.status();
     let text = res.text().await.expect("reading a response body");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"))
 }
 
 /// Asserts a problem+json response with `status` and `code`; returns its body.
 pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_owned());
     assert_eq!(content_type.as_deref(), Some("application/problem+json"));
-    let request_id = res
-        .headers()
-        .get("x-request-id")
-        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let request_id = res.headers().get("x-request-id").map(|v| v.to_str().unwrap_or_default().to_owned());
     let body = json(res).await;
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["type"], format!("urn:usher:problem:{code}"), "{body}");
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
-    assert_eq!(
-        body["requestId"].as_str(),
-        request_id.as_deref(),
-        "requestId must match the header: {body}"
-    );
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert_eq!(body["requestId"].as_str(), request_id.as_deref(), "requestId must match the header: {body}");
     body
 }
 

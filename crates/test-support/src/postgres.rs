@@ -137,14 +137,8 @@ impl PgCluster {
             None
         };
         let temp = make_temp_dir(run_as.as_ref())?;
-        let mut cluster = PgCluster {
-            temp,
-            binaries,
-            run_as,
-            port: 0,
-            server: Mutex::new(None),
-            template: OnceCell::new(),
-        };
+        let mut cluster =
+            PgCluster { temp, binaries, run_as, port: 0, server: Mutex::new(None), template: OnceCell::new() };
         cluster.initdb()?;
 
         let mut attempt = 1;
@@ -152,10 +146,7 @@ impl PgCluster {
             cluster.port = free_port()?;
             match cluster.spawn() {
                 Ok(watchdog) => {
-                    *cluster
-                        .server
-                        .get_mut()
-                        .unwrap_or_else(PoisonError::into_inner) = Some(watchdog);
+                    *cluster.server.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(watchdog);
                     return Ok(cluster);
                 }
                 Err(failure) if failure.port_taken && attempt < PORT_ATTEMPTS => attempt += 1,
@@ -175,9 +166,8 @@ impl PgCluster {
     pub fn shared() -> &'static PgCluster {
         static SHARED: OnceLock<PgCluster> = OnceLock::new();
         SHARED.get_or_init(|| {
-            PgCluster::start().unwrap_or_else(|error| {
-                panic!("cannot start the shared PostgreSQL cluster for tests: {error:#}")
-            })
+            PgCluster::start()
+                .unwrap_or_else(|error| panic!("cannot start the shared PostgreSQL cluster for tests: {error:#}"))
         })
     }
 
@@ -255,14 +245,7 @@ impl PgCluster {
             .command(&self.binaries.initdb)
             .arg("-D")
             .arg(self.data_dir())
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-                "--no-sync",
-            ])
+            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running {}", self.binaries.initdb.display()))?;
@@ -292,13 +275,9 @@ impl PgCluster {
                 // directory for a retry on another port.
                 let stopped = watchdog.shut_down(Shutdown::KeepData);
                 let log = read_log(&log_path, log_start);
-                let port_taken = [
-                    "could not bind",
-                    "Address already in use",
-                    "could not create any TCP/IP sockets",
-                ]
-                .iter()
-                .any(|needle| log.contains(needle));
+                let port_taken = ["could not bind", "Address already in use", "could not create any TCP/IP sockets"]
+                    .iter()
+                    .any(|needle| log.contains(needle));
                 let mut error = anyhow!(
                     "PostgreSQL did not start on 127.0.0.1:{} ({problem}); end of its log {}:\n{}",
                     self.port,
@@ -332,10 +311,7 @@ impl PgCluster {
             chown(log_path, Some(user.uid), Some(user.gid))
                 .with_context(|| format!("handing {} to the postgres user", log_path.display()))?;
         }
-        let length = log
-            .metadata()
-            .with_context(|| format!("reading {}", log_path.display()))?
-            .len();
+        let length = log.metadata().with_context(|| format!("reading {}", log_path.display()))?.len();
         Ok((log, length))
     }
 
@@ -367,16 +343,8 @@ impl PgCluster {
             // the watchdog before it has cleaned up.
             .process_group(0)
             .spawn()
-            .with_context(|| {
-                format!(
-                    "starting {} under /bin/sh",
-                    self.binaries.postgres.display()
-                )
-            })?;
-        let stdin = child
-            .stdin
-            .take()
-            .context("the watchdog has no stdin pipe")?;
+            .with_context(|| format!("starting {} under /bin/sh", self.binaries.postgres.display()))?;
+        let stdin = child.stdin.take().context("the watchdog has no stdin pipe")?;
         Ok(Watchdog { child, stdin })
     }
 
@@ -392,11 +360,8 @@ impl PgCluster {
             // Line 8 of postmaster.pid is the server's status; a stale file
             // from a crashed server could say `ready` too, so the port must
             // also accept a connection.
-            let ready = fs::read_to_string(&pid_file).is_ok_and(|pid| {
-                pid.lines()
-                    .nth(7)
-                    .is_some_and(|status| status.trim() == "ready")
-            });
+            let ready = fs::read_to_string(&pid_file)
+                .is_ok_and(|pid| pid.lines().nth(7).is_some_and(|status| status.trim() == "ready"));
             if ready && TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok() {
                 return Ok(());
             }
@@ -419,11 +384,7 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
-        let server = self
-            .server
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let server = self.server.get_mut().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(watchdog) = server {
             // Errors cannot be reported from `drop`; the `TempDir` removes
             // what is left.
@@ -443,10 +404,7 @@ struct StartFailure {
 impl StartFailure {
     /// A failure before the server ran.
     fn other(error: anyhow::Error) -> StartFailure {
-        StartFailure {
-            error,
-            port_taken: false,
-        }
+        StartFailure { error, port_taken: false }
     }
 }
 
@@ -472,10 +430,7 @@ impl Watchdog {
     /// Has the watchdog give `postgres` a fast shutdown and waits for both to
     /// exit.
     fn shut_down(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let Watchdog {
-            mut child,
-            mut stdin,
-        } = self;
+        let Watchdog { mut child, mut stdin } = self;
         if shutdown == Shutdown::KeepData {
             // A write error means the watchdog is already gone.
             let _ = stdin.write_all(KEEP_LINE).and_then(|()| stdin.flush());
@@ -484,11 +439,7 @@ impl Watchdog {
         drop(stdin);
         let deadline = Instant::now() + STOP_TIMEOUT;
         loop {
-            if child
-                .try_wait()
-                .context("waiting for the PostgreSQL watchdog")?
-                .is_some()
-            {
+            if child.try_wait().context("waiting for the PostgreSQL watchdog")?.is_some() {
                 break;
             }
             if Instant::now() >= deadline {
@@ -537,19 +488,12 @@ impl TestDatabase {
         let admin_url = cluster.url("postgres");
         let admin = connect(&admin_url, Duration::from_secs(10)).await?;
         let created = admin
-            .execute_unprepared(&format!(
-                r#"CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}""#
-            ))
+            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}""#))
             .await
             .with_context(|| format!("creating database {name} from {TEMPLATE}"));
         close(admin).await;
         created?;
-        Ok(TestDatabase {
-            url: cluster.url(&name),
-            name,
-            admin_url,
-            port: cluster.port(),
-        })
+        Ok(TestDatabase { url: cluster.url(&name), name, admin_url, port: cluster.port() })
     }
 
     /// The URL of this database, for `sea_orm::Database::connect`.
@@ -575,19 +519,13 @@ impl Drop for TestDatabase {
             if TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
                 return; // The cluster is down or gone.
             }
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             runtime.block_on(async {
                 if let Ok(admin) = connect(&admin_url, Duration::from_secs(5)).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-                        ))
-                        .await;
+                    let _ =
+                        admin.execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).await;
                     close(admin).await;
                 }
             });
@@ -603,9 +541,7 @@ async fn create_template(cluster: &PgCluster) -> anyhow::Result<()> {
     let created = async {
         // A failed earlier attempt may have left it half migrated.
         admin
-            .execute_unprepared(&format!(
-                r#"DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)"#
-            ))
+            .execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)"#))
             .await
             .with_context(|| format!("dropping an old {TEMPLATE}"))?;
         admin
@@ -622,10 +558,7 @@ async fn create_template(cluster: &PgCluster) -> anyhow::Result<()> {
     let migrated = migrations::Migrator::up(&template, None)
         .await
         .with_context(|| format!("applying the migrations to {TEMPLATE}"));
-    template
-        .close()
-        .await
-        .with_context(|| format!("closing the connections to {TEMPLATE}"))?;
+    template.close().await.with_context(|| format!("closing the connections to {TEMPLATE}"))?;
     migrated
 }
 
@@ -633,15 +566,8 @@ async fn create_template(cluster: &PgCluster) -> anyhow::Result<()> {
 /// attempts to connect.
 async fn connect(url: &str, timeout: Duration) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
-    options
-        .max_connections(1)
-        .min_connections(0)
-        .connect_timeout(timeout)
-        .acquire_timeout(timeout)
-        .sqlx_logging(false);
-    Database::connect(options)
-        .await
-        .with_context(|| format!("connecting to {url}"))
+    options.max_connections(1).min_connections(0).connect_timeout(timeout).acquire_timeout(timeout).sqlx_logging(false);
+    Database::connect(options).await.with_context(|| format!("connecting to {url}"))
 }
 
 /// Closes `connection`, ignoring errors: the server ends the session either way.
@@ -682,10 +608,7 @@ impl Binaries {
             }
         }
         match best {
-            Some((_, bin)) => Ok(Binaries {
-                initdb: bin.join("initdb"),
-                postgres: bin.join("postgres"),
-            }),
+            Some((_, bin)) => Ok(Binaries { initdb: bin.join("initdb"), postgres: bin.join("postgres") }),
             None => bail!(
                 "PostgreSQL server binaries (initdb, postgres) not found on PATH or in \
                  /usr/lib/postgresql/*/bin: install them with `apt-get install postgresql`"
@@ -702,9 +625,7 @@ fn parse_version(name: &str) -> Option<Vec<u32>> {
 /// The first executable file called `program` in a directory of `PATH`.
 fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
 }
 
 /// Whether `path` is a file with an execute bit set.
@@ -716,10 +637,8 @@ fn is_executable(path: &Path) -> bool {
 fn running_as_root() -> anyhow::Result<bool> {
     if let Ok(status) = fs::read_to_string("/proc/self/status") {
         // `Uid:	real	effective	saved	filesystem`
-        if let Some(euid) = status
-            .lines()
-            .find_map(|line| line.strip_prefix("Uid:"))
-            .and_then(|ids| ids.split_whitespace().nth(1))
+        if let Some(euid) =
+            status.lines().find_map(|line| line.strip_prefix("Uid:")).and_then(|ids| ids.split_whitespace().nth(1))
         {
             return Ok(euid == "0");
         }
@@ -750,10 +669,7 @@ impl OsUser {
                 }
             }
         }
-        Ok(OsUser {
-            uid: run_id(&["-u", name])?,
-            gid: run_id(&["-g", name])?,
-        })
+        Ok(OsUser { uid: run_id(&["-u", name])?, gid: run_id(&["-g", name])? })
     }
 }
 
@@ -765,16 +681,10 @@ fn run_id(args: &[&str]) -> anyhow::Result<u32> {
         .output()
         .with_context(|| format!("running `id {}`", args.join(" ")))?;
     if !output.status.success() {
-        bail!(
-            "`id {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("`id {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    text.trim()
-        .parse()
-        .with_context(|| format!("parsing the output of `id {}`: {text:?}", args.join(" ")))
+    text.trim().parse().with_context(|| format!("parsing the output of `id {}`: {text:?}", args.join(" ")))
 }
 
 /// A fresh temporary directory, handed to `run_as` when given.
@@ -808,12 +718,8 @@ fn others_can_enter(dir: &Path) -> bool {
 /// A free loopback port: bound, read and released. Another process may take
 /// it before the server binds it; [`PgCluster::start`] then retries.
 fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("binding 127.0.0.1:0 to find a free port")?;
-    Ok(listener
-        .local_addr()
-        .context("reading the bound address")?
-        .port())
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding 127.0.0.1:0 to find a free port")?;
+    Ok(listener.local_addr().context("reading the bound address")?.port())
 }
 
 /// The log from byte `start` on (lossily decoded), or why it cannot be read.
@@ -836,11 +742,7 @@ fn log_tail(log: &str) -> String {
     for line in &lines[lines.len().saturating_sub(LINES)..] {
         let _ = writeln!(tail, "    {line}");
     }
-    if tail.is_empty() {
-        "    (empty)".to_owned()
-    } else {
-        tail
-    }
+    if tail.is_empty() { "    (empty)".to_owned() } else { tail }
 }
 
 #[cfg(test)]
@@ -868,9 +770,6 @@ mod tests {
     fn urls_name_the_database_on_the_loopback_port() {
         let cluster = PgCluster::start().expect("cluster starts");
         let port = cluster.port();
-        assert_eq!(
-            cluster.url("x"),
-            format!("postgres://postgres@127.0.0.1:{port}/x")
-        );
+        assert_eq!(cluster.url("x"), format!("postgres://postgres@127.0.0.1:{port}/x"));
     }
 }

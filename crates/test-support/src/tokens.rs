@@ -40,12 +40,8 @@ pub fn claims(email: &str) -> Value {
 
 /// Signs `claims` with HS256 and `secret`.
 pub fn hs256(secret: &str, claims: &Value) -> String {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("HS256 signing cannot fail")
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes()))
+        .expect("HS256 signing cannot fail")
 }
 
 /// Signs `claims` with one of the test keys: `"rsa-a"`, `"rsa-b"` (RS256) or `"ec-a"` (ES256).
@@ -58,18 +54,9 @@ pub fn signed(kid: &str, claims: &Value) -> String {
 
 fn private_key(kid: &str) -> (EncodingKey, Algorithm) {
     match kid {
-        "rsa-a" => (
-            EncodingKey::from_rsa_pem(RSA_A.as_bytes()).expect("test key"),
-            Algorithm::RS256,
-        ),
-        "rsa-b" => (
-            EncodingKey::from_rsa_pem(RSA_B.as_bytes()).expect("test key"),
-            Algorithm::RS256,
-        ),
-        "ec-a" => (
-            EncodingKey::from_ec_pem(EC_A.as_bytes()).expect("test key"),
-            Algorithm::ES256,
-        ),
+        "rsa-a" => (EncodingKey::from_rsa_pem(RSA_A.as_bytes()).expect("test key"), Algorithm::RS256),
+        "rsa-b" => (EncodingKey::from_rsa_pem(RSA_B.as_bytes()).expect("test key"), Algorithm::RS256),
+        "ec-a" => (EncodingKey::from_ec_pem(EC_A.as_bytes()).expect("test key"), Algorithm::ES256),
         other => panic!("no test key named {other}"),
     }
 }
@@ -100,10 +87,5 @@ pub fn alg_none(claims: &Value) -> String {
 pub fn hs256_with_rsa_public_key(kid: &str, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_secret(RSA_A_PUBLIC.as_bytes()),
-    )
-    .expect("HS256 signing")
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(RSA_A_PUBLIC.as_bytes())).expect("HS256 signing")
 }

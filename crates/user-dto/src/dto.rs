@@ -135,9 +135,7 @@ impl From<UserView> for UserDto {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        DisplayName, Integrations, MembershipSummary, OrganizationSummary, User, Username,
-    };
+    use crate::model::{DisplayName, Integrations, MembershipSummary, OrganizationSummary, User, Username};
     use serde_json::json;
     use shared_kernel::{EmailAddress, PlatformRole, UserId};
     use time::macros::datetime;
@@ -162,11 +160,7 @@ mod tests {
                 updated_at: datetime!(2026-06-14 10:00:00.5 UTC),
             },
             memberships: vec![MembershipSummary {
-                organization: OrganizationSummary {
-                    id: uuid::Uuid::nil(),
-                    name: "Acme".into(),
-                    logo_url: None,
-                },
+                organization: OrganizationSummary { id: uuid::Uuid::nil(), name: "Acme".into(), logo_url: None },
                 role: OrgRole::Moderator,
                 status: MembershipStatus::Active,
             }],

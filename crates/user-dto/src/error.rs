@@ -36,3 +36,44 @@ pub enum CreateUserError {
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
+
+/// Setting or clearing the avatar failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetAvatarError {
+    /// The upload ticket was used (or rejected) by a concurrent request.
+    #[error("this upload ticket was already used")]
+    TicketUsed,
+    /// The user no longer exists.
+    #[error("the user no longer exists")]
+    UserGone,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// An avatar use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AvatarError {
+    /// The ticket could not be issued.
+    #[error(transparent)]
+    Ticket(#[from] image_upload::TicketError),
+    /// The upload did not pass finalize's checks.
+    #[error(transparent)]
+    Finalize(#[from] image_upload::FinalizeError),
+    /// The user no longer exists.
+    #[error("the user no longer exists")]
+    UserGone,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<SetAvatarError> for AvatarError {
+    fn from(e: SetAvatarError) -> Self {
+        match e {
+            SetAvatarError::TicketUsed => Self::Finalize(image_upload::FinalizeError::TicketUsed),
+            SetAvatarError::UserGone => Self::UserGone,
+            SetAvatarError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}

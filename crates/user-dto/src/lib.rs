@@ -5,21 +5,24 @@
 //! - [`dto`]: the wire shape, exactly seed 003's User DTO.
 //! - [`ports`]: the `UserRepository` port.
 //! - [`service`]: sign-in with just-in-time provisioning, get, update-profile, status, promote.
+//! - [`avatar`]: the avatar's upload ticket, finalize and remove, over `image-upload`.
 //! - [`error`]: the use cases' typed errors.
 #![forbid(unsafe_code)]
 
+pub mod avatar;
 pub mod dto;
 pub mod error;
 pub mod model;
 pub mod ports;
 pub mod service;
 
+pub use avatar::AvatarService;
 pub use dto::{IntegrationsDto, MembershipDto, OrganizationSummaryDto, UserDto};
-pub use error::{CreateUserError, SignInError, UserError};
+pub use error::{AvatarError, CreateUserError, SetAvatarError, SignInError, UserError};
 pub use model::{
-    DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
-    ManualStatus, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, User,
-    UserView, Username, UsernameError,
+    DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations, ManualStatus,
+    MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, TryWindow, User, UserView, Username,
+    UsernameError,
 };
 pub use ports::UserRepository;
 pub use service::{UserPolicy, UserService};

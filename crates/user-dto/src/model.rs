@@ -112,9 +112,7 @@ impl Identity {
         }
         let clean = |v: Option<&str>| {
             v.map(str::trim)
-                .filter(|v| {
-                    !v.is_empty() && v.chars().count() <= 100 && !v.chars().any(char::is_control)
-                })
+                .filter(|v| !v.is_empty() && v.chars().count() <= 100 && !v.chars().any(char::is_control))
                 .map(str::to_owned)
         };
         Ok(Self {
@@ -181,8 +179,7 @@ impl DisplayName {
         // Bidi overrides and line separators are not `is_control` but let a
         // name rewrite how the text around it is displayed.
         let forbidden = |c: char| {
-            c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
         };
         if s.chars().any(forbidden) {
             return Err(DisplayNameError::ControlCharacter);
@@ -213,9 +210,7 @@ pub struct Username(String);
 
 /// Why a username is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a username is 1 to 40 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
-)]
+#[error("a username is 1 to 40 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")]
 pub struct UsernameError;
 
 impl Username {
@@ -224,12 +219,8 @@ impl Username {
 
     /// Checks a username exactly as given (no case folding: stored names are lower-case).
     pub fn parse(raw: &str) -> Result<Self, UsernameError> {
-        let ok_char =
-            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
-        let starts_well = raw
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
+        let starts_well = raw.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if raw.is_empty() || raw.len() > Self::MAX || !starts_well || !raw.chars().all(ok_char) {
             return Err(UsernameError);
         }
@@ -241,21 +232,13 @@ impl Username {
     pub fn derive(email: &EmailAddress) -> Self {
         let mut out = String::new();
         for c in email.local_part().chars().flat_map(char::to_lowercase) {
-            let c = if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-            {
-                c
-            } else {
-                '-'
-            };
+            let c = if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') { c } else { '-' };
             if !(c == '-' && out.ends_with('-')) {
                 out.push(c);
             }
         }
-        let trimmed: String = out
-            .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
-            .chars()
-            .take(Self::MAX - 6)
-            .collect();
+        let trimmed: String =
+            out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).chars().take(Self::MAX - 6).collect();
         let trimmed = trimmed.trim_end_matches('-');
         Self::parse(trimmed).unwrap_or_else(|_| Self("user".to_owned()))
     }
@@ -360,6 +343,15 @@ pub struct MembershipSummary {
     pub status: MembershipStatus,
 }
 
+/// The avatar rate-limit window a view counts tries in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TryWindow {
+    /// Tries created after this instant count.
+    pub since: OffsetDateTime,
+    /// Tries allowed per window.
+    pub limit: u32,
+}
+
 /// Everything the User DTO is built from, read in one round trip.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserView {
@@ -384,36 +376,16 @@ mod tests {
     fn display_names_are_trimmed_and_counted_in_scalar_values() {
         assert_eq!(DisplayName::parse("  Ada  ").unwrap().as_str(), "Ada");
         assert_eq!(DisplayName::parse("李雷").unwrap().as_str(), "李雷");
-        assert_eq!(
-            DisplayName::parse(&"é".repeat(100))
-                .unwrap()
-                .as_str()
-                .chars()
-                .count(),
-            100
-        );
-        assert_eq!(
-            DisplayName::parse(&"é".repeat(101)),
-            Err(DisplayNameError::Length(101))
-        );
+        assert_eq!(DisplayName::parse(&"é".repeat(100)).unwrap().as_str().chars().count(), 100);
+        assert_eq!(DisplayName::parse(&"é".repeat(101)), Err(DisplayNameError::Length(101)));
         assert_eq!(DisplayName::parse(" a "), Err(DisplayNameError::Length(1)));
         assert_eq!(DisplayName::parse("   "), Err(DisplayNameError::Length(0)));
     }
 
     #[test]
     fn display_names_with_control_or_override_characters_are_refused() {
-        for bad in [
-            "Ada\u{0}L",
-            "Ada\nL",
-            "Ada\u{7f}",
-            "Ada\u{202E}txt",
-            "Ada\u{2028}L",
-        ] {
-            assert_eq!(
-                DisplayName::parse(bad),
-                Err(DisplayNameError::ControlCharacter),
-                "{bad:?}"
-            );
+        for bad in ["Ada\u{0}L", "Ada\nL", "Ada\u{7f}", "Ada\u{202E}txt", "Ada\u{2028}L"] {
+            assert_eq!(DisplayName::parse(bad), Err(DisplayNameError::ControlCharacter), "{bad:?}");
         }
     }
 
@@ -423,10 +395,7 @@ mod tests {
         assert_eq!(Username::derive(&email("ada+tag@x.io")).as_str(), "ada-tag");
         assert_eq!(Username::derive(&email("__@x.io")).as_str(), "user");
         assert_eq!(Username::derive(&email("josé@x.io")).as_str(), "jos");
-        assert_eq!(
-            Username::derive(&email("ada@x.io")).with_suffix(2).as_str(),
-            "ada2"
-        );
+        assert_eq!(Username::derive(&email("ada@x.io")).with_suffix(2).as_str(), "ada2");
     }
 
     #[test]
@@ -435,53 +404,23 @@ mod tests {
         let id = |name: Option<&str>, given: Option<&str>, family: Option<&str>| {
             Identity::new("sub", Some(e.clone()), true, given, family, name).unwrap()
         };
-        assert_eq!(
-            id(Some("Ada Lovelace"), Some("A"), None)
-                .initial_display_name(&e)
-                .as_str(),
-            "Ada Lovelace"
-        );
-        assert_eq!(
-            id(None, Some("Ada"), Some("Lovelace"))
-                .initial_display_name(&e)
-                .as_str(),
-            "Ada Lovelace"
-        );
-        assert_eq!(
-            id(Some("  "), None, None).initial_display_name(&e).as_str(),
-            "ada.l"
-        );
+        assert_eq!(id(Some("Ada Lovelace"), Some("A"), None).initial_display_name(&e).as_str(), "Ada Lovelace");
+        assert_eq!(id(None, Some("Ada"), Some("Lovelace")).initial_display_name(&e).as_str(), "Ada Lovelace");
+        assert_eq!(id(Some("  "), None, None).initial_display_name(&e).as_str(), "ada.l");
         let short = email("a@x.io");
-        assert_eq!(
-            id(None, None, None).initial_display_name(&short).as_str(),
-            "a (user)"
-        );
+        assert_eq!(id(None, None, None).initial_display_name(&short).as_str(), "a (user)");
     }
 
     #[test]
     fn subjects_must_be_printable_and_bounded() {
-        assert_eq!(
-            Identity::new("", None, false, None, None, None),
-            Err(IdentityError::Subject)
-        );
-        assert_eq!(
-            Identity::new(&"s".repeat(256), None, false, None, None, None),
-            Err(IdentityError::Subject)
-        );
-        assert_eq!(
-            Identity::new("a\nb", None, false, None, None, None),
-            Err(IdentityError::Subject)
-        );
+        assert_eq!(Identity::new("", None, false, None, None, None), Err(IdentityError::Subject));
+        assert_eq!(Identity::new(&"s".repeat(256), None, false, None, None, None), Err(IdentityError::Subject));
+        assert_eq!(Identity::new("a\nb", None, false, None, None, None), Err(IdentityError::Subject));
     }
 
     #[test]
     fn manual_status_codes_round_trip() {
-        for s in [
-            ManualStatus::Offline,
-            ManualStatus::Online,
-            ManualStatus::Away,
-            ManualStatus::Busy,
-        ] {
+        for s in [ManualStatus::Offline, ManualStatus::Online, ManualStatus::Away, ManualStatus::Busy] {
             assert_eq!(ManualStatus::from_i16(s.as_i16()), Some(s));
         }
         assert_eq!(ManualStatus::from_i16(9), None);

@@ -1,8 +1,9 @@
 //! The persistence port of the user aggregate.
 
-use crate::error::CreateUserError;
-use crate::model::{DisplayName, IdentityRefresh, ManualStatus, NewUser, User, UserView};
+use crate::error::{CreateUserError, SetAvatarError};
+use crate::model::{DisplayName, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView};
 use async_trait::async_trait;
+use image_upload::{ObjectKey, TicketId};
 use shared_kernel::{EmailAddress, UserId};
 use time::OffsetDateTime;
 
@@ -30,9 +31,9 @@ pub trait UserRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> anyhow::Result<Option<User>>;
 
-    /// Everything the User DTO needs, in one round trip. `None` if the user is gone.
-    /// `avatar_upload_tries_remaining` is left for the service to fill in.
-    async fn view(&self, id: UserId) -> anyhow::Result<Option<UserView>>;
+    /// Everything the User DTO needs (the row, memberships, avatar tries left
+    /// in `tries`), in one round trip. `None` if the user is gone.
+    async fn view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>>;
 
     /// Sets the display name and returns the updated view.
     async fn update_display_name(
@@ -40,6 +41,7 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
         name: &DisplayName,
         now: OffsetDateTime,
+        tries: TryWindow,
     ) -> anyhow::Result<Option<UserView>>;
 
     /// Sets (or clears) the manual status and returns the updated view.
@@ -48,12 +50,26 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
         status: Option<ManualStatus>,
         now: OffsetDateTime,
+        tries: TryWindow,
     ) -> anyhow::Result<Option<UserView>>;
 
-    /// Makes every user with this e-mail a superuser; returns how many rows changed.
-    async fn promote_by_email(
+    /// In ONE transaction: marks the still-`issued` upload ticket used and
+    /// sets the avatar to `url` (object `key`). Returns the previous avatar's
+    /// key so the caller deletes it after the commit. MUST fail with
+    /// `TicketUsed` (writing nothing) when the ticket is no longer issued.
+    async fn set_avatar(
         &self,
-        email: &EmailAddress,
+        id: UserId,
+        ticket: TicketId,
+        key: &ObjectKey,
+        url: &str,
         now: OffsetDateTime,
-    ) -> anyhow::Result<u64>;
+    ) -> Result<Option<ObjectKey>, SetAvatarError>;
+
+    /// Clears the avatar; returns the removed object's key (`Ok(None)` if
+    /// there was none). `UserGone` if the user does not exist.
+    async fn clear_avatar(&self, id: UserId, now: OffsetDateTime) -> Result<Option<ObjectKey>, SetAvatarError>;
+
+    /// Makes every user with this e-mail a superuser; returns how many rows changed.
+    async fn promote_by_email(&self, email: &EmailAddress, now: OffsetDateTime) -> anyhow::Result<u64>;
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{CreateUserError, SignInError, UserError};
 use crate::model::{
-    DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, User, UserView, Username,
+    DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView, Username,
 };
 use crate::ports::UserRepository;
 use shared_kernel::{Actor, Clock, EmailAddress, PlatformRole};
@@ -20,6 +20,8 @@ pub struct UserPolicy {
     pub bootstrap_superusers: Vec<EmailAddress>,
     /// Avatar upload tries per rolling window.
     pub avatar_tries_per_window: u32,
+    /// The avatar rate-limit window.
+    pub avatar_window: time::Duration,
 }
 
 /// The user use cases, over a `UserRepository` and a `Clock`.
@@ -33,11 +35,7 @@ pub struct UserService {
 impl UserService {
     /// Builds the service.
     pub fn new(users: Arc<dyn UserRepository>, clock: Arc<dyn Clock>, policy: UserPolicy) -> Self {
-        Self {
-            users,
-            clock,
-            policy,
-        }
+        Self { users, clock, policy }
     }
 
     /// The user for a verified token's identity: found by subject (refreshing
@@ -48,19 +46,14 @@ impl UserService {
             return Ok(actor_of(&self.refresh_if_changed(user, identity).await?));
         }
         let email = identity.email.clone().ok_or(SignInError::EmailMissing)?;
-        let bootstrap =
-            identity.email_verified && self.policy.bootstrap_superusers.contains(&email);
+        let bootstrap = identity.email_verified && self.policy.bootstrap_superusers.contains(&email);
         let base = Username::derive(&email);
         let mut new = NewUser {
             display_name: identity.initial_display_name(&email),
             username: base.clone(),
             email,
             identity: identity.clone(),
-            platform_role: if bootstrap {
-                PlatformRole::Superuser
-            } else {
-                PlatformRole::User
-            },
+            platform_role: if bootstrap { PlatformRole::Superuser } else { PlatformRole::User },
             now: self.clock.now(),
         };
         for attempt in 1..=USERNAME_ATTEMPTS {
@@ -68,49 +61,25 @@ impl UserService {
                 Ok(user) => return Ok(actor_of(&user)),
                 // A concurrent first request for the same subject won: use its row.
                 Err(CreateUserError::SubjectTaken) => {
-                    let user = self
-                        .users
-                        .find_by_subject(identity.subject())
-                        .await?
-                        .ok_or_else(|| {
-                            anyhow::anyhow!(
-                                "user {} vanished after a subject conflict",
-                                identity.subject()
-                            )
-                        })?;
+                    let user = self.users.find_by_subject(identity.subject()).await?.ok_or_else(|| {
+                        anyhow::anyhow!("user {} vanished after a subject conflict", identity.subject())
+                    })?;
                     return Ok(actor_of(&self.refresh_if_changed(user, identity).await?));
                 }
                 Err(CreateUserError::UsernameTaken) => new.username = base.with_suffix(attempt + 1),
                 Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
             }
         }
-        Err(
-            anyhow::anyhow!("no free username after {USERNAME_ATTEMPTS} attempts for base {base}")
-                .into(),
-        )
+        Err(anyhow::anyhow!("no free username after {USERNAME_ATTEMPTS} attempts for base {base}").into())
     }
 
-    async fn refresh_if_changed(
-        &self,
-        user: User,
-        identity: &Identity,
-    ) -> Result<User, SignInError> {
+    async fn refresh_if_changed(&self, user: User, identity: &Identity) -> Result<User, SignInError> {
         // A token without an e-mail or name claim keeps what is stored.
         let refresh = IdentityRefresh {
             email: identity.email.clone().unwrap_or_else(|| user.email.clone()),
-            email_verified: if identity.email.is_some() {
-                identity.email_verified
-            } else {
-                user.email_verified
-            },
-            first_name: identity
-                .given_name
-                .clone()
-                .or_else(|| user.first_name.clone()),
-            last_name: identity
-                .family_name
-                .clone()
-                .or_else(|| user.last_name.clone()),
+            email_verified: if identity.email.is_some() { identity.email_verified } else { user.email_verified },
+            first_name: identity.given_name.clone().or_else(|| user.first_name.clone()),
+            last_name: identity.family_name.clone().or_else(|| user.last_name.clone()),
         };
         if refresh.email == user.email
             && refresh.email_verified == user.email_verified
@@ -124,57 +93,39 @@ impl UserService {
         refreshed.ok_or_else(|| anyhow::anyhow!("user {} vanished during sign-in", user.id).into())
     }
 
+    /// The avatar try window as of `now`.
+    fn tries(&self, now: time::OffsetDateTime) -> TryWindow {
+        TryWindow { since: now - self.policy.avatar_window, limit: self.policy.avatar_tries_per_window }
+    }
+
     /// The signed-in user's view.
     pub async fn current(&self, actor: &Actor) -> Result<UserView, UserError> {
-        let view = self.users.view(actor.user_id).await?;
-        self.finish(view)
+        let view = self.users.view(actor.user_id, self.tries(self.clock.now())).await?;
+        view.ok_or(UserError::NotFound)
     }
 
     /// Sets the signed-in user's display name.
-    pub async fn update_profile(
-        &self,
-        actor: &Actor,
-        name: &DisplayName,
-    ) -> Result<UserView, UserError> {
-        let view = self
-            .users
-            .update_display_name(actor.user_id, name, self.clock.now())
-            .await?;
-        self.finish(view)
+    pub async fn update_profile(&self, actor: &Actor, name: &DisplayName) -> Result<UserView, UserError> {
+        let now = self.clock.now();
+        let view = self.users.update_display_name(actor.user_id, name, now, self.tries(now)).await?;
+        view.ok_or(UserError::NotFound)
     }
 
     /// Sets or clears the signed-in user's manual status.
-    pub async fn set_status(
-        &self,
-        actor: &Actor,
-        status: Option<ManualStatus>,
-    ) -> Result<UserView, UserError> {
-        let view = self
-            .users
-            .set_manual_status(actor.user_id, status, self.clock.now())
-            .await?;
-        self.finish(view)
+    pub async fn set_status(&self, actor: &Actor, status: Option<ManualStatus>) -> Result<UserView, UserError> {
+        let now = self.clock.now();
+        let view = self.users.set_manual_status(actor.user_id, status, now, self.tries(now)).await?;
+        view.ok_or(UserError::NotFound)
     }
 
     /// Makes the users with this e-mail superusers; how many changed.
     pub async fn promote(&self, email: &EmailAddress) -> anyhow::Result<u64> {
         self.users.promote_by_email(email, self.clock.now()).await
     }
-
-    fn finish(&self, view: Option<UserView>) -> Result<UserView, UserError> {
-        let mut view = view.ok_or(UserError::NotFound)?;
-        // Upload tickets arrive with the avatar capability; until then every
-        // try of the window is still available.
-        view.avatar_upload_tries_remaining = self.policy.avatar_tries_per_window;
-        Ok(view)
-    }
 }
 
 fn actor_of(user: &User) -> Actor {
-    Actor {
-        user_id: user.id,
-        role: user.platform_role,
-    }
+    Actor { user_id: user.id, role: user.platform_role }
 }
 
 #[cfg(test)]
@@ -190,15 +141,7 @@ mod tests {
     }
 
     fn identity(email: &str, verified: bool) -> Identity {
-        Identity::new(
-            "idp|1",
-            Some(EmailAddress::parse(email).unwrap()),
-            verified,
-            None,
-            None,
-            Some("Ada L"),
-        )
-        .unwrap()
+        Identity::new("idp|1", Some(EmailAddress::parse(email).unwrap()), verified, None, None, Some("Ada L")).unwrap()
     }
 
     fn stored(new: &NewUser) -> User {
@@ -223,11 +166,9 @@ mod tests {
 
     fn service(repo: MockUserRepository, bootstrap: &[&str]) -> UserService {
         let policy = UserPolicy {
-            bootstrap_superusers: bootstrap
-                .iter()
-                .map(|e| EmailAddress::parse(e).unwrap())
-                .collect(),
+            bootstrap_superusers: bootstrap.iter().map(|e| EmailAddress::parse(e).unwrap()).collect(),
             avatar_tries_per_window: 5,
+            avatar_window: time::Duration::days(1),
         };
         UserService::new(Arc::new(repo), clock(), policy)
     }
@@ -244,10 +185,7 @@ mod tests {
             .withf(|n| n.username.as_str() == "ada2" && n.display_name.as_str() == "Ada L")
             .times(1)
             .returning(|n| Ok(stored(n)));
-        let actor = service(repo, &[])
-            .sign_in(&identity("ada@x.io", true))
-            .await
-            .unwrap();
+        let actor = service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap();
         assert_eq!(actor.role, PlatformRole::User);
     }
 
@@ -257,10 +195,7 @@ mod tests {
             let mut repo = MockUserRepository::new();
             repo.expect_find_by_subject().returning(|_| Ok(None));
             repo.expect_create().returning(|n| Ok(stored(n)));
-            let actor = service(repo, &["ADA@x.io"])
-                .sign_in(&identity("ada@x.io", verified))
-                .await
-                .unwrap();
+            let actor = service(repo, &["ADA@x.io"]).sign_in(&identity("ada@x.io", verified)).await.unwrap();
             assert_eq!(actor.role, role);
         }
     }
@@ -269,14 +204,8 @@ mod tests {
     async fn a_lost_creation_race_signs_in_as_the_winner() {
         let mut repo = MockUserRepository::new();
         let mut seq = mockall::Sequence::new();
-        repo.expect_find_by_subject()
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(|_| Ok(None));
-        repo.expect_create()
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(|_| Err(CreateUserError::SubjectTaken));
+        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(|_| Ok(None));
+        repo.expect_create().times(1).in_sequence(&mut seq).returning(|_| Err(CreateUserError::SubjectTaken));
         let winner = stored(&NewUser {
             identity: identity("ada@x.io", true),
             email: EmailAddress::parse("ada@x.io").unwrap(),
@@ -285,14 +214,8 @@ mod tests {
             platform_role: PlatformRole::User,
             now: datetime!(2026-06-14 10:00:00 UTC),
         });
-        repo.expect_find_by_subject()
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(move |_| Ok(Some(winner.clone())));
-        let actor = service(repo, &[])
-            .sign_in(&identity("ada@x.io", true))
-            .await
-            .unwrap();
+        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(winner.clone())));
+        let actor = service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap();
         assert_eq!(actor.user_id, UserId::new(1));
     }
 
@@ -308,16 +231,12 @@ mod tests {
             now: datetime!(2026-06-01 10:00:00 UTC),
         });
         let returned = existing.clone();
-        repo.expect_find_by_subject()
-            .returning(move |_| Ok(Some(existing.clone())));
+        repo.expect_find_by_subject().returning(move |_| Ok(Some(existing.clone())));
         repo.expect_refresh_identity()
             .withf(|_, r, _| r.email.as_str() == "new@x.io" && r.email_verified)
             .times(1)
             .returning(move |_, _, _| Ok(Some(returned.clone())));
-        service(repo, &[])
-            .sign_in(&identity("new@x.io", true))
-            .await
-            .unwrap();
+        service(repo, &[]).sign_in(&identity("new@x.io", true)).await.unwrap();
     }
 
     #[tokio::test]
@@ -332,14 +251,9 @@ mod tests {
             now: datetime!(2026-06-01 10:00:00 UTC),
         };
         let existing = stored(&new);
-        repo.expect_find_by_subject()
-            .times(1)
-            .returning(move |_| Ok(Some(existing.clone())));
+        repo.expect_find_by_subject().times(1).returning(move |_| Ok(Some(existing.clone())));
         repo.expect_refresh_identity().never();
-        service(repo, &[])
-            .sign_in(&identity("ada@x.io", true))
-            .await
-            .unwrap();
+        service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap();
     }
 
     #[tokio::test]
@@ -355,11 +269,8 @@ mod tests {
     #[tokio::test]
     async fn a_user_deleted_mid_request_is_not_found() {
         let mut repo = MockUserRepository::new();
-        repo.expect_view().returning(|_| Ok(None));
-        let actor = Actor {
-            user_id: UserId::new(7),
-            role: PlatformRole::User,
-        };
+        repo.expect_view().returning(|_, _| Ok(None));
+        let actor = Actor { user_id: UserId::new(7), role: PlatformRole::User };
         let err = service(repo, &[]).current(&actor).await.unwrap_err();
         assert!(matches!(err, UserError::NotFound));
     }

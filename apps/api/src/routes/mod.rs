@@ -6,6 +6,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod avatar;
+pub mod files;
 pub mod service;
 pub mod user;
 
@@ -13,6 +15,8 @@ pub mod user;
 pub fn configure(cfg: &mut ServiceConfig) {
     service::configure(cfg);
     user::configure(cfg);
+    avatar::configure(cfg);
+    files::configure(cfg);
 }
 
 /// Every documented path and its methods, so the fallback can tell a wrong
@@ -51,51 +55,32 @@ impl KnownRoutes {
         let wanted: Vec<&str> = path.split('/').collect();
         let matches = |pattern: &[String]| {
             pattern.len() == wanted.len()
-                && pattern
-                    .iter()
-                    .zip(&wanted)
-                    .all(|(p, w)| (p.starts_with('{') && !w.is_empty()) || p == w)
+                && pattern.iter().zip(&wanted).all(|(p, w)| (p.starts_with('{') && !w.is_empty()) || p == w)
         };
-        let methods: Vec<String> = self
-            .0
-            .iter()
-            .filter(|(p, _)| matches(p))
-            .flat_map(|(_, m)| m.iter().cloned())
-            .collect();
+        let methods: Vec<String> =
+            self.0.iter().filter(|(p, _)| matches(p)).flat_map(|(_, m)| m.iter().cloned()).collect();
         (!methods.is_empty()).then_some(methods)
     }
 }
 
 /// The fallback: 405 with `Allow` for a known path, else 404.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let allowed = req
-        .app_data::<KnownRoutes>()
-        .and_then(|known| known.allowed(req.path()));
+    let allowed = req.app_data::<KnownRoutes>().and_then(|known| known.allowed(req.path()));
     match allowed {
         Some(methods) => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "http.method_not_allowed",
             "Method not allowed",
-            format!(
-                "{} is not allowed on {}; use {}",
-                req.method(),
-                req.path(),
-                methods.join(", ")
-            ),
+            format!("{} is not allowed on {}; use {}", req.method(), req.path(), methods.join(", ")),
         )
         .with_allow(methods.join(", "))),
-        None => Err(ApiError::not_found(
-            "http.not_found",
-            format!("no route for {} {}", req.method(), req.path()),
-        )),
+        None => Err(ApiError::not_found("http.not_found", format!("no route for {} {}", req.method(), req.path()))),
     }
 }
 
 /// `/docs` → `/docs/`, where the Swagger UI lives.
 pub async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, "/docs/"))
-        .finish()
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
 }
 
 #[cfg(test)]
@@ -105,14 +90,8 @@ mod tests {
     #[test]
     fn known_paths_report_their_methods_and_templates_match_one_segment() {
         let known = KnownRoutes(vec![
-            (
-                vec!["".into(), "user".into(), "get".into()],
-                vec!["POST".into()],
-            ),
-            (
-                vec!["".into(), "picture".into(), "{userId}".into()],
-                vec!["GET".into()],
-            ),
+            (vec!["".into(), "user".into(), "get".into()], vec!["POST".into()]),
+            (vec!["".into(), "picture".into(), "{userId}".into()], vec!["GET".into()]),
         ]);
         assert_eq!(known.allowed("/user/get"), Some(vec!["POST".to_owned()]));
         assert_eq!(known.allowed("/picture/42"), Some(vec!["GET".to_owned()]));

@@ -45,9 +45,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiErro
     match tokio::time::timeout(READY_TIMEOUT, state.db.ping()).await {
         Ok(Ok(())) => Ok(web::Json(Status { status: "ready" })),
         Ok(Err(e)) => Err(ApiError::unavailable(e)),
-        Err(_) => Err(ApiError::unavailable(anyhow::anyhow!(
-            "the database did not answer within {READY_TIMEOUT:?}"
-        ))),
+        Err(_) => Err(ApiError::unavailable(anyhow::anyhow!("the database did not answer within {READY_TIMEOUT:?}"))),
     }
 }
 
@@ -55,11 +53,6 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiErro
 #[utoipa::path(tag = "service", operation_id = "metrics", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = state
-        .metrics
-        .render(state.db.pool_stats())
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text))
+    let text = state.metrics.render(state.db.pool_stats()).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

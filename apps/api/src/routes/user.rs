@@ -13,9 +13,7 @@ use validator::{Validate, ValidationError};
 
 /// Registers the routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_current_user)
-        .service(update_profile)
-        .service(set_status);
+    cfg.service(get_current_user).service(update_profile).service(set_status);
 }
 
 /// `POST /user/update` body.
@@ -62,10 +60,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ManualStatus
     )
 )]
 #[post("/user/get")]
-async fn get_current_user(
-    auth: Authenticated,
-    state: web::Data<AppState>,
-) -> Result<web::Json<UserDto>, ApiError> {
+async fn get_current_user(auth: Authenticated, state: web::Data<AppState>) -> Result<web::Json<UserDto>, ApiError> {
     let view = state.users.current(&auth.0).await?;
     Ok(web::Json(view.into()))
 }
@@ -91,8 +86,8 @@ async fn update_profile(
     state: web::Data<AppState>,
     body: ValidJson<UpdateProfileRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    let name = DisplayName::parse(&body.0.display_name)
-        .map_err(|e| ApiError::invalid_field("/displayName", e.to_string()))?;
+    let name =
+        DisplayName::parse(&body.0.display_name).map_err(|e| ApiError::invalid_field("/displayName", e.to_string()))?;
     let view = state.users.update_profile(&auth.0, &name).await?;
     Ok(web::Json(view.into()))
 }

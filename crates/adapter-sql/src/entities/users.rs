@@ -15,6 +15,7 @@ pub(crate) struct Model {
     pub display_name: String,
     pub username: String,
     pub avatar_url: Option<String>,
+    pub avatar_key: Option<String>,
     pub current_organization_id: Option<Uuid>,
     pub manual_status: Option<i16>,
     pub google_calendar_connected: bool,

@@ -99,52 +99,24 @@ async fn issuer_and_audience_are_enforced_when_configured() {
     let mut good = tokens::claims("ada@example.com");
     good["iss"] = json!("https://idp.example.com/");
     good["aud"] = json!("usher");
-    assert_eq!(
-        app.get_user(&tokens::hs256(tokens::HS256_SECRET, &good))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.get_user(&tokens::hs256(tokens::HS256_SECRET, &good)).await.status(), 200);
 
     let mut list_aud = good.clone();
     list_aud["aud"] = json!(["other", "usher"]);
-    assert_eq!(
-        app.get_user(&tokens::hs256(tokens::HS256_SECRET, &list_aud))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.get_user(&tokens::hs256(tokens::HS256_SECRET, &list_aud)).await.status(), 200);
 
-    for (field, value) in [
-        ("aud", json!("other-api")),
-        ("iss", json!("https://evil.example.com/")),
-    ] {
+    for (field, value) in [("aud", json!("other-api")), ("iss", json!("https://evil.example.com/"))] {
         let mut bad = good.clone();
         bad[field] = value;
-        let body = assert_problem(
-            app.get_user(&tokens::hs256(tokens::HS256_SECRET, &bad))
-                .await,
-            401,
-            "auth.invalid_token",
-        )
-        .await;
-        assert!(
-            body["detail"]
-                .as_str()
-                .unwrap()
-                .contains(if field == "aud" { "audience" } else { "issuer" })
-        );
+        let body =
+            assert_problem(app.get_user(&tokens::hs256(tokens::HS256_SECRET, &bad)).await, 401, "auth.invalid_token")
+                .await;
+        assert!(body["detail"].as_str().unwrap().contains(if field == "aud" { "audience" } else { "issuer" }));
     }
     for missing in ["aud", "iss"] {
         let mut bad = good.clone();
         bad.as_object_mut().unwrap().remove(missing);
-        assert_problem(
-            app.get_user(&tokens::hs256(tokens::HS256_SECRET, &bad))
-                .await,
-            401,
-            "auth.invalid_token",
-        )
-        .await;
+        assert_problem(app.get_user(&tokens::hs256(tokens::HS256_SECRET, &bad)).await, 401, "auth.invalid_token").await;
     }
 }
 
@@ -154,12 +126,7 @@ async fn without_configured_audience_a_token_carrying_one_is_still_accepted() {
     let mut claims = tokens::claims("ada@example.com");
     claims["aud"] = json!("whatever");
     claims["iss"] = json!("https://any.example.com/");
-    assert_eq!(
-        app.get_user(&tokens::hs256(tokens::HS256_SECRET, &claims))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.get_user(&tokens::hs256(tokens::HS256_SECRET, &claims)).await.status(), 200);
 }
 
 #[tokio::test]
@@ -174,23 +141,14 @@ async fn the_generated_secret_is_created_on_first_start_and_signs_local_tokens()
         std::time::Duration::from_secs(60),
     )
     .unwrap();
-    assert!(
-        data_dir
-            .path()
-            .join(usher_api::auth::HS256_SECRET_FILE)
-            .exists()
-    );
+    assert!(data_dir.path().join(usher_api::auth::HS256_SECRET_FILE).exists());
     let app = TestApp::start(settings, data_dir, None).await;
     let user = json(app.get_user(&token).await).await;
     assert_eq!(user["displayName"], "Ada Lovelace");
     assert_eq!(user["email"], "ada@example.com");
     // A token signed with the test secret is not accepted by this app's generated one.
     assert_problem(
-        app.get_user(&tokens::hs256(
-            tokens::HS256_SECRET,
-            &tokens::claims("ada@example.com"),
-        ))
-        .await,
+        app.get_user(&tokens::hs256(tokens::HS256_SECRET, &tokens::claims("ada@example.com"))).await,
         401,
         "auth.invalid_token",
     )

@@ -112,10 +112,7 @@ async fn chunked_post(address: &str, path: &str, token: &str, body: &[u8]) -> St
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     for chunk in body.chunks(4096) {
-        stream
-            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-            .await
-            .unwrap();
+        stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.unwrap();
         // The server may answer and close before the whole body is sent.
         if stream.write_all(chunk).await.is_err() || stream.write_all(b"\r\n").await.is_err() {
             break;
@@ -124,9 +121,5 @@ async fn chunked_post(address: &str, path: &str, token: &str, body: &[u8]) -> St
     let _ = stream.write_all(b"0\r\n\r\n").await;
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
-    String::from_utf8_lossy(&response)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+    String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned()
 }

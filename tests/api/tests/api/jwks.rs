@@ -31,13 +31,9 @@ async fn app_for(server: &MockServer) -> TestApp {
 async fn rs256_and_es256_tokens_from_the_jwks_are_accepted() {
     let server = jwks_server(&["rsa-a", "ec-a"]).await;
     let app = app_for(&server).await;
-    let rsa = app
-        .get_user(&tokens::signed("rsa-a", &tokens::claims("ada@example.com")))
-        .await;
+    let rsa = app.get_user(&tokens::signed("rsa-a", &tokens::claims("ada@example.com"))).await;
     assert_eq!(rsa.status(), 200);
-    let ec = app
-        .get_user(&tokens::signed("ec-a", &tokens::claims("bob@example.com")))
-        .await;
+    let ec = app.get_user(&tokens::signed("ec-a", &tokens::claims("bob@example.com"))).await;
     assert_eq!(ec.status(), 200);
     assert_ne!(json(rsa).await["id"], json(ec).await["id"]);
 }
@@ -62,18 +58,8 @@ async fn a_rotated_key_is_picked_up_on_its_first_unknown_kid() {
     let server = jwks_server(&["rsa-a"]).await;
     let app = app_for(&server).await;
     let claims = tokens::claims("ada@example.com");
-    assert_eq!(
-        app.get_user(&tokens::signed("rsa-a", &claims))
-            .await
-            .status(),
-        200
-    );
-    assert_problem(
-        app.get_user(&tokens::signed("rsa-b", &claims)).await,
-        401,
-        "auth.invalid_token",
-    )
-    .await;
+    assert_eq!(app.get_user(&tokens::signed("rsa-a", &claims)).await.status(), 200);
+    assert_problem(app.get_user(&tokens::signed("rsa-b", &claims)).await, 401, "auth.invalid_token").await;
 
     server.reset().await;
     Mock::given(method("GET"))
@@ -81,25 +67,15 @@ async fn a_rotated_key_is_picked_up_on_its_first_unknown_kid() {
         .respond_with(ResponseTemplate::new(200).set_body_json(tokens::jwks(&["rsa-b"])))
         .mount(&server)
         .await;
-    assert_eq!(
-        app.get_user(&tokens::signed("rsa-b", &claims))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.get_user(&tokens::signed("rsa-b", &claims)).await.status(), 200);
 }
 
 #[tokio::test]
 async fn an_unreachable_jwks_is_503_not_500() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
     let app = app_for(&server).await;
-    let res = app
-        .get_user(&tokens::signed("rsa-a", &tokens::claims("ada@example.com")))
-        .await;
+    let res = app.get_user(&tokens::signed("rsa-a", &tokens::claims("ada@example.com"))).await;
     assert!(res.headers().get("retry-after").is_some());
     assert_problem(res, 503, "service.unavailable").await;
 }
@@ -116,16 +92,6 @@ async fn keys_can_come_from_a_jwks_file() {
     .await;
     let mut claims = tokens::claims("ada@example.com");
     claims["name"] = json!("Ada");
-    assert_eq!(
-        app.get_user(&tokens::signed("ec-a", &claims))
-            .await
-            .status(),
-        200
-    );
-    assert_problem(
-        app.get_user(&tokens::signed("rsa-a", &claims)).await,
-        401,
-        "auth.invalid_token",
-    )
-    .await;
+    assert_eq!(app.get_user(&tokens::signed("ec-a", &claims)).await.status(), 200);
+    assert_problem(app.get_user(&tokens::signed("rsa-a", &claims)).await, 401, "auth.invalid_token").await;
 }

@@ -2,6 +2,7 @@
 //! the real app on port 0 with its own database, driven over HTTP.
 
 mod auth;
+mod avatar;
 mod errors;
 mod jwks;
 mod operations;

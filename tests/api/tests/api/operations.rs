@@ -89,53 +89,30 @@ async fn readiness_is_503_while_postgres_is_down_and_recovers_without_a_restart(
     let app = TestApp::start(settings, data_dir, None).await;
     let token = app.token("ada@example.com");
     assert_eq!(app.get_user(&token).await.status(), 200);
-    assert_eq!(
-        app.request(Method::GET, "/readyz", None, None)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.request(Method::GET, "/readyz", None, None).await.status(), 200);
 
     cluster.stop().unwrap();
     let res = app.request(Method::GET, "/readyz", None, None).await;
     assert!(res.headers().get("retry-after").is_some());
     let body = assert_problem(res, 503, "service.unavailable").await;
-    assert!(
-        !body["detail"].as_str().unwrap().contains("127.0.0.1"),
-        "no internals in a 5xx: {body}"
-    );
+    assert!(!body["detail"].as_str().unwrap().contains("127.0.0.1"), "no internals in a 5xx: {body}");
     let res = app.get_user(&token).await;
     assert!(res.headers().get("retry-after").is_some());
     assert_problem(res, 503, "service.unavailable").await;
-    assert_eq!(
-        app.request(Method::GET, "/healthz", None, None)
-            .await
-            .status(),
-        200,
-        "alive even when not ready"
-    );
+    assert_eq!(app.request(Method::GET, "/healthz", None, None).await.status(), 200, "alive even when not ready");
 
     cluster.restart().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let status = app
-            .request(Method::GET, "/readyz", None, None)
-            .await
-            .status();
+        let status = app.request(Method::GET, "/readyz", None, None).await.status();
         if status == 200 {
             break;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not ready 10 s after PostgreSQL came back (last {status})"
-        );
+        assert!(std::time::Instant::now() < deadline, "not ready 10 s after PostgreSQL came back (last {status})");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let user = json(app.get_user(&token).await).await;
-    assert_eq!(
-        user["email"], "ada@example.com",
-        "the data written before the outage is still there"
-    );
+    assert_eq!(user["email"], "ada@example.com", "the data written before the outage is still there");
     drop(app);
     drop(db);
 }

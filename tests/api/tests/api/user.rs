@@ -6,9 +6,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 fn assert_utc_rfc3339(value: &Value) -> OffsetDateTime {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not a string"));
+    let text = value.as_str().unwrap_or_else(|| panic!("{value} is not a string"));
     assert!(text.ends_with('Z'), "{text} is not UTC");
     OffsetDateTime::parse(text, &Rfc3339).unwrap_or_else(|e| panic!("{text}: {e}"))
 }

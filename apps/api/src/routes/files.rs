@@ -1,0 +1,147 @@
+//! The embedded object store's HTTP face: `PUT /uploads/{key}` (the target
+//! of the local presigned URLs, authorised by their signature) and
+//! `GET /files/{key}` (finalized images, immutable, never `tmp/`). With an S3
+//! store configured both answer 404: objects live at the store's own URLs.
+
+use crate::error::{ApiError, ProblemBody};
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, put, route, web};
+use adapter_s3::local::{LocalPutError, LocalWriteError, UploadQuery};
+use futures_util::StreamExt as _;
+use image_upload::ObjectKey;
+use tokio::io::AsyncReadExt as _;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(put_upload).service(get_file);
+}
+
+fn not_found(path: &str) -> ApiError {
+    ApiError::not_found("http.not_found", format!("no object at {path}"))
+}
+
+fn put_refused(e: LocalPutError) -> ApiError {
+    match e {
+        LocalPutError::Expired => {
+            ApiError::forbidden("upload.url_expired", "the upload URL has expired; ask for a new ticket")
+        }
+        LocalPutError::BadSignature => {
+            ApiError::forbidden("upload.signature_invalid", "the upload URL's signature is invalid")
+        }
+        LocalPutError::WrongContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "upload.content_type_mismatch",
+            "Unsupported media type",
+            "send the Content-Type the upload ticket was issued for",
+        ),
+        LocalPutError::Io(e) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage.unavailable",
+            "Storage unavailable",
+            "the upload could not be stored; retry shortly",
+        )
+        .with_source(e.into())
+        .with_retry_after(crate::error::UNAVAILABLE_RETRY_AFTER),
+    }
+}
+
+/// The target of an embedded presigned upload URL.
+#[utoipa::path(
+    tag = "storage",
+    operation_id = "local-upload",
+    params(
+        ("key" = String, Path, description = "The ticket's tmpKey"),
+        ("expires" = i64, Query, description = "Unix time the URL expires"),
+        ("contentType" = String, Query, description = "The signed content type"),
+        ("signature" = String, Query, description = "HMAC over method, key, content type and expiry"),
+    ),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "The image bytes, with the signed Content-Type"),
+    responses(
+        (status = 200, description = "Stored"),
+        (status = 403, description = "`upload.signature_invalid` or `upload.url_expired`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "`upload.too_large`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "`upload.content_type_mismatch`", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[put("/uploads/{key:.*}")]
+async fn put_upload(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let Some(local) = &state.local_store else { return Err(not_found(req.path())) };
+    let key = ObjectKey::parse(&path).map_err(|_| not_found(req.path()))?;
+    if !key.is_temporary() {
+        return Err(not_found(req.path()));
+    }
+    let query = web::Query::<UploadQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::forbidden("upload.signature_invalid", "the upload URL is missing its signature"))?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let now = time::OffsetDateTime::now_utc();
+    local.verify_put(&key, &query, content_type, now).map_err(put_refused)?;
+
+    let limit = state.avatars.policy().max_bytes;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload.too_large",
+            "Upload too large",
+            format!("images may be at most {limit} bytes"),
+        )
+    };
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    let mut upload = local.begin_write(&key, limit).await.map_err(put_refused)?;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
+        upload.append(&chunk).await.map_err(|e| match e {
+            LocalWriteError::TooLarge { .. } => too_large(),
+            LocalWriteError::Io(e) => put_refused(LocalPutError::Io(e)),
+        })?;
+    }
+    upload.finish().await.map_err(|e| match e {
+        LocalWriteError::TooLarge { .. } => too_large(),
+        LocalWriteError::Io(e) => put_refused(LocalPutError::Io(e)),
+    })?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// A finalized image from the embedded store; immutable, so cached for a year.
+#[utoipa::path(
+    get,
+    path = "/files/{key}",
+    tag = "storage",
+    operation_id = "local-file",
+    params(("key" = String, Path, description = "The object key, e.g. avatars/42/….png")),
+    responses(
+        (status = 200, description = "The image", content_type = "image/*", body = Vec<u8>),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[route("/files/{key:.*}", method = "GET", method = "HEAD")]
+async fn get_file(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(local) = &state.local_store else { return Err(not_found(req.path())) };
+    let key = ObjectKey::parse(&path).map_err(|_| not_found(req.path()))?;
+    let opened = local.open(&key).await.map_err(|e| ApiError::internal(e.into()))?;
+    let Some((mut file, len, image)) = opened else { return Err(not_found(req.path())) };
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut bytes).await.map_err(|e| ApiError::internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(image.mime())))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .insert_header((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")))
+        .body(bytes))
+}
