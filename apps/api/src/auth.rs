@@ -468,3 +468,23 @@ mod tests {
         assert!(keys.is_empty() && anonymous.is_empty());
     }
 }
+
+/// The authenticated caller, who must be a superuser (else 403 `auth.superuser_required`).
+#[derive(Clone, Copy, Debug)]
+pub struct Superuser(pub Actor);
+
+impl FromRequest for Superuser {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let Authenticated(actor) = authenticated.await?;
+            if !actor.is_superuser() {
+                return Err(ApiError::forbidden("auth.superuser_required", "only a superuser may do this").into());
+            }
+            Ok(Superuser(actor))
+        })
+    }
+}

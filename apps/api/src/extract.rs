@@ -13,6 +13,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt as _;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use shared_kernel::{PageRequest, PagingError};
 use std::collections::BTreeMap;
 use validator::Validate;
 
@@ -212,4 +213,34 @@ mod tests {
         assert_eq!(camel_case("manual_status"), "manualStatus");
         assert_eq!(camel_case("id"), "id");
     }
+}
+
+/// `limit` and `cursor` of a list endpoint's query string.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Rows per page, 1..100 (default 20).
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The validated page request (422 on a bad limit or a foreign cursor).
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        PageRequest::parse(self.limit, self.cursor.as_deref()).map_err(|e| match e {
+            PagingError::Limit => ApiError::invalid_field("/limit", e.to_string()),
+            PagingError::Cursor(_) => ApiError::invalid_field("/cursor", e.to_string()),
+        })
+    }
+}
+
+/// Turns a query-string parse failure into a 400 problem.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "request.malformed_query", "Malformed query", err.to_string()).into()
+}
+
+/// Turns a path-parameter parse failure into a 404 problem (no such resource).
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found("http.not_found", format!("no resource at {}: {err}", req.path())).into()
 }

@@ -136,6 +136,13 @@ impl Application {
         let addr = listener.local_addr().context("reading the bound address")?;
         let public_url = settings.public_url(addr);
         tracing::info!(%addr, %public_url, "listening");
+        if addr.ip().is_unspecified() && settings.server.public_url.is_none() {
+            tracing::warn!(
+                %public_url,
+                "listening on all interfaces without server.public_url: links and upload URLs will name {public_url}, \
+                 which clients cannot reach; set USHER_SERVER__PUBLIC_URL"
+            );
+        }
 
         let db = connect_database(&settings).await?;
         let (store, local_store) = object_store(&settings, &public_url)?;
@@ -167,6 +174,8 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             app.app_data(web::PayloadConfig::new(crate::extract::BODY_LIMIT))
+                .app_data(web::QueryConfig::default().error_handler(crate::extract::query_error))
+                .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))
                 .app_data(routes::KnownRoutes::from_openapi(&api))
                 .route("/docs", web::get().to(routes::docs_redirect))
                 .service(openapi::docs(api))
