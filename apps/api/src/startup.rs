@@ -58,6 +58,10 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
     };
     let db = Database::connect(&settings.database_url(), &pool).await?;
     db.migrate().await?;
+    // Connections opened before a migration keep the old schema cached; a
+    // fresh pool guarantees every connection sees the migrated one.
+    db.close().await;
+    let db = Database::connect(&settings.database_url(), &pool).await?;
     Ok(db)
 }
 

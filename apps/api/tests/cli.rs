@@ -73,8 +73,11 @@ async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves()
     assert!(hints.contains("/dashboard/#token="), "{hints}");
 
     let client = reqwest::Client::new();
-    let user: serde_json::Value =
-        client.post(format!("{base}/user/get")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    let res = client.post(format!("{base}/user/get")).bearer_auth(token).send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    let user: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["displayName"], "Ada Lovelace");
 

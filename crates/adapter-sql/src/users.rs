@@ -11,7 +11,8 @@ use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
-    EntityTrait as _, FromQueryResult as _, QueryFilter as _, QuerySelect as _, Statement,
+    EntityTrait as _, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryFilter as _, QuerySelect as _,
+    Statement,
 };
 use shared_kernel::{EmailAddress, PlatformRole, UserId};
 use time::OffsetDateTime;
@@ -43,12 +44,19 @@ impl SqlUserRepository {
     /// The user row and the avatar tries used in the window, in one query.
     async fn load_view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>> {
         let backend = self.db.backend();
+        // Named columns, never `users.*`: SQLite re-prepares a statement whose
+        // table gained a column (a migration run after the connection opened),
+        // and sqlx's cached column list would no longer match the row.
+        let columns: Vec<String> = Column::iter().map(|c| format!("users.{}", c.as_str())).collect();
         let sql = placeholders(
             backend,
-            "SELECT users.*, (SELECT COUNT(*) FROM upload_tickets t \
-               WHERE t.purpose = 'avatar' AND t.owner = CAST(users.id AS TEXT) \
-               AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used \
-             FROM users WHERE users.id = $1",
+            &format!(
+                "SELECT {}, (SELECT COUNT(*) FROM upload_tickets t \
+                   WHERE t.purpose = 'avatar' AND t.owner = CAST(users.id AS TEXT) \
+                   AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used \
+                 FROM users WHERE users.id = $1",
+                columns.join(", ")
+            ),
         );
         let stmt = Statement::from_sql_and_values(backend, sql, [id.get().into(), tries.since.into()]);
         let Some(row) = self.db.conn().query_one_raw(stmt).await.with_context(|| format!("loading user {id}"))? else {

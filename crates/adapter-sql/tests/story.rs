@@ -220,3 +220,25 @@ async fn sqlite_files_are_left_in_wal_mode() {
     let mode: String = row.try_get_by_index(0).unwrap();
     assert_eq!(mode, "wal", "WAL is a property of the file once set");
 }
+
+/// A write must be visible to the very next read on any pooled connection:
+/// the sign-in path reads (miss), inserts, then reads the view, and each may
+/// run on a different SQLite connection.
+#[tokio::test]
+async fn a_new_user_is_visible_at_once_on_every_sqlite_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("usher.db").display());
+    let pool = PoolSettings { max_connections: 4, ..PoolSettings::default() };
+    let db = Database::connect(&url, &pool).await.unwrap();
+    db.migrate().await.unwrap();
+    assert!(db.ping().await.is_ok());
+    let repo = SqlUserRepository::new(db.clone());
+    for i in 0..200 {
+        let subject = format!("idp|v{i}");
+        assert!(repo.find_by_subject(&subject).await.unwrap().is_none());
+        db.ping().await.unwrap();
+        let user = repo.create(&new_user(&subject, &format!("v{i}@x.io"), &format!("v{i}"))).await.unwrap();
+        let view = repo.view(user.id, WINDOW).await.unwrap();
+        assert!(view.is_some(), "user {i} was not visible right after it was created");
+    }
+}
