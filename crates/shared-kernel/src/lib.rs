@@ -4,18 +4,21 @@
 //! - [`actor`]: who is acting (`Actor`) and their platform role.
 //! - [`role`]: the organization role order `guest < member < moderator < admin`.
 //! - [`clock`]: the `Clock` port, the system clock and a settable test clock.
+//! - [`discord`]: the `DiscordId` snowflake value type.
 //! - [`email`]: the normalised `EmailAddress` value type.
 //! - [`paging`]: keyset paging requests, pages and opaque cursors.
 #![forbid(unsafe_code)]
 
 pub mod actor;
 pub mod clock;
+pub mod discord;
 pub mod email;
 pub mod ids;
 pub mod paging;
 pub mod role;
 
 pub use actor::{Actor, PlatformRole};
+pub use discord::{DiscordId, DiscordIdError};
 pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
 pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
