@@ -144,15 +144,19 @@ impl DiscordAvatars for DiscordClient {
             let status = response.status();
             match status {
                 StatusCode::OK => {
-                    let user: DiscordUser = response.json().await.map_err(|e| {
-                        DiscordError::Unavailable(anyhow!(e).context("reading Discord's user object"))
-                    })?;
+                    let user: DiscordUser = response
+                        .json()
+                        .await
+                        .map_err(|e| DiscordError::Unavailable(anyhow!(e).context("reading Discord's user object")))?;
                     if let Some(hash) = &user.avatar
                         && !plausible_hash(hash)
                     {
                         return Err(DiscordError::Unavailable(anyhow!("Discord sent an implausible avatar hash")));
                     }
-                    return Ok(DiscordAvatar { url: avatar_url(discord_id, user.avatar.as_deref()), hash: user.avatar });
+                    return Ok(DiscordAvatar {
+                        url: avatar_url(discord_id, user.avatar.as_deref()),
+                        hash: user.avatar,
+                    });
                 }
                 StatusCode::NOT_FOUND => return Err(DiscordError::UserNotFound),
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {

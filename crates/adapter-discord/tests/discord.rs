@@ -50,7 +50,10 @@ async fn an_animated_avatar_is_a_gif_and_none_is_the_default_avatar() {
     assert!(c.current_avatar(&id()).await.unwrap().url.ends_with("/a_abc123.gif?size=512"));
     let default = c.current_avatar(&id()).await.unwrap();
     assert_eq!(default.hash, None);
-    assert_eq!(default.url, format!("https://cdn.discordapp.com/embed/avatars/{}.png", (80_351_110_224_678_912u64 >> 22) % 6));
+    assert_eq!(
+        default.url,
+        format!("https://cdn.discordapp.com/embed/avatars/{}.png", (80_351_110_224_678_912u64 >> 22) % 6)
+    );
 }
 
 #[tokio::test]

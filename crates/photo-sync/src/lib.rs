@@ -16,14 +16,14 @@ pub mod service;
 
 pub use error::{DecisionError, DiscordError, OpenError, ReviewError};
 pub use model::{
-    Approval, ApprovalSide, DiscordAvatar, DiscordSide, NewVerification, PhotoEvent, PhotoEventKind,
-    PhotoVerification, PhotoVerificationId, PreviousPhotos, ProfileSide, RejectionReason, RejectionReasonError,
-    Transition, VerificationStatus, VerificationStatusError,
+    Approval, ApprovalSide, DiscordAvatar, DiscordSide, NewVerification, PhotoEvent, PhotoEventKind, PhotoVerification,
+    PhotoVerificationId, PreviousPhotos, ProfileSide, RejectionReason, RejectionReasonError, Transition,
+    VerificationStatus, VerificationStatusError,
 };
-#[cfg(any(test, feature = "mock"))]
-pub use ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
 pub use ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, UserSummary, VerificationFilter,
     VerificationWithUser,
 };
+#[cfg(any(test, feature = "mock"))]
+pub use ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
 pub use service::PhotoVerifications;

@@ -133,7 +133,11 @@ impl PhotoVerifications {
 
     /// Re-reads the Discord avatar into the PENDING verification of the user
     /// linked to `discord_id`.
-    pub async fn refresh_discord(&self, actor: &Actor, discord_id: &DiscordId) -> Result<PhotoVerification, ReviewError> {
+    pub async fn refresh_discord(
+        &self,
+        actor: &Actor,
+        discord_id: &DiscordId,
+    ) -> Result<PhotoVerification, ReviewError> {
         if !actor.is_superuser() {
             return Err(DecisionError::Forbidden.into());
         }
@@ -264,9 +268,11 @@ mod tests {
         let id = v.id;
         let mut repo = MockPhotoVerificationRepository::new();
         repo.expect_find().returning(move |_| Ok(Some(v.clone())));
-        repo.expect_save().withf(|version, t| *version == 1 && t.record.status == VerificationStatus::Accepted).returning(
-            |_, _| Ok(Saved::Written { replaced_avatar: Some(ObjectKey::parse("avatars/42/old.png").unwrap()) }),
-        );
+        repo.expect_save()
+            .withf(|version, t| *version == 1 && t.record.status == VerificationStatus::Accepted)
+            .returning(|_, _| {
+                Ok(Saved::Written { replaced_avatar: Some(ObjectKey::parse("avatars/42/old.png").unwrap()) })
+            });
         let mut store = MockObjectStore::new();
         store.expect_delete().withf(|k| k.as_str() == "avatars/42/old.png").times(1).returning(|_| Ok(()));
         let v = service(repo, MockDiscordAvatars::new(), store).approve(&root(), id, ApprovalSide::Both).await.unwrap();

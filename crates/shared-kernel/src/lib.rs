@@ -18,8 +18,8 @@ pub mod paging;
 pub mod role;
 
 pub use actor::{Actor, PlatformRole};
-pub use discord::{DiscordId, DiscordIdError};
 pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
+pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};
