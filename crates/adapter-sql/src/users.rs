@@ -270,7 +270,7 @@ impl UserRepository for SqlUserRepository {
         }
     }
 
-    async fn search(&self, query: Option<&str>, page: &PageRequest) -> anyhow::Result<Page<User>> {
+    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>> {
         let mut select = Entity::find();
         if let Some(q) = query {
             // LIKE with the wildcards of the query escaped, case-insensitive on both databases.

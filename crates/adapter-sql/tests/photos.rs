@@ -246,11 +246,14 @@ async fn admin_story(db: Database) {
         users.search(None, &PageRequest::parse(Some(1), everyone.next_cursor.as_deref()).unwrap()).await.unwrap();
     assert_eq!(rest.items[0].id, bob.id);
     assert!(rest.next_cursor.is_none());
-    assert_eq!(users.search(Some("ADA"), &PageRequest::default()).await.unwrap().items.len(), 1);
-    assert_eq!(users.search(Some("bob@x"), &PageRequest::default()).await.unwrap().items.len(), 1);
-    assert_eq!(users.search(Some("L"), &PageRequest::default()).await.unwrap().items.len(), 2, "display names");
-    assert!(users.search(Some("%"), &PageRequest::default()).await.unwrap().items.is_empty(), "wildcards are literal");
-    assert!(users.search(Some("_"), &PageRequest::default()).await.unwrap().items.is_empty());
+    assert_eq!(users.search(Some("ADA".into()), &PageRequest::default()).await.unwrap().items.len(), 1);
+    assert_eq!(users.search(Some("bob@x".into()), &PageRequest::default()).await.unwrap().items.len(), 1);
+    assert_eq!(users.search(Some("L".into()), &PageRequest::default()).await.unwrap().items.len(), 2, "display names");
+    assert!(
+        users.search(Some("%".into()), &PageRequest::default()).await.unwrap().items.is_empty(),
+        "wildcards are literal"
+    );
+    assert!(users.search(Some("_".into()), &PageRequest::default()).await.unwrap().items.is_empty());
 }
 
 #[tokio::test]

@@ -85,5 +85,5 @@ pub trait UserRepository: Send + Sync {
 
     /// Users whose e-mail, username or display name contains `query`
     /// (case-insensitive; every user when `None`), oldest first, keyset-paged.
-    async fn search(&self, query: Option<&str>, page: &PageRequest) -> anyhow::Result<Page<User>>;
+    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>>;
 }

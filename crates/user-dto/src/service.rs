@@ -170,7 +170,7 @@ impl UserService {
         if !actor.is_superuser() {
             return Err(AdminUserError::Forbidden);
         }
-        let query = query.map(str::trim).filter(|q| !q.is_empty());
+        let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
         Ok(self.users.search(query, page).await?)
     }
 }

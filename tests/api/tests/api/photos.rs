@@ -433,7 +433,7 @@ async fn two_superusers_deciding_at_once_on_postgres_one_wins_one_gets_409() {
             assert_eq!(body["current"]["id"], id.as_str(), "the loser sees the current record");
             assert_ne!(body["current"]["status"], "PENDING");
         }
-        let decided = json(get(&app, &format!("/picture/all?username=ada&status=all&limit=100"), &root).await).await;
+        let decided = json(get(&app, "/picture/all?username=ada&status=all&limit=100", &root).await).await;
         let this = decided["items"].as_array().unwrap().iter().find(|v| v["id"] == id.as_str()).unwrap().clone();
         assert!(this["status"] == "ACCEPTED" || this["status"] == "REJECTED");
     }
