@@ -440,15 +440,21 @@ impl From<ReviewError> for ApiError {
             ReviewError::NoPendingVerification => Self::not_found("photo.no_pending_verification", detail),
             ReviewError::PictureForbidden => Self::forbidden("picture.forbidden", detail),
             ReviewError::Decision(e) => e.into(),
-            ReviewError::Conflict(current) => {
-                let body = serde_json::to_value(crate::routes::pictures::VerificationDto::from_record(&current, None))
-                    .unwrap_or_default();
-                Self::new(StatusCode::CONFLICT, "photo.conflict", "Conflict", detail).with_current(body)
+            ReviewError::AlreadyDecided(current) => {
+                Self::new(StatusCode::CONFLICT, "photo.already_decided", "Already decided", detail)
+                    .with_current(verification_json(&current))
             }
+            ReviewError::Conflict(current) => Self::new(StatusCode::CONFLICT, "photo.conflict", "Conflict", detail)
+                .with_current(verification_json(&current)),
             ReviewError::Discord(e) => e.into(),
             ReviewError::Unexpected(e) => Self::unexpected(e),
         }
     }
+}
+
+/// A verification as the `current` member of a 409.
+fn verification_json(v: &photo_sync::PhotoVerification) -> serde_json::Value {
+    serde_json::to_value(crate::routes::pictures::VerificationDto::from_record(v, None)).unwrap_or_default()
 }
 
 impl From<OpenError> for ApiError {

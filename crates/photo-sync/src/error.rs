@@ -77,6 +77,9 @@ pub enum ReviewError {
     /// The rules refused the transition.
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// The verification is already decided (409 `photo.already_decided`, with the current record).
+    #[error("this verification is already {}", .0.status)]
+    AlreadyDecided(Box<PhotoVerification>),
     /// Another decision changed the record first (409 `photo.conflict`, with the current record).
     #[error("another reviewer changed this verification first")]
     Conflict(Box<PhotoVerification>),

@@ -90,7 +90,11 @@ impl PhotoVerifications {
         current: PhotoVerification,
         transition: impl FnOnce(&PhotoVerification, OffsetDateTime) -> Result<Transition, DecisionError>,
     ) -> Result<PhotoVerification, ReviewError> {
-        let next = transition(&current, self.clock.now())?;
+        // A decided record is answered with itself, so the caller sees who won.
+        let next = transition(&current, self.clock.now()).map_err(|e| match e {
+            DecisionError::AlreadyDecided { .. } => ReviewError::AlreadyDecided(Box::new(current.clone())),
+            other => other.into(),
+        })?;
         if !next.changed() {
             return Ok(next.record);
         }
@@ -309,6 +313,24 @@ mod tests {
         match err {
             ReviewError::Conflict(current) => assert_eq!(*current, stored),
             other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn acting_on_a_decided_verification_answers_with_the_record() {
+        let v = pending().reject(&root(), &RejectionReason::parse("no").unwrap(), datetime!(2026-06-14 10:01 UTC));
+        let decided = v.unwrap().record;
+        let id = decided.id;
+        let stored = decided.clone();
+        let mut repo = MockPhotoVerificationRepository::new();
+        repo.expect_find().returning(move |_| Ok(Some(stored.clone())));
+        let err = service(repo, MockDiscordAvatars::new(), MockObjectStore::new())
+            .approve(&root(), id, ApprovalSide::Both)
+            .await
+            .unwrap_err();
+        match err {
+            ReviewError::AlreadyDecided(current) => assert_eq!(*current, decided),
+            other => panic!("expected AlreadyDecided, got {other:?}"),
         }
     }
 

@@ -325,7 +325,7 @@ pub struct VerifyQuery {
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "`photo.already_decided`, `photo.discord_not_linked`, `photo.discord_not_fetched`, or `photo.conflict` (another reviewer won; `current` holds the record)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`photo.already_decided` (with `current`), `photo.discord_not_linked`, `photo.discord_not_fetched`, or `photo.conflict` (another reviewer won; `current` holds the record)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`request.validation`: type missing or unknown", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -369,7 +369,7 @@ pub struct RejectRequest {
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "`photo.already_decided` or `photo.conflict` (with `current`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`photo.already_decided` or `photo.conflict`, each with `current`: the record as it is now", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`request.validation`: reason missing, blank or longer than 500", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
