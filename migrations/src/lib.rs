@@ -11,6 +11,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_users;
 mod m20261122_000002_upload_tickets;
 mod m20261122_000200_photo_verifications;
+mod m20261122_000201_photo_events_append_only;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_users::Migration),
             Box::new(m20261122_000002_upload_tickets::Migration),
             Box::new(m20261122_000200_photo_verifications::Migration),
+            Box::new(m20261122_000201_photo_events_append_only::Migration),
         ]
     }
 }

@@ -310,3 +310,39 @@ async fn concurrent_opens_leave_exactly_one_pending_on_postgres() {
     assert_eq!(superseded.items.len(), 19);
     db.close().await;
 }
+
+/// Tries to rewrite the event log behind the repository's back.
+async fn rewriting_the_event_log_is_refused(url: &str) {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let conn = sea_orm::Database::connect(url).await.unwrap();
+    let backend = conn.get_database_backend();
+    let accepted = || async {
+        let sql = "SELECT COUNT(*) AS n FROM photo_verification_events WHERE kind = 'accepted'";
+        let row = conn.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    let before = accepted().await;
+    let sql = "UPDATE photo_verification_events SET kind = 'accepted'";
+    let err = conn.execute_raw(Statement::from_string(backend, sql)).await.unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert_eq!(accepted().await, before, "nothing was rewritten");
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_event_log_is_append_only_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = connect_sqlite(&dir).await;
+    photo_story(db.clone()).await;
+    db.close().await;
+    rewriting_the_event_log_is_refused(&format!("sqlite://{}?mode=rw", dir.path().join("usher.db").display())).await;
+}
+
+#[tokio::test]
+async fn the_event_log_is_append_only_on_postgres() {
+    let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    photo_story(db.clone()).await;
+    db.close().await;
+    rewriting_the_event_log_is_refused(test_db.url()).await;
+}

@@ -437,3 +437,27 @@ async fn two_superusers_deciding_at_once_on_postgres_one_wins_one_gets_409() {
         assert!(this["status"] == "ACCEPTED" || this["status"] == "REJECTED");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_photo_and_admin_endpoints() {
+    let discord = MockServer::start().await;
+    let app = spawn(Backend::Sqlite, &discord, |_| {}).await;
+    let doc = json(app.request(Method::GET, "/openapi.json", None, None).await).await;
+    for (path, verb, operation) in [
+        ("/picture/all", "get", "list-photo-verifications"),
+        ("/picture/{userId}", "get", "list-user-photo-verifications"),
+        ("/picture/verify/{id}", "patch", "approve-photo-verification"),
+        ("/picture/reject/{id}", "patch", "reject-photo-verification"),
+        ("/discord-actions/avatar/update/{discordId}", "patch", "refresh-discord-avatar"),
+        ("/admin/users", "get", "search-users"),
+        ("/admin/users/{userId}", "patch", "update-user"),
+    ] {
+        let op = &doc["paths"][path][verb];
+        assert_eq!(op["operationId"], operation, "{path}");
+        assert!(op["responses"]["401"].is_object(), "{path} documents its errors");
+    }
+    assert!(doc["components"]["schemas"]["PhotoVerification"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"]["properties"]["current"].is_object());
+    let res = app.request(Method::POST, "/picture/all", Some(&app.token(ROOT)), None).await;
+    assert_problem(res, 405, "http.method_not_allowed").await;
+}
