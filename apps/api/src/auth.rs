@@ -18,7 +18,7 @@ use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
-use shared_kernel::{Actor, EmailAddress};
+use shared_kernel::{Actor, DiscordId, EmailAddress};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -71,10 +71,26 @@ struct RawClaims {
     family_name: Option<serde_json::Value>,
     #[serde(default)]
     name: Option<serde_json::Value>,
+    /// Every other claim, for the configurable Discord id claim.
+    #[serde(flatten)]
+    other: HashMap<String, serde_json::Value>,
 }
 
 impl RawClaims {
-    fn into_identity(self) -> Result<Identity, AuthError> {
+    /// The Discord id in `claim`, as a string or a number; anything that is
+    /// not a snowflake is ignored rather than failing the sign-in.
+    fn discord_id(&self, claim: Option<&str>) -> Option<DiscordId> {
+        let value = self.other.get(claim?)?;
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.as_u64()?.to_string(),
+            _ => return None,
+        };
+        DiscordId::parse(&text).ok()
+    }
+
+    fn into_identity(self, discord_claim: Option<&str>) -> Result<Identity, AuthError> {
+        let discord_id = self.discord_id(discord_claim);
         let text = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str().map(str::to_owned));
         let email = text(&self.email).and_then(|e| EmailAddress::parse(&e).ok());
         // Some providers send the flag as the string "true".
@@ -91,6 +107,7 @@ impl RawClaims {
             text(&self.family_name).as_deref(),
             text(&self.name).as_deref(),
         )
+        .map(|identity| identity.with_discord_id(discord_id))
         .map_err(|e| AuthError::Invalid(e.to_string()))
     }
 }
@@ -100,6 +117,7 @@ pub struct Authenticator {
     keys: KeySource,
     issuer: Option<String>,
     audience: Option<String>,
+    discord_claim: Option<String>,
 }
 
 enum KeySource {
@@ -126,7 +144,12 @@ impl Authenticator {
                 tracing::warn!(error = ?e, "could not load the JWKS at start-up; will retry on the first request");
             }
         }
-        Ok(Self { keys, issuer: auth.issuer.clone(), audience: auth.audience.clone() })
+        Ok(Self {
+            keys,
+            issuer: auth.issuer.clone(),
+            audience: auth.audience.clone(),
+            discord_claim: auth.discord_id_claim.clone(),
+        })
     }
 
     /// Verifies a token and returns the identity it describes.
@@ -146,7 +169,7 @@ impl Authenticator {
         };
         let data = jsonwebtoken::decode::<RawClaims>(token, &key, &self.validation(alg))
             .map_err(|e| AuthError::Invalid(describe(e.kind())))?;
-        data.claims.into_identity()
+        data.claims.into_identity(self.discord_claim.as_deref())
     }
 
     fn validation(&self, alg: Algorithm) -> Validation {
@@ -455,6 +478,19 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_configured_claim_carries_a_discord_id_as_text_or_number() {
+        let claims = |v: serde_json::Value| -> RawClaims {
+            serde_json::from_value(serde_json::json!({"sub": "idp|1", "discord": v})).unwrap()
+        };
+        let id = DiscordId::parse("80351110224678912").unwrap();
+        assert_eq!(claims(serde_json::json!("80351110224678912")).discord_id(Some("discord")), Some(id.clone()));
+        assert_eq!(claims(serde_json::json!(80_351_110_224_678_912u64)).discord_id(Some("discord")), Some(id));
+        assert_eq!(claims(serde_json::json!("nope")).discord_id(Some("discord")), None);
+        assert_eq!(claims(serde_json::json!("80351110224678912")).discord_id(None), None);
+        assert_eq!(claims(serde_json::json!("80351110224678912")).discord_id(Some("other")), None);
     }
 
     #[test]

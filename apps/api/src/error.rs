@@ -9,10 +9,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use image_upload::{FinalizeError, StoreError, TicketError};
+use photo_sync::{DecisionError, DiscordError, OpenError, ReviewError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use user_dto::{AvatarError, SignInError, UserError};
+use user_dto::{AdminUserError, AvatarError, SignInError, UserError};
 
 /// The problem+json media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -31,6 +32,7 @@ struct Problem {
     errors: Option<BTreeMap<String, Vec<String>>>,
     retry_after: Option<u64>,
     allow: Option<String>,
+    current: Option<serde_json::Value>,
     source: Option<anyhow::Error>,
 }
 
@@ -59,6 +61,10 @@ pub struct ProblemBody {
     pub errors: Option<BTreeMap<String, Vec<String>>>,
     /// The request id, also in the `X-Request-Id` header and every log line.
     pub request_id: String,
+    /// For a 409 on a compare-and-set (`photo.conflict`): the record as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -72,6 +78,7 @@ impl ApiError {
             errors: None,
             retry_after: None,
             allow: None,
+            current: None,
             source: None,
         }))
     }
@@ -170,6 +177,7 @@ impl ApiError {
             errors: p.errors.clone(),
             retry_after: p.retry_after,
             allow: p.allow.clone(),
+            current: p.current.clone(),
             source: p.source.as_ref().map(|e| anyhow::anyhow!("{e:?}")),
         }))
     }
@@ -183,6 +191,12 @@ impl ApiError {
     /// Sets `Allow` (for 405).
     pub fn with_allow(mut self, methods: String) -> Self {
         self.0.allow = Some(methods);
+        self
+    }
+
+    /// Adds the `current` extension member: the record as it is now (409s).
+    pub fn with_current(mut self, current: serde_json::Value) -> Self {
+        self.0.current = Some(current);
         self
     }
 
@@ -217,6 +231,7 @@ impl ApiError {
             code: self.0.code.to_owned(),
             errors: self.0.errors.clone(),
             request_id: request_id.to_owned(),
+            current: self.0.current.clone(),
         }
     }
 
@@ -365,6 +380,106 @@ impl From<AvatarError> for ApiError {
             AvatarError::Finalize(e) => e.into(),
             AvatarError::UserGone => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
             AvatarError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<DiscordError> for ApiError {
+    fn from(e: DiscordError) -> Self {
+        let detail = e.to_string();
+        match e {
+            DiscordError::InvalidId => Self::invalid_field("/discordId", detail),
+            DiscordError::NotConfigured => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "discord.not_configured",
+                "Discord not configured",
+                "the Discord integration is not configured (discord.bot_token)",
+            ),
+            DiscordError::UserNotFound => Self::not_found("discord.user_not_found", detail),
+            DiscordError::Unauthorized => {
+                Self::new(StatusCode::BAD_GATEWAY, "discord.unauthorized", "Discord refused us", detail)
+            }
+            DiscordError::RateLimited { retry_after_seconds } => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "discord.rate_limited", "Discord rate limit", detail)
+                    .with_retry_after(retry_after_seconds)
+            }
+            DiscordError::Unavailable(source) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "discord.unavailable",
+                "Discord unavailable",
+                "Discord could not be reached; retry shortly",
+            )
+            .with_source(source),
+        }
+    }
+}
+
+impl From<DecisionError> for ApiError {
+    fn from(e: DecisionError) -> Self {
+        let detail = e.to_string();
+        match e {
+            DecisionError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            DecisionError::AlreadyDecided { .. } => {
+                Self::new(StatusCode::CONFLICT, "photo.already_decided", "Already decided", detail)
+            }
+            DecisionError::DiscordNotLinked => {
+                Self::new(StatusCode::CONFLICT, "photo.discord_not_linked", "Discord not linked", detail)
+            }
+            DecisionError::DiscordNotFetched => {
+                Self::new(StatusCode::CONFLICT, "photo.discord_not_fetched", "Discord avatar not read", detail)
+            }
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ReviewError::NotFound => Self::not_found("photo.not_found", detail),
+            ReviewError::NoPendingVerification => Self::not_found("photo.no_pending_verification", detail),
+            ReviewError::PictureForbidden => Self::forbidden("picture.forbidden", detail),
+            ReviewError::Decision(e) => e.into(),
+            ReviewError::AlreadyDecided(current) => {
+                Self::new(StatusCode::CONFLICT, "photo.already_decided", "Already decided", detail)
+                    .with_current(verification_json(&current))
+            }
+            ReviewError::Conflict(current) => Self::new(StatusCode::CONFLICT, "photo.conflict", "Conflict", detail)
+                .with_current(verification_json(&current)),
+            ReviewError::Discord(e) => e.into(),
+            ReviewError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+/// A verification as the `current` member of a 409.
+fn verification_json(v: &photo_sync::PhotoVerification) -> serde_json::Value {
+    serde_json::to_value(crate::routes::pictures::VerificationDto::from_record(v, None)).unwrap_or_default()
+}
+
+impl From<OpenError> for ApiError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::TicketUsed => FinalizeError::TicketUsed.into(),
+            OpenError::UserGone => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
+            OpenError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<AdminUserError> for ApiError {
+    fn from(e: AdminUserError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AdminUserError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            AdminUserError::NotFound => Self::not_found("user.not_found", detail),
+            AdminUserError::DiscordIdTaken => {
+                Self::new(StatusCode::CONFLICT, "user.discord_id_taken", "Discord id taken", detail)
+            }
+            AdminUserError::UsernameTaken => {
+                Self::new(StatusCode::CONFLICT, "user.username_taken", "Username taken", detail)
+            }
+            AdminUserError::Unexpected(e) => Self::unexpected(e),
         }
     }
 }

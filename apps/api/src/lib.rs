@@ -7,6 +7,7 @@
 //! - [`middleware`]: request ids, request spans, error rendering.
 //! - [`extract`]: the validated JSON body extractor.
 //! - [`routes`]: the HTTP handlers, one module per resource.
+//! - [`photo_flow`]: avatar ticket and finalize when photo verification is on (spans two domains).
 //! - [`sweeper`]: the background job that deletes abandoned uploads.
 //! - [`openapi`], [`metrics`], [`telemetry`], [`secrets`], [`cli`].
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod photo_flow;
 pub mod routes;
 pub mod secrets;
 pub mod settings;

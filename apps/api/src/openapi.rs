@@ -17,6 +17,8 @@ use utoipa_swagger_ui::SwaggerUi;
     tags(
         (name = "service", description = "Health, readiness, metrics"),
         (name = "user", description = "The signed-in user (seed 003's User contract) and the avatar's two-step upload"),
+        (name = "photo", description = "Photo verification (seed 000): a new avatar reviewed against the Discord avatar"),
+        (name = "admin", description = "User administration by superusers"),
         (name = "storage", description = "The embedded object store's upload target and file server (local storage only)"),
     )
 )]

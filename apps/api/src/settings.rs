@@ -57,6 +57,8 @@ pub struct Settings {
     pub discord: DiscordSettings,
     /// Feature flags.
     pub features: FeatureSettings,
+    /// Photo verification (with `features.photo_verification`).
+    pub photo_verification: PhotoVerificationSettings,
     /// Outgoing e-mail (used by invitations).
     pub smtp: SmtpSettings,
     /// Avatar uploads.
@@ -114,6 +116,8 @@ pub struct AuthSettings {
     pub jwks_cache_seconds: u64,
     /// Least time between re-reads of the JWKS triggered by an unknown `kid`.
     pub jwks_min_refresh_seconds: u64,
+    /// A token claim carrying the user's Discord id, linked at sign-in; none by default.
+    pub discord_id_claim: Option<String>,
 }
 
 /// Where objects are stored.
@@ -164,6 +168,16 @@ pub struct DiscordSettings {
 pub struct FeatureSettings {
     /// Seed 000's flag: new avatars wait for review against the Discord avatar.
     pub photo_verification: bool,
+}
+
+/// `photo_verification.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoVerificationSettings {
+    /// Users without a linked Discord id may not upload a new photo (403
+    /// `photo.discord_not_linked` at ticket time); when false their
+    /// verification's Discord side is `notLinked`.
+    pub require_discord: bool,
 }
 
 /// `smtp.*`
@@ -217,6 +231,7 @@ impl Default for Settings {
                 local_token_ttl_seconds: 3600,
                 jwks_cache_seconds: 300,
                 jwks_min_refresh_seconds: 5,
+                discord_id_claim: None,
             },
             storage: StorageSettings {
                 kind: StorageKind::Local,
@@ -230,6 +245,7 @@ impl Default for Settings {
             },
             discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
             features: FeatureSettings { photo_verification: false },
+            photo_verification: PhotoVerificationSettings { require_discord: true },
             smtp: SmtpSettings { url: None },
             avatar: AvatarSettings { tries_per_window: 5, window_seconds: 24 * 3600, ticket_ttl_seconds: 600 },
             log_format: LogFormat::Pretty,
@@ -302,6 +318,12 @@ impl Settings {
                 "avatar.tries_per_window and avatar.window_seconds must be positive".into(),
             ));
         }
+        if self.auth.discord_id_claim.as_deref().is_some_and(|c| c.trim().is_empty()) {
+            return Err(SettingsError::Inconsistent("auth.discord_id_claim must not be empty when set".into()));
+        }
+        if !(self.discord.api_base.starts_with("http://") || self.discord.api_base.starts_with("https://")) {
+            return Err(SettingsError::Inconsistent("discord.api_base must start with http:// or https://".into()));
+        }
         if let Some(url) = &self.server.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -369,6 +391,8 @@ mod tests {
             assert_eq!(s.storage.kind, StorageKind::Local);
             assert_eq!(s.discord.api_base, "https://discord.com/api/v10");
             assert!(!s.features.photo_verification);
+            assert!(s.photo_verification.require_discord);
+            assert_eq!(s.auth.discord_id_claim, None);
             Ok(())
         });
     }
@@ -409,6 +433,22 @@ mod tests {
         assert!(!printed.contains("a-very-secret-value"));
         assert!(!printed.contains("hunter2"));
         assert!(printed.contains("***"));
+    }
+
+    #[test]
+    fn photo_verification_settings_come_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("USHER_FEATURES__PHOTO_VERIFICATION", "true");
+            jail.set_env("USHER_PHOTO_VERIFICATION__REQUIRE_DISCORD", "false");
+            jail.set_env("USHER_AUTH__DISCORD_ID_CLAIM", "discord_id");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(s.features.photo_verification);
+            assert!(!s.photo_verification.require_discord);
+            assert_eq!(s.auth.discord_id_claim.as_deref(), Some("discord_id"));
+            jail.set_env("USHER_DISCORD__API_BASE", "ftp://discord");
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
     }
 
     #[test]

@@ -10,10 +10,14 @@ use crate::{middleware, openapi, routes};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
+use adapter_discord::{DiscordClient, DiscordConfig};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
-use adapter_sql::{Database, PoolSettings, SqlUploadTicketRepository, SqlUserRepository};
+use adapter_sql::{
+    Database, PoolSettings, SqlPhotoVerificationRepository, SqlUploadTicketRepository, SqlUserRepository,
+};
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
+use photo_sync::PhotoVerifications;
 use shared_kernel::{Clock, EmailAddress, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -37,6 +41,12 @@ pub struct AppState {
     pub avatars: AvatarService,
     /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
     pub local_store: Option<Arc<LocalObjectStore>>,
+    /// The configured object store (photo verification hashes finalized uploads through it).
+    pub store: Arc<dyn ObjectStore>,
+    /// The photo verification use cases.
+    pub photos: PhotoVerifications,
+    /// Whether avatar finalize opens a verification, and whether Discord must be linked.
+    pub photo_flow: crate::photo_flow::PhotoFlowSettings,
 }
 
 /// A built, not yet running, service.
@@ -151,12 +161,23 @@ impl Application {
         let db = connect_database(&settings).await?;
         let (store, local_store) = object_store(&settings, &public_url)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let uploads = ImageUploads::new(store, Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
+        let uploads =
+            ImageUploads::new(store.clone(), Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
         let avatars = AvatarService::new(
             uploads.clone(),
             Arc::new(SqlUserRepository::new(db.clone())),
-            clock,
+            clock.clone(),
             avatar_policy(&settings),
+        );
+        let discord = DiscordClient::new(DiscordConfig::new(
+            settings.discord.api_base.clone(),
+            settings.discord.bot_token.as_ref().map(|t| t.expose().to_owned()),
+        ))?;
+        let photos = PhotoVerifications::new(
+            Arc::new(SqlPhotoVerificationRepository::new(db.clone())),
+            Arc::new(discord),
+            store.clone(),
+            clock,
         );
         let sweeper = crate::sweeper::spawn(uploads, Duration::from_secs(settings.storage.sweep_interval_seconds));
         let state = web::Data::new(AppState {
@@ -167,6 +188,12 @@ impl Application {
             public_url: public_url.clone(),
             avatars,
             local_store,
+            store,
+            photos,
+            photo_flow: crate::photo_flow::PhotoFlowSettings {
+                enabled: settings.features.photo_verification,
+                require_discord: settings.photo_verification.require_discord,
+            },
         });
         let prometheus = state.metrics.middleware();
 

@@ -8,17 +8,17 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId, TicketState};
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
-    EntityTrait as _, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryFilter as _, QuerySelect as _,
-    Statement,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait as _, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _, Statement,
 };
-use shared_kernel::{EmailAddress, PlatformRole, UserId};
+use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, PlatformRole, UserId};
 use time::OffsetDateTime;
 use user_dto::{
-    CreateUserError, DisplayName, IdentityRefresh, ManualStatus, NewUser, SetAvatarError, TryWindow, User,
-    UserRepository, UserView,
+    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, IdentityRefresh, ManualStatus, NewUser,
+    SetAvatarError, TryWindow, User, UserRepository, UserView,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -145,6 +145,7 @@ impl UserRepository for SqlUserRepository {
             google_calendar_connected: Set(false),
             google_calendar_enabled: Set(false),
             platform_role: Set(new.platform_role.as_str().to_owned()),
+            discord_id: Set(None),
             created_at: Set(new.now),
             updated_at: Set(new.now),
         };
@@ -248,5 +249,71 @@ impl UserRepository for SqlUserRepository {
             .await
             .with_context(|| format!("promoting {email}"))?;
         Ok(result.rows_affected)
+    }
+
+    async fn admin_update(
+        &self,
+        id: UserId,
+        update: &AdminUserUpdate,
+        now: OffsetDateTime,
+    ) -> Result<User, AdminUserError> {
+        let mut model = touch(id, now);
+        if let Some(role) = update.platform_role {
+            model.platform_role = Set(role.as_str().to_owned());
+        }
+        if let Some(discord) = &update.discord_id {
+            model.discord_id = Set(discord.as_ref().map(|d| d.as_str().to_owned()));
+        }
+        if let Some(username) = &update.username {
+            model.username = Set(username.as_str().to_owned());
+        }
+        match model.update(self.db.conn()).await {
+            Ok(m) => Ok(mapping::user(m)?),
+            Err(DbErr::RecordNotUpdated) => Err(AdminUserError::NotFound),
+            Err(e) if violates_unique(&e, "users_discord_id_key", "users.discord_id") => {
+                Err(AdminUserError::DiscordIdTaken)
+            }
+            Err(e) if violates_unique(&e, "users_username_key", "users.username") => Err(AdminUserError::UsernameTaken),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("updating user {id} as an administrator")).into()),
+        }
+    }
+
+    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>> {
+        let mut select = Entity::find();
+        if let Some(q) = query {
+            // LIKE with the wildcards of the query escaped, case-insensitive on both databases.
+            let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            let like = |column: Column| {
+                Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)))
+                    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            select = select.filter(
+                Condition::any().add(like(Column::Email)).add(like(Column::Username)).add(like(Column::DisplayName)),
+            );
+        }
+        if let Some(after) = page.after() {
+            let after_id: i64 = after.id.parse().context("a user cursor carries an int64 id")?;
+            select = select.filter(
+                Condition::any()
+                    .add(Column::CreatedAt.gt(after.created_at))
+                    .add(Condition::all().add(Column::CreatedAt.eq(after.created_at)).add(Column::Id.gt(after_id))),
+            );
+        }
+        let rows = select
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .limit(u64::from(page.limit()) + 1)
+            .all(self.db.conn())
+            .await
+            .context("searching users")?;
+        let mut users = rows.into_iter().map(mapping::user).collect::<anyhow::Result<Vec<_>>>()?;
+        let next_cursor = if users.len() > page.limit() as usize {
+            users.truncate(page.limit() as usize);
+            users.last().map(|u| Cursor { created_at: u.created_at, id: u.id.to_string() }.encode())
+        } else {
+            None
+        };
+        Ok(Page { items: users, next_cursor })
     }
 }

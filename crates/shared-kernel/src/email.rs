@@ -28,7 +28,9 @@ pub enum EmailError {
 impl EmailAddress {
     /// Trims, lower-cases and checks the shape `local@domain.tld`.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let s = raw.trim();
+        // Lower-case first: case folding can change the length (`Ⱥ` → `ⱥ`
+        // grows by a byte), and the limits apply to what is stored.
+        let s = raw.trim().to_lowercase();
         if s.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -48,7 +50,7 @@ impl EmailAddress {
         {
             return Err(EmailError::Malformed);
         }
-        Ok(Self(s.to_lowercase()))
+        Ok(Self(s))
     }
 
     /// The normalised address.

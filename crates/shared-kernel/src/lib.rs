@@ -4,12 +4,14 @@
 //! - [`actor`]: who is acting (`Actor`) and their platform role.
 //! - [`role`]: the organization role order `guest < member < moderator < admin`.
 //! - [`clock`]: the `Clock` port, the system clock and a settable test clock.
+//! - [`discord`]: the `DiscordId` snowflake value type.
 //! - [`email`]: the normalised `EmailAddress` value type.
 //! - [`paging`]: keyset paging requests, pages and opaque cursors.
 #![forbid(unsafe_code)]
 
 pub mod actor;
 pub mod clock;
+pub mod discord;
 pub mod email;
 pub mod ids;
 pub mod paging;
@@ -17,6 +19,7 @@ pub mod role;
 
 pub use actor::{Actor, PlatformRole};
 pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
+pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};

@@ -156,6 +156,7 @@ mod tests {
                 manual_status: Some(ManualStatus::Busy),
                 integrations: Integrations::default(),
                 platform_role: PlatformRole::User,
+                discord_id: None,
                 created_at: datetime!(2026-06-14 10:00:00 UTC),
                 updated_at: datetime!(2026-06-14 10:00:00.5 UTC),
             },

@@ -77,3 +77,23 @@ impl From<SetAvatarError> for AvatarError {
         }
     }
 }
+
+/// A superuser's user administration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminUserError {
+    /// Only superusers administer users (403 `auth.superuser_required`).
+    #[error("only a superuser may administer users")]
+    Forbidden,
+    /// No such user (404 `user.not_found`).
+    #[error("no user with this id")]
+    NotFound,
+    /// Another user has this Discord id linked (409 `user.discord_id_taken`).
+    #[error("this Discord id is linked to another user")]
+    DiscordIdTaken,
+    /// Another user has this username (409 `user.username_taken`).
+    #[error("this username is taken")]
+    UsernameTaken,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}

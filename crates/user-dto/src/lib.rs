@@ -18,11 +18,11 @@ pub mod service;
 
 pub use avatar::AvatarService;
 pub use dto::{IntegrationsDto, MembershipDto, OrganizationSummaryDto, UserDto};
-pub use error::{AvatarError, CreateUserError, SetAvatarError, SignInError, UserError};
+pub use error::{AdminUserError, AvatarError, CreateUserError, SetAvatarError, SignInError, UserError};
 pub use model::{
-    DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations, ManualStatus,
-    MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, TryWindow, User, UserView, Username,
-    UsernameError,
+    AdminUserUpdate, DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
+    ManualStatus, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, TryWindow, User, UserView,
+    Username, UsernameError,
 };
 pub use ports::UserRepository;
 pub use service::{UserPolicy, UserService};

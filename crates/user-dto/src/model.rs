@@ -2,7 +2,7 @@
 //! input once; a value that exists is valid.
 
 use serde::{Deserialize, Serialize};
-use shared_kernel::{EmailAddress, OrgRole, PlatformRole, UserId};
+use shared_kernel::{DiscordId, EmailAddress, OrgRole, PlatformRole, UserId};
 use std::fmt;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,6 +36,8 @@ pub struct User {
     pub integrations: Integrations,
     /// Platform role, from the database only.
     pub platform_role: PlatformRole,
+    /// The linked Discord account, if any (photo verification compares with its avatar).
+    pub discord_id: Option<DiscordId>,
     /// When the user was provisioned.
     pub created_at: OffsetDateTime,
     /// When the user record last changed.
@@ -86,6 +88,8 @@ pub struct Identity {
     pub family_name: Option<String>,
     /// `name`, trimmed, if non-empty.
     pub name: Option<String>,
+    /// The Discord id from the configured claim (`auth.discord_id_claim`), if any.
+    pub discord_id: Option<DiscordId>,
 }
 
 /// Why token claims do not describe a user.
@@ -122,7 +126,14 @@ impl Identity {
             given_name: clean(given_name),
             family_name: clean(family_name),
             name: clean(name),
+            discord_id: None,
         })
+    }
+
+    /// The identity with the Discord id a token claim carried.
+    pub fn with_discord_id(mut self, discord_id: Option<DiscordId>) -> Self {
+        self.discord_id = discord_id;
+        self
     }
 
     /// The stable subject.
@@ -444,5 +455,24 @@ mod tests {
                 prop_assert!(Username::parse(u.with_suffix(123_456).as_str()).is_ok());
             }
         }
+    }
+}
+
+/// A superuser's change to a user (`PATCH /admin/users/{userId}`); `None`
+/// leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdminUserUpdate {
+    /// A new platform role.
+    pub platform_role: Option<PlatformRole>,
+    /// `Some(None)` unlinks the Discord account, `Some(Some(id))` links one.
+    pub discord_id: Option<Option<DiscordId>>,
+    /// A new username.
+    pub username: Option<Username>,
+}
+
+impl AdminUserUpdate {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.platform_role.is_none() && self.discord_id.is_none() && self.username.is_none()
     }
 }

@@ -1,10 +1,10 @@
 //! The persistence port of the user aggregate.
 
-use crate::error::{CreateUserError, SetAvatarError};
-use crate::model::{DisplayName, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView};
+use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
+use crate::model::{AdminUserUpdate, DisplayName, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView};
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
-use shared_kernel::{EmailAddress, UserId};
+use shared_kernel::{EmailAddress, Page, PageRequest, UserId};
 use time::OffsetDateTime;
 
 /// Stores users.
@@ -72,4 +72,18 @@ pub trait UserRepository: Send + Sync {
 
     /// Makes every user with this e-mail a superuser; returns how many rows changed.
     async fn promote_by_email(&self, email: &EmailAddress, now: OffsetDateTime) -> anyhow::Result<u64>;
+
+    /// Applies a superuser's change in one statement and returns the user.
+    /// MUST return `DiscordIdTaken` / `UsernameTaken` (writing nothing) when
+    /// another user holds the value, and `NotFound` when the user is gone.
+    async fn admin_update(
+        &self,
+        id: UserId,
+        update: &AdminUserUpdate,
+        now: OffsetDateTime,
+    ) -> Result<User, AdminUserError>;
+
+    /// Users whose e-mail, username or display name contains `query`
+    /// (case-insensitive; every user when `None`), oldest first, keyset-paged.
+    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>>;
 }

@@ -1,12 +1,12 @@
 //! The user use cases: sign-in with just-in-time provisioning, get the
 //! current user, update the profile, set the manual status, promote.
 
-use crate::error::{CreateUserError, SignInError, UserError};
+use crate::error::{AdminUserError, CreateUserError, SignInError, UserError};
 use crate::model::{
-    DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView, Username,
+    AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView, Username,
 };
 use crate::ports::UserRepository;
-use shared_kernel::{Actor, Clock, EmailAddress, PlatformRole};
+use shared_kernel::{Actor, Clock, EmailAddress, Page, PageRequest, PlatformRole, UserId};
 use std::sync::Arc;
 
 /// How many usernames are tried (`ada`, `ada2`, …) before giving up on a sign-in.
@@ -41,9 +41,33 @@ impl UserService {
     /// The user for a verified token's identity: found by subject (refreshing
     /// e-mail, verification and names when the identity provider changed them,
     /// never the display name), or created on first sight.
+    /// A Discord id in the token (`auth.discord_id_claim`) is linked when the
+    /// user has none or a different one, unless another user holds it (the
+    /// claim never takes an id from someone else).
     pub async fn sign_in(&self, identity: &Identity) -> Result<Actor, SignInError> {
+        let user = self.find_or_provision(identity).await?;
+        let user = self.link_claimed_discord(user, identity).await?;
+        Ok(actor_of(&user))
+    }
+
+    async fn link_claimed_discord(&self, user: User, identity: &Identity) -> Result<User, SignInError> {
+        let Some(claimed) = identity.discord_id.as_ref().filter(|d| user.discord_id.as_ref() != Some(*d)) else {
+            return Ok(user);
+        };
+        let update = AdminUserUpdate { discord_id: Some(Some(claimed.clone())), ..AdminUserUpdate::default() };
+        match self.users.admin_update(user.id, &update, self.clock.now()).await {
+            Ok(updated) => Ok(updated),
+            Err(AdminUserError::DiscordIdTaken | AdminUserError::UsernameTaken) => Ok(user),
+            Err(AdminUserError::NotFound | AdminUserError::Forbidden) => {
+                Err(anyhow::anyhow!("user {} vanished during sign-in", user.id).into())
+            }
+            Err(AdminUserError::Unexpected(e)) => Err(e.into()),
+        }
+    }
+
+    async fn find_or_provision(&self, identity: &Identity) -> Result<User, SignInError> {
         if let Some(user) = self.users.find_by_subject(identity.subject()).await? {
-            return Ok(actor_of(&self.refresh_if_changed(user, identity).await?));
+            return self.refresh_if_changed(user, identity).await;
         }
         let email = identity.email.clone().ok_or(SignInError::EmailMissing)?;
         let bootstrap = identity.email_verified && self.policy.bootstrap_superusers.contains(&email);
@@ -58,13 +82,13 @@ impl UserService {
         };
         for attempt in 1..=USERNAME_ATTEMPTS {
             match self.users.create(&new).await {
-                Ok(user) => return Ok(actor_of(&user)),
+                Ok(user) => return Ok(user),
                 // A concurrent first request for the same subject won: use its row.
                 Err(CreateUserError::SubjectTaken) => {
                     let user = self.users.find_by_subject(identity.subject()).await?.ok_or_else(|| {
                         anyhow::anyhow!("user {} vanished after a subject conflict", identity.subject())
                     })?;
-                    return Ok(actor_of(&self.refresh_if_changed(user, identity).await?));
+                    return self.refresh_if_changed(user, identity).await;
                 }
                 Err(CreateUserError::UsernameTaken) => new.username = base.with_suffix(attempt + 1),
                 Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
@@ -122,6 +146,33 @@ impl UserService {
     pub async fn promote(&self, email: &EmailAddress) -> anyhow::Result<u64> {
         self.users.promote_by_email(email, self.clock.now()).await
     }
+
+    /// A superuser changes a user's platform role, Discord id or username.
+    pub async fn admin_update(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        update: &AdminUserUpdate,
+    ) -> Result<User, AdminUserError> {
+        if !actor.is_superuser() {
+            return Err(AdminUserError::Forbidden);
+        }
+        self.users.admin_update(id, update, self.clock.now()).await
+    }
+
+    /// A superuser searches users by e-mail, username or display name.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        query: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<User>, AdminUserError> {
+        if !actor.is_superuser() {
+            return Err(AdminUserError::Forbidden);
+        }
+        let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+        Ok(self.users.search(query, page).await?)
+    }
 }
 
 fn actor_of(user: &User) -> Actor {
@@ -159,6 +210,7 @@ mod tests {
             manual_status: None,
             integrations: Integrations::default(),
             platform_role: new.platform_role,
+            discord_id: None,
             created_at: new.now,
             updated_at: new.now,
         }
@@ -273,5 +325,48 @@ mod tests {
         let actor = Actor { user_id: UserId::new(7), role: PlatformRole::User };
         let err = service(repo, &[]).current(&actor).await.unwrap_err();
         assert!(matches!(err, UserError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn a_claimed_discord_id_is_linked_at_sign_in_unless_someone_else_holds_it() {
+        let discord = shared_kernel::DiscordId::parse("80351110224678912").unwrap();
+        for taken in [false, true] {
+            let mut repo = MockUserRepository::new();
+            repo.expect_find_by_subject().returning(|_| Ok(None));
+            repo.expect_create().returning(|n| Ok(stored(n)));
+            let linked = discord.clone();
+            repo.expect_admin_update()
+                .withf(move |_, u, _| u.discord_id == Some(Some(linked.clone())))
+                .times(1)
+                .returning(move |_, u, _| {
+                    if taken {
+                        return Err(AdminUserError::DiscordIdTaken);
+                    }
+                    let mut user = stored(&NewUser {
+                        identity: identity("ada@x.io", true),
+                        email: EmailAddress::parse("ada@x.io").unwrap(),
+                        display_name: DisplayName::parse("Ada").unwrap(),
+                        username: Username::parse("ada").unwrap(),
+                        platform_role: PlatformRole::User,
+                        now: datetime!(2026-06-14 10:00:00 UTC),
+                    });
+                    user.discord_id = u.discord_id.clone().flatten();
+                    Ok(user)
+                });
+            let id = identity("ada@x.io", true).with_discord_id(Some(discord.clone()));
+            let actor = service(repo, &[]).sign_in(&id).await.unwrap();
+            // A taken id leaves the sign-in working, only unlinked.
+            assert_eq!(actor.user_id, UserId::new(1));
+        }
+    }
+
+    #[tokio::test]
+    async fn only_superusers_administer_users() {
+        let user = Actor { user_id: UserId::new(2), role: PlatformRole::User };
+        let svc = service(MockUserRepository::new(), &[]);
+        let err = svc.admin_update(&user, UserId::new(1), &AdminUserUpdate::default()).await.unwrap_err();
+        assert!(matches!(err, AdminUserError::Forbidden));
+        let err = svc.search(&user, None, &PageRequest::default()).await.unwrap_err();
+        assert!(matches!(err, AdminUserError::Forbidden));
     }
 }

@@ -3,6 +3,7 @@
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::ValidJson;
+use crate::photo_flow::Finalized;
 use crate::startup::AppState;
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,7 @@ pub struct FinalizeResponse {
     responses(
         (status = 200, body = UploadTicketResponse),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`photo.discord_not_linked`: photo verification is on and requires a linked Discord id", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`upload.unsupported_type`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "`avatar.upload_tries_exhausted`, with Retry-After", body = ProblemBody, content_type = "application/problem+json"),
@@ -99,7 +101,7 @@ async fn upload_ticket(
     state: web::Data<AppState>,
     body: ValidJson<UploadTicketRequest>,
 ) -> Result<web::Json<UploadTicketResponse>, ApiError> {
-    let issued = state.avatars.ticket(&auth.0, &body.0.content_type).await?;
+    let issued = crate::photo_flow::ticket(&state, &auth.0, &body.0.content_type).await?;
     Ok(web::Json(UploadTicketResponse {
         upload_url: issued.upload.url,
         tmp_key: issued.ticket.tmp_key.as_str().to_owned(),
@@ -108,7 +110,8 @@ async fn upload_ticket(
     }))
 }
 
-/// Step 3: check the uploaded image and make it the avatar.
+/// Step 3: check the uploaded image and make it the avatar; with photo
+/// verification on, open a PENDING verification instead and keep the avatar.
 #[utoipa::path(
     tag = "user",
     operation_id = "avatar-finalize",
@@ -117,6 +120,7 @@ async fn upload_ticket(
     responses(
         (status = 200, body = FinalizeResponse),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`photo.discord_not_linked`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`upload.ticket_invalid`: no such ticket for you", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "`upload.ticket_invalid` (already used) or `upload.not_found` (nothing uploaded yet)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 410, description = "`upload.ticket_invalid`: expired", body = ProblemBody, content_type = "application/problem+json"),
@@ -133,8 +137,19 @@ async fn finalize(
     state: web::Data<AppState>,
     body: ValidJson<FinalizeRequest>,
 ) -> Result<web::Json<FinalizeResponse>, ApiError> {
-    let url = state.avatars.finalize(&auth.0, &body.0.tmp_key).await?;
-    Ok(web::Json(FinalizeResponse { avatar_url: Some(url), pending_verification: None }))
+    let response = match crate::photo_flow::finalize(&state, &auth.0, &body.0.tmp_key).await? {
+        Finalized::Applied { avatar_url } => {
+            FinalizeResponse { avatar_url: Some(avatar_url), pending_verification: None }
+        }
+        Finalized::Pending { avatar_url, verification } => FinalizeResponse {
+            avatar_url,
+            pending_verification: Some(PendingVerification {
+                id: verification.id.to_string(),
+                status: verification.status.as_str().to_owned(),
+            }),
+        },
+    };
+    Ok(web::Json(response))
 }
 
 /// Removes the avatar.

@@ -6,8 +6,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod admin_users;
 pub mod avatar;
 pub mod files;
+pub mod pictures;
 pub mod service;
 pub mod user;
 
@@ -17,6 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     user::configure(cfg);
     avatar::configure(cfg);
     files::configure(cfg);
+    pictures::configure(cfg);
+    admin_users::configure(cfg);
 }
 
 /// Every documented path and its methods, so the fallback can tell a wrong

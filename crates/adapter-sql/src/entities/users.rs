@@ -21,6 +21,7 @@ pub(crate) struct Model {
     pub google_calendar_connected: bool,
     pub google_calendar_enabled: bool,
     pub platform_role: String,
+    pub discord_id: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

@@ -1,9 +1,11 @@
 //! Black-box HTTP tests of the Usher service, each on SQLite and PostgreSQL:
 //! the real app on port 0 with its own database, driven over HTTP.
 
+mod admin_users;
 mod auth;
 mod avatar;
 mod errors;
 mod jwks;
 mod operations;
+mod photos;
 mod user;

@@ -1,0 +1,417 @@
+//! Photo verification (seed 000): `/picture/all`, `/picture/{userId}`,
+//! `/picture/verify/{id}`, `/picture/reject/{id}` and
+//! `/discord-actions/avatar/update/{discordId}`.
+#![expect(unused_qualifications, reason = "utoipa's IntoParams expansion re-qualifies the query types of the handlers")]
+
+use crate::auth::{Authenticated, Superuser};
+use crate::error::{ApiError, ProblemBody};
+use crate::extract::{PageQuery, ValidJson};
+use crate::startup::AppState;
+use actix_web::{get, patch, web};
+use photo_sync::{
+    Approval, ApprovalSide, PhotoVerification, PhotoVerificationId, RejectionReason, StatusFilter, UserSummary,
+    VerificationFilter, VerificationStatus, VerificationWithUser,
+};
+use serde::{Deserialize, Serialize};
+use shared_kernel::{DiscordId, Page, PageRequest, UserId};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    // `/picture/all` before `/picture/{userId}` so "all" is never read as an id.
+    cfg.service(list_all).service(list_for_user).service(verify).service(reject).service(refresh_discord);
+}
+
+fn rfc3339(t: Option<OffsetDateTime>) -> Option<String> {
+    t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+}
+
+/// What was live when the verification opened.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousDto {
+    /// The avatar URL then.
+    pub profile_url: Option<String>,
+    /// The Discord avatar URL then, if it could be read.
+    pub discord_url: Option<String>,
+}
+
+/// The requested photo.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDto {
+    /// Its URL.
+    pub url: String,
+    /// SHA-256 (hex) of its bytes: the content a profile approval refers to.
+    pub sha256: String,
+    /// Whether a superuser approved it.
+    pub approved: bool,
+    /// Who approved it (a user id).
+    pub approved_by: Option<String>,
+    /// When (RFC 3339).
+    pub approved_at: Option<String>,
+}
+
+/// The Discord avatar it is compared with.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscordDto {
+    /// `notLinked` (no Discord id: only the profile side needs approval),
+    /// `notFetched` (not read yet: refresh it) or `fetched`.
+    #[schema(example = "fetched")]
+    pub state: &'static str,
+    /// The avatar URL as last read.
+    pub url: Option<String>,
+    /// Discord's avatar hash as last read (null for the default avatar).
+    pub avatar_hash: Option<String>,
+    /// When it was last read.
+    pub fetched_at: Option<String>,
+    /// Whether a superuser approved the avatar with this hash.
+    pub approved: bool,
+    /// Who approved it.
+    pub approved_by: Option<String>,
+    /// When.
+    pub approved_at: Option<String>,
+}
+
+/// The user a reviewer sees next to the photos.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummaryDto {
+    /// User id (stringified int64).
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// The avatar live now.
+    pub avatar_url: Option<String>,
+}
+
+/// A photo verification.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PhotoVerification)]
+pub struct VerificationDto {
+    /// Its id (UUIDv7).
+    pub id: String,
+    /// Whose photo.
+    pub user_id: String,
+    /// The Discord id it is compared with.
+    pub discord_id: Option<String>,
+    /// What was live when it opened.
+    pub previous: PreviousDto,
+    /// The requested photo.
+    pub profile: ProfileDto,
+    /// The Discord avatar.
+    pub discord: DiscordDto,
+    /// `PENDING`, `ACCEPTED`, `REJECTED` or `SUPERSEDED`.
+    #[schema(example = "PENDING")]
+    pub status: &'static str,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<String>,
+    /// Opened at.
+    pub created_at: String,
+    /// Last changed at.
+    pub updated_at: String,
+    /// Incremented by every change.
+    pub version: i64,
+    /// The user (in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserSummaryDto>,
+}
+
+fn approval_parts(a: Option<&Approval>) -> (bool, Option<String>, Option<String>) {
+    match a {
+        Some(a) => (true, Some(a.by.to_string()), rfc3339(Some(a.at))),
+        None => (false, None, None),
+    }
+}
+
+impl VerificationDto {
+    /// The wire shape of a record, with its user's summary when known.
+    pub fn from_record(v: &PhotoVerification, user: Option<&UserSummary>) -> Self {
+        let (p_approved, p_by, p_at) = approval_parts(v.profile.approval.as_ref());
+        let (d_approved, d_by, d_at) = approval_parts(v.discord.approval.as_ref());
+        let state = match (&v.discord_id, v.discord.fetched_at) {
+            (None, _) => "notLinked",
+            (Some(_), None) => "notFetched",
+            (Some(_), Some(_)) => "fetched",
+        };
+        Self {
+            id: v.id.to_string(),
+            user_id: v.user_id.to_string(),
+            discord_id: v.discord_id.as_ref().map(|d| d.as_str().to_owned()),
+            previous: PreviousDto {
+                profile_url: v.previous.profile_url.clone(),
+                discord_url: v.previous.discord_url.clone(),
+            },
+            profile: ProfileDto {
+                url: v.profile.url.clone(),
+                sha256: v.profile.sha256.clone(),
+                approved: p_approved,
+                approved_by: p_by,
+                approved_at: p_at,
+            },
+            discord: DiscordDto {
+                state,
+                url: v.discord.url.clone(),
+                avatar_hash: v.discord.avatar_hash.clone(),
+                fetched_at: rfc3339(v.discord.fetched_at),
+                approved: d_approved,
+                approved_by: d_by,
+                approved_at: d_at,
+            },
+            status: v.status.as_str(),
+            reason: v.reason.clone(),
+            decided_by: v.decided_by.map(|u| u.to_string()),
+            decided_at: rfc3339(v.decided_at),
+            created_at: rfc3339(Some(v.created_at)).unwrap_or_default(),
+            updated_at: rfc3339(Some(v.updated_at)).unwrap_or_default(),
+            version: v.version,
+            user: user.map(|u| UserSummaryDto {
+                id: u.id.to_string(),
+                username: u.username.clone(),
+                display_name: u.display_name.clone(),
+                avatar_url: u.avatar_url.clone(),
+            }),
+        }
+    }
+}
+
+/// A page of photo verifications.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationPage {
+    /// The verifications, newest first.
+    pub items: Vec<VerificationDto>,
+    /// The cursor of the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<VerificationWithUser>> for VerificationPage {
+    fn from(page: Page<VerificationWithUser>) -> Self {
+        Self {
+            items: page.items.iter().map(|i| VerificationDto::from_record(&i.verification, Some(&i.user))).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// `?status=` of the lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// `PENDING` (default), `ACCEPTED`, `REJECTED`, `SUPERSEDED`, or `all`.
+    pub status: Option<String>,
+}
+
+/// `?username=` of `/picture/all`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsernameQuery {
+    /// Only this user's verifications; an unknown username gives an empty page.
+    pub username: Option<String>,
+}
+
+fn status_filter(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(StatusFilter::Only(VerificationStatus::Pending)),
+        Some(s) if s.eq_ignore_ascii_case("all") => Ok(StatusFilter::All),
+        Some(s) => VerificationStatus::parse(s)
+            .map(StatusFilter::Only)
+            .map_err(|e| ApiError::invalid_field("/status", format!("{e}, or all"))),
+    }
+}
+
+/// The page request, with a cursor that must name a verification.
+fn photo_page(query: &PageQuery) -> Result<PageRequest, ApiError> {
+    let page = query.page()?;
+    if page.after().is_some_and(|c| c.id.parse::<uuid::Uuid>().is_err()) {
+        return Err(ApiError::invalid_field("/cursor", "the cursor is not one this service issued"));
+    }
+    Ok(page)
+}
+
+fn verification_id(raw: &str) -> Result<PhotoVerificationId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found("photo.not_found", "no photo verification with this id"))
+}
+
+/// Every user's verifications (default PENDING), newest first, with the user's summary.
+#[utoipa::path(
+    tag = "photo",
+    operation_id = "list-photo-verifications",
+    security(("bearer" = [])),
+    params(UsernameQuery, StatusQuery, PageQuery),
+    responses(
+        (status = 200, body = VerificationPage),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`request.validation`: bad status, limit or cursor", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[get("/picture/all")]
+async fn list_all(
+    _su: Superuser,
+    state: web::Data<AppState>,
+    username: web::Query<UsernameQuery>,
+    status: web::Query<StatusQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<VerificationPage>, ApiError> {
+    let filter = VerificationFilter {
+        user_id: None,
+        username: username.0.username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()),
+        status: status_filter(status.0.status.as_deref())?,
+    };
+    let page = state.photos.list(&filter, &photo_page(&page.0)?).await?;
+    Ok(web::Json(page.into()))
+}
+
+/// One user's verifications, newest first (default PENDING; `status=all` for the history).
+#[utoipa::path(
+    tag = "photo",
+    operation_id = "list-user-photo-verifications",
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "User id (stringified int64)"), StatusQuery, PageQuery),
+    responses(
+        (status = 200, body = VerificationPage),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`picture.forbidden`: neither that user nor a superuser", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`http.not_found`: not a user id", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`request.validation`", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[get("/picture/{userId}")]
+async fn list_for_user(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    status: web::Query<StatusQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<VerificationPage>, ApiError> {
+    let user_id: UserId =
+        path.parse().map_err(|_| ApiError::not_found("http.not_found", format!("{path:?} is not a user id")))?;
+    let filter = status_filter(status.0.status.as_deref())?;
+    let page = state.photos.list_for_user(&auth.0, user_id, filter, &photo_page(&page.0)?).await?;
+    Ok(web::Json(page.into()))
+}
+
+/// `?type=` of `/picture/verify/{id}`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// `profile`, `discord` or `both`.
+    #[serde(rename = "type")]
+    #[param(rename = "type", required = true)]
+    pub kind: Option<String>,
+}
+
+/// Approves one side (or both); ACCEPTED when every needed side is approved,
+/// and then the photo becomes the user's avatar in the same transaction.
+#[utoipa::path(
+    tag = "photo",
+    operation_id = "approve-photo-verification",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Verification id"), VerifyQuery),
+    responses(
+        (status = 200, body = VerificationDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`photo.already_decided` (with `current`), `photo.discord_not_linked`, `photo.discord_not_fetched`, or `photo.conflict` (another reviewer won; `current` holds the record)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`request.validation`: type missing or unknown", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/picture/verify/{id}")]
+async fn verify(
+    su: Superuser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<VerifyQuery>,
+) -> Result<web::Json<VerificationDto>, ApiError> {
+    let side = query
+        .0
+        .kind
+        .as_deref()
+        .and_then(ApprovalSide::parse)
+        .ok_or_else(|| ApiError::invalid_field("/type", "type must be profile, discord or both"))?;
+    let id = verification_id(&path)?;
+    let record = state.photos.approve(&su.0, id, side).await?;
+    Ok(web::Json(VerificationDto::from_record(&record, None)))
+}
+
+/// `PATCH /picture/reject/{id}` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RejectRequest {
+    /// Why, 1 to 500 characters; shown to the user.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(example = "The photo does not show your face.")]
+    pub reason: String,
+}
+
+/// Rejects the photo with a reason; the live avatar stays and the requested image is deleted.
+#[utoipa::path(
+    tag = "photo",
+    operation_id = "reject-photo-verification",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Verification id")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, body = VerificationDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`photo.already_decided` or `photo.conflict`, each with `current`: the record as it is now", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`request.validation`: reason missing, blank or longer than 500", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/picture/reject/{id}")]
+async fn reject(
+    su: Superuser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ValidJson<RejectRequest>,
+) -> Result<web::Json<VerificationDto>, ApiError> {
+    let reason =
+        RejectionReason::parse(&body.0.reason).map_err(|e| ApiError::invalid_field("/reason", e.to_string()))?;
+    let id = verification_id(&path)?;
+    let record = state.photos.reject(&su.0, id, &reason).await?;
+    Ok(web::Json(VerificationDto::from_record(&record, None)))
+}
+
+/// Re-reads the Discord avatar into that Discord user's PENDING verification;
+/// a changed avatar clears both approvals.
+#[utoipa::path(
+    tag = "photo",
+    operation_id = "refresh-discord-avatar",
+    security(("bearer" = [])),
+    params(("discordId" = String, Path, description = "Discord user id (snowflake)")),
+    responses(
+        (status = 200, body = VerificationDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`photo.no_pending_verification` or `discord.user_not_found`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`photo.conflict` (with `current`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`request.validation`: not a snowflake", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 502, description = "`discord.unauthorized` (bad bot token) or `discord.unavailable`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "`discord.not_configured`, or `discord.rate_limited` with Retry-After", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/discord-actions/avatar/update/{discordId}")]
+async fn refresh_discord(
+    su: Superuser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<web::Json<VerificationDto>, ApiError> {
+    let discord_id = DiscordId::parse(&path).map_err(|e| ApiError::invalid_field("/discordId", e.to_string()))?;
+    let record = state.photos.refresh_discord(&su.0, &discord_id).await?;
+    Ok(web::Json(VerificationDto::from_record(&record, None)))
+}

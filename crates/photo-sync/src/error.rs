@@ -1,0 +1,92 @@
+//! Typed errors of the transitions, the Discord port and the use cases.
+
+use crate::model::{PhotoVerification, VerificationStatus};
+
+/// A transition refused by the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    /// Only a superuser reviews photos (403).
+    #[error("only a superuser may review photos")]
+    Forbidden,
+    /// ACCEPTED, REJECTED and SUPERSEDED are terminal (409 `photo.already_decided`).
+    #[error("this verification is already {status}")]
+    AlreadyDecided {
+        /// The terminal status.
+        status: VerificationStatus,
+    },
+    /// The user has no linked Discord id, so there is no Discord side (409 `photo.discord_not_linked`).
+    #[error("the user has no linked Discord id; approve the profile side")]
+    DiscordNotLinked,
+    /// The Discord avatar was never read, so there is nothing to approve (409 `photo.discord_not_fetched`).
+    #[error("the Discord avatar has not been read yet; refresh it first")]
+    DiscordNotFetched,
+}
+
+/// The Discord API could not give an avatar.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    /// The id is not a snowflake (422 `discord.invalid_id`).
+    #[error("not a Discord id")]
+    InvalidId,
+    /// No bot token is configured (503 `discord.not_configured`).
+    #[error("the Discord integration is not configured")]
+    NotConfigured,
+    /// Discord has no such user (404 `discord.user_not_found`).
+    #[error("Discord has no user with this id")]
+    UserNotFound,
+    /// Discord refused the bot token (502 `discord.unauthorized`).
+    #[error("Discord refused the bot token")]
+    Unauthorized,
+    /// Discord asked us to wait longer than we are willing to (503 `discord.rate_limited`).
+    #[error("Discord is rate limiting us; retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// Seconds Discord asked us to wait.
+        retry_after_seconds: u64,
+    },
+    /// Discord failed or could not be reached after the retries (502 `discord.unavailable`).
+    #[error("Discord could not be reached")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+/// Opening a verification failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The upload ticket was used by a concurrent request.
+    #[error("this upload ticket was already used")]
+    TicketUsed,
+    /// The user no longer exists.
+    #[error("the user no longer exists")]
+    UserGone,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A review use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// No verification with this id (404 `photo.not_found`).
+    #[error("no photo verification with this id")]
+    NotFound,
+    /// The Discord user has no PENDING verification (404 `photo.no_pending_verification`).
+    #[error("no pending photo verification for this Discord user")]
+    NoPendingVerification,
+    /// Only the user themself or a superuser may see their verifications (403 `picture.forbidden`).
+    #[error("you may only see your own photo verifications")]
+    PictureForbidden,
+    /// The rules refused the transition.
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
+    /// The verification is already decided (409 `photo.already_decided`, with the current record).
+    #[error("this verification is already {}", .0.status)]
+    AlreadyDecided(Box<PhotoVerification>),
+    /// Another decision changed the record first (409 `photo.conflict`, with the current record).
+    #[error("another reviewer changed this verification first")]
+    Conflict(Box<PhotoVerification>),
+    /// The Discord avatar could not be read.
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
