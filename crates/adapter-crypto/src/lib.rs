@@ -31,7 +31,10 @@ pub struct KeyRing {
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the key material.
-        f.debug_struct("KeyRing").field("ids", &self.keys.keys().collect::<Vec<_>>()).field("active", &self.active).finish()
+        f.debug_struct("KeyRing")
+            .field("ids", &self.keys.keys().collect::<Vec<_>>())
+            .field("active", &self.active)
+            .finish()
     }
 }
 

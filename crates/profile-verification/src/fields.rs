@@ -14,8 +14,8 @@
 use crate::countries::COUNTRIES;
 use serde_json::{Map, Value};
 use std::fmt;
-use time::macros::{date, format_description};
 use time::Date;
+use time::macros::{date, format_description};
 
 /// The profile fields, in record order. Their snake_case names are barong's
 /// and form the error codes (`first_name.invalid`).
@@ -159,16 +159,39 @@ fn is_word(c: char) -> bool {
 
 /// Unicode dash punctuation (general category Pd).
 fn is_dash(c: char) -> bool {
-    matches!(c as u32,
-        0x002D | 0x058A | 0x05BE | 0x1400 | 0x1806 | 0x2010..=0x2015 | 0x2E17 | 0x2E1A | 0x2E3A | 0x2E3B | 0x2E40
-        | 0x2E5D | 0x301C | 0x3030 | 0x30A0 | 0xFE31 | 0xFE32 | 0xFE58 | 0xFE63 | 0xFF0D)
+    matches!(
+        c as u32,
+        0x002D | 0x058A | 0x05BE | 0x1400 | 0x1806 | 0x2010
+            ..=0x2015
+                | 0x2E17
+                | 0x2E1A
+                | 0x2E3A
+                | 0x2E3B
+                | 0x2E40
+                | 0x2E5D
+                | 0x301C
+                | 0x3030
+                | 0x30A0
+                | 0xFE31
+                | 0xFE32
+                | 0xFE58
+                | 0xFE63
+                | 0xFF0D
+    )
 }
 
 fn name_char(c: char) -> bool {
     is_word(c) || c == ' ' || c == '-' || c == '\''
 }
 
-fn squished(raw: &str, field: Field, min: usize, max: usize, ok: fn(char) -> bool, message: &'static str) -> Result<String, FieldError> {
+fn squished(
+    raw: &str,
+    field: Field,
+    min: usize,
+    max: usize,
+    ok: fn(char) -> bool,
+    message: &'static str,
+) -> Result<String, FieldError> {
     let value = squish(raw);
     let len = value.chars().count();
     if len < min || len > max || !value.chars().all(ok) {
@@ -358,7 +381,8 @@ pub const METADATA_MAX_BYTES: usize = 4096;
 impl Metadata {
     /// Accepts an object, or (for barong clients) a string holding one.
     pub fn parse(raw: &Value) -> Result<Self, FieldError> {
-        let invalid = || FieldError::new(Field::Metadata, "must be a JSON object of at most 4 KiB, or a string holding one");
+        let invalid =
+            || FieldError::new(Field::Metadata, "must be a JSON object of at most 4 KiB, or a string holding one");
         let object = match raw {
             Value::Object(map) => map.clone(),
             Value::String(text) => match serde_json::from_str::<Value>(text) {
@@ -395,7 +419,8 @@ mod tests {
 
     #[test]
     fn names_in_any_script_pass_and_whitespace_is_squished() {
-        for ok in ["Ada", "Jean-Luc", "O'Brien", "김민준", "Σωκράτης", "José", "Nguyễn", "देवनागरी", "x_1", "Zoë"] {
+        for ok in ["Ada", "Jean-Luc", "O'Brien", "김민준", "Σωκράτης", "José", "Nguyễn", "देवनागरी", "x_1", "Zoë"]
+        {
             assert_eq!(PersonName::parse(ok, Field::FirstName).unwrap().as_str(), ok);
         }
         assert_eq!(PersonName::parse("  Mary \t  Ann ", Field::FirstName).unwrap().as_str(), "Mary Ann");

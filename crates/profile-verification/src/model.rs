@@ -376,7 +376,7 @@ impl Profile {
         let decision = Decision {
             id: DecisionId::new(),
             profile_id: self.id,
-            admin_id: admin.user_id,
+            admin_id: Some(admin.user_id),
             verdict: verdict.kind(),
             reason: verdict.reason().cloned(),
             at: now,
@@ -490,8 +490,9 @@ pub struct Decision {
     pub id: DecisionId,
     /// The decided profile.
     pub profile_id: ProfileId,
-    /// The deciding superuser.
-    pub admin_id: UserId,
+    /// The deciding superuser; `None` once that user has been erased (the
+    /// log keeps the decision).
+    pub admin_id: Option<UserId>,
     /// Which way it went.
     pub verdict: DecisionKind,
     /// Why (always present for a rejection).
@@ -668,11 +669,8 @@ mod tests {
     fn editing_overwrites_present_fields_clears_nulls_and_confirm_submits() {
         let policy = ProfilePolicy::default();
         let draft = Profile::open(&user(1), fields("Ada"), false, &policy, NOW).unwrap();
-        let raw = RawFields {
-            first_name: Some(None),
-            city: Some(Some("St. Petersburg".into())),
-            ..RawFields::default()
-        };
+        let raw =
+            RawFields { first_name: Some(None), city: Some(Some("St. Petersburg".into())), ..RawFields::default() };
         let patch = raw.parse(date!(2026 - 06 - 14)).unwrap();
         let edited = draft.edit(&user(1), &patch, false, &policy, NOW).unwrap();
         assert_eq!(edited.fields.first_name, None);
@@ -698,7 +696,7 @@ mod tests {
         let policy = ProfilePolicy::default();
         let decided = submitted(1, None).decide(&admin(9), reject("blurry scan"), &policy, NOW).unwrap();
         assert_eq!((decided.profile.state, decided.profile.version), (ProfileState::Rejected, 2));
-        assert_eq!(decided.decision.admin_id, UserId::new(9));
+        assert_eq!(decided.decision.admin_id, Some(UserId::new(9)));
         assert_eq!(decided.decision.reason.as_ref().map(Reason::as_str), Some("blurry scan"));
         assert_eq!((decided.label.key.as_str(), decided.label.value.as_str()), ("profile", "rejected"));
         let verified = submitted(1, None).decide(&admin(9), Verdict::Verify(None), &policy, NOW).unwrap();
@@ -716,7 +714,10 @@ mod tests {
         }
         assert!(decided.edit(&user(1), &FieldsPatch::default(), true, &policy, NOW).is_err());
         let draft = Profile::open(&user(1), fields("Ada"), false, &policy, NOW).unwrap();
-        assert!(matches!(draft.decide(&admin(9), Verdict::Verify(None), &policy, NOW), Err(ProfileError::NotDecidable)));
+        assert!(matches!(
+            draft.decide(&admin(9), Verdict::Verify(None), &policy, NOW),
+            Err(ProfileError::NotDecidable)
+        ));
     }
 
     #[test]
@@ -767,7 +768,10 @@ mod tests {
             ..RawFields::default()
         };
         let err = raw.parse(date!(2026 - 06 - 14)).unwrap_err();
-        assert_eq!(err.codes(), vec!["first_name.invalid", "dob.invalid", "country.invalid", "metadata.invalid_format"]);
+        assert_eq!(
+            err.codes(),
+            vec!["first_name.invalid", "dob.invalid", "country.invalid", "metadata.invalid_format"]
+        );
     }
 
     fn label(key: &str, value: &str) -> Label {

@@ -208,9 +208,14 @@ mod tests {
     #[tokio::test]
     async fn an_edit_that_loses_to_a_concurrent_edit_reapplies_to_the_new_version() {
         let mut repo = MockProfileRepository::new();
-        let draft =
-            Profile::open(&user(), ProfileFields::default(), false, &ProfilePolicy::default(), datetime!(2026-06-01 0:00 UTC))
-                .unwrap();
+        let draft = Profile::open(
+            &user(),
+            ProfileFields::default(),
+            false,
+            &ProfilePolicy::default(),
+            datetime!(2026-06-01 0:00 UTC),
+        )
+        .unwrap();
         let newer = Profile { version: 2, ..draft.clone() };
         let mut seq = mockall::Sequence::new();
         repo.expect_open_of().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(draft.clone())));
@@ -236,11 +241,18 @@ mod tests {
     #[tokio::test]
     async fn a_decision_that_loses_the_compare_and_set_is_not_decidable() {
         let mut repo = MockProfileRepository::new();
-        let sent =
-            Profile::open(&user(), ProfileFields::default(), true, &ProfilePolicy::default(), datetime!(2026-06-01 0:00 UTC))
-                .unwrap();
+        let sent = Profile::open(
+            &user(),
+            ProfileFields::default(),
+            true,
+            &ProfilePolicy::default(),
+            datetime!(2026-06-01 0:00 UTC),
+        )
+        .unwrap();
         repo.expect_find().returning(move |_| Ok(Some(sent.clone())));
-        repo.expect_decide().withf(|d, v| *v == 1 && d.profile.state == ProfileState::Verified).returning(|_, _| Ok(false));
+        repo.expect_decide()
+            .withf(|d, v| *v == 1 && d.profile.state == ProfileState::Verified)
+            .returning(|_, _| Ok(false));
         let err = service(repo).decide(&admin(), ProfileId::new(), Verdict::Verify(None)).await.unwrap_err();
         assert!(matches!(err, ProfileError::NotDecidable));
     }

@@ -1,5 +1,8 @@
 //! sea-orm persistence models. They never leave this crate: `mapping` turns
 //! them into domain records.
 
+pub(crate) mod labels;
+pub(crate) mod profile_decisions;
+pub(crate) mod profiles;
 pub(crate) mod upload_tickets;
 pub(crate) mod users;
