@@ -11,9 +11,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
-use adapter_sql::{Database, PoolSettings, SqlUploadTicketRepository, SqlUserRepository};
+use adapter_crypto::KeyRing;
+use adapter_sql::{Database, PoolSettings, SqlProfileRepository, SqlUploadTicketRepository, SqlUserRepository};
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
+use profile_verification::{Field, LevelSteps, ProfilePolicy, ProfileService};
 use shared_kernel::{Clock, EmailAddress, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub avatars: AvatarService,
     /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
     pub local_store: Option<Arc<LocalObjectStore>>,
+    /// The KYC profile use cases.
+    pub profiles: ProfileService,
 }
 
 /// A built, not yet running, service.
@@ -118,6 +122,53 @@ pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserSe
     Ok(UserService::new(Arc::new(SqlUserRepository::new(db.clone())), Arc::new(SystemClock), policy))
 }
 
+/// The file in `data_dir` holding the embedded default's profile encryption secret.
+pub const PROFILE_KEY_FILE: &str = "profile-encryption.key";
+
+/// The key id under which the generated profile key seals values.
+pub const GENERATED_PROFILE_KEY_ID: &str = "local";
+
+/// The key ring sealing profiles' personal data: the configured
+/// `profiles.encryption_keys`, plus the key generated into `data_dir` (id
+/// `local`) when none are configured or when that file exists, so data
+/// written by the embedded default stays readable after keys are configured.
+pub fn profile_key_ring(settings: &Settings) -> anyhow::Result<KeyRing> {
+    let p = &settings.profiles;
+    let path = settings.data_dir.join(PROFILE_KEY_FILE);
+    let mut keys = Vec::with_capacity(p.encryption_keys.len() + 1);
+    for k in &p.encryption_keys {
+        let key = adapter_crypto::decode_key(k.key.expose())
+            .with_context(|| format!("profiles.encryption_keys: key {:?}", k.id))?;
+        keys.push((k.id.clone(), key));
+    }
+    let configured_local = p.encryption_keys.iter().any(|k| k.id == GENERATED_PROFILE_KEY_ID);
+    if p.encryption_keys.is_empty() || (path.exists() && !configured_local) {
+        let secret = crate::secrets::read_or_generate(&path, "profile encryption key")?;
+        keys.push((GENERATED_PROFILE_KEY_ID.to_owned(), adapter_crypto::derive_key(secret.expose())));
+    }
+    let active = p.active_key_id.as_deref().unwrap_or(GENERATED_PROFILE_KEY_ID);
+    KeyRing::new(keys, active)
+}
+
+/// The profile use cases over the given database.
+pub fn profile_service(settings: &Settings, db: &Database) -> anyhow::Result<ProfileService> {
+    let p = &settings.profiles;
+    let required = p
+        .required_on_submit
+        .iter()
+        .map(|f| Field::parse(f).with_context(|| format!("profiles.required_on_submit: {f:?} is not a profile field")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let policy = ProfilePolicy {
+        double_verification: p.double_verification,
+        required_on_submit: required,
+        mask_personal_data: p.mask_personal_data,
+        levels: LevelSteps::parse(&p.levels).context("profiles.levels")?,
+    };
+    let cipher = Arc::new(profile_key_ring(settings)?);
+    let repo = Arc::new(SqlProfileRepository::new(db.clone(), cipher));
+    Ok(ProfileService::new(repo, Arc::new(SystemClock), policy))
+}
+
 /// The avatar upload policy from settings.
 pub fn avatar_policy(settings: &Settings) -> ImageUpload {
     let mut policy = ImageUpload::avatar(
@@ -163,6 +214,7 @@ impl Application {
             public_url: public_url.clone(),
             avatars,
             local_store,
+            profiles: profile_service(&settings, &db)?,
         });
         let prometheus = state.metrics.middleware();
 

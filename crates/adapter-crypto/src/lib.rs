@@ -54,6 +54,17 @@ pub fn decode_key(encoded: &str) -> anyhow::Result<[u8; 32]> {
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| anyhow!("the key must decode to 32 bytes, not {}", bytes.len()))
 }
 
+/// A 32-byte key derived from a generated secret's text (SHA-256 with a
+/// domain-separation prefix): how the embedded default turns the secret file
+/// it generates into `data_dir` into an AES-256 key.
+pub fn derive_key(secret: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"usher profile pii key v1\0");
+    hasher.update(secret.as_bytes());
+    hasher.finalize().into()
+}
+
 impl KeyRing {
     /// A ring of `(id, 32-byte key)` pairs sealing with `active`.
     pub fn new(keys: impl IntoIterator<Item = (String, [u8; 32])>, active: &str) -> anyhow::Result<Self> {
@@ -179,6 +190,12 @@ mod tests {
         assert!(KeyRing::new([("k".to_owned(), [0; 32]), ("k".to_owned(), [1; 32])], "k").is_err());
         assert!(KeyRing::new([("k".to_owned(), [0; 32])], "other").is_err());
         assert!(!format!("{:?}", ring(&[("k1", 7)], "k1")).contains('7'));
+    }
+
+    #[test]
+    fn derived_keys_are_stable_and_differ_per_secret() {
+        assert_eq!(derive_key("abc"), derive_key("abc"));
+        assert_ne!(derive_key("abc"), derive_key("abd"));
     }
 
     #[test]

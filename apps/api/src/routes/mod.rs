@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod avatar;
 pub mod files;
+pub mod profiles;
 pub mod service;
 pub mod user;
 
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     user::configure(cfg);
     avatar::configure(cfg);
     files::configure(cfg);
+    profiles::configure(cfg);
 }
 
 /// Every documented path and its methods, so the fallback can tell a wrong
