@@ -394,7 +394,10 @@ impl ProfilesSettings {
         }
         for key in &self.encryption_keys {
             if !adapter_crypto::is_valid_key_id(&key.id) {
-                return bad(format!("profiles.encryption_keys: id {:?} must be 1..32 letters, digits, `_` or `-`", key.id));
+                return bad(format!(
+                    "profiles.encryption_keys: id {:?} must be 1..32 letters, digits, `_` or `-`",
+                    key.id
+                ));
             }
             if let Err(e) = adapter_crypto::decode_key(key.key.expose()) {
                 return bad(format!("profiles.encryption_keys: key {:?}: {e}", key.id));

@@ -104,9 +104,10 @@ impl ProfileFields {
         }
     }
 
-    /// Checks that every field in `required` holds a value.
+    /// Checks that every field in `required` holds a value; the missing
+    /// ones are reported in record order, whatever the configured order.
     pub fn check_required(&self, required: &[Field]) -> Result<(), InvalidFields> {
-        let missing: Vec<Field> = required.iter().copied().filter(|f| !self.has(*f)).collect();
+        let missing: Vec<Field> = Field::ALL.into_iter().filter(|f| required.contains(f) && !self.has(*f)).collect();
         if missing.is_empty() { Ok(()) } else { Err(InvalidFields::missing(missing)) }
     }
 

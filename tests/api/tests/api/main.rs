@@ -6,4 +6,5 @@ mod avatar;
 mod errors;
 mod jwks;
 mod operations;
+mod profiles;
 mod user;
