@@ -18,9 +18,9 @@ use profile_verification::{
     ProfileListItem, ProfileRepository, ProfileState, UserSummary,
 };
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, EntityTrait as _, Order, QueryFilter as _, QueryOrder as _,
+    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, Order, QueryFilter as _, QueryOrder as _,
     QuerySelect as _, SqlErr, TransactionTrait as _,
 };
 use shared_kernel::{Cursor, Page, PageRequest, UserId};
@@ -194,9 +194,10 @@ impl ProfileRepository for SqlProfileRepository {
         }
         if let Some(after) = page.after() {
             let id: sea_orm::prelude::Uuid = after.id.parse().context("the cursor does not name a profile")?;
-            query = query.filter(Condition::any().add(profiles::Column::CreatedAt.lt(after.created_at)).add(
-                Condition::all().add(profiles::Column::CreatedAt.eq(after.created_at)).add(profiles::Column::Id.lt(id)),
-            ));
+            // A row-value comparison, so both databases walk the
+            // (…, created_at, id) index from the cursor on.
+            let position = Expr::tuple([Expr::col(profiles::Column::CreatedAt), Expr::col(profiles::Column::Id)]);
+            query = query.filter(position.lt(Expr::tuple([Expr::value(after.created_at), Expr::value(id)])));
         }
         let rows = query
             .order_by(profiles::Column::CreatedAt, Order::Desc)
