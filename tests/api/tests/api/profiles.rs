@@ -459,3 +459,64 @@ async fn the_profile_endpoints_are_documented() {
         assert!(text.contains(code), "{code} is not documented");
     }
 }
+
+/// Moving from the generated key to configured keys, and rotating those,
+/// keeps every stored profile readable while its key is configured.
+#[tokio::test]
+async fn profiles_survive_key_rotation_across_restarts() {
+    use usher_api::settings::{EncryptionKey, Secret};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let key = |id: &str, b64: &str| EncryptionKey { id: id.into(), key: Secret::new(b64) };
+    let k2026 = key("2026", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=");
+    let k2027 = key("2027", "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=");
+
+    // 1. The embedded default: a generated key, id `local`.
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.data_dir = data.clone()).await;
+    let ada = app.token("ada@example.com");
+    ok(create(&app, &ada, json!({"lastName": "Lovelace", "confirm": true})).await, 201).await;
+    app.stop().await;
+
+    // 2. Configured keys: the generated one stays readable while its file exists.
+    let (d, k) = (data.clone(), k2026.clone());
+    let app = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        admins(s);
+        s.data_dir = d;
+        s.profiles.encryption_keys = vec![k];
+        s.profiles.active_key_id = Some("2026".into());
+    })
+    .await;
+    let ada = app.token("ada@example.com");
+    let mine = ok(send(&app, Method::GET, "/resource/profiles/me", &ada, None).await, 200).await;
+    assert_eq!(mine[0]["lastName"], "Lovelace");
+    let id = mine[0]["id"].as_str().unwrap().to_owned();
+    ok(decide(&app, &app.token(ROOT), &id, json!({"state": "verified"})).await, 200).await;
+    ok(create(&app, &ada, json!({"lastName": "Byron"})).await, 201).await;
+    app.stop().await;
+
+    // 3. Rotation: 2027 seals new values, 2026 still opens old ones.
+    let (d, keys) = (data.clone(), vec![k2026, k2027]);
+    let app = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        s.data_dir = d;
+        s.profiles.encryption_keys = keys;
+        s.profiles.active_key_id = Some("2027".into());
+    })
+    .await;
+    let ada = app.token("ada@example.com");
+    let edited = ok(edit(&app, &ada, json!({"firstName": "Ada"})).await, 200).await;
+    assert_eq!(edited["lastName"], "Byron");
+    let mine = ok(send(&app, Method::GET, "/resource/profiles/me", &ada, None).await, 200).await;
+    let names: Vec<&str> = mine.as_array().unwrap().iter().filter_map(|p| p["lastName"].as_str()).collect();
+    assert_eq!(names, ["Byron", "Lovelace"]);
+    app.stop().await;
+
+    let mut bytes = Vec::new();
+    for name in ["usher.db", "usher.db-wal"] {
+        if let Ok(b) = std::fs::read(data.join(name)) {
+            bytes.extend(b);
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("v1.local.") && text.contains("v1.2027."), "values name the key that sealed them");
+    assert!(!text.contains("Lovelace") && !text.contains("Byron"));
+}
