@@ -125,13 +125,15 @@ pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserSe
 /// The file in `data_dir` holding the embedded default's profile encryption secret.
 pub const PROFILE_KEY_FILE: &str = "profile-encryption.key";
 
-/// The key id under which the generated profile key seals values.
-pub const GENERATED_PROFILE_KEY_ID: &str = "local";
+/// The prefix of the generated profile key's id: `local-<fingerprint>`.
+pub const GENERATED_PROFILE_KEY_PREFIX: &str = "local-";
 
 /// The key ring sealing profiles' personal data: the configured
 /// `profiles.encryption_keys`, plus the key generated into `data_dir` (id
-/// `local`) when none are configured or when that file exists, so data
-/// written by the embedded default stays readable after keys are configured.
+/// `local-<fingerprint>`) when none are configured or when that file exists,
+/// so data written by the embedded default stays readable after keys are
+/// configured. The fingerprint makes two different generated keys (say, two
+/// replicas that each generated one) fail with a clear "key not configured".
 pub fn profile_key_ring(settings: &Settings) -> anyhow::Result<KeyRing> {
     let p = &settings.profiles;
     let path = settings.data_dir.join(PROFILE_KEY_FILE);
@@ -141,13 +143,22 @@ pub fn profile_key_ring(settings: &Settings) -> anyhow::Result<KeyRing> {
             .with_context(|| format!("profiles.encryption_keys: key {:?}", k.id))?;
         keys.push((k.id.clone(), key));
     }
-    let configured_local = p.encryption_keys.iter().any(|k| k.id == GENERATED_PROFILE_KEY_ID);
-    if p.encryption_keys.is_empty() || (path.exists() && !configured_local) {
+    let mut generated_id = None;
+    if p.encryption_keys.is_empty() || path.exists() {
         let secret = crate::secrets::read_or_generate(&path, "profile encryption key")?;
-        keys.push((GENERATED_PROFILE_KEY_ID.to_owned(), adapter_crypto::derive_key(secret.expose())));
+        let key = adapter_crypto::derive_key(secret.expose());
+        let id = format!("{GENERATED_PROFILE_KEY_PREFIX}{}", adapter_crypto::fingerprint(&key));
+        if !keys.iter().any(|(configured, _)| configured == &id) {
+            keys.push((id.clone(), key));
+        }
+        generated_id = Some(id);
     }
-    let active = p.active_key_id.as_deref().unwrap_or(GENERATED_PROFILE_KEY_ID);
-    KeyRing::new(keys, active)
+    let active = p
+        .active_key_id
+        .clone()
+        .or(generated_id)
+        .context("profiles.active_key_id is required with profiles.encryption_keys")?;
+    KeyRing::new(keys, &active)
 }
 
 /// The profile use cases over the given database.

@@ -65,6 +65,17 @@ pub fn derive_key(secret: &str) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// A short public fingerprint of a key (8 hex digits of a SHA-256 with a
+/// domain-separation prefix), used to name generated keys so that two
+/// different generated keys never share an id.
+pub fn fingerprint(key: &[u8; 32]) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"usher key fingerprint v1\0");
+    hasher.update(key);
+    hasher.finalize().iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
 impl KeyRing {
     /// A ring of `(id, 32-byte key)` pairs sealing with `active`.
     pub fn new(keys: impl IntoIterator<Item = (String, [u8; 32])>, active: &str) -> anyhow::Result<Self> {
@@ -196,6 +207,16 @@ mod tests {
     fn derived_keys_are_stable_and_differ_per_secret() {
         assert_eq!(derive_key("abc"), derive_key("abc"));
         assert_ne!(derive_key("abc"), derive_key("abd"));
+    }
+
+    #[test]
+    fn fingerprints_are_short_stable_hex_and_differ_per_key() {
+        let a = fingerprint(&[1; 32]);
+        assert_eq!(a.len(), 8);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(a, fingerprint(&[1; 32]));
+        assert_ne!(a, fingerprint(&[2; 32]));
+        assert!(is_valid_key_id(&format!("local-{a}")));
     }
 
     #[test]

@@ -471,7 +471,7 @@ async fn profiles_survive_key_rotation_across_restarts() {
     let k2026 = key("2026", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=");
     let k2027 = key("2027", "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=");
 
-    // 1. The embedded default: a generated key, id `local`.
+    // 1. The embedded default: a generated key, id `local-<fingerprint>`.
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.data_dir = data.clone()).await;
     let ada = app.token("ada@example.com");
     ok(create(&app, &ada, json!({"lastName": "Lovelace", "confirm": true})).await, 201).await;
@@ -517,6 +517,50 @@ async fn profiles_survive_key_rotation_across_restarts() {
         }
     }
     let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains("v1.local.") && text.contains("v1.2027."), "values name the key that sealed them");
+    assert!(text.contains("v1.local-") && text.contains("v1.2027."), "values name the key that sealed them");
     assert!(!text.contains("Lovelace") && !text.contains("Byron"));
+}
+
+/// Two `usher` instances on one PostgreSQL database: the invariants live in
+/// the database, so they hold across replicas too.
+#[tokio::test]
+async fn the_races_hold_across_two_replicas_on_postgres() {
+    // Replicas share the configured keys (each would otherwise generate its own).
+    fn shared(s: &mut Settings) {
+        admins(s);
+        let key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        s.profiles.encryption_keys =
+            vec![usher_api::settings::EncryptionKey { id: "k1".into(), key: usher_api::settings::Secret::new(key) }];
+        s.profiles.active_key_id = Some("k1".into());
+    }
+    let one = TestApp::spawn_with(Backend::Postgres, shared).await;
+    let url = one.settings.database.url.clone().expect("a PostgreSQL url");
+    let two = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        shared(s);
+        s.database.url = Some(url);
+    })
+    .await;
+    let ada = one.token("ada@example.com");
+    user_id(&one, &ada).await;
+    let body = json!({"firstName": "Ada", "confirm": true});
+    let results = join_all((0..20).map(|i| create(if i % 2 == 0 { &one } else { &two }, &ada, body.clone()))).await;
+    let created = results.iter().filter(|r| r.status() == 201).count();
+    let conflicts = results.iter().filter(|r| r.status() == 409).count();
+    assert_eq!((created, conflicts), (1, 19));
+
+    let root = one.token(ROOT);
+    let second = one.token(SECOND);
+    user_id(&one, &root).await;
+    user_id(&two, &second).await;
+    let mine = ok(send(&one, Method::GET, "/resource/profiles/me", &ada, None).await, 200).await;
+    let id = mine[0]["id"].as_str().unwrap().to_owned();
+    let (a, b) = futures_util::join!(
+        decide(&one, &root, &id, json!({"state": "verified"})),
+        decide(&two, &second, &id, json!({"state": "rejected", "reason": "no"})),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let detail = ok(send(&two, Method::GET, &format!("/admin/profiles/{id}"), &second, None).await, 200).await;
+    assert_eq!(detail["decisions"].as_array().map(Vec::len), Some(1));
 }
