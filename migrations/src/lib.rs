@@ -12,6 +12,7 @@ mod m20261122_000001_users;
 mod m20261122_000002_upload_tickets;
 mod m20261122_000200_photo_verifications;
 mod m20261122_000201_photo_events_append_only;
+mod m20261122_000300_profiles;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_upload_tickets::Migration),
             Box::new(m20261122_000200_photo_verifications::Migration),
             Box::new(m20261122_000201_photo_events_append_only::Migration),
+            Box::new(m20261122_000300_profiles::Migration),
         ]
     }
 }

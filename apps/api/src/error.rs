@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use image_upload::{FinalizeError, StoreError, TicketError};
 use photo_sync::{DecisionError, DiscordError, OpenError, ReviewError};
+use profile_verification::{InvalidFields, ProfileError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -115,6 +116,13 @@ impl ApiError {
     /// 422 for one field.
     pub fn invalid_field(pointer: &str, message: impl Into<String>) -> Self {
         Self::validation(BTreeMap::from([(pointer.to_owned(), vec![message.into()])]))
+    }
+
+    /// Replaces the machine code (for a 422 whose code names the field, as
+    /// barong's `first_name.invalid`).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.0.code = code;
+        self
     }
 
     /// 503: the database is unavailable; retry later.
@@ -480,6 +488,47 @@ impl From<AdminUserError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "user.username_taken", "Username taken", detail)
             }
             AdminUserError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<InvalidFields> for ApiError {
+    /// 422 whose `code` is the first invalid field's code in record order
+    /// (`first_name.invalid`, `metadata.invalid_format`, `country.missing`)
+    /// and whose `errors` map every invalid field's JSON pointer to
+    /// `[code, explanation]`.
+    fn from(e: InvalidFields) -> Self {
+        let errors: BTreeMap<String, Vec<String>> = e
+            .problems()
+            .iter()
+            .map(|p| (format!("/{}", p.field.json_name()), vec![p.code.to_owned(), p.message.to_owned()]))
+            .collect();
+        let code = e.problems().first().map_or("request.validation", |p| p.code);
+        Self::validation(errors).with_code(code)
+    }
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(e: ProfileError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ProfileError::Invalid(invalid) => invalid.into(),
+            ProfileError::OpenProfileExists => {
+                Self::new(StatusCode::CONFLICT, "resource.profile.exists", "Profile exists", detail)
+            }
+            ProfileError::NotEditable => Self::not_found("resource.profile.doesnt_exist_or_not_editable", detail),
+            ProfileError::NotDecidable => Self::new(
+                StatusCode::CONFLICT,
+                "admin.profiles.doesnt_exist_or_not_editable",
+                "Profile not decidable",
+                detail,
+            ),
+            ProfileError::ProfileNotFound => Self::not_found("admin.profiles.doesnt_exist", detail),
+            ProfileError::UserNotFound => Self::not_found("admin.user.doesnt_exist", detail),
+            ProfileError::SecondAdminApproval => Self::forbidden("admin.profiles.second_admin_approval", detail),
+            ProfileError::OwnProfile => Self::forbidden("admin.profiles.own_profile", detail),
+            ProfileError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            ProfileError::Unexpected(e) => Self::unexpected(e),
         }
     }
 }

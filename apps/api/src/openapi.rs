@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "user", description = "The signed-in user (seed 003's User contract) and the avatar's two-step upload"),
         (name = "photo", description = "Photo verification (seed 000): a new avatar reviewed against the Discord avatar"),
         (name = "admin", description = "User administration by superusers"),
+        (name = "profiles", description = "KYC profiles (seed 001, barong's contract): submit, review with four eyes, labels and levels"),
         (name = "storage", description = "The embedded object store's upload target and file server (local storage only)"),
     )
 )]

@@ -63,6 +63,8 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// Avatar uploads.
     pub avatar: AvatarSettings,
+    /// KYC profiles: four eyes, masking, required fields, levels, encryption keys.
+    pub profiles: ProfilesSettings,
     /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
     pub log_format: LogFormat,
 }
@@ -200,6 +202,36 @@ pub struct AvatarSettings {
     pub ticket_ttl_seconds: u64,
 }
 
+/// `profiles.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilesSettings {
+    /// The superuser who filed a profile may not decide it (barong's `BARONG_PROFILE_DOUBLE_VERIFICATION`).
+    pub double_verification: bool,
+    /// The user's own responses show the last name as its first letter and `*`s and the dob as `YYYY-MM-**`.
+    pub mask_personal_data: bool,
+    /// Fields a profile must hold to be submitted (`first_name`, `country`, …).
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub required_on_submit: Vec<String>,
+    /// Level steps, lowest first, each `label:value`.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub levels: Vec<String>,
+    /// AES-256-GCM keys sealing personal data; a key generated into `data_dir` when empty.
+    pub encryption_keys: Vec<EncryptionKey>,
+    /// The id of the key that seals new values (required when `encryption_keys` is set).
+    pub active_key_id: Option<String>,
+}
+
+/// One entry of `profiles.encryption_keys`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionKey {
+    /// 1..32 letters, digits, `_` or `-`; stored beside every value it seals.
+    pub id: String,
+    /// 32 bytes, base64.
+    pub key: Secret,
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -248,6 +280,14 @@ impl Default for Settings {
             photo_verification: PhotoVerificationSettings { require_discord: true },
             smtp: SmtpSettings { url: None },
             avatar: AvatarSettings { tries_per_window: 5, window_seconds: 24 * 3600, ticket_ttl_seconds: 600 },
+            profiles: ProfilesSettings {
+                double_verification: true,
+                mask_personal_data: false,
+                required_on_submit: Vec::new(),
+                levels: vec!["email:verified".to_owned(), "profile:verified".to_owned()],
+                encryption_keys: Vec::new(),
+                active_key_id: None,
+            },
             log_format: LogFormat::Pretty,
         }
     }
@@ -329,6 +369,7 @@ impl Settings {
         {
             return Err(SettingsError::Inconsistent("server.public_url must start with http:// or https://".into()));
         }
+        self.profiles.check()?;
         Ok(())
     }
 
@@ -360,6 +401,38 @@ impl Settings {
     /// The effective settings as TOML, secrets redacted.
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not render settings: {e}\n"))
+    }
+}
+
+impl ProfilesSettings {
+    /// Field names, level steps and encryption keys must all parse.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let bad = |m: String| Err(SettingsError::Inconsistent(m));
+        if let Some(name) = self.required_on_submit.iter().find(|f| profile_verification::Field::parse(f).is_none()) {
+            return bad(format!("profiles.required_on_submit: {name:?} is not a profile field"));
+        }
+        if let Err(e) = profile_verification::LevelSteps::parse(&self.levels) {
+            return bad(format!("profiles.levels: {e}"));
+        }
+        for key in &self.encryption_keys {
+            if !adapter_crypto::is_valid_key_id(&key.id) {
+                return bad(format!(
+                    "profiles.encryption_keys: id {:?} must be 1..32 letters, digits, `_` or `-`",
+                    key.id
+                ));
+            }
+            if let Err(e) = adapter_crypto::decode_key(key.key.expose()) {
+                return bad(format!("profiles.encryption_keys: key {:?}: {e}", key.id));
+            }
+        }
+        match (&self.active_key_id, self.encryption_keys.is_empty()) {
+            (None, false) => bad("profiles.active_key_id is required with profiles.encryption_keys".into()),
+            (Some(_), true) => bad("profiles.active_key_id names a key but profiles.encryption_keys is empty".into()),
+            (Some(id), false) if !self.encryption_keys.iter().any(|k| &k.id == id) => {
+                bad(format!("profiles.active_key_id {id:?} is not among profiles.encryption_keys"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -460,5 +533,40 @@ mod tests {
         s.auth.jwks_url = None;
         s.auth.hs256_secret = Some(Secret::new("short"));
         assert!(s.check().is_err());
+    }
+
+    #[test]
+    fn profile_settings_default_to_four_eyes_and_check_fields_levels_and_keys() {
+        Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(s.profiles.double_verification && !s.profiles.mask_personal_data);
+            assert_eq!(s.profiles.levels, vec!["email:verified", "profile:verified"]);
+            jail.set_env("USHER_PROFILES__REQUIRED_ON_SUBMIT", "first_name, country");
+            jail.create_file(
+                "usher.toml",
+                "[profiles]\nactive_key_id = \"k2\"\nencryption_keys = [\n  { id = \"k1\", key = \"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\" },\n  { id = \"k2\", key = \"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\" },\n]\n",
+            )?;
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.profiles.required_on_submit, vec!["first_name", "country"]);
+            assert_eq!(s.profiles.encryption_keys.len(), 2);
+            assert!(!s.to_redacted_toml().contains("AQEBAQ"), "keys are secrets");
+            Ok(())
+        });
+        let mut s = Settings::default();
+        s.profiles.required_on_submit = vec!["state".into()];
+        assert!(s.check().is_err());
+        let mut s = Settings::default();
+        s.profiles.levels = vec!["email".into()];
+        assert!(s.check().is_err());
+        let mut s = Settings::default();
+        s.profiles.encryption_keys = vec![EncryptionKey { id: "k1".into(), key: Secret::new("c2hvcnQ=") }];
+        s.profiles.active_key_id = Some("k1".into());
+        assert!(s.check().is_err(), "a key must be 32 bytes");
+        s.profiles.encryption_keys[0].key = Secret::new("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=");
+        assert!(s.check().is_ok());
+        s.profiles.active_key_id = Some("k9".into());
+        assert!(s.check().is_err(), "the active key must be configured");
+        s.profiles.active_key_id = None;
+        assert!(s.check().is_err(), "keys need an active one");
     }
 }

@@ -10,14 +10,17 @@ use crate::{middleware, openapi, routes};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
+use adapter_crypto::KeyRing;
 use adapter_discord::{DiscordClient, DiscordConfig};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
 use adapter_sql::{
-    Database, PoolSettings, SqlPhotoVerificationRepository, SqlUploadTicketRepository, SqlUserRepository,
+    Database, PoolSettings, SqlPhotoVerificationRepository, SqlProfileRepository, SqlUploadTicketRepository,
+    SqlUserRepository,
 };
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
 use photo_sync::PhotoVerifications;
+use profile_verification::{Field, LevelSteps, ProfilePolicy, ProfileService};
 use shared_kernel::{Clock, EmailAddress, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -47,6 +50,8 @@ pub struct AppState {
     pub photos: PhotoVerifications,
     /// Whether avatar finalize opens a verification, and whether Discord must be linked.
     pub photo_flow: crate::photo_flow::PhotoFlowSettings,
+    /// The KYC profile use cases.
+    pub profiles: ProfileService,
 }
 
 /// A built, not yet running, service.
@@ -132,6 +137,64 @@ pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserSe
     Ok(UserService::new(Arc::new(SqlUserRepository::new(db.clone())), Arc::new(SystemClock), policy))
 }
 
+/// The file in `data_dir` holding the embedded default's profile encryption secret.
+pub const PROFILE_KEY_FILE: &str = "profile-encryption.key";
+
+/// The prefix of the generated profile key's id: `local-<fingerprint>`.
+pub const GENERATED_PROFILE_KEY_PREFIX: &str = "local-";
+
+/// The key ring sealing profiles' personal data: the configured
+/// `profiles.encryption_keys`, plus the key generated into `data_dir` (id
+/// `local-<fingerprint>`) when none are configured or when that file exists,
+/// so data written by the embedded default stays readable after keys are
+/// configured. The fingerprint makes two different generated keys (say, two
+/// replicas that each generated one) fail with a clear "key not configured".
+pub fn profile_key_ring(settings: &Settings) -> anyhow::Result<KeyRing> {
+    let p = &settings.profiles;
+    let path = settings.data_dir.join(PROFILE_KEY_FILE);
+    let mut keys = Vec::with_capacity(p.encryption_keys.len() + 1);
+    for k in &p.encryption_keys {
+        let key = adapter_crypto::decode_key(k.key.expose())
+            .with_context(|| format!("profiles.encryption_keys: key {:?}", k.id))?;
+        keys.push((k.id.clone(), key));
+    }
+    let mut generated_id = None;
+    if p.encryption_keys.is_empty() || path.exists() {
+        let secret = crate::secrets::read_or_generate(&path, "profile encryption key")?;
+        let key = adapter_crypto::derive_key(secret.expose());
+        let id = format!("{GENERATED_PROFILE_KEY_PREFIX}{}", adapter_crypto::fingerprint(&key));
+        if !keys.iter().any(|(configured, _)| configured == &id) {
+            keys.push((id.clone(), key));
+        }
+        generated_id = Some(id);
+    }
+    let active = p
+        .active_key_id
+        .clone()
+        .or(generated_id)
+        .context("profiles.active_key_id is required with profiles.encryption_keys")?;
+    KeyRing::new(keys, &active)
+}
+
+/// The profile use cases over the given database.
+pub fn profile_service(settings: &Settings, db: &Database) -> anyhow::Result<ProfileService> {
+    let p = &settings.profiles;
+    let required = p
+        .required_on_submit
+        .iter()
+        .map(|f| Field::parse(f).with_context(|| format!("profiles.required_on_submit: {f:?} is not a profile field")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let policy = ProfilePolicy {
+        double_verification: p.double_verification,
+        required_on_submit: required,
+        mask_personal_data: p.mask_personal_data,
+        levels: LevelSteps::parse(&p.levels).context("profiles.levels")?,
+    };
+    let cipher = Arc::new(profile_key_ring(settings)?);
+    let repo = Arc::new(SqlProfileRepository::new(db.clone(), cipher));
+    Ok(ProfileService::new(repo, Arc::new(SystemClock), policy))
+}
+
 /// The avatar upload policy from settings.
 pub fn avatar_policy(settings: &Settings) -> ImageUpload {
     let mut policy = ImageUpload::avatar(
@@ -194,6 +257,7 @@ impl Application {
                 enabled: settings.features.photo_verification,
                 require_discord: settings.photo_verification.require_discord,
             },
+            profiles: profile_service(&settings, &db)?,
         });
         let prometheus = state.metrics.middleware();
 

@@ -5,6 +5,8 @@
 //!   pool statistics and telling an unavailable database from other failures.
 //! - [`users`]: the `UserRepository` implementation.
 //! - [`photos`]: the `PhotoVerificationRepository` implementation (one PENDING per user, compare-and-set).
+//! - [`profiles`]: the `ProfileRepository` implementation (sealed personal data,
+//!   one-open-profile index, decisions in one transaction, labels).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
 //! - `entities` and `mapping`: the persistence models and their conversion to
 //!   domain records; neither leaves this crate.
@@ -14,10 +16,13 @@ pub mod database;
 mod entities;
 mod mapping;
 pub mod photos;
+pub mod profiles;
+mod profiles_mapping;
 pub mod tickets;
 pub mod users;
 
 pub use database::{Database, PoolSettings, PoolStats, is_unavailable};
 pub use photos::SqlPhotoVerificationRepository;
+pub use profiles::SqlProfileRepository;
 pub use tickets::SqlUploadTicketRepository;
 pub use users::SqlUserRepository;

@@ -10,6 +10,7 @@ pub mod admin_users;
 pub mod avatar;
 pub mod files;
 pub mod pictures;
+pub mod profiles;
 pub mod service;
 pub mod user;
 
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     files::configure(cfg);
     pictures::configure(cfg);
     admin_users::configure(cfg);
+    profiles::configure(cfg);
 }
 
 /// Every documented path and its methods, so the fallback can tell a wrong

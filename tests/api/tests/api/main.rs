@@ -8,4 +8,5 @@ mod errors;
 mod jwks;
 mod operations;
 mod photos;
+mod profiles;
 mod user;

@@ -1,0 +1,286 @@
+//! `ProfileRepository` over sea-orm: profiles with sealed personal data, the
+//! append-only decision log and labels.
+//!
+//! "One open profile per user" is the partial unique index
+//! `profiles_one_open_per_user`; a decision is one transaction that
+//! compare-and-sets the profile on `version`, appends to the log and upserts
+//! the `profile` label. The `email` label is not stored: it is derived from
+//! `users.email_verified` when labels are read, so it can never disagree
+//! with the identity provider's latest word.
+
+use crate::database::{Database, violates_unique};
+use crate::entities::{labels, profile_decisions, profiles, users};
+use crate::profiles_mapping as mapping;
+use anyhow::Context as _;
+use async_trait::async_trait;
+use profile_verification::{
+    CreateProfileError, Decided, Decision, Label, LabelKey, LabelScope, PiiCipher, Profile, ProfileFilter, ProfileId,
+    ProfileListItem, ProfileRepository, ProfileState, UserSummary,
+};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, Order, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _, SqlErr, TransactionTrait as _,
+};
+use shared_kernel::{Cursor, Page, PageRequest, UserId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Profiles, decisions and labels in PostgreSQL or SQLite.
+#[derive(Clone)]
+pub struct SqlProfileRepository {
+    db: Database,
+    cipher: Arc<dyn PiiCipher>,
+}
+
+impl std::fmt::Debug for SqlProfileRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlProfileRepository").field("db", &self.db).finish_non_exhaustive()
+    }
+}
+
+impl SqlProfileRepository {
+    /// A repository over `db` sealing personal data with `cipher`.
+    pub fn new(db: Database, cipher: Arc<dyn PiiCipher>) -> Self {
+        Self { db, cipher }
+    }
+
+    fn read(&self, m: profiles::Model) -> anyhow::Result<Profile> {
+        mapping::profile(m, self.cipher.as_ref())
+    }
+
+    async fn summaries(&self, ids: Vec<i64>) -> anyhow::Result<BTreeMap<i64, UserSummary>> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let rows = users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .all(self.db.conn())
+            .await
+            .context("loading the users of a profile page")?;
+        Ok(rows.into_iter().map(|m| (m.id, mapping::summary(m))).collect())
+    }
+}
+
+const OPEN_STATES: [&str; 2] = ["drafted", "submitted"];
+
+#[async_trait]
+impl ProfileRepository for SqlProfileRepository {
+    async fn create(&self, profile: &Profile) -> Result<(), CreateProfileError> {
+        let model = mapping::active_model(profile, self.cipher.as_ref())?;
+        match model.insert(self.db.conn()).await {
+            Ok(_) => Ok(()),
+            Err(e) if violates_unique(&e, "profiles_one_open_per_user", "profiles.user_id") => {
+                Err(CreateProfileError::OpenProfileExists)
+            }
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+                Err(CreateProfileError::UserMissing)
+            }
+            Err(e) => Err(anyhow::Error::new(e).context("inserting a profile").into()),
+        }
+    }
+
+    async fn find(&self, id: ProfileId) -> anyhow::Result<Option<Profile>> {
+        let row = profiles::Entity::find_by_id(id.as_uuid())
+            .one(self.db.conn())
+            .await
+            .with_context(|| format!("loading profile {id}"))?;
+        row.map(|m| self.read(m)).transpose()
+    }
+
+    async fn open_of(&self, user: UserId) -> anyhow::Result<Option<Profile>> {
+        let row = profiles::Entity::find()
+            .filter(profiles::Column::UserId.eq(user.get()))
+            .filter(profiles::Column::State.is_in(OPEN_STATES))
+            .one(self.db.conn())
+            .await
+            .with_context(|| format!("loading user {user}'s open profile"))?;
+        row.map(|m| self.read(m)).transpose()
+    }
+
+    async fn of_user(&self, user: UserId) -> anyhow::Result<Vec<Profile>> {
+        let rows = profiles::Entity::find()
+            .filter(profiles::Column::UserId.eq(user.get()))
+            .order_by(profiles::Column::CreatedAt, Order::Desc)
+            .order_by(profiles::Column::Id, Order::Desc)
+            .all(self.db.conn())
+            .await
+            .with_context(|| format!("loading user {user}'s profiles"))?;
+        rows.into_iter().map(|m| self.read(m)).collect()
+    }
+
+    async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool> {
+        let sealed = mapping::seal(profile, self.cipher.as_ref())?;
+        let f = &profile.fields;
+        let result = profiles::Entity::update_many()
+            .col_expr(profiles::Column::FirstName, Expr::value(sealed.first_name))
+            .col_expr(profiles::Column::LastName, Expr::value(sealed.last_name))
+            .col_expr(profiles::Column::Dob, Expr::value(sealed.dob))
+            .col_expr(profiles::Column::Address, Expr::value(sealed.address))
+            .col_expr(profiles::Column::Postcode, Expr::value(f.postcode.as_ref().map(|v| v.as_str().to_owned())))
+            .col_expr(profiles::Column::City, Expr::value(f.city.as_ref().map(|v| v.as_str().to_owned())))
+            .col_expr(profiles::Column::Country, Expr::value(f.country.map(|c| c.alpha2().to_owned())))
+            .col_expr(profiles::Column::Metadata, Expr::value(f.metadata.as_ref().map(|m| m.to_json())))
+            .col_expr(profiles::Column::State, Expr::value(profile.state.as_str()))
+            .col_expr(profiles::Column::UpdatedAt, Expr::value(profile.updated_at))
+            .col_expr(profiles::Column::Version, Expr::value(profile.version))
+            .filter(profiles::Column::Id.eq(profile.id.as_uuid()))
+            .filter(profiles::Column::Version.eq(expected_version))
+            .filter(profiles::Column::State.eq(ProfileState::Drafted.as_str()))
+            .exec(self.db.conn())
+            .await
+            .with_context(|| format!("updating draft profile {}", profile.id))?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn decide(&self, decided: &Decided, expected_version: i64) -> anyhow::Result<bool> {
+        let profile = &decided.profile;
+        let txn = self.db.begin_write().await.context("starting a decision transaction")?;
+        let moved = profiles::Entity::update_many()
+            .col_expr(profiles::Column::State, Expr::value(profile.state.as_str()))
+            .col_expr(profiles::Column::UpdatedAt, Expr::value(profile.updated_at))
+            .col_expr(profiles::Column::Version, Expr::value(profile.version))
+            .filter(profiles::Column::Id.eq(profile.id.as_uuid()))
+            .filter(profiles::Column::Version.eq(expected_version))
+            .filter(profiles::Column::State.eq(ProfileState::Submitted.as_str()))
+            .exec(&txn)
+            .await
+            .with_context(|| format!("deciding profile {}", profile.id))?;
+        if moved.rows_affected != 1 {
+            txn.rollback().await.context("rolling back a lost decision")?;
+            return Ok(false);
+        }
+        let d = &decided.decision;
+        profile_decisions::ActiveModel {
+            id: Set(d.id.as_uuid()),
+            profile_id: Set(d.profile_id.as_uuid()),
+            admin_id: Set(d.admin_id.map(UserId::get)),
+            decision: Set(d.verdict.as_str().to_owned()),
+            reason: Set(d.reason.as_ref().map(|r| r.as_str().to_owned())),
+            decided_at: Set(d.at),
+        }
+        .insert(&txn)
+        .await
+        .with_context(|| format!("logging the decision on profile {}", profile.id))?;
+        let label = &decided.label;
+        labels::Entity::insert(labels::ActiveModel {
+            user_id: Set(profile.user_id.get()),
+            key: Set(label.key.as_str().to_owned()),
+            scope: Set(label.scope.as_str().to_owned()),
+            value: Set(label.value.clone()),
+            created_at: Set(label.updated_at),
+            updated_at: Set(label.updated_at),
+        })
+        .on_conflict(
+            OnConflict::columns([labels::Column::UserId, labels::Column::Key, labels::Column::Scope])
+                .update_columns([labels::Column::Value, labels::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .with_context(|| format!("labelling user {}", profile.user_id))?;
+        txn.commit().await.context("committing a decision")?;
+        Ok(true)
+    }
+
+    async fn list(&self, filter: &ProfileFilter, page: &PageRequest) -> anyhow::Result<Page<ProfileListItem>> {
+        let mut query = profiles::Entity::find();
+        if let Some(state) = filter.state {
+            query = query.filter(profiles::Column::State.eq(state.as_str()));
+        }
+        if let Some(user) = filter.user_id {
+            query = query.filter(profiles::Column::UserId.eq(user.get()));
+        }
+        if let Some(after) = page.after() {
+            let id: sea_orm::prelude::Uuid = after.id.parse().context("the cursor does not name a profile")?;
+            // A row-value comparison, so both databases walk the
+            // (…, created_at, id) index from the cursor on.
+            let position = Expr::tuple([Expr::col(profiles::Column::CreatedAt), Expr::col(profiles::Column::Id)]);
+            query = query.filter(position.lt(Expr::tuple([Expr::value(after.created_at), Expr::value(id)])));
+        }
+        let rows = query
+            .order_by(profiles::Column::CreatedAt, Order::Desc)
+            .order_by(profiles::Column::Id, Order::Desc)
+            .limit(u64::from(page.limit()) + 1)
+            .all(self.db.conn())
+            .await
+            .context("listing profiles")?;
+        let more = rows.len() > page.limit() as usize;
+        let rows: Vec<profiles::Model> = rows.into_iter().take(page.limit() as usize).collect();
+        let mut ids: Vec<i64> = rows.iter().flat_map(|m| std::iter::once(m.user_id).chain(m.author_id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let users = self.summaries(ids).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for m in rows {
+            let profile = self.read(m)?;
+            let user = users
+                .get(&profile.user_id.get())
+                .cloned()
+                .with_context(|| format!("user {} of profile {} is missing", profile.user_id, profile.id))?;
+            let author = profile.author.and_then(|a| users.get(&a.get()).cloned());
+            items.push(ProfileListItem { profile, user, author });
+        }
+        let next_cursor = more
+            .then(|| items.last())
+            .flatten()
+            .map(|last| Cursor { created_at: last.profile.created_at, id: last.profile.id.to_string() }.encode());
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn decisions_of_user(&self, user: UserId) -> anyhow::Result<Vec<Decision>> {
+        let of_user = Query::select()
+            .column(profiles::Column::Id)
+            .from(profiles::Entity)
+            .and_where(profiles::Column::UserId.eq(user.get()))
+            .to_owned();
+        let rows = profile_decisions::Entity::find()
+            .filter(profile_decisions::Column::ProfileId.in_subquery(of_user))
+            .order_by(profile_decisions::Column::DecidedAt, Order::Desc)
+            .order_by(profile_decisions::Column::Id, Order::Desc)
+            .all(self.db.conn())
+            .await
+            .with_context(|| format!("loading the decisions on user {user}'s profiles"))?;
+        rows.into_iter().map(mapping::decision).collect()
+    }
+
+    async fn user_summary(&self, user: UserId) -> anyhow::Result<Option<UserSummary>> {
+        let row = users::Entity::find_by_id(user.get())
+            .one(self.db.conn())
+            .await
+            .with_context(|| format!("loading user {user}"))?;
+        Ok(row.map(mapping::summary))
+    }
+
+    async fn labels(&self, user: UserId) -> anyhow::Result<Option<Vec<Label>>> {
+        // One read transaction so the user row and its labels agree.
+        let txn = self.db.conn().begin().await.context("starting a labels read")?;
+        let Some(row) =
+            users::Entity::find_by_id(user.get()).one(&txn).await.with_context(|| format!("loading user {user}"))?
+        else {
+            return Ok(None);
+        };
+        let stored = labels::Entity::find()
+            .filter(labels::Column::UserId.eq(user.get()))
+            .order_by(labels::Column::Key, Order::Asc)
+            .order_by(labels::Column::Scope, Order::Asc)
+            .all(&txn)
+            .await
+            .with_context(|| format!("loading user {user}'s labels"))?;
+        txn.commit().await.context("ending a labels read")?;
+        let mut labels = Vec::with_capacity(stored.len() + 1);
+        if row.email_verified {
+            labels.push(Label {
+                key: LabelKey::email(),
+                value: "verified".to_owned(),
+                scope: LabelScope::Private,
+                updated_at: shared_kernel::truncate_to_micros(row.updated_at),
+            });
+        }
+        for m in stored {
+            labels.push(mapping::label(m)?);
+        }
+        Ok(Some(labels))
+    }
+}

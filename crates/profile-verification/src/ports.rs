@@ -1,0 +1,104 @@
+//! The ports of the profile context: persistence and the cipher that seals
+//! personal data before it is stored.
+
+use crate::error::CreateProfileError;
+use crate::model::{Decided, Decision, Label, Profile, ProfileId, ProfileState};
+use async_trait::async_trait;
+use shared_kernel::{Page, PageRequest, UserId};
+
+/// Who a profile belongs to or was filed by, as reviewers see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSummary {
+    /// The user's id.
+    pub id: UserId,
+    /// The e-mail.
+    pub email: String,
+    /// Whether the identity provider vouched for the e-mail.
+    pub email_verified: bool,
+    /// The username.
+    pub username: String,
+    /// The display name.
+    pub display_name: String,
+}
+
+/// A profile in the admin list, with its user and author.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileListItem {
+    /// The profile.
+    pub profile: Profile,
+    /// Its user.
+    pub user: UserSummary,
+    /// The superuser who filed it, if one did.
+    pub author: Option<UserSummary>,
+}
+
+/// Filters of the admin list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileFilter {
+    /// Only profiles in this state.
+    pub state: Option<ProfileState>,
+    /// Only this user's profiles.
+    pub user_id: Option<UserId>,
+}
+
+/// Stores profiles, the decision log and labels.
+///
+/// Implementations MUST store `firstName`, `lastName`, `dob` and `address`
+/// sealed by a [`PiiCipher`], and MUST enforce "one drafted or submitted
+/// profile per user" in the database, so that racing requests cannot break it.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ProfileRepository: Send + Sync {
+    /// Inserts a new profile. MUST return `OpenProfileExists` (writing
+    /// nothing) when the user already has a drafted or submitted one, and
+    /// `UserMissing` when the user does not exist.
+    async fn create(&self, profile: &Profile) -> Result<(), CreateProfileError>;
+
+    /// The profile with this id.
+    async fn find(&self, id: ProfileId) -> anyhow::Result<Option<Profile>>;
+
+    /// The user's drafted or submitted profile, if any.
+    async fn open_of(&self, user: UserId) -> anyhow::Result<Option<Profile>>;
+
+    /// Every profile of the user, newest first.
+    async fn of_user(&self, user: UserId) -> anyhow::Result<Vec<Profile>>;
+
+    /// Stores an edited draft if its stored version is still
+    /// `expected_version`; returns whether it was stored.
+    async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool>;
+
+    /// In ONE transaction: moves the profile to its decided state if it is
+    /// still submitted at `expected_version`, appends the decision to the
+    /// log and sets the label. Returns `false` (writing nothing) when another
+    /// decision or change came first.
+    async fn decide(&self, decided: &Decided, expected_version: i64) -> anyhow::Result<bool>;
+
+    /// A page of profiles, newest first, with their users and authors.
+    async fn list(&self, filter: &ProfileFilter, page: &PageRequest) -> anyhow::Result<Page<ProfileListItem>>;
+
+    /// Every decision on any profile of the user, newest first.
+    async fn decisions_of_user(&self, user: UserId) -> anyhow::Result<Vec<Decision>>;
+
+    /// The summary of a user, or `None` if there is no such user.
+    async fn user_summary(&self, user: UserId) -> anyhow::Result<Option<UserSummary>>;
+
+    /// The user's labels, including `email: verified` derived from the
+    /// user's verified e-mail; `None` if there is no such user.
+    async fn labels(&self, user: UserId) -> anyhow::Result<Option<Vec<Label>>>;
+}
+
+/// Seals personal data for storage and opens it again.
+///
+/// `context` names where the value lives (for example
+/// `profiles.first_name:<profile id>`); implementations MUST bind the sealed
+/// value to it (as AEAD associated data), so a value copied to another row
+/// or column fails to open. A sealed value MUST say which key sealed it, so
+/// values sealed with a rotated-out key open while that key is configured.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait PiiCipher: Send + Sync {
+    /// Encrypts `plaintext` with the active key and a fresh nonce.
+    fn seal(&self, plaintext: &str, context: &str) -> anyhow::Result<String>;
+
+    /// Decrypts a value made by `seal` with the same `context`.
+    fn open(&self, sealed: &str, context: &str) -> anyhow::Result<String>;
+}

@@ -1,0 +1,315 @@
+//! The profile use cases: the user's create, edit and list; the superusers'
+//! list, detail, decision and filing; labels and level.
+
+use crate::error::ProfileError;
+use crate::model::{Decision, FieldsPatch, Label, Profile, ProfileFields, ProfileId, ProfilePolicy, Verdict};
+use crate::ports::{ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
+use shared_kernel::{Actor, Clock, Page, PageRequest, UserId};
+use std::sync::Arc;
+use time::Date;
+
+/// How often an edit re-reads the draft after losing a compare-and-set to a
+/// concurrent edit of the same draft before giving up.
+const EDIT_ATTEMPTS: u32 = 3;
+
+/// A profile as a reviewer sees it: with its user, author, the user's other
+/// profiles and every decision on any of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileDetail {
+    /// The profile.
+    pub profile: Profile,
+    /// Its user.
+    pub user: UserSummary,
+    /// The superuser who filed it, if one did.
+    pub author: Option<UserSummary>,
+    /// The user's other profiles, newest first.
+    pub others: Vec<Profile>,
+    /// Every decision on the user's profiles, newest first.
+    pub decisions: Vec<Decision>,
+}
+
+/// A user's labels and the level they reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelsView {
+    /// The labels.
+    pub labels: Vec<Label>,
+    /// The highest consecutive configured step that holds.
+    pub level: u32,
+}
+
+/// The profile use cases over a `ProfileRepository` and a `Clock`.
+#[derive(Clone)]
+pub struct ProfileService {
+    profiles: Arc<dyn ProfileRepository>,
+    clock: Arc<dyn Clock>,
+    policy: ProfilePolicy,
+}
+
+impl ProfileService {
+    /// Builds the service.
+    pub fn new(profiles: Arc<dyn ProfileRepository>, clock: Arc<dyn Clock>, policy: ProfilePolicy) -> Self {
+        Self { profiles, clock, policy }
+    }
+
+    /// The policy in force (the app reads `mask_personal_data` from it).
+    pub fn policy(&self) -> &ProfilePolicy {
+        &self.policy
+    }
+
+    /// Today's date, bounding dates of birth.
+    pub fn today(&self) -> Date {
+        self.clock.now().date()
+    }
+
+    /// Every profile of the caller, newest first.
+    pub async fn mine(&self, actor: &Actor) -> Result<Vec<Profile>, ProfileError> {
+        Ok(self.profiles.of_user(actor.user_id).await?)
+    }
+
+    /// Opens a profile for the caller: drafted, or submitted with `confirm`.
+    /// `OpenProfileExists` when one is already drafted or submitted.
+    pub async fn create(&self, actor: &Actor, patch: &FieldsPatch, confirm: bool) -> Result<Profile, ProfileError> {
+        let fields = ProfileFields::default().patched(patch);
+        let profile = Profile::open(actor, fields, confirm, &self.policy, self.clock.now())?;
+        self.profiles.create(&profile).await?;
+        Ok(profile)
+    }
+
+    /// Edits the caller's drafted profile; `confirm` submits it.
+    /// `NotEditable` when there is none (or it is already submitted).
+    pub async fn edit(&self, actor: &Actor, patch: &FieldsPatch, confirm: bool) -> Result<Profile, ProfileError> {
+        for _ in 0..EDIT_ATTEMPTS {
+            let current = self.profiles.open_of(actor.user_id).await?.ok_or(ProfileError::NotEditable)?;
+            let edited = current.edit(actor, patch, confirm, &self.policy, self.clock.now())?;
+            if self.profiles.update_draft(&edited, current.version).await? {
+                return Ok(edited);
+            }
+        }
+        // Every attempt lost to a concurrent edit; the draft may meanwhile
+        // have been submitted, which is exactly "not editable".
+        Err(ProfileError::NotEditable)
+    }
+
+    /// A page of profiles for review, newest first.
+    pub async fn list(
+        &self,
+        admin: &Actor,
+        filter: &ProfileFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ProfileListItem>, ProfileError> {
+        require_superuser(admin)?;
+        Ok(self.profiles.list(filter, page).await?)
+    }
+
+    /// One profile with its user, author, the user's other profiles and every decision.
+    pub async fn detail(&self, admin: &Actor, id: ProfileId) -> Result<ProfileDetail, ProfileError> {
+        require_superuser(admin)?;
+        let profile = self.profiles.find(id).await?.ok_or(ProfileError::ProfileNotFound)?;
+        let user = self.summary(profile.user_id).await?;
+        let author = match profile.author {
+            Some(author) => Some(self.summary(author).await?),
+            None => None,
+        };
+        let others = self.profiles.of_user(profile.user_id).await?.into_iter().filter(|p| p.id != id).collect();
+        let decisions = self.profiles.decisions_of_user(profile.user_id).await?;
+        Ok(ProfileDetail { profile, user, author, others, decisions })
+    }
+
+    async fn summary(&self, user: UserId) -> Result<UserSummary, ProfileError> {
+        self.profiles
+            .user_summary(user)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("user {user} of a stored profile is missing").into())
+    }
+
+    /// Decides a submitted profile. `NotDecidable` when there is no such
+    /// profile, it is not submitted, or another decision won the race.
+    pub async fn decide(&self, admin: &Actor, id: ProfileId, verdict: Verdict) -> Result<Profile, ProfileError> {
+        require_superuser(admin)?;
+        let current = self.profiles.find(id).await?.ok_or(ProfileError::NotDecidable)?;
+        let decided = current.decide(admin, verdict, &self.policy, self.clock.now())?;
+        if !self.profiles.decide(&decided, current.version).await? {
+            return Err(ProfileError::NotDecidable);
+        }
+        Ok(decided.profile)
+    }
+
+    /// Files a submitted profile for `user`, authored by the calling superuser.
+    pub async fn file_for(&self, admin: &Actor, user: UserId, patch: &FieldsPatch) -> Result<Profile, ProfileError> {
+        require_superuser(admin)?;
+        if self.profiles.user_summary(user).await?.is_none() {
+            return Err(ProfileError::UserNotFound);
+        }
+        let fields = ProfileFields::default().patched(patch);
+        let profile = Profile::filed_by_admin(admin, user, fields, &self.policy, self.clock.now())?;
+        self.profiles.create(&profile).await?;
+        Ok(profile)
+    }
+
+    /// The user's labels and level.
+    pub async fn labels(&self, admin: &Actor, user: UserId) -> Result<LabelsView, ProfileError> {
+        require_superuser(admin)?;
+        let labels = self.profiles.labels(user).await?.ok_or(ProfileError::UserNotFound)?;
+        let level = self.policy.levels.level(&labels);
+        Ok(LabelsView { labels, level })
+    }
+}
+
+fn require_superuser(actor: &Actor) -> Result<(), ProfileError> {
+    if actor.is_superuser() { Ok(()) } else { Err(ProfileError::Forbidden) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CreateProfileError;
+    use crate::model::{LabelKey, LabelScope, ProfileState, RawFields};
+    use crate::ports::MockProfileRepository;
+    use shared_kernel::{FixedClock, PlatformRole};
+    use time::macros::datetime;
+
+    fn service(repo: MockProfileRepository) -> ProfileService {
+        let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:00:00 UTC)));
+        ProfileService::new(Arc::new(repo), clock, ProfilePolicy::default())
+    }
+
+    fn user() -> Actor {
+        Actor { user_id: UserId::new(1), role: PlatformRole::User }
+    }
+
+    fn admin() -> Actor {
+        Actor { user_id: UserId::new(9), role: PlatformRole::Superuser }
+    }
+
+    fn summary(id: i64) -> UserSummary {
+        UserSummary {
+            id: UserId::new(id),
+            email: format!("u{id}@x.io"),
+            email_verified: true,
+            username: format!("u{id}"),
+            display_name: format!("User {id}"),
+        }
+    }
+
+    fn patch() -> FieldsPatch {
+        RawFields { first_name: Some(Some("Ada".into())), ..Default::default() }
+            .parse(datetime!(2026-06-14 10:00:00 UTC).date())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_second_open_profile_is_refused_by_the_repository() {
+        let mut repo = MockProfileRepository::new();
+        repo.expect_create().returning(|_| Err(CreateProfileError::OpenProfileExists));
+        let err = service(repo).create(&user(), &patch(), false).await.unwrap_err();
+        assert!(matches!(err, ProfileError::OpenProfileExists));
+    }
+
+    #[tokio::test]
+    async fn an_edit_that_loses_to_a_concurrent_edit_reapplies_to_the_new_version() {
+        let mut repo = MockProfileRepository::new();
+        let draft = Profile::open(
+            &user(),
+            ProfileFields::default(),
+            false,
+            &ProfilePolicy::default(),
+            datetime!(2026-06-01 0:00 UTC),
+        )
+        .unwrap();
+        let newer = Profile { version: 2, ..draft.clone() };
+        let mut seq = mockall::Sequence::new();
+        repo.expect_open_of().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(draft.clone())));
+        repo.expect_update_draft().times(1).in_sequence(&mut seq).returning(|_, _| Ok(false));
+        repo.expect_open_of().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(newer.clone())));
+        repo.expect_update_draft()
+            .withf(|p, v| *v == 2 && p.version == 3)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(true));
+        let edited = service(repo).edit(&user(), &patch(), false).await.unwrap();
+        assert_eq!(edited.fields.first_name.map(|n| n.as_str().to_owned()).as_deref(), Some("Ada"));
+    }
+
+    #[tokio::test]
+    async fn editing_without_an_open_profile_is_not_editable() {
+        let mut repo = MockProfileRepository::new();
+        repo.expect_open_of().returning(|_| Ok(None));
+        let err = service(repo).edit(&user(), &patch(), true).await.unwrap_err();
+        assert!(matches!(err, ProfileError::NotEditable));
+    }
+
+    #[tokio::test]
+    async fn a_decision_that_loses_the_compare_and_set_is_not_decidable() {
+        let mut repo = MockProfileRepository::new();
+        let sent = Profile::open(
+            &user(),
+            ProfileFields::default(),
+            true,
+            &ProfilePolicy::default(),
+            datetime!(2026-06-01 0:00 UTC),
+        )
+        .unwrap();
+        repo.expect_find().returning(move |_| Ok(Some(sent.clone())));
+        repo.expect_decide()
+            .withf(|d, v| *v == 1 && d.profile.state == ProfileState::Verified)
+            .returning(|_, _| Ok(false));
+        let err = service(repo).decide(&admin(), ProfileId::new(), Verdict::Verify(None)).await.unwrap_err();
+        assert!(matches!(err, ProfileError::NotDecidable));
+    }
+
+    #[tokio::test]
+    async fn deciding_a_missing_profile_is_not_decidable() {
+        let mut repo = MockProfileRepository::new();
+        repo.expect_find().returning(|_| Ok(None));
+        let err = service(repo).decide(&admin(), ProfileId::new(), Verdict::Verify(None)).await.unwrap_err();
+        assert!(matches!(err, ProfileError::NotDecidable));
+    }
+
+    #[tokio::test]
+    async fn filing_for_an_unknown_user_is_user_not_found_and_writes_nothing() {
+        let mut repo = MockProfileRepository::new();
+        repo.expect_user_summary().returning(|_| Ok(None));
+        repo.expect_create().never();
+        let err = service(repo).file_for(&admin(), UserId::new(5), &patch()).await.unwrap_err();
+        assert!(matches!(err, ProfileError::UserNotFound));
+    }
+
+    #[tokio::test]
+    async fn filing_creates_a_submitted_profile_authored_by_the_admin() {
+        let mut repo = MockProfileRepository::new();
+        repo.expect_user_summary().returning(|id| Ok(Some(summary(id.get()))));
+        repo.expect_create()
+            .withf(|p| p.state == ProfileState::Submitted && p.author == Some(UserId::new(9)))
+            .times(1)
+            .returning(|_| Ok(()));
+        let filed = service(repo).file_for(&admin(), UserId::new(5), &patch()).await.unwrap();
+        assert_eq!(filed.user_id, UserId::new(5));
+    }
+
+    #[tokio::test]
+    async fn labels_come_with_the_level() {
+        let mut repo = MockProfileRepository::new();
+        repo.expect_labels().returning(|_| {
+            Ok(Some(vec![Label {
+                key: LabelKey::email(),
+                value: "verified".into(),
+                scope: LabelScope::Private,
+                updated_at: datetime!(2026-06-01 0:00 UTC),
+            }]))
+        });
+        let view = service(repo).labels(&admin(), UserId::new(1)).await.unwrap();
+        assert_eq!(view.level, 1);
+        let mut repo = MockProfileRepository::new();
+        repo.expect_labels().returning(|_| Ok(None));
+        assert!(matches!(service(repo).labels(&admin(), UserId::new(1)).await, Err(ProfileError::UserNotFound)));
+    }
+
+    #[tokio::test]
+    async fn admin_use_cases_refuse_ordinary_users() {
+        let svc = service(MockProfileRepository::new());
+        assert!(matches!(svc.labels(&user(), UserId::new(1)).await, Err(ProfileError::Forbidden)));
+        assert!(matches!(svc.detail(&user(), ProfileId::new()).await, Err(ProfileError::Forbidden)));
+        let page = PageRequest::default();
+        assert!(matches!(svc.list(&user(), &ProfileFilter::default(), &page).await, Err(ProfileError::Forbidden)));
+    }
+}
