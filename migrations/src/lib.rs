@@ -10,6 +10,8 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
 mod m20261122_000002_upload_tickets;
+mod m20261122_000100_organizations;
+mod m20261122_000101_invitations;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,7 +20,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_users::Migration), Box::new(m20261122_000002_upload_tickets::Migration)]
+        vec![
+            Box::new(m20261122_000001_users::Migration),
+            Box::new(m20261122_000002_upload_tickets::Migration),
+            Box::new(m20261122_000100_organizations::Migration),
+            Box::new(m20261122_000101_invitations::Migration),
+        ]
     }
 }
 

@@ -4,6 +4,10 @@
 //! - [`database`]: connecting (pool sizing, SQLite pragmas), migrating, pinging,
 //!   pool statistics and telling an unavailable database from other failures.
 //! - [`users`]: the `UserRepository` implementation.
+//! - [`organizations`]: the `OrganizationRepository` (organizations, zones,
+//!   memberships and their history).
+//! - [`invitations_repo`]: the `InvitationRepository` (invitations, the
+//!   acceptance log, accept in one transaction).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
 //! - `entities` and `mapping`: the persistence models and their conversion to
 //!   domain records; neither leaves this crate.
@@ -11,10 +15,15 @@
 
 pub mod database;
 mod entities;
+pub mod invitations_repo;
 mod mapping;
+mod memberships;
+pub mod organizations;
 pub mod tickets;
 pub mod users;
 
 pub use database::{Database, PoolSettings, PoolStats, is_unavailable};
+pub use invitations_repo::SqlInvitationRepository;
+pub use organizations::SqlOrganizationRepository;
 pub use tickets::SqlUploadTicketRepository;
 pub use users::SqlUserRepository;
