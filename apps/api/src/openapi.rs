@@ -17,6 +17,8 @@ use utoipa_swagger_ui::SwaggerUi;
     tags(
         (name = "service", description = "Health, readiness, metrics"),
         (name = "user", description = "The signed-in user (seed 003's User contract) and the avatar's two-step upload"),
+        (name = "organizations", description = "Organizations, zones, members, their history and the organization logo (seeds 002, 003, 004)"),
+        (name = "invitations", description = "Invitations: create, preview (public), accept, reject, revoke, resend, the acceptance log, and the sidebar"),
         (name = "storage", description = "The embedded object store's upload target and file server (local storage only)"),
     )
 )]

@@ -61,6 +61,8 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// Avatar uploads.
     pub avatar: AvatarSettings,
+    /// Invitations, memberships and organization logos.
+    pub invitations: InvitationSettings,
     /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
     pub log_format: LogFormat,
 }
@@ -186,6 +188,18 @@ pub struct AvatarSettings {
     pub ticket_ttl_seconds: u64,
 }
 
+/// `invitations.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationSettings {
+    /// Public previews per client address per minute (in-process token bucket).
+    pub preview_per_minute: u32,
+    /// How often the sweeper ends time-bound memberships that ran out, in seconds.
+    pub sweep_interval_seconds: u64,
+    /// Organization logo upload tickets per organization per day.
+    pub logo_tries_per_day: u32,
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -232,6 +246,11 @@ impl Default for Settings {
             features: FeatureSettings { photo_verification: false },
             smtp: SmtpSettings { url: None },
             avatar: AvatarSettings { tries_per_window: 5, window_seconds: 24 * 3600, ticket_ttl_seconds: 600 },
+            invitations: InvitationSettings {
+                preview_per_minute: 30,
+                sweep_interval_seconds: 60,
+                logo_tries_per_day: 20,
+            },
             log_format: LogFormat::Pretty,
         }
     }
@@ -295,6 +314,12 @@ impl Settings {
         if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
             return Err(SettingsError::Inconsistent(
                 "avatar.ticket_ttl_seconds must be 1..=3600 and storage.sweep_interval_seconds positive".into(),
+            ));
+        }
+        let i = &self.invitations;
+        if i.preview_per_minute == 0 || i.sweep_interval_seconds == 0 || i.logo_tries_per_day == 0 {
+            return Err(SettingsError::Inconsistent(
+                "invitations.preview_per_minute, sweep_interval_seconds and logo_tries_per_day must be positive".into(),
             ));
         }
         if self.avatar.tries_per_window == 0 || self.avatar.window_seconds == 0 {

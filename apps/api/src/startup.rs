@@ -11,9 +11,13 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
-use adapter_sql::{Database, PoolSettings, SqlUploadTicketRepository, SqlUserRepository};
+use adapter_sql::{
+    Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUploadTicketRepository,
+    SqlUserRepository,
+};
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
+use invitations::{InvitationService, LogNotifier, LogoService, OrganizationService, OsTokenGenerator};
 use shared_kernel::{Clock, EmailAddress, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -37,6 +41,14 @@ pub struct AppState {
     pub avatars: AvatarService,
     /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
     pub local_store: Option<Arc<LocalObjectStore>>,
+    /// Organizations, zones and memberships.
+    pub orgs: OrganizationService,
+    /// Invitations.
+    pub invitations: InvitationService,
+    /// Organization logos.
+    pub logos: LogoService,
+    /// The per-address rate limit of the public invitation preview.
+    pub preview_limiter: routes::invitations::PreviewLimiter,
 }
 
 /// A built, not yet running, service.
@@ -46,6 +58,7 @@ pub struct Application {
     server: Server,
     db: Database,
     sweeper: tokio::task::JoinHandle<()>,
+    membership_sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Connects to and migrates the configured database.
@@ -128,6 +141,28 @@ pub fn avatar_policy(settings: &Settings) -> ImageUpload {
     policy
 }
 
+/// Ends time-bound memberships that ran out, every `interval`, until aborted.
+/// Each run is compare-and-set SQL, so several replicas may run it at once.
+fn spawn_membership_sweeper(orgs: OrganizationService, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            loop {
+                match orgs.sweep(100).await {
+                    Ok(0) => break,
+                    Ok(n) => tracing::info!(ended = n, "ended expired memberships"),
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "membership sweeper failed; will retry");
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
 impl Application {
     /// Binds, connects, migrates and wires the service.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -151,9 +186,27 @@ impl Application {
         let avatars = AvatarService::new(
             uploads.clone(),
             Arc::new(SqlUserRepository::new(db.clone())),
-            clock,
+            clock.clone(),
             avatar_policy(&settings),
         );
+        let org_repo = Arc::new(SqlOrganizationRepository::new(db.clone()));
+        let orgs = OrganizationService::new(org_repo.clone(), clock.clone());
+        let invitations = InvitationService::new(
+            org_repo.clone(),
+            Arc::new(SqlInvitationRepository::new(db.clone())),
+            Arc::new(OsTokenGenerator),
+            Arc::new(LogNotifier),
+            clock.clone(),
+            &public_url,
+        );
+        let logos = LogoService::new(
+            orgs.clone(),
+            org_repo,
+            uploads.clone(),
+            LogoService::policy(settings.invitations.logo_tries_per_day, time::Duration::days(1)),
+        );
+        let membership_sweeper =
+            spawn_membership_sweeper(orgs.clone(), Duration::from_secs(settings.invitations.sweep_interval_seconds));
         let sweeper = crate::sweeper::spawn(uploads, Duration::from_secs(settings.storage.sweep_interval_seconds));
         let state = web::Data::new(AppState {
             users: user_service(&settings, &db)?,
@@ -163,6 +216,10 @@ impl Application {
             public_url: public_url.clone(),
             avatars,
             local_store,
+            orgs,
+            invitations,
+            logos,
+            preview_limiter: routes::invitations::PreviewLimiter::new(settings.invitations.preview_per_minute),
         });
         let prometheus = state.metrics.middleware();
 
@@ -189,7 +246,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).context("starting the HTTP server")?.run();
-        Ok(Self { addr, public_url, server, db, sweeper })
+        Ok(Self { addr, public_url, server, db, sweeper, membership_sweeper })
     }
 
     /// The bound port.
@@ -216,6 +273,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await.context("running the HTTP server");
         self.sweeper.abort();
+        self.membership_sweeper.abort();
         served?;
         self.db.close().await;
         tracing::info!("stopped");

@@ -383,6 +383,11 @@ impl InvitationService {
         if new.membership_duration.is_some_and(|d| d <= Duration::ZERO || d > Duration::days(3660)) {
             return Err(InvitationError::Invalid("membershipDurationSeconds is 1..316224000 (10 years)".into()));
         }
+        if let Some(user) = new.user_id
+            && self.org_repo.invitee(user).await?.is_none()
+        {
+            return Err(InvitationError::Invalid(format!("userId: there is no user {user}")));
+        }
         if let Some(zone) = new.zone_id
             && !self.org_repo.zones(new.organization_id).await?.iter().any(|z| z.id == zone)
         {
@@ -518,7 +523,12 @@ impl InvitationService {
     }
 
     /// The bound invitee declines; it leaves their list and stays visible to the organization.
-    pub async fn reject(&self, actor: &Actor, id: InvitationId, client: &ClientInfo) -> Result<(), InvitationError> {
+    pub async fn reject(
+        &self,
+        actor: &Actor,
+        id: InvitationId,
+        client: &ClientInfo,
+    ) -> Result<Invitation, InvitationError> {
         let invitee = self.org_repo.invitee(actor.user_id).await?.ok_or(InvitationError::NotFound)?;
         let invitation = self.invitations.find(id).await?.ok_or(InvitationError::NotFound)?;
         if !invitation.is_bound() {
@@ -540,7 +550,7 @@ impl InvitationService {
         };
         let entry = Acceptance::new(id, Some(actor.user_id), Outcome::Declined, None, client, now);
         self.invitations.update(&next, Some(entry)).await?;
-        Ok(())
+        Ok(next)
     }
 
     /// Loads an invitation the caller may manage: `org:moderator`, and

@@ -8,7 +8,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod avatar;
 pub mod files;
+pub mod invitations;
+pub mod organizations;
 pub mod service;
+pub mod sidebar;
 pub mod user;
 
 /// Registers every route (and its OpenAPI path).
@@ -17,6 +20,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     user::configure(cfg);
     avatar::configure(cfg);
     files::configure(cfg);
+    organizations::configure(cfg);
+    invitations::configure(cfg);
+    sidebar::configure(cfg);
 }
 
 /// Every documented path and its methods, so the fallback can tell a wrong

@@ -4,6 +4,8 @@
 mod auth;
 mod avatar;
 mod errors;
+mod invitations;
 mod jwks;
 mod operations;
+mod organizations;
 mod user;
