@@ -187,3 +187,74 @@ async fn concurrent_role_changes_keep_both_history_rows_on_postgres() {
     assert_eq!(roles, ["guest", "moderator"]);
     assert!(rows[1]["validTo"].is_string() && rows[2]["validTo"].is_null(), "versions chain: {rows:?}");
 }
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64, 0x60, 0xF8, 0x5F, 0x0F, 0x00, 0x02, 0x87, 0x01, 0x80, 0xEB, 0x47, 0xBA,
+    0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+on_both_databases! {
+    async fn the_logo_is_uploaded_with_the_avatar_pattern_by_admins_only(app: TestApp) {
+        let ada = app.token("ada@example.com");
+        let org = create_org(&app, &ada, "Acme").await;
+        let member = join(&app, &ada, &org, "mem@example.com", "member").await;
+        let body = json!({"organizationId": org, "contentType": "image/png"});
+        assert_problem(app.post("/organization/logo/upload-ticket", &member, &body).await, 403, "organization.forbidden").await;
+        assert_problem(app.post("/organization/logo/upload-ticket", &ada, &json!({"organizationId": org, "contentType": "image/gif"})).await, 415, "upload.unsupported_type").await;
+        let ticket = json(app.post("/organization/logo/upload-ticket", &ada, &body).await).await;
+        let tmp_key = ticket["tmpKey"].as_str().unwrap();
+        assert!(tmp_key.starts_with(&format!("tmp/logos/{org}/")), "{tmp_key}");
+        let put = app.client.put(ticket["uploadUrl"].as_str().unwrap()).header("content-type", "image/png").body(PNG.to_vec()).send().await.unwrap();
+        assert!(put.status().is_success());
+        assert_problem(app.post("/organization/logo/finalize", &member, &json!({"organizationId": org, "tmpKey": tmp_key})).await, 403, "organization.forbidden").await;
+        let done = json(app.post("/organization/logo/finalize", &ada, &json!({"organizationId": org, "tmpKey": tmp_key})).await).await;
+        let logo_url = done["logoUrl"].as_str().unwrap().to_owned();
+        assert!(logo_url.contains(&format!("logos/{org}/")) && !logo_url.contains("tmp/"), "{logo_url}");
+        let served = app.client.get(&logo_url).send().await.unwrap();
+        assert_eq!(served.bytes().await.unwrap().to_vec(), PNG);
+        assert_problem(app.post("/organization/logo/finalize", &ada, &json!({"organizationId": org, "tmpKey": tmp_key})).await, 409, "upload.ticket_invalid").await;
+        let user = json(app.get_user(&member).await).await;
+        assert_eq!(user["organizationMemberships"][0]["organization"]["logoUrl"], logo_url.as_str());
+        // The avatar's tries are not the logo's.
+        assert_eq!(json(app.get_user(&ada).await).await["avatarUploadTriesRemaining"], 5);
+
+        let removed = app.post("/organization/logo/remove", &ada, &json!({"organizationId": org})).await;
+        assert_eq!(removed.status(), 204);
+        let got = json(app.post("/organization/get", &ada, &json!({"organizationId": org})).await).await;
+        assert_eq!(got["logoUrl"], Value::Null);
+        assert_eq!(app.client.get(&logo_url).send().await.unwrap().status(), 404, "the old object is deleted");
+    }
+}
+
+/// The background sweeper ends a lapsed time-bound membership with a history row.
+#[tokio::test]
+async fn the_sweeper_ends_lapsed_memberships_with_a_history_row() {
+    let app =
+        TestApp::spawn_with(test_support::app::Backend::Sqlite, |s| s.invitations.sweep_interval_seconds = 1).await;
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    let created = invite(&app, &ada, &org, json!({"role": "guest", "membershipDurationSeconds": 1})).await;
+    let gus = app.token("gus@example.com");
+    assert_eq!(app.post("/invitation/accept", &gus, &json!({"token": created["token"]})).await.status(), 200);
+    let gus_id = user_id(&app, &gus).await;
+    let body = json!({"organizationId": org, "userId": gus_id});
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let history = json(app.post("/organization/members/history", &ada, &body).await).await;
+        let rows = history["history"].as_array().unwrap().clone();
+        if rows.len() == 2 {
+            assert_eq!((rows[1]["cause"].as_str(), rows[1]["status"].as_str()), (Some("expired"), Some("inactive")));
+            assert_eq!(rows[1]["changedBy"], Value::Null);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the sweeper never ended the membership: {rows:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let ended =
+        json(app.post("/organization/members/list", &ada, &json!({"organizationId": org, "status": "inactive"})).await)
+            .await;
+    assert_eq!(ended["members"][0]["endReason"], "expired");
+}
