@@ -12,6 +12,7 @@ mod m20261122_000001_users;
 mod m20261122_000002_upload_tickets;
 mod m20261122_000100_organizations;
 mod m20261122_000101_invitations;
+mod m20261122_000102_invitation_outbox;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_upload_tickets::Migration),
             Box::new(m20261122_000100_organizations::Migration),
             Box::new(m20261122_000101_invitations::Migration),
+            Box::new(m20261122_000102_invitation_outbox::Migration),
         ]
     }
 }

@@ -174,6 +174,8 @@ pub struct FeatureSettings {
 pub struct SmtpSettings {
     /// `smtp://…` URL; e-mails are only logged when unset.
     pub url: Option<Secret>,
+    /// The sender of invitation e-mails.
+    pub from: String,
 }
 
 /// `avatar.*`
@@ -198,6 +200,8 @@ pub struct InvitationSettings {
     pub sweep_interval_seconds: u64,
     /// Organization logo upload tickets per organization per day.
     pub logo_tries_per_day: u32,
+    /// How often the outbox of invitation e-mails is drained, in seconds.
+    pub outbox_interval_seconds: u64,
 }
 
 /// Log output format.
@@ -244,12 +248,13 @@ impl Default for Settings {
             },
             discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
             features: FeatureSettings { photo_verification: false },
-            smtp: SmtpSettings { url: None },
+            smtp: SmtpSettings { url: None, from: "Usher <no-reply@localhost>".to_owned() },
             avatar: AvatarSettings { tries_per_window: 5, window_seconds: 24 * 3600, ticket_ttl_seconds: 600 },
             invitations: InvitationSettings {
                 preview_per_minute: 30,
                 sweep_interval_seconds: 60,
                 logo_tries_per_day: 20,
+                outbox_interval_seconds: 5,
             },
             log_format: LogFormat::Pretty,
         }
@@ -317,9 +322,15 @@ impl Settings {
             ));
         }
         let i = &self.invitations;
-        if i.preview_per_minute == 0 || i.sweep_interval_seconds == 0 || i.logo_tries_per_day == 0 {
+        if i.preview_per_minute == 0
+            || i.sweep_interval_seconds == 0
+            || i.logo_tries_per_day == 0
+            || i.outbox_interval_seconds == 0
+        {
             return Err(SettingsError::Inconsistent(
-                "invitations.preview_per_minute, sweep_interval_seconds and logo_tries_per_day must be positive".into(),
+                "invitations.preview_per_minute, sweep_interval_seconds, logo_tries_per_day and \
+                 outbox_interval_seconds must be positive"
+                    .into(),
             ));
         }
         if self.avatar.tries_per_window == 0 || self.avatar.window_seconds == 0 {

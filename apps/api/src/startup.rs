@@ -11,13 +11,14 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
+use adapter_smtp::SmtpNotifier;
 use adapter_sql::{
     Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUploadTicketRepository,
     SqlUserRepository,
 };
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
-use invitations::{InvitationService, LogNotifier, LogoService, OrganizationService, OsTokenGenerator};
+use invitations::{InvitationService, LogNotifier, LogoService, Notifier, OrganizationService, OsTokenGenerator};
 use shared_kernel::{Clock, EmailAddress, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -141,23 +142,46 @@ pub fn avatar_policy(settings: &Settings) -> ImageUpload {
     policy
 }
 
-/// Ends time-bound memberships that ran out, every `interval`, until aborted.
-/// Each run is compare-and-set SQL, so several replicas may run it at once.
-fn spawn_membership_sweeper(orgs: OrganizationService, interval: Duration) -> tokio::task::JoinHandle<()> {
+/// The invitation e-mail sender: SMTP when `smtp.url` is set, else the log-only notifier.
+pub fn notifier(settings: &Settings) -> anyhow::Result<Arc<dyn Notifier>> {
+    Ok(match &settings.smtp.url {
+        Some(url) => Arc::new(SmtpNotifier::new(url.expose(), &settings.smtp.from)?),
+        None => Arc::new(LogNotifier),
+    })
+}
+
+/// The invitation capability's background work, until aborted: ends
+/// time-bound memberships that ran out every `sweep`, and drains the e-mail
+/// outbox every `outbox`. Both are compare-and-set SQL, so several replicas
+/// may run them at once.
+fn spawn_background(
+    orgs: OrganizationService,
+    invitations: InvitationService,
+    sweep: Duration,
+    outbox: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut sweep_tick = tokio::time::interval(sweep);
+        sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut outbox_tick = tokio::time::interval(outbox);
+        outbox_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
-            loop {
-                match orgs.sweep(100).await {
-                    Ok(0) => break,
-                    Ok(n) => tracing::info!(ended = n, "ended expired memberships"),
-                    Err(e) => {
-                        tracing::warn!(error = ?e, "membership sweeper failed; will retry");
-                        break;
+            tokio::select! {
+                _ = sweep_tick.tick() => loop {
+                    match orgs.sweep(100).await {
+                        Ok(0) => break,
+                        Ok(n) => tracing::info!(ended = n, "ended expired memberships"),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "membership sweeper failed; will retry");
+                            break;
+                        }
                     }
-                }
+                },
+                _ = outbox_tick.tick() => match invitations.drain_outbox(100).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sent = n, "sent invitation e-mails"),
+                    Err(e) => tracing::warn!(error = ?e, "draining the invitation outbox failed; will retry"),
+                },
             }
         }
     })
@@ -195,7 +219,7 @@ impl Application {
             org_repo.clone(),
             Arc::new(SqlInvitationRepository::new(db.clone())),
             Arc::new(OsTokenGenerator),
-            Arc::new(LogNotifier),
+            notifier(&settings)?,
             clock.clone(),
             &public_url,
         );
@@ -205,8 +229,12 @@ impl Application {
             uploads.clone(),
             LogoService::policy(settings.invitations.logo_tries_per_day, time::Duration::days(1)),
         );
-        let membership_sweeper =
-            spawn_membership_sweeper(orgs.clone(), Duration::from_secs(settings.invitations.sweep_interval_seconds));
+        let membership_sweeper = spawn_background(
+            orgs.clone(),
+            invitations.clone(),
+            Duration::from_secs(settings.invitations.sweep_interval_seconds),
+            Duration::from_secs(settings.invitations.outbox_interval_seconds),
+        );
         let sweeper = crate::sweeper::spawn(uploads, Duration::from_secs(settings.storage.sweep_interval_seconds));
         let state = web::Data::new(AppState {
             users: user_service(&settings, &db)?,

@@ -9,8 +9,9 @@
 use crate::database::{Database, violates_unique};
 use crate::memberships::{all, exec, insert_membership, one, role_of, update_membership_row};
 use ::invitations::{
-    Acceptance, AcceptanceId, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationRepository,
-    InvitationState, InvitationStatus, MembershipChange, OrganizationId, Outcome, TokenHash, WriteError, ZoneId,
+    Acceptance, AcceptanceId, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationMail,
+    InvitationRepository, InvitationState, InvitationStatus, MembershipChange, OrganizationId, OutboxId, OutboxMail,
+    Outcome, TokenHash, WriteError, ZoneId,
 };
 use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
@@ -143,9 +144,10 @@ async fn accept_in(
 
 #[async_trait]
 impl InvitationRepository for SqlInvitationRepository {
-    async fn insert(&self, inv: &Invitation) -> anyhow::Result<()> {
+    async fn insert(&self, inv: &Invitation, mail: Option<OutboxMail>) -> anyhow::Result<()> {
+        let txn = self.db.begin_write().await.context("starting an invitation transaction")?;
         exec(
-            self.db.conn(),
+            &txn,
             "INSERT INTO invitations (id, organization_id, zone_id, role, email, user_id, kind, max_uses, use_count, \
              expires_at, valid_for_seconds, membership_duration_seconds, status, token_hash, created_by, created_at, \
              updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
@@ -172,6 +174,10 @@ impl InvitationRepository for SqlInvitationRepository {
         )
         .await
         .with_context(|| format!("inserting invitation {}", inv.id))?;
+        if let Some(mail) = mail {
+            queue_mail(&txn, &mail, inv.created_at).await.context("queueing an invitation e-mail")?;
+        }
+        txn.commit().await.context("committing an invitation")?;
         Ok(())
     }
 
@@ -251,7 +257,12 @@ impl InvitationRepository for SqlInvitationRepository {
         insert_acceptance(self.db.conn(), entry).await.context("logging an acceptance attempt")
     }
 
-    async fn update(&self, next: &Invitation, entry: Option<Acceptance>) -> Result<(), WriteError> {
+    async fn update(
+        &self,
+        next: &Invitation,
+        entry: Option<Acceptance>,
+        mail: Option<OutboxMail>,
+    ) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.context("starting an invitation transaction")?;
         let changed = exec(
             &txn,
@@ -276,6 +287,9 @@ impl InvitationRepository for SqlInvitationRepository {
         if let Some(entry) = entry {
             insert_acceptance(&txn, &entry).await.context("logging an invitation change")?;
         }
+        if let Some(mail) = mail {
+            queue_mail(&txn, &mail, next.updated_at).await.context("queueing an invitation e-mail")?;
+        }
         txn.commit().await.context("committing an invitation change")?;
         Ok(())
     }
@@ -290,4 +304,99 @@ impl InvitationRepository for SqlInvitationRepository {
         .with_context(|| format!("loading the acceptances of {id}"))?;
         rows.iter().map(acceptance).collect()
     }
+
+    async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>> {
+        let rows = all(
+            self.db.conn(),
+            "SELECT * FROM invitation_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT $2",
+            vec![now.into(), i64::from(limit).into()],
+        )
+        .await
+        .context("reading the invitation outbox")?;
+        rows.iter().map(outbox_mail).collect()
+    }
+
+    async fn claim_mail(&self, mail: &OutboxMail, lease_until: OffsetDateTime) -> anyhow::Result<bool> {
+        let claimed = exec(
+            self.db.conn(),
+            "UPDATE invitation_outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL",
+            vec![lease_until.into(), mail.id.as_uuid().into(), mail.next_attempt_at.into()],
+        )
+        .await
+        .context("claiming an outbox mail")?;
+        Ok(claimed == 1)
+    }
+
+    async fn mail_sent(&self, id: OutboxId, now: OffsetDateTime) -> anyhow::Result<()> {
+        exec(
+            self.db.conn(),
+            "UPDATE invitation_outbox SET sent_at = $1, last_error = NULL WHERE id = $2",
+            vec![now.into(), id.as_uuid().into()],
+        )
+        .await
+        .context("marking an outbox mail sent")?;
+        Ok(())
+    }
+
+    async fn mail_failed(
+        &self,
+        id: OutboxId,
+        attempts: u32,
+        retry_at: Option<OffsetDateTime>,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        let error: String = error.chars().take(1000).collect();
+        exec(
+            self.db.conn(),
+            "UPDATE invitation_outbox SET attempts = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             abandoned_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END, last_error = $4 WHERE id = $5",
+            vec![i64::from(attempts).into(), Value::from(retry_at), now.into(), error.into(), id.as_uuid().into()],
+        )
+        .await
+        .context("recording a failed send")?;
+        Ok(())
+    }
+}
+
+async fn queue_mail<C: ConnectionTrait>(c: &C, m: &OutboxMail, now: OffsetDateTime) -> Result<(), sea_orm::DbErr> {
+    exec(
+        c,
+        "INSERT INTO invitation_outbox (id, invitation_id, recipient, organization, invited_by, role, link, \
+         expires_at, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        vec![
+            m.id.as_uuid().into(),
+            m.invitation_id.as_uuid().into(),
+            m.mail.to.as_str().into(),
+            m.mail.organization.clone().into(),
+            m.mail.invited_by.clone().into(),
+            m.mail.role.as_str().into(),
+            m.mail.link.clone().into(),
+            m.mail.expires_at.into(),
+            i64::from(m.attempts).into(),
+            m.next_attempt_at.into(),
+            now.into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+fn outbox_mail(row: &QueryResult) -> anyhow::Result<OutboxMail> {
+    let recipient: String = row.try_get("", "recipient")?;
+    Ok(OutboxMail {
+        id: OutboxId::from_uuid(row.try_get("", "id")?),
+        invitation_id: InvitationId::from_uuid(row.try_get("", "invitation_id")?),
+        mail: InvitationMail {
+            to: EmailAddress::parse(&recipient).context("an outbox recipient")?,
+            organization: row.try_get("", "organization")?,
+            invited_by: row.try_get("", "invited_by")?,
+            role: role_of(&row.try_get::<String>("", "role")?)?,
+            link: row.try_get("", "link")?,
+            expires_at: truncate_to_micros(row.try_get("", "expires_at")?),
+        },
+        attempts: u32::try_from(row.try_get::<i64>("", "attempts")?)?,
+        next_attempt_at: truncate_to_micros(row.try_get("", "next_attempt_at")?),
+    })
 }

@@ -3,9 +3,10 @@
 
 use adapter_sql::{Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUserRepository};
 use invitations::{
-    Acceptance, ClientInfo, EndReason, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationRepository,
-    InvitationState, InvitationStatus, InvitationToken, MemberFilter, Membership, MembershipChange, MembershipStatus,
-    Name, Organization, OrganizationId, OrganizationRepository, Outcome, WriteError, Zone, ZoneId,
+    Acceptance, ClientInfo, EndReason, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationMail,
+    InvitationRepository, InvitationState, InvitationStatus, InvitationToken, MemberFilter, Membership,
+    MembershipChange, MembershipStatus, Name, Organization, OrganizationId, OrganizationRepository, OutboxId,
+    OutboxMail, Outcome, WriteError, Zone, ZoneId,
 };
 use shared_kernel::{EmailAddress, OrgRole, PlatformRole, UserId};
 use test_support::postgres::{PgCluster, TestDatabase};
@@ -108,7 +109,7 @@ async fn story(db: Database) {
 
     // An invitation round-trips and is found by its token's hash only.
     let (inv, token) = invitation(id, ada, 2);
-    invs.insert(&inv).await.unwrap();
+    invs.insert(&inv, None).await.unwrap();
     assert_eq!(invs.find_by_hash(&token.hash()).await.unwrap(), Some(inv.clone()));
     assert_eq!(invs.find(inv.id).await.unwrap(), Some(inv.clone()));
     assert!(invs.find_by_hash(&InvitationToken::from_presented("nope").hash()).await.unwrap().is_none());
@@ -139,7 +140,7 @@ async fn story(db: Database) {
     assert_eq!(invs.find(inv.id).await.unwrap().unwrap().use_count, 2);
     // A second membership for the same person in the same organization is refused.
     let (other, _) = invitation(id, ada, 1);
-    invs.insert(&other).await.unwrap();
+    invs.insert(&other, None).await.unwrap();
     let duplicate = MembershipChange::Create(Membership::start(id, bob, OrgRole::Guest, vec![], None, None, now()));
     assert!(matches!(invs.accept(&other, &duplicate, &accepted(&other, bob), now()).await, Err(WriteError::Conflict)));
     assert_eq!(invs.find(other.id).await.unwrap().unwrap().use_count, 0, "rolled back");
@@ -150,7 +151,31 @@ async fn story(db: Database) {
     assert_eq!(invs.list(id, Some(InvitationState::Expired), now() + Duration::days(8)).await.unwrap().len(), 1);
     let (mut bound, _) = invitation(id, bob, 1);
     bound.email = Some(EmailAddress::parse("dee@x.io").unwrap());
-    invs.insert(&bound).await.unwrap();
+    let queued = OutboxMail {
+        id: OutboxId::new(),
+        invitation_id: bound.id,
+        mail: InvitationMail {
+            to: EmailAddress::parse("dee@x.io").unwrap(),
+            organization: "Acme School".into(),
+            invited_by: "bob".into(),
+            role: OrgRole::Member,
+            link: format!("https://usher.test/dashboard/invite?invitation={}", bound.id),
+            expires_at: bound.expires_at,
+        },
+        attempts: 0,
+        next_attempt_at: now(),
+    };
+    invs.insert(&bound, Some(queued.clone())).await.unwrap();
+    // The outbox: due, claimed once, retried, then sent.
+    assert_eq!(invs.due_mails(now(), 10).await.unwrap(), vec![queued.clone()]);
+    assert!(invs.claim_mail(&queued, now() + Duration::minutes(5)).await.unwrap());
+    assert!(!invs.claim_mail(&queued, now() + Duration::minutes(5)).await.unwrap(), "claimed once");
+    assert!(invs.due_mails(now(), 10).await.unwrap().is_empty(), "leased");
+    invs.mail_failed(queued.id, 1, Some(now() + Duration::seconds(30)), "refused", now()).await.unwrap();
+    let retry = invs.due_mails(now() + Duration::seconds(30), 10).await.unwrap();
+    assert_eq!((retry.len(), retry[0].attempts), (1, 1));
+    invs.mail_sent(queued.id, now()).await.unwrap();
+    assert!(invs.due_mails(now() + Duration::days(1), 10).await.unwrap().is_empty());
     let dee = EmailAddress::parse("dee@x.io").unwrap();
     assert_eq!(invs.mine(cy, Some(dee), now()).await.unwrap().len(), 1);
     assert!(invs.mine(cy, None, now()).await.unwrap().is_empty());

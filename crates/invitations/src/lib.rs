@@ -18,7 +18,7 @@ pub mod service;
 pub use error::{AcceptError, InvitationError, OrgError, WriteError};
 pub use model::*;
 pub use ports::{
-    InvitationMail, InvitationRepository, LogNotifier, Notifier, OrganizationRepository, OsTokenGenerator,
+    InvitationMail, InvitationRepository, LogNotifier, Notifier, OrganizationRepository, OsTokenGenerator, OutboxMail,
     TokenGenerator,
 };
 #[cfg(any(test, feature = "mock"))]

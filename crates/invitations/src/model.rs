@@ -28,6 +28,10 @@ shared_kernel::uuid_id!(
     /// An acceptance log row's id.
     AcceptanceId
 );
+shared_kernel::uuid_id!(
+    /// An outbox row's id.
+    OutboxId
+);
 
 /// Why a name is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

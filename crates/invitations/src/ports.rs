@@ -8,8 +8,8 @@
 use crate::error::WriteError;
 use crate::model::{
     Acceptance, HistoryCause, Invitation, InvitationId, InvitationState, InvitationToken, Invitee, Member,
-    MemberFilter, Membership, MembershipChange, MembershipHistory, Organization, OrganizationId, SidebarApp, TokenHash,
-    Zone,
+    MemberFilter, Membership, MembershipChange, MembershipHistory, Organization, OrganizationId, OutboxId, SidebarApp,
+    TokenHash, Zone,
 };
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
@@ -107,8 +107,8 @@ pub trait OrganizationRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait InvitationRepository: Send + Sync {
-    /// Inserts a new invitation.
-    async fn insert(&self, invitation: &Invitation) -> anyhow::Result<()>;
+    /// Inserts a new invitation and, in the same transaction, its e-mail into the outbox.
+    async fn insert(&self, invitation: &Invitation, mail: Option<OutboxMail>) -> anyhow::Result<()>;
 
     /// The invitation whose token hashes to `hash`.
     async fn find_by_hash(&self, hash: &TokenHash) -> anyhow::Result<Option<Invitation>>;
@@ -150,11 +150,37 @@ pub trait InvitationRepository: Send + Sync {
     async fn log(&self, entry: &Acceptance) -> anyhow::Result<()>;
 
     /// Writes `next` (a status or token change of a pending invitation) over
-    /// version `next.version - 1`, logging `entry` if given. `Conflict` if it moved.
-    async fn update(&self, next: &Invitation, entry: Option<Acceptance>) -> Result<(), WriteError>;
+    /// version `next.version - 1`, logging `entry` and queueing `mail` if
+    /// given, in one transaction. `Conflict` if it moved.
+    async fn update(
+        &self,
+        next: &Invitation,
+        entry: Option<Acceptance>,
+        mail: Option<OutboxMail>,
+    ) -> Result<(), WriteError>;
 
     /// The acceptance log of one invitation, newest first.
     async fn acceptances(&self, id: InvitationId) -> anyhow::Result<Vec<Acceptance>>;
+
+    /// Up to `limit` unsent, not abandoned outbox mails due at `now`, oldest first.
+    async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>>;
+
+    /// Claims a due mail by moving its `next_attempt_at` from the value read
+    /// to `lease_until`; `false` if another worker (or replica) claimed it first.
+    async fn claim_mail(&self, mail: &OutboxMail, lease_until: OffsetDateTime) -> anyhow::Result<bool>;
+
+    /// Marks a mail sent.
+    async fn mail_sent(&self, id: OutboxId, now: OffsetDateTime) -> anyhow::Result<()>;
+
+    /// Records a failed send: retry at `retry_at`, or give up when `None`.
+    async fn mail_failed(
+        &self,
+        id: OutboxId,
+        attempts: u32,
+        retry_at: Option<OffsetDateTime>,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<()>;
 }
 
 /// Makes invitation tokens.
@@ -176,8 +202,11 @@ impl TokenGenerator for OsTokenGenerator {
     }
 }
 
-/// An invitation e-mail to send.
-#[derive(Clone, PartialEq, Eq)]
+/// An invitation e-mail to send. It carries no secret: the link opens the
+/// dashboard, where the signed-in invitee (whose verified e-mail is the
+/// bound one) accepts by invitation id. Tokens are never stored, so an
+/// outbox row that outlives the request cannot leak one.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitationMail {
     /// The recipient.
     pub to: EmailAddress,
@@ -187,21 +216,26 @@ pub struct InvitationMail {
     pub invited_by: String,
     /// The role offered.
     pub role: shared_kernel::OrgRole,
-    /// The link carrying the token in its fragment. Secret: never logged.
-    pub url: String,
+    /// `{public_url}/dashboard/invite?invitation={id}`.
+    pub link: String,
     /// When the invitation expires.
     pub expires_at: OffsetDateTime,
 }
 
-impl std::fmt::Debug for InvitationMail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InvitationMail")
-            .field("to", &self.to)
-            .field("organization", &self.organization)
-            .field("role", &self.role)
-            .field("url", &"***")
-            .finish()
-    }
+/// An outbox row: a mail written in the invitation's transaction and sent
+/// (and retried with backoff) by a background task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxMail {
+    /// Row id.
+    pub id: OutboxId,
+    /// The invitation it announces.
+    pub invitation_id: InvitationId,
+    /// The mail.
+    pub mail: InvitationMail,
+    /// Failed sends so far.
+    pub attempts: u32,
+    /// Not sent before this instant.
+    pub next_attempt_at: OffsetDateTime,
 }
 
 /// Sends invitation e-mails.
@@ -219,8 +253,8 @@ pub struct LogNotifier;
 #[async_trait]
 impl Notifier for LogNotifier {
     async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<()> {
-        tracing::info!(to = %mail.to.as_str(), organization = %mail.organization, role = %mail.role,
-            "invitation e-mail not sent: no SMTP server is configured (the invitee can use the link shown once)");
+        tracing::info!(to = %mail.to.as_str(), organization = %mail.organization, role = %mail.role, link = %mail.link,
+            "invitation e-mail not sent: no SMTP server is configured");
         Ok(())
     }
 }

@@ -3,12 +3,15 @@
 //! invitations ([`InvitationService`]).
 
 use crate::error::{AcceptError, InvitationError, OrgError, WriteError};
+use crate::model::OutboxId;
 use crate::model::{
     Acceptance, ClientInfo, EndReason, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationState,
     InvitationStatus, InvitationToken, Member, MemberFilter, Membership, MembershipHistory, Name, Organization,
     OrganizationId, Outcome, SidebarApp, Zone, ZoneId, may_grant, may_remove,
 };
-use crate::ports::{InvitationMail, InvitationRepository, Notifier, OrganizationRepository, TokenGenerator};
+use crate::ports::{
+    InvitationMail, InvitationRepository, Notifier, OrganizationRepository, OutboxMail, TokenGenerator,
+};
 use image_upload::{ImageUpload, ImageUploads, IssuedTicket};
 use shared_kernel::{Actor, Clock, EmailAddress, OrgRole, UserId};
 use std::sync::Arc;
@@ -18,6 +21,14 @@ use time::Duration;
 /// compare-and-set. Racing accepts of one link lose once per winner, so this
 /// bounds the contenders one link can serve at once.
 const MAX_ATTEMPTS: usize = 100;
+
+/// Sends of one invitation e-mail before the outbox gives up on it.
+pub const MAX_SEND_ATTEMPTS: u32 = 12;
+
+/// The wait before retry `attempts + 1`: 30 s doubling, at most an hour.
+fn backoff(attempts: u32) -> Duration {
+    Duration::seconds(30_i64.saturating_mul(1_i64 << attempts.min(7)).min(3600))
+}
 
 /// Organizations, zones and memberships.
 #[derive(Clone)]
@@ -415,32 +426,61 @@ impl InvitationService {
             updated_at: now,
             version: 1,
         };
-        self.invitations.insert(&invitation).await?;
-        let created = CreatedInvitation { url: self.url(&token), invitation, token };
-        self.notify(actor, &created).await;
-        Ok(created)
+        let mail = self.outbox_mail(actor, &invitation).await?;
+        self.invitations.insert(&invitation, mail).await?;
+        Ok(CreatedInvitation { url: self.url(&token), invitation, token })
     }
 
-    /// Sends the e-mail of an e-mail-bound invitation. A failure is logged and
-    /// never fails the request: the invitation is stored and the link shown.
-    async fn notify(&self, actor: &Actor, created: &CreatedInvitation) {
-        let Some(to) = created.invitation.email.clone() else { return };
-        let organization = match self.org_repo.get(created.invitation.organization_id).await {
-            Ok(Some(org)) => org.name,
-            _ => String::new(),
-        };
-        let invited_by = self.org_repo.display_name(actor.user_id).await.ok().flatten().unwrap_or_default();
-        let mail = InvitationMail {
-            to,
-            organization,
-            invited_by,
-            role: created.invitation.role,
-            url: created.url.clone(),
-            expires_at: created.invitation.expires_at,
-        };
-        if let Err(e) = self.notifier.send_invitation(&mail).await {
-            tracing::warn!(invitation = %created.invitation.id, error = %e, "sending the invitation e-mail failed");
+    /// The outbox row announcing an e-mail-bound invitation (none for others).
+    async fn outbox_mail(&self, actor: &Actor, invitation: &Invitation) -> anyhow::Result<Option<OutboxMail>> {
+        let Some(to) = invitation.email.clone() else { return Ok(None) };
+        let organization = self.org_repo.get(invitation.organization_id).await?.map(|o| o.name).unwrap_or_default();
+        let invited_by = self.org_repo.display_name(actor.user_id).await?.unwrap_or_default();
+        Ok(Some(OutboxMail {
+            id: OutboxId::new(),
+            invitation_id: invitation.id,
+            mail: InvitationMail {
+                to,
+                organization,
+                invited_by,
+                role: invitation.role,
+                link: format!("{}/dashboard/invite?invitation={}", self.public_url, invitation.id),
+                expires_at: invitation.expires_at,
+            },
+            attempts: 0,
+            next_attempt_at: self.clock.now(),
+        }))
+    }
+
+    /// Sends due outbox mails; how many were sent. A failed send is retried
+    /// with exponential backoff (30 s doubling, at most an hour apart) and
+    /// abandoned after [`MAX_SEND_ATTEMPTS`]; the invitation itself is never
+    /// affected. Claims are compare-and-set, so replicas never send twice.
+    pub async fn drain_outbox(&self, limit: u32) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut sent = 0;
+        for due in self.invitations.due_mails(now, limit).await? {
+            // The lease covers a slow SMTP server; a crashed sender's claim lapses.
+            if !self.invitations.claim_mail(&due, now + Duration::minutes(5)).await? {
+                continue;
+            }
+            match self.notifier.send_invitation(&due.mail).await {
+                Ok(()) => {
+                    self.invitations.mail_sent(due.id, self.clock.now()).await?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    let attempts = due.attempts + 1;
+                    let retry_at = (attempts < MAX_SEND_ATTEMPTS).then(|| self.clock.now() + backoff(attempts));
+                    tracing::warn!(invitation = %due.invitation_id, attempts, error = %e,
+                        "sending an invitation e-mail failed");
+                    self.invitations
+                        .mail_failed(due.id, attempts, retry_at, &format!("{e:#}"), self.clock.now())
+                        .await?;
+                }
+            }
         }
+        Ok(sent)
     }
 
     /// What a token grants, or why it cannot be used. Public; changes nothing.
@@ -549,7 +589,7 @@ impl InvitationService {
             ..invitation
         };
         let entry = Acceptance::new(id, Some(actor.user_id), Outcome::Declined, None, client, now);
-        self.invitations.update(&next, Some(entry)).await?;
+        self.invitations.update(&next, Some(entry), None).await?;
         Ok(next)
     }
 
@@ -581,7 +621,7 @@ impl InvitationService {
             version: invitation.version + 1,
             ..invitation
         };
-        self.invitations.update(&next, None).await?;
+        self.invitations.update(&next, None, None).await?;
         Ok(next)
     }
 
@@ -601,10 +641,9 @@ impl InvitationService {
             version: invitation.version + 1,
             ..invitation
         };
-        self.invitations.update(&next, None).await?;
-        let created = CreatedInvitation { url: self.url(&token), invitation: next, token };
-        self.notify(actor, &created).await;
-        Ok(created)
+        let mail = self.outbox_mail(actor, &next).await?;
+        self.invitations.update(&next, None, mail).await?;
+        Ok(CreatedInvitation { url: self.url(&token), invitation: next, token })
     }
 
     /// The organization's invitations (`org:moderator`), optionally in one state.
@@ -721,7 +760,10 @@ mod tests {
         let mut orgs = MockOrganizationRepository::new();
         orgs.expect_active_membership().returning(move |_, _| Ok(Some(member_of(org, 1, OrgRole::Admin))));
         let mut invitations = MockInvitationRepository::new();
-        invitations.expect_insert().times(1).returning(|_| Ok(()));
+        invitations.expect_insert().times(1).returning(|_, mail| {
+            assert!(mail.is_none(), "open links send no e-mail");
+            Ok(())
+        });
         let svc = service(orgs, invitations);
         let new = NewInvitation {
             organization_id: org,
@@ -818,6 +860,48 @@ mod tests {
         let svc = OrganizationService::new(Arc::new(orgs), Arc::new(FixedClock::at(NOW)));
         let err = svc.remove(&actor(1), org, UserId::new(2)).await.unwrap_err();
         assert!(matches!(err, OrgError::RoleNotAllowed(OrgRole::Moderator)));
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_is_retried_later_and_never_sends_twice() {
+        let mut invitations = MockInvitationRepository::new();
+        let due = OutboxMail {
+            id: OutboxId::new(),
+            invitation_id: InvitationId::new(),
+            mail: InvitationMail {
+                to: EmailAddress::parse("b@x.io").unwrap(),
+                organization: "Acme".into(),
+                invited_by: "Ada".into(),
+                role: OrgRole::Member,
+                link: "https://usher.test/dashboard/invite?invitation=x".into(),
+                expires_at: NOW + Duration::days(1),
+            },
+            attempts: 2,
+            next_attempt_at: NOW,
+        };
+        let claimed = due.clone();
+        let lost = OutboxMail { id: OutboxId::new(), ..due.clone() };
+        let lost_id = lost.id;
+        invitations.expect_due_mails().returning(move |_, _| Ok(vec![claimed.clone(), lost.clone()]));
+        invitations.expect_claim_mail().returning(move |m, _| Ok(m.id != lost_id));
+        invitations
+            .expect_mail_failed()
+            .withf(|_, attempts, retry_at, _, _| *attempts == 3 && *retry_at == Some(NOW + Duration::seconds(240)))
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(()));
+        invitations.expect_mail_sent().never();
+        let mut notifier = MockNotifier::new();
+        notifier.expect_send_invitation().times(1).returning(|_| Err(anyhow::anyhow!("connection refused")));
+        let svc = InvitationService::new(
+            Arc::new(MockOrganizationRepository::new()),
+            Arc::new(invitations),
+            Arc::new(OsTokenGenerator),
+            Arc::new(notifier),
+            Arc::new(FixedClock::at(NOW)),
+            "https://usher.test",
+        );
+        assert_eq!(svc.drain_outbox(10).await.unwrap(), 0);
+        assert_eq!(backoff(20), Duration::hours(1));
     }
 
     #[tokio::test]
