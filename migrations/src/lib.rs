@@ -13,6 +13,7 @@ mod m20261122_000002_upload_tickets;
 mod m20261122_000100_organizations;
 mod m20261122_000101_invitations;
 mod m20261122_000102_invitation_outbox;
+mod m20261122_000103_membership_imports;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000100_organizations::Migration),
             Box::new(m20261122_000101_invitations::Migration),
             Box::new(m20261122_000102_invitation_outbox::Migration),
+            Box::new(m20261122_000103_membership_imports::Migration),
         ]
     }
 }

@@ -152,7 +152,7 @@ pub fn notifier(settings: &Settings) -> anyhow::Result<Arc<dyn Notifier>> {
 
 /// The invitation capability's background work, until aborted: ends
 /// time-bound memberships that ran out every `sweep`, and drains the e-mail
-/// outbox every `outbox`. Both are compare-and-set SQL, so several replicas
+/// outbox and applies imported memberships of newly signed-in users every `outbox`. Both are compare-and-set SQL, so several replicas
 /// may run them at once.
 fn spawn_background(
     orgs: OrganizationService,
@@ -177,11 +177,19 @@ fn spawn_background(
                         }
                     }
                 },
-                _ = outbox_tick.tick() => match invitations.drain_outbox(100).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(sent = n, "sent invitation e-mails"),
-                    Err(e) => tracing::warn!(error = ?e, "draining the invitation outbox failed; will retry"),
-                },
+                _ = outbox_tick.tick() => {
+                    match invitations.drain_outbox(100).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(sent = n, "sent invitation e-mails"),
+                        Err(e) => tracing::warn!(error = ?e, "draining the invitation outbox failed; will retry"),
+                    }
+                    // Imported invitations are applied once their invitee has signed in.
+                    match orgs.apply_imports(100).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(applied = n, "applied imported memberships"),
+                        Err(e) => tracing::warn!(error = ?e, "applying imported memberships failed; will retry"),
+                    }
+                }
             }
         }
     })

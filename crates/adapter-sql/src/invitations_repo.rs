@@ -79,7 +79,7 @@ fn acceptance(row: &QueryResult) -> anyhow::Result<Acceptance> {
     })
 }
 
-async fn insert_acceptance<C: ConnectionTrait>(c: &C, a: &Acceptance) -> Result<(), sea_orm::DbErr> {
+pub(crate) async fn insert_acceptance<C: ConnectionTrait>(c: &C, a: &Acceptance) -> Result<(), sea_orm::DbErr> {
     exec(
         c,
         "INSERT INTO invitation_acceptances (id, invitation_id, user_id, outcome, reason, at, ip, user_agent) \
@@ -96,6 +96,38 @@ async fn insert_acceptance<C: ConnectionTrait>(c: &C, a: &Acceptance) -> Result<
         ],
     )
     .await
+    .map(drop)
+}
+
+/// Inserts an invitation row.
+pub(crate) async fn insert_invitation<C: ConnectionTrait>(c: &C, inv: &Invitation) -> Result<(), sea_orm::DbErr> {
+    exec(
+        c,
+            "INSERT INTO invitations (id, organization_id, zone_id, role, email, user_id, kind, max_uses, use_count, \
+             expires_at, valid_for_seconds, membership_duration_seconds, status, token_hash, created_by, created_at, \
+             updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            vec![
+                inv.id.as_uuid().into(),
+                inv.organization_id.as_uuid().into(),
+                inv.zone_id.map(|z| z.as_uuid()).into(),
+                inv.role.as_str().into(),
+                inv.email.as_ref().map(|e| e.as_str().to_owned()).into(),
+                inv.user_id.map(UserId::get).into(),
+                inv.kind.as_str().into(),
+                i64::from(inv.max_uses).into(),
+                i64::from(inv.use_count).into(),
+                inv.expires_at.into(),
+                inv.valid_for.whole_seconds().into(),
+                inv.membership_duration.map(|d| d.whole_seconds()).into(),
+                inv.status.as_str().into(),
+                inv.token_hash.to_hex().into(),
+                inv.created_by.get().into(),
+                inv.created_at.into(),
+                inv.updated_at.into(),
+                inv.version.into(),
+            ],
+        )
+        .await
     .map(drop)
 }
 
@@ -146,34 +178,7 @@ async fn accept_in(
 impl InvitationRepository for SqlInvitationRepository {
     async fn insert(&self, inv: &Invitation, mail: Option<OutboxMail>) -> anyhow::Result<()> {
         let txn = self.db.begin_write().await.context("starting an invitation transaction")?;
-        exec(
-            &txn,
-            "INSERT INTO invitations (id, organization_id, zone_id, role, email, user_id, kind, max_uses, use_count, \
-             expires_at, valid_for_seconds, membership_duration_seconds, status, token_hash, created_by, created_at, \
-             updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            vec![
-                inv.id.as_uuid().into(),
-                inv.organization_id.as_uuid().into(),
-                inv.zone_id.map(|z| z.as_uuid()).into(),
-                inv.role.as_str().into(),
-                inv.email.as_ref().map(|e| e.as_str().to_owned()).into(),
-                inv.user_id.map(UserId::get).into(),
-                inv.kind.as_str().into(),
-                i64::from(inv.max_uses).into(),
-                i64::from(inv.use_count).into(),
-                inv.expires_at.into(),
-                inv.valid_for.whole_seconds().into(),
-                inv.membership_duration.map(|d| d.whole_seconds()).into(),
-                inv.status.as_str().into(),
-                inv.token_hash.to_hex().into(),
-                inv.created_by.get().into(),
-                inv.created_at.into(),
-                inv.updated_at.into(),
-                inv.version.into(),
-            ],
-        )
-        .await
-        .with_context(|| format!("inserting invitation {}", inv.id))?;
+        insert_invitation(&txn, inv).await.with_context(|| format!("inserting invitation {}", inv.id))?;
         if let Some(mail) = mail {
             queue_mail(&txn, &mail, inv.created_at).await.context("queueing an invitation e-mail")?;
         }

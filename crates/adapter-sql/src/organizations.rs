@@ -13,8 +13,9 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
 use invitations::{
-    EndReason, HistoryCause, Invitee, Member, MemberFilter, Membership, MembershipHistory, MembershipStatus,
-    Organization, OrganizationId, OrganizationRepository, SidebarApp, WriteError, Zone, ZoneId,
+    Acceptance, ClientInfo, EndReason, HistoryCause, ImportLine, ImportOutcome, Invitation, InvitationId,
+    InvitationKind, InvitationStatus, Invitee, Member, MemberFilter, Membership, MembershipHistory, MembershipStatus,
+    Organization, OrganizationId, OrganizationRepository, Outcome, SidebarApp, TokenHash, WriteError, Zone, ZoneId,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use shared_kernel::{EmailAddress, OrgRole, UserId, truncate_to_micros};
@@ -380,6 +381,78 @@ impl OrganizationRepository for SqlOrganizationRepository {
         Ok(Some(UserId::new(rows[0].try_get("", "id").context("reading a user id")?)))
     }
 
+    async fn import_line(
+        &self,
+        line: &ImportLine,
+        token_hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<ImportOutcome> {
+        let txn = self.db.begin_write().await.context("starting an import transaction")?;
+        let outcome = import_in(&txn, line, token_hash, now).await?;
+        txn.commit().await.context("committing an import")?;
+        Ok(outcome)
+    }
+
+    async fn apply_imports(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<u64> {
+        let rows = all(
+            self.db.conn(),
+            "SELECT i.organization_id, i.email, i.role, i.joined_at, i.invitation_id, u.id AS user_id \
+             FROM membership_imports i JOIN users u ON u.email = i.email AND u.email_verified = TRUE \
+             WHERE i.applied_at IS NULL ORDER BY i.created_at LIMIT $1",
+            vec![i64::from(limit).into()],
+        )
+        .await
+        .context("finding imports to apply")?;
+        let mut applied = 0;
+        for row in &rows {
+            let org = OrganizationId::from_uuid(row.try_get("", "organization_id").context("an import row")?);
+            let email: String = row.try_get("", "email").context("an import row")?;
+            let role = crate::memberships::role_of(&row.try_get::<String>("", "role").context("an import row")?)?;
+            let joined_at = truncate_to_micros(row.try_get("", "joined_at").context("an import row")?);
+            let invitation: Option<uuid::Uuid> = row.try_get("", "invitation_id").context("an import row")?;
+            let user = UserId::new(row.try_get("", "user_id").context("an import row")?);
+            let txn = self.db.begin_write().await.context("starting an import transaction")?;
+            let claimed = exec(
+                &txn,
+                "UPDATE membership_imports SET applied_at = $1 \
+                 WHERE organization_id = $2 AND email = $3 AND applied_at IS NULL",
+                vec![now.into(), org.as_uuid().into(), email.clone().into()],
+            )
+            .await
+            .context("claiming an import")?;
+            if claimed != 1 {
+                // Another replica applied it.
+                txn.rollback().await.context("rolling back an import")?;
+                continue;
+            }
+            join_imported(&txn, org, user, role, joined_at).await?;
+            if let Some(invitation) = invitation {
+                let taken = exec(
+                    &txn,
+                    "UPDATE invitations SET status = 'accepted', use_count = 1, version = version + 1, updated_at = $1 \
+                     WHERE id = $2 AND status = 'pending'",
+                    vec![now.into(), invitation.into()],
+                )
+                .await
+                .context("accepting an imported invitation")?;
+                if taken == 1 {
+                    let entry = Acceptance::new(
+                        InvitationId::from_uuid(invitation),
+                        Some(user),
+                        Outcome::Accepted,
+                        None,
+                        &ClientInfo::default(),
+                        now,
+                    );
+                    crate::invitations_repo::insert_acceptance(&txn, &entry).await.context("logging an import")?;
+                }
+            }
+            txn.commit().await.context("committing an import")?;
+            applied += 1;
+        }
+        Ok(applied)
+    }
+
     async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<u64> {
         let rows = all(
             self.db.conn(),
@@ -404,6 +477,114 @@ impl OrganizationRepository for SqlOrganizationRepository {
         }
         Ok(ended)
     }
+}
+
+/// Gives `user` an active membership imported from legacy data, unless they
+/// already have one.
+async fn join_imported(
+    txn: &DatabaseTransaction,
+    org: OrganizationId,
+    user: UserId,
+    role: OrgRole,
+    joined_at: OffsetDateTime,
+) -> anyhow::Result<bool> {
+    let existing = one(
+        txn,
+        "SELECT 1 AS present FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'",
+        vec![org.as_uuid().into(), user.get().into()],
+    )
+    .await
+    .context("checking for a membership")?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    let membership = Membership::start(org, user, role, vec![], None, None, joined_at);
+    insert_membership(txn, &membership, HistoryCause::Import, None).await.context("importing a membership")?;
+    Ok(true)
+}
+
+/// The body of one import line's transaction.
+async fn import_in(
+    txn: &DatabaseTransaction,
+    line: &ImportLine,
+    token_hash: &TokenHash,
+    now: OffsetDateTime,
+) -> anyhow::Result<ImportOutcome> {
+    let found = match line.organization.parse::<uuid::Uuid>() {
+        Ok(id) => one(txn, "SELECT id, created_by FROM organizations WHERE id = $1", vec![id.into()]).await,
+        Err(_) => {
+            one(
+                txn,
+                "SELECT id, created_by FROM organizations WHERE slug = $1 OR name = $1 \
+                 ORDER BY CASE WHEN slug = $1 THEN 0 ELSE 1 END, created_at LIMIT 1",
+                vec![line.organization.clone().into()],
+            )
+            .await
+        }
+    }
+    .context("finding the organization of an import line")?;
+    let Some(found) = found else { return Ok(ImportOutcome::UnknownOrganization) };
+    let org = OrganizationId::from_uuid(found.try_get("", "id").context("an organization id")?);
+    let creator = UserId::new(found.try_get("", "created_by").context("an organization's creator")?);
+    let seen = one(
+        txn,
+        "SELECT 1 AS present FROM membership_imports WHERE organization_id = $1 AND email = $2",
+        vec![org.as_uuid().into(), line.email.as_str().into()],
+    )
+    .await
+    .context("checking for an earlier import")?;
+    if seen.is_some() {
+        return Ok(ImportOutcome::Unchanged);
+    }
+    let users = all(txn, "SELECT id FROM users WHERE email = $1 LIMIT 2", vec![line.email.as_str().into()])
+        .await
+        .context("finding an imported user")?;
+    let (outcome, invitation, applied) = if users.len() == 1 {
+        let user = UserId::new(users[0].try_get("", "id").context("a user id")?);
+        let joined = join_imported(txn, org, user, line.role, line.joined_at).await?;
+        (if joined { ImportOutcome::Joined } else { ImportOutcome::Unchanged }, None, Some(now))
+    } else {
+        let valid_for = time::Duration::days(30);
+        let invitation = Invitation {
+            id: InvitationId::new(),
+            organization_id: org,
+            zone_id: None,
+            role: line.role,
+            email: Some(line.email.clone()),
+            user_id: None,
+            kind: InvitationKind::Internal,
+            max_uses: 1,
+            use_count: 0,
+            expires_at: now + valid_for,
+            valid_for,
+            membership_duration: None,
+            status: InvitationStatus::Pending,
+            token_hash: *token_hash,
+            created_by: creator,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        crate::invitations_repo::insert_invitation(txn, &invitation).await.context("inviting an imported e-mail")?;
+        (ImportOutcome::Invited, Some(invitation.id.as_uuid()), None)
+    };
+    exec(
+        txn,
+        "INSERT INTO membership_imports (organization_id, email, role, joined_at, invitation_id, created_at, applied_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            org.as_uuid().into(),
+            line.email.as_str().into(),
+            line.role.as_str().into(),
+            line.joined_at.into(),
+            invitation.into(),
+            now.into(),
+            Value::from(applied),
+        ],
+    )
+    .await
+    .context("recording an import")?;
+    Ok(outcome)
 }
 
 impl SqlOrganizationRepository {

@@ -3,10 +3,10 @@
 
 use adapter_sql::{Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUserRepository};
 use invitations::{
-    Acceptance, ClientInfo, EndReason, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationMail,
-    InvitationRepository, InvitationState, InvitationStatus, InvitationToken, MemberFilter, Membership,
-    MembershipChange, MembershipStatus, Name, Organization, OrganizationId, OrganizationRepository, OutboxId,
-    OutboxMail, Outcome, WriteError, Zone, ZoneId,
+    Acceptance, ClientInfo, EndReason, HistoryCause, ImportLine, ImportOutcome, Invitation, InvitationId,
+    InvitationKind, InvitationMail, InvitationRepository, InvitationState, InvitationStatus, InvitationToken,
+    MemberFilter, Membership, MembershipChange, MembershipStatus, Name, Organization, OrganizationId,
+    OrganizationRepository, OutboxId, OutboxMail, Outcome, WriteError, Zone, ZoneId,
 };
 use shared_kernel::{EmailAddress, OrgRole, PlatformRole, UserId};
 use test_support::postgres::{PgCluster, TestDatabase};
@@ -258,5 +258,83 @@ async fn the_invitation_story_holds_on_postgres() {
     let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
     db.migrate().await.unwrap();
     story(db.clone()).await;
+    db.close().await;
+}
+
+async fn import_story(db: Database) {
+    let users = SqlUserRepository::new(db.clone());
+    let orgs = SqlOrganizationRepository::new(db.clone());
+    let invs = SqlInvitationRepository::new(db.clone());
+    let ada = user(&users, "ada").await;
+    let bob = user(&users, "bob").await;
+    let name = Name::parse("Fio School").unwrap();
+    let id = OrganizationId::new();
+    let org = Organization {
+        id,
+        name: name.as_str().into(),
+        slug: name.slug(id),
+        logo_url: None,
+        created_by: ada,
+        created_at: now(),
+        updated_at: now(),
+    };
+    orgs.create(&org, &Membership::start(id, ada, OrgRole::Admin, vec![], None, None, now())).await.unwrap();
+    let joined = now() - Duration::days(400);
+    let line = |org: &str, mail: &str| ImportLine {
+        organization: org.to_owned(),
+        email: EmailAddress::parse(mail).unwrap(),
+        role: OrgRole::Moderator,
+        joined_at: joined,
+    };
+    let hash = |n: u8| InvitationToken::from_bytes(&[n; 32]).hash();
+    let lines = [line("Fio School", "bob@x.io"), line(&org.slug, "new@x.io"), line(&id.to_string(), "ada@x.io")];
+    let mut outcomes = Vec::new();
+    for (n, l) in lines.iter().enumerate() {
+        outcomes.push(orgs.import_line(l, &hash(n as u8), now()).await.unwrap());
+    }
+    assert_eq!(outcomes, [ImportOutcome::Joined, ImportOutcome::Invited, ImportOutcome::Unchanged]);
+    assert_eq!(
+        orgs.import_line(&line("Nowhere", "bob@x.io"), &hash(9), now()).await.unwrap(),
+        ImportOutcome::UnknownOrganization
+    );
+    // Re-running changes nothing.
+    for (n, l) in lines.iter().enumerate() {
+        assert_eq!(orgs.import_line(l, &hash(10 + n as u8), now()).await.unwrap(), ImportOutcome::Unchanged);
+    }
+    let bobs = orgs.active_membership(id, bob).await.unwrap().unwrap();
+    assert_eq!((bobs.role, bobs.joined_at), (OrgRole::Moderator, joined));
+    assert_eq!(orgs.history(id, bob).await.unwrap()[0].cause, HistoryCause::Import);
+    assert_eq!(orgs.active_membership(id, ada).await.unwrap().unwrap().role, OrgRole::Admin, "kept");
+    let pending = invs.list(id, Some(InvitationState::Pending), now()).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].email.as_ref().map(EmailAddress::as_str), Some("new@x.io"));
+
+    // The unknown e-mail signs in: the next run applies the import, once.
+    assert_eq!(orgs.apply_imports(now(), 10).await.unwrap(), 0);
+    let newcomer = user(&users, "new").await;
+    assert_eq!(orgs.apply_imports(now(), 10).await.unwrap(), 1);
+    assert_eq!(orgs.apply_imports(now(), 10).await.unwrap(), 0);
+    let theirs = orgs.active_membership(id, newcomer).await.unwrap().unwrap();
+    assert_eq!((theirs.role, theirs.joined_at), (OrgRole::Moderator, joined));
+    let accepted = invs.find(pending[0].id).await.unwrap().unwrap();
+    assert_eq!((accepted.status, accepted.use_count), (InvitationStatus::Accepted, 1));
+    assert_eq!(invs.acceptances(accepted.id).await.unwrap()[0].user_id, Some(newcomer));
+}
+
+#[tokio::test]
+async fn the_import_story_holds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("usher.db").display());
+    let db = Database::connect(&url, &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    import_story(db).await;
+}
+
+#[tokio::test]
+async fn the_import_story_holds_on_postgres() {
+    let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    import_story(db.clone()).await;
     db.close().await;
 }

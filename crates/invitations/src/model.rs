@@ -734,6 +734,32 @@ pub struct MemberFilter {
     pub zone: Option<ZoneId>,
 }
 
+/// One line of a membership import (FiO "Case 1"), parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportLine {
+    /// The organization: its id, slug or exact name.
+    pub organization: String,
+    /// The member's e-mail.
+    pub email: EmailAddress,
+    /// The role to grant.
+    pub role: OrgRole,
+    /// When they joined in the legacy system.
+    pub joined_at: OffsetDateTime,
+}
+
+/// What importing one line did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImportOutcome {
+    /// A known user got an active membership (history cause `import`).
+    Joined,
+    /// An unknown e-mail got a bound invitation, applied at their first sign-in.
+    Invited,
+    /// This organization and e-mail were imported before: nothing changed.
+    Unchanged,
+    /// No organization has this id, slug or name.
+    UnknownOrganization,
+}
+
 /// One line of the sidebar (seed 002): an organization the caller belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SidebarApp {

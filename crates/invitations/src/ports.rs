@@ -7,9 +7,9 @@
 
 use crate::error::WriteError;
 use crate::model::{
-    Acceptance, HistoryCause, Invitation, InvitationId, InvitationState, InvitationToken, Invitee, Member,
-    MemberFilter, Membership, MembershipChange, MembershipHistory, Organization, OrganizationId, OutboxId, SidebarApp,
-    TokenHash, Zone,
+    Acceptance, HistoryCause, ImportLine, ImportOutcome, Invitation, InvitationId, InvitationState, InvitationToken,
+    Invitee, Member, MemberFilter, Membership, MembershipChange, MembershipHistory, Organization, OrganizationId,
+    OutboxId, SidebarApp, TokenHash, Zone,
 };
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
@@ -96,6 +96,25 @@ pub trait OrganizationRepository: Send + Sync {
 
     /// The id of the user with this e-mail, if exactly one exists.
     async fn user_by_email(&self, email: &EmailAddress) -> anyhow::Result<Option<UserId>>;
+
+    /// Imports one line in one transaction, idempotently (keyed by
+    /// organization and e-mail): a known user (exactly one with this e-mail)
+    /// gets an active membership with `joined_at` and history cause `import`
+    /// (unless already a member); an unknown e-mail gets a pending invitation
+    /// bound to it, created by the organization's creator, whose token
+    /// (`token_hash`) is never shown.
+    async fn import_line(
+        &self,
+        line: &ImportLine,
+        token_hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<ImportOutcome>;
+
+    /// Applies up to `limit` pending imports whose e-mail now belongs to a
+    /// user with that e-mail verified: membership (cause `import`, legacy
+    /// `joined_at`), invitation `accepted`, an `accepted` log row. Idempotent
+    /// and safe on several replicas. Returns how many were applied.
+    async fn apply_imports(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<u64>;
 
     /// Ends up to `limit` active memberships whose `expires_at` is not after
     /// `now` (`expired`, history row, invitations revoked). Idempotent and safe

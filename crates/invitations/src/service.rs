@@ -5,9 +5,9 @@
 use crate::error::{AcceptError, InvitationError, OrgError, WriteError};
 use crate::model::OutboxId;
 use crate::model::{
-    Acceptance, ClientInfo, EndReason, HistoryCause, Invitation, InvitationId, InvitationKind, InvitationState,
-    InvitationStatus, InvitationToken, Member, MemberFilter, Membership, MembershipHistory, Name, Organization,
-    OrganizationId, Outcome, SidebarApp, Zone, ZoneId, may_grant, may_remove,
+    Acceptance, ClientInfo, EndReason, HistoryCause, ImportLine, ImportOutcome, Invitation, InvitationId,
+    InvitationKind, InvitationState, InvitationStatus, InvitationToken, Member, MemberFilter, Membership,
+    MembershipHistory, Name, Organization, OrganizationId, Outcome, SidebarApp, Zone, ZoneId, may_grant, may_remove,
 };
 use crate::ports::{
     InvitationMail, InvitationRepository, Notifier, OrganizationRepository, OutboxMail, TokenGenerator,
@@ -197,6 +197,27 @@ impl OrganizationService {
     /// The caller's organizations (seed 002's sidebar).
     pub async fn sidebar(&self, actor: &Actor) -> Result<Vec<SidebarApp>, OrgError> {
         Ok(self.orgs.sidebar(actor.user_id, self.clock.now()).await?)
+    }
+
+    /// Imports legacy memberships line by line (FiO "Case 1"); one outcome per line.
+    pub async fn import(
+        &self,
+        lines: &[ImportLine],
+        tokens: &dyn TokenGenerator,
+    ) -> anyhow::Result<Vec<ImportOutcome>> {
+        let mut outcomes = Vec::with_capacity(lines.len());
+        for line in lines {
+            // The invitation's token is never shown: the invitee is admitted
+            // at sign-in, not by link.
+            let hash = tokens.generate()?.hash();
+            outcomes.push(self.orgs.import_line(line, &hash, self.clock.now()).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Applies imports whose invitee has signed in since; how many.
+    pub async fn apply_imports(&self, limit: u32) -> anyhow::Result<u64> {
+        self.orgs.apply_imports(self.clock.now(), limit).await
     }
 
     /// Ends time-bound memberships that ran out; how many.

@@ -392,3 +392,50 @@ async fn invitation_emails_go_through_the_outbox_to_smtp() {
     let res = app.post("/invitation/accept", &bob, &json!({"invitationId": created["invitation"]["id"]})).await;
     assert_eq!(res.status(), 200);
 }
+
+/// FiO "Case 1": an import file run twice changes nothing the second time;
+/// the unknown e-mail becomes a member at its first sign-in.
+#[tokio::test]
+async fn imported_memberships_apply_at_first_sign_in() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.invitations.outbox_interval_seconds = 1).await;
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Fio School").await;
+    let bob = app.token("bob@example.com");
+    user_id(&app, &bob).await;
+    let file = format!(
+        "{{\"organization\": \"Fio School\", \"email\": \"bob@example.com\", \"role\": \"moderator\", \"joinedAt\": \"2024-01-02T03:04:05Z\"}}\n\
+         {{\"organization\": \"{org}\", \"email\": \"new@example.com\", \"role\": \"member\", \"joinedAt\": \"2023-05-06T07:08:09Z\"}}\n"
+    );
+    let lines = usher_api::cli::parse_import(&file).unwrap();
+    let db = adapter_sql::Database::connect(&app.settings.database_url(), &adapter_sql::PoolSettings::default())
+        .await
+        .unwrap();
+    let orgs = invitations::OrganizationService::new(
+        Arc::new(adapter_sql::SqlOrganizationRepository::new(db.clone())),
+        Arc::new(shared_kernel::SystemClock),
+    );
+    use invitations::ImportOutcome::{Invited, Joined, Unchanged};
+    assert_eq!(orgs.import(&lines, &invitations::OsTokenGenerator).await.unwrap(), [Joined, Invited]);
+    assert_eq!(orgs.import(&lines, &invitations::OsTokenGenerator).await.unwrap(), [Unchanged, Unchanged]);
+    db.close().await;
+
+    let user = json(app.get_user(&bob).await).await;
+    assert_eq!(user["organizationMemberships"][0]["role"], "moderator");
+    let newcomer = app.token("new@example.com");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let user = json(app.get_user(&newcomer).await).await;
+        if let Some(m) = user["organizationMemberships"].as_array().and_then(|a| a.first()) {
+            assert_eq!((m["role"].as_str(), m["status"].as_str()), (Some("member"), Some("active")));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import was never applied");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let new_id = user_id(&app, &newcomer).await;
+    let history =
+        json(app.post("/organization/members/history", &ada, &json!({"organizationId": org, "userId": new_id})).await)
+            .await;
+    assert_eq!(history["history"][0]["cause"], "import");
+    assert_eq!(history["history"][0]["validFrom"], "2023-05-06T07:08:09Z");
+}
