@@ -10,6 +10,10 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
 mod m20261122_000002_upload_tickets;
+mod m20261122_000100_organizations;
+mod m20261122_000101_invitations;
+mod m20261122_000102_invitation_outbox;
+mod m20261122_000103_membership_imports;
 mod m20261122_000200_photo_verifications;
 mod m20261122_000201_photo_events_append_only;
 mod m20261122_000300_profiles;
@@ -24,6 +28,10 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_users::Migration),
             Box::new(m20261122_000002_upload_tickets::Migration),
+            Box::new(m20261122_000100_organizations::Migration),
+            Box::new(m20261122_000101_invitations::Migration),
+            Box::new(m20261122_000102_invitation_outbox::Migration),
+            Box::new(m20261122_000103_membership_imports::Migration),
             Box::new(m20261122_000200_photo_verifications::Migration),
             Box::new(m20261122_000201_photo_events_append_only::Migration),
             Box::new(m20261122_000300_profiles::Migration),

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use image_upload::{FinalizeError, StoreError, TicketError};
+use invitations::{AcceptError, InvitationError, LogoError, OrgError, Refusal};
 use photo_sync::{DecisionError, DiscordError, OpenError, ReviewError};
 use profile_verification::{InvalidFields, ProfileError};
 use serde::Serialize;
@@ -529,6 +530,87 @@ impl From<ProfileError> for ApiError {
             ProfileError::OwnProfile => Self::forbidden("admin.profiles.own_profile", detail),
             ProfileError::Forbidden => Self::forbidden("auth.superuser_required", detail),
             ProfileError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<OrgError> for ApiError {
+    fn from(e: OrgError) -> Self {
+        let detail = e.to_string();
+        let (status, code, title) = match e {
+            OrgError::NotMember => (StatusCode::FORBIDDEN, "organization.not_member", "Not a member"),
+            OrgError::Forbidden { .. } => (StatusCode::FORBIDDEN, "organization.forbidden", "Role too low"),
+            OrgError::RoleNotAllowed(_) => (StatusCode::FORBIDDEN, "organization.role_not_allowed", "Role not allowed"),
+            OrgError::MemberNotFound => (StatusCode::NOT_FOUND, "organization.member_not_found", "No such member"),
+            OrgError::ZoneNotFound => (StatusCode::NOT_FOUND, "organization.zone_not_found", "No such zone"),
+            OrgError::ZoneNameTaken => (StatusCode::CONFLICT, "organization.zone_name_taken", "Zone name taken"),
+            OrgError::LastAdmin => (StatusCode::CONFLICT, "organization.last_admin", "Last admin"),
+            OrgError::Conflict => (StatusCode::CONFLICT, "organization.conflict", "Concurrent change"),
+            OrgError::Unexpected(e) => return Self::unexpected(e),
+        };
+        Self::new(status, code, title, detail)
+    }
+}
+
+impl From<InvitationError> for ApiError {
+    fn from(e: InvitationError) -> Self {
+        let detail = e.to_string();
+        let (status, code, title) = match e {
+            InvitationError::Org(e) => return e.into(),
+            InvitationError::NotFound => (StatusCode::NOT_FOUND, "invitation.not_found", "No such invitation"),
+            InvitationError::NotAddressee => (StatusCode::FORBIDDEN, "invitation.wrong_person", "Not your invitation"),
+            InvitationError::OpenLink => (StatusCode::CONFLICT, "invitation.open_link", "Open link"),
+            InvitationError::NotPending(_) => (StatusCode::CONFLICT, "invitation.not_pending", "Not pending"),
+            InvitationError::Invalid(message) => return Self::invalid_field("", message),
+            InvitationError::Conflict => (StatusCode::CONFLICT, "invitation.conflict", "Concurrent change"),
+            InvitationError::Unexpected(e) => return Self::unexpected(e),
+        };
+        Self::new(status, code, title, detail)
+    }
+}
+
+impl From<AcceptError> for ApiError {
+    fn from(e: AcceptError) -> Self {
+        let detail = e.to_string();
+        let (status, code, title) = match e {
+            AcceptError::Refused(refusal) => match refusal {
+                Refusal::Revoked => (StatusCode::GONE, "invitation.revoked", "Invitation revoked"),
+                Refusal::Rejected => (StatusCode::GONE, "invitation.rejected", "Invitation rejected"),
+                Refusal::Expired => (StatusCode::GONE, "invitation.expired", "Invitation expired"),
+                Refusal::UsedUp => (StatusCode::GONE, "invitation.used_up", "Invitation used up"),
+                Refusal::WrongPerson => (StatusCode::FORBIDDEN, "invitation.wrong_person", "Not your invitation"),
+                Refusal::EmailMismatch => (StatusCode::FORBIDDEN, "invitation.email_mismatch", "Other e-mail"),
+                Refusal::EmailUnverified => {
+                    (StatusCode::FORBIDDEN, "invitation.email_unverified", "E-mail not verified")
+                }
+                Refusal::ExternalMember => (StatusCode::CONFLICT, "invitation.external_member", "Already a member"),
+                Refusal::AlreadyMember => (StatusCode::CONFLICT, "invitation.already_member", "Already a member"),
+            },
+            AcceptError::NotFound => (StatusCode::NOT_FOUND, "invitation.not_found", "No such invitation"),
+            AcceptError::UserGone => (StatusCode::UNAUTHORIZED, "auth.user_gone", "Unauthorized"),
+            AcceptError::Conflict => (StatusCode::CONFLICT, "invitation.conflict", "Concurrent change"),
+            AcceptError::Unexpected(e) => return Self::unexpected(e),
+        };
+        Self::new(status, code, title, detail)
+    }
+}
+
+impl From<LogoError> for ApiError {
+    fn from(e: LogoError) -> Self {
+        match e {
+            LogoError::Org(e) => e.into(),
+            LogoError::Ticket(TicketError::Exhausted { retry_after }) => {
+                let seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1).max(1);
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "organization.logo_upload_tries_exhausted",
+                    "Too many uploads",
+                    format!("no logo upload tries left; the next one frees up in {seconds} s"),
+                )
+                .with_retry_after(seconds)
+            }
+            LogoError::Ticket(e) => e.into(),
+            LogoError::Finalize(e) => e.into(),
         }
     }
 }

@@ -20,6 +20,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "photo", description = "Photo verification (seed 000): a new avatar reviewed against the Discord avatar"),
         (name = "admin", description = "User administration by superusers"),
         (name = "profiles", description = "KYC profiles (seed 001, barong's contract): submit, review with four eyes, labels and levels"),
+        (name = "organizations", description = "Organizations, zones, members, their history and the organization logo (seeds 002, 003, 004)"),
+        (name = "invitations", description = "Invitations: create, preview (public), accept, reject, revoke, resend, the acceptance log, and the sidebar"),
         (name = "storage", description = "The embedded object store's upload target and file server (local storage only)"),
     )
 )]

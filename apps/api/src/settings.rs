@@ -65,6 +65,8 @@ pub struct Settings {
     pub avatar: AvatarSettings,
     /// KYC profiles: four eyes, masking, required fields, levels, encryption keys.
     pub profiles: ProfilesSettings,
+    /// Invitations, memberships and organization logos.
+    pub invitations: InvitationSettings,
     /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
     pub log_format: LogFormat,
 }
@@ -188,6 +190,8 @@ pub struct PhotoVerificationSettings {
 pub struct SmtpSettings {
     /// `smtp://…` URL; e-mails are only logged when unset.
     pub url: Option<Secret>,
+    /// The sender of invitation e-mails.
+    pub from: String,
 }
 
 /// `avatar.*`
@@ -230,6 +234,20 @@ pub struct EncryptionKey {
     pub id: String,
     /// 32 bytes, base64.
     pub key: Secret,
+}
+
+/// `invitations.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationSettings {
+    /// Public previews per client address per minute (in-process token bucket).
+    pub preview_per_minute: u32,
+    /// How often the sweeper ends time-bound memberships that ran out, in seconds.
+    pub sweep_interval_seconds: u64,
+    /// Organization logo upload tickets per organization per day.
+    pub logo_tries_per_day: u32,
+    /// How often the outbox of invitation e-mails is drained, in seconds.
+    pub outbox_interval_seconds: u64,
 }
 
 /// Log output format.
@@ -278,7 +296,7 @@ impl Default for Settings {
             discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
             features: FeatureSettings { photo_verification: false },
             photo_verification: PhotoVerificationSettings { require_discord: true },
-            smtp: SmtpSettings { url: None },
+            smtp: SmtpSettings { url: None, from: "Usher <no-reply@localhost>".to_owned() },
             avatar: AvatarSettings { tries_per_window: 5, window_seconds: 24 * 3600, ticket_ttl_seconds: 600 },
             profiles: ProfilesSettings {
                 double_verification: true,
@@ -287,6 +305,12 @@ impl Default for Settings {
                 levels: vec!["email:verified".to_owned(), "profile:verified".to_owned()],
                 encryption_keys: Vec::new(),
                 active_key_id: None,
+            },
+            invitations: InvitationSettings {
+                preview_per_minute: 30,
+                sweep_interval_seconds: 60,
+                logo_tries_per_day: 20,
+                outbox_interval_seconds: 5,
             },
             log_format: LogFormat::Pretty,
         }
@@ -351,6 +375,18 @@ impl Settings {
         if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
             return Err(SettingsError::Inconsistent(
                 "avatar.ticket_ttl_seconds must be 1..=3600 and storage.sweep_interval_seconds positive".into(),
+            ));
+        }
+        let i = &self.invitations;
+        if i.preview_per_minute == 0
+            || i.sweep_interval_seconds == 0
+            || i.logo_tries_per_day == 0
+            || i.outbox_interval_seconds == 0
+        {
+            return Err(SettingsError::Inconsistent(
+                "invitations.preview_per_minute, sweep_interval_seconds, logo_tries_per_day and \
+                 outbox_interval_seconds must be positive"
+                    .into(),
             ));
         }
         if self.avatar.tries_per_window == 0 || self.avatar.window_seconds == 0 {

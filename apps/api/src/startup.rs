@@ -13,12 +13,14 @@ use actix_web::{App, HttpServer, web};
 use adapter_crypto::KeyRing;
 use adapter_discord::{DiscordClient, DiscordConfig};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
+use adapter_smtp::SmtpNotifier;
 use adapter_sql::{
-    Database, PoolSettings, SqlPhotoVerificationRepository, SqlProfileRepository, SqlUploadTicketRepository,
-    SqlUserRepository,
+    Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlPhotoVerificationRepository,
+    SqlProfileRepository, SqlUploadTicketRepository, SqlUserRepository,
 };
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
+use invitations::{InvitationService, LogNotifier, LogoService, Notifier, OrganizationService, OsTokenGenerator};
 use photo_sync::PhotoVerifications;
 use profile_verification::{Field, LevelSteps, ProfilePolicy, ProfileService};
 use shared_kernel::{Clock, EmailAddress, SystemClock};
@@ -52,6 +54,14 @@ pub struct AppState {
     pub photo_flow: crate::photo_flow::PhotoFlowSettings,
     /// The KYC profile use cases.
     pub profiles: ProfileService,
+    /// Organizations, zones and memberships.
+    pub orgs: OrganizationService,
+    /// Invitations.
+    pub invitations: InvitationService,
+    /// Organization logos.
+    pub logos: LogoService,
+    /// The per-address rate limit of the public invitation preview.
+    pub preview_limiter: routes::invitations::PreviewLimiter,
 }
 
 /// A built, not yet running, service.
@@ -61,6 +71,7 @@ pub struct Application {
     server: Server,
     db: Database,
     sweeper: tokio::task::JoinHandle<()>,
+    membership_sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Connects to and migrates the configured database.
@@ -205,6 +216,59 @@ pub fn avatar_policy(settings: &Settings) -> ImageUpload {
     policy
 }
 
+/// The invitation e-mail sender: SMTP when `smtp.url` is set, else the log-only notifier.
+pub fn notifier(settings: &Settings) -> anyhow::Result<Arc<dyn Notifier>> {
+    Ok(match &settings.smtp.url {
+        Some(url) => Arc::new(SmtpNotifier::new(url.expose(), &settings.smtp.from)?),
+        None => Arc::new(LogNotifier),
+    })
+}
+
+/// The invitation capability's background work, until aborted: ends
+/// time-bound memberships that ran out every `sweep`, and drains the e-mail
+/// outbox and applies imported memberships of newly signed-in users every `outbox`. Both are compare-and-set SQL, so several replicas
+/// may run them at once.
+fn spawn_background(
+    orgs: OrganizationService,
+    invitations: InvitationService,
+    sweep: Duration,
+    outbox: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sweep_tick = tokio::time::interval(sweep);
+        sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut outbox_tick = tokio::time::interval(outbox);
+        outbox_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = sweep_tick.tick() => loop {
+                    match orgs.sweep(100).await {
+                        Ok(0) => break,
+                        Ok(n) => tracing::info!(ended = n, "ended expired memberships"),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "membership sweeper failed; will retry");
+                            break;
+                        }
+                    }
+                },
+                _ = outbox_tick.tick() => {
+                    match invitations.drain_outbox(100).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(sent = n, "sent invitation e-mails"),
+                        Err(e) => tracing::warn!(error = ?e, "draining the invitation outbox failed; will retry"),
+                    }
+                    // Imported invitations are applied once their invitee has signed in.
+                    match orgs.apply_imports(100).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(applied = n, "applied imported memberships"),
+                        Err(e) => tracing::warn!(error = ?e, "applying imported memberships failed; will retry"),
+                    }
+                }
+            }
+        }
+    })
+}
+
 impl Application {
     /// Binds, connects, migrates and wires the service.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -232,6 +296,28 @@ impl Application {
             clock.clone(),
             avatar_policy(&settings),
         );
+        let org_repo = Arc::new(SqlOrganizationRepository::new(db.clone()));
+        let orgs = OrganizationService::new(org_repo.clone(), clock.clone());
+        let invitations = InvitationService::new(
+            org_repo.clone(),
+            Arc::new(SqlInvitationRepository::new(db.clone())),
+            Arc::new(OsTokenGenerator),
+            notifier(&settings)?,
+            clock.clone(),
+            &public_url,
+        );
+        let logos = LogoService::new(
+            orgs.clone(),
+            org_repo,
+            uploads.clone(),
+            LogoService::policy(settings.invitations.logo_tries_per_day, time::Duration::days(1)),
+        );
+        let membership_sweeper = spawn_background(
+            orgs.clone(),
+            invitations.clone(),
+            Duration::from_secs(settings.invitations.sweep_interval_seconds),
+            Duration::from_secs(settings.invitations.outbox_interval_seconds),
+        );
         let discord = DiscordClient::new(DiscordConfig::new(
             settings.discord.api_base.clone(),
             settings.discord.bot_token.as_ref().map(|t| t.expose().to_owned()),
@@ -258,6 +344,10 @@ impl Application {
                 require_discord: settings.photo_verification.require_discord,
             },
             profiles: profile_service(&settings, &db)?,
+            orgs,
+            invitations,
+            logos,
+            preview_limiter: routes::invitations::PreviewLimiter::new(settings.invitations.preview_per_minute),
         });
         let prometheus = state.metrics.middleware();
 
@@ -284,7 +374,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).context("starting the HTTP server")?.run();
-        Ok(Self { addr, public_url, server, db, sweeper })
+        Ok(Self { addr, public_url, server, db, sweeper, membership_sweeper })
     }
 
     /// The bound port.
@@ -311,6 +401,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await.context("running the HTTP server");
         self.sweeper.abort();
+        self.membership_sweeper.abort();
         served?;
         self.db.close().await;
         tracing::info!("stopped");

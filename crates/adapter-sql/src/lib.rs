@@ -7,6 +7,10 @@
 //! - [`photos`]: the `PhotoVerificationRepository` implementation (one PENDING per user, compare-and-set).
 //! - [`profiles`]: the `ProfileRepository` implementation (sealed personal data,
 //!   one-open-profile index, decisions in one transaction, labels).
+//! - [`organizations`]: the `OrganizationRepository` (organizations, zones,
+//!   memberships and their history).
+//! - [`invitations_repo`]: the `InvitationRepository` (invitations, the
+//!   acceptance log, accept in one transaction).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
 //! - `entities` and `mapping`: the persistence models and their conversion to
 //!   domain records; neither leaves this crate.
@@ -14,7 +18,10 @@
 
 pub mod database;
 mod entities;
+pub mod invitations_repo;
 mod mapping;
+mod memberships;
+pub mod organizations;
 pub mod photos;
 pub mod profiles;
 mod profiles_mapping;
@@ -22,6 +29,8 @@ pub mod tickets;
 pub mod users;
 
 pub use database::{Database, PoolSettings, PoolStats, is_unavailable};
+pub use invitations_repo::SqlInvitationRepository;
+pub use organizations::SqlOrganizationRepository;
 pub use photos::SqlPhotoVerificationRepository;
 pub use profiles::SqlProfileRepository;
 pub use tickets::SqlUploadTicketRepository;

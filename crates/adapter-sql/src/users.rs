@@ -14,11 +14,11 @@ use sea_orm::{
     EntityTrait as _, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryFilter as _, QueryOrder as _,
     QuerySelect as _, Statement,
 };
-use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, PlatformRole, UserId};
+use shared_kernel::{Cursor, EmailAddress, OrgRole, Page, PageRequest, PlatformRole, UserId};
 use time::OffsetDateTime;
 use user_dto::{
-    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, IdentityRefresh, ManualStatus, NewUser,
-    SetAvatarError, TryWindow, User, UserRepository, UserView,
+    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, IdentityRefresh, ManualStatus, MembershipStatus,
+    MembershipSummary, NewUser, OrganizationSummary, SetAvatarError, TryWindow, User, UserRepository, UserView,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -41,7 +41,8 @@ impl SqlUserRepository {
         }
     }
 
-    /// The user row and the avatar tries used in the window, in one query.
+    /// The user row, the avatar tries used in the window and the
+    /// memberships (as one JSON aggregate), in one query.
     async fn load_view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>> {
         let backend = self.db.backend();
         // Named columns, never `users.*`: SQLite re-prepares a statement whose
@@ -53,9 +54,11 @@ impl SqlUserRepository {
             &format!(
                 "SELECT {}, (SELECT COUNT(*) FROM upload_tickets t \
                    WHERE t.purpose = 'avatar' AND t.owner = CAST(users.id AS TEXT) \
-                   AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used \
+                   AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used, \
+                   {} AS memberships_json \
                  FROM users WHERE users.id = $1",
-                columns.join(", ")
+                columns.join(", "),
+                memberships_aggregate(backend)
             ),
         );
         let stmt = Statement::from_sql_and_values(backend, sql, [id.get().into(), tries.since.into()]);
@@ -64,11 +67,21 @@ impl SqlUserRepository {
         };
         let model = Model::from_query_result(&row, "").with_context(|| format!("reading user {id}"))?;
         let used: i64 = row.try_get("", "avatar_tries_used").with_context(|| format!("reading user {id}'s tries"))?;
+        let memberships: String =
+            row.try_get("", "memberships_json").with_context(|| format!("reading user {id}'s memberships"))?;
+        let memberships =
+            parse_memberships(&memberships).with_context(|| format!("reading user {id}'s memberships"))?;
+        let mut user = mapping::user(model)?;
+        // The current organization only counts while it still grants access.
+        if !memberships
+            .iter()
+            .any(|m| Some(m.organization.id) == user.current_organization_id && m.status == MembershipStatus::Active)
+        {
+            user.current_organization_id = None;
+        }
         Ok(Some(UserView {
-            user: mapping::user(model)?,
-            // Organizations arrive with the invitations capability; until then
-            // no user has a membership to show.
-            memberships: Vec::new(),
+            user,
+            memberships,
             avatar_upload_tries_remaining: tries.limit.saturating_sub(u32::try_from(used).unwrap_or(u32::MAX)),
         }))
     }
@@ -102,6 +115,64 @@ impl SqlUserRepository {
         let previous = previous.as_deref().map(ObjectKey::parse).transpose();
         Ok(previous.with_context(|| format!("user {id} has an unreadable avatar key"))?)
     }
+}
+
+/// The user's memberships as a JSON array text, newest membership per
+/// organization only: active ones (inactive once `expires_at` has passed,
+/// read against the database clock) and ended ones for 30 days.
+fn memberships_aggregate(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Sqlite => {
+            "(SELECT COALESCE(json_group_array(json_object('id', lower(hex(x.oid)), 'name', x.name, \
+               'logoUrl', x.logo_url, 'role', x.role, 'active', x.active)), '[]') FROM ( \
+               SELECT o.id AS oid, o.name, o.logo_url, m.role, m.joined_at, \
+                 CASE WHEN m.status = 'active' AND (m.expires_at IS NULL \
+                   OR m.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) THEN 1 ELSE 0 END AS active \
+               FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+               WHERE m.user_id = users.id \
+                 AND (m.status = 'active' OR m.ended_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days')) \
+                 AND NOT EXISTS (SELECT 1 FROM memberships n WHERE n.organization_id = m.organization_id \
+                   AND n.user_id = m.user_id AND n.joined_at > m.joined_at) \
+               ORDER BY m.joined_at, o.id) x)"
+        }
+        _ => {
+            "(SELECT COALESCE(json_agg(json_build_object('id', o.id, 'name', o.name, 'logoUrl', o.logo_url, \
+               'role', m.role, 'active', (m.status = 'active' AND (m.expires_at IS NULL OR m.expires_at > now()))) \
+               ORDER BY m.joined_at, o.id), '[]'::json)::text \
+             FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+             WHERE m.user_id = users.id \
+               AND (m.status = 'active' OR m.ended_at > now() - interval '30 days') \
+               AND NOT EXISTS (SELECT 1 FROM memberships n WHERE n.organization_id = m.organization_id \
+                 AND n.user_id = m.user_id AND n.joined_at > m.joined_at))"
+        }
+    }
+}
+
+/// Reads the aggregate of [`memberships_aggregate`].
+fn parse_memberships(json: &str) -> anyhow::Result<Vec<MembershipSummary>> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(json).context("not a JSON array")?;
+    items
+        .iter()
+        .map(|item| {
+            let text = |key: &str| item.get(key).and_then(serde_json::Value::as_str);
+            let id = text("id").context("a membership without an organization id")?;
+            let role = text("role").context("a membership without a role")?;
+            let active = match item.get("active") {
+                Some(serde_json::Value::Bool(b)) => *b,
+                Some(v) => v.as_i64() == Some(1),
+                None => false,
+            };
+            Ok(MembershipSummary {
+                organization: OrganizationSummary {
+                    id: uuid::Uuid::parse_str(id).with_context(|| format!("organization id {id:?}"))?,
+                    name: text("name").unwrap_or_default().to_owned(),
+                    logo_url: text("logoUrl").map(str::to_owned),
+                },
+                role: role.parse::<OrgRole>().map_err(|_| anyhow::anyhow!("unknown role {role:?}"))?,
+                status: if active { MembershipStatus::Active } else { MembershipStatus::Inactive },
+            })
+        })
+        .collect()
 }
 
 /// `$n` placeholders as the backend wants them (`?n` on SQLite).

@@ -9,9 +9,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod admin_users;
 pub mod avatar;
 pub mod files;
+pub mod invitations;
+pub mod organizations;
 pub mod pictures;
 pub mod profiles;
 pub mod service;
+pub mod sidebar;
 pub mod user;
 
 /// Registers every route (and its OpenAPI path).
@@ -23,6 +26,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     pictures::configure(cfg);
     admin_users::configure(cfg);
     profiles::configure(cfg);
+    organizations::configure(cfg);
+    invitations::configure(cfg);
+    sidebar::configure(cfg);
 }
 
 /// Every documented path and its methods, so the fallback can tell a wrong

@@ -1,0 +1,640 @@
+//! Invitations (seeds 002 and 004): create (token shown once with its URL
+//! and an SVG QR code), list, mine, the public preview, accept, reject,
+//! revoke, resend and the acceptance log.
+//!
+//! Tokens never reach a log: they travel in request bodies (never in paths
+//! or query strings, which the request log records) and in the fragment of
+//! the invitation URL, which browsers do not send to servers.
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ProblemBody};
+use crate::extract::ValidJson;
+use crate::routes::organizations::{OrgSummaryDto, ZoneDto, current_user, user_id};
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, post, web};
+use invitations::{
+    Acceptance, ClientInfo, CreatedInvitation, Invitation, InvitationId, InvitationKind, InvitationState,
+    InvitationToken, NewInvitation, OrganizationId, Outcome, ZoneId,
+};
+use serde::{Deserialize, Serialize};
+use shared_kernel::{Clock as _, EmailAddress, OrgRole, SystemClock};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+use time::{Duration, OffsetDateTime};
+use user_dto::UserDto;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+use validator::Validate;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(mine)
+        .service(preview)
+        .service(accept)
+        .service(reject)
+        .service(revoke)
+        .service(resend)
+        .service(acceptances);
+}
+
+/// Most client addresses the preview limiter remembers before forgetting full buckets.
+const LIMITER_CAPACITY: usize = 10_000;
+
+/// An in-process token bucket per client address for the public preview:
+/// `per_minute` requests in a burst, refilled continuously. Each replica
+/// counts on its own, so N replicas allow N times the rate.
+#[derive(Debug)]
+pub struct PreviewLimiter {
+    per_minute: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl PreviewLimiter {
+    /// A limiter allowing `per_minute` previews per address.
+    pub fn new(per_minute: u32) -> Self {
+        Self { per_minute: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token for `ip`; `Err(seconds)` until the next one when empty.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let rate = self.per_minute / 60.0;
+        // A poisoned lock only means a panic mid-update; the map is still usable.
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= LIMITER_CAPACITY {
+            let full = self.per_minute;
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < full);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((self.per_minute, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(self.per_minute);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+fn now() -> OffsetDateTime {
+    SystemClock.now()
+}
+
+/// Where the request came from, for the acceptance log.
+fn client(req: &HttpRequest) -> ClientInfo {
+    let user_agent = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| {
+        let mut end = ua.len().min(512);
+        while !ua.is_char_boundary(end) {
+            end -= 1;
+        }
+        ua[..end].to_owned()
+    });
+    ClientInfo { ip: req.peer_addr().map(|a| a.ip().to_string()), user_agent }
+}
+
+/// An invitation as the organization sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationDto {
+    /// Invitation id (UUIDv7).
+    pub id: Uuid,
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The zone it grants, if any.
+    pub zone_id: Option<Uuid>,
+    /// The role it grants.
+    #[schema(value_type = String, example = "member")]
+    pub role: OrgRole,
+    /// The bound e-mail.
+    pub email: Option<String>,
+    /// The bound user (stringified int64).
+    pub user_id: Option<String>,
+    /// `internal` or `external`.
+    #[schema(value_type = String, example = "internal")]
+    pub kind: InvitationKind,
+    /// How many people may accept it.
+    pub max_uses: u32,
+    /// How many have.
+    pub use_count: u32,
+    /// When it stops being usable.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: OffsetDateTime,
+    /// How long granted memberships last, in seconds; null = open-ended.
+    pub membership_duration_seconds: Option<i64>,
+    /// `pending`, `accepted`, `rejected`, `revoked` or `expired` (computed now).
+    #[schema(value_type = String, example = "pending")]
+    pub status: InvitationState,
+    /// Who created it (stringified int64).
+    pub created_by: String,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl InvitationDto {
+    /// The wire shape as of `now`.
+    pub fn new(i: Invitation, now: OffsetDateTime) -> Self {
+        Self {
+            id: i.id.as_uuid(),
+            organization_id: i.organization_id.as_uuid(),
+            zone_id: i.zone_id.map(|z| z.as_uuid()),
+            role: i.role,
+            email: i.email.as_ref().map(|e| e.as_str().to_owned()),
+            user_id: i.user_id.map(|u| u.to_string()),
+            kind: i.kind,
+            max_uses: i.max_uses,
+            use_count: i.use_count,
+            expires_at: i.expires_at,
+            membership_duration_seconds: i.membership_duration.map(|d| d.whole_seconds()),
+            status: i.state(now),
+            created_by: i.created_by.to_string(),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// A created or resent invitation: the token, its URL and QR code are shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedInvitationDto {
+    /// The invitation.
+    pub invitation: InvitationDto,
+    /// The secret token (43 base64url characters). Only its SHA-256 is stored.
+    pub token: String,
+    /// `{public_url}/dashboard/invite#token=…`: the token in the fragment.
+    pub url: String,
+    /// An SVG QR code of `url`.
+    pub qr_svg: String,
+}
+
+fn created(c: CreatedInvitation) -> Result<CreatedInvitationDto, ApiError> {
+    let qr = qrcode::QrCode::new(c.url.as_bytes())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("rendering the invitation QR code: {e}")))?;
+    let qr_svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
+    Ok(CreatedInvitationDto {
+        invitation: InvitationDto::new(c.invitation, now()),
+        token: c.token.expose().to_owned(),
+        url: c.url,
+        qr_svg,
+    })
+}
+
+/// `POST /invitation/create` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateInvitationRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// A zone of the organization; omitted = the whole organization.
+    pub zone_id: Option<Uuid>,
+    /// The role granted (default `member`); never above the caller's own, and moderators grant only guest or member.
+    #[schema(value_type = Option<String>, example = "member")]
+    pub role: Option<OrgRole>,
+    /// Bind to this e-mail (trimmed, lower-cased); the invitee must have it verified.
+    #[validate(length(min = 3, max = 254))]
+    pub email: Option<String>,
+    /// Bind to this user (stringified int64).
+    pub user_id: Option<String>,
+    /// `internal` (default) or `external` (refused to existing members).
+    #[schema(value_type = Option<String>, example = "internal")]
+    pub kind: Option<InvitationKind>,
+    /// How many people may accept it: 1..1000, default 1.
+    #[validate(range(min = 1, max = 1000))]
+    pub max_uses: Option<u32>,
+    /// Validity: 3600..2592000 seconds (1 hour to 30 days), default 7 days.
+    #[validate(range(min = 3600, max = 2_592_000))]
+    pub expires_in_seconds: Option<i64>,
+    /// Memberships it grants end after this many seconds (1..316224000); omitted = open-ended.
+    #[validate(range(min = 1, max = 316_224_000))]
+    pub membership_duration_seconds: Option<i64>,
+}
+
+/// `POST /invitation/list` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListInvitationsRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// `pending`, `accepted`, `rejected`, `revoked` or `expired`.
+    #[schema(value_type = Option<String>)]
+    pub status: Option<InvitationState>,
+}
+
+/// `{invitations}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationsResponse {
+    /// Newest first.
+    pub invitations: Vec<InvitationDto>,
+}
+
+/// A pending invitation addressed to the caller.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MyInvitationDto {
+    /// The invitation.
+    pub invitation: InvitationDto,
+    /// Its organization.
+    pub organization: OrgSummaryDto,
+}
+
+/// `{invitations}` addressed to the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyInvitationsResponse {
+    /// Newest first.
+    pub invitations: Vec<MyInvitationDto>,
+}
+
+/// A body carrying a token.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TokenRequest {
+    /// The invitation token.
+    #[validate(length(min = 1, max = 128))]
+    pub token: String,
+}
+
+/// What an invitation grants, or why it cannot be used.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewDto {
+    /// The organization.
+    pub organization: OrgSummaryDto,
+    /// The zone, if any.
+    pub zone: Option<ZoneDto>,
+    /// The role it grants.
+    #[schema(value_type = String)]
+    pub role: OrgRole,
+    /// `internal` or `external`.
+    #[schema(value_type = String)]
+    pub kind: InvitationKind,
+    /// When it stops being usable.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: OffsetDateTime,
+    /// The inviter's display name.
+    pub invited_by: String,
+    /// Its status now.
+    #[schema(value_type = String, example = "pending")]
+    pub status: InvitationState,
+    /// Why it cannot be used: `expired`, `revoked`, `used_up`, `rejected` or `accepted`; null when usable.
+    pub reason: Option<String>,
+}
+
+/// `POST /invitation/accept` body: exactly one of `token` and `invitationId`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcceptRequest {
+    /// The token of any invitation.
+    #[validate(length(min = 1, max = 128))]
+    pub token: Option<String>,
+    /// The id of an invitation bound to the caller.
+    pub invitation_id: Option<Uuid>,
+}
+
+/// A body naming one invitation.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InvitationRequest {
+    /// The invitation.
+    pub invitation_id: Uuid,
+}
+
+/// One acceptance attempt.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptanceDto {
+    /// Log row id.
+    pub id: Uuid,
+    /// Who tried (stringified int64).
+    pub user_id: Option<String>,
+    /// `accepted`, `declined` or `failed`.
+    #[schema(value_type = String)]
+    pub outcome: Outcome,
+    /// Why it failed (`expired`, `used_up`, `wrong_person`, …).
+    pub reason: Option<String>,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+}
+
+impl From<Acceptance> for AcceptanceDto {
+    fn from(a: Acceptance) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            user_id: a.user_id.map(|u| u.to_string()),
+            outcome: a.outcome,
+            reason: a.reason,
+            at: a.at,
+            ip: a.ip,
+            user_agent: a.user_agent,
+        }
+    }
+}
+
+/// `{acceptances}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptancesResponse {
+    /// Newest first.
+    pub acceptances: Vec<AcceptanceDto>,
+}
+
+/// Creates an invitation (`org:moderator`).
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "create-invitation",
+    security(("bearer" = [])),
+    request_body = CreateInvitationRequest,
+    responses(
+        (status = 200, body = CreatedInvitationDto, description = "The token, URL and QR code are shown this once"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_not_found`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`"),
+    )
+)]
+#[post("/invitation/create")]
+async fn create(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateInvitationRequest>,
+) -> Result<web::Json<CreatedInvitationDto>, ApiError> {
+    let b = body.0;
+    let email = b
+        .email
+        .as_deref()
+        .map(EmailAddress::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("/email", e.to_string()))?;
+    let new = NewInvitation {
+        organization_id: OrganizationId::from_uuid(b.organization_id),
+        zone_id: b.zone_id.map(ZoneId::from_uuid),
+        role: b.role.unwrap_or(OrgRole::Member),
+        email,
+        user_id: b.user_id.as_deref().map(|u| user_id(u, "/userId")).transpose()?,
+        kind: b.kind.unwrap_or_default(),
+        max_uses: b.max_uses.unwrap_or(1),
+        expires_in: Duration::seconds(b.expires_in_seconds.unwrap_or(7 * 24 * 3600)),
+        membership_duration: b.membership_duration_seconds.map(Duration::seconds),
+    };
+    let made = state.invitations.create(&auth.0, new).await?;
+    Ok(web::Json(created(made)?))
+}
+
+/// The organization's invitations (`org:moderator`), optionally by status.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "list-invitations",
+    security(("bearer" = [])),
+    request_body = ListInvitationsRequest,
+    responses(
+        (status = 200, body = InvitationsResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitation/list")]
+async fn list(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<ListInvitationsRequest>,
+) -> Result<web::Json<InvitationsResponse>, ApiError> {
+    let org = OrganizationId::from_uuid(body.0.organization_id);
+    let found = state.invitations.list(&auth.0, org, body.0.status).await?;
+    let now = now();
+    Ok(web::Json(InvitationsResponse { invitations: found.into_iter().map(|i| InvitationDto::new(i, now)).collect() }))
+}
+
+/// Pending invitations addressed to the caller (their user id or verified e-mail): FiO's dashboard list.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "my-invitations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MyInvitationsResponse),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitation/mine")]
+async fn mine(auth: Authenticated, state: web::Data<AppState>) -> Result<web::Json<MyInvitationsResponse>, ApiError> {
+    Ok(web::Json(my_invitations(&state, &auth).await?))
+}
+
+/// The caller's pending invitations (also shown in the sidebar).
+pub(crate) async fn my_invitations(state: &AppState, auth: &Authenticated) -> Result<MyInvitationsResponse, ApiError> {
+    let found = state.invitations.mine(&auth.0).await?;
+    let now = now();
+    Ok(MyInvitationsResponse {
+        invitations: found
+            .into_iter()
+            .map(|(i, o)| MyInvitationDto { organization: (&o).into(), invitation: InvitationDto::new(i, now) })
+            .collect(),
+    })
+}
+
+/// What a token grants, or why it cannot be used. Public, changes nothing, rate-limited per client address.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "preview-invitation",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = PreviewDto),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`: unknown token"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.preview_rate_limited`, with Retry-After"),
+    )
+)]
+#[post("/invitation/preview")]
+async fn preview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ValidJson<TokenRequest>,
+) -> Result<web::Json<PreviewDto>, ApiError> {
+    if let Some(ip) = req.peer_addr().map(|a| a.ip())
+        && let Err(seconds) = state.preview_limiter.check(ip)
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invitation.preview_rate_limited",
+            "Too many previews",
+            format!("too many invitation previews from your address; retry in {seconds} s"),
+        )
+        .with_retry_after(seconds));
+    }
+    let p = state.invitations.preview(&InvitationToken::from_presented(&body.0.token)).await?;
+    Ok(web::Json(PreviewDto {
+        organization: (&p.organization).into(),
+        zone: p.zone.map(Into::into),
+        role: p.invitation.role,
+        kind: p.invitation.kind,
+        expires_at: p.invitation.expires_at,
+        invited_by: p.invited_by,
+        status: p.state,
+        reason: p.reason.map(str::to_owned),
+    }))
+}
+
+/// Accepts an invitation: by `token`, or by `invitationId` for one bound to the caller.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "accept-invitation",
+    security(("bearer" = [])),
+    request_body = AcceptRequest,
+    responses(
+        (status = 200, body = UserDto, description = "The caller with the new membership"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.wrong_person`, `invitation.email_mismatch`, `invitation.email_unverified`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.external_member`, `invitation.already_member`"),
+        (status = 410, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.revoked`, `invitation.rejected`, `invitation.expired`, `invitation.used_up`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "neither or both of token and invitationId"),
+    )
+)]
+#[post("/invitation/accept")]
+async fn accept(
+    req: HttpRequest,
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<AcceptRequest>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    let info = client(&req);
+    match (body.0.token, body.0.invitation_id) {
+        (Some(token), None) => {
+            state.invitations.accept_token(&auth.0, &InvitationToken::from_presented(&token), &info).await?;
+        }
+        (None, Some(id)) => {
+            state.invitations.accept_id(&auth.0, InvitationId::from_uuid(id), &info).await?;
+        }
+        _ => return Err(ApiError::invalid_field("", "send exactly one of token and invitationId")),
+    }
+    current_user(&state, &auth).await
+}
+
+/// The bound invitee declines; it leaves their list and stays visible to the organization.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "reject-invitation",
+    security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses(
+        (status = 200, body = InvitationDto),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.wrong_person`: not addressed to you"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.open_link`, `invitation.not_pending`"),
+    )
+)]
+#[post("/invitation/reject")]
+async fn reject(
+    req: HttpRequest,
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<InvitationRequest>,
+) -> Result<web::Json<InvitationDto>, ApiError> {
+    let id = InvitationId::from_uuid(body.0.invitation_id);
+    let rejected = state.invitations.reject(&auth.0, id, &client(&req)).await?;
+    Ok(web::Json(InvitationDto::new(rejected, now())))
+}
+
+/// Withdraws a pending invitation (`org:moderator`; moderators only guest/member invitations).
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "revoke-invitation",
+    security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses(
+        (status = 200, body = InvitationDto),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_pending`"),
+    )
+)]
+#[post("/invitation/revoke")]
+async fn revoke(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<InvitationRequest>,
+) -> Result<web::Json<InvitationDto>, ApiError> {
+    let revoked = state.invitations.revoke(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
+    Ok(web::Json(InvitationDto::new(revoked, now())))
+}
+
+/// Rotates the token of a pending or expired invitation and renews its expiry (`org:moderator`).
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "resend-invitation",
+    security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses(
+        (status = 200, body = CreatedInvitationDto, description = "The new token, URL and QR code, shown this once"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_pending`"),
+    )
+)]
+#[post("/invitation/resend")]
+async fn resend(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<InvitationRequest>,
+) -> Result<web::Json<CreatedInvitationDto>, ApiError> {
+    let made = state.invitations.resend(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
+    Ok(web::Json(created(made)?))
+}
+
+/// The acceptance log of one invitation (`org:admin`), newest first.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "invitation-acceptances",
+    security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses(
+        (status = 200, body = AcceptancesResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
+    )
+)]
+#[post("/invitation/acceptances")]
+async fn acceptances(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<InvitationRequest>,
+) -> Result<web::Json<AcceptancesResponse>, ApiError> {
+    let log = state.invitations.acceptances(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
+    Ok(web::Json(AcceptancesResponse { acceptances: log.into_iter().map(Into::into).collect() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_limiter_allows_a_burst_then_refuses_per_address() {
+        let limiter = PreviewLimiter::new(3);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        for _ in 0..3 {
+            assert!(limiter.check(a).is_ok());
+        }
+        let wait = limiter.check(a).unwrap_err();
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert!(limiter.check(b).is_ok(), "another address has its own bucket");
+    }
+}

@@ -1,0 +1,748 @@
+//! Organizations (seeds 002, 003, 004): create, switch, get, update, the
+//! logo's two-step upload, zones, members, role changes, removal, history
+//! and leaving. Every `org:R` check reads the caller's membership from the
+//! database on the request, so an ended or expired membership grants nothing.
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ProblemBody};
+use crate::extract::ValidJson;
+use crate::startup::AppState;
+use actix_web::{HttpResponse, post, web};
+use invitations::{
+    EndReason, HistoryCause, Member, MemberFilter, Membership, MembershipHistory, MembershipStatus, Name, Organization,
+    OrganizationId, Zone, ZoneId,
+};
+use serde::{Deserialize, Serialize};
+use shared_kernel::{OrgRole, UserId};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use user_dto::UserDto;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+/// Registers the routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(switch)
+        .service(get)
+        .service(update)
+        .service(logo_ticket)
+        .service(logo_finalize)
+        .service(logo_remove)
+        .service(create_zone)
+        .service(list_zones)
+        .service(list_members)
+        .service(update_role)
+        .service(remove_member)
+        .service(member_history)
+        .service(leave);
+}
+
+pub(crate) fn valid_name(value: &str) -> Result<(), ValidationError> {
+    Name::parse(value).map(drop).map_err(|e| ValidationError::new("name").with_message(e.to_string().into()))
+}
+
+fn name(raw: &str) -> Result<Name, ApiError> {
+    Name::parse(raw).map_err(|e| ApiError::invalid_field("/name", e.to_string()))
+}
+
+/// Parses a stringified int64 user id at `pointer`.
+pub(crate) fn user_id(raw: &str, pointer: &str) -> Result<UserId, ApiError> {
+    raw.parse::<UserId>().map_err(|e| ApiError::invalid_field(pointer, e.to_string()))
+}
+
+/// The signed-in user's DTO.
+pub(crate) async fn current_user(state: &AppState, auth: &Authenticated) -> Result<web::Json<UserDto>, ApiError> {
+    Ok(web::Json(state.users.current(&auth.0).await?.into()))
+}
+
+/// A zone.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneDto {
+    /// Zone id (UUIDv7).
+    pub id: Uuid,
+    /// Its organization.
+    pub organization_id: Uuid,
+    /// Unique in the organization.
+    pub name: String,
+    /// Creation time (RFC 3339, UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<Zone> for ZoneDto {
+    fn from(z: Zone) -> Self {
+        Self {
+            id: z.id.as_uuid(),
+            organization_id: z.organization_id.as_uuid(),
+            name: z.name,
+            created_at: z.created_at,
+        }
+    }
+}
+
+/// A full organization.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationDto {
+    /// Organization id (UUIDv7).
+    pub id: Uuid,
+    /// Name (2..100).
+    pub name: String,
+    /// Unique slug.
+    pub slug: String,
+    /// Public logo URL.
+    pub logo_url: Option<String>,
+    /// Creator's user id (stringified int64).
+    pub created_by: String,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    /// Its zones, by name.
+    pub zones: Vec<ZoneDto>,
+}
+
+impl OrganizationDto {
+    fn new(o: Organization, zones: Vec<Zone>) -> Self {
+        Self {
+            id: o.id.as_uuid(),
+            name: o.name,
+            slug: o.slug,
+            logo_url: o.logo_url,
+            created_by: o.created_by.to_string(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            zones: zones.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The light organization summary.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgSummaryDto {
+    /// Organization id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Public logo URL.
+    pub logo_url: Option<String>,
+}
+
+impl From<&Organization> for OrgSummaryDto {
+    fn from(o: &Organization) -> Self {
+        Self { id: o.id.as_uuid(), name: o.name.clone(), logo_url: o.logo_url.clone() }
+    }
+}
+
+/// A membership.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipDto {
+    /// Membership id.
+    pub id: Uuid,
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The member (stringified int64).
+    pub user_id: String,
+    /// The role.
+    #[schema(value_type = String, example = "member")]
+    pub role: OrgRole,
+    /// Zones covered; empty = the whole organization.
+    pub zones: Vec<Uuid>,
+    /// `active` only while it grants access (an expired one reads `inactive`).
+    #[schema(value_type = String, example = "active")]
+    pub status: MembershipStatus,
+    /// When a time-bound membership stops granting access.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    /// The invitation it came from.
+    pub invitation_id: Option<Uuid>,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub joined_at: OffsetDateTime,
+    /// When it ended.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<OffsetDateTime>,
+    /// `removed`, `left` or `expired`.
+    #[schema(value_type = Option<String>)]
+    pub end_reason: Option<EndReason>,
+}
+
+impl MembershipDto {
+    /// The wire shape of `m` as of `now`.
+    pub fn new(m: Membership, now: OffsetDateTime) -> Self {
+        let granting = m.grants(now).is_some();
+        Self {
+            id: m.id.as_uuid(),
+            organization_id: m.organization_id.as_uuid(),
+            user_id: m.user_id.to_string(),
+            role: m.role,
+            zones: m.zones.iter().map(ZoneId::as_uuid).collect(),
+            status: if granting { MembershipStatus::Active } else { MembershipStatus::Inactive },
+            expires_at: m.expires_at,
+            invitation_id: m.invitation_id.map(|i| i.as_uuid()),
+            joined_at: m.joined_at,
+            ended_at: m.ended_at.or(if granting { None } else { m.expires_at }),
+            end_reason: m.end_reason.or(if granting { None } else { Some(EndReason::Expired) }),
+        }
+    }
+}
+
+/// A member with their name and e-mail.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberDto {
+    /// The membership.
+    #[serde(flatten)]
+    pub membership: MembershipDto,
+    /// The member's display name.
+    pub display_name: String,
+    /// The member's e-mail.
+    pub email: String,
+}
+
+/// `{members}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersResponse {
+    /// Newest first.
+    pub members: Vec<MemberDto>,
+}
+
+/// One version of a membership.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryDto {
+    /// The membership.
+    pub membership_id: Uuid,
+    /// Role of this version.
+    #[schema(value_type = String)]
+    pub role: OrgRole,
+    /// Zones of this version.
+    pub zones: Vec<Uuid>,
+    /// Status of this version.
+    #[schema(value_type = String)]
+    pub status: MembershipStatus,
+    /// Expiry of this version.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Start of this version.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub valid_from: OffsetDateTime,
+    /// End of this version; null for the current one.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub valid_to: Option<OffsetDateTime>,
+    /// Who changed it (stringified int64); null for the sweeper.
+    pub changed_by: Option<String>,
+    /// `created`, `invitation`, `role_change`, `zone_change`, `removed`, `left`, `expired` or `import`.
+    #[schema(value_type = String, example = "role_change")]
+    pub cause: HistoryCause,
+}
+
+impl From<MembershipHistory> for HistoryDto {
+    fn from(h: MembershipHistory) -> Self {
+        Self {
+            membership_id: h.membership_id.as_uuid(),
+            role: h.role,
+            zones: h.zones.iter().map(ZoneId::as_uuid).collect(),
+            status: h.status,
+            expires_at: h.expires_at,
+            valid_from: h.valid_from,
+            valid_to: h.valid_to,
+            changed_by: h.changed_by.map(|u| u.to_string()),
+            cause: h.cause,
+        }
+    }
+}
+
+/// `{history}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryResponse {
+    /// Oldest first.
+    pub history: Vec<HistoryDto>,
+}
+
+/// `{zones}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ZonesResponse {
+    /// By name.
+    pub zones: Vec<ZoneDto>,
+}
+
+/// `POST /organization/create` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateOrganizationRequest {
+    /// Trimmed, 2..100 characters.
+    #[validate(custom(function = "valid_name"))]
+    #[schema(example = "Ecole Sainte-Anne")]
+    pub name: String,
+}
+
+/// A body naming one organization.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrganizationRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+}
+
+/// `POST /organization/update` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateOrganizationRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The new name.
+    #[validate(custom(function = "valid_name"))]
+    pub name: String,
+}
+
+/// `POST /organization/zones/create` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateZoneRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// Unique in the organization, 2..100 characters.
+    #[validate(custom(function = "valid_name"))]
+    pub name: String,
+}
+
+/// `POST /organization/members/list` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListMembersRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// `active` (granting now) or `inactive`.
+    #[schema(value_type = Option<String>)]
+    pub status: Option<MembershipStatus>,
+    /// Only this role.
+    #[schema(value_type = Option<String>)]
+    pub role: Option<OrgRole>,
+    /// Only members covering this zone.
+    pub zone_id: Option<Uuid>,
+}
+
+/// A body naming one member of one organization.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MemberRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The member (stringified int64).
+    #[schema(example = "42")]
+    pub user_id: String,
+}
+
+/// `POST /organization/members/update-role` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateRoleRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The member (stringified int64).
+    pub user_id: String,
+    /// The new role.
+    #[schema(value_type = String, example = "moderator")]
+    pub role: OrgRole,
+}
+
+/// `POST /organization/logo/upload-ticket` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogoTicketRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    #[validate(length(min = 1, max = 255))]
+    pub content_type: String,
+}
+
+/// A presigned logo upload.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoTicketResponse {
+    /// The presigned PUT URL.
+    pub upload_url: String,
+    /// The key to pass to finalize.
+    pub tmp_key: String,
+    /// Seconds until the ticket expires.
+    pub expires_in_seconds: i64,
+    /// Headers the PUT must carry.
+    pub required_headers: BTreeMap<String, String>,
+}
+
+/// `POST /organization/logo/finalize` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogoFinalizeRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The ticket's `tmpKey`.
+    #[validate(length(min = 1, max = 512))]
+    pub tmp_key: String,
+}
+
+/// `{logoUrl}`
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoResponse {
+    /// The logo now in effect.
+    pub logo_url: String,
+}
+
+fn org(id: Uuid) -> OrganizationId {
+    OrganizationId::from_uuid(id)
+}
+
+/// Creates an organization; the caller becomes its admin and it becomes current.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "create-organization",
+    security(("bearer" = [])),
+    request_body = CreateOrganizationRequest,
+    responses(
+        (status = 200, body = UserDto, description = "The caller, now admin of the new organization, which is current"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`"),
+    )
+)]
+#[post("/organization/create")]
+async fn create(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateOrganizationRequest>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    state.orgs.create(&auth.0, &name(&body.0.name)?).await?;
+    current_user(&state, &auth).await
+}
+
+/// Makes an organization the caller's current one.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "switch-organization",
+    security(("bearer" = [])),
+    request_body = OrganizationRequest,
+    responses(
+        (status = 200, body = UserDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`: no active membership"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/switch")]
+async fn switch(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<OrganizationRequest>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    state.orgs.switch(&auth.0, org(body.0.organization_id)).await?;
+    current_user(&state, &auth).await
+}
+
+/// The organization with its zones (`org:guest`).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "get-organization",
+    security(("bearer" = [])),
+    request_body = OrganizationRequest,
+    responses(
+        (status = 200, body = OrganizationDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`"),
+    )
+)]
+#[post("/organization/get")]
+async fn get(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<OrganizationRequest>,
+) -> Result<web::Json<OrganizationDto>, ApiError> {
+    let (o, zones) = state.orgs.get(&auth.0, org(body.0.organization_id)).await?;
+    Ok(web::Json(OrganizationDto::new(o, zones)))
+}
+
+/// Renames the organization (`org:admin`).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "update-organization",
+    security(("bearer" = [])),
+    request_body = UpdateOrganizationRequest,
+    responses(
+        (status = 200, body = OrganizationDto),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/update")]
+async fn update(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<UpdateOrganizationRequest>,
+) -> Result<web::Json<OrganizationDto>, ApiError> {
+    let id = org(body.0.organization_id);
+    let renamed = state.orgs.rename(&auth.0, id, &name(&body.0.name)?).await?;
+    let zones = state.orgs.zones(&auth.0, id).await?;
+    Ok(web::Json(OrganizationDto::new(renamed, zones)))
+}
+
+/// Step 1 of the logo upload (`org:admin`): a presigned PUT.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "organization-logo-upload-ticket",
+    security(("bearer" = [])),
+    request_body = LogoTicketRequest,
+    responses(
+        (status = 200, body = LogoTicketResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`upload.unsupported_type`"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`organization.logo_upload_tries_exhausted`"),
+    )
+)]
+#[post("/organization/logo/upload-ticket")]
+async fn logo_ticket(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<LogoTicketRequest>,
+) -> Result<web::Json<LogoTicketResponse>, ApiError> {
+    let issued = state.logos.ticket(&auth.0, org(body.0.organization_id), &body.0.content_type).await?;
+    Ok(web::Json(LogoTicketResponse {
+        upload_url: issued.upload.url,
+        tmp_key: issued.ticket.tmp_key.as_str().to_owned(),
+        expires_in_seconds: (issued.ticket.expires_at - issued.ticket.created_at).whole_seconds(),
+        required_headers: issued.upload.headers.into_iter().collect(),
+    }))
+}
+
+/// Step 3 of the logo upload (`org:admin`): checks the upload and makes it the logo.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "organization-logo-finalize",
+    security(("bearer" = [])),
+    request_body = LogoFinalizeRequest,
+    responses(
+        (status = 200, body = LogoResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`upload.ticket_invalid`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`upload.ticket_invalid` (used), `upload.not_found`"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`upload.too_large`"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`upload.content_mismatch`"),
+    )
+)]
+#[post("/organization/logo/finalize")]
+async fn logo_finalize(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<LogoFinalizeRequest>,
+) -> Result<web::Json<LogoResponse>, ApiError> {
+    let logo_url = state.logos.finalize(&auth.0, org(body.0.organization_id), &body.0.tmp_key).await?;
+    Ok(web::Json(LogoResponse { logo_url }))
+}
+
+/// Removes the logo (`org:admin`).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "organization-logo-remove",
+    security(("bearer" = [])),
+    request_body = OrganizationRequest,
+    responses(
+        (status = 204, description = "Removed (or there was none)"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+    )
+)]
+#[post("/organization/logo/remove")]
+async fn logo_remove(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<OrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.logos.remove(&auth.0, org(body.0.organization_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Creates a zone (`org:admin`).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "create-zone",
+    security(("bearer" = [])),
+    request_body = CreateZoneRequest,
+    responses(
+        (status = 200, body = ZoneDto),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_name_taken`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/zones/create")]
+async fn create_zone(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateZoneRequest>,
+) -> Result<web::Json<ZoneDto>, ApiError> {
+    let zone = state.orgs.create_zone(&auth.0, org(body.0.organization_id), &name(&body.0.name)?).await?;
+    Ok(web::Json(zone.into()))
+}
+
+/// The zones (`org:guest`).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "list-zones",
+    security(("bearer" = [])),
+    request_body = OrganizationRequest,
+    responses(
+        (status = 200, body = ZonesResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`"),
+    )
+)]
+#[post("/organization/zones/list")]
+async fn list_zones(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<OrganizationRequest>,
+) -> Result<web::Json<ZonesResponse>, ApiError> {
+    let zones = state.orgs.zones(&auth.0, org(body.0.organization_id)).await?;
+    Ok(web::Json(ZonesResponse { zones: zones.into_iter().map(Into::into).collect() }))
+}
+
+/// The members (`org:moderator`), filtered by status, role and zone.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "list-members",
+    security(("bearer" = [])),
+    request_body = ListMembersRequest,
+    responses(
+        (status = 200, body = MembersResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/members/list")]
+async fn list_members(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<ListMembersRequest>,
+) -> Result<web::Json<MembersResponse>, ApiError> {
+    let b = body.0;
+    let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id.map(ZoneId::from_uuid) };
+    let members = state.orgs.members(&auth.0, org(b.organization_id), &filter).await?;
+    let now = shared_kernel::Clock::now(&shared_kernel::SystemClock);
+    let members = members
+        .into_iter()
+        .map(|Member { membership, display_name, email }| MemberDto {
+            membership: MembershipDto::new(membership, now),
+            display_name,
+            email,
+        })
+        .collect();
+    Ok(web::Json(MembersResponse { members }))
+}
+
+/// Changes a member's role (`org:admin`); the history row is written in the same transaction.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "update-member-role",
+    security(("bearer" = [])),
+    request_body = UpdateRoleRequest,
+    responses(
+        (status = 200, body = MembershipDto),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.member_not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/members/update-role")]
+async fn update_role(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<UpdateRoleRequest>,
+) -> Result<web::Json<MembershipDto>, ApiError> {
+    let user = user_id(&body.0.user_id, "/userId")?;
+    let m = state.orgs.update_role(&auth.0, org(body.0.organization_id), user, body.0.role).await?;
+    Ok(web::Json(MembershipDto::new(m, shared_kernel::Clock::now(&shared_kernel::SystemClock))))
+}
+
+/// Removes a member (`org:moderator`; moderators remove guests and members only).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "remove-member",
+    security(("bearer" = [])),
+    request_body = MemberRequest,
+    responses(
+        (status = 200, body = MembershipDto, description = "The ended membership (`inactive`, `removed`)"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.member_not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`"),
+    )
+)]
+#[post("/organization/members/remove")]
+async fn remove_member(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<MemberRequest>,
+) -> Result<web::Json<MembershipDto>, ApiError> {
+    let user = user_id(&body.0.user_id, "/userId")?;
+    let m = state.orgs.remove(&auth.0, org(body.0.organization_id), user).await?;
+    Ok(web::Json(MembershipDto::new(m, shared_kernel::Clock::now(&shared_kernel::SystemClock))))
+}
+
+/// The membership history of one user (`org:admin`), oldest first.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "member-history",
+    security(("bearer" = [])),
+    request_body = MemberRequest,
+    responses(
+        (status = 200, body = HistoryResponse),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+    )
+)]
+#[post("/organization/members/history")]
+async fn member_history(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<MemberRequest>,
+) -> Result<web::Json<HistoryResponse>, ApiError> {
+    let user = user_id(&body.0.user_id, "/userId")?;
+    let history = state.orgs.history(&auth.0, org(body.0.organization_id), user).await?;
+    Ok(web::Json(HistoryResponse { history: history.into_iter().map(Into::into).collect() }))
+}
+
+/// The caller leaves the organization.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "leave-organization",
+    security(("bearer" = [])),
+    request_body = OrganizationRequest,
+    responses(
+        (status = 200, body = UserDto),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`"),
+    )
+)]
+#[post("/organization/leave")]
+async fn leave(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<OrganizationRequest>,
+) -> Result<web::Json<UserDto>, ApiError> {
+    state.orgs.leave(&auth.0, org(body.0.organization_id)).await?;
+    current_user(&state, &auth).await
+}
