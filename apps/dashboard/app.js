@@ -47,11 +47,12 @@ const onInvitePage = location.pathname.replace(/\/+$/, '').endsWith('/invite');
 
 /** `#token=…` signs in once; the token then leaves the address bar and the history. */
 function captureToken() {
-  if (onInvitePage) return; // there `#token=` is an invitation token, not a session
+  if (onInvitePage) return false; // there `#token=` is an invitation token, not a session
   const match = location.hash.match(/^#token=([^&]+)/);
-  if (!match) return;
+  if (!match) return false;
   session.set(decodeURIComponent(match[1]));
   history.replaceState(null, '', `${location.pathname}${location.search}#/${DEFAULT_SCREEN}`);
+  return true;
 }
 
 function showSignin(err) {
@@ -148,8 +149,14 @@ async function start() {
 }
 
 document.getElementById('signout').addEventListener('click', () => ctx.signOut());
+// The skip link focuses the content without touching the hash (the router's).
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 window.addEventListener('hashchange', () => {
-  captureToken();
+  // A new token link opened in this tab replaces the session.
+  if (captureToken()) ctx.me = null;
   if (session.token && !ctx.me) start();
   else route();
 });

@@ -216,6 +216,8 @@ test('works at 375 px wide without horizontal scrolling', async () => {
   await go(page, 'Photo verifications');
   await page.getByLabel('Status').selectOption('all');
   await page.locator('article.verification').first().waitFor();
+  await page.locator('article.verification[data-status="REJECTED"] .photo.empty', { hasText: 'Photo deleted' }).waitFor();
+  await imagesLoaded(page.locator('.cards')); // no broken image anywhere in the history
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 375 px`);
   await shot(page, '14-mobile-verifications');

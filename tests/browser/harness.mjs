@@ -133,6 +133,17 @@ export async function startUsher({ discordApi, superusers, timeoutMs = 60_000 })
   child.on('exit', (code, signal) => {
     exited = { code, signal };
   });
+  // Never leave the server behind, even when the test run itself is killed (CI's timeout).
+  const reap = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => {
+      reap();
+      process.exit(1);
+    });
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`usher exited early (${JSON.stringify(exited)}):\n${readFileSync(logPath, 'utf8')}`);

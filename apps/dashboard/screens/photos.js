@@ -20,7 +20,7 @@ const DISCORD_STATE = { notLinked: 'No Discord account linked', notFetched: 'Not
 
 function approval(label, side) {
   const text = side.approved
-    ? `${label}: approved${side.approvedBy ? ` by ${side.approvedBy}` : ''}${side.approvedAt ? `, ${when(side.approvedAt)}` : ''}`
+    ? `${label}: approved${side.approvedBy ? ` by user ${side.approvedBy}` : ''}${side.approvedAt ? `, ${when(side.approvedAt)}` : ''}`
     : `${label}: not approved`;
   return h('p', { class: side.approved ? 'approval yes' : 'approval no', text });
 }
@@ -80,6 +80,7 @@ export async function render(root, ctx) {
     const user = v.user || { displayName: v.userId, username: '' };
     const who = user.username ? `${user.displayName} (@${user.username})` : user.displayName;
     const pending = v.status === 'PENDING';
+    const kept = pending || v.status === 'ACCEPTED';
     const actions = h('div', { class: 'actions' });
     const rejectBox = h('div', { class: 'reject', hidden: true });
 
@@ -147,7 +148,14 @@ export async function render(root, ctx) {
         'div',
         { class: 'photos' },
         h('figure', {}, picture(user.avatarUrl, `Current profile photo of ${who}`), h('figcaption', { text: 'Current photo' })),
-        h('figure', {}, picture(v.profile.url, `New photo from ${who}`), h('figcaption', { text: 'New photo' }), approval('Profile', v.profile)),
+        h(
+          'figure',
+          {},
+          // A rejected or superseded photo is deleted from the store: say so instead of a broken image.
+          kept ? picture(v.profile.url, `New photo from ${who}`) : picture(null, `New photo from ${who} (deleted)`, 'Photo deleted'),
+          h('figcaption', { text: 'New photo' }),
+          approval('Profile', v.profile),
+        ),
         h(
           'figure',
           {},

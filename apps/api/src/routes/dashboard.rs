@@ -144,8 +144,8 @@ async fn file(policy: web::Data<DashboardPolicy>, path: web::Path<String>) -> Re
 }
 
 fn serve(policy: &DashboardPolicy, path: &str) -> Result<HttpResponse, ApiError> {
-    let bytes = asset(path)
-        .ok_or_else(|| ApiError::not_found("http.not_found", format!("no dashboard file {path:?}")))?;
+    let bytes =
+        asset(path).ok_or_else(|| ApiError::not_found("http.not_found", format!("no dashboard file {path:?}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type(path)))
         .insert_header((header::CONTENT_SECURITY_POLICY, policy.csp().clone()))
@@ -207,7 +207,9 @@ mod tests {
         let mut settings = Settings::default();
         let local = DashboardPolicy::from_settings(&settings, "http://127.0.0.1:3000");
         let csp = local.csp().to_str().expect("ascii");
-        assert!(csp.starts_with("default-src 'self'; img-src 'self' http://127.0.0.1:3000 https://cdn.discordapp.com;"));
+        assert!(
+            csp.starts_with("default-src 'self'; img-src 'self' http://127.0.0.1:3000 https://cdn.discordapp.com;")
+        );
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:3000;"));
         assert!(csp.contains("frame-ancestors 'none'; base-uri 'none'; form-action 'self'"));
 
