@@ -186,7 +186,15 @@ export async function render(root, ctx) {
     msg.el,
     h(
       'form',
-      { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); restart(); } },
+      {
+        class: 'toolbar',
+        role: 'search',
+        onsubmit: (e) => {
+          e.preventDefault();
+          msg.clear();
+          restart();
+        },
+      },
       field('Username', search),
       field('Status', statusSelect),
       h('button', { type: 'submit', class: 'secondary', text: 'Refresh' }),
