@@ -37,8 +37,9 @@ export function replace(el, ...children) {
   return el;
 }
 
+let fieldSeq = 0; // ids that tie each label to its control
+
 /** A labelled form field: label, control and an optional hint, wired for screen readers. */
-let fieldSeq = 0;
 export function field(labelText, control, hint) {
   fieldSeq += 1;
   const id = control.id || `f${fieldSeq}`;
