@@ -23,6 +23,11 @@ audit:
 ci:
     .ci/run
 
+# The dashboard's browser tests: release binary, npm ci, Debian's Chromium (apt-get install chromium).
+e2e:
+    cargo build --release --bin usher
+    cd tests/browser && npm ci --no-audit --no-fund && USHER_BIN=../../target/release/usher npm test
+
 # A token for local use: `just token ada@example.com`.
 token EMAIL:
     cargo run --quiet -- token --email {{EMAIL}}

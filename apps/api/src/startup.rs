@@ -350,6 +350,7 @@ impl Application {
             preview_limiter: routes::invitations::PreviewLimiter::new(settings.invitations.preview_per_minute),
         });
         let prometheus = state.metrics.middleware();
+        let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
 
         let mut server = HttpServer::new(move || {
             let (app, api) = App::new()
@@ -363,6 +364,8 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))
                 .app_data(routes::KnownRoutes::from_openapi(&api))
                 .route("/docs", web::get().to(routes::docs_redirect))
+                .app_data(dashboard.clone())
+                .configure(routes::dashboard::configure)
                 .service(openapi::docs(api))
                 .default_service(web::to(routes::not_found))
                 .wrap(Compress::default())

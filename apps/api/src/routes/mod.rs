@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod admin_users;
 pub mod avatar;
+pub mod dashboard;
 pub mod files;
 pub mod invitations;
 pub mod organizations;

@@ -4,6 +4,7 @@
 mod admin_users;
 mod auth;
 mod avatar;
+mod dashboard;
 mod errors;
 mod invitations;
 mod jwks;

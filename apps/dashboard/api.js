@@ -1,0 +1,100 @@
+// The API client: bearer token from sessionStorage, JSON in and out, and
+// every failure (problem+json or not) turned into an ApiError whose
+// `title` and `detail` the screens show as they are.
+
+const TOKEN_KEY = 'usher.token';
+
+/** The signed-in session: the bearer token lives in sessionStorage only. */
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  set(token) {
+    sessionStorage.setItem(TOKEN_KEY, token.trim());
+  },
+  clear() {
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+/** A failed request, carrying the RFC 9457 problem fields the service sends. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = problem.title || `Request failed (HTTP ${status})`;
+    this.detail = problem.detail || '';
+    this.code = problem.code || null;
+    this.errors = problem.errors || null;
+    this.requestId = problem.requestId || null;
+    this.current = problem.current || null;
+  }
+}
+
+async function problemOf(res) {
+  const type = res.headers.get('content-type') || '';
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // the body is lost; the status still says what happened
+  }
+  if (type.includes('json') && text) {
+    try {
+      const body = JSON.parse(text);
+      if (body && typeof body === 'object') return body;
+    } catch {
+      // not JSON after all: fall through to the raw text
+    }
+  }
+  return { title: res.statusText || `HTTP ${res.status}`, detail: text.slice(0, 300) };
+}
+
+async function send(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    throw new ApiError(0, { title: 'Network error', detail: `The service could not be reached (${e.message}).` });
+  }
+}
+
+/** Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError. */
+export async function request(method, path, { body, query } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
+  }
+  const headers = { Accept: 'application/json, application/problem+json' };
+  const token = session.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init = { method, headers, cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await send(url, init);
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  if (res.status === 204) return null;
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
+export const api = {
+  get: (path, query) => request('GET', path, { query }),
+  post: (path, body) => request('POST', path, { body }),
+  patch: (path, body, query) => request('PATCH', path, { body, query }),
+};
+
+/** PUTs a file to a presigned upload URL with the headers the ticket requires. */
+export async function putUpload(uploadUrl, requiredHeaders, file) {
+  const res = await send(uploadUrl, { method: 'PUT', headers: { ...requiredHeaders }, body: file });
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+}
+
+/** The full two-step avatar upload: ticket → PUT → finalize. Resolves with the finalize answer. */
+export async function uploadAvatar(file) {
+  const ticket = await api.post('/user/avatar/upload-ticket', { contentType: file.type });
+  await putUpload(ticket.uploadUrl, ticket.requiredHeaders || {}, file);
+  return api.post('/user/avatar/finalize', { tmpKey: ticket.tmpKey });
+}

@@ -1,0 +1,169 @@
+// The dashboard shell: takes the token from `#token=` once, loads the
+// signed-in user, and routes `#/<screen>` to one ES module per screen.
+// A screen module exports `title`, optional `superuser: true`, and
+// `render(root, ctx)`; add new screens to SCREENS.
+
+import { api, session, ApiError } from './api.js';
+import { h, replace, problemView } from './dom.js';
+import * as signin from './screens/signin.js';
+import * as me from './screens/me.js';
+import * as photos from './screens/photos.js';
+import * as users from './screens/users.js';
+
+const SCREENS = { me, photos, users };
+const DEFAULT_SCREEN = 'me';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const sessionBox = document.getElementById('session');
+const whoami = document.getElementById('whoami');
+
+const ctx = {
+  me: null,
+  isSuperuser: false,
+  /** Replaces the cached user (after an update) and refreshes the header. */
+  setMe(user) {
+    ctx.me = user;
+    whoami.textContent = user.displayName;
+  },
+  /** Forgets the session and shows the sign-in screen, with an optional error. */
+  signOut(err) {
+    session.clear();
+    ctx.me = null;
+    ctx.isSuperuser = false;
+    nav.hidden = true;
+    sessionBox.hidden = true;
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+    showSignin(err);
+  },
+  /** Handles a failure of any screen: an expired token signs out, anything else is shown. */
+  failed(err) {
+    if (err instanceof ApiError && err.status === 401) ctx.signOut(err);
+    return err;
+  },
+};
+
+const onInvitePage = location.pathname.replace(/\/+$/, '').endsWith('/invite');
+
+/** `#token=…` signs in once; the token then leaves the address bar and the history. */
+function captureToken() {
+  if (onInvitePage) return false; // there `#token=` is an invitation token, not a session
+  const match = location.hash.match(/^#token=([^&]+)/);
+  if (!match) return false;
+  session.set(decodeURIComponent(match[1]));
+  history.replaceState(null, '', `${location.pathname}${location.search}#/${DEFAULT_SCREEN}`);
+  return true;
+}
+
+function showSignin(err) {
+  replace(main, signin.render({ error: err, onToken: (token) => { session.set(token); start(); } }));
+  document.title = 'Sign in · Usher';
+}
+
+function buildNav() {
+  const links = Object.entries(SCREENS)
+    .filter(([, screen]) => !screen.superuser || ctx.isSuperuser)
+    .map(([name, screen]) => h('a', { href: `#/${name}`, 'data-screen': name, text: screen.title }));
+  replace(nav, links);
+  nav.hidden = false;
+  sessionBox.hidden = false;
+}
+
+function currentScreen() {
+  const name = (location.hash.match(/^#\/([a-z-]+)/) || [])[1] || DEFAULT_SCREEN;
+  return SCREENS[name] ? name : DEFAULT_SCREEN;
+}
+
+let generation = 0;
+
+async function route() {
+  if (!ctx.me) return;
+  const name = currentScreen();
+  const screen = SCREENS[name];
+  for (const link of nav.querySelectorAll('a')) {
+    if (link.dataset.screen === name) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${screen.title} · Usher`;
+  const root = h('section', { class: 'screen', 'aria-labelledby': `${name}-title` });
+  replace(main, root);
+  if (screen.superuser && !ctx.isSuperuser) {
+    root.append(
+      h('h1', { id: `${name}-title`, text: screen.title }),
+      problemView({ title: 'Superusers only', detail: 'This screen is for superusers.' }),
+    );
+    return;
+  }
+  generation += 1;
+  const mine = generation;
+  try {
+    await screen.render(root, ctx);
+  } catch (err) {
+    if (mine !== generation) return;
+    ctx.failed(err);
+    if (ctx.me) root.append(problemView(err));
+  }
+  main.focus({ preventScroll: true });
+}
+
+function showInviteLanding() {
+  replace(
+    main,
+    h(
+      'section',
+      { class: 'screen' },
+      h('h1', { text: 'Invitation' }),
+      h('p', {
+        text:
+          'This dashboard cannot open invitations yet. The service can: preview the invitation with ' +
+          'POST /invitation/preview and accept it with POST /invitation/accept, sending the token ' +
+          'that follows #token= in this address.',
+      }),
+      h('p', {}, h('a', { href: './', text: 'Go to the dashboard' })),
+    ),
+  );
+}
+
+async function start() {
+  if (onInvitePage) {
+    showInviteLanding();
+    return;
+  }
+  if (!session.token) {
+    showSignin();
+    return;
+  }
+  replace(main, h('p', { class: 'muted', text: 'Signing in…' }));
+  try {
+    ctx.setMe(await api.post('/user/get', {}));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) ctx.signOut(err);
+    else replace(main, problemView(err));
+    return;
+  }
+  // The User contract does not say who is a superuser; the admin search does.
+  try {
+    await api.get('/admin/users', { limit: 1 });
+    ctx.isSuperuser = true;
+  } catch {
+    ctx.isSuperuser = false;
+  }
+  buildNav();
+  if (!location.hash.startsWith('#/')) history.replaceState(null, '', `#/${DEFAULT_SCREEN}`);
+  await route();
+}
+
+document.getElementById('signout').addEventListener('click', () => ctx.signOut());
+// The skip link focuses the content without touching the hash (the router's).
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
+window.addEventListener('hashchange', () => {
+  // A new token link opened in this tab replaces the session.
+  if (captureToken()) ctx.me = null;
+  if (session.token && !ctx.me) start();
+  else route();
+});
+captureToken();
+start();

@@ -1,0 +1,117 @@
+// DOM helpers. Text always goes in through textContent and attributes through
+// setAttribute, so data from the API can never become markup.
+
+const PROPERTIES = new Set(['value', 'checked', 'disabled', 'hidden', 'selected']);
+
+/**
+ * Creates an element. `props`: `class`, `text`, `for`, `on<event>` handlers,
+ * `value`/`checked`/`disabled`/`hidden`/`selected` as properties, anything else as an attribute.
+ * Children are nodes or strings (strings become text nodes); null/false are skipped.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'for') el.htmlFor = value;
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (PROPERTIES.has(key)) el[key] = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces the children of `el`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let fieldSeq = 0; // ids that tie each label to its control
+
+/** A labelled form field: label, control and an optional hint, wired for screen readers. */
+export function field(labelText, control, hint) {
+  fieldSeq += 1;
+  const id = control.id || `f${fieldSeq}`;
+  control.id = id;
+  const parts = [h('label', { for: id, text: labelText }), control];
+  if (hint) {
+    const hintId = `${id}-hint`;
+    control.setAttribute('aria-describedby', hintId);
+    parts.push(h('small', { id: hintId, class: 'hint', text: hint }));
+  }
+  return h('div', { class: 'field' }, parts);
+}
+
+/** A message area; `show` puts an error (with its title/detail) or a success line in it. */
+export function notices() {
+  const box = h('div', { class: 'notices', 'aria-live': 'polite' });
+  return {
+    el: box,
+    clear: () => box.replaceChildren(),
+    ok: (text) => replace(box, h('p', { class: 'notice ok', role: 'status', text })),
+    info: (text) => replace(box, h('p', { class: 'notice info', role: 'status', text })),
+    error: (err) => replace(box, problemView(err)),
+  };
+}
+
+/** An error as the user sees it: title, detail, invalid fields and the request id. */
+export function problemView(err) {
+  const title = err && err.title ? err.title : 'Something went wrong';
+  const detail = err && (err.detail ?? err.message);
+  const box = h('div', { class: 'notice error', role: 'alert' }, h('strong', { class: 'title', text: title }));
+  if (detail) box.append(h('p', { class: 'detail', text: detail }));
+  if (err && err.errors) {
+    const list = h('ul', { class: 'field-errors' });
+    for (const [pointer, messages] of Object.entries(err.errors)) {
+      list.append(h('li', { text: `${pointer.replace(/^\//, '') || 'body'}: ${[].concat(messages).join('; ')}` }));
+    }
+    box.append(list);
+  }
+  if (err && err.requestId) box.append(h('small', { class: 'muted', text: `Request id: ${err.requestId}` }));
+  return box;
+}
+
+/** An image with alt text, or a placeholder box saying there is none. */
+export function picture(url, alt, emptyText) {
+  if (!url) return h('div', { class: 'photo empty', role: 'img', 'aria-label': alt, text: emptyText || 'No photo' });
+  return h('img', { class: 'photo', src: url, alt, loading: 'lazy', referrerpolicy: 'no-referrer' });
+}
+
+/** A date-time as the reader's locale shows it. */
+export function when(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+/** Runs `fn` `ms` after the last call. */
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Disables `button` while `work` runs, so a double click sends one request. */
+export async function busy(button, work) {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}

@@ -1,0 +1,190 @@
+// What the browser tests run against: the real `usher` binary on a free
+// local port with a fresh data dir (SQLite, embedded object store, photo
+// verification on), a fake Discord API, and Debian's Chromium.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, openSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SCREENSHOTS = join(here, 'screenshots');
+
+/** The binary under test: `USHER_BIN`, else the release build. */
+export const USHER_BIN = resolve(process.env.USHER_BIN || join(here, '../../target/release/usher'));
+/** Debian's Chromium; never a downloaded browser. */
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** A port nobody listens on right now. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createNetServer();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A real PNG: `size`×`size`, a disc of colour `[r,g,b]` on a light background. */
+export function png([r, g, b], size = 128) {
+  const raw = Buffer.alloc((size * 3 + 1) * size);
+  const c = size / 2;
+  for (let y = 0; y < size; y += 1) {
+    const row = y * (size * 3 + 1);
+    raw[row] = 0; // filter: none
+    for (let x = 0; x < size; x += 1) {
+      const inside = (x - c) ** 2 + (y - c) ** 2 < (size * 0.4) ** 2;
+      const at = row + 1 + x * 3;
+      raw[at] = inside ? r : 235;
+      raw[at + 1] = inside ? g : 238;
+      raw[at + 2] = inside ? b : 242;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A fake Discord API: `GET /users/{id}` answers a user with an avatar hash. */
+export async function startFakeDiscord(avatarHash) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const m = req.url.match(/^\/users\/(\d+)$/);
+    if (req.method !== 'GET' || !m || !String(req.headers.authorization || '').startsWith('Bot ')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Unknown User', code: 10013 }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: m[1], username: 'ada_discord', discriminator: '0', global_name: 'Ada', avatar: avatarHash }));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Starts `usher` and waits (at most `timeoutMs`) until `/readyz` answers 200. */
+export async function startUsher({ discordApi, superusers, timeoutMs = 60_000 }) {
+  if (!existsSync(USHER_BIN)) throw new Error(`no usher binary at ${USHER_BIN}: run cargo build --release --bin usher or set USHER_BIN`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'usher-browser-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // The caller's USHER_* variables stay out: this run's settings are exactly these.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('USHER_')));
+  Object.assign(env, {
+    USHER_DATA_DIR: dataDir,
+    USHER_SERVER__ADDR: `127.0.0.1:${port}`,
+    USHER_SERVER__WORKERS: '2',
+    USHER_SERVER__SHUTDOWN_TIMEOUT_SECONDS: '1',
+    USHER_FEATURES__PHOTO_VERIFICATION: 'true',
+    USHER_PHOTO_VERIFICATION__REQUIRE_DISCORD: 'true',
+    USHER_DISCORD__API_BASE: discordApi,
+    USHER_DISCORD__BOT_TOKEN: 'fake-bot-token',
+    USHER_AUTH__BOOTSTRAP_SUPERUSERS: superusers.join(','),
+    RUST_LOG: process.env.RUST_LOG || 'warn',
+  });
+  const logPath = join(dataDir, 'usher.log');
+  const log = openSync(logPath, 'a');
+  const child = spawn(USHER_BIN, [], { env, stdio: ['ignore', log, log] });
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  // Never leave the server behind, even when the test run itself is killed (CI's timeout).
+  const reap = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => {
+      reap();
+      process.exit(1);
+    });
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`usher exited early (${JSON.stringify(exited)}):\n${readFileSync(logPath, 'utf8')}`);
+    try {
+      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`usher did not become ready in ${timeoutMs} ms:\n${readFileSync(logPath, 'utf8')}`);
+    }
+    await new Promise((ok) => setTimeout(ok, 150));
+  }
+  return {
+    base,
+    dataDir,
+    log: () => readFileSync(logPath, 'utf8'),
+    /** A token from `usher token`, the way a person gets one. */
+    token(email, name) {
+      const args = ['token', '--email', email];
+      if (name) args.push('--name', name);
+      return execFileSync(USHER_BIN, args, { env, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+    },
+    async stop() {
+      if (!exited) {
+        const gone = new Promise((ok) => child.once('exit', ok));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless; each launch gets a fresh temporary profile. */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
