@@ -246,13 +246,9 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
             .all(self.db.conn())
             .await
             .context("listing photo verifications")?;
-        let mut records = rows.into_iter().map(mapping::photo_verification).collect::<anyhow::Result<Vec<_>>>()?;
-        let next_cursor = if records.len() > page.limit() as usize {
-            records.truncate(page.limit() as usize);
-            records.last().map(|v| Cursor { created_at: v.created_at, id: v.id.to_string() }.encode())
-        } else {
-            None
-        };
+        let records = rows.into_iter().map(mapping::photo_verification).collect::<anyhow::Result<Vec<_>>>()?;
+        let Page { items: records, next_cursor } =
+            Page::from_overfetch(records, page, |v| Cursor { created_at: v.created_at, id: v.id.to_string() });
         let ids: Vec<i64> = records.iter().map(|v| v.user_id.get()).collect();
         let people: HashMap<i64, UserSummary> = users::Entity::find()
             .filter(users::Column::Id.is_in(ids))

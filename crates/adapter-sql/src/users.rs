@@ -378,13 +378,7 @@ impl UserRepository for SqlUserRepository {
             .all(self.db.conn())
             .await
             .context("searching users")?;
-        let mut users = rows.into_iter().map(mapping::user).collect::<anyhow::Result<Vec<_>>>()?;
-        let next_cursor = if users.len() > page.limit() as usize {
-            users.truncate(page.limit() as usize);
-            users.last().map(|u| Cursor { created_at: u.created_at, id: u.id.to_string() }.encode())
-        } else {
-            None
-        };
-        Ok(Page { items: users, next_cursor })
+        let users = rows.into_iter().map(mapping::user).collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(users, page, |u| Cursor { created_at: u.created_at, id: u.id.to_string() }))
     }
 }

@@ -105,6 +105,21 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page from rows fetched with `limit + 1`: the extra row only says that
+    /// another page exists, and the cursor points after the last row kept.
+    pub fn from_overfetch(mut rows: Vec<T>, request: &PageRequest, cursor_of: impl Fn(&T) -> Cursor) -> Self {
+        let limit = request.limit() as usize;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|row| cursor_of(row).encode())
+        } else {
+            None
+        };
+        Self { items: rows, next_cursor }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +140,18 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         let req = PageRequest::parse(Some(5), Some(&c.encode())).unwrap();
         assert_eq!(req.after(), Some(&c));
+    }
+
+    #[test]
+    fn an_overfetched_row_becomes_the_next_cursor_and_is_dropped() {
+        let at = datetime!(2026-06-14 10:00:00 UTC);
+        let request = PageRequest::parse(Some(2), None).unwrap();
+        let cursor_of = |n: &i64| Cursor { created_at: at, id: n.to_string() };
+        let page = Page::from_overfetch(vec![1, 2, 3], &request, cursor_of);
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap().id, "2");
+        let last = Page::from_overfetch(vec![1, 2], &request, cursor_of);
+        assert_eq!((last.items, last.next_cursor), (vec![1, 2], None));
     }
 
     proptest! {
