@@ -191,6 +191,19 @@ impl ApiError {
         }))
     }
 
+    /// 429: no upload tries left for `what` (`avatar`, `logo`) until
+    /// `retry_after` has passed (whole seconds, at least one, in `Retry-After`).
+    pub fn upload_tries_exhausted(code: &'static str, what: &str, retry_after: time::Duration) -> Self {
+        let seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1).max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            "Too many uploads",
+            format!("no {what} upload tries left; the next one frees up in {seconds} s"),
+        )
+        .with_retry_after(seconds)
+    }
+
     /// Attaches the underlying error chain (logged, never sent).
     pub fn with_source(mut self, source: anyhow::Error) -> Self {
         self.0.source = Some(source);
@@ -345,14 +358,7 @@ impl From<TicketError> for ApiError {
                 e.to_string(),
             ),
             TicketError::Exhausted { retry_after } => {
-                let seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1).max(1);
-                Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "avatar.upload_tries_exhausted",
-                    "Too many uploads",
-                    format!("no avatar upload tries left; the next one frees up in {seconds} s"),
-                )
-                .with_retry_after(seconds)
+                Self::upload_tries_exhausted("avatar.upload_tries_exhausted", "avatar", retry_after)
             }
             TicketError::Store(e) => e.into(),
             TicketError::Unexpected(e) => Self::unexpected(e),
@@ -600,14 +606,7 @@ impl From<LogoError> for ApiError {
         match e {
             LogoError::Org(e) => e.into(),
             LogoError::Ticket(TicketError::Exhausted { retry_after }) => {
-                let seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1).max(1);
-                Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "organization.logo_upload_tries_exhausted",
-                    "Too many uploads",
-                    format!("no logo upload tries left; the next one frees up in {seconds} s"),
-                )
-                .with_retry_after(seconds)
+                Self::upload_tries_exhausted("organization.logo_upload_tries_exhausted", "logo", retry_after)
             }
             LogoError::Ticket(e) => e.into(),
             LogoError::Finalize(e) => e.into(),
