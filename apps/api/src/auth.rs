@@ -47,11 +47,10 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Invalid(detail) => ApiError::unauthorized("auth.invalid_token", detail),
-            AuthError::KeysUnavailable(source) => {
-                let mut err = ApiError::unavailable(source);
-                err = err.with_retry_after(crate::error::UNAVAILABLE_RETRY_AFTER);
-                err
-            }
+            AuthError::KeysUnavailable(source) => ApiError::dependency_unavailable(
+                "the identity provider's signing keys could not be fetched; retry shortly",
+                source,
+            ),
         }
     }
 }

@@ -128,15 +128,15 @@ impl ApiError {
 
     /// 503: the database is unavailable; retry later.
     pub fn unavailable(source: anyhow::Error) -> Self {
-        let mut err = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service.unavailable",
-            "Service unavailable",
-            "the database is unavailable; retry shortly",
-        );
-        err.0.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
-        err.0.source = Some(source);
-        err
+        Self::dependency_unavailable("the database is unavailable; retry shortly", source)
+    }
+
+    /// 503 `service.unavailable` with `Retry-After`, for any dependency
+    /// (`detail` names it; `source` is logged, never sent).
+    pub fn dependency_unavailable(detail: &'static str, source: anyhow::Error) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service.unavailable", "Service unavailable", detail)
+            .with_retry_after(UNAVAILABLE_RETRY_AFTER)
+            .with_source(source)
     }
 
     /// 500: a bug or an unclassified failure. The body says nothing more.
