@@ -6,84 +6,25 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { launchBrowser, startUsher, startFakeDiscord, png, SCREENSHOTS } from './harness.mjs';
+import { startWorld, png, shot, imagesLoaded, until, go, noSidewaysScroll } from './harness.mjs';
 
 const ADMIN = { email: 'root@example.com', name: 'Root Reviewer' };
 const USER = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const DISCORD_ID = '80351110224678912';
-const AVATAR_HASH = '8342729096ea3675442027381ff50dfe';
-const WAIT = 15_000;
 
+let world;
 let discord;
-let usher;
-let browser;
+let openSession;
 let userPage;
 let adminPage;
-const problems = []; // CSP violations and uncaught page errors, checked at the end
-
-async function openSession(person, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  context.setDefaultTimeout(WAIT);
-  // The Discord CDN is not reachable from CI: answer its avatar with a local image.
-  const discordAvatar = png([88, 101, 242]);
-  await context.route('https://cdn.discordapp.com/**', (route) => route.fulfill({ status: 200, contentType: 'image/png', body: discordAvatar }));
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  const token = usher.token(person.email, person.name);
-  await page.goto(`${usher.base}/dashboard/#token=${token}`);
-  await page.locator('#whoami').filter({ hasText: /\S/ }).waitFor();
-  return page;
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-
-/** True once every <img> inside `locator` has loaded real pixels. */
-async function imagesLoaded(locator) {
-  await locator.evaluate(
-    (el) =>
-      new Promise((ok, fail) => {
-        const deadline = Date.now() + 10_000;
-        const check = () => {
-          const imgs = [...el.querySelectorAll('img')];
-          if (imgs.every((i) => i.complete && i.naturalWidth > 0)) ok();
-          else if (Date.now() > deadline) fail(new Error(`images not loaded: ${imgs.filter((i) => !i.naturalWidth).map((i) => i.src).join(', ')}`));
-          else setTimeout(check, 100);
-        };
-        check();
-      }),
-  );
-}
-
-/** Polls `check` until it returns true (the debounced searches answer a little later). */
-async function until(what, check, timeoutMs = WAIT) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-
-async function go(page, linkText) {
-  await page.getByRole('link', { name: linkText, exact: true }).click();
-  await page.locator('main h1', { hasText: linkText }).waitFor();
-}
 
 before(async () => {
-  discord = await startFakeDiscord(AVATAR_HASH);
-  usher = await startUsher({ discordApi: discord.url, superusers: [ADMIN.email] });
-  browser = await launchBrowser();
+  world = await startWorld({ superusers: [ADMIN.email] });
+  ({ discord, openSession } = world);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await usher?.stop();
-  await discord?.close();
+  await world?.stop();
 });
 
 test('signs in through the link `usher token` prints, and the token leaves the address bar', async () => {
@@ -218,12 +159,11 @@ test('works at 375 px wide without horizontal scrolling', async () => {
   await page.locator('article.verification').first().waitFor();
   await page.locator('article.verification[data-status="REJECTED"] .photo.empty', { hasText: 'Photo deleted' }).waitFor();
   await imagesLoaded(page.locator('.cards')); // no broken image anywhere in the history
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 375 px`);
+  await noSidewaysScroll(page);
   await shot(page, '14-mobile-verifications');
   await page.context().close();
 });
 
 test('no Content-Security-Policy violation or script error happened', () => {
-  assert.deepEqual(problems, []);
+  assert.deepEqual(world.problems, []);
 });

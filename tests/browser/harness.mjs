@@ -188,3 +188,98 @@ export async function launchBrowser() {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
+
+export const WAIT = 15_000;
+
+/**
+ * One test file's world: a fake Discord, the service and a browser, plus the
+ * helpers every test uses. `problems` collects CSP violations and uncaught
+ * page errors; each file asserts it is empty at the end.
+ */
+export async function startWorld({ superusers, avatarHash = '8342729096ea3675442027381ff50dfe' }) {
+  const discord = await startFakeDiscord(avatarHash);
+  const usher = await startUsher({ discordApi: discord.url, superusers });
+  const browser = await launchBrowser();
+  const problems = [];
+  const discordAvatar = png([88, 101, 242]);
+
+  /** A fresh browser context signed in as `person` through the link `usher token` prints. */
+  async function openSession(person, viewport = { width: 1280, height: 900 }) {
+    const page = await newPage(viewport);
+    const token = usher.token(person.email, person.name);
+    await page.goto(`${usher.base}/dashboard/#token=${token}`);
+    await page.locator('#whoami').filter({ hasText: /\S/ }).waitFor();
+    return page;
+  }
+
+  /** A fresh browser context (no session) with its page. */
+  async function newPage(viewport = { width: 1280, height: 900 }) {
+    const context = await browser.newContext({ viewport });
+    context.setDefaultTimeout(WAIT);
+    // The Discord CDN is not reachable from CI: answer its avatar with a local image.
+    await context.route('https://cdn.discordapp.com/**', (route) => route.fulfill({ status: 200, contentType: 'image/png', body: discordAvatar }));
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    return page;
+  }
+
+  return {
+    discord,
+    usher,
+    browser,
+    problems,
+    openSession,
+    newPage,
+    async stop() {
+      await browser.close().catch(() => {});
+      await usher.stop();
+      await discord.close();
+    },
+  };
+}
+
+/** Saves a full-page screenshot into `screenshots/`. */
+export async function shot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Resolves once every <img> inside `locator` has loaded real pixels. */
+export async function imagesLoaded(locator) {
+  await locator.evaluate(
+    (el) =>
+      new Promise((ok, fail) => {
+        const deadline = Date.now() + 10_000;
+        const check = () => {
+          const imgs = [...el.querySelectorAll('img')];
+          if (imgs.every((i) => i.complete && i.naturalWidth > 0)) ok();
+          else if (Date.now() > deadline) fail(new Error(`images not loaded: ${imgs.filter((i) => !i.naturalWidth).map((i) => i.src).join(', ')}`));
+          else setTimeout(check, 100);
+        };
+        check();
+      }),
+  );
+}
+
+/** Polls `check` until it returns true (the debounced searches answer a little later). */
+export async function until(what, check, timeoutMs = WAIT) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+/** Follows a main-navigation link and waits for its screen's heading. */
+export async function go(page, linkText) {
+  await page.getByRole('link', { name: linkText, exact: true }).click();
+  await page.locator('main h1', { hasText: linkText }).waitFor();
+}
+
+/** Fails when the page scrolls sideways (the 375 px rule). */
+export async function noSidewaysScroll(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  if (overflow > 0) throw new Error(`the page scrolls sideways by ${overflow}px`);
+}
