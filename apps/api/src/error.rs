@@ -494,6 +494,9 @@ impl From<AdminUserError> for ApiError {
             AdminUserError::UsernameTaken => {
                 Self::new(StatusCode::CONFLICT, "user.username_taken", "Username taken", detail)
             }
+            AdminUserError::LastSuperuser => {
+                Self::new(StatusCode::CONFLICT, "admin.last_superuser", "Last superuser", detail)
+            }
             AdminUserError::Unexpected(e) => Self::unexpected(e),
         }
     }

@@ -183,6 +183,35 @@ fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
     }
 }
 
+/// Whether `id` is a superuser and no other user is. On PostgreSQL it first
+/// takes a transaction-scoped lock shared by every demotion, so two demotions
+/// decide one after the other (on SQLite `begin_write` already serialises).
+async fn is_last_superuser(txn: &DatabaseTransaction, id: UserId) -> anyhow::Result<bool> {
+    let backend = txn.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_string(
+            backend,
+            "SELECT pg_advisory_xact_lock(hashtextextended('usher:platform-roles', 0))",
+        ))
+        .await
+        .context("locking the platform roles")?;
+    }
+    let sql = placeholders(
+        backend,
+        "SELECT \
+           (SELECT COUNT(*) FROM users WHERE id = $1 AND platform_role = 'superuser') AS target, \
+           (SELECT COUNT(*) FROM users WHERE id <> $1 AND platform_role = 'superuser') AS others",
+    );
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.get().into()]))
+        .await
+        .context("counting superusers")?
+        .context("counting superusers returned no row")?;
+    let target: i64 = row.try_get("", "target").context("reading the superuser count")?;
+    let others: i64 = row.try_get("", "others").context("reading the superuser count")?;
+    Ok(target > 0 && others == 0)
+}
+
 fn touch(id: UserId, now: OffsetDateTime) -> ActiveModel {
     ActiveModel { id: Unchanged(id.get()), updated_at: Set(now), ..Default::default() }
 }
@@ -338,7 +367,16 @@ impl UserRepository for SqlUserRepository {
         if let Some(username) = &update.username {
             model.username = Set(username.as_str().to_owned());
         }
-        match model.update(self.db.conn()).await {
+        let txn = self.db.begin_write().await.context("starting a user administration transaction")?;
+        if update.platform_role == Some(PlatformRole::User) && is_last_superuser(&txn, id).await? {
+            txn.rollback().await.context("ending a user administration transaction")?;
+            return Err(AdminUserError::LastSuperuser);
+        }
+        let updated = model.update(&txn).await;
+        if updated.is_ok() {
+            txn.commit().await.context("committing a user administration change")?;
+        }
+        match updated {
             Ok(m) => Ok(mapping::user(m)?),
             Err(DbErr::RecordNotUpdated) => Err(AdminUserError::NotFound),
             Err(e) if violates_unique(&e, "users_discord_id_key", "users.discord_id") => {

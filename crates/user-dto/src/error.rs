@@ -93,6 +93,9 @@ pub enum AdminUserError {
     /// Another user has this username (409 `user.username_taken`).
     #[error("this username is taken")]
     UsernameTaken,
+    /// Demoting this user would leave no superuser (409 `admin.last_superuser`).
+    #[error("this is the last superuser; promote another user before demoting this one")]
+    LastSuperuser,
     /// Anything else.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

@@ -75,7 +75,10 @@ pub trait UserRepository: Send + Sync {
 
     /// Applies a superuser's change in one statement and returns the user.
     /// MUST return `DiscordIdTaken` / `UsernameTaken` (writing nothing) when
-    /// another user holds the value, and `NotFound` when the user is gone.
+    /// another user holds the value, `NotFound` when the user is gone, and
+    /// `LastSuperuser` (writing nothing) when the change would demote the
+    /// only superuser left — decided under a lock, so two superusers demoting
+    /// each other at once cannot both succeed.
     async fn admin_update(
         &self,
         id: UserId,

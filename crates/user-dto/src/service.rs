@@ -58,7 +58,7 @@ impl UserService {
         match self.users.admin_update(user.id, &update, self.clock.now()).await {
             Ok(updated) => Ok(updated),
             Err(AdminUserError::DiscordIdTaken | AdminUserError::UsernameTaken) => Ok(user),
-            Err(AdminUserError::NotFound | AdminUserError::Forbidden) => {
+            Err(AdminUserError::NotFound | AdminUserError::Forbidden | AdminUserError::LastSuperuser) => {
                 Err(anyhow::anyhow!("user {} vanished during sign-in", user.id).into())
             }
             Err(AdminUserError::Unexpected(e)) => Err(e.into()),

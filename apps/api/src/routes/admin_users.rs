@@ -179,7 +179,7 @@ impl AdminUserPatch {
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`user.not_found`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "`user.discord_id_taken` or `user.username_taken`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`user.discord_id_taken`, `user.username_taken`, or `admin.last_superuser` (the change would demote the only superuser left)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`request.validation`", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]

@@ -144,7 +144,67 @@ async fn a_configured_claim_links_the_discord_id_at_sign_in(backend: Backend) {
     assert_eq!(found["items"][0]["discordId"], Value::Null);
 }
 
+async fn is_superuser(app: &TestApp, token: &str) -> bool {
+    search(app, token, "?limit=1").await.status() == 200
+}
+
+async fn the_last_superuser_cannot_be_demoted(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let (root, ada, bob) = (app.token(ROOT), app.token("ada@x.io"), app.token("bob@x.io"));
+    let (root_id, ada_id, bob_id) = (user_id(&app, &root).await, user_id(&app, &ada).await, user_id(&app, &bob).await);
+
+    let body = assert_problem(
+        patch_user(&app, &root, &root_id, &json!({"platformRole": "user", "username": "root2"})).await,
+        409,
+        "admin.last_superuser",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("last superuser"), "{body}");
+    assert!(is_superuser(&app, &root).await, "the refused demotion wrote nothing");
+    let root_user = json(search(&app, &root, "?q=root").await).await;
+    assert_ne!(root_user["items"][0]["username"], "root2", "nothing of the refused change was written");
+
+    // A regular user set to `user` again is no demotion.
+    assert_eq!(patch_user(&app, &root, &bob_id, &json!({"platformRole": "user"})).await.status(), 200);
+
+    // With a second superuser, one may step down; then the other is the last.
+    assert_eq!(patch_user(&app, &root, &ada_id, &json!({"platformRole": "superuser"})).await.status(), 200);
+    assert_eq!(patch_user(&app, &root, &root_id, &json!({"platformRole": "user"})).await.status(), 200);
+    assert!(!is_superuser(&app, &root).await);
+    assert_problem(
+        patch_user(&app, &ada, &ada_id, &json!({"platformRole": "user"})).await,
+        409,
+        "admin.last_superuser",
+    )
+    .await;
+    assert!(is_superuser(&app, &ada).await);
+}
+
+/// Two superusers demote each other at the same instant, ten times: each
+/// time exactly one demotion lands and one superuser is left.
+async fn two_superusers_demoting_each_other_at_once_leave_one(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let (root, ada) = (app.token(ROOT), app.token("ada@x.io"));
+    let (root_id, ada_id) = (user_id(&app, &root).await, user_id(&app, &ada).await);
+    for round in 0..10 {
+        // Whoever is left promotes the other back.
+        let (lead, other_id) = if is_superuser(&app, &root).await { (&root, &ada_id) } else { (&ada, &root_id) };
+        assert_eq!(patch_user(&app, lead, other_id, &json!({"platformRole": "superuser"})).await.status(), 200);
+
+        let demote = json!({"platformRole": "user"});
+        let (a, b) = tokio::join!(patch_user(&app, &root, &ada_id, &demote), patch_user(&app, &ada, &root_id, &demote));
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        // The loser either passed the role check first (409) or came after the winner (403).
+        assert!(statuses == [200, 403] || statuses == [200, 409], "round {round}: {statuses:?}");
+        let left = [is_superuser(&app, &root).await, is_superuser(&app, &ada).await];
+        assert_eq!(left.iter().filter(|s| **s).count(), 1, "round {round}: superusers {left:?}");
+    }
+}
+
 both!(
+    the_last_superuser_cannot_be_demoted,
+    two_superusers_demoting_each_other_at_once_leave_one,
     superusers_change_roles_discord_ids_and_usernames,
     superusers_search_users,
     a_configured_claim_links_the_discord_id_at_sign_in,
