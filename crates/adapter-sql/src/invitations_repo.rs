@@ -33,6 +33,19 @@ impl SqlInvitationRepository {
     }
 }
 
+/// The columns [`invitation`] reads. Raw SQL names its columns: a `*` breaks
+/// pooled SQLite statements once a migration adds a column (docs/architecture.md).
+const INVITATION_COLUMNS: &str = "id, organization_id, zone_id, role, email, user_id, kind, max_uses, use_count, \
+     expires_at, valid_for_seconds, membership_duration_seconds, status, token_hash, created_by, created_at, \
+     updated_at, version";
+
+/// The columns [`acceptance`] reads.
+const ACCEPTANCE_COLUMNS: &str = "id, invitation_id, user_id, outcome, reason, at, ip, user_agent";
+
+/// The columns [`outbox_mail`] reads.
+const OUTBOX_COLUMNS: &str = "id, invitation_id, recipient, organization, invited_by, role, link, expires_at, \
+     attempts, next_attempt_at";
+
 fn invitation(row: &QueryResult) -> anyhow::Result<Invitation> {
     let id: Uuid = row.try_get("", "id").context("reading an invitation id")?;
     let read = || -> anyhow::Result<Invitation> {
@@ -187,16 +200,24 @@ impl InvitationRepository for SqlInvitationRepository {
     }
 
     async fn find_by_hash(&self, hash: &TokenHash) -> anyhow::Result<Option<Invitation>> {
-        let row = one(self.db.conn(), "SELECT * FROM invitations WHERE token_hash = $1", vec![hash.to_hex().into()])
-            .await
-            .context("finding an invitation by token")?;
+        let row = one(
+            self.db.conn(),
+            &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1"),
+            vec![hash.to_hex().into()],
+        )
+        .await
+        .context("finding an invitation by token")?;
         row.map(|r| invitation(&r)).transpose()
     }
 
     async fn find(&self, id: InvitationId) -> anyhow::Result<Option<Invitation>> {
-        let row = one(self.db.conn(), "SELECT * FROM invitations WHERE id = $1", vec![id.as_uuid().into()])
-            .await
-            .with_context(|| format!("loading invitation {id}"))?;
+        let row = one(
+            self.db.conn(),
+            &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"),
+            vec![id.as_uuid().into()],
+        )
+        .await
+        .with_context(|| format!("loading invitation {id}"))?;
         row.map(|r| invitation(&r)).transpose()
     }
 
@@ -215,7 +236,7 @@ impl InvitationRepository for SqlInvitationRepository {
         let mut values: Vec<Value> = vec![org.as_uuid().into()];
         values.extend(extra);
         let sql = format!(
-            "SELECT * FROM invitations WHERE organization_id = $1{filter} ORDER BY created_at DESC, id DESC LIMIT 1000"
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE organization_id = $1{filter} ORDER BY created_at DESC, id DESC LIMIT 1000"
         );
         let rows = all(self.db.conn(), &sql, values).await.with_context(|| format!("listing invitations of {org}"))?;
         rows.iter().map(invitation).collect()
@@ -229,8 +250,10 @@ impl InvitationRepository for SqlInvitationRepository {
     ) -> anyhow::Result<Vec<Invitation>> {
         let rows = all(
             self.db.conn(),
-            "SELECT * FROM invitations WHERE status = 'pending' AND expires_at > $1 \
-             AND (user_id = $2 OR email = $3) ORDER BY created_at DESC, id DESC LIMIT 1000",
+            &format!(
+                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE status = 'pending' AND expires_at > $1 \
+                 AND (user_id = $2 OR email = $3) ORDER BY created_at DESC, id DESC LIMIT 1000"
+            ),
             vec![now.into(), user.get().into(), email.map(|e| e.as_str().to_owned()).into()],
         )
         .await
@@ -302,7 +325,10 @@ impl InvitationRepository for SqlInvitationRepository {
     async fn acceptances(&self, id: InvitationId) -> anyhow::Result<Vec<Acceptance>> {
         let rows = all(
             self.db.conn(),
-            "SELECT * FROM invitation_acceptances WHERE invitation_id = $1 ORDER BY at DESC, id DESC LIMIT 1000",
+            &format!(
+                "SELECT {ACCEPTANCE_COLUMNS} FROM invitation_acceptances WHERE invitation_id = $1 \
+                 ORDER BY at DESC, id DESC LIMIT 1000"
+            ),
             vec![id.as_uuid().into()],
         )
         .await
@@ -313,8 +339,10 @@ impl InvitationRepository for SqlInvitationRepository {
     async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>> {
         let rows = all(
             self.db.conn(),
-            "SELECT * FROM invitation_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2",
+            &format!(
+                "SELECT {OUTBOX_COLUMNS} FROM invitation_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL \
+                 AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
+            ),
             vec![now.into(), i64::from(limit).into()],
         )
         .await

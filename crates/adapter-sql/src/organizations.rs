@@ -140,9 +140,13 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn get(&self, id: OrganizationId) -> anyhow::Result<Option<Organization>> {
-        let row = one(self.db.conn(), "SELECT * FROM organizations WHERE id = $1", vec![id.as_uuid().into()])
-            .await
-            .with_context(|| format!("loading organization {id}"))?;
+        let row = one(
+            self.db.conn(),
+            "SELECT id, name, slug, logo_url, created_by, created_at, updated_at FROM organizations WHERE id = $1",
+            vec![id.as_uuid().into()],
+        )
+        .await
+        .with_context(|| format!("loading organization {id}"))?;
         row.map(|r| organization(&r, "")).transpose()
     }
 
@@ -308,7 +312,9 @@ impl OrganizationRepository for SqlOrganizationRepository {
     async fn history(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Vec<MembershipHistory>> {
         let rows = all(
             self.db.conn(),
-            "SELECT * FROM membership_history WHERE organization_id = $1 AND user_id = $2 ORDER BY valid_from, id",
+            "SELECT membership_id, organization_id, user_id, role, zones, status, expires_at, valid_from, valid_to, \
+             changed_by, cause FROM membership_history WHERE organization_id = $1 AND user_id = $2 \
+             ORDER BY valid_from, id",
             vec![org.as_uuid().into(), user.get().into()],
         )
         .await
