@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, ResponseError};
 use image_upload::{FinalizeError, StoreError, TicketError};
 use invitations::{AcceptError, InvitationError, LogoError, OrgError, Refusal};
 use photo_sync::{DecisionError, DiscordError, OpenError, ReviewError};
-use profile_verification::{InvalidFields, ProfileError};
+use profile_verification::{InvalidFields, KeyUnavailable, ProfileError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -538,6 +538,15 @@ impl From<ProfileError> for ApiError {
             ProfileError::SecondAdminApproval => Self::forbidden("admin.profiles.second_admin_approval", detail),
             ProfileError::OwnProfile => Self::forbidden("admin.profiles.own_profile", detail),
             ProfileError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            ProfileError::Unexpected(e) if e.downcast_ref::<KeyUnavailable>().is_some() => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "profile.key_unavailable",
+                "Encryption key unavailable",
+                "this instance cannot open a stored profile: its encryption key is not configured here \
+                 (replicas must share profiles.encryption_keys); retry later or tell the operator",
+            )
+            .with_retry_after(UNAVAILABLE_RETRY_AFTER)
+            .with_source(e),
             ProfileError::Unexpected(e) => Self::unexpected(e),
         }
     }

@@ -13,7 +13,7 @@ use aes_gcm::{Aes256Gcm, KeyInit as _, Nonce};
 use anyhow::{Context as _, anyhow, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use profile_verification::PiiCipher;
+use profile_verification::{KeyUnavailable, PiiCipher};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -121,10 +121,10 @@ impl PiiCipher for KeyRing {
         let (Some(VERSION), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             bail!("the stored value for {context} is not a sealed value");
         };
-        let cipher = self
-            .keys
-            .get(id)
-            .ok_or_else(|| anyhow!("the value for {context} was sealed with key {id:?}, which is not configured"))?;
+        let cipher = self.keys.get(id).ok_or_else(|| {
+            anyhow::Error::new(KeyUnavailable { key_id: id.to_owned() })
+                .context(format!("opening the value for {context}"))
+        })?;
         let blob = URL_SAFE_NO_PAD.decode(body).with_context(|| format!("decoding the sealed value for {context}"))?;
         ensure!(blob.len() > NONCE_LEN, "the sealed value for {context} is truncated");
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
@@ -176,8 +176,9 @@ mod tests {
         assert_eq!(rotated.open(&sealed, "ctx").unwrap(), "1990-02-28");
         assert!(rotated.seal("x", "ctx").unwrap().starts_with("v1.2026."));
         let dropped = ring(&[("2026", 2)], "2026");
-        let err = dropped.open(&sealed, "ctx").unwrap_err().to_string();
-        assert!(err.contains("not configured"), "{err}");
+        let err = dropped.open(&sealed, "ctx").unwrap_err();
+        assert_eq!(err.downcast_ref::<KeyUnavailable>(), Some(&KeyUnavailable { key_id: "2025".into() }), "{err:#}");
+        assert!(format!("{err:#}").contains("not configured"), "{err:#}");
     }
 
     #[test]

@@ -23,5 +23,5 @@ pub use model::{
     Change, Decided, Decision, DecisionId, DecisionKind, FieldsPatch, Label, LabelKey, LabelScope, LevelStepError,
     LevelSteps, Profile, ProfileFields, ProfileId, ProfilePolicy, ProfileState, RawFields, Reason, Verdict,
 };
-pub use ports::{PiiCipher, ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
+pub use ports::{KeyUnavailable, PiiCipher, ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
 pub use service::{LabelsView, ProfileDetail, ProfileService};

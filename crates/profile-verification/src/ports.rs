@@ -87,6 +87,16 @@ pub trait ProfileRepository: Send + Sync {
     async fn labels(&self, user: UserId) -> anyhow::Result<Option<Vec<Label>>>;
 }
 
+/// A stored value was sealed with a key this instance is not configured
+/// with. [`PiiCipher::open`] returns it (inside its `anyhow::Error`) so the
+/// app can answer 503 — a configuration problem of this replica, not a bug.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a value was sealed with encryption key {key_id:?}, which this instance is not configured with")]
+pub struct KeyUnavailable {
+    /// The id of the missing key.
+    pub key_id: String,
+}
+
 /// Seals personal data for storage and opens it again.
 ///
 /// `context` names where the value lives (for example
@@ -99,6 +109,8 @@ pub trait PiiCipher: Send + Sync {
     /// Encrypts `plaintext` with the active key and a fresh nonce.
     fn seal(&self, plaintext: &str, context: &str) -> anyhow::Result<String>;
 
-    /// Decrypts a value made by `seal` with the same `context`.
+    /// Decrypts a value made by `seal` with the same `context`. A value
+    /// sealed with a key that is not configured MUST fail with a
+    /// [`KeyUnavailable`] (possibly under added context).
     fn open(&self, sealed: &str, context: &str) -> anyhow::Result<String>;
 }

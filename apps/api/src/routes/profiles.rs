@@ -453,7 +453,7 @@ fn profile_id(raw: &str) -> Option<ProfileId> {
     responses(
         (status = 200, body = [ProfileDto]),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 503, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "`service.unavailable` (the database), or `profile.key_unavailable` (a stored value was sealed with an encryption key this instance is not configured with; every profile read can answer it)", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[get("/resource/profiles/me")]

@@ -519,6 +519,24 @@ async fn profiles_survive_key_rotation_across_restarts() {
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("v1.local-") && text.contains("v1.2027."), "values name the key that sealed them");
     assert!(!text.contains("Lovelace") && !text.contains("Byron"));
+
+    // 4. A replica lacking the keys of stored values answers 503 with a clear code, not a 500.
+    std::fs::remove_file(data.join("profile-encryption.key")).unwrap();
+    let d = data.clone();
+    let app = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        admins(s);
+        s.data_dir = d;
+        s.profiles.encryption_keys = vec![key("2028", "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=")];
+        s.profiles.active_key_id = Some("2028".into());
+    })
+    .await;
+    let res = send(&app, Method::GET, "/resource/profiles/me", &app.token("ada@example.com"), None).await;
+    assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned()).as_deref(), Some("5"));
+    let body = assert_problem(res, 503, "profile.key_unavailable").await;
+    assert!(body["detail"].as_str().unwrap().contains("profiles.encryption_keys"), "{body}");
+    let res = send(&app, Method::GET, "/admin/profiles", &app.token(ROOT), None).await;
+    assert_problem(res, 503, "profile.key_unavailable").await;
+    app.stop().await;
 }
 
 /// Two `usher` instances on one PostgreSQL database: the invariants live in
