@@ -20,7 +20,8 @@ function pastItem(p) {
     { class: `kyc-past state-${p.state}`, 'data-state': p.state, 'data-id': p.id },
     h('div', { class: 'kyc-past-head' }, stateBadge(p.state), h('small', { class: 'muted', text: ` · ${profileDates(p)}` })),
     OUTCOME[p.state] ? h('p', { class: 'outcome', text: OUTCOME[p.state] }) : null,
-    h('details', {}, h('summary', { text: 'Details you sent' }), profileFacts(p)),
+    p.author ? h('p', { class: 'muted', text: 'A reviewer filed this profile for you.' }) : null,
+    h('details', {}, h('summary', { text: p.author ? 'Details' : 'Details you sent' }), profileFacts(p)),
   );
 }
 
