@@ -84,6 +84,7 @@ export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, body) => request('POST', path, { body }),
   patch: (path, body, query) => request('PATCH', path, { body, query }),
+  put: (path, body) => request('PUT', path, { body }),
 };
 
 /** PUTs a file to a presigned upload URL with the headers the ticket requires. */

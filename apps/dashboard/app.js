@@ -7,10 +7,12 @@ import { api, session, ApiError } from './api.js';
 import { h, replace, problemView } from './dom.js';
 import * as signin from './screens/signin.js';
 import * as me from './screens/me.js';
+import * as kyc from './screens/kyc.js';
 import * as photos from './screens/photos.js';
 import * as users from './screens/users.js';
+import * as profiles from './screens/profiles.js';
 
-const SCREENS = { me, photos, users };
+const SCREENS = { me, kyc, photos, users, profiles };
 const DEFAULT_SCREEN = 'me';
 
 const main = document.getElementById('main');

@@ -33,6 +33,9 @@ pub const ASSETS: &[Asset] = &[
     ("screens/me.js", include_bytes!("../../../dashboard/screens/me.js")),
     ("screens/photos.js", include_bytes!("../../../dashboard/screens/photos.js")),
     ("screens/users.js", include_bytes!("../../../dashboard/screens/users.js")),
+    ("screens/kyc.js", include_bytes!("../../../dashboard/screens/kyc.js")),
+    ("screens/profiles.js", include_bytes!("../../../dashboard/screens/profiles.js")),
+    ("screens/profile-form.js", include_bytes!("../../../dashboard/screens/profile-form.js")),
 ];
 
 /// The embedded file at `path`, if there is one.

@@ -1,0 +1,392 @@
+// Profile reviews (superusers; seed 001): the queue of submitted KYC
+// profiles, one profile beside the user's earlier profiles and past
+// decisions, Verify / Reject with a reason, and the four-eyes refusals as a
+// plain message. Also: file a profile for a user (how four-eyes cases arise).
+
+import { api, ApiError } from '../api.js';
+import { h, replace, field, notices, problemView, when, debounce, busy } from '../dom.js';
+import { profileForm, profileFacts, profileDates, stateBadge } from './profile-form.js';
+
+export const title = 'Profile reviews';
+export const superuser = true;
+
+const PAGE_SIZE = 10;
+const STATES = [
+  ['submitted', 'Waiting for review'],
+  ['drafted', 'Drafts'],
+  ['verified', 'Verified'],
+  ['rejected', 'Rejected'],
+  ['', 'All states'],
+];
+const FOUR_EYES = {
+  'admin.profiles.second_admin_approval':
+    'You filed this profile for the user, so under the four-eyes rule a different superuser must verify or reject it.',
+  'admin.profiles.own_profile': 'This is your own profile. Nobody may decide their own profile.',
+};
+
+const userLine = (u) => (u ? `${u.displayName} (${u.email})` : '');
+
+/** The four-eyes refusal: who has to act, then what the service said. */
+function fourEyesView(err) {
+  return h(
+    'div',
+    { class: 'notice error four-eyes', role: 'alert' },
+    h('strong', { class: 'title', text: 'Another superuser has to decide this profile.' }),
+    h('p', { class: 'detail', text: FOUR_EYES[err.code] }),
+    h('p', { class: 'detail' }, h('span', { class: 'problem-title', text: err.title }), err.detail ? ` — ${err.detail}` : ''),
+    err.requestId ? h('small', { class: 'muted', text: `Request id: ${err.requestId}` }) : null,
+  );
+}
+
+export async function render(root, ctx) {
+  const msg = notices();
+  const detail = h('div', { class: 'profile-detail-slot' });
+  const list = h('div', { class: 'cards', 'aria-live': 'polite' });
+  const stateSelect = h('select', { name: 'state' }, STATES.map(([v, l]) => h('option', { value: v, text: l })));
+  const refresh = h('button', { type: 'button', class: 'secondary', text: 'Refresh' });
+  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
+  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
+  const pageLabel = h('span', { class: 'muted' });
+  let cursors = [null];
+  let nextCursor = null;
+  let loadSeq = 0;
+
+  async function loadQueue() {
+    loadSeq += 1;
+    const mine = loadSeq;
+    try {
+      const page = await api.get('/admin/profiles', { state: stateSelect.value, limit: PAGE_SIZE, cursor: cursors[cursors.length - 1] });
+      if (mine !== loadSeq) return;
+      nextCursor = page.nextCursor;
+      replace(list, page.items.length ? page.items.map(queueCard) : h('p', { class: 'muted empty-list', text: 'No profiles here.' }));
+      prev.disabled = cursors.length === 1;
+      next.disabled = !nextCursor;
+      pageLabel.textContent = `Page ${cursors.length}`;
+    } catch (err) {
+      ctx.failed(err);
+      msg.error(err);
+    }
+  }
+  const restart = () => {
+    cursors = [null];
+    loadQueue();
+  };
+
+  function queueCard({ profile, user, author }) {
+    const name = [profile.firstName, profile.lastName].filter(Boolean).join(' ');
+    return h(
+      'article',
+      { class: 'card profile-item', 'data-id': profile.id, 'data-state': profile.state, 'data-email': user.email, 'aria-label': `Profile of ${user.displayName}` },
+      h('h2', { class: 'who', text: user.displayName }),
+      h('p', { class: 'muted', text: user.email }),
+      h('p', {}, stateBadge(profile.state), h('small', { class: 'muted', text: ` · ${profileDates(profile)}` })),
+      name ? h('p', { text: `Name on the profile: ${name}` }) : null,
+      author ? h('p', { class: 'muted', text: `Filed by ${author.id === ctx.me.id ? 'you' : userLine(author)}` }) : null,
+      h('div', { class: 'actions' }, h('button', { type: 'button', text: 'Open', 'aria-label': `Open the profile of ${user.displayName}`, onclick: () => openDetail(profile.id) })),
+    );
+  }
+
+  /** Shows one profile; `after(notices)` runs once it is on screen (to say what happened). */
+  async function openDetail(id, after) {
+    let d;
+    try {
+      d = await api.get(`/admin/profiles/${encodeURIComponent(id)}`);
+    } catch (err) {
+      ctx.failed(err);
+      msg.error(err);
+      return;
+    }
+    const dmsg = notices();
+    const { profile, user, author } = d;
+    const heading = h('h2', { id: 'profile-detail-title', tabindex: '-1', text: `Profile of ${user.displayName}` });
+    const labels = h('dd', { class: 'muted', text: 'loading…' });
+    const actions = h('div', { class: 'actions' });
+    const rejectBox = h('div', { class: 'reject', hidden: true });
+    const mineToDecide = profile.userId === ctx.me.id || (author && author.id === ctx.me.id);
+
+    async function decide(button, body) {
+      await busy(button, async () => {
+        dmsg.clear();
+        try {
+          const decided = await api.put(`/admin/profiles/${encodeURIComponent(profile.id)}`, body);
+          await openDetail(profile.id, (m) => m.ok(`${user.displayName}: profile ${decided.state}.`));
+          restart();
+        } catch (err) {
+          ctx.failed(err);
+          if (err instanceof ApiError && err.status === 403 && FOUR_EYES[err.code]) {
+            replace(dmsg.el, fourEyesView(err));
+          } else if (err instanceof ApiError && err.status === 409) {
+            await openDetail(profile.id, (m) =>
+              replace(
+                m.el,
+                h('p', { class: 'notice info', role: 'status', text: 'Someone else decided this profile first (or it is no longer waiting). Here is how it stands now.' }),
+                problemView(err),
+              ),
+            );
+            restart();
+          } else {
+            dmsg.error(err);
+          }
+        }
+      });
+    }
+
+    if (profile.state === 'submitted') {
+      const verify = h('button', { type: 'button', text: 'Verify' });
+      verify.addEventListener('click', () => decide(verify, { state: 'verified' }));
+      const reason = h('textarea', { name: 'reason', rows: 2, maxlength: 1024, required: true });
+      const confirm = h('button', { type: 'submit', class: 'danger', text: 'Confirm reject' });
+      rejectBox.append(
+        h(
+          'form',
+          {
+            onsubmit: (e) => {
+              e.preventDefault();
+              decide(confirm, { state: 'rejected', reason: reason.value });
+            },
+          },
+          field('Reason for rejecting', reason, 'Kept in the decision log for reviewers.'),
+          h('div', { class: 'actions' }, confirm, h('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => { rejectBox.hidden = true; } })),
+        ),
+      );
+      const reject = h('button', {
+        type: 'button',
+        class: 'danger',
+        text: 'Reject…',
+        onclick: () => {
+          rejectBox.hidden = false;
+          reason.focus();
+        },
+      });
+      actions.append(verify, reject);
+    }
+    const close = h('button', {
+      type: 'button',
+      class: 'secondary',
+      text: 'Close',
+      onclick: () => {
+        detail.replaceChildren();
+        stateSelect.focus();
+      },
+    });
+    actions.append(close);
+
+    const others = d.otherProfiles || [];
+    const previous = others[0] || null;
+    const byId = new Map([[profile.id, profile], ...others.map((p) => [p.id, p])]);
+    const adminName = (adminId) => {
+      if (!adminId) return 'a superuser who has since left';
+      if (adminId === ctx.me.id) return 'you';
+      if (author && author.id === adminId) return userLine(author);
+      return `a superuser (user id ${adminId})`;
+    };
+    const decisions = (d.decisions || []).map((x) => {
+      const which = x.profileId === profile.id ? 'this profile' : `the profile started ${when(byId.get(x.profileId)?.createdAt)}`;
+      return h(
+        'li',
+        { class: `decision state-${x.decision}`, 'data-state': x.decision },
+        stateBadge(x.decision),
+        h('span', { text: ` ${which} · by ${adminName(x.adminId)} · ${when(x.at)}` }),
+        x.reason ? h('p', { class: 'reason', text: `Reason: ${x.reason}` }) : null,
+      );
+    });
+
+    const section = h(
+      'section',
+      { class: 'panel profile-detail', 'data-id': profile.id, 'data-state': profile.state, 'aria-labelledby': 'profile-detail-title' },
+      heading,
+      dmsg.el,
+      h('p', {}, stateBadge(profile.state), h('small', { class: 'muted', text: ` · ${profileDates(profile)}` })),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', { text: 'E-mail' }),
+        h('dd', { class: 'email' }, `${user.email} `, h('span', { class: user.emailVerified ? 'yes' : 'no', text: user.emailVerified ? '(verified)' : '(not verified)' })),
+        h('dt', { text: 'Username' }), h('dd', { text: `@${user.username}` }),
+        h('dt', { text: 'Filed by' }),
+        h('dd', { class: 'author', text: author ? (author.id === ctx.me.id ? `you (${author.email})` : userLine(author)) : 'the user' }),
+        h('dt', { text: 'Level' }), labels,
+      ),
+      mineToDecide && profile.state === 'submitted'
+        ? h('p', { class: 'notice info', text: author && author.id === ctx.me.id ? 'You filed this profile: another superuser has to decide it.' : 'This is your own profile: another superuser has to decide it.' })
+        : null,
+      h(
+        'div',
+        { class: 'compare' },
+        h(
+          'div',
+          { class: 'compare-current' },
+          h('h3', { text: 'This profile' }),
+          previous ? h('p', { class: 'muted small', text: 'Fields marked “different” changed since the previous profile.' }) : null,
+          profileFacts(profile, previous),
+        ),
+        h(
+          'div',
+          { class: 'compare-others' },
+          h('h3', { text: `Earlier profiles (${others.length})` }),
+          others.length
+            ? h(
+                'ul',
+                { class: 'other-profiles' },
+                others.map((o) =>
+                  h(
+                    'li',
+                    { 'data-state': o.state, 'data-id': o.id },
+                    stateBadge(o.state),
+                    h('small', { class: 'muted', text: ` · ${profileDates(o)}` }),
+                    h('details', {}, h('summary', { text: 'Show details' }), profileFacts(o)),
+                  ),
+                ),
+              )
+            : h('p', { class: 'muted', text: 'None: this is the first profile of this user.' }),
+        ),
+      ),
+      h('h3', { text: 'Past decisions' }),
+      decisions.length ? h('ul', { class: 'decisions' }, decisions) : h('p', { class: 'muted', text: 'No decisions yet.' }),
+      actions,
+      rejectBox,
+      h('small', { class: 'muted', text: `Profile id ${profile.id} · user id ${user.id}` }),
+    );
+    replace(detail, section);
+    heading.focus();
+    if (after) after(dmsg);
+
+    api
+      .get(`/admin/users/${encodeURIComponent(user.id)}/labels`)
+      .then((l) => {
+        const shown = l.labels.map((x) => `${x.key === 'email' ? 'e-mail' : x.key} ${x.value}`).join(', ');
+        replace(labels, `Level ${l.level}${shown ? ` · ${shown}` : ''}`);
+        labels.classList.remove('muted');
+      })
+      .catch((err) => {
+        ctx.failed(err);
+        replace(labels, problemView(err));
+      });
+  }
+
+  // File a profile for a user.
+  const fmsg = notices();
+  const userSearch = h('input', { type: 'search', name: 'userQuery', autocomplete: 'off', placeholder: 'name, e-mail or username' });
+  const found = h('ul', { class: 'user-choices', 'aria-label': 'Matching users' });
+  const chosenLine = h('p', { class: 'chosen', text: 'No user chosen yet.' });
+  const fileButton = h('button', { type: 'submit', text: 'File profile for review', disabled: true });
+  let chosen = null;
+  let fileForm = profileForm(null);
+  const fileFields = h('div', {}, fileForm.el);
+  let searchSeq = 0;
+
+  async function searchUsers() {
+    searchSeq += 1;
+    const mine = searchSeq;
+    const q = userSearch.value.trim();
+    if (!q) {
+      found.replaceChildren();
+      return;
+    }
+    try {
+      const page = await api.get('/admin/users', { q, limit: 5 });
+      if (mine !== searchSeq) return;
+      replace(
+        found,
+        page.items.length
+          ? page.items.map((u) =>
+              h(
+                'li',
+                { 'data-email': u.email },
+                h('span', { class: 'who', text: userLine(u) }),
+                h('button', {
+                  type: 'button',
+                  class: 'secondary',
+                  text: 'Choose',
+                  'aria-label': `Choose ${u.displayName}`,
+                  onclick: () => {
+                    chosen = u;
+                    chosenLine.textContent = `For: ${userLine(u)}`;
+                    fileButton.disabled = false;
+                    found.replaceChildren();
+                    fileForm.focus();
+                  },
+                }),
+              ),
+            )
+          : h('li', { class: 'muted', text: 'No users match.' }),
+      );
+    } catch (err) {
+      ctx.failed(err);
+      fmsg.error(err);
+    }
+  }
+  userSearch.addEventListener('input', debounce(searchUsers, 300));
+
+  const filePanel = h(
+    'section',
+    { class: 'panel file-profile', 'aria-labelledby': 'file-profile-title' },
+    h('h2', { id: 'file-profile-title', text: 'File a profile for a user' }),
+    h('p', {
+      class: 'muted',
+      text: 'For a user who cannot file their own. It goes straight into the review queue, and another superuser has to decide it (four eyes).',
+    }),
+    fmsg.el,
+    h('form', { role: 'search', onsubmit: (e) => { e.preventDefault(); searchUsers(); } }, field('Find the user', userSearch)),
+    found,
+    h(
+      'form',
+      {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          if (!chosen) return;
+          await busy(fileButton, async () => {
+            fmsg.clear();
+            fileForm.clearErrors();
+            try {
+              await api.post('/admin/profiles', { userId: chosen.id, ...fileForm.values() });
+              fmsg.ok(`Filed a profile for ${chosen.displayName}. It waits for another superuser's decision.`);
+              chosen = null;
+              chosenLine.textContent = 'No user chosen yet.';
+              userSearch.value = '';
+              fileForm = profileForm(null);
+              replace(fileFields, fileForm.el);
+              restart();
+            } catch (err) {
+              ctx.failed(err);
+              fileForm.showErrors(err);
+              fmsg.error(err);
+            }
+          });
+          fileButton.disabled = !chosen; // busy() re-enabled it; a filed profile needs a new choice
+        },
+      },
+      chosenLine,
+      fileFields,
+      h('div', { class: 'actions' }, fileButton),
+    ),
+  );
+
+  stateSelect.addEventListener('change', restart);
+  refresh.addEventListener('click', restart);
+  prev.addEventListener('click', () => {
+    if (cursors.length > 1) cursors.pop();
+    loadQueue();
+  });
+  next.addEventListener('click', () => {
+    if (nextCursor) cursors.push(nextCursor);
+    loadQueue();
+  });
+
+  replace(
+    root,
+    h('h1', { id: 'profiles-title', text: title }),
+    msg.el,
+    detail,
+    h(
+      'section',
+      { class: 'panel queue', 'aria-labelledby': 'queue-title' },
+      h('h2', { id: 'queue-title', text: 'Queue' }),
+      h('div', { class: 'toolbar' }, field('Show', stateSelect), refresh),
+      list,
+      h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageLabel, next),
+    ),
+    filePanel,
+  );
+  await loadQueue();
+}
