@@ -33,6 +33,10 @@ pub const ASSETS: &[Asset] = &[
     ("screens/me.js", include_bytes!("../../../dashboard/screens/me.js")),
     ("screens/photos.js", include_bytes!("../../../dashboard/screens/photos.js")),
     ("screens/users.js", include_bytes!("../../../dashboard/screens/users.js")),
+    ("screens/org-shared.js", include_bytes!("../../../dashboard/screens/org-shared.js")),
+    ("screens/orgs.js", include_bytes!("../../../dashboard/screens/orgs.js")),
+    ("screens/org-admin.js", include_bytes!("../../../dashboard/screens/org-admin.js")),
+    ("screens/invite.js", include_bytes!("../../../dashboard/screens/invite.js")),
 ];
 
 /// The embedded file at `path`, if there is one.
