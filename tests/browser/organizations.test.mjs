@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, go, noSidewaysScroll } from './harness.mjs';
+import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded } from './harness.mjs';
 
 const ADA = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const BOB = { email: 'bob@example.com', name: 'Bob Babbage' };
@@ -131,6 +131,48 @@ test('Ada sees Bob in Members and makes him a moderator; the history shows it', 
   await shot(ada, 'orgs-05-members-role-changed');
 });
 
+test('Ada adds a zone, uploads a logo through the two-step upload, and invites to the zone for 30 days', async () => {
+  await ada.getByLabel('New zone name').fill('Workshop');
+  await ada.getByRole('button', { name: 'Add zone' }).click();
+  await ada.getByRole('status').filter({ hasText: 'Zone Workshop added.' }).waitFor();
+  await ada.locator('.zone-list li', { hasText: 'Workshop' }).waitFor();
+
+  await ada.getByLabel('New logo').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: png([200, 120, 20]) });
+  await ada.getByRole('button', { name: 'Upload logo' }).click();
+  await ada.getByRole('status').filter({ hasText: 'The new logo is live.' }).waitFor();
+  const header = ada.locator('.org-header');
+  await header.getByRole('img', { name: `Logo of ${ORG}` }).waitFor();
+  await header.scrollIntoViewIfNeeded(); // the logo loads lazily, once in view
+  await imagesLoaded(header);
+
+  const form = ada.locator('form.invite-form');
+  await form.getByLabel('Who', { exact: true }).selectOption('open');
+  await form.getByLabel('Zone').selectOption({ label: 'Workshop' });
+  await form.getByLabel('Role').selectOption('guest');
+  await form.getByLabel('Membership lasts (days)').fill('30');
+  await form.getByRole('button', { name: 'Create invitation' }).click();
+  await ada.getByRole('region', { name: 'Open invitation link' }).waitFor();
+  const inv = ada.locator('.invitation').first();
+  await inv.locator('dd', { hasText: 'Workshop' }).waitFor();
+  await inv.locator('dd', { hasText: 'lasts 30 days' }).waitFor();
+  await shot(ada, 'orgs-05b-zone-logo-timebound');
+});
+
+test('Bob, now a moderator, manages members and invitations but not roles, zones or the logo', async () => {
+  await go(bob, 'Organization admin');
+  await bob.locator('.org-header .org-name', { hasText: ORG }).waitFor();
+  await bob.locator(`.member[data-email="${ADA.email}"]`).waitFor();
+  assert.equal(await bob.getByRole('button', { name: 'Change role' }).count(), 0);
+  assert.equal(await bob.getByRole('button', { name: 'Add zone' }).count(), 0);
+  assert.equal(await bob.getByRole('button', { name: 'Upload logo' }).count(), 0);
+  // He cannot remove the admin, and invites guests and members only.
+  assert.equal(await bob.locator(`.member[data-email="${ADA.email}"]`).getByRole('button', { name: 'Remove…' }).count(), 0);
+  const roles = await bob.locator('form.invite-form').getByLabel('Role').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(roles, ['guest', 'member']);
+  await bob.locator('.invitation').first().waitFor();
+  await shot(bob, 'orgs-05c-moderator-view');
+});
+
 test('Carol opens the open link signed out, sees the preview, signs in there and joins', async () => {
   const page = await world.newPage();
   await page.goto(openLink);
@@ -234,6 +276,43 @@ test('the organization screens work at 375 px wide', async () => {
   await shot(landing, 'orgs-13-mobile-landing');
   await landing.context().close();
   await page.context().close();
+});
+
+test('Frank declines an invitation on My organizations; Bob switches organizations and leaves one', async () => {
+  await ada.reload();
+  await createInvitation(ada, { email: 'frank@example.com' });
+  const frank = await world.openSession({ email: 'frank@example.com', name: 'Frank' });
+  await go(frank, 'My organizations');
+  const pending = frank.getByRole('article', { name: `Invitation to ${ORG}` });
+  await pending.getByRole('button', { name: 'Decline' }).click();
+  await frank.getByRole('status').filter({ hasText: `You declined the invitation to ${ORG}.` }).waitFor();
+  assert.equal(await frank.getByRole('article', { name: `Invitation to ${ORG}` }).count(), 0);
+  await frank.context().close();
+  await ada.reload();
+  await ada.locator('.invitation[data-status="rejected"]', { hasText: 'frank@example.com' }).waitFor();
+
+  await go(bob, 'My organizations');
+  await bob.getByLabel('Organization name').fill("Bob's Workshop");
+  await bob.getByRole('button', { name: 'Create organization' }).click();
+  await bob.getByRole('article', { name: "Bob's Workshop" }).locator('.current-badge').waitFor();
+  await bob.getByRole('article', { name: ORG }).getByRole('button', { name: 'Make current' }).click();
+  await bob.getByRole('status').filter({ hasText: `${ORG} is now your current organization.` }).waitFor();
+  await bob.getByRole('article', { name: ORG }).locator('.current-badge').waitFor();
+
+  // The last admin cannot leave: the refusal is shown as the service words it.
+  const own = bob.getByRole('article', { name: "Bob's Workshop" });
+  await own.getByRole('button', { name: 'Leave…' }).click();
+  await own.getByRole('button', { name: "Leave Bob's Workshop" }).click();
+  await bob.getByRole('alert').waitFor();
+  assert.ok((await bob.getByRole('alert').locator('.title').textContent()).trim().length > 0);
+  await shot(bob, 'orgs-14-last-admin-refused');
+
+  const joined = bob.getByRole('article', { name: ORG });
+  await joined.getByRole('button', { name: 'Leave…' }).click();
+  await joined.getByRole('button', { name: `Leave ${ORG}` }).click();
+  await bob.getByRole('status').filter({ hasText: `You left ${ORG}.` }).waitFor();
+  assert.equal(await bob.getByRole('article', { name: ORG }).count(), 0);
+  await shot(bob, 'orgs-15-left');
 });
 
 test('no Content-Security-Policy violation or script error happened', () => {

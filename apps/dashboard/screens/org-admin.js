@@ -112,6 +112,9 @@ export async function render(root, ctx) {
   // Zones are needed everywhere (names of members' zones, the invitation form).
   let zones = [];
   const zoneName = (id) => (zones.find((z) => z.id === id) || {}).name || id;
+  // Names of the people seen in the member lists, for the history and the acceptance log.
+  const people = new Map([[ctx.me.id, ctx.me.displayName]]);
+  const person = (userId) => (userId ? people.get(userId) || `user ${userId}` : 'unknown user');
 
   const sections = {
     members: h('section', { class: 'panel org-section', 'aria-labelledby': 'members-title' }),
@@ -172,7 +175,8 @@ export async function render(root, ctx) {
     const list = h('div', { class: 'member-list' });
     section.append(h('div', { class: 'toolbar' }, field('Which members', statusFilter)), list);
 
-    const mayRemove = (m) => m.status === 'active' && (isAdmin || atLeast('member', m.role));
+    // Leaving is on My organizations; here one removes others.
+    const mayRemove = (m) => m.status === 'active' && m.userId !== ctx.me.id && (isAdmin || atLeast('member', m.role));
 
     function memberRow(m) {
       const actions = h('div', { class: 'actions' });
@@ -246,7 +250,7 @@ export async function render(root, ctx) {
                       h('strong', { text: `${when(v.validFrom)}: ${CAUSES[v.cause] || v.cause}` }),
                       ` — ${roleLabel(v.role)}, ${v.zones.length ? v.zones.map(zoneName).join(', ') : 'whole organization'}, ${v.status === 'active' ? 'active' : 'ended'}`,
                       v.expiresAt ? `, ${expiry(v.expiresAt).toLowerCase()}` : '',
-                      v.changedBy ? h('small', { class: 'muted', text: ` · by user ${v.changedBy}` }) : null,
+                      v.changedBy ? h('small', { class: 'muted', text: ` · by ${person(v.changedBy)}` }) : null,
                     ),
                   ),
                 ),
@@ -283,6 +287,7 @@ export async function render(root, ctx) {
 
     async function loadMembers() {
       const { members } = await api.post('/organization/members/list', { organizationId: orgId, status: statusFilter.value || undefined });
+      for (const m of members) people.set(m.userId, m.displayName);
       replace(list, members.length ? members.map(memberRow) : h('p', { class: 'muted empty-list', text: 'Nobody here.' }));
     }
     statusFilter.addEventListener('change', () => loadMembers().catch(fail(n)));
@@ -481,7 +486,7 @@ export async function render(root, ctx) {
                           { 'data-outcome': a.outcome },
                           h('strong', { text: `${when(a.at)}: ${OUTCOMES[a.outcome] || a.outcome}` }),
                           a.reason ? ` — ${a.reason.replace(/_/g, ' ')}` : '',
-                          h('small', { class: 'muted', text: ` · ${a.userId ? `user ${a.userId}` : 'unknown user'}${a.ip ? ` · ${a.ip}` : ''}` }),
+                          h('small', { class: 'muted', text: ` · ${person(a.userId)}${a.ip ? ` · ${a.ip}` : ''}` }),
                         ),
                       ),
                     )
@@ -535,11 +540,13 @@ export async function render(root, ctx) {
     section.append(h('h2', { id: 'zones-title', text: 'Zones' }), h('p', { class: 'muted', text: 'Zones are parts of the organization. A member or invitation limited to a zone covers only that part.' }));
     const n = sectionNotices(section);
     const list = h('ul', { class: 'zone-list' });
-    section.append(list);
+    const empty = h('p', { class: 'muted', text: 'No zones yet: everyone covers the whole organization.' });
+    section.append(list, empty);
     async function loadZones() {
       const res = await api.post('/organization/zones/list', { organizationId: orgId });
       zones = res.zones;
-      replace(list, zones.length ? zones.map((z) => h('li', {}, z.name, h('small', { class: 'muted', text: ` · id ${z.id}` }))) : h('li', { class: 'muted', text: 'No zones yet.' }));
+      replace(list, zones.map((z) => h('li', {}, z.name, h('small', { class: 'muted', text: ` · id ${z.id}` }))));
+      empty.hidden = zones.length > 0;
       sections.invitations.refreshZones();
     }
     if (isAdmin) {
