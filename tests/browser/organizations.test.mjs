@@ -19,6 +19,7 @@ let ada;
 let bob;
 let openLink; // the open link's URL, read from the page that showed it once
 let withdrawnLink;
+let bobLink; // Bob's e-mail invitation, single use
 
 before(async () => {
   world = await startWorld({ superusers: [] });
@@ -69,6 +70,7 @@ test('Ada invites Bob by e-mail and makes an open link, each shown once with its
   await ada.getByRole('article', { name: ADA.name }).waitFor(); // herself in Members
 
   const forBob = await createInvitation(ada, { email: BOB.email });
+  bobLink = forBob.url;
   await forBob.once.getByRole('img', { name: /QR code of the invitation link/ }).waitFor();
   await ada.locator(`.invitation[data-status="pending"]`, { hasText: BOB.email }).waitFor();
 
@@ -218,6 +220,27 @@ test('Ada withdraws an invitation, and its landing page says it was withdrawn', 
   assert.equal(await page.getByLabel('Access token').count(), 0, 'no sign-in for an unusable invitation');
   await shot(page, 'orgs-09-landing-withdrawn');
   await page.context().close();
+});
+
+test('a used invitation says so; Decline on the landing answers an e-mail invitation and explains an open link', async () => {
+  const used = await world.newPage();
+  await used.goto(bobLink);
+  await used.getByRole('alert').locator('.title', { hasText: 'This invitation was already accepted' }).waitFor();
+  await used.context().close();
+
+  await ada.reload();
+  const forGrace = await createInvitation(ada, { email: 'grace@example.com' });
+  const grace = await world.openSession({ email: 'grace@example.com', name: 'Grace Hopper' });
+  await grace.goto(forGrace.url);
+  await grace.getByRole('button', { name: 'Decline' }).click();
+  await grace.getByRole('status').filter({ hasText: `You declined the invitation to ${ORG}.` }).waitFor();
+  await shot(grace, 'orgs-09b-landing-declined');
+  await grace.goto(openLink);
+  await grace.getByRole('button', { name: 'Decline' }).click();
+  await grace.getByRole('status').filter({ hasText: 'not addressed to you personally' }).waitFor();
+  await grace.context().close();
+  await ada.reload();
+  await ada.locator('.invitation[data-status="rejected"]', { hasText: 'grace@example.com' }).waitFor();
 });
 
 /** Waits until exactly one element matches (the filtered list answered). */

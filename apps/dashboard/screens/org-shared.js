@@ -143,9 +143,12 @@ export const UNUSABLE = {
   accepted: ['This invitation was already accepted', 'It was meant for one person, who has already joined with it.'],
 };
 
-/** Plain words for the accept/reject problem codes; null for others. */
+/** Plain words for the accept/reject problem codes (and the last-admin refusal); null for others. */
 export function acceptProblem(err) {
   const code = err && err.code ? String(err.code) : '';
+  if (code === 'organization.last_admin') {
+    return ['You are the last admin', 'An organization needs an admin: make another member admin first (on Organization admin).'];
+  }
   const reason = code.startsWith('invitation.') ? code.slice('invitation.'.length) : '';
   if (UNUSABLE[reason]) return UNUSABLE[reason];
   const words = {
