@@ -150,8 +150,8 @@ async function showInviteLanding(err) {
     try {
       await loadSession();
     } catch (e) {
-      // A stale token: the landing still previews, and offers to sign in again.
-      session.clear();
+      // A stale token is dropped; either way the landing still previews and offers to sign in.
+      if (e instanceof ApiError && e.status === 401) session.clear();
       ctx.me = null;
       ctx.signInError = e;
     }

@@ -338,6 +338,20 @@ test('Frank declines an invitation on My organizations; Bob switches organizatio
   await shot(bob, 'orgs-15-left');
 });
 
+test('Ada renames the organization and removes its logo', async () => {
+  await go(ada, 'Organization admin');
+  const settings = ada.getByRole('region', { name: 'Name and logo' });
+  await settings.getByLabel('Organization name').fill(`${ORG} Ltd`);
+  await settings.getByRole('button', { name: 'Rename' }).click();
+  await ada.getByRole('status').filter({ hasText: `Renamed to ${ORG} Ltd.` }).waitFor();
+  await ada.locator('.org-header .org-name', { hasText: `${ORG} Ltd` }).waitFor();
+  await settings.getByRole('button', { name: 'Remove logo' }).click();
+  await ada.getByRole('status').filter({ hasText: 'Logo removed.' }).waitFor();
+  assert.equal(await ada.locator('.org-header img').count(), 0);
+  await ada.locator('.org-header .photo.empty', { hasText: 'AE' }).waitFor();
+  assert.ok(await settings.getByRole('button', { name: 'Remove logo' }).isHidden());
+});
+
 test('no Content-Security-Policy violation or script error happened', () => {
   assert.deepEqual(world.problems, []);
 });

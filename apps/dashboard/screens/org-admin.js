@@ -343,7 +343,9 @@ export async function render(root, ctx) {
           ),
         ),
       );
-      once.scrollIntoView({ block: 'nearest' });
+      // Focus the link: it is selected, ready to copy, and screen readers land on it.
+      link.focus();
+      link.select();
     }
 
     // Create form
