@@ -352,6 +352,60 @@ test('Ada renames the organization and removes its logo', async () => {
   assert.ok(await settings.getByRole('button', { name: 'Remove logo' }).isHidden());
 });
 
+test('the QR code filter keeps plain shapes and refuses scripts, handlers, links, styles and foreign elements', async () => {
+  // A context of its own: parsing the hostile samples makes the page's CSP
+  // report the handlers and styles it blocks, which must not count as this
+  // run's problems. No dialog may open and no script error may happen.
+  const context = await world.browser.newContext();
+  const page = await context.newPage();
+  const dialogs = [];
+  const errors = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss();
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${world.usher.base}/dashboard/invite`);
+  await page.getByRole('heading', { name: 'Invitation' }).waitFor();
+  const verdicts = await page.evaluate(async () => {
+    const { qrImage } = await import('./screens/org-shared.js');
+    const ns = 'xmlns="http://www.w3.org/2000/svg"';
+    const cases = {
+      plain: `<?xml version="1.0" standalone="yes"?><svg ${ns} width="10" height="10" viewBox="0 0 10 10"><rect x="0" y="0" width="10" height="10" fill="#fff"/><path fill="#000" d="M0 0h1v1H0V0"/></svg>`,
+      script: `<svg ${ns}><script>alert(1)</script></svg>`,
+      handler: `<svg ${ns}><rect onclick="alert(1)"/></svg>`,
+      rootHandler: `<svg ${ns} onload="alert(1)"><rect/></svg>`,
+      link: `<svg ${ns} xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="https://example.com"><rect/></a></svg>`,
+      use: `<svg ${ns}><use href="#x"/></svg>`,
+      style: `<svg ${ns}><rect style="fill:red"/></svg>`,
+      foreign: `<svg ${ns}><foreignObject><div xmlns="http://www.w3.org/1999/xhtml">hi</div></foreignObject></svg>`,
+      html: '<div>not svg</div>',
+      broken: `<svg ${ns}><rect></svg>`,
+      noNamespace: '<svg><rect/></svg>',
+    };
+    return Object.fromEntries(Object.entries(cases).map(([name, text]) => {
+      const node = qrImage(text, 'QR');
+      return [name, node ? `${node.localName}:${node.getAttribute('role')}:${node.getAttribute('aria-label')}` : null];
+    }));
+  });
+  assert.deepEqual(verdicts, {
+    plain: 'svg:img:QR',
+    script: null,
+    handler: null,
+    rootHandler: null,
+    link: null,
+    use: null,
+    style: null,
+    foreign: null,
+    html: null,
+    broken: null,
+    noNamespace: null,
+  });
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('no Content-Security-Policy violation or script error happened', () => {
   assert.deepEqual(world.problems, []);
 });
