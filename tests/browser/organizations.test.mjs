@@ -276,6 +276,26 @@ test('the e-mail link ?invitation= shows the invitation to its addressee, and sa
   await page.context().close();
 });
 
+test('Ada resends the open link: a new link is shown once and the old one no longer opens', async () => {
+  await ada.reload();
+  const inv = ada.locator('.invitation[data-status="pending"]').filter({ hasText: /\d of 5/ });
+  await inv.getByRole('button', { name: 'Resend (new link)' }).click();
+  const once = ada.getByRole('region', { name: 'New open invitation link' });
+  await once.getByRole('img', { name: /QR code/ }).waitFor();
+  const fresh = await once.getByRole('textbox', { name: 'Invitation link' }).inputValue();
+  assert.notEqual(fresh, openLink);
+  await ada.getByRole('status').filter({ hasText: 'A new link was made' }).waitFor();
+
+  const page = await world.newPage();
+  await page.goto(openLink);
+  await page.getByRole('alert').locator('.title', { hasText: 'Invitation not found' }).waitFor();
+  await shot(page, 'orgs-09c-landing-old-link');
+  await page.goto(fresh);
+  await page.getByRole('article', { name: `Invitation to ${ORG}` }).waitFor();
+  await page.context().close();
+  openLink = fresh;
+});
+
 test('the organization screens work at 375 px wide', async () => {
   const page = await world.openSession(ADA, { width: 375, height: 812 });
   await go(page, 'My organizations');

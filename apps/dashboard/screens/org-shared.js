@@ -158,7 +158,7 @@ export function acceptProblem(err) {
     external_member: ['You are already a member', 'This invitation is only for people outside the organization.'],
     already_member: ['You are already a member', 'You already have this role (or a higher one) in this organization.'],
     open_link: ['An open link cannot be declined', 'It is not addressed to you personally: simply do not accept it.'],
-    not_found: ['Invitation not found', 'The link is not valid. Check that you copied all of it.'],
+    not_found: ['Invitation not found', 'This link does not work. Check that you copied all of it; if you were sent a newer link, use that one.'],
   };
   return words[reason] || null;
 }
