@@ -11,8 +11,11 @@ import * as kyc from './screens/kyc.js';
 import * as photos from './screens/photos.js';
 import * as users from './screens/users.js';
 import * as profiles from './screens/profiles.js';
+import * as orgs from './screens/orgs.js';
+import * as orgAdmin from './screens/org-admin.js';
+import * as invite from './screens/invite.js';
 
-const SCREENS = { me, kyc, photos, users, profiles };
+const SCREENS = { me, orgs, org: orgAdmin, kyc, photos, profiles, users };
 const DEFAULT_SCREEN = 'me';
 
 const main = document.getElementById('main');
@@ -35,6 +38,11 @@ const ctx = {
     ctx.isSuperuser = false;
     nav.hidden = true;
     sessionBox.hidden = true;
+    if (onInvitePage) {
+      // The invitation stays in the fragment: the landing shows it again, signed out.
+      showInviteLanding(err);
+      return;
+    }
     history.replaceState(null, '', `${location.pathname}${location.search}`);
     showSignin(err);
   },
@@ -63,9 +71,11 @@ function showSignin(err) {
 }
 
 function buildNav() {
+  // From the invitation landing, the screens live at /dashboard/.
+  const base = onInvitePage ? './' : '';
   const links = Object.entries(SCREENS)
     .filter(([, screen]) => !screen.superuser || ctx.isSuperuser)
-    .map(([name, screen]) => h('a', { href: `#/${name}`, 'data-screen': name, text: screen.title }));
+    .map(([name, screen]) => h('a', { href: `${base}#/${name}`, 'data-screen': name, text: screen.title }));
   replace(nav, links);
   nav.hidden = false;
   sessionBox.hidden = false;
@@ -108,22 +118,51 @@ async function route() {
   main.focus({ preventScroll: true });
 }
 
-function showInviteLanding() {
-  replace(
-    main,
-    h(
-      'section',
-      { class: 'screen' },
-      h('h1', { text: 'Invitation' }),
-      h('p', {
-        text:
-          'This dashboard cannot open invitations yet. The service can: preview the invitation with ' +
-          'POST /invitation/preview and accept it with POST /invitation/accept, sending the token ' +
-          'that follows #token= in this address.',
-      }),
-      h('p', {}, h('a', { href: './', text: 'Go to the dashboard' })),
-    ),
-  );
+/** Loads the signed-in user, whether they are a superuser, and the navigation. */
+async function loadSession() {
+  ctx.setMe(await api.post('/user/get', {}));
+  // The User contract does not say who is a superuser; the admin search does.
+  try {
+    await api.get('/admin/users', { limit: 1 });
+    ctx.isSuperuser = true;
+  } catch {
+    ctx.isSuperuser = false;
+  }
+  buildNav();
+}
+
+/** Signs in from a pasted token without leaving the page (the invitation landing). */
+ctx.signIn = async (token) => {
+  session.set(token);
+  try {
+    await loadSession();
+  } catch (err) {
+    session.clear();
+    ctx.me = null;
+    throw err;
+  }
+};
+
+/** `/dashboard/invite#token=…` or `?invitation=…`: the landing, signed in or not. */
+async function showInviteLanding(err) {
+  document.title = 'Invitation · Usher';
+  ctx.signInError = err || null;
+  if (session.token && !ctx.me) {
+    replace(main, h('p', { class: 'muted', text: 'Loading…' }));
+    try {
+      await loadSession();
+    } catch (e) {
+      // A stale token is dropped; either way the landing still previews and offers to sign in.
+      if (e instanceof ApiError && e.status === 401) session.clear();
+      ctx.me = null;
+      ctx.signInError = e;
+    }
+  }
+  try {
+    await invite.render(main, ctx);
+  } catch (e) {
+    replace(main, problemView(e));
+  }
 }
 
 async function start() {
@@ -137,20 +176,12 @@ async function start() {
   }
   replace(main, h('p', { class: 'muted', text: 'Signing in…' }));
   try {
-    ctx.setMe(await api.post('/user/get', {}));
+    await loadSession();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) ctx.signOut(err);
     else replace(main, problemView(err));
     return;
   }
-  // The User contract does not say who is a superuser; the admin search does.
-  try {
-    await api.get('/admin/users', { limit: 1 });
-    ctx.isSuperuser = true;
-  } catch {
-    ctx.isSuperuser = false;
-  }
-  buildNav();
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', `#/${DEFAULT_SCREEN}`);
   await route();
 }
@@ -162,6 +193,11 @@ document.querySelector('.skip').addEventListener('click', (e) => {
   main.focus();
 });
 window.addEventListener('hashchange', () => {
+  // On the landing the fragment is the invitation: show the new one.
+  if (onInvitePage) {
+    showInviteLanding();
+    return;
+  }
   // A new token link opened in this tab replaces the session.
   if (captureToken()) ctx.me = null;
   if (session.token && !ctx.me) start();

@@ -36,6 +36,10 @@ pub const ASSETS: &[Asset] = &[
     ("screens/kyc.js", include_bytes!("../../../dashboard/screens/kyc.js")),
     ("screens/profiles.js", include_bytes!("../../../dashboard/screens/profiles.js")),
     ("screens/profile-form.js", include_bytes!("../../../dashboard/screens/profile-form.js")),
+    ("screens/org-shared.js", include_bytes!("../../../dashboard/screens/org-shared.js")),
+    ("screens/orgs.js", include_bytes!("../../../dashboard/screens/orgs.js")),
+    ("screens/org-admin.js", include_bytes!("../../../dashboard/screens/org-admin.js")),
+    ("screens/invite.js", include_bytes!("../../../dashboard/screens/invite.js")),
 ];
 
 /// The embedded file at `path`, if there is one.

@@ -1,0 +1,164 @@
+// Pieces the organization screens share: role and status wording, the
+// two-step confirm, the organization logo, and the invitation QR code taken
+// from the server's SVG through a strict allow-list (no markup parsing into
+// the page: DOMParser, checked element by element, then importNode).
+
+import { h, replace, picture, when } from '../dom.js';
+
+export const ROLES = ['guest', 'member', 'moderator', 'admin'];
+const ROLE_LABELS = { guest: 'Guest', member: 'Member', moderator: 'Moderator', admin: 'Admin' };
+const ROLE_HINTS = {
+  guest: 'can see the organization',
+  member: 'a regular member',
+  moderator: 'can invite and remove guests and members',
+  admin: 'can do everything, including roles, zones and the logo',
+};
+
+/** "Member", "Admin", … */
+export function roleLabel(role) {
+  return ROLE_LABELS[role] || role;
+}
+
+/** "Moderator (can invite and remove guests and members)" */
+export function roleOption(role) {
+  return ROLE_HINTS[role] ? `${roleLabel(role)} (${ROLE_HINTS[role]})` : roleLabel(role);
+}
+
+/** Whether `role` is at least `min` in guest < member < moderator < admin. */
+export function atLeast(role, min) {
+  return ROLES.indexOf(role) >= ROLES.indexOf(min);
+}
+
+/** The organization's logo, or a placeholder with its initials. */
+export function logo(organization, size = 'small') {
+  const alt = `Logo of ${organization.name}`;
+  const initials = organization.name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => w[0].toUpperCase())
+    .join('');
+  const el = picture(organization.logoUrl, alt, initials || 'No logo');
+  el.classList.add('org-logo', size);
+  return el;
+}
+
+/** "Ends 3/4/2027, 10:00" or "No end date". */
+export function expiry(expiresAt) {
+  return expiresAt ? `Ends ${when(expiresAt)}` : 'No end date';
+}
+
+/** Human length of a number of seconds: "30 days", "1 hour". */
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return 'no end date';
+  const units = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, name] of units) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${seconds} seconds`;
+}
+
+/**
+ * A button that asks before acting: the first click shows a question with
+ * "confirmText" and Cancel next to it; only the second button runs `action`.
+ */
+export function confirmButton({ text, question, confirmText, action, className = 'secondary' }) {
+  const box = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': question });
+  const open = h('button', { type: 'button', class: className, text, 'aria-expanded': 'false' });
+  const yes = h('button', { type: 'button', class: 'danger', text: confirmText });
+  const no = h('button', {
+    type: 'button',
+    class: 'secondary',
+    text: 'Cancel',
+    onclick: () => {
+      box.hidden = true;
+      open.setAttribute('aria-expanded', 'false');
+      open.focus();
+    },
+  });
+  replace(box, h('p', { text: question }), h('div', { class: 'actions' }, yes, no));
+  open.addEventListener('click', () => {
+    box.hidden = false;
+    open.setAttribute('aria-expanded', 'true');
+    yes.focus();
+  });
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    try {
+      await action();
+    } finally {
+      yes.disabled = false;
+      box.hidden = true;
+      open.setAttribute('aria-expanded', 'false');
+    }
+  });
+  return { button: open, box };
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const SVG_ELEMENTS = new Set(['svg', 'path', 'rect', 'g', 'title', 'desc']);
+// What the qrcode crate writes (svg, rect, path), plus harmless presentation.
+const SVG_ATTRIBUTES = new Set([
+  'xmlns', 'version', 'width', 'height', 'viewBox', 'shape-rendering',
+  'x', 'y', 'fill', 'd', 'stroke', 'stroke-width', 'transform', 'preserveAspectRatio',
+]);
+
+/**
+ * The server's QR code SVG as a DOM node, or null when it holds anything
+ * but plain shapes (no scripts, handlers, links, styles or foreign elements).
+ */
+export function qrImage(svgText, label) {
+  if (typeof svgText !== 'string' || !svgText) return null;
+  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  const root = doc.documentElement;
+  if (!root || doc.getElementsByTagName('parsererror').length) return null;
+  if (root.namespaceURI !== SVG_NS || root.localName !== 'svg') return null;
+  for (const el of [root, ...root.getElementsByTagName('*')]) {
+    if (el.namespaceURI !== SVG_NS || !SVG_ELEMENTS.has(el.localName)) return null;
+    for (const attr of el.attributes) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith('on') || name.includes('href') || !SVG_ATTRIBUTES.has(attr.name)) return null;
+    }
+  }
+  const svg = document.importNode(root, true);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  svg.setAttribute('class', 'qr');
+  return svg;
+}
+
+/** Reasons a token cannot be used, in plain words (preview `reason`, accept problem codes). */
+export const UNUSABLE = {
+  expired: ['This invitation has expired', 'It is past its end date. Ask the person who invited you for a new one.'],
+  revoked: ['This invitation was withdrawn', 'The organization cancelled it. Ask them for a new one if you still want to join.'],
+  rejected: ['This invitation was declined', 'It was turned down earlier and cannot be used any more.'],
+  used_up: ['This invitation link is used up', 'As many people as it allowed have already joined with it. Ask for a new link.'],
+  accepted: ['This invitation was already accepted', 'It was meant for one person, who has already joined with it.'],
+};
+
+/** Plain words for the accept/reject problem codes (and the last-admin refusal); null for others. */
+export function acceptProblem(err) {
+  const code = err && err.code ? String(err.code) : '';
+  if (code === 'organization.last_admin') {
+    return ['You are the last admin', 'An organization needs an admin: make another member admin first (on Organization admin).'];
+  }
+  const reason = code.startsWith('invitation.') ? code.slice('invitation.'.length) : '';
+  if (UNUSABLE[reason]) return UNUSABLE[reason];
+  const words = {
+    wrong_person: ['This invitation is for someone else', 'It is addressed to another account. Sign in as the person it was sent to.'],
+    email_mismatch: ['This invitation is for another e-mail address', 'Sign in with the e-mail address the invitation was sent to.'],
+    email_unverified: ['Your e-mail address is not verified', 'The invitation is bound to an e-mail address; sign in with a verified one.'],
+    external_member: ['You are already a member', 'This invitation is only for people outside the organization.'],
+    already_member: ['You are already a member', 'You already have this role (or a higher one) in this organization.'],
+    open_link: ['An open link cannot be declined', 'It is not addressed to you personally: simply do not accept it.'],
+    not_found: ['Invitation not found', 'This link does not work. Check that you copied all of it; if you were sent a newer link, use that one.'],
+  };
+  return words[reason] || null;
+}
