@@ -154,25 +154,20 @@ export async function render(root, ctx) {
     );
     decline.addEventListener('click', () =>
       busy(decline, async () => {
-        // The preview names no invitation; one addressed to me is among my pending ones.
         try {
-          const { invitations } = await api.post('/invitation/mine');
-          const match = invitations.filter(
-            (x) => x.organization.id === preview.organization.id && x.invitation.role === preview.role && x.invitation.expiresAt === preview.expiresAt,
-          );
-          if (match.length !== 1) {
-            replace(
-              outcome,
-              h('p', { class: 'notice info', role: 'status', text: 'This link is not addressed to you personally, so there is nothing to decline: simply do not accept it. You can close this page.' }),
-            );
-            return;
-          }
-          await api.post('/invitation/reject', { invitationId: match[0].invitation.id });
+          await api.post('/invitation/reject', { token });
           actions.hidden = true;
           replace(outcome, h('p', { class: 'notice ok', role: 'status', text: `You declined the invitation to ${preview.organization.name}.` }));
         } catch (err) {
           ctx.failed(err);
-          replace(outcome, refusal(err));
+          if (err instanceof ApiError && err.code === 'invitation.open_link') {
+            replace(
+              outcome,
+              h('p', { class: 'notice info', role: 'status', text: 'This link is not addressed to you personally, so there is nothing to decline: simply do not accept it. You can close this page.' }),
+            );
+          } else {
+            replace(outcome, refusal(err));
+          }
         }
       }),
     );

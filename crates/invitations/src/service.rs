@@ -590,8 +590,30 @@ impl InvitationService {
         id: InvitationId,
         client: &ClientInfo,
     ) -> Result<Invitation, InvitationError> {
-        let invitee = self.org_repo.invitee(actor.user_id).await?.ok_or(InvitationError::NotFound)?;
         let invitation = self.invitations.find(id).await?.ok_or(InvitationError::NotFound)?;
+        self.reject_loaded(actor, invitation, client).await
+    }
+
+    /// The bound invitee declines the invitation this token opens (the
+    /// landing page holds only the token).
+    pub async fn reject_token(
+        &self,
+        actor: &Actor,
+        token: &InvitationToken,
+        client: &ClientInfo,
+    ) -> Result<Invitation, InvitationError> {
+        let invitation = self.invitations.find_by_hash(&token.hash()).await?.ok_or(InvitationError::NotFound)?;
+        self.reject_loaded(actor, invitation, client).await
+    }
+
+    async fn reject_loaded(
+        &self,
+        actor: &Actor,
+        invitation: Invitation,
+        client: &ClientInfo,
+    ) -> Result<Invitation, InvitationError> {
+        let invitee = self.org_repo.invitee(actor.user_id).await?.ok_or(InvitationError::NotFound)?;
+        let id = invitation.id;
         if !invitation.is_bound() {
             return Err(InvitationError::OpenLink);
         }

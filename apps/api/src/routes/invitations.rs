@@ -294,7 +294,7 @@ pub struct PreviewDto {
     pub reason: Option<String>,
 }
 
-/// `POST /invitation/accept` body: exactly one of `token` and `invitationId`.
+/// `POST /invitation/accept` and `POST /invitation/reject` body: exactly one of `token` and `invitationId`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AcceptRequest {
@@ -528,17 +528,18 @@ async fn accept(
     current_user(&state, &auth).await
 }
 
-/// The bound invitee declines; it leaves their list and stays visible to the organization.
+/// The bound invitee declines, by `invitationId` or by `token`; it leaves their list and stays visible to the organization.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "reject-invitation",
     security(("bearer" = [])),
-    request_body = InvitationRequest,
+    request_body = AcceptRequest,
     responses(
         (status = 200, body = InvitationDto),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.wrong_person`: not addressed to you"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.open_link`, `invitation.not_pending`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "neither or both of token and invitationId"),
     )
 )]
 #[post("/invitation/reject")]
@@ -546,10 +547,16 @@ async fn reject(
     req: HttpRequest,
     auth: Authenticated,
     state: web::Data<AppState>,
-    body: ValidJson<InvitationRequest>,
+    body: ValidJson<AcceptRequest>,
 ) -> Result<web::Json<InvitationDto>, ApiError> {
-    let id = InvitationId::from_uuid(body.0.invitation_id);
-    let rejected = state.invitations.reject(&auth.0, id, &client(&req)).await?;
+    let info = client(&req);
+    let rejected = match (body.0.token, body.0.invitation_id) {
+        (Some(token), None) => {
+            state.invitations.reject_token(&auth.0, &InvitationToken::from_presented(&token), &info).await?
+        }
+        (None, Some(id)) => state.invitations.reject(&auth.0, InvitationId::from_uuid(id), &info).await?,
+        _ => return Err(ApiError::invalid_field("", "send exactly one of token and invitationId")),
+    };
     Ok(web::Json(InvitationDto::new(rejected, now())))
 }
 

@@ -148,6 +148,35 @@ on_both_databases! {
         assert_eq!(external_row["useCount"], 0);
     }
 
+    async fn the_invitee_declines_with_the_token_the_landing_page_holds(app: TestApp) {
+        let ada = app.token("ada@example.com");
+        let org = create_org(&app, &ada, "Acme").await;
+        let bob = app.token("bob@example.com");
+        let bound = invite(&app, &ada, &org, json!({"email": "bob@example.com"})).await;
+        let open = invite(&app, &ada, &org, json!({"maxUses": 3})).await;
+        let reject = |who: String, body: Value| {
+            let app = &app;
+            async move { app.post("/invitation/reject", &who, &body).await }
+        };
+
+        let eve = app.token("eve@example.com");
+        assert_problem(reject(eve, json!({"token": bound["token"]})).await, 403, "invitation.wrong_person").await;
+        assert_problem(reject(bob.clone(), json!({"token": open["token"]})).await, 409, "invitation.open_link").await;
+        assert_problem(reject(bob.clone(), json!({"token": "no-such-token"})).await, 404, "invitation.not_found").await;
+        let both = json!({"token": bound["token"], "invitationId": bound["invitation"]["id"]});
+        assert_problem(reject(bob.clone(), both).await, 422, "request.validation").await;
+        assert_problem(reject(bob.clone(), json!({})).await, 422, "request.validation").await;
+
+        let rejected = json(reject(bob.clone(), json!({"token": bound["token"]})).await).await;
+        assert_eq!(rejected["status"], "rejected");
+        assert_eq!(rejected["id"], bound["invitation"]["id"]);
+        assert_problem(reject(bob.clone(), json!({"token": bound["token"]})).await, 409, "invitation.not_pending").await;
+        let preview = json(preview(&app, &bound["token"]).await).await;
+        assert_eq!(preview["status"], "rejected");
+        let log = json(app.post("/invitation/acceptances", &ada, &json!({"invitationId": bound["invitation"]["id"]})).await).await;
+        assert_eq!(log["acceptances"][0]["outcome"], "declined");
+    }
+
     async fn invitees_see_reject_and_organizations_revoke_and_resend(app: TestApp) {
         let ada = app.token("ada@example.com");
         let org = create_org(&app, &ada, "Acme").await;
@@ -350,10 +379,14 @@ async fn invitation_tokens_never_reach_the_logs() {
     assert_eq!(accept(&app, &bob, &resent["token"]).await.status(), 200);
     assert_problem(accept(&app, &app.token("eve@example.com"), &resent["token"]).await, 410, "invitation.used_up")
         .await;
+    let declined = invite(&app, &ada, &org, json!({"email": "carol@example.com"})).await;
+    let res =
+        app.post("/invitation/reject", &app.token("carol@example.com"), &json!({"token": declined["token"]})).await;
+    assert_eq!(res.status(), 200);
     app.stop().await;
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
     assert!(text.contains("/invitation/accept"), "the request log was captured");
-    for token in [&created["token"], &resent["token"]] {
+    for token in [&created["token"], &resent["token"], &declined["token"]] {
         assert!(!text.contains(token.as_str().unwrap()), "a token reached the logs");
     }
 }
