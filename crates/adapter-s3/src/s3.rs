@@ -8,8 +8,10 @@
 //! - The presigned upload signs `content-type` in, so the store refuses a `PUT`
 //!   with any other type. It carries no `x-amz-checksum-*` parameter (R2
 //!   rejects those).
-//! - Transport failures (refused, timed out, reset) become
-//!   [`StoreError::Unavailable`]; error statuses from the store become
+//! - A refused connection and the transient answers (429, 500, 502, 503,
+//!   504) are tried again, three attempts in all: every request here is
+//!   idempotent. Transport failures that remain (refused, timed out, reset)
+//!   become [`StoreError::Unavailable`]; error statuses from the store become
 //!   [`StoreError::Upstream`] with the status and the start of the body.
 //! - Errors never carry a signed URL: its query holds a live signature.
 
@@ -128,21 +130,60 @@ impl S3ObjectStore {
         })
     }
 
-    /// Sends a request built from a freshly signed URL, turning transport
-    /// failures into [`StoreError::Unavailable`].
-    async fn send(&self, request: reqwest::RequestBuilder, what: &str) -> Result<Response, StoreError> {
-        request.send().await.map_err(|e| {
-            // The URL carries a live signature: keep it out of errors and logs.
-            let kind = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "could not connect"
-            } else {
-                "failed"
-            };
-            StoreError::Unavailable(anyhow!(e.without_url()).context(format!("{what}: {kind}")))
-        })
+    /// Sends the request `build` makes (from a freshly signed URL each time),
+    /// turning transport failures into [`StoreError::Unavailable`].
+    ///
+    /// Every request of this adapter is idempotent (HEAD, ranged GET, a copy
+    /// onto a fixed key, DELETE), so a refused connection or a transient
+    /// answer (429, 500, 502, 503, 504 — S3's "SlowDown", R2's passing 5xx)
+    /// is tried again after a short pause, [`ATTEMPTS`] times in all. A
+    /// timeout is not: it has already cost [`REQUEST_TIMEOUT`].
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder + Send + Sync,
+        what: &str,
+    ) -> Result<Response, StoreError> {
+        let mut attempt = 1;
+        loop {
+            let last = attempt >= ATTEMPTS;
+            match build().send().await {
+                Ok(response) if !last && is_transient(response.status()) => {}
+                Ok(response) => return Ok(response),
+                Err(e) if !last && e.is_connect() => {}
+                Err(e) => {
+                    // The URL carries a live signature: keep it out of errors and logs.
+                    let kind = if e.is_timeout() {
+                        "timed out"
+                    } else if e.is_connect() {
+                        "could not connect"
+                    } else {
+                        "failed"
+                    };
+                    return Err(StoreError::Unavailable(anyhow!(e.without_url()).context(format!("{what}: {kind}"))));
+                }
+            }
+            tokio::time::sleep(RETRY_PAUSE * attempt).await;
+            attempt += 1;
+        }
     }
+}
+
+/// How many times a request is sent before a transient failure is final.
+const ATTEMPTS: u32 = 3;
+
+/// The pause before the second attempt; the third waits twice as long.
+const RETRY_PAUSE: StdDuration = StdDuration::from_millis(150);
+
+/// Answers worth another try: the store is busy or briefly failing.
+fn is_transient(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::INTERNAL_SERVER_ERROR
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
 }
 
 /// `expires_in` as whole seconds, within what S3 accepts (1 s to 7 days).
@@ -182,8 +223,8 @@ impl ObjectStore for S3ObjectStore {
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<ObjectInfo>, StoreError> {
         let what = format!("HEAD {key}");
-        let url = self.bucket.head_object(Some(&self.credentials), key.as_str()).sign(INTERNAL_URL_TTL);
-        let response = self.send(self.client.head(url), &what).await?;
+        let sign = || self.bucket.head_object(Some(&self.credentials), key.as_str()).sign(INTERNAL_URL_TTL);
+        let response = self.send(|| self.client.head(sign()), &what).await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(None),
             status if status.is_success() => {
@@ -207,9 +248,9 @@ impl ObjectStore for S3ObjectStore {
             return Ok(Vec::new());
         }
         let what = format!("GET {key} bytes {}..{}", range.start, range.end);
-        let url = self.bucket.get_object(Some(&self.credentials), key.as_str()).sign(INTERNAL_URL_TTL);
-        let request = self.client.get(url).header(RANGE, format!("bytes={}-{}", range.start, range.end - 1));
-        let mut response = self.send(request, &what).await?;
+        let sign = || self.bucket.get_object(Some(&self.credentials), key.as_str()).sign(INTERNAL_URL_TTL);
+        let bytes_range = format!("bytes={}-{}", range.start, range.end - 1);
+        let mut response = self.send(|| self.client.get(sign()).header(RANGE, &bytes_range), &what).await?;
         // A 200 means the store ignored the range and sends the object from
         // its first byte: skip up to the start and stop reading at the end.
         let mut skip = match response.status() {
@@ -241,22 +282,25 @@ impl ObjectStore for S3ObjectStore {
         let what = format!("COPY {from} to {to}");
         // Object keys are `[a-z0-9._-]` segments, so the source needs no percent-encoding.
         let source = format!("/{}/{}", self.bucket.name(), from.as_str());
-        let mut action = self.bucket.put_object(Some(&self.credentials), to.as_str());
-        // Every `x-amz-*` header sent must be signed (AWS refuses unsigned ones).
-        let headers = action.headers_mut();
-        headers.insert("content-type", content_type.mime());
-        headers.insert("x-amz-copy-source", source.clone());
-        headers.insert("x-amz-metadata-directive", "REPLACE");
-        let url = action.sign(INTERNAL_URL_TTL);
-        let request = self
-            .client
-            .put(url)
-            .header(CONTENT_TYPE, content_type.mime())
-            .header("x-amz-copy-source", source)
-            .header("x-amz-metadata-directive", "REPLACE")
-            // reqwest leaves Content-Length out of an empty body; S3 wants it.
-            .header(CONTENT_LENGTH, "0")
-            .body(Vec::new());
+        let sign = || {
+            let mut action = self.bucket.put_object(Some(&self.credentials), to.as_str());
+            // Every `x-amz-*` header sent must be signed (AWS refuses unsigned ones).
+            let headers = action.headers_mut();
+            headers.insert("content-type", content_type.mime());
+            headers.insert("x-amz-copy-source", source.clone());
+            headers.insert("x-amz-metadata-directive", "REPLACE");
+            action.sign(INTERNAL_URL_TTL)
+        };
+        let request = || {
+            self.client
+                .put(sign())
+                .header(CONTENT_TYPE, content_type.mime())
+                .header("x-amz-copy-source", &source)
+                .header("x-amz-metadata-directive", "REPLACE")
+                // reqwest leaves Content-Length out of an empty body; S3 wants it.
+                .header(CONTENT_LENGTH, "0")
+                .body(Vec::new())
+        };
         let response = self.send(request, &what).await?;
         if !response.status().is_success() {
             return Err(upstream(response, &what).await);
@@ -273,8 +317,8 @@ impl ObjectStore for S3ObjectStore {
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         let what = format!("DELETE {key}");
-        let url = self.bucket.delete_object(Some(&self.credentials), key.as_str()).sign(INTERNAL_URL_TTL);
-        let response = self.send(self.client.delete(url), &what).await?;
+        let sign = || self.bucket.delete_object(Some(&self.credentials), key.as_str()).sign(INTERNAL_URL_TTL);
+        let response = self.send(|| self.client.delete(sign()), &what).await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(()),
             status if status.is_success() => Ok(()),
@@ -346,6 +390,61 @@ mod tests {
         assert!(param("X-Amz-Credential").is_some_and(|c| c.contains("/auto/s3/aws4_request")));
         assert!(!put.url.to_ascii_lowercase().contains("checksum"), "{}", put.url);
         assert_eq!(put.headers, vec![("Content-Type".to_owned(), "image/webp".to_owned())]);
+    }
+
+    /// A store on loopback whose answers the test scripts.
+    async fn scripted() -> (wiremock::MockServer, S3ObjectStore) {
+        let server = wiremock::MockServer::start().await;
+        let store = S3ObjectStore::new(S3Config { endpoint: server.uri(), ..config() }).expect("valid config");
+        (server, store)
+    }
+
+    #[tokio::test]
+    async fn transient_answers_are_tried_again() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let (server, store) = scripted().await;
+        Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(503)).up_to_n_times(2).mount(&server).await;
+        Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+        let key = ObjectKey::parse("avatars/42/a.png").expect("valid key");
+        store.delete(&key).await.expect("the third attempt succeeds");
+        let sent = server.received_requests().await.expect("recorded");
+        assert_eq!(sent.len(), 3);
+        assert!(sent.iter().all(|r| r.url.query().is_some_and(|q| q.contains("X-Amz-Signature"))), "each is signed");
+    }
+
+    #[tokio::test]
+    async fn a_lasting_failure_ends_after_three_attempts_and_a_refusal_at_once() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let (server, store) = scripted().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(500).set_body_string("InternalError"))
+            .mount(&server)
+            .await;
+        Mock::given(method("HEAD")).respond_with(ResponseTemplate::new(403)).mount(&server).await;
+        let key = ObjectKey::parse("avatars/42/a.png").expect("valid key");
+        let err = store.read_range(&key, 0..16).await.expect_err("the store keeps failing");
+        assert!(matches!(&err, StoreError::Upstream(e) if e.to_string().contains("500")), "{err:?}");
+        assert_eq!(server.received_requests().await.expect("recorded").len(), 3);
+        // A refusal is an answer, not a passing failure: no second try.
+        let err = store.head(&key).await.expect_err("forbidden");
+        assert!(matches!(&err, StoreError::Upstream(e) if e.to_string().contains("403")), "{err:?}");
+        assert_eq!(server.received_requests().await.expect("recorded").len(), 4);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_is_unavailable_without_the_signed_url() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
+        drop(listener); // nobody listens there now: connections are refused
+        let store = S3ObjectStore::new(S3Config { endpoint, ..config() }).expect("valid config");
+        let key = ObjectKey::parse("avatars/42/a.png").expect("valid key");
+        let err = store.head(&key).await.expect_err("refused");
+        let StoreError::Unavailable(e) = &err else { panic!("{err:?}") };
+        let text = format!("{e:#}");
+        assert!(text.contains("could not connect"), "{text}");
+        assert!(!text.contains("X-Amz-Signature"), "{text}");
     }
 
     #[test]
