@@ -120,6 +120,9 @@ struct World {
     decide_profile: String,
     /// Frank: no profile; the superuser files one and renames him.
     frank: String,
+    /// Tokens of former Acme admins: one removed, one whose time-bound
+    /// membership ran out (the sweeper need not have run).
+    former_admins: Vec<(&'static str, String)>,
 }
 
 impl World {
@@ -582,6 +585,22 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// Public routes outside the OpenAPI document (api.md: the document, the
+/// reference page and the dashboard's static files): the same for everyone.
+fn undocumented_rows() -> Vec<Row> {
+    vec![
+        Row {
+            method: "GET",
+            template: "/openapi.json",
+            request: |_, _| get("/openapi.json"),
+            expect: PUBLIC,
+            codes: NONE,
+        },
+        Row { method: "GET", template: "/docs/", request: |_, _| get("/docs/"), expect: PUBLIC, codes: NONE },
+        Row { method: "GET", template: "/dashboard/", request: |_, _| get("/dashboard/"), expect: PUBLIC, codes: NONE },
+    ]
+}
+
 /// A PNG header (2×2) followed by `tag`, so uploads differ.
 fn png(tag: u32) -> Vec<u8> {
     let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
@@ -668,6 +687,15 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
         removable.push(user_id(&app, &t).await);
     }
     let promotable = user_id(&app, &join(&app, &admin, &org, "promotable@x.io", "guest").await).await;
+    // Former admins: one for a second, one removed.
+    let expiring = app.token("expired.admin@x.io");
+    let created = invite(&app, &admin, &org, json!({"role": "admin", "membershipDurationSeconds": 1})).await;
+    let res = app.post("/invitation/accept", &expiring, &json!({"token": created["token"]})).await;
+    assert_eq!(res.status(), 200, "joining for a second");
+    let expires = std::time::Instant::now() + std::time::Duration::from_millis(1100);
+    let removed = join(&app, &admin, &org, "removed.admin@x.io", "admin").await;
+    let body = json!({"organizationId": org, "userId": user_id(&app, &removed).await});
+    assert_eq!(app.post("/organization/members/remove", &admin, &body).await.status(), 200, "removing an admin");
 
     // The organization to leave, owned by someone else, with its logo.
     let owner2 = app.token("owner2@x.io");
@@ -727,6 +755,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
     let reject_target = pending_photo(&app, &app.token("dave@x.io"), 7).await;
     let decide_profile = submitted_profile(&app, &app.token("erin@x.io")).await;
     let frank = user_id(&app, &app.token("frank@x.io")).await;
+    tokio::time::sleep(expires.saturating_duration_since(std::time::Instant::now())).await;
 
     World {
         app,
@@ -751,14 +780,15 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
         reject_target,
         decide_profile,
         frank,
+        former_admins: vec![("expired admin", expiring), ("removed admin", removed)],
     }
 }
 
 /// Sends a cell's request; returns the status and, for errors, the problem code.
-async fn send(w: &World, p: P, r: Req) -> (u16, String) {
+async fn send(w: &World, token: Option<&str>, r: Req) -> (u16, String) {
     let url = if r.path.starts_with("http") { r.path.clone() } else { format!("{}{}", w.app.address, r.path) };
     let mut builder = w.app.client.request(r.method, url);
-    if let Some(token) = &w.tokens[p.index()] {
+    if let Some(token) = token {
         builder = builder.bearer_auth(token);
     }
     if let Some(body) = &r.body {
@@ -775,6 +805,24 @@ async fn send(w: &World, p: P, r: Req) -> (u16, String) {
         .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
     (status, code)
+}
+
+/// A line of the report when `got` (with problem `code`) is not what `row`
+/// expects of principal `p` (shown as `who`).
+fn mismatch(row: &Row, p: P, who: &str, got: u16, code: &str) -> Option<String> {
+    let expected = row.expect[p.index()];
+    let code_ok = match got {
+        _ if got != expected || got < 400 => true,
+        401 => code == "auth.missing_token",
+        // Outsiders are told they are not members; members that their role is too low.
+        403 if row.codes == ORG => {
+            let outsider = matches!(p, P::User | P::Other | P::Su);
+            code == if outsider { "organization.not_member" } else { "organization.forbidden" }
+        }
+        _ => row.codes.contains(&code),
+    };
+    (got != expected || !code_ok)
+        .then(|| format!("{:<6} {:<44} {who:<13} expected {expected:<3} got {got} {code}", row.method, row.template))
 }
 
 /// The operations of the live OpenAPI document, as "METHOD /template".
@@ -816,34 +864,32 @@ async fn the_authorisation_matrix(backend: Backend) {
     // Every cell; refusals first within a row, so a success cannot change what they see.
     let mut mismatches = Vec::new();
     let mut cells = 0;
-    for row in &rows {
+    let undocumented = undocumented_rows();
+    for row in rows.iter().chain(&undocumented) {
         let mut order: Vec<P> = PRINCIPALS.to_vec();
         order.sort_by_key(|p| (200..300).contains(&row.expect[p.index()]));
         for p in order {
-            let expected = row.expect[p.index()];
-            let (got, code) = send(&world, p, (row.request)(&world, p)).await;
+            let token = world.tokens[p.index()].as_deref();
+            let (got, code) = send(&world, token, (row.request)(&world, p)).await;
             cells += 1;
-            let code_ok = match got {
-                _ if got != expected || got < 400 => true,
-                401 => code == "auth.missing_token",
-                // Outsiders are told they are not members; members that their role is too low.
-                403 if row.codes == ORG => {
-                    let outsider = matches!(p, P::User | P::Other | P::Su);
-                    code == if outsider { "organization.not_member" } else { "organization.forbidden" }
-                }
-                _ => row.codes.contains(&code.as_str()),
-            };
-            if got != expected || !code_ok {
-                mismatches.push(format!(
-                    "{:<6} {:<44} {:<12} expected {expected:<3} got {got} {code}",
-                    row.method,
-                    row.template,
-                    p.name()
-                ));
+            if let Some(m) = mismatch(row, p, p.name(), got, &code) {
+                mismatches.push(m);
             }
         }
     }
-    assert_eq!(cells, rows.len() * PRINCIPALS.len());
+    assert_eq!(cells, (rows.len() + undocumented.len()) * PRINCIPALS.len());
+
+    // An ended or expired membership grants nothing: on every organization
+    // and invitation-management row, a former admin gets what an outsider gets.
+    for (who, token) in &world.former_admins {
+        for row in rows.iter().filter(|r| r.codes == ORG || r.codes == INVITATION) {
+            let (got, code) = send(&world, Some(token), (row.request)(&world, P::User)).await;
+            cells += 1;
+            if let Some(m) = mismatch(row, P::User, who, got, &code) {
+                mismatches.push(m);
+            }
+        }
+    }
 
     let mut report = String::new();
     if !problems.is_empty() {
@@ -870,5 +916,62 @@ mod the_authorisation_matrix {
     #[tokio::test]
     async fn postgres() {
         super::the_authorisation_matrix(test_support::Backend::Postgres).await;
+    }
+}
+
+/// A moderator whose time-bound membership ran out grants nothing from that
+/// instant (invitations.md), and ending a membership revokes the pending
+/// invitations its holder created: so their links stop working at once, not
+/// when the sweeper next runs.
+async fn an_expired_moderators_links_stop_granting_before_the_sweeper_runs(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| s.invitations.sweep_interval_seconds = 3600).await;
+    let admin = app.token("admin@x.io");
+    let org = create_org(&app, &admin, "Acme").await;
+    let created = invite(&app, &admin, &org, json!({"role": "moderator", "membershipDurationSeconds": 1})).await;
+    let moderator = app.token("moderator@x.io");
+    let res = app.post("/invitation/accept", &moderator, &json!({"token": created["token"]})).await;
+    assert_eq!(res.status(), 200, "joining for a second");
+    let (link, token) = invitation(&app, &moderator, &org, json!({"role": "member", "maxUses": 5})).await;
+    let (bound, _) = invitation(&app, &moderator, &org, json!({"email": "bound@x.io"})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let newcomer = app.token("newcomer@x.io");
+    let res = app.post("/invitation/accept", &newcomer, &json!({"token": token})).await;
+    test_support::assert_problem(res, 410, "invitation.revoked").await;
+    let res = app.post("/invitation/accept", &app.token("bound@x.io"), &json!({"invitationId": bound})).await;
+    test_support::assert_problem(res, 410, "invitation.revoked").await;
+    let user = json(app.get_user(&newcomer).await).await;
+    assert_eq!(user["organizationMemberships"], json!([]), "nothing granted");
+
+    // The refusal ended the membership as the sweeper would have, with its history row.
+    let listed = json(app.post("/invitation/list", &admin, &json!({"organizationId": org})).await).await;
+    for id in [&link, &bound] {
+        let found = listed["invitations"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
+        assert_eq!(found["status"], "revoked", "{found}");
+    }
+    let moderator_id = user_id(&app, &moderator).await;
+    let body = json!({"organizationId": org, "userId": moderator_id});
+    let history = json(app.post("/organization/members/history", &admin, &body).await).await;
+    let causes: Vec<&str> =
+        history["history"].as_array().unwrap().iter().map(|h| h["cause"].as_str().unwrap()).collect();
+    assert_eq!(causes.last(), Some(&"expired"), "{history}");
+    let members = json(app.post("/organization/members/list", &admin, &json!({"organizationId": org})).await).await;
+    let ended = members["members"].as_array().unwrap().iter().find(|m| m["userId"] == moderator_id.as_str()).unwrap();
+    assert_eq!(ended["endReason"], "expired", "{ended}");
+
+    // A live creator's links are untouched.
+    let (_, live) = invitation(&app, &admin, &org, json!({})).await;
+    assert_eq!(app.post("/invitation/accept", &newcomer, &json!({"token": live})).await.status(), 200);
+}
+
+mod an_expired_moderators_links_stop_granting_before_the_sweeper_runs {
+    #[tokio::test]
+    async fn sqlite() {
+        super::an_expired_moderators_links_stop_granting_before_the_sweeper_runs(test_support::Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::an_expired_moderators_links_stop_granting_before_the_sweeper_runs(test_support::Backend::Postgres).await;
     }
 }
