@@ -975,3 +975,50 @@ mod an_expired_moderators_links_stop_granting_before_the_sweeper_runs {
         super::an_expired_moderators_links_stop_granting_before_the_sweeper_runs(test_support::Backend::Postgres).await;
     }
 }
+
+/// The spec is silent on demotion; a user would expect a demoted moderator's
+/// links to stop admitting people, as a removed moderator's do. So demoting a
+/// member revokes the pending invitations they created for roles their new
+/// role may not grant, and keeps the rest.
+async fn demoting_revokes_the_links_the_new_role_may_not_grant(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.token("admin@x.io");
+    let org = create_org(&app, &admin, "Acme").await;
+    let second = join(&app, &admin, &org, "second@x.io", "admin").await;
+    let moderator = join(&app, &admin, &org, "moderator@x.io", "moderator").await;
+    let (mod_link, mod_token) = invitation(&app, &moderator, &org, json!({"role": "member"})).await;
+    let (admin_link, admin_token) = invitation(&app, &second, &org, json!({"role": "admin"})).await;
+    let (member_link, member_token) = invitation(&app, &second, &org, json!({"role": "member"})).await;
+    let (other_link, _) = invitation(&app, &admin, &org, json!({"role": "admin"})).await;
+
+    for (who, role) in [(&moderator, "member"), (&second, "moderator")] {
+        let body = json!({"organizationId": org, "userId": user_id(&app, who).await, "role": role});
+        assert_eq!(app.post("/organization/members/update-role", &admin, &body).await.status(), 200);
+    }
+
+    let newcomer = app.token("newcomer@x.io");
+    for token in [&mod_token, &admin_token] {
+        let res = app.post("/invitation/accept", &newcomer, &json!({"token": token})).await;
+        test_support::assert_problem(res, 410, "invitation.revoked").await;
+    }
+    let listed = json(app.post("/invitation/list", &admin, &json!({"organizationId": org})).await).await;
+    let status =
+        |id: &str| listed["invitations"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap()["status"].clone();
+    assert_eq!(status(&mod_link), "revoked", "a member may grant nothing");
+    assert_eq!(status(&admin_link), "revoked", "a moderator may not grant admin");
+    assert_eq!(status(&member_link), "pending", "a moderator may still grant member");
+    assert_eq!(status(&other_link), "pending", "other people's links are untouched");
+    assert_eq!(app.post("/invitation/accept", &newcomer, &json!({"token": member_token})).await.status(), 200);
+}
+
+mod demoting_revokes_the_links_the_new_role_may_not_grant {
+    #[tokio::test]
+    async fn sqlite() {
+        super::demoting_revokes_the_links_the_new_role_may_not_grant(test_support::Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::demoting_revokes_the_links_the_new_role_may_not_grant(test_support::Backend::Postgres).await;
+    }
+}
