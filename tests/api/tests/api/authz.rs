@@ -1,7 +1,11 @@
 //! The authorisation matrix (quality.md): every operation of the live
 //! `GET /openapi.json` × {anonymous, user, another user, guest, member,
 //! moderator, admin, superuser}, with the status each must get, on SQLite and
-//! PostgreSQL.
+//! PostgreSQL, and the problem `code` of every refusal. Then a removed and an
+//! expired former admin of Acme must get what an outsider gets on every
+//! organization row, and the public routes outside the document answer
+//! everyone. Two focused tests cover what the matrix led to: invitations stop
+//! granting when their creator's membership runs out or is demoted.
 //!
 //! One world per backend: an organization "Acme" where four principals hold
 //! guest/member/moderator/admin memberships (created, invited and accepted
@@ -15,8 +19,8 @@
 //! Adding a route: add a [`Row`] to [`rows`] with its method, its path
 //! template exactly as in the OpenAPI document, a request built from the
 //! [`World`] (a valid body, so the cell is about authorisation and not
-//! validation) and the eight expected statuses. The completeness check fails
-//! until the row exists.
+//! validation), the eight expected statuses and the codes a refusal may carry.
+//! The completeness check fails until the row exists.
 
 use crate::organizations::{create_org, invite, join, user_id};
 use reqwest::Method;
