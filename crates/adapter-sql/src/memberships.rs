@@ -251,6 +251,36 @@ pub(crate) async fn after_end<C: ConnectionTrait>(c: &C, m: &Membership, now: Of
     Ok(())
 }
 
+/// What demoting a member also does: revokes the pending invitations they
+/// created in that organization for roles their new role may not grant
+/// (`invitations::may_grant`), so that a link never grants more than its
+/// creator still may. A moderator made a member loses every pending link; an
+/// admin made a moderator keeps only links for guests and members.
+pub(crate) async fn after_demotion<C: ConnectionTrait>(
+    c: &C,
+    m: &Membership,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let beyond: Vec<&str> =
+        OrgRole::ALL.into_iter().filter(|r| !invitations::may_grant(m.role, *r)).map(OrgRole::as_str).collect();
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    let list = (0..beyond.len()).map(|i| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
+    let mut values: Vec<Value> = vec![now.into(), m.organization_id.as_uuid().into(), m.user_id.get().into()];
+    values.extend(beyond.into_iter().map(Value::from));
+    exec(
+        c,
+        &format!(
+            "UPDATE invitations SET status = 'revoked', version = version + 1, updated_at = $1 \
+             WHERE organization_id = $2 AND created_by = $3 AND status = 'pending' AND role IN ({list})"
+        ),
+        values,
+    )
+    .await?;
+    Ok(())
+}
+
 /// `WHERE` fragment: the membership aliased `m` grants at `$n`.
 pub(crate) fn granting(param: usize) -> String {
     format!("m.status = 'active' AND (m.expires_at IS NULL OR m.expires_at > ${param})")

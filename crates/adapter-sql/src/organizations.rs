@@ -7,7 +7,8 @@
 
 use crate::database::{Database, violates_unique};
 use crate::memberships::{
-    after_end, all, exec, granting, insert_membership, membership, one, organization, update_membership_row,
+    after_demotion, after_end, all, exec, granting, insert_membership, membership, one, organization, role_of,
+    update_membership_row,
 };
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -45,7 +46,7 @@ async fn lock_organization(txn: &DatabaseTransaction, org: OrganizationId) -> Re
 
 /// Applies `next` inside `txn`: compare-and-set, history, the last-admin
 /// rule (unless the sweeper ends an expired membership) and the side effects
-/// of ending a membership.
+/// of ending a membership or demoting a member.
 async fn apply_change(
     txn: &DatabaseTransaction,
     next: &Membership,
@@ -87,6 +88,8 @@ async fn apply_change(
     }
     if next.status == MembershipStatus::Inactive {
         after_end(txn, next, now).await.context("ending a membership")?;
+    } else if next.role < role_of(&previous_role)? {
+        after_demotion(txn, next, now).await.context("demoting a member")?;
     }
     Ok(())
 }
@@ -413,7 +416,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         for row in &rows {
             let org = OrganizationId::from_uuid(row.try_get("", "organization_id").context("an import row")?);
             let email: String = row.try_get("", "email").context("an import row")?;
-            let role = crate::memberships::role_of(&row.try_get::<String>("", "role").context("an import row")?)?;
+            let role = role_of(&row.try_get::<String>("", "role").context("an import row")?)?;
             let joined_at = truncate_to_micros(row.try_get("", "joined_at").context("an import row")?);
             let invitation: Option<uuid::Uuid> = row.try_get("", "invitation_id").context("an import row")?;
             let user = UserId::new(row.try_get("", "user_id").context("an import row")?);

@@ -68,7 +68,9 @@ pub trait OrganizationRepository: Send + Sync {
     /// ended) and no other active admin remains: `LastAdmin`. When `next`
     /// ends the membership it also revokes the pending invitations that member
     /// created in the organization and clears their current organization if
-    /// it was this one.
+    /// it was this one. When `next` demotes the member, it revokes the pending
+    /// invitations they created there for roles the new role may not grant
+    /// ([`crate::may_grant`]).
     async fn update_membership(
         &self,
         next: &Membership,

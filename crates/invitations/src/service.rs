@@ -553,8 +553,12 @@ impl InvitationService {
         let invitee = self.org_repo.invitee(actor.user_id).await?.ok_or(AcceptError::UserGone)?;
         for _ in 0..MAX_ATTEMPTS {
             let invitation = load().await?.ok_or(AcceptError::NotFound)?;
-            let existing = self.org_repo.active_membership(invitation.organization_id, actor.user_id).await?;
             let now = self.clock.now();
+            if self.end_lapsed_creator(&invitation, now).await? {
+                // Their pending invitations, this one included, are revoked now: read it again.
+                continue;
+            }
+            let existing = self.org_repo.active_membership(invitation.organization_id, actor.user_id).await?;
             match invitation.decide_accept(&invitee, existing.as_ref(), now) {
                 Err(refusal) => {
                     let entry = Acceptance::new(
@@ -581,6 +585,31 @@ impl InvitationService {
             }
         }
         Err(AcceptError::Conflict)
+    }
+
+    /// Ending a membership revokes the pending invitations its holder created
+    /// (invitations.md), and a time-bound membership ends at its `expiresAt`
+    /// whether or not the sweeper has run. So when the creator of a pending
+    /// invitation holds a membership that ran out, it is ended here as the
+    /// sweeper would end it (history row, invitations revoked), and `true`
+    /// says the invitation must be read again. Without this, an expired
+    /// moderator's links kept granting access until the next sweep.
+    async fn end_lapsed_creator(
+        &self,
+        invitation: &Invitation,
+        now: time::OffsetDateTime,
+    ) -> Result<bool, AcceptError> {
+        if invitation.status != InvitationStatus::Pending {
+            return Ok(false);
+        }
+        let creator = self.org_repo.active_membership(invitation.organization_id, invitation.created_by).await?;
+        let Some(creator) = creator.filter(|m| m.grants(now).is_none()) else { return Ok(false) };
+        let ended = creator.ended(EndReason::Expired, now);
+        match self.org_repo.update_membership(&ended, HistoryCause::Expired, None, now).await {
+            // A conflict means the sweeper or another request ended it first.
+            Ok(()) | Err(WriteError::Conflict) => Ok(true),
+            Err(e) => Err(anyhow::Error::new(e).context("ending a creator's lapsed membership").into()),
+        }
     }
 
     /// The bound invitee declines; it leaves their list and stays visible to the organization.
@@ -878,6 +907,58 @@ mod tests {
         let svc = service(orgs, invitations);
         let err = svc.accept_token(&actor(2), &InvitationToken::from_presented("t"), &ClientInfo::default()).await;
         assert!(matches!(err, Err(AcceptError::Refused(crate::model::Refusal::UsedUp))));
+    }
+
+    #[tokio::test]
+    async fn a_link_whose_creator_ran_out_is_revoked_before_it_grants() {
+        let org = OrganizationId::new();
+        let mut orgs = MockOrganizationRepository::new();
+        orgs.expect_invitee().returning(|_| {
+            Ok(Some(Invitee {
+                user_id: UserId::new(2),
+                email: EmailAddress::parse("b@x.io").unwrap(),
+                email_verified: true,
+            }))
+        });
+        let mut seq = mockall::Sequence::new();
+        // The creator (user 1) is a moderator whose membership ran out at NOW.
+        orgs.expect_active_membership().times(1).in_sequence(&mut seq).returning(move |_, user| {
+            assert_eq!(user, UserId::new(1), "the creator's membership is read first");
+            let mut m = member_of(org, 1, OrgRole::Moderator);
+            m.expires_at = Some(NOW);
+            Ok(Some(m))
+        });
+        orgs.expect_update_membership()
+            .withf(|m, cause, by, _| {
+                m.status == crate::model::MembershipStatus::Inactive
+                    && m.end_reason == Some(EndReason::Expired)
+                    && *cause == HistoryCause::Expired
+                    && by.is_none()
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _, _| Ok(()));
+        orgs.expect_active_membership().returning(|_, _| Ok(None));
+        let mut invitations = MockInvitationRepository::new();
+        let pending = invitation(org, 5);
+        let mut revoked = pending.clone();
+        revoked.status = InvitationStatus::Revoked;
+        let mut reads = mockall::Sequence::new();
+        invitations
+            .expect_find_by_hash()
+            .times(1)
+            .in_sequence(&mut reads)
+            .returning(move |_| Ok(Some(pending.clone())));
+        invitations
+            .expect_find_by_hash()
+            .times(1)
+            .in_sequence(&mut reads)
+            .returning(move |_| Ok(Some(revoked.clone())));
+        invitations.expect_log().withf(|a| a.reason.as_deref() == Some("revoked")).times(1).returning(|_| Ok(()));
+        invitations.expect_accept().never();
+        let svc = service(orgs, invitations);
+        let err = svc.accept_token(&actor(2), &InvitationToken::from_presented("t"), &ClientInfo::default()).await;
+        assert!(matches!(err, Err(AcceptError::Refused(crate::model::Refusal::Revoked))));
     }
 
     #[tokio::test]

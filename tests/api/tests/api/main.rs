@@ -3,6 +3,7 @@
 
 mod admin_users;
 mod auth;
+mod authz;
 mod avatar;
 mod dashboard;
 mod errors;
