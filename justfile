@@ -28,6 +28,11 @@ e2e:
     cargo build --release --bin usher
     cd tests/browser && npm ci --no-audit --no-fund && USHER_BIN=../../target/release/usher npm test
 
+# Generated bad input: the pinned schemathesis (venv in target/) against the release binary, every operation.
+schemathesis *ARGS:
+    cargo build --release --bin usher
+    USHER_BIN=target/release/usher tests/schemathesis/run {{ARGS}}
+
 # A token for local use: `just token ada@example.com`.
 token EMAIL:
     cargo run --quiet -- token --email {{EMAIL}}

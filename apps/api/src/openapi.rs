@@ -1,8 +1,13 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, served
 //! at `/openapi.json`, and the offline Swagger UI at `/docs`.
 
-use crate::error::ProblemBody;
+use crate::error::{PROBLEM_JSON, ProblemBody};
+use crate::extract::BODY_LIMIT;
+use utoipa::openapi::content::Content;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -39,12 +44,212 @@ impl Modify for BearerAuth {
     }
 }
 
+// The three enums below are schemas only: the handlers read and write the
+// domain's own enums, whose crates do not depend on utoipa. Each has exactly
+// the variants and lowercase serde names of the enum it stands for.
+
+/// A role inside an organization, lowest grant first: `guest < member < moderator < admin`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = OrgRole, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: the handlers read and write shared_kernel::OrgRole")]
+pub enum OrgRoleSchema {
+    /// A visitor, often time-bound.
+    Guest,
+    /// The default role.
+    Member,
+    /// Invites and removes guests and members.
+    Moderator,
+    /// Owns the organization.
+    Admin,
+}
+
+/// Internal invitations may go to members; external ones are refused to them.
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvitationKind, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: the handlers read and write invitations::InvitationKind")]
+pub enum InvitationKindSchema {
+    /// May go to members (the default).
+    Internal,
+    /// Only for people not yet in the organization.
+    External,
+}
+
+/// An invitation's status as read at a given instant (`expired` once past `expiresAt`).
+#[derive(utoipa::ToSchema)]
+#[schema(as = InvitationStatus, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: the handlers read and write invitations::InvitationState")]
+pub enum InvitationStatusSchema {
+    /// Usable.
+    Pending,
+    /// Used up.
+    Accepted,
+    /// Declined.
+    Rejected,
+    /// Withdrawn.
+    Revoked,
+    /// Past `expiresAt`.
+    Expired,
+}
+
 /// The document's static part; paths are collected from the registered services.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// Adds the error responses that the shared extractors and middleware give
+/// every operation of a kind, so each annotation lists only its own errors:
+/// a JSON body can be malformed (400), too large (413), of another media type
+/// (415) or invalid (422); a query can fail to parse (400); a path parameter
+/// that does not parse names no record (404); a bearer-protected operation
+/// can be refused its token (401) or find the database down (503). A status
+/// the annotation already lists keeps its schema; the shared meaning is
+/// appended to its description so the document names every `code`.
+pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            add_shared_errors(operation);
+        }
+    }
+    api
+}
+
+fn add_shared_errors(operation: &mut Operation) {
+    let json_body = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.keys().any(|media| media == "application/json" || media.ends_with("+json")));
+    let has = |place: ParameterIn| operation.parameters.iter().flatten().any(|p| p.parameter_in == place);
+    let (query, path) = (has(ParameterIn::Query), has(ParameterIn::Path));
+    let bearer = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+
+    let mut shared: Vec<(&str, String)> = Vec::new();
+    if json_body {
+        shared.push(("400", "`request.malformed`: the body is not JSON".to_owned()));
+        shared.push(("413", format!("`request.body_too_large`: the body is over {} KiB", BODY_LIMIT / 1024)));
+        shared.push(("415", "`request.unsupported_media_type`: the body is not `application/json`".to_owned()));
+        shared.push((
+            "422",
+            "`request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages)".to_owned(),
+        ));
+    }
+    if query {
+        shared.push(("400", "`request.malformed_query`: a query parameter does not parse".to_owned()));
+    }
+    if path {
+        shared.push(("404", "`http.not_found`: a path parameter that does not parse names no record".to_owned()));
+    }
+    if bearer {
+        shared.push((
+            "401",
+            "`auth.*`: the bearer token is missing, malformed, expired or not valid here, or its user is gone"
+                .to_owned(),
+        ));
+        shared.push((
+            "503",
+            "`service.unavailable`: the database is unavailable; retry after `Retry-After` seconds".to_owned(),
+        ));
+    }
+
+    let responses = &mut operation.responses.responses;
+    for (status, meaning) in shared {
+        match responses.get_mut(status) {
+            Some(RefOr::T(response)) => {
+                let code = meaning.split('`').nth(1).unwrap_or_default();
+                if response.description.is_empty() {
+                    response.description = meaning;
+                } else if !response.description.contains(code) {
+                    response.description = format!("{}; or {meaning}", response.description);
+                }
+                if !response.content.contains_key(PROBLEM_JSON) {
+                    response.content.insert(PROBLEM_JSON.to_owned(), problem_content());
+                }
+            }
+            Some(RefOr::Ref(_)) => {}
+            None => {
+                let mut response = Response::new(meaning);
+                response.content.insert(PROBLEM_JSON.to_owned(), problem_content());
+                responses.insert(status.to_owned(), RefOr::T(response));
+            }
+        }
+    }
+}
+
+fn problem_content() -> Content {
+    Content::new(Some(Ref::from_schema_name("Problem")))
+}
+
 /// `/docs` (Swagger UI, vendored) and `/openapi.json`.
 pub fn docs(api: utoipa::openapi::OpenApi) -> SwaggerUi {
     SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{HttpMethod, OpenApiBuilder, PathsBuilder};
+
+    fn api(operation: Operation) -> utoipa::openapi::OpenApi {
+        OpenApiBuilder::new()
+            .paths(PathsBuilder::new().path("/x/{id}", PathItem::new(HttpMethod::Post, operation)))
+            .build()
+    }
+
+    fn responses(api: &utoipa::openapi::OpenApi) -> Vec<(String, String)> {
+        let op = api.paths.paths["/x/{id}"].post.as_ref().expect("post");
+        op.responses
+            .responses
+            .iter()
+            .map(|(status, r)| match r {
+                RefOr::T(r) => (status.clone(), r.description.clone()),
+                RefOr::Ref(_) => (status.clone(), String::new()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_bearer_json_operation_with_path_and_query_gets_every_shared_error() {
+        let op = OperationBuilder::new()
+            .request_body(Some(RequestBodyBuilder::new().content("application/json", Content::default()).build()))
+            .parameter(ParameterBuilder::new().name("id").parameter_in(ParameterIn::Path))
+            .parameter(ParameterBuilder::new().name("limit").parameter_in(ParameterIn::Query))
+            .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+            .response("200", Response::new("ok"))
+            .response("404", Response::new("`thing.not_found`"))
+            .build();
+        let statuses: Vec<String> = responses(&complete(api(op))).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(statuses, ["200", "400", "401", "404", "413", "415", "422", "503"]);
+    }
+
+    #[test]
+    fn an_operation_s_own_description_is_kept_and_the_shared_code_appended_once() {
+        let op = OperationBuilder::new()
+            .parameter(ParameterBuilder::new().name("id").parameter_in(ParameterIn::Path))
+            .response("404", Response::new("`thing.not_found`"))
+            .build();
+        let done = complete(complete(api(op)));
+        let (_, description) = &responses(&done)[0];
+        assert_eq!(
+            description,
+            "`thing.not_found`; or `http.not_found`: a path parameter that does not parse names no record"
+        );
+    }
+
+    #[test]
+    fn a_public_operation_without_input_gets_nothing() {
+        let op = OperationBuilder::new().response("200", Response::new("ok")).build();
+        assert_eq!(responses(&complete(api(op))), [("200".to_owned(), "ok".to_owned())]);
+    }
 }

@@ -359,6 +359,7 @@ impl Application {
                 .app_data(state.clone())
                 .configure(routes::configure)
                 .split_for_parts();
+            let api = openapi::complete(api);
             app.app_data(web::PayloadConfig::new(crate::extract::BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(crate::extract::query_error))
                 .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))

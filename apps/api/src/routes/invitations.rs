@@ -110,14 +110,14 @@ pub struct InvitationDto {
     /// The zone it grants, if any.
     pub zone_id: Option<Uuid>,
     /// The role it grants.
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "member")]
     pub role: OrgRole,
     /// The bound e-mail.
     pub email: Option<String>,
     /// The bound user (stringified int64).
     pub user_id: Option<String>,
     /// `internal` or `external`.
-    #[schema(value_type = String, example = "internal")]
+    #[schema(value_type = crate::openapi::InvitationKindSchema, example = "internal")]
     pub kind: InvitationKind,
     /// How many people may accept it.
     pub max_uses: u32,
@@ -130,7 +130,7 @@ pub struct InvitationDto {
     /// How long granted memberships last, in seconds; null = open-ended.
     pub membership_duration_seconds: Option<i64>,
     /// `pending`, `accepted`, `rejected`, `revoked` or `expired` (computed now).
-    #[schema(value_type = String, example = "pending")]
+    #[schema(value_type = crate::openapi::InvitationStatusSchema, example = "pending")]
     pub status: InvitationState,
     /// Who created it (stringified int64).
     pub created_by: String,
@@ -202,7 +202,7 @@ pub struct CreateInvitationRequest {
     /// A zone of the organization; omitted = the whole organization.
     pub zone_id: Option<Uuid>,
     /// The role granted (default `member`); never above the caller's own, and moderators grant only guest or member.
-    #[schema(value_type = Option<String>, example = "member")]
+    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>, example = "member")]
     pub role: Option<OrgRole>,
     /// Bind to this e-mail (trimmed, lower-cased); the invitee must have it verified.
     #[validate(length(min = 3, max = 254))]
@@ -210,7 +210,7 @@ pub struct CreateInvitationRequest {
     /// Bind to this user (stringified int64).
     pub user_id: Option<String>,
     /// `internal` (default) or `external` (refused to existing members).
-    #[schema(value_type = Option<String>, example = "internal")]
+    #[schema(value_type = Option<crate::openapi::InvitationKindSchema>, example = "internal")]
     pub kind: Option<InvitationKind>,
     /// How many people may accept it: 1..1000, default 1.
     #[validate(range(min = 1, max = 1000))]
@@ -230,7 +230,7 @@ pub struct ListInvitationsRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// `pending`, `accepted`, `rejected`, `revoked` or `expired`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::InvitationStatusSchema>)]
     pub status: Option<InvitationState>,
 }
 
@@ -276,10 +276,10 @@ pub struct PreviewDto {
     /// The zone, if any.
     pub zone: Option<ZoneDto>,
     /// The role it grants.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::openapi::OrgRoleSchema)]
     pub role: OrgRole,
     /// `internal` or `external`.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::openapi::InvitationKindSchema)]
     pub kind: InvitationKind,
     /// When it stops being usable.
     #[serde(with = "time::serde::rfc3339")]
@@ -288,7 +288,7 @@ pub struct PreviewDto {
     /// The inviter's display name.
     pub invited_by: String,
     /// Its status now.
-    #[schema(value_type = String, example = "pending")]
+    #[schema(value_type = crate::openapi::InvitationStatusSchema, example = "pending")]
     pub status: InvitationState,
     /// Why it cannot be used: `expired`, `revoked`, `used_up`, `rejected` or `accepted`; null when usable.
     pub reason: Option<String>,

@@ -155,12 +155,12 @@ pub struct MembershipDto {
     /// The member (stringified int64).
     pub user_id: String,
     /// The role.
-    #[schema(value_type = String, example = "member")]
+    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "member")]
     pub role: OrgRole,
     /// Zones covered; empty = the whole organization.
     pub zones: Vec<Uuid>,
     /// `active` only while it grants access (an expired one reads `inactive`).
-    #[schema(value_type = String, example = "active")]
+    #[schema(value_type = user_dto::MembershipStatus, example = "active")]
     pub status: MembershipStatus,
     /// When a time-bound membership stops granting access.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -228,12 +228,12 @@ pub struct HistoryDto {
     /// The membership.
     pub membership_id: Uuid,
     /// Role of this version.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::openapi::OrgRoleSchema)]
     pub role: OrgRole,
     /// Zones of this version.
     pub zones: Vec<Uuid>,
     /// Status of this version.
-    #[schema(value_type = String)]
+    #[schema(value_type = user_dto::MembershipStatus)]
     pub status: MembershipStatus,
     /// Expiry of this version.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -331,10 +331,10 @@ pub struct ListMembersRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// `active` (granting now) or `inactive`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<user_dto::MembershipStatus>)]
     pub status: Option<MembershipStatus>,
     /// Only this role.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// Only members covering this zone.
     pub zone_id: Option<Uuid>,
@@ -360,7 +360,7 @@ pub struct UpdateRoleRequest {
     /// The member (stringified int64).
     pub user_id: String,
     /// The new role.
-    #[schema(value_type = String, example = "moderator")]
+    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "moderator")]
     pub role: OrgRole,
 }
 

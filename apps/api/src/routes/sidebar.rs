@@ -27,7 +27,7 @@ pub struct SidebarAppDto {
     /// The organization.
     pub organization: OrgSummaryDto,
     /// The caller's role there.
-    #[schema(value_type = String, example = "admin")]
+    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "admin")]
     pub role: OrgRole,
     /// Zones covered; empty = the whole organization.
     pub zones: Vec<Uuid>,
