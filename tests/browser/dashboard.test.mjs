@@ -4,15 +4,16 @@
 // her Discord id, she uploads a photo, the superuser approves it, she
 // uploads another, the superuser rejects it with a reason.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, png, shot, imagesLoaded, until, go, noSidewaysScroll } from './harness.mjs';
+import { startWorld, png, shot, imagesLoaded, until, go, noSidewaysScroll, testWithEvidence } from './harness.mjs';
 
 const ADMIN = { email: 'root@example.com', name: 'Root Reviewer' };
 const USER = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const DISCORD_ID = '80351110224678912';
 
 let world;
+const test = testWithEvidence(() => world);
 let discord;
 let openSession;
 let userPage;

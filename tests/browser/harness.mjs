@@ -11,6 +11,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { test as nodeTest } from 'node:test';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SCREENSHOTS = join(here, 'screenshots');
@@ -189,7 +190,11 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
-export const WAIT = 15_000;
+/**
+ * How long a step may wait for the page. Generous, because the machine is
+ * shared: a passing step never waits it out, and a failing one says so.
+ */
+export const WAIT = Number(process.env.BROWSER_WAIT_MS) || 30_000;
 
 /**
  * One test file's world: a fake Discord, the service and a browser, plus the
@@ -201,6 +206,7 @@ export async function startWorld({ superusers, avatarHash = '8342729096ea3675442
   const usher = await startUsher({ discordApi: discord.url, superusers });
   const browser = await launchBrowser();
   const problems = [];
+  const contexts = new Set();
   const discordAvatar = png([88, 101, 242]);
 
   /** A fresh browser context signed in as `person` through the link `usher token` prints. */
@@ -215,6 +221,8 @@ export async function startWorld({ superusers, avatarHash = '8342729096ea3675442
   /** A fresh browser context (no session) with its page. */
   async function newPage(viewport = { width: 1280, height: 900 }) {
     const context = await browser.newContext({ viewport });
+    contexts.add(context);
+    context.on('close', () => contexts.delete(context));
     context.setDefaultTimeout(WAIT);
     // The Discord CDN is not reachable from CI: answer its avatar with a local image.
     await context.route('https://cdn.discordapp.com/**', (route) => route.fulfill({ status: 200, contentType: 'image/png', body: discordAvatar }));
@@ -233,6 +241,25 @@ export async function startWorld({ superusers, avatarHash = '8342729096ea3675442
     problems,
     openSession,
     newPage,
+    /**
+     * What a failed test leaves behind for whoever reads the CI log: a
+     * screenshot of every open page (`FAILED-…` in screenshots/) and the
+     * end of the service's log on stderr.
+     */
+    async evidence(testName) {
+      const slug = testName.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      let n = 0;
+      for (const context of contexts) {
+        for (const page of context.pages()) {
+          n += 1;
+          await page.screenshot({ path: join(SCREENSHOTS, `FAILED-${slug}-${n}.png`), fullPage: true }).catch(() => {});
+          const alerts = await page.locator('[role="alert"], [role="status"]').allTextContents().catch(() => []);
+          if (alerts.length) console.error(`page ${n} (${page.url().replace(/#token=.*/, '#token=…')}) says: ${alerts.join(' | ')}`);
+        }
+      }
+      const lines = usher.log().trimEnd().split('\n');
+      console.error(`--- the last ${Math.min(lines.length, 60)} lines of the usher log ---\n${lines.slice(-60).join('\n')}`);
+    },
     async stop() {
       await browser.close().catch(() => {});
       await usher.stop();
@@ -282,4 +309,21 @@ export async function go(page, linkText) {
 export async function noSidewaysScroll(page) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   if (overflow > 0) throw new Error(`the page scrolls sideways by ${overflow}px`);
+}
+
+/**
+ * `node:test`'s `test`, plus evidence when a test fails: screenshots of
+ * every open page and the end of the service's log (see `evidence`).
+ * `getWorld` returns the file's world once `before` has started it.
+ */
+export function testWithEvidence(getWorld) {
+  return (name, fn) =>
+    nodeTest(name, async (t) => {
+      try {
+        await fn(t);
+      } catch (err) {
+        await getWorld()?.evidence(name);
+        throw err;
+      }
+    });
 }

@@ -5,9 +5,9 @@
 // landing page and joins; a withdrawn invitation's landing says so; the
 // screens work at 375 px; no CSP violation or script error.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded } from './harness.mjs';
+import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded, testWithEvidence } from './harness.mjs';
 
 const ADA = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const BOB = { email: 'bob@example.com', name: 'Bob Babbage' };
@@ -15,6 +15,7 @@ const CAROL = { email: 'carol@example.com', name: 'Carol Herschel' };
 const ORG = 'Analytical Engines';
 
 let world;
+const test = testWithEvidence(() => world);
 let ada;
 let bob;
 let openLink; // the open link's URL, read from the page that showed it once

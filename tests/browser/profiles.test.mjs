@@ -4,9 +4,9 @@
 // rejection with a reason; two reviewers racing; the screens at 375 px.
 // The tests run in order and share one service.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, until, go, noSidewaysScroll } from './harness.mjs';
+import { startWorld, shot, until, go, noSidewaysScroll, testWithEvidence } from './harness.mjs';
 
 const ADMIN_A = { email: 'alice.admin@example.com', name: 'Alice Reviewer' };
 const ADMIN_B = { email: 'bob.admin@example.com', name: 'Bob Reviewer' };
@@ -14,6 +14,7 @@ const GRACE = { email: 'grace@example.com', name: 'Grace Hopper' };
 const ALAN = { email: 'alan@example.com', name: 'Alan Turing' };
 
 let world;
+const test = testWithEvidence(() => world);
 let gracePage;
 let alanPage;
 let adminA;
