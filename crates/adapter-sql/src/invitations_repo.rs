@@ -157,8 +157,8 @@ async fn accept_in(
         "UPDATE invitations SET use_count = use_count + 1, \
          status = CASE WHEN use_count + 1 >= max_uses THEN 'accepted' ELSE status END, \
          version = version + 1, updated_at = $1 \
-         WHERE id = $2 AND version = $3 AND status = 'pending' AND use_count < max_uses AND expires_at > $1",
-        vec![now.into(), inv.id.as_uuid().into(), inv.version.into()],
+         WHERE id = $2 AND token_hash = $3 AND status = 'pending' AND use_count < max_uses AND expires_at > $1",
+        vec![now.into(), inv.id.as_uuid().into(), inv.token_hash.to_hex().into()],
     )
     .await
     .context("taking a use of an invitation")?;

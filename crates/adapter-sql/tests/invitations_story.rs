@@ -120,13 +120,22 @@ async fn story(db: Database) {
     invs.accept(&inv, &change, &accepted(&inv, bob), now()).await.unwrap();
     let bobs = orgs.active_membership(id, bob).await.unwrap().unwrap();
     assert_eq!(bobs.expires_at, Some(now() + Duration::hours(1)));
-    // A stale version changes nothing.
+    // Another taker's use does not stale a snapshot (takers queue on the row,
+    // the guard re-checks the count), but a resend's new token does.
+    let taken = invs.find(inv.id).await.unwrap().unwrap();
+    assert_eq!((taken.use_count, taken.status, taken.version), (1, InvitationStatus::Pending, 2));
+    let resent = Invitation {
+        token_hash: InvitationToken::from_bytes(&rand_bytes()).hash(),
+        version: taken.version + 1,
+        ..taken.clone()
+    };
+    invs.update(&resent, None, None).await.unwrap();
     let cys = orgs.invitee(cy).await.unwrap().unwrap();
     let stale = inv.decide_accept(&cys, None, now()).unwrap();
     assert!(matches!(invs.accept(&inv, &stale, &accepted(&inv, cy), now()).await, Err(WriteError::Conflict)));
     assert!(orgs.active_membership(id, cy).await.unwrap().is_none());
     let fresh = invs.find(inv.id).await.unwrap().unwrap();
-    assert_eq!((fresh.use_count, fresh.status, fresh.version), (1, InvitationStatus::Pending, 2));
+    assert_eq!((fresh.use_count, fresh.status, fresh.version), (1, InvitationStatus::Pending, 3));
     let change = fresh.decide_accept(&cys, None, now()).unwrap();
     invs.accept(&fresh, &change, &accepted(&fresh, cy), now()).await.unwrap();
     let used = invs.find(inv.id).await.unwrap().unwrap();

@@ -155,10 +155,17 @@ pub trait InvitationRepository: Send + Sync {
 
     /// Accepts in ONE transaction: increments `use_count` with a conditional
     /// update (`status = pending AND use_count < max_uses AND expires_at > now
-    /// AND version = invitation.version`), setting status `accepted` when it
-    /// reaches `max_uses`; applies `change` (insert, or compare-and-set update)
-    /// with a history row (cause `invitation`); logs `log`. `Conflict` (nothing
-    /// written) when any condition fails, so racing accepts never exceed `max_uses`.
+    /// AND token_hash = invitation.token_hash`), setting status `accepted`
+    /// when it reaches `max_uses`; applies `change` (insert, or
+    /// compare-and-set update) with a history row (cause `invitation`); logs
+    /// `log`. `Conflict` (nothing written) when any condition fails, so racing
+    /// accepts never exceed `max_uses`.
+    ///
+    /// The guard deliberately does not compare `version`: concurrent accepts
+    /// of a multi-use link only bump the counter, which the guard re-checks
+    /// under the row lock, so they queue instead of failing each other. The
+    /// token hash stands in for what an accept must not miss: a resend
+    /// (which rotates it), while revocation and expiry are in the guard.
     async fn accept(
         &self,
         invitation: &Invitation,

@@ -336,6 +336,29 @@ async fn fifty_concurrent_accepts_of_a_ten_use_link_admit_exactly_ten_on_postgre
     assert_eq!(listed["invitations"][0]["useCount"], 10);
 }
 
+/// Takers of a busy multi-use link queue on its row instead of failing each
+/// other: 60 distinct users accepting at once are all admitted.
+#[tokio::test]
+async fn sixty_concurrent_accepts_of_a_busy_link_all_succeed_on_postgres() {
+    let app = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.database.max_connections = 20;
+        s.database.acquire_timeout_seconds = 30;
+        s.server.workers = 2;
+    })
+    .await;
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    let created = invite(&app, &ada, &org, json!({"maxUses": 1000})).await;
+    let tokens: Vec<String> = (0..60).map(|i| app.token(&format!("taker{i}@example.com"))).collect();
+    join_all(tokens.iter().map(|t| app.get_user(t))).await;
+    let results = join_all(tokens.iter().map(|t| accept(&app, t, &created["token"]))).await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let listed =
+        json(app.post("/invitation/list", &ada, &json!({"organizationId": org, "status": "pending"})).await).await;
+    assert_eq!(listed["invitations"][0]["useCount"], 60);
+}
+
 /// Everything the service logs, for the token-hygiene test.
 fn captured() -> &'static Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
