@@ -36,3 +36,7 @@ schemathesis *ARGS:
 # A token for local use: `just token ada@example.com`.
 token EMAIL:
     cargo run --quiet -- token --email {{EMAIL}}
+
+# The load benchmark (tests/load/README.md): throwaway PostgreSQL, release usher and its peers, wrk. Reports, never fails on a time.
+bench:
+    python3 tests/load/bench.py
