@@ -17,6 +17,7 @@ mod m20261122_000103_membership_imports;
 mod m20261122_000200_photo_verifications;
 mod m20261122_000201_photo_events_append_only;
 mod m20261122_000300_profiles;
+mod m20261122_000400_members_page_index;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000200_photo_verifications::Migration),
             Box::new(m20261122_000201_photo_events_append_only::Migration),
             Box::new(m20261122_000300_profiles::Migration),
+            Box::new(m20261122_000400_members_page_index::Migration),
         ]
     }
 }

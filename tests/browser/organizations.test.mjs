@@ -7,7 +7,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded, testWithEvidence } from './harness.mjs';
+import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded, until, testWithEvidence } from './harness.mjs';
 
 const ADA = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const BOB = { email: 'bob@example.com', name: 'Bob Babbage' };
@@ -371,6 +371,31 @@ test('Ada renames the organization and removes its logo', async () => {
   assert.equal(await ada.locator('.org-header img').count(), 0);
   await ada.locator('.org-header .photo.empty', { hasText: 'AE' }).waitFor();
   assert.ok(await settings.getByRole('button', { name: 'Remove logo' }).isHidden());
+});
+
+test('members come in pages: "Show more members" appends the next page', async () => {
+  const { url } = await createInvitation(ada, { maxUses: 60 });
+  const token = decodeURIComponent(url.split('#token=')[1]);
+  for (let i = 0; i < 52; i += 1) {
+    const res = await fetch(`${world.usher.base}/invitation/accept`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${world.usher.token(`crowd${i}@example.com`)}` },
+      body: JSON.stringify({ token }),
+    });
+    assert.equal(res.status, 200, `crowd${i} joins`);
+  }
+  await ada.reload();
+  const members = ada.getByRole('region', { name: 'Members' });
+  const rows = members.locator('article.member');
+  await until('the first page is shown', async () => (await rows.count()) === 50);
+  const more = members.getByRole('button', { name: 'Show more members' });
+  await more.click();
+  await until('the next page is appended', async () => (await rows.count()) > 50);
+  await more.waitFor({ state: 'hidden' });
+  const emails = await rows.locator('.email').allTextContents();
+  assert.equal(new Set(emails).size, emails.length, 'nobody is listed twice');
+  await members.locator('article.member', { hasText: 'ada@example.com' }).waitFor(); // the founder joined first: last page
+  await shot(ada, 'orgs-16-members-paged');
 });
 
 test('the QR code filter keeps plain shapes and refuses scripts, handlers, links, styles and foreign elements', async () => {

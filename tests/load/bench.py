@@ -504,6 +504,16 @@ VACUUM ANALYZE;
             if not cursor:
                 break
         cursors[path] = cursor
+    cursor = None
+    for _ in range(499):
+        body = {"organizationId": org, "limit": 20}
+        if cursor:
+            body["cursor"] = cursor
+        page = http_json(port, "POST", "/organization/members/list", root, body)
+        cursor = page.get("nextCursor")
+        if not cursor:
+            break
+    cursors["members"] = cursor
     return {"org": org, "root": root, "cursors": cursors}
 
 
@@ -738,9 +748,14 @@ def main():
                 targets.append(dict(base, name=f"usher GET {path} page 500 @{label}", method="GET",
                                     path=f"{path}?cursor={urllib.parse.quote(cursor)}", group=(short, "p500"),
                                     size=inst["name"]))
-        targets.append(dict(base, name=f"usher members list (first 1,000, no cursor) @{label}", method="POST",
-                            path="/organization/members/list", body=json.dumps({"organizationId": seed["org"]}),
-                            connections=1, group=("members", "first"), size=inst["name"]))
+        members = {"organizationId": seed["org"], "limit": 20}
+        targets.append(dict(base, name=f"usher members list first page @{label}", method="POST",
+                            path="/organization/members/list", body=json.dumps(members),
+                            group=("members", "first"), size=inst["name"]))
+        if cursor := seed["cursors"].get("members"):
+            targets.append(dict(base, name=f"usher members list page 500 @{label}", method="POST",
+                                path="/organization/members/list", body=json.dumps(dict(members, cursor=cursor)),
+                                group=("members", "p500"), size=inst["name"]))
     if ONLY:
         targets = [t for t in targets if any(o in t["name"] for o in ONLY)]
 
@@ -779,7 +794,7 @@ SELECT string_agg(coalesce(reason, '?') || '×' || n, ', ') FROM (
 
     lines = []
     lines.append(f"Run: {started}; {ROUNDS} interleaved rounds × {SECONDS} s per target; wrk {WRK_THREADS} threads, "
-                 f"{CONNECTIONS} connections ({PAGE_CONNECTIONS} for paging, 1 for the members list); "
+                 f"{CONNECTIONS} connections ({PAGE_CONNECTIONS} for paging); "
                  f"{os.cpu_count()} cores shared by everything (PostgreSQL, servers, wrk).")
     lines.append("")
     lines.append("| target | req/s (median) | rounds | p50 | p99 | errors | server RSS under load |")
@@ -819,7 +834,7 @@ SELECT string_agg(coalesce(reason, '?') || '×' || n, ', ') FROM (
                     lat[t["size"]] = s[t["name"]]["p50"]
             if len(lat) == 2:
                 label = {"pictures": "GET /picture/all", "profiles": "GET /admin/profiles",
-                         "members": "members list (first 1,000)"}[short]
+                         "members": "POST /organization/members/list"}[short]
                 row(f"{label} {'first page' if page == 'first' else 'page 500'}: p50 @{LARGE_ROWS} ÷ p50 "
                     f"@{SMALL_ROWS}", ratio(lat.get("usher-large"), lat.get("usher-small")), "≤ 1.5×", x, higher=False)
     rss = get("usher POST /user/get", "rss")

@@ -8,6 +8,9 @@ import { api, putUpload } from '../api.js';
 import { h, replace, field, notices, when, busy } from '../dom.js';
 import { ROLES, logo, roleLabel, roleOption, atLeast, expiry, duration, confirmButton, qrImage } from './org-shared.js';
 
+/** Members shown per page (the API allows up to 100). */
+const MEMBERS_PAGE = 50;
+
 export const title = 'Organization admin';
 
 const LOGO_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
@@ -173,7 +176,9 @@ export async function render(root, ctx) {
       h('option', { value: '', text: 'All' }),
     );
     const list = h('div', { class: 'member-list' });
-    section.append(h('div', { class: 'toolbar' }, field('Which members', statusFilter)), list);
+    const more = h('button', { type: 'button', class: 'secondary', text: 'Show more members', hidden: true });
+    let nextCursor = null;
+    section.append(h('div', { class: 'toolbar' }, field('Which members', statusFilter)), list, h('div', { class: 'actions' }, more));
 
     // Leaving is on My organizations; here one removes others.
     const mayRemove = (m) => m.status === 'active' && m.userId !== ctx.me.id && (isAdmin || atLeast('member', m.role));
@@ -285,11 +290,32 @@ export async function render(root, ctx) {
       );
     }
 
+    // A page at a time, newest first; "Show more members" appends the next page.
+    async function fetchMembers(cursor) {
+      const page = await api.post('/organization/members/list', {
+        organizationId: orgId,
+        status: statusFilter.value || undefined,
+        limit: MEMBERS_PAGE,
+        cursor: cursor || undefined,
+      });
+      for (const m of page.members) people.set(m.userId, m.displayName);
+      nextCursor = page.nextCursor || null;
+      more.hidden = !nextCursor;
+      return page.members;
+    }
     async function loadMembers() {
-      const { members } = await api.post('/organization/members/list', { organizationId: orgId, status: statusFilter.value || undefined });
-      for (const m of members) people.set(m.userId, m.displayName);
+      const members = await fetchMembers(null);
       replace(list, members.length ? members.map(memberRow) : h('p', { class: 'muted empty-list', text: 'Nobody here.' }));
     }
+    more.addEventListener('click', () =>
+      busy(more, async () => {
+        try {
+          list.append(...(await fetchMembers(nextCursor)).map(memberRow));
+        } catch (err) {
+          fail(n)(err);
+        }
+      }),
+    );
     statusFilter.addEventListener('change', () => loadMembers().catch(fail(n)));
     sections.members.load = () => loadMembers().catch(fail(n));
   }

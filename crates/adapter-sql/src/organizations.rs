@@ -19,7 +19,7 @@ use invitations::{
     Organization, OrganizationId, OrganizationRepository, Outcome, SidebarApp, TokenHash, WriteError, Zone, ZoneId,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
-use shared_kernel::{EmailAddress, OrgRole, UserId, truncate_to_micros};
+use shared_kernel::{Cursor, EmailAddress, OrgRole, Page, PageRequest, UserId, truncate_to_micros};
 use time::OffsetDateTime;
 
 /// Organizations, zones and memberships in PostgreSQL or SQLite.
@@ -261,8 +261,9 @@ impl OrganizationRepository for SqlOrganizationRepository {
         &self,
         org: OrganizationId,
         filter: &MemberFilter,
+        page: &PageRequest,
         now: OffsetDateTime,
-    ) -> anyhow::Result<Vec<Member>> {
+    ) -> anyhow::Result<Page<Member>> {
         let mut sql = format!(
             "SELECT {MEMBER_COLUMNS}, u.display_name AS u_display_name, u.email AS u_email \
              FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1"
@@ -287,9 +288,18 @@ impl OrganizationRepository for SqlOrganizationRepository {
             values.push(format!("%{zone}%").into());
             sql.push_str(&format!(" AND (m.zones = '' OR m.zones LIKE ${})", values.len()));
         }
-        sql.push_str(" ORDER BY m.joined_at DESC, m.id DESC LIMIT 1000");
+        if let Some(after) = page.after() {
+            let id: uuid::Uuid = after.id.parse().context("a members cursor carries a membership id")?;
+            values.push(after.created_at.into());
+            values.push(id.into());
+            // A row comparison, so the (organization_id, joined_at, id) index seeks to the cursor.
+            sql.push_str(&format!(" AND (m.joined_at, m.id) < (${}, ${})", values.len() - 1, values.len()));
+        }
+        values.push(i64::from(page.limit() + 1).into());
+        sql.push_str(&format!(" ORDER BY m.joined_at DESC, m.id DESC LIMIT ${}", values.len()));
         let rows = all(self.db.conn(), &sql, values).await.with_context(|| format!("listing members of {org}"))?;
-        rows.iter()
+        let members = rows
+            .iter()
             .map(|r| {
                 Ok(Member {
                     membership: membership(r, "")?,
@@ -297,7 +307,11 @@ impl OrganizationRepository for SqlOrganizationRepository {
                     email: r.try_get("", "u_email")?,
                 })
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(members, page, |m| Cursor {
+            created_at: m.membership.joined_at,
+            id: m.membership.id.as_uuid().to_string(),
+        }))
     }
 
     async fn update_membership(

@@ -8,7 +8,7 @@ use invitations::{
     MemberFilter, Membership, MembershipChange, MembershipStatus, Name, Organization, OrganizationId,
     OrganizationRepository, OutboxId, OutboxMail, Outcome, WriteError, Zone, ZoneId,
 };
-use shared_kernel::{EmailAddress, OrgRole, PlatformRole, UserId};
+use shared_kernel::{EmailAddress, OrgRole, PageRequest, PlatformRole, UserId};
 use test_support::postgres::{PgCluster, TestDatabase};
 use time::{Duration, OffsetDateTime};
 use user_dto::{DisplayName, Identity, NewUser, TryWindow, UserRepository, Username};
@@ -213,12 +213,23 @@ async fn story(db: Database) {
 
     // Members list filters.
     let filter = MemberFilter { role: Some(OrgRole::Moderator), ..MemberFilter::default() };
-    let listed = orgs.members(id, &filter, now()).await.unwrap();
+    let all = PageRequest::default();
+    let listed = orgs.members(id, &filter, &all, now()).await.unwrap().items;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].email, "bob@x.io");
     let active = MemberFilter { status: Some(MembershipStatus::Active), ..MemberFilter::default() };
-    assert_eq!(orgs.members(id, &active, now()).await.unwrap().len(), 3);
-    assert_eq!(orgs.members(id, &active, now() + Duration::hours(2)).await.unwrap().len(), 1, "time-bound ones lapse");
+    let everyone = orgs.members(id, &active, &all, now()).await.unwrap();
+    assert_eq!((everyone.items.len(), everyone.next_cursor), (3, None));
+    let lapsed = orgs.members(id, &active, &all, now() + Duration::hours(2)).await.unwrap();
+    assert_eq!(lapsed.items.len(), 1, "time-bound ones lapse");
+    // Pages of two: the same three, newest first, in two pages.
+    let first = orgs.members(id, &active, &PageRequest::parse(Some(2), None).unwrap(), now()).await.unwrap();
+    let cursor = first.next_cursor.clone().expect("a second page");
+    let second = orgs.members(id, &active, &PageRequest::parse(Some(2), Some(&cursor)).unwrap(), now()).await.unwrap();
+    assert_eq!((first.items.len(), second.items.len(), second.next_cursor), (2, 1, None));
+    let paged: Vec<_> = first.items.iter().chain(&second.items).map(|m| m.membership.id).collect();
+    let whole: Vec<_> = everyone.items.iter().map(|m| m.membership.id).collect();
+    assert_eq!(paged, whole);
 
     // Switching needs a granting membership; ending one revokes the member's
     // pending invitations and clears their current organization.

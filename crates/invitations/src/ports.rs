@@ -13,7 +13,7 @@ use crate::model::{
 };
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
-use shared_kernel::{EmailAddress, UserId};
+use shared_kernel::{EmailAddress, Page, PageRequest, UserId};
 use time::OffsetDateTime;
 
 /// Stores organizations, zones, memberships and their history.
@@ -55,13 +55,15 @@ pub trait OrganizationRepository: Send + Sync {
     /// callers decide with `Membership::grants`).
     async fn active_membership(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Option<Membership>>;
 
-    /// Members of `org` matching `filter`, newest first; `active` means granting at `now`.
+    /// One page of the members of `org` matching `filter`, newest first
+    /// (by `joined_at`, then id); `active` means granting at `now`.
     async fn members(
         &self,
         org: OrganizationId,
         filter: &MemberFilter,
+        page: &PageRequest,
         now: OffsetDateTime,
-    ) -> anyhow::Result<Vec<Member>>;
+    ) -> anyhow::Result<Page<Member>>;
 
     /// Writes `next` over the version `next.version - 1`, with a history row
     /// (`cause`, `changed_by`). When `next` takes an admin away (demoted or

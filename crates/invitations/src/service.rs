@@ -13,7 +13,7 @@ use crate::ports::{
     InvitationMail, InvitationRepository, Notifier, OrganizationRepository, OutboxMail, TokenGenerator,
 };
 use image_upload::{ImageUpload, ImageUploads, IssuedTicket};
-use shared_kernel::{Actor, Clock, EmailAddress, OrgRole, UserId};
+use shared_kernel::{Actor, Clock, EmailAddress, OrgRole, Page, PageRequest, UserId};
 use std::sync::Arc;
 use time::Duration;
 
@@ -120,9 +120,10 @@ impl OrganizationService {
         actor: &Actor,
         org: OrganizationId,
         filter: &MemberFilter,
-    ) -> Result<Vec<Member>, OrgError> {
+        page: &PageRequest,
+    ) -> Result<Page<Member>, OrgError> {
         self.require(actor, org, OrgRole::Moderator).await?;
-        Ok(self.orgs.members(org, filter, self.clock.now()).await?)
+        Ok(self.orgs.members(org, filter, page, self.clock.now()).await?)
     }
 
     /// Changes a member's role (`org:admin`); the last admin cannot be demoted.

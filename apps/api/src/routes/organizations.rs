@@ -5,7 +5,7 @@
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ProblemBody};
-use crate::extract::ValidJson;
+use crate::extract::{PageQuery, ValidJson};
 use crate::startup::AppState;
 use actix_web::{HttpResponse, post, web};
 use invitations::{
@@ -214,11 +214,14 @@ pub struct MemberDto {
     pub email: String,
 }
 
-/// `{members}`
+/// `{members, nextCursor}`
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MembersResponse {
-    /// Newest first.
+    /// Newest first (by when they joined).
     pub members: Vec<MemberDto>,
+    /// Send it as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One version of a membership.
@@ -338,6 +341,11 @@ pub struct ListMembersRequest {
     pub role: Option<OrgRole>,
     /// Only members covering this zone.
     pub zone_id: Option<Uuid>,
+    /// Members per page, 1..100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// A body naming one member of one organization.
@@ -621,7 +629,7 @@ async fn list_zones(
     Ok(web::Json(ZonesResponse { zones: zones.into_iter().map(Into::into).collect() }))
 }
 
-/// The members (`org:moderator`), filtered by status, role and zone.
+/// The members (`org:moderator`), filtered by status, role and zone, a page at a time, newest first.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "list-members",
@@ -630,7 +638,7 @@ async fn list_zones(
     responses(
         (status = 200, body = MembersResponse),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`, also for a `limit` outside 1..100 or a `cursor` not from this list"),
     )
 )]
 #[post("/organization/members/list")]
@@ -640,10 +648,12 @@ async fn list_members(
     body: ValidJson<ListMembersRequest>,
 ) -> Result<web::Json<MembersResponse>, ApiError> {
     let b = body.0;
+    let page = PageQuery { limit: b.limit, cursor: b.cursor }.page()?;
     let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id.map(ZoneId::from_uuid) };
-    let members = state.orgs.members(&auth.0, org(b.organization_id), &filter).await?;
+    let found = state.orgs.members(&auth.0, org(b.organization_id), &filter, &page).await?;
     let now = shared_kernel::Clock::now(&shared_kernel::SystemClock);
-    let members = members
+    let members = found
+        .items
         .into_iter()
         .map(|Member { membership, display_name, email }| MemberDto {
             membership: MembershipDto::new(membership, now),
@@ -651,7 +661,7 @@ async fn list_members(
             email,
         })
         .collect();
-    Ok(web::Json(MembersResponse { members }))
+    Ok(web::Json(MembersResponse { members, next_cursor: found.next_cursor }))
 }
 
 /// Changes a member's role (`org:admin`); the history row is written in the same transaction.

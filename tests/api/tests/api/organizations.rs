@@ -140,6 +140,46 @@ on_both_databases! {
         assert_eq!(inactive["members"].as_array().unwrap().len(), 1);
     }
 
+    async fn members_come_a_page_at_a_time_newest_first(app: TestApp) {
+        let ada = app.token("ada@example.com");
+        let org = create_org(&app, &ada, "Acme").await;
+        let link = invite(&app, &ada, &org, json!({"maxUses": 30})).await;
+        for i in 0..24 {
+            let res = app.post("/invitation/accept", &app.token(&format!("m{i}@example.com")), &json!({"token": link["token"]})).await;
+            assert_eq!(res.status(), 200);
+        }
+        let list = |body: Value| {
+            let (app, ada, org) = (&app, &ada, &org);
+            async move {
+                let mut req = json!({"organizationId": org});
+                req.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
+                app.post("/organization/members/list", ada, &req).await
+            }
+        };
+        let first = json(list(json!({})).await).await;
+        assert_eq!(first["members"].as_array().unwrap().len(), 20, "20 by default");
+        let cursor = first["nextCursor"].as_str().expect("a second page").to_owned();
+        let second = json(list(json!({"cursor": cursor})).await).await;
+        assert_eq!(second["members"].as_array().unwrap().len(), 5, "24 joined, and ada");
+        assert_eq!(second["nextCursor"], Value::Null);
+        let emails: Vec<&str> = first["members"].as_array().unwrap().iter().chain(second["members"].as_array().unwrap())
+            .map(|m| m["email"].as_str().unwrap()).collect();
+        assert_eq!(emails.last(), Some(&"ada@example.com"), "newest first: the founder joined first");
+        let mut unique = emails.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 25, "no member twice, none missed");
+        let whole = json(list(json!({"limit": 100})).await).await;
+        assert_eq!(whole["members"].as_array().unwrap().len(), 25);
+        assert_eq!(whole["nextCursor"], Value::Null);
+
+        let body = assert_problem(list(json!({"limit": 0})).await, 422, "request.validation").await;
+        assert!(body["errors"].get("/limit").is_some(), "{body}");
+        assert_problem(list(json!({"limit": 101})).await, 422, "request.validation").await;
+        let body = assert_problem(list(json!({"cursor": "not-a-cursor"})).await, 422, "request.validation").await;
+        assert!(body["errors"].get("/cursor").is_some(), "{body}");
+    }
+
     async fn the_last_admin_cannot_leave_and_leaving_revokes_ones_invitations(app: TestApp) {
         let ada = app.token("ada@example.com");
         let org = create_org(&app, &ada, "Acme").await;
