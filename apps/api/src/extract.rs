@@ -233,6 +233,17 @@ impl PageQuery {
             PagingError::Cursor(_) => ApiError::invalid_field("/cursor", e.to_string()),
         })
     }
+
+    /// [`Self::page`], and the cursor's row id must parse as the list's `Id`
+    /// (a UUID, a user id): a well-formed cursor with a forged id is 422,
+    /// never a database error.
+    pub fn page_of<Id: std::str::FromStr>(&self) -> Result<PageRequest, ApiError> {
+        let page = self.page()?;
+        if page.after().is_some_and(|c| c.id.parse::<Id>().is_err()) {
+            return Err(ApiError::invalid_field("/cursor", "the cursor is not one this service issued"));
+        }
+        Ok(page)
+    }
 }
 
 /// Turns a query-string parse failure into a 400 problem.

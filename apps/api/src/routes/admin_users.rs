@@ -96,10 +96,7 @@ async fn search_users(
     query: web::Query<SearchQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<AdminUserPage>, ApiError> {
-    let page = page.0.page()?;
-    if page.after().is_some_and(|c| c.id.parse::<UserId>().is_err()) {
-        return Err(ApiError::invalid_field("/cursor", "the cursor is not one this service issued"));
-    }
+    let page = page.0.page_of::<UserId>()?;
     let q = query.0.q;
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::invalid_field("/q", "at most 200 characters"));

@@ -648,7 +648,7 @@ async fn list_members(
     body: ValidJson<ListMembersRequest>,
 ) -> Result<web::Json<MembersResponse>, ApiError> {
     let b = body.0;
-    let page = PageQuery { limit: b.limit, cursor: b.cursor }.page()?;
+    let page = PageQuery { limit: b.limit, cursor: b.cursor }.page_of::<Uuid>()?;
     let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id.map(ZoneId::from_uuid) };
     let found = state.orgs.members(&auth.0, org(b.organization_id), &filter, &page).await?;
     let now = shared_kernel::Clock::now(&shared_kernel::SystemClock);

@@ -13,7 +13,7 @@ use photo_sync::{
     VerificationFilter, VerificationStatus, VerificationWithUser,
 };
 use serde::{Deserialize, Serialize};
-use shared_kernel::{DiscordId, Page, PageRequest, UserId};
+use shared_kernel::{DiscordId, Page, UserId};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -231,15 +231,6 @@ fn status_filter(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
     }
 }
 
-/// The page request, with a cursor that must name a verification.
-fn photo_page(query: &PageQuery) -> Result<PageRequest, ApiError> {
-    let page = query.page()?;
-    if page.after().is_some_and(|c| c.id.parse::<uuid::Uuid>().is_err()) {
-        return Err(ApiError::invalid_field("/cursor", "the cursor is not one this service issued"));
-    }
-    Ok(page)
-}
-
 fn verification_id(raw: &str) -> Result<PhotoVerificationId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found("photo.not_found", "no photo verification with this id"))
 }
@@ -270,7 +261,7 @@ async fn list_all(
         username: username.0.username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()),
         status: status_filter(status.0.status.as_deref())?,
     };
-    let page = state.photos.list(&filter, &photo_page(&page.0)?).await?;
+    let page = state.photos.list(&filter, &page.0.page_of::<uuid::Uuid>()?).await?;
     Ok(web::Json(page.into()))
 }
 
@@ -299,7 +290,7 @@ async fn list_for_user(
     let user_id: UserId =
         path.parse().map_err(|_| ApiError::not_found("http.not_found", format!("{path:?} is not a user id")))?;
     let filter = status_filter(status.0.status.as_deref())?;
-    let page = state.photos.list_for_user(&auth.0, user_id, filter, &photo_page(&page.0)?).await?;
+    let page = state.photos.list_for_user(&auth.0, user_id, filter, &page.0.page_of::<uuid::Uuid>()?).await?;
     Ok(web::Json(page.into()))
 }
 

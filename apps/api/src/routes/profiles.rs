@@ -535,10 +535,7 @@ async fn admin_list_profiles(
     query: Query<ProfileListQuery>,
 ) -> Result<web::Json<AdminProfilePage>, ApiError> {
     let filter = query.into_inner();
-    let page = PageQuery { limit: filter.limit, cursor: filter.cursor.clone() }.page()?;
-    if page.after().is_some_and(|c| c.id.parse::<uuid::Uuid>().is_err()) {
-        return Err(ApiError::invalid_field("/cursor", "the cursor is not one this service issued"));
-    }
+    let page = PageQuery { limit: filter.limit, cursor: filter.cursor.clone() }.page_of::<uuid::Uuid>()?;
     let state_filter = match filter.state.as_deref() {
         None | Some("") => None,
         Some(s) => Some(

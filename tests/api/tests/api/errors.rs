@@ -123,3 +123,29 @@ async fn chunked_post(address: &str, path: &str, token: &str, body: &[u8]) -> St
     let _ = stream.read_to_end(&mut response).await;
     String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned()
 }
+
+/// A cursor that decodes but names a row id of the wrong kind is 422 on
+/// every paged list, never a database error.
+#[tokio::test]
+async fn forged_cursors_are_422_on_every_paged_list() {
+    let app = test_support::TestApp::spawn_with(test_support::Backend::Sqlite, |s| {
+        s.auth.bootstrap_superusers = vec!["root@example.com".into()];
+    })
+    .await;
+    let root = app.token("root@example.com");
+    let root_id = json(app.get_user(&root).await).await["id"].as_str().unwrap().to_owned();
+    let org = json(app.post("/organization/create", &root, &serde_json::json!({"name": "Acme"})).await).await
+        ["currentOrganizationId"]
+        .clone();
+    let forged = shared_kernel::Cursor { created_at: time::OffsetDateTime::now_utc(), id: "not-an-id".into() }.encode();
+    for path in ["/admin/users", "/picture/all", "/admin/profiles", &format!("/picture/{root_id}")] {
+        let res = app.request(Method::GET, &format!("{path}?cursor={forged}"), Some(&root), None).await;
+        let body = assert_problem(res, 422, "request.validation").await;
+        assert!(body["errors"].get("/cursor").is_some(), "{path}: {body}");
+    }
+    let res = app
+        .post("/organization/members/list", &root, &serde_json::json!({"organizationId": org, "cursor": forged}))
+        .await;
+    let body = assert_problem(res, 422, "request.validation").await;
+    assert!(body["errors"].get("/cursor").is_some(), "{body}");
+}
