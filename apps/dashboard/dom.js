@@ -115,3 +115,50 @@ export async function busy(button, work) {
     button.removeAttribute('aria-busy');
   }
 }
+
+/**
+ * Previous/Next paging over a keyset-paged list. `fetchPage(cursor)` resolves
+ * with `{items, nextCursor}`; `show(page)` renders it; `onError(err)` gets a
+ * failure. It keeps the cursor of each page seen (for Previous) and ignores
+ * an answer overtaken by a newer load (a search typed on). Returns the pager
+ * element, `load()` (the current page again) and `restart()` (page 1).
+ */
+export function keysetPager(fetchPage, show, onError) {
+  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
+  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
+  const label = h('span', { class: 'muted' });
+  let cursors = [null];
+  let nextCursor = null;
+  let seq = 0;
+  async function load() {
+    seq += 1;
+    const mine = seq;
+    try {
+      const page = await fetchPage(cursors[cursors.length - 1]);
+      if (mine !== seq) return;
+      nextCursor = page.nextCursor;
+      show(page);
+      prev.disabled = cursors.length === 1;
+      next.disabled = !nextCursor;
+      label.textContent = `Page ${cursors.length}`;
+    } catch (err) {
+      if (mine === seq) onError(err);
+    }
+  }
+  prev.addEventListener('click', () => {
+    if (cursors.length > 1) cursors.pop();
+    load();
+  });
+  next.addEventListener('click', () => {
+    if (nextCursor) cursors.push(nextCursor);
+    load();
+  });
+  return {
+    el: h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, label, next),
+    load,
+    restart() {
+      cursors = [null];
+      return load();
+    },
+  };
+}

@@ -35,6 +35,48 @@ function refusal(err) {
   );
 }
 
+/**
+ * Accept and Decline for one invitation, named by `which` (`{token}` from
+ * the link, or `{invitationId}` from an e-mail), and the area their outcome
+ * goes to: `[actions, outcome]`.
+ */
+function answerButtons(ctx, orgName, role, which) {
+  const outcome = h('div', { 'aria-live': 'polite' });
+  const accept = h('button', { type: 'button', text: `Accept and join ${orgName}` });
+  const decline = h('button', { type: 'button', class: 'secondary', text: 'Decline' });
+  const actions = h('div', { class: 'actions' }, accept, decline);
+  const answer = (button, send, done) =>
+    busy(button, async () => {
+      try {
+        await send();
+        actions.hidden = true;
+        replace(outcome, done());
+      } catch (err) {
+        ctx.failed(err);
+        if (err instanceof ApiError && err.code === 'invitation.open_link') {
+          // An open link is addressed to nobody in particular: there is nothing to decline.
+          replace(
+            outcome,
+            h('p', { class: 'notice info', role: 'status', text: 'This link is not addressed to you personally, so there is nothing to decline: simply do not accept it. You can close this page.' }),
+          );
+        } else {
+          replace(outcome, refusal(err));
+        }
+      }
+    });
+  accept.addEventListener('click', () =>
+    answer(accept, async () => ctx.setMe(await api.post('/invitation/accept', which)), () => joined(orgName, role)),
+  );
+  decline.addEventListener('click', () =>
+    answer(
+      decline,
+      () => api.post('/invitation/reject', which),
+      () => h('p', { class: 'notice ok', role: 'status', text: `You declined the invitation to ${orgName}.` }),
+    ),
+  );
+  return [actions, outcome];
+}
+
 function previewCard(p) {
   return h(
     'article',
@@ -136,42 +178,7 @@ export async function render(root, ctx) {
       body.append(h('p', { text: 'To accept, sign in first. This page keeps the invitation while you do.' }), signinPanel('Sign in to accept'));
       return;
     }
-    const outcome = h('div', { 'aria-live': 'polite' });
-    const accept = h('button', { type: 'button', text: `Accept and join ${preview.organization.name}` });
-    const decline = h('button', { type: 'button', class: 'secondary', text: 'Decline' });
-    const actions = h('div', { class: 'actions' }, accept, decline);
-    accept.addEventListener('click', () =>
-      busy(accept, async () => {
-        try {
-          ctx.setMe(await api.post('/invitation/accept', { token }));
-          actions.hidden = true;
-          replace(outcome, joined(preview.organization.name, preview.role));
-        } catch (err) {
-          ctx.failed(err);
-          replace(outcome, refusal(err));
-        }
-      }),
-    );
-    decline.addEventListener('click', () =>
-      busy(decline, async () => {
-        try {
-          await api.post('/invitation/reject', { token });
-          actions.hidden = true;
-          replace(outcome, h('p', { class: 'notice ok', role: 'status', text: `You declined the invitation to ${preview.organization.name}.` }));
-        } catch (err) {
-          ctx.failed(err);
-          if (err instanceof ApiError && err.code === 'invitation.open_link') {
-            replace(
-              outcome,
-              h('p', { class: 'notice info', role: 'status', text: 'This link is not addressed to you personally, so there is nothing to decline: simply do not accept it. You can close this page.' }),
-            );
-          } else {
-            replace(outcome, refusal(err));
-          }
-        }
-      }),
-    );
-    body.append(signedInLine(), actions, outcome);
+    body.append(signedInLine(), ...answerButtons(ctx, preview.organization.name, preview.role, { token }));
     return;
   }
 
@@ -229,33 +236,5 @@ export async function render(root, ctx) {
     ),
     signedInLine(),
   );
-  const outcome = h('div', { 'aria-live': 'polite' });
-  const accept = h('button', { type: 'button', text: `Accept and join ${org.name}` });
-  const decline = h('button', { type: 'button', class: 'secondary', text: 'Decline' });
-  const actions = h('div', { class: 'actions' }, accept, decline);
-  accept.addEventListener('click', () =>
-    busy(accept, async () => {
-      try {
-        ctx.setMe(await api.post('/invitation/accept', { invitationId: inv.id }));
-        actions.hidden = true;
-        replace(outcome, joined(org.name, inv.role));
-      } catch (err) {
-        ctx.failed(err);
-        replace(outcome, refusal(err));
-      }
-    }),
-  );
-  decline.addEventListener('click', () =>
-    busy(decline, async () => {
-      try {
-        await api.post('/invitation/reject', { invitationId: inv.id });
-        actions.hidden = true;
-        replace(outcome, h('p', { class: 'notice ok', role: 'status', text: `You declined the invitation to ${org.name}.` }));
-      } catch (err) {
-        ctx.failed(err);
-        replace(outcome, refusal(err));
-      }
-    }),
-  );
-  body.append(actions, outcome);
+  body.append(...answerButtons(ctx, org.name, inv.role, { invitationId: inv.id }));
 }

@@ -3,7 +3,7 @@
 // approval, and the decisions. Search by username (debounced) and paging.
 
 import { api } from '../api.js';
-import { h, replace, field, notices, picture, when, debounce, busy } from '../dom.js';
+import { h, replace, field, notices, picture, when, debounce, busy, keysetPager } from '../dom.js';
 
 export const title = 'Photo verifications';
 export const superuser = true;
@@ -30,38 +30,15 @@ export async function render(root, ctx) {
   const list = h('div', { class: 'cards', 'aria-live': 'polite' });
   const search = h('input', { type: 'search', name: 'username', autocomplete: 'off', placeholder: 'e.g. ada' });
   const statusSelect = h('select', { name: 'status' }, STATUSES.map(([v, l]) => h('option', { value: v, text: l })));
-  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
-  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
-  const pageLabel = h('span', { class: 'muted' });
-  let cursors = [null]; // the cursor of each page seen so far
-  let nextCursor = null;
-  let loadSeq = 0;
-
-  async function load() {
-    loadSeq += 1;
-    const mine = loadSeq;
-    try {
-      const page = await api.get('/picture/all', {
-        status: statusSelect.value,
-        username: search.value.trim(),
-        limit: PAGE_SIZE,
-        cursor: cursors[cursors.length - 1],
-      });
-      if (mine !== loadSeq) return; // a newer search answered first
-      nextCursor = page.nextCursor;
-      replace(list, page.items.length ? page.items.map(cardOf) : h('p', { class: 'muted empty-list', text: 'No verifications match.' }));
-      prev.disabled = cursors.length === 1;
-      next.disabled = !nextCursor;
-      pageLabel.textContent = `Page ${cursors.length}`;
-    } catch (err) {
+  const pager = keysetPager(
+    (cursor) => api.get('/picture/all', { status: statusSelect.value, username: search.value.trim(), limit: PAGE_SIZE, cursor }),
+    (page) => replace(list, page.items.length ? page.items.map(cardOf) : h('p', { class: 'muted empty-list', text: 'No verifications match.' })),
+    (err) => {
       ctx.failed(err);
       msg.error(err);
-    }
-  }
-  const restart = () => {
-    cursors = [null];
-    load();
-  };
+    },
+  );
+  const { load, restart } = pager;
 
   async function decide(button, work, done) {
     await busy(button, async () => {
@@ -171,14 +148,6 @@ export async function render(root, ctx) {
 
   search.addEventListener('input', debounce(restart, 300));
   statusSelect.addEventListener('change', restart);
-  prev.addEventListener('click', () => {
-    if (cursors.length > 1) cursors.pop();
-    load();
-  });
-  next.addEventListener('click', () => {
-    if (nextCursor) cursors.push(nextCursor);
-    load();
-  });
 
   replace(
     root,
@@ -200,7 +169,7 @@ export async function render(root, ctx) {
       h('button', { type: 'submit', class: 'secondary', text: 'Refresh' }),
     ),
     list,
-    h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageLabel, next),
+    pager.el,
   );
   await load();
 }

@@ -4,7 +4,7 @@
 // plain message. Also: file a profile for a user (how four-eyes cases arise).
 
 import { api, ApiError } from '../api.js';
-import { h, replace, field, notices, problemView, when, debounce, busy } from '../dom.js';
+import { h, replace, field, notices, problemView, when, debounce, busy, keysetPager } from '../dom.js';
 import { profileForm, profileFacts, profileDates, stateBadge } from './profile-form.js';
 
 export const title = 'Profile reviews';
@@ -44,33 +44,15 @@ export async function render(root, ctx) {
   const list = h('div', { class: 'cards', 'aria-live': 'polite' });
   const stateSelect = h('select', { name: 'state' }, STATES.map(([v, l]) => h('option', { value: v, text: l })));
   const refresh = h('button', { type: 'button', class: 'secondary', text: 'Refresh' });
-  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
-  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
-  const pageLabel = h('span', { class: 'muted' });
-  let cursors = [null];
-  let nextCursor = null;
-  let loadSeq = 0;
-
-  async function loadQueue() {
-    loadSeq += 1;
-    const mine = loadSeq;
-    try {
-      const page = await api.get('/admin/profiles', { state: stateSelect.value, limit: PAGE_SIZE, cursor: cursors[cursors.length - 1] });
-      if (mine !== loadSeq) return;
-      nextCursor = page.nextCursor;
-      replace(list, page.items.length ? page.items.map(queueCard) : h('p', { class: 'muted empty-list', text: 'No profiles here.' }));
-      prev.disabled = cursors.length === 1;
-      next.disabled = !nextCursor;
-      pageLabel.textContent = `Page ${cursors.length}`;
-    } catch (err) {
+  const pager = keysetPager(
+    (cursor) => api.get('/admin/profiles', { state: stateSelect.value, limit: PAGE_SIZE, cursor }),
+    (page) => replace(list, page.items.length ? page.items.map(queueCard) : h('p', { class: 'muted empty-list', text: 'No profiles here.' })),
+    (err) => {
       ctx.failed(err);
       msg.error(err);
-    }
-  }
-  const restart = () => {
-    cursors = [null];
-    loadQueue();
-  };
+    },
+  );
+  const { load: loadQueue, restart } = pager;
 
   function queueCard({ profile, user, author }) {
     const name = [profile.firstName, profile.lastName].filter(Boolean).join(' ');
@@ -364,14 +346,6 @@ export async function render(root, ctx) {
 
   stateSelect.addEventListener('change', restart);
   refresh.addEventListener('click', restart);
-  prev.addEventListener('click', () => {
-    if (cursors.length > 1) cursors.pop();
-    loadQueue();
-  });
-  next.addEventListener('click', () => {
-    if (nextCursor) cursors.push(nextCursor);
-    loadQueue();
-  });
 
   replace(
     root,
@@ -384,7 +358,7 @@ export async function render(root, ctx) {
       h('h2', { id: 'queue-title', text: 'Queue' }),
       h('div', { class: 'toolbar' }, field('Show', stateSelect), refresh),
       list,
-      h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageLabel, next),
+      pager.el,
     ),
     filePanel,
   );

@@ -3,7 +3,7 @@
 // when photo verification requires Discord.
 
 import { api } from '../api.js';
-import { h, replace, field, notices, debounce, busy } from '../dom.js';
+import { h, replace, field, notices, debounce, busy, keysetPager } from '../dom.js';
 
 export const title = 'Users';
 export const superuser = true;
@@ -14,31 +14,15 @@ export async function render(root, ctx) {
   const msg = notices();
   const list = h('div', { class: 'cards' });
   const search = h('input', { type: 'search', name: 'q', autocomplete: 'off', placeholder: 'name, e-mail or username' });
-  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
-  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
-  let cursors = [null];
-  let nextCursor = null;
-  let loadSeq = 0;
-
-  async function load() {
-    loadSeq += 1;
-    const mine = loadSeq;
-    try {
-      const page = await api.get('/admin/users', { q: search.value.trim(), limit: PAGE_SIZE, cursor: cursors[cursors.length - 1] });
-      if (mine !== loadSeq) return;
-      nextCursor = page.nextCursor;
-      replace(list, page.items.length ? page.items.map(row) : h('p', { class: 'muted empty-list', text: 'No users match.' }));
-      prev.disabled = cursors.length === 1;
-      next.disabled = !nextCursor;
-    } catch (err) {
+  const pager = keysetPager(
+    (cursor) => api.get('/admin/users', { q: search.value.trim(), limit: PAGE_SIZE, cursor }),
+    (page) => replace(list, page.items.length ? page.items.map(row) : h('p', { class: 'muted empty-list', text: 'No users match.' })),
+    (err) => {
       ctx.failed(err);
       msg.error(err);
-    }
-  }
-  const restart = () => {
-    cursors = [null];
-    load();
-  };
+    },
+  );
+  const { load, restart } = pager;
 
   async function save(button, userId, patch, done) {
     await busy(button, async () => {
@@ -85,21 +69,13 @@ export async function render(root, ctx) {
   }
 
   search.addEventListener('input', debounce(restart, 300));
-  prev.addEventListener('click', () => {
-    if (cursors.length > 1) cursors.pop();
-    load();
-  });
-  next.addEventListener('click', () => {
-    if (nextCursor) cursors.push(nextCursor);
-    load();
-  });
   replace(
     root,
     h('h1', { id: 'users-title', text: 'Users' }),
     msg.el,
     h('form', { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); restart(); } }, field('Search users', search)),
     list,
-    h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next),
+    pager.el,
   );
   await load();
 }
