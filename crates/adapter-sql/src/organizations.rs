@@ -178,14 +178,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         now: OffsetDateTime,
     ) -> Result<Option<ObjectKey>, WriteError> {
         let txn = self.db.begin_write().await.context("starting a logo transaction")?;
-        let used = exec(
-            &txn,
-            "UPDATE upload_tickets SET state = 'used', decided_at = $1 WHERE id = $2 AND state = 'issued'",
-            vec![now.into(), ticket.as_uuid().into()],
-        )
-        .await
-        .context("using an upload ticket")?;
-        if used != 1 {
+        if !crate::tickets::mark_used(&txn, ticket, now).await? {
             txn.rollback().await.context("rolling back a logo")?;
             return Err(WriteError::Conflict);
         }

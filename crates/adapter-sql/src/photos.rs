@@ -9,11 +9,11 @@
 use crate::database::Database;
 use crate::entities::photo_verification_events as events;
 use crate::entities::photo_verifications::{Column, Entity};
-use crate::entities::{upload_tickets as tickets, users};
+use crate::entities::users;
 use crate::mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
-use image_upload::{ObjectKey, TicketId, TicketState};
+use image_upload::{ObjectKey, TicketId};
 use photo_sync::{
     OpenError, Opened, PhotoEvent, PhotoVerification, PhotoVerificationId, PhotoVerificationRepository, Saved,
     StatusFilter, Transition, UserSummary, VerificationFilter, VerificationStatus, VerificationWithUser,
@@ -121,15 +121,7 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
     async fn open(&self, ticket: TicketId, opened: &Transition, now: OffsetDateTime) -> Result<Opened, OpenError> {
         let record = &opened.record;
         let txn = self.db.begin_write().await.context("starting a photo verification transaction")?;
-        let used = tickets::Entity::update_many()
-            .col_expr(tickets::Column::State, Expr::value(TicketState::Used.as_str()))
-            .col_expr(tickets::Column::DecidedAt, Expr::value(now))
-            .filter(tickets::Column::Id.eq(ticket.as_uuid()))
-            .filter(tickets::Column::State.eq(TicketState::Issued.as_str()))
-            .exec(&txn)
-            .await
-            .with_context(|| format!("using upload ticket {ticket}"))?;
-        if used.rows_affected != 1 {
+        if !crate::tickets::mark_used(&txn, ticket, now).await? {
             txn.rollback().await.context("rolling back a photo verification")?;
             return Err(OpenError::TicketUsed);
         }

@@ -30,6 +30,25 @@ impl SqlUploadTicketRepository {
     }
 }
 
+/// Marks an issued ticket used inside the caller's transaction (an avatar,
+/// a photo verification or a logo finalize); `false` when it was not
+/// `issued` any more, so a ticket finalizes once however many race.
+pub(crate) async fn mark_used(
+    conn: &impl ConnectionTrait,
+    ticket: TicketId,
+    now: OffsetDateTime,
+) -> anyhow::Result<bool> {
+    let used = Entity::update_many()
+        .col_expr(Column::State, Expr::value(TicketState::Used.as_str()))
+        .col_expr(Column::DecidedAt, Expr::value(now))
+        .filter(Column::Id.eq(ticket.as_uuid()))
+        .filter(Column::State.eq(TicketState::Issued.as_str()))
+        .exec(conn)
+        .await
+        .with_context(|| format!("using upload ticket {ticket}"))?;
+    Ok(used.rows_affected == 1)
+}
+
 /// Tries counted in a window: tickets that were not rejected.
 pub(crate) async fn tries_used(
     conn: &impl ConnectionTrait,

@@ -1,12 +1,11 @@
 //! `UserRepository` over sea-orm.
 
 use crate::database::{Database, violates_unique};
-use crate::entities::upload_tickets as tickets;
 use crate::entities::users::{ActiveModel, Column, Entity, Model};
 use crate::mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
-use image_upload::{ObjectKey, TicketId, TicketState};
+use image_upload::{ObjectKey, TicketId};
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
@@ -316,15 +315,7 @@ impl UserRepository for SqlUserRepository {
         now: OffsetDateTime,
     ) -> Result<Option<ObjectKey>, SetAvatarError> {
         let txn = self.db.begin_write().await.context("starting an avatar transaction")?;
-        let used = tickets::Entity::update_many()
-            .col_expr(tickets::Column::State, Expr::value(TicketState::Used.as_str()))
-            .col_expr(tickets::Column::DecidedAt, Expr::value(now))
-            .filter(tickets::Column::Id.eq(ticket.as_uuid()))
-            .filter(tickets::Column::State.eq(TicketState::Issued.as_str()))
-            .exec(&txn)
-            .await
-            .with_context(|| format!("using upload ticket {ticket}"))?;
-        if used.rows_affected != 1 {
+        if !crate::tickets::mark_used(&txn, ticket, now).await? {
             txn.rollback().await.context("rolling back an avatar transaction")?;
             return Err(SetAvatarError::TicketUsed);
         }
