@@ -18,6 +18,7 @@ mod m20261122_000200_photo_verifications;
 mod m20261122_000201_photo_events_append_only;
 mod m20261122_000300_profiles;
 mod m20261122_000400_members_page_index;
+mod m20261202_000500_membership_rules;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000201_photo_events_append_only::Migration),
             Box::new(m20261122_000300_profiles::Migration),
             Box::new(m20261122_000400_members_page_index::Migration),
+            Box::new(m20261202_000500_membership_rules::Migration),
         ]
     }
 }

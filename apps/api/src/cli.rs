@@ -3,12 +3,15 @@
 
 use crate::auth::mint_local_token;
 use crate::settings::Settings;
-use crate::startup::{Application, connect_database, user_service};
+use crate::startup::{Application, connect_database, organization_services, user_service};
 use clap::{Parser, Subcommand};
-use shared_kernel::EmailAddress;
+use invitations::{ImportOutcome, Pending};
+use shared_kernel::{EmailAddress, SystemClock, UserId};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
+use user_dto::Promotion;
 
 /// Usher: users, verification and organization membership.
 #[derive(Debug, Parser)]
@@ -159,17 +162,28 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Users { command: UsersCommand::Promote { email } } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let db = connect_database(&settings).await?;
-            let changed = user_service(&settings, &db)?.promote(&email).await;
+            let done = user_service(&settings, &db, Arc::new(SystemClock))?.promote(&email).await;
             db.close().await;
-            match changed? {
-                0 => {
-                    eprintln!(
-                        "usher: no user has the e-mail {email} yet; they must sign in once first, \
-                         or add it to auth.bootstrap_superusers"
-                    );
-                    return Ok(ExitCode::FAILURE);
-                }
-                n => println!("{email} is now a superuser ({n} account{})", if n == 1 { "" } else { "s" }),
+            let done = done?;
+            if done.is_empty() {
+                eprintln!(
+                    "usher: no user has the e-mail {email} yet; they must sign in once first, \
+                     or add it to auth.bootstrap_superusers"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            // One line per account: e-mails are not unique, and only a verified one is trusted.
+            for (user, promotion) in &done {
+                let what = match promotion {
+                    Promotion::Promoted => "is now a superuser",
+                    Promotion::AlreadySuperuser => "was already a superuser",
+                    Promotion::Unverified => "not promoted: its e-mail is not verified",
+                };
+                println!("user {} ({}, subject {}): {what}", user.id, user.username, user.subject);
+            }
+            if !done.iter().any(|(_, p)| matches!(p, Promotion::Promoted | Promotion::AlreadySuperuser)) {
+                eprintln!("usher: no account with the e-mail {email} has it verified; nobody was promoted");
+                return Ok(ExitCode::FAILURE);
             }
         }
         Command::Import { command: ImportCommand::Memberships { file } } => {
@@ -186,33 +200,59 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 }
             };
             let db = connect_database(&settings).await?;
-            let orgs = invitations::OrganizationService::new(
-                std::sync::Arc::new(adapter_sql::SqlOrganizationRepository::new(db.clone())),
-                std::sync::Arc::new(shared_kernel::SystemClock),
-            );
-            let outcomes = orgs.import(&lines, &invitations::OsTokenGenerator).await;
+            let public_url = settings.public_url(settings.server.addr);
+            let (_, invitations) = organization_services(&settings, &db, Arc::new(SystemClock), &public_url)?;
+            let reports = invitations.import(&lines, &invitations::OsTokenGenerator).await;
             db.close().await;
-            let outcomes = outcomes?;
-            let count = |o: invitations::ImportOutcome| outcomes.iter().filter(|x| **x == o).count();
-            for (line, outcome) in lines.iter().zip(&outcomes) {
-                if *outcome == invitations::ImportOutcome::UnknownOrganization {
-                    eprintln!("usher: no organization {:?} (for {})", line.organization, line.email);
-                }
+            let reports = reports?;
+            let mut unknown = 0;
+            for (n, (line, report)) in lines.iter().zip(&reports).enumerate() {
+                let org = report.organization.as_ref().map_or(line.organization.as_str(), |o| o.name.as_str());
+                let what = match &report.outcome {
+                    ImportOutcome::Joined(user) => format!("joined {org} as {} (user {user})", line.role),
+                    ImportOutcome::Invited(Pending::NoAccount) => {
+                        format!("invited to {org}: no account yet; joins at its first sign-in with the e-mail verified")
+                    }
+                    ImportOutcome::Invited(Pending::Unverified(users)) => format!(
+                        "invited to {org}: account{} {} ha{} not verified the e-mail; joins once one has",
+                        if users.len() == 1 { "" } else { "s" },
+                        list(users),
+                        if users.len() == 1 { "s" } else { "ve" },
+                    ),
+                    ImportOutcome::Invited(Pending::Ambiguous(users)) => format!(
+                        "invited to {org}: accounts {} all have the e-mail verified; the first to accept the invitation joins",
+                        list(users)
+                    ),
+                    ImportOutcome::Unchanged => format!("unchanged in {org} (imported before, or already a member)"),
+                    ImportOutcome::Refused(refusal) => format!("not imported into {org}: {refusal}"),
+                    ImportOutcome::UnknownOrganization => {
+                        unknown += 1;
+                        format!("no organization {:?}", line.organization)
+                    }
+                };
+                println!("line {}: {}: {what}", n + 1, line.email);
             }
+            let count = |f: fn(&ImportOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
             println!(
-                "{} joined, {} invited (applied at first sign-in), {} unchanged, {} unknown organization",
-                count(invitations::ImportOutcome::Joined),
-                count(invitations::ImportOutcome::Invited),
-                count(invitations::ImportOutcome::Unchanged),
-                count(invitations::ImportOutcome::UnknownOrganization),
+                "{} joined, {} invited (applied at first verified sign-in), {} unchanged, {} refused, {} unknown organization",
+                count(|o| matches!(o, ImportOutcome::Joined(_))),
+                count(|o| matches!(o, ImportOutcome::Invited(_))),
+                count(|o| matches!(o, ImportOutcome::Unchanged)),
+                count(|o| matches!(o, ImportOutcome::Refused(_))),
+                unknown,
             );
-            if count(invitations::ImportOutcome::UnknownOrganization) > 0 {
+            if unknown > 0 {
                 return Ok(ExitCode::FAILURE);
             }
         }
         Command::Config => print!("{}", settings.to_redacted_toml()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `1, 2, 3` for a list of users.
+fn list(users: &[UserId]) -> String {
+    users.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

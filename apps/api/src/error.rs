@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use image_upload::{FinalizeError, StoreError, TicketError};
-use invitations::{AcceptError, InvitationError, LogoError, OrgError, Refusal};
+use invitations::{AcceptError, InvitationError, LogoError, OrgError, QuotaExceeded, Refusal};
 use photo_sync::{DecisionError, DiscordError, OpenError, ReviewError};
 use profile_verification::{InvalidFields, KeyUnavailable, ProfileError};
 use serde::Serialize;
@@ -559,14 +559,35 @@ impl From<OrgError> for ApiError {
             OrgError::NotMember => (StatusCode::FORBIDDEN, "organization.not_member", "Not a member"),
             OrgError::Forbidden { .. } => (StatusCode::FORBIDDEN, "organization.forbidden", "Role too low"),
             OrgError::RoleNotAllowed(_) => (StatusCode::FORBIDDEN, "organization.role_not_allowed", "Role not allowed"),
+            OrgError::OutOfScope => (StatusCode::FORBIDDEN, "organization.out_of_scope", "Outside your zones"),
+            OrgError::BeyondOwnTerm => (StatusCode::FORBIDDEN, "organization.beyond_own_term", "Beyond your own term"),
+            OrgError::EndInPast => return Self::invalid_field("/expiresAt", detail),
             OrgError::MemberNotFound => (StatusCode::NOT_FOUND, "organization.member_not_found", "No such member"),
+            OrgError::UserNotFound => (StatusCode::NOT_FOUND, "user.not_found", "No such user"),
+            OrgError::OrganizationNotFound => (StatusCode::NOT_FOUND, "organization.not_found", "No such organization"),
             OrgError::ZoneNotFound => (StatusCode::NOT_FOUND, "organization.zone_not_found", "No such zone"),
             OrgError::ZoneNameTaken => (StatusCode::CONFLICT, "organization.zone_name_taken", "Zone name taken"),
             OrgError::LastAdmin => (StatusCode::CONFLICT, "organization.last_admin", "Last admin"),
+            OrgError::Quota(q) => return q.into(),
+            OrgError::NotSuperuser => (StatusCode::FORBIDDEN, "auth.superuser_required", "Forbidden"),
             OrgError::Conflict => (StatusCode::CONFLICT, "organization.conflict", "Concurrent change"),
             OrgError::Unexpected(e) => return Self::unexpected(e),
         };
         Self::new(status, code, title, detail)
+    }
+}
+
+impl From<QuotaExceeded> for ApiError {
+    fn from(q: QuotaExceeded) -> Self {
+        let code = match q.quota {
+            "organizations_per_user_per_day" => "quota.organizations_per_user_per_day",
+            "emails_per_organization_per_hour" => "quota.emails_per_organization_per_hour",
+            "emails_per_recipient_per_day" => "quota.emails_per_recipient_per_day",
+            "pending_invitations_per_organization" => "quota.pending_invitations_per_organization",
+            _ => "quota.exceeded",
+        };
+        let seconds = u64::try_from(q.retry_after.whole_seconds()).unwrap_or(1).max(1);
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code, "Quota exceeded", q.to_string()).with_retry_after(seconds)
     }
 }
 
@@ -579,7 +600,8 @@ impl From<InvitationError> for ApiError {
             InvitationError::NotAddressee => (StatusCode::FORBIDDEN, "invitation.wrong_person", "Not your invitation"),
             InvitationError::OpenLink => (StatusCode::CONFLICT, "invitation.open_link", "Open link"),
             InvitationError::NotPending(_) => (StatusCode::CONFLICT, "invitation.not_pending", "Not pending"),
-            InvitationError::Invalid(message) => return Self::invalid_field("", message),
+            InvitationError::BoundIsSingleUse => return Self::invalid_field("/maxUses", detail),
+            InvitationError::UnknownUser => return Self::invalid_field("/userId", detail),
             InvitationError::Conflict => (StatusCode::CONFLICT, "invitation.conflict", "Concurrent change"),
             InvitationError::Unexpected(e) => return Self::unexpected(e),
         };
@@ -601,8 +623,10 @@ impl From<AcceptError> for ApiError {
                 Refusal::EmailUnverified => {
                     (StatusCode::FORBIDDEN, "invitation.email_unverified", "E-mail not verified")
                 }
+                Refusal::Blocked => (StatusCode::FORBIDDEN, "invitation.blocked", "Blocked from this organization"),
                 Refusal::ExternalMember => (StatusCode::CONFLICT, "invitation.external_member", "Already a member"),
                 Refusal::AlreadyMember => (StatusCode::CONFLICT, "invitation.already_member", "Already a member"),
+                Refusal::WouldWiden => (StatusCode::CONFLICT, "invitation.would_widen", "Would widen your role"),
             },
             AcceptError::NotFound => (StatusCode::NOT_FOUND, "invitation.not_found", "No such invitation"),
             AcceptError::UserGone => (StatusCode::UNAUTHORIZED, "auth.user_gone", "Unauthorized"),

@@ -46,39 +46,72 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_body(req, payload);
         Box::pin(async move {
-            if !json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "request.unsupported_media_type",
-                    "Unsupported media type",
-                    "send the body as application/json",
-                )
-                .into());
-            }
-            if declared.is_some_and(|len| len > BODY_LIMIT) {
-                return Err(too_large().into());
-            }
-            let mut body = Vec::with_capacity(declared.unwrap_or(256).min(BODY_LIMIT));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(too_large().into());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = body.await?.unwrap_or_default();
             let value: T = parse(&body)?;
             value.validate().map_err(validation_problem)?;
             Ok(ValidJson(value))
         })
     }
+}
+
+/// A JSON body like [`ValidJson`], or `T::default()` when the request has
+/// no body at all (for endpoints whose every field is optional).
+#[derive(Debug)]
+pub struct ValidJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for ValidJsonOrEmpty<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req.headers().get(header::CONTENT_TYPE).is_none()
+            && req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == "0");
+        let body = (!empty).then(|| read_body(req, payload));
+        Box::pin(async move {
+            let Some(body) = body else { return Ok(ValidJsonOrEmpty(T::default())) };
+            let body = body.await?.unwrap_or_default();
+            let value: T = parse(&body)?;
+            value.validate().map_err(validation_problem)?;
+            Ok(ValidJsonOrEmpty(value))
+        })
+    }
+}
+
+/// Reads a JSON body under the API's rules: `application/json` (or a
+/// `+json` type) else 415, at most [`BODY_LIMIT`] bytes else 413.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<Option<Vec<u8>>, actix_web::Error>> {
+    let json = is_json(req);
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request.unsupported_media_type",
+                "Unsupported media type",
+                "send the body as application/json",
+            )
+            .into());
+        }
+        if declared.is_some_and(|len| len > BODY_LIMIT) {
+            return Err(too_large().into());
+        }
+        let mut body = Vec::with_capacity(declared.unwrap_or(256).min(BODY_LIMIT));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(too_large().into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Some(body))
+    })
 }
 
 /// Parses a JSON object, classifying failures as 400 (not JSON) or 422

@@ -8,11 +8,13 @@
 //! - [`extract`]: the validated JSON body extractor.
 //! - [`routes`]: the HTTP handlers, one module per resource.
 //! - [`photo_flow`]: avatar ticket and finalize when photo verification is on (spans two domains).
-//! - [`sweeper`]: the background job that deletes abandoned uploads.
+//! - [`background`]: the background jobs (upload and membership sweeps,
+//!   the e-mail outbox, imports) and their scheduler.
 //! - [`openapi`], [`metrics`], [`telemetry`], [`secrets`], [`cli`].
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod error;
 pub mod extract;
@@ -24,7 +26,6 @@ pub mod routes;
 pub mod secrets;
 pub mod settings;
 pub mod startup;
-pub mod sweeper;
 pub mod telemetry;
 
 pub use settings::Settings;

@@ -67,6 +67,8 @@ pub struct Settings {
     pub profiles: ProfilesSettings,
     /// Invitations, memberships and organization logos.
     pub invitations: InvitationSettings,
+    /// Per-user and per-organization quotas, counted in the database (shared by every replica).
+    pub quotas: QuotaSettings,
     /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
     pub log_format: LogFormat,
 }
@@ -250,6 +252,44 @@ pub struct InvitationSettings {
     pub outbox_interval_seconds: u64,
 }
 
+/// `quotas.*`: each refusal is a 429 with `Retry-After` and the code `quota.<name>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    /// Organizations one user may create in 24 hours.
+    pub organizations_per_user_per_day: u32,
+    /// Invitation e-mails one organization may queue in an hour.
+    pub emails_per_organization_per_hour: u32,
+    /// Invitation e-mails one address may receive in 24 hours.
+    pub emails_per_recipient_per_day: u32,
+    /// Unexpired pending invitations one organization may hold.
+    pub pending_invitations_per_organization: u32,
+}
+
+impl QuotaSettings {
+    /// The model's quota policy.
+    pub fn policy(&self) -> invitations::QuotaPolicy {
+        invitations::QuotaPolicy {
+            organizations_per_user_per_day: self.organizations_per_user_per_day,
+            emails_per_organization_per_hour: self.emails_per_organization_per_hour,
+            emails_per_recipient_per_day: self.emails_per_recipient_per_day,
+            pending_invitations_per_organization: self.pending_invitations_per_organization,
+        }
+    }
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        let p = invitations::QuotaPolicy::default();
+        Self {
+            organizations_per_user_per_day: p.organizations_per_user_per_day,
+            emails_per_organization_per_hour: p.emails_per_organization_per_hour,
+            emails_per_recipient_per_day: p.emails_per_recipient_per_day,
+            pending_invitations_per_organization: p.pending_invitations_per_organization,
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -312,6 +352,7 @@ impl Default for Settings {
                 logo_tries_per_day: 20,
                 outbox_interval_seconds: 5,
             },
+            quotas: QuotaSettings::default(),
             log_format: LogFormat::Pretty,
         }
     }

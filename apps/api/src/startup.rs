@@ -20,7 +20,10 @@ use adapter_sql::{
 };
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploads, ObjectStore};
-use invitations::{InvitationService, LogNotifier, LogoService, Notifier, OrganizationService, OsTokenGenerator};
+use invitations::{
+    InvitationId, InvitationLinks, InvitationService, InvitationToken, LogNotifier, LogoService, Notifier,
+    OrganizationService, OsTokenGenerator,
+};
 use photo_sync::PhotoVerifications;
 use profile_verification::{Field, LevelSteps, ProfilePolicy, ProfileService};
 use shared_kernel::{Clock, EmailAddress, SystemClock};
@@ -62,6 +65,71 @@ pub struct AppState {
     pub logos: LogoService,
     /// The per-address rate limit of the public invitation preview.
     pub preview_limiter: routes::invitations::PreviewLimiter,
+    /// The clock every use case and every "as of now" reading uses.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What `Application::build_with` takes besides the settings: the parts a
+/// test replaces.
+#[derive(Clone)]
+pub struct Dependencies {
+    /// The clock (the system clock in production; a settable one in tests).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Dependencies {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock) }
+    }
+}
+
+/// The dashboard's links: a token in the fragment of
+/// `{public_url}/dashboard/invite#token=…` (browsers never send a fragment to
+/// a server, so the token reaches no log), and
+/// `{public_url}/dashboard/invite?invitation={id}` in e-mails.
+#[derive(Clone, Debug)]
+pub struct DashboardLinks {
+    public_url: String,
+}
+
+impl DashboardLinks {
+    /// Links under `public_url`.
+    pub fn new(public_url: &str) -> Self {
+        Self { public_url: public_url.trim_end_matches('/').to_owned() }
+    }
+}
+
+impl InvitationLinks for DashboardLinks {
+    fn token_link(&self, token: &InvitationToken) -> String {
+        format!("{}/dashboard/invite#token={}", self.public_url, token.expose())
+    }
+
+    fn invitation_link(&self, id: InvitationId) -> String {
+        format!("{}/dashboard/invite?invitation={id}", self.public_url)
+    }
+}
+
+/// The organization and invitation use cases over `db`, as the service and
+/// the command line build them.
+pub fn organization_services(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> anyhow::Result<(OrganizationService, InvitationService)> {
+    let org_repo = Arc::new(SqlOrganizationRepository::new(db.clone()));
+    let quotas = settings.quotas.policy();
+    let orgs = OrganizationService::new(org_repo.clone(), clock.clone(), quotas.clone());
+    let invitations = InvitationService::new(
+        org_repo,
+        Arc::new(SqlInvitationRepository::new(db.clone())),
+        Arc::new(OsTokenGenerator),
+        notifier(settings)?,
+        clock,
+        Arc::new(DashboardLinks::new(public_url)),
+        quotas,
+    );
+    Ok((orgs, invitations))
 }
 
 /// A built, not yet running, service.
@@ -70,8 +138,8 @@ pub struct Application {
     public_url: String,
     server: Server,
     db: Database,
-    sweeper: tokio::task::JoinHandle<()>,
-    membership_sweeper: tokio::task::JoinHandle<()>,
+    jobs: crate::background::Jobs,
+    background: tokio::task::JoinHandle<()>,
 }
 
 /// Connects to and migrates the configured database.
@@ -131,7 +199,7 @@ pub type Stores = (Arc<dyn ObjectStore>, Option<Arc<LocalObjectStore>>);
 pub const UPLOAD_KEY_FILE: &str = "upload-signing.key";
 
 /// The user use cases over the given database.
-pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserService> {
+pub fn user_service(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<UserService> {
     let bootstrap = settings
         .auth
         .bootstrap_superusers
@@ -145,7 +213,7 @@ pub fn user_service(settings: &Settings, db: &Database) -> anyhow::Result<UserSe
         avatar_tries_per_window: settings.avatar.tries_per_window,
         avatar_window: avatar_policy(settings).window,
     };
-    Ok(UserService::new(Arc::new(SqlUserRepository::new(db.clone())), Arc::new(SystemClock), policy))
+    Ok(UserService::new(Arc::new(SqlUserRepository::new(db.clone())), clock, policy))
 }
 
 /// The file in `data_dir` holding the embedded default's profile encryption secret.
@@ -188,7 +256,7 @@ pub fn profile_key_ring(settings: &Settings) -> anyhow::Result<KeyRing> {
 }
 
 /// The profile use cases over the given database.
-pub fn profile_service(settings: &Settings, db: &Database) -> anyhow::Result<ProfileService> {
+pub fn profile_service(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<ProfileService> {
     let p = &settings.profiles;
     let required = p
         .required_on_submit
@@ -203,7 +271,7 @@ pub fn profile_service(settings: &Settings, db: &Database) -> anyhow::Result<Pro
     };
     let cipher = Arc::new(profile_key_ring(settings)?);
     let repo = Arc::new(SqlProfileRepository::new(db.clone(), cipher));
-    Ok(ProfileService::new(repo, Arc::new(SystemClock), policy))
+    Ok(ProfileService::new(repo, clock, policy))
 }
 
 /// The avatar upload policy from settings.
@@ -224,54 +292,14 @@ pub fn notifier(settings: &Settings) -> anyhow::Result<Arc<dyn Notifier>> {
     })
 }
 
-/// The invitation capability's background work, until aborted: ends
-/// time-bound memberships that ran out every `sweep`, and drains the e-mail
-/// outbox and applies imported memberships of newly signed-in users every `outbox`. Both are compare-and-set SQL, so several replicas
-/// may run them at once.
-fn spawn_background(
-    orgs: OrganizationService,
-    invitations: InvitationService,
-    sweep: Duration,
-    outbox: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut sweep_tick = tokio::time::interval(sweep);
-        sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut outbox_tick = tokio::time::interval(outbox);
-        outbox_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = sweep_tick.tick() => loop {
-                    match orgs.sweep(100).await {
-                        Ok(0) => break,
-                        Ok(n) => tracing::info!(ended = n, "ended expired memberships"),
-                        Err(e) => {
-                            tracing::warn!(error = ?e, "membership sweeper failed; will retry");
-                            break;
-                        }
-                    }
-                },
-                _ = outbox_tick.tick() => {
-                    match invitations.drain_outbox(100).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(sent = n, "sent invitation e-mails"),
-                        Err(e) => tracing::warn!(error = ?e, "draining the invitation outbox failed; will retry"),
-                    }
-                    // Imported invitations are applied once their invitee has signed in.
-                    match orgs.apply_imports(100).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(applied = n, "applied imported memberships"),
-                        Err(e) => tracing::warn!(error = ?e, "applying imported memberships failed; will retry"),
-                    }
-                }
-            }
-        }
-    })
-}
-
 impl Application {
     /// Binds, connects, migrates and wires the service.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Dependencies::default()).await
+    }
+
+    /// [`Self::build`] with the given dependencies (tests pass a settable clock).
+    pub async fn build_with(settings: Settings, deps: Dependencies) -> anyhow::Result<Self> {
         let listener =
             TcpListener::bind(settings.server.addr).with_context(|| format!("binding {}", settings.server.addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
@@ -287,7 +315,7 @@ impl Application {
 
         let db = connect_database(&settings).await?;
         let (store, local_store) = object_store(&settings, &public_url)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let clock = deps.clock;
         let uploads =
             ImageUploads::new(store.clone(), Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
         let avatars = AvatarService::new(
@@ -297,26 +325,12 @@ impl Application {
             avatar_policy(&settings),
         );
         let org_repo = Arc::new(SqlOrganizationRepository::new(db.clone()));
-        let orgs = OrganizationService::new(org_repo.clone(), clock.clone());
-        let invitations = InvitationService::new(
-            org_repo.clone(),
-            Arc::new(SqlInvitationRepository::new(db.clone())),
-            Arc::new(OsTokenGenerator),
-            notifier(&settings)?,
-            clock.clone(),
-            &public_url,
-        );
+        let (orgs, invitations) = organization_services(&settings, &db, clock.clone(), &public_url)?;
         let logos = LogoService::new(
             orgs.clone(),
             org_repo,
             uploads.clone(),
             LogoService::policy(settings.invitations.logo_tries_per_day, time::Duration::days(1)),
-        );
-        let membership_sweeper = spawn_background(
-            orgs.clone(),
-            invitations.clone(),
-            Duration::from_secs(settings.invitations.sweep_interval_seconds),
-            Duration::from_secs(settings.invitations.outbox_interval_seconds),
         );
         let discord = DiscordClient::new(DiscordConfig::new(
             settings.discord.api_base.clone(),
@@ -326,11 +340,16 @@ impl Application {
             Arc::new(SqlPhotoVerificationRepository::new(db.clone())),
             Arc::new(discord),
             store.clone(),
-            clock,
+            clock.clone(),
         );
-        let sweeper = crate::sweeper::spawn(uploads, Duration::from_secs(settings.storage.sweep_interval_seconds));
+        let jobs = crate::background::Jobs { uploads, orgs: orgs.clone(), invitations: invitations.clone() };
+        let background = jobs.clone().spawn(crate::background::Schedule {
+            uploads: Duration::from_secs(settings.storage.sweep_interval_seconds.max(1)),
+            memberships: Duration::from_secs(settings.invitations.sweep_interval_seconds.max(1)),
+            outbox: Duration::from_secs(settings.invitations.outbox_interval_seconds.max(1)),
+        });
         let state = web::Data::new(AppState {
-            users: user_service(&settings, &db)?,
+            users: user_service(&settings, &db, clock.clone())?,
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
             metrics: Metrics::new()?,
@@ -343,11 +362,12 @@ impl Application {
                 enabled: settings.features.photo_verification,
                 require_discord: settings.photo_verification.require_discord,
             },
-            profiles: profile_service(&settings, &db)?,
+            profiles: profile_service(&settings, &db, clock.clone())?,
             orgs,
             invitations,
             logos,
             preview_limiter: routes::invitations::PreviewLimiter::new(settings.invitations.preview_per_minute),
+            clock,
         });
         let prometheus = state.metrics.middleware();
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
@@ -378,7 +398,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).context("starting the HTTP server")?.run();
-        Ok(Self { addr, public_url, server, db, sweeper, membership_sweeper })
+        Ok(Self { addr, public_url, server, db, jobs, background })
     }
 
     /// The bound port.
@@ -396,6 +416,11 @@ impl Application {
         &self.public_url
     }
 
+    /// The background jobs, to run once on demand (tests do, instead of waiting for a tick).
+    pub fn jobs(&self) -> crate::background::Jobs {
+        self.jobs.clone()
+    }
+
     /// A handle that stops the server (gracefully or not).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -404,8 +429,7 @@ impl Application {
     /// Serves until SIGTERM/SIGINT or `handle().stop(..)`, draining in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await.context("running the HTTP server");
-        self.sweeper.abort();
-        self.membership_sweeper.abort();
+        self.background.abort();
         served?;
         self.db.close().await;
         tracing::info!("stopped");

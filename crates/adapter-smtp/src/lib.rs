@@ -14,7 +14,7 @@ pub mod sink;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use invitations::{InvitationMail, Notifier};
+use invitations::{Delivery, InvitationMail, Notifier};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use time::format_description::well_known::Rfc2822;
@@ -68,10 +68,10 @@ impl SmtpNotifier {
 
 #[async_trait]
 impl Notifier for SmtpNotifier {
-    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<()> {
+    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<Delivery> {
         let message = self.message(mail)?;
         self.transport.send(message).await.context("sending the invitation e-mail over SMTP")?;
-        Ok(())
+        Ok(Delivery::Sent)
     }
 }
 
@@ -97,7 +97,7 @@ mod tests {
     async fn an_invitation_reaches_a_real_smtp_server_on_loopback() {
         let sink = sink::SmtpSink::start().await.unwrap();
         let notifier = SmtpNotifier::new(&sink.url(), "Usher <no-reply@usher.test>").unwrap();
-        notifier.send_invitation(&mail()).await.unwrap();
+        assert_eq!(notifier.send_invitation(&mail()).await.unwrap(), Delivery::Sent);
         let received = sink.messages();
         assert_eq!(received.len(), 1);
         let m = &received[0];
@@ -116,6 +116,21 @@ mod tests {
         let notifier = SmtpNotifier::new(&format!("smtp://127.0.0.1:{port}"), "no-reply@usher.test").unwrap();
         assert!(notifier.send_invitation(&mail()).await.is_err());
         assert!(!format!("{notifier:?}").contains("127.0.0.1"));
+    }
+
+    proptest::proptest! {
+        /// Every address the domain accepts at the door is one this adapter can send to.
+        #[test]
+        fn every_address_the_domain_accepts_is_one_lettre_accepts(
+            local in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,20}|\\PC{1,12}",
+            domain in "[a-zA-Z0-9.-]{1,30}|[a-z]{1,10}\\.[a-z]{2,5}|\\PC{1,10}\\.[a-z]{2,4}",
+        ) {
+            if let Ok(address) = EmailAddress::parse(&format!("{local}@{domain}")) {
+                proptest::prop_assert!(address.as_str().parse::<lettre::Address>().is_ok(), "{address}");
+                // `message` parses the recipient exactly so.
+                proptest::prop_assert!(address.as_str().parse::<Mailbox>().is_ok(), "{address}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -13,11 +13,11 @@ use sea_orm::{
     EntityTrait as _, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryFilter as _, QueryOrder as _,
     QuerySelect as _, Statement,
 };
-use shared_kernel::{Cursor, EmailAddress, OrgRole, Page, PageRequest, PlatformRole, UserId};
+use shared_kernel::{Cursor, EmailAddress, OrgRole, Page, PageRequest, PlatformRole, Tenure, UserId};
 use time::OffsetDateTime;
 use user_dto::{
-    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, IdentityRefresh, ManualStatus, MembershipStatus,
-    MembershipSummary, NewUser, OrganizationSummary, SetAvatarError, TryWindow, User, UserRepository, UserView,
+    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, IdentityRefresh, ManualStatus, MembershipRecord,
+    NewUser, OrganizationSummary, SetAvatarError, User, UserRecord, UserRepository, ViewQuery,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -41,8 +41,9 @@ impl SqlUserRepository {
     }
 
     /// The user row, the avatar tries used in the window and the
-    /// memberships (as one JSON aggregate), in one query.
-    async fn load_view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>> {
+    /// memberships the query selects (one row per membership, at least one
+    /// row), in one query. The model derives every status from them.
+    async fn load_view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
         let backend = self.db.backend();
         // Named columns, never `users.*`: SQLite re-prepares a statement whose
         // table gained a column (a migration run after the connection opened),
@@ -54,34 +55,38 @@ impl SqlUserRepository {
                 "SELECT {}, (SELECT COUNT(*) FROM upload_tickets t \
                    WHERE t.purpose = 'avatar' AND t.owner = CAST(users.id AS TEXT) \
                    AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used, \
-                   {} AS memberships_json \
-                 FROM users WHERE users.id = $1",
+                   m.role AS m_role, m.status AS m_status, m.joined_at AS m_joined_at, m.ended_at AS m_ended_at, \
+                   m.expires_at AS m_expires_at, o.id AS o_id, o.name AS o_name, o.logo_url AS o_logo_url \
+                 FROM users LEFT JOIN memberships m ON m.user_id = users.id AND (m.status = $3 OR m.ended_at > $4) \
+                 LEFT JOIN organizations o ON o.id = m.organization_id \
+                 WHERE users.id = $1",
                 columns.join(", "),
-                memberships_aggregate(backend)
             ),
         );
-        let stmt = Statement::from_sql_and_values(backend, sql, [id.get().into(), tries.since.into()]);
-        let Some(row) = self.db.conn().query_one_raw(stmt).await.with_context(|| format!("loading user {id}"))? else {
-            return Ok(None);
-        };
-        let model = Model::from_query_result(&row, "").with_context(|| format!("reading user {id}"))?;
-        let used: i64 = row.try_get("", "avatar_tries_used").with_context(|| format!("reading user {id}'s tries"))?;
-        let memberships: String =
-            row.try_get("", "memberships_json").with_context(|| format!("reading user {id}'s memberships"))?;
-        let memberships =
-            parse_memberships(&memberships).with_context(|| format!("reading user {id}'s memberships"))?;
-        let mut user = mapping::user(model)?;
-        // The current organization only counts while it still grants access.
-        if !memberships
+        let values = [
+            id.get().into(),
+            query.tries_since.into(),
+            invitations::MembershipStatus::Active.as_str().into(),
+            query.ended_since.into(),
+        ];
+        let rows = self
+            .db
+            .conn()
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .with_context(|| format!("loading user {id}"))?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let model = Model::from_query_result(first, "").with_context(|| format!("reading user {id}"))?;
+        let used: i64 = first.try_get("", "avatar_tries_used").with_context(|| format!("reading user {id}'s tries"))?;
+        let memberships = rows
             .iter()
-            .any(|m| Some(m.organization.id) == user.current_organization_id && m.status == MembershipStatus::Active)
-        {
-            user.current_organization_id = None;
-        }
-        Ok(Some(UserView {
-            user,
+            .filter_map(|row| membership_record(row).transpose())
+            .collect::<anyhow::Result<Vec<_>>>()
+            .with_context(|| format!("reading user {id}'s memberships"))?;
+        Ok(Some(UserRecord {
+            user: mapping::user(model)?,
             memberships,
-            avatar_upload_tries_remaining: tries.limit.saturating_sub(u32::try_from(used).unwrap_or(u32::MAX)),
+            avatar_tries_used: u32::try_from(used).unwrap_or(u32::MAX),
         }))
     }
 
@@ -116,62 +121,30 @@ impl SqlUserRepository {
     }
 }
 
-/// The user's memberships as a JSON array text, newest membership per
-/// organization only: active ones (inactive once `expires_at` has passed,
-/// read against the database clock) and ended ones for 30 days.
-fn memberships_aggregate(backend: DatabaseBackend) -> &'static str {
-    match backend {
-        DatabaseBackend::Sqlite => {
-            "(SELECT COALESCE(json_group_array(json_object('id', lower(hex(x.oid)), 'name', x.name, \
-               'logoUrl', x.logo_url, 'role', x.role, 'active', x.active)), '[]') FROM ( \
-               SELECT o.id AS oid, o.name, o.logo_url, m.role, m.joined_at, \
-                 CASE WHEN m.status = 'active' AND (m.expires_at IS NULL \
-                   OR m.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) THEN 1 ELSE 0 END AS active \
-               FROM memberships m JOIN organizations o ON o.id = m.organization_id \
-               WHERE m.user_id = users.id \
-                 AND (m.status = 'active' OR m.ended_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days')) \
-                 AND NOT EXISTS (SELECT 1 FROM memberships n WHERE n.organization_id = m.organization_id \
-                   AND n.user_id = m.user_id AND n.joined_at > m.joined_at) \
-               ORDER BY m.joined_at, o.id) x)"
-        }
-        _ => {
-            "(SELECT COALESCE(json_agg(json_build_object('id', o.id, 'name', o.name, 'logoUrl', o.logo_url, \
-               'role', m.role, 'active', (m.status = 'active' AND (m.expires_at IS NULL OR m.expires_at > now()))) \
-               ORDER BY m.joined_at, o.id), '[]'::json)::text \
-             FROM memberships m JOIN organizations o ON o.id = m.organization_id \
-             WHERE m.user_id = users.id \
-               AND (m.status = 'active' OR m.ended_at > now() - interval '30 days') \
-               AND NOT EXISTS (SELECT 1 FROM memberships n WHERE n.organization_id = m.organization_id \
-                 AND n.user_id = m.user_id AND n.joined_at > m.joined_at))"
-        }
-    }
-}
-
-/// Reads the aggregate of [`memberships_aggregate`].
-fn parse_memberships(json: &str) -> anyhow::Result<Vec<MembershipSummary>> {
-    let items: Vec<serde_json::Value> = serde_json::from_str(json).context("not a JSON array")?;
-    items
-        .iter()
-        .map(|item| {
-            let text = |key: &str| item.get(key).and_then(serde_json::Value::as_str);
-            let id = text("id").context("a membership without an organization id")?;
-            let role = text("role").context("a membership without a role")?;
-            let active = match item.get("active") {
-                Some(serde_json::Value::Bool(b)) => *b,
-                Some(v) => v.as_i64() == Some(1),
-                None => false,
-            };
-            Ok(MembershipSummary {
-                organization: OrganizationSummary {
-                    id: uuid::Uuid::parse_str(id).with_context(|| format!("organization id {id:?}"))?,
-                    name: text("name").unwrap_or_default().to_owned(),
-                    logo_url: text("logoUrl").map(str::to_owned),
-                },
-                role: role.parse::<OrgRole>().map_err(|_| anyhow::anyhow!("unknown role {role:?}"))?,
-                status: if active { MembershipStatus::Active } else { MembershipStatus::Inactive },
-            })
-        })
-        .collect()
+/// The membership columns of a view row; `None` for the row of a user without memberships.
+fn membership_record(row: &sea_orm::QueryResult) -> anyhow::Result<Option<MembershipRecord>> {
+    let Some(org) = row.try_get::<Option<uuid::Uuid>>("", "o_id")? else { return Ok(None) };
+    let role: String = row.try_get("", "m_role")?;
+    let status: String = row.try_get("", "m_status")?;
+    let time = |col: &str| -> anyhow::Result<Option<OffsetDateTime>> {
+        Ok(row.try_get::<Option<OffsetDateTime>>("", col)?.map(shared_kernel::truncate_to_micros))
+    };
+    let joined_at = time("m_joined_at")?.context("a membership without a join time")?;
+    Ok(Some(MembershipRecord {
+        organization: OrganizationSummary {
+            id: org,
+            name: row.try_get("", "o_name")?,
+            logo_url: row.try_get("", "o_logo_url")?,
+        },
+        role: role.parse::<OrgRole>().map_err(|_| anyhow::anyhow!("unknown role {role:?}"))?,
+        joined_at,
+        tenure: Tenure::stored(
+            status == invitations::MembershipStatus::Active.as_str(),
+            joined_at,
+            time("m_ended_at")?,
+            time("m_expires_at")?,
+        ),
+    }))
 }
 
 /// `$n` placeholders as the backend wants them (`?n` on SQLite).
@@ -274,8 +247,8 @@ impl UserRepository for SqlUserRepository {
         self.update(id, model).await
     }
 
-    async fn view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>> {
-        self.load_view(id, tries).await
+    async fn view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
+        self.load_view(id, query).await
     }
 
     async fn update_display_name(
@@ -283,13 +256,13 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         name: &DisplayName,
         now: OffsetDateTime,
-        tries: TryWindow,
-    ) -> anyhow::Result<Option<UserView>> {
+        query: ViewQuery,
+    ) -> anyhow::Result<Option<UserRecord>> {
         let model = ActiveModel { display_name: Set(name.as_str().to_owned()), ..touch(id, now) };
         if self.update(id, model).await?.is_none() {
             return Ok(None);
         }
-        self.load_view(id, tries).await
+        self.load_view(id, query).await
     }
 
     async fn set_manual_status(
@@ -297,13 +270,13 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         status: Option<ManualStatus>,
         now: OffsetDateTime,
-        tries: TryWindow,
-    ) -> anyhow::Result<Option<UserView>> {
+        query: ViewQuery,
+    ) -> anyhow::Result<Option<UserRecord>> {
         let model = ActiveModel { manual_status: Set(status.map(ManualStatus::as_i16)), ..touch(id, now) };
         if self.update(id, model).await?.is_none() {
             return Ok(None);
         }
-        self.load_view(id, tries).await
+        self.load_view(id, query).await
     }
 
     async fn set_avatar(
@@ -331,15 +304,16 @@ impl UserRepository for SqlUserRepository {
         Ok(previous)
     }
 
-    async fn promote_by_email(&self, email: &EmailAddress, now: OffsetDateTime) -> anyhow::Result<u64> {
-        let result = Entity::update_many()
-            .col_expr(Column::PlatformRole, PlatformRole::Superuser.as_str().into())
-            .col_expr(Column::UpdatedAt, now.into())
+    async fn find_by_email(&self, email: &EmailAddress) -> anyhow::Result<Vec<User>> {
+        Entity::find()
             .filter(Column::Email.eq(email.as_str()))
-            .exec(self.db.conn())
+            .order_by_asc(Column::Id)
+            .all(self.db.conn())
             .await
-            .with_context(|| format!("promoting {email}"))?;
-        Ok(result.rows_affected)
+            .with_context(|| format!("finding the users with e-mail {email}"))?
+            .into_iter()
+            .map(mapping::user)
+            .collect()
     }
 
     async fn admin_update(

@@ -1,360 +1,357 @@
-//! The organization and invitation repository story, on SQLite and on
-//! PostgreSQL: the same calls, the same answers.
+//! The organization and invitation story through the use cases, over the
+//! SQL repositories, on SQLite and on PostgreSQL: the same calls, the same
+//! answers. It checks that the adapter carries out what the model decides
+//! (plans, guards, effects) in one transaction each.
 
 use adapter_sql::{Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUserRepository};
+use async_trait::async_trait;
 use invitations::{
-    Acceptance, ClientInfo, EndReason, HistoryCause, ImportLine, ImportOutcome, Invitation, InvitationId,
-    InvitationKind, InvitationMail, InvitationRepository, InvitationState, InvitationStatus, InvitationToken,
-    MemberFilter, Membership, MembershipChange, MembershipStatus, Name, Organization, OrganizationId,
-    OrganizationRepository, OutboxId, OutboxMail, Outcome, WriteError, Zone, ZoneId,
+    AcceptError, ClientInfo, Delivery, HistoryCause, ImportOutcome, InvitationError, InvitationFilter, InvitationId,
+    InvitationLinks, InvitationMail, InvitationService, InvitationState, InvitationStatus, InvitationToken, MaxUses,
+    MemberFilter, MemberUpdate, MembershipDuration, MembershipStatus, Name, NewInvitation, Notifier, OrgError,
+    OrganizationService, OsTokenGenerator, Pending, QuotaPolicy, Refusal,
 };
-use shared_kernel::{EmailAddress, OrgRole, PageRequest, PlatformRole, UserId};
+use shared_kernel::{Actor, Clock, EmailAddress, FixedClock, OrgRole, PageRequest, PlatformRole, UserId};
+use std::sync::{Arc, Mutex};
 use test_support::postgres::{PgCluster, TestDatabase};
-use time::{Duration, OffsetDateTime};
-use user_dto::{DisplayName, Identity, NewUser, TryWindow, UserRepository, Username};
+use time::Duration;
+use time::macros::datetime;
+use user_dto::{DisplayName, Identity, NewUser, UserPolicy, UserRepository, UserService, Username};
 
-/// The story runs at the real time of day: the User DTO shows ended
-/// memberships for 30 days counted by the database's clock.
-fn now() -> OffsetDateTime {
-    static NOW: std::sync::OnceLock<OffsetDateTime> = std::sync::OnceLock::new();
-    *NOW.get_or_init(|| shared_kernel::Clock::now(&shared_kernel::SystemClock))
+/// A notifier that records what it sends and fails while told to.
+#[derive(Default)]
+struct Outbox {
+    sent: Mutex<Vec<InvitationMail>>,
+    failing: Mutex<bool>,
 }
 
-async fn user(users: &dyn UserRepository, name: &str) -> UserId {
-    let email = EmailAddress::parse(&format!("{name}@x.io")).unwrap();
-    let new = NewUser {
-        identity: Identity::new(&format!("idp|{name}"), Some(email.clone()), true, None, None, None).unwrap(),
-        email,
-        display_name: DisplayName::parse(name).unwrap(),
-        username: Username::parse(name).unwrap(),
-        platform_role: PlatformRole::User,
-        now: now(),
-    };
-    users.create(&new).await.unwrap().id
+#[async_trait]
+impl Notifier for Outbox {
+    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<Delivery> {
+        if *self.failing.lock().unwrap() {
+            anyhow::bail!("connection refused");
+        }
+        self.sent.lock().unwrap().push(mail.clone());
+        Ok(Delivery::Sent)
+    }
 }
 
-fn invitation(org: OrganizationId, by: UserId, max_uses: u32) -> (Invitation, InvitationToken) {
-    let token = InvitationToken::from_bytes(&rand_bytes());
-    let inv = Invitation {
-        id: InvitationId::new(),
-        organization_id: org,
-        zone_id: None,
-        role: OrgRole::Member,
-        email: None,
-        user_id: None,
-        kind: InvitationKind::Internal,
-        max_uses,
-        use_count: 0,
-        expires_at: now() + Duration::days(7),
-        valid_for: Duration::days(7),
-        membership_duration: Some(Duration::hours(1)),
-        status: InvitationStatus::Pending,
-        token_hash: token.hash(),
-        created_by: by,
-        created_at: now(),
-        updated_at: now(),
-        version: 1,
-    };
-    (inv, token)
+struct Links;
+
+impl InvitationLinks for Links {
+    fn token_link(&self, token: &InvitationToken) -> String {
+        format!("https://usher.test/#token={}", token.expose())
+    }
+
+    fn invitation_link(&self, id: InvitationId) -> String {
+        format!("https://usher.test/?invitation={id}")
+    }
 }
 
-fn rand_bytes() -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out[..16].copy_from_slice(uuid::Uuid::now_v7().as_bytes());
-    out[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    out
+struct World {
+    db: Database,
+    clock: Arc<FixedClock>,
+    users: UserService,
+    repo: SqlUserRepository,
+    orgs: OrganizationService,
+    invitations: InvitationService,
+    outbox: Arc<Outbox>,
 }
 
-fn accepted(inv: &Invitation, user: UserId) -> Acceptance {
-    Acceptance::new(inv.id, Some(user), Outcome::Accepted, None, &ClientInfo::default(), now())
+impl World {
+    fn new(db: Database) -> Self {
+        let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:00:00.000001 UTC)));
+        let repo = SqlUserRepository::new(db.clone());
+        let policy =
+            UserPolicy { avatar_tries_per_window: 5, avatar_window: Duration::days(1), ..UserPolicy::default() };
+        let users = UserService::new(Arc::new(repo.clone()), clock.clone(), policy);
+        let org_repo = Arc::new(SqlOrganizationRepository::new(db.clone()));
+        let quotas = QuotaPolicy::default();
+        let outbox = Arc::new(Outbox::default());
+        let orgs = OrganizationService::new(org_repo.clone(), clock.clone(), quotas.clone());
+        let invitations = InvitationService::new(
+            org_repo,
+            Arc::new(SqlInvitationRepository::new(db.clone())),
+            Arc::new(OsTokenGenerator),
+            outbox.clone(),
+            clock.clone(),
+            Arc::new(Links),
+            quotas,
+        );
+        Self { db, clock, users, repo, orgs, invitations, outbox }
+    }
+
+    /// A user signed in with `name@x.io`, verified.
+    async fn user(&self, name: &str) -> Actor {
+        let email = EmailAddress::parse(&format!("{name}@x.io")).unwrap();
+        let identity = Identity::new(&format!("idp|{name}"), Some(email), true, None, None, Some(name)).unwrap();
+        self.users.sign_in(&identity).await.unwrap()
+    }
+
+    fn link(&self, org: invitations::OrganizationId, role: OrgRole) -> NewInvitation {
+        NewInvitation::link(org, role)
+    }
 }
 
-async fn story(db: Database) {
-    let users = SqlUserRepository::new(db.clone());
-    let orgs = SqlOrganizationRepository::new(db.clone());
-    let invs = SqlInvitationRepository::new(db.clone());
-    let ada = user(&users, "ada").await;
-    let bob = user(&users, "bob").await;
-    let cy = user(&users, "cy").await;
+async fn story(world: World) {
+    let w = &world;
+    let client = ClientInfo::default();
+    let (ada, bob, cy) = (w.user("ada").await, w.user("bob").await, w.user("cy").await);
 
     // Creating an organization makes its creator admin and switches to it.
-    let name = Name::parse("Acme School").unwrap();
-    let id = OrganizationId::new();
-    let org = Organization {
-        id,
-        name: name.as_str().into(),
-        slug: name.slug(id),
-        logo_url: None,
-        created_by: ada,
-        created_at: now(),
-        updated_at: now(),
-    };
-    let admin = Membership::start(id, ada, OrgRole::Admin, vec![], None, None, now());
-    orgs.create(&org, &admin).await.unwrap();
-    assert_eq!(orgs.get(id).await.unwrap(), Some(org.clone()));
-    assert_eq!(orgs.active_membership(id, ada).await.unwrap(), Some(admin.clone()));
-    let window = TryWindow { since: now(), limit: 5 };
-    let view = users.view(ada, window).await.unwrap().unwrap();
-    assert_eq!(view.user.current_organization_id, Some(id.as_uuid()));
-    assert_eq!(view.memberships.len(), 1);
-    assert_eq!(view.memberships[0].organization.name, "Acme School");
-    assert_eq!(view.memberships[0].role, OrgRole::Admin);
+    let org = w.orgs.create(&ada, &Name::parse("Acme School").unwrap()).await.unwrap();
+    let view = w.users.current(&ada).await.unwrap();
+    assert_eq!(view.user.current_organization_id, Some(org.id.as_uuid()));
+    assert_eq!((view.memberships.len(), view.memberships[0].role), (1, OrgRole::Admin));
+    assert_eq!(w.orgs.history(&ada, org.id, ada.user_id).await.unwrap()[0].cause, HistoryCause::Created);
 
-    // Zones are unique by name within the organization.
-    let zone = Zone { id: ZoneId::new(), organization_id: id, name: "North".into(), created_at: now() };
-    orgs.create_zone(&zone).await.unwrap();
-    let twin = Zone { id: ZoneId::new(), ..zone.clone() };
-    assert!(matches!(orgs.create_zone(&twin).await, Err(WriteError::NameTaken)));
-    assert_eq!(orgs.zones(id).await.unwrap(), vec![zone.clone()]);
+    // Zones are unique by name regardless of case.
+    let north = w.orgs.create_zone(&ada, org.id, &Name::parse("North").unwrap()).await.unwrap();
+    let twin = w.orgs.create_zone(&ada, org.id, &Name::parse("NORTH").unwrap()).await;
+    assert!(matches!(twin, Err(OrgError::ZoneNameTaken)), "{twin:?}");
+    assert_eq!(w.orgs.zones(&ada, org.id).await.unwrap().len(), 1);
 
-    // An invitation round-trips and is found by its token's hash only.
-    let (inv, token) = invitation(id, ada, 2);
-    invs.insert(&inv, None).await.unwrap();
-    assert_eq!(invs.find_by_hash(&token.hash()).await.unwrap(), Some(inv.clone()));
-    assert_eq!(invs.find(inv.id).await.unwrap(), Some(inv.clone()));
-    assert!(invs.find_by_hash(&InvitationToken::from_presented("nope").hash()).await.unwrap().is_none());
-
-    // Accepting takes a use, creates the membership and logs, in one transaction.
-    let invitee = orgs.invitee(bob).await.unwrap().unwrap();
-    let change = inv.decide_accept(&invitee, None, now()).unwrap();
-    invs.accept(&inv, &change, &accepted(&inv, bob), now()).await.unwrap();
-    let bobs = orgs.active_membership(id, bob).await.unwrap().unwrap();
-    assert_eq!(bobs.expires_at, Some(now() + Duration::hours(1)));
-    // Another taker's use does not stale a snapshot (takers queue on the row,
-    // the guard re-checks the count), but a resend's new token does.
-    let taken = invs.find(inv.id).await.unwrap().unwrap();
-    assert_eq!((taken.use_count, taken.status, taken.version), (1, InvitationStatus::Pending, 2));
-    let resent = Invitation {
-        token_hash: InvitationToken::from_bytes(&rand_bytes()).hash(),
-        version: taken.version + 1,
-        ..taken.clone()
-    };
-    invs.update(&resent, None, None).await.unwrap();
-    let cys = orgs.invitee(cy).await.unwrap().unwrap();
-    let stale = inv.decide_accept(&cys, None, now()).unwrap();
-    assert!(matches!(invs.accept(&inv, &stale, &accepted(&inv, cy), now()).await, Err(WriteError::Conflict)));
-    assert!(orgs.active_membership(id, cy).await.unwrap().is_none());
-    let fresh = invs.find(inv.id).await.unwrap().unwrap();
-    assert_eq!((fresh.use_count, fresh.status, fresh.version), (1, InvitationStatus::Pending, 3));
-    let change = fresh.decide_accept(&cys, None, now()).unwrap();
-    invs.accept(&fresh, &change, &accepted(&fresh, cy), now()).await.unwrap();
-    let used = invs.find(inv.id).await.unwrap().unwrap();
-    assert_eq!((used.use_count, used.status), (2, InvitationStatus::Accepted));
-    // A failed attempt is logged and consumes nothing.
-    let failed = Acceptance::new(inv.id, Some(bob), Outcome::Failed, Some("used_up"), &ClientInfo::default(), now());
-    invs.log(&failed).await.unwrap();
-    let log = invs.acceptances(inv.id).await.unwrap();
+    // An invitation round-trips; accepting takes a use, creates the membership and logs.
+    let mut new = w.link(org.id, OrgRole::Member);
+    new.max_uses = MaxUses::new(2).unwrap();
+    new.membership_duration = Some(MembershipDuration::seconds(3600).unwrap());
+    let created = w.invitations.create(&ada, new).await.unwrap();
+    let bobs = w.invitations.accept_token(&bob, &created.token, &client).await.unwrap();
+    assert_eq!(bobs.expires_at, Some(w.clock.now() + Duration::hours(1)));
+    let history = w.orgs.history(&ada, org.id, bob.user_id).await.unwrap();
+    assert_eq!(
+        (history[0].cause, history[0].changed_by, history[0].invitation_id),
+        (HistoryCause::Invitation, Some(bob.user_id), Some(created.invitation.id))
+    );
+    // A resend's new token stales the old one.
+    let resent = w.invitations.resend(&ada, created.invitation.id).await.unwrap();
+    assert!(matches!(w.invitations.accept_token(&cy, &created.token, &client).await, Err(AcceptError::NotFound)));
+    w.invitations.accept_token(&cy, &resent.token, &client).await.unwrap();
+    let dee = w.user("dee").await;
+    let used_up = w.invitations.accept_token(&dee, &resent.token, &client).await;
+    assert!(matches!(used_up, Err(AcceptError::Refused(Refusal::UsedUp))), "{used_up:?}");
+    let log = w.invitations.acceptances(&ada, created.invitation.id).await.unwrap();
     assert_eq!(log.len(), 3);
-    assert!(log.iter().any(|a| a.reason.as_deref() == Some("used_up")));
-    assert_eq!(invs.find(inv.id).await.unwrap().unwrap().use_count, 2);
-    // A second membership for the same person in the same organization is refused.
-    let (other, _) = invitation(id, ada, 1);
-    invs.insert(&other, None).await.unwrap();
-    let duplicate = MembershipChange::Create(Membership::start(id, bob, OrgRole::Guest, vec![], None, None, now()));
-    assert!(matches!(invs.accept(&other, &duplicate, &accepted(&other, bob), now()).await, Err(WriteError::Conflict)));
-    assert_eq!(invs.find(other.id).await.unwrap().unwrap().use_count, 0, "rolled back");
+    assert_eq!(log[0].reason.as_deref(), Some("used_up"));
 
-    // Lists by state; `mine` by user id or e-mail.
-    assert_eq!(invs.list(id, Some(InvitationState::Accepted), now()).await.unwrap().len(), 1);
-    assert_eq!(invs.list(id, Some(InvitationState::Pending), now()).await.unwrap().len(), 1);
-    assert_eq!(invs.list(id, Some(InvitationState::Expired), now() + Duration::days(8)).await.unwrap().len(), 1);
-    let (mut bound, _) = invitation(id, bob, 1);
-    bound.email = Some(EmailAddress::parse("dee@x.io").unwrap());
-    let queued = OutboxMail {
-        id: OutboxId::new(),
-        invitation_id: bound.id,
-        mail: InvitationMail {
-            to: EmailAddress::parse("dee@x.io").unwrap(),
-            organization: "Acme School".into(),
-            invited_by: "bob".into(),
-            role: OrgRole::Member,
-            link: format!("https://usher.test/dashboard/invite?invitation={}", bound.id),
-            expires_at: bound.expires_at,
-        },
-        attempts: 0,
-        next_attempt_at: now(),
-    };
-    invs.insert(&bound, Some(queued.clone())).await.unwrap();
-    // The outbox: due, claimed once, retried, then sent.
-    assert_eq!(invs.due_mails(now(), 10).await.unwrap(), vec![queued.clone()]);
-    assert!(invs.claim_mail(&queued, now() + Duration::minutes(5)).await.unwrap());
-    assert!(!invs.claim_mail(&queued, now() + Duration::minutes(5)).await.unwrap(), "claimed once");
-    assert!(invs.due_mails(now(), 10).await.unwrap().is_empty(), "leased");
-    invs.mail_failed(queued.id, 1, Some(now() + Duration::seconds(30)), "refused", now()).await.unwrap();
-    let retry = invs.due_mails(now() + Duration::seconds(30), 10).await.unwrap();
-    assert_eq!((retry.len(), retry[0].attempts), (1, 1));
-    invs.mail_sent(queued.id, now()).await.unwrap();
-    assert!(invs.due_mails(now() + Duration::days(1), 10).await.unwrap().is_empty());
-    let dee = EmailAddress::parse("dee@x.io").unwrap();
-    assert_eq!(invs.mine(cy, Some(dee), now()).await.unwrap().len(), 1);
-    assert!(invs.mine(cy, None, now()).await.unwrap().is_empty());
+    // Lists by state, a page at a time; `mine` by the verified e-mail.
+    let page = PageRequest::default();
+    let by_state = |state| InvitationFilter { state: Some(state), ..InvitationFilter::default() };
+    let accepted = w.invitations.list(&ada, org.id, by_state(InvitationState::Accepted), &page).await.unwrap();
+    assert_eq!(accepted.items.len(), 1);
+    let mut bound = w.link(org.id, OrgRole::Member);
+    bound.email = Some(EmailAddress::parse("eve@x.io").unwrap());
+    let for_eve = w.invitations.create(&ada, bound).await.unwrap();
+    let eve = w.user("eve").await;
+    assert_eq!(w.invitations.mine(&eve, &page).await.unwrap().items.len(), 1);
+    let prefix = InvitationFilter { email_prefix: Some("EV".into()), ..InvitationFilter::default() };
+    assert_eq!(w.invitations.list(&ada, org.id, prefix, &page).await.unwrap().items.len(), 1);
 
-    // Role changes write history; the last admin cannot be demoted.
-    let promoted = bobs.with_role(OrgRole::Moderator);
-    orgs.update_membership(&promoted, HistoryCause::RoleChange, Some(ada), now()).await.unwrap();
-    assert!(matches!(
-        orgs.update_membership(&promoted, HistoryCause::RoleChange, Some(ada), now()).await,
-        Err(WriteError::Conflict)
-    ));
-    let demoted = admin.with_role(OrgRole::Member);
-    assert!(matches!(
-        orgs.update_membership(&demoted, HistoryCause::RoleChange, Some(ada), now()).await,
-        Err(WriteError::LastAdmin)
-    ));
-    assert_eq!(orgs.active_membership(id, ada).await.unwrap().unwrap().role, OrgRole::Admin, "rolled back");
-    let history = orgs.history(id, bob).await.unwrap();
+    // The outbox: sent once, retried after a failure, never twice.
+    *w.outbox.failing.lock().unwrap() = true;
+    assert_eq!(w.invitations.drain_outbox(10).await.unwrap(), 0);
+    *w.outbox.failing.lock().unwrap() = false;
+    assert_eq!(w.invitations.drain_outbox(10).await.unwrap(), 0, "not due before its backoff");
+    w.clock.advance(Duration::minutes(1));
+    assert_eq!(w.invitations.drain_outbox(10).await.unwrap(), 1);
+    assert_eq!(w.invitations.drain_outbox(10).await.unwrap(), 0);
+    assert_eq!(w.outbox.sent.lock().unwrap()[0].to.as_str(), "eve@x.io");
+    // A mail of a revoked invitation is never sent.
+    let mut to_fay = w.link(org.id, OrgRole::Guest);
+    to_fay.email = Some(EmailAddress::parse("fay@x.io").unwrap());
+    let to_fay = w.invitations.create(&ada, to_fay).await.unwrap();
+    w.invitations.revoke(&ada, to_fay.invitation.id).await.unwrap();
+    assert_eq!(w.invitations.drain_outbox(10).await.unwrap(), 0);
+    assert_eq!(w.outbox.sent.lock().unwrap().len(), 1, "the revoked invitation's mail was cancelled");
+    assert!(w.invitations.reject(&eve, for_eve.invitation.id, &client).await.is_ok());
+
+    // Role changes write history; the last permanent admin cannot be demoted.
+    let to_moderator =
+        MemberUpdate { role: Some(OrgRole::Moderator), zones: Some(vec![north.id]), ..MemberUpdate::default() };
+    let promoted = w.orgs.update_member(&ada, org.id, bob.user_id, &to_moderator).await.unwrap();
+    assert_eq!((promoted.role, promoted.zones.clone()), (OrgRole::Moderator, vec![north.id]));
+    let demote_self = MemberUpdate { role: Some(OrgRole::Member), ..MemberUpdate::default() };
+    let refused = w.orgs.update_member(&ada, org.id, ada.user_id, &demote_self).await;
+    assert!(matches!(refused, Err(OrgError::LastAdmin)), "{refused:?}");
+    let history = w.orgs.history(&ada, org.id, bob.user_id).await.unwrap();
     assert_eq!(
         history.iter().map(|h| h.cause).collect::<Vec<_>>(),
         [HistoryCause::Invitation, HistoryCause::RoleChange]
     );
-    assert_eq!(history[0].valid_to, Some(now()));
-    assert_eq!(history[1].valid_to, None);
-    assert_eq!(history[1].changed_by, Some(ada));
+    assert_eq!(history[0].valid_to, Some(w.clock.now()));
+    assert_eq!((history[1].changed_by, history[1].zones.clone()), (Some(ada.user_id), vec![north.id]));
 
-    // Members list filters.
-    let filter = MemberFilter { role: Some(OrgRole::Moderator), ..MemberFilter::default() };
-    let all = PageRequest::default();
-    let listed = orgs.members(id, &filter, &all, now()).await.unwrap().items;
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].email, "bob@x.io");
-    let active = MemberFilter { status: Some(MembershipStatus::Active), ..MemberFilter::default() };
-    let everyone = orgs.members(id, &active, &all, now()).await.unwrap();
-    assert_eq!((everyone.items.len(), everyone.next_cursor), (3, None));
-    let lapsed = orgs.members(id, &active, &all, now() + Duration::hours(2)).await.unwrap();
-    assert_eq!(lapsed.items.len(), 1, "time-bound ones lapse");
-    // Pages of two: the same three, newest first, in two pages.
-    let first = orgs.members(id, &active, &PageRequest::parse(Some(2), None).unwrap(), now()).await.unwrap();
+    // A zone moderator sees and invites inside their zone only.
+    let mut to_north = w.link(org.id, OrgRole::Member);
+    to_north.zone_id = Some(north.id);
+    let north_link = w.invitations.create(&bob, to_north).await.unwrap();
+    w.invitations.accept_token(&dee, &north_link.token, &client).await.unwrap();
+    let outside = w.invitations.create(&bob, w.link(org.id, OrgRole::Member)).await;
+    assert!(matches!(outside, Err(InvitationError::Org(OrgError::OutOfScope))), "{outside:?}");
+    let seen = w.orgs.members(&bob, org.id, MemberFilter::default(), &page).await.unwrap();
+    assert_eq!(
+        seen.items.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(),
+        ["dee@x.io", "bob@x.io"],
+        "North's, newest first"
+    );
+    let everyone = w.orgs.members(&ada, org.id, MemberFilter::default(), &page).await.unwrap();
+    assert_eq!(everyone.items.len(), 4);
+    // Pages of two: the same members, newest first, in two pages.
+    let first = w
+        .orgs
+        .members(&ada, org.id, MemberFilter::default(), &PageRequest::parse(Some(2), None).unwrap())
+        .await
+        .unwrap();
     let cursor = first.next_cursor.clone().expect("a second page");
-    let second = orgs.members(id, &active, &PageRequest::parse(Some(2), Some(&cursor)).unwrap(), now()).await.unwrap();
-    assert_eq!((first.items.len(), second.items.len(), second.next_cursor), (2, 1, None));
+    let second = w
+        .orgs
+        .members(&ada, org.id, MemberFilter::default(), &PageRequest::parse(Some(2), Some(&cursor)).unwrap())
+        .await
+        .unwrap();
     let paged: Vec<_> = first.items.iter().chain(&second.items).map(|m| m.membership.id).collect();
-    let whole: Vec<_> = everyone.items.iter().map(|m| m.membership.id).collect();
-    assert_eq!(paged, whole);
+    assert_eq!(paged, everyone.items.iter().map(|m| m.membership.id).collect::<Vec<_>>());
+    assert!(matches!(w.orgs.remove(&bob, org.id, cy.user_id, false).await, Err(OrgError::OutOfScope)));
 
-    // Switching needs a granting membership; ending one revokes the member's
-    // pending invitations and clears their current organization.
-    assert!(orgs.switch_current(bob, id, now()).await.unwrap());
-    assert!(!orgs.switch_current(bob, id, now() + Duration::hours(2)).await.unwrap());
-    let current = orgs.active_membership(id, bob).await.unwrap().unwrap();
-    orgs.update_membership(&current.ended(EndReason::Left, now()), HistoryCause::Left, Some(bob), now()).await.unwrap();
-    assert_eq!(invs.find(bound.id).await.unwrap().unwrap().status, InvitationStatus::Revoked);
-    let view = users.view(bob, window).await.unwrap().unwrap();
+    // Removing with a block keeps the member out of every link until unblocked.
+    w.orgs.remove(&bob, org.id, dee.user_id, true).await.unwrap();
+    let again = w.invitations.create(&ada, w.link(org.id, OrgRole::Guest)).await.unwrap();
+    let blocked = w.invitations.accept_token(&dee, &again.token, &client).await;
+    assert!(matches!(blocked, Err(AcceptError::Refused(Refusal::Blocked))), "{blocked:?}");
+    assert_eq!(w.orgs.blocks(&ada, org.id).await.unwrap().len(), 1);
+    w.orgs.unblock(&ada, org.id, dee.user_id).await.unwrap();
+    w.invitations.accept_token(&dee, &again.token, &client).await.unwrap();
+
+    // Leaving revokes the member's pending links and clears their current organization.
+    w.orgs.switch(&bob, org.id).await.unwrap();
+    let mut bobs_link = w.link(org.id, OrgRole::Guest);
+    bobs_link.zone_id = Some(north.id);
+    let bobs_link = w.invitations.create(&bob, bobs_link).await.unwrap();
+    w.orgs.leave(&bob, org.id).await.unwrap();
+    let revoked = w.invitations.preview(&bobs_link.token).await.unwrap();
+    assert_eq!(revoked.invitation.status, InvitationStatus::Revoked);
+    let view = w.users.current(&bob).await.unwrap();
     assert_eq!(view.user.current_organization_id, None);
-    assert_eq!(view.memberships.len(), 1, "ended memberships show for 30 days");
-    assert_eq!(view.memberships[0].status, user_dto::MembershipStatus::Inactive);
+    assert_eq!(view.memberships[0].status, user_dto::MembershipStatus::Inactive, "ended memberships show for 30 days");
 
-    // The sidebar lists granting memberships, admins first.
-    let sidebar = orgs.sidebar(cy, now()).await.unwrap();
-    assert_eq!(sidebar.len(), 1);
-    assert!(orgs.sidebar(cy, now() + Duration::hours(2)).await.unwrap().is_empty());
-
-    // The sweeper ends expired memberships once.
-    assert_eq!(orgs.expire_due(now(), 100).await.unwrap(), 0);
-    assert_eq!(orgs.expire_due(now() + Duration::hours(2), 100).await.unwrap(), 1);
-    assert_eq!(orgs.expire_due(now() + Duration::hours(2), 100).await.unwrap(), 0);
-    let history = orgs.history(id, cy).await.unwrap();
-    assert_eq!(history.last().unwrap().cause, HistoryCause::Expired);
-    assert_eq!(history.last().unwrap().status, MembershipStatus::Inactive);
+    // The sidebar lists granting memberships; the sweeper ends lapsed ones once.
+    assert_eq!(w.orgs.sidebar(&cy).await.unwrap().len(), 1);
+    w.clock.advance(Duration::hours(2));
+    assert!(w.orgs.sidebar(&cy).await.unwrap().is_empty(), "a time-bound membership lapses at its expiry");
+    let active = MemberFilter { status: Some(MembershipStatus::Active), ..MemberFilter::default() };
+    assert_eq!(w.orgs.members(&ada, org.id, active, &page).await.unwrap().items.len(), 2, "ada and dee");
+    assert_eq!(w.orgs.sweep(100).await.unwrap(), 1, "cy's");
+    assert_eq!(w.orgs.sweep(100).await.unwrap(), 0);
+    let history = w.orgs.history(&ada, org.id, cy.user_id).await.unwrap();
+    assert_eq!(
+        (history.last().unwrap().cause, history.last().unwrap().status),
+        (HistoryCause::Expired, MembershipStatus::Inactive)
+    );
+    w.clock.advance(Duration::days(31));
+    assert!(w.users.current(&bob).await.unwrap().memberships.is_empty(), "and are gone after 30 days");
 
     // Renaming.
-    let renamed = orgs.rename(id, "Acme Academy", now() + Duration::hours(3)).await.unwrap().unwrap();
+    let renamed = w.orgs.rename(&ada, org.id, &Name::parse("Acme Academy").unwrap()).await.unwrap();
     assert_eq!(renamed.name, "Acme Academy");
-    assert_eq!(orgs.display_name(bob).await.unwrap().as_deref(), Some("bob"));
-    assert_eq!(orgs.user_by_email(&EmailAddress::parse("cy@x.io").unwrap()).await.unwrap(), Some(cy));
+    w.db.close().await;
 }
 
 #[tokio::test]
 async fn the_invitation_story_holds_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("usher.db").display());
-    let db = Database::connect(&url, &PoolSettings::default()).await.unwrap();
-    db.migrate().await.unwrap();
-    story(db).await;
+    story(World::new(sqlite(&dir).await)).await;
 }
 
 #[tokio::test]
 async fn the_invitation_story_holds_on_postgres() {
     let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
-    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
-    db.migrate().await.unwrap();
-    story(db.clone()).await;
-    db.close().await;
+    story(World::new(postgres(&test_db).await)).await;
 }
 
-async fn import_story(db: Database) {
-    let users = SqlUserRepository::new(db.clone());
-    let orgs = SqlOrganizationRepository::new(db.clone());
-    let invs = SqlInvitationRepository::new(db.clone());
-    let ada = user(&users, "ada").await;
-    let bob = user(&users, "bob").await;
-    let name = Name::parse("Fio School").unwrap();
-    let id = OrganizationId::new();
-    let org = Organization {
-        id,
-        name: name.as_str().into(),
-        slug: name.slug(id),
-        logo_url: None,
-        created_by: ada,
-        created_at: now(),
-        updated_at: now(),
+async fn sqlite(dir: &tempfile::TempDir) -> Database {
+    let url = format!("sqlite://{}", dir.path().join("usher.db").display());
+    let db = Database::connect(&url, &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+async fn postgres(test_db: &TestDatabase) -> Database {
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+/// Creates an account with `email` as the identity provider reported it, without signing in through the service.
+async fn account(w: &World, subject: &str, email: &str, verified: bool) -> UserId {
+    let email = EmailAddress::parse(email).unwrap();
+    let new = NewUser {
+        identity: Identity::new(subject, Some(email.clone()), verified, None, None, None).unwrap(),
+        email,
+        display_name: DisplayName::parse(subject).unwrap(),
+        username: Username::parse(subject).unwrap(),
+        platform_role: PlatformRole::User,
+        now: w.clock.now(),
     };
-    orgs.create(&org, &Membership::start(id, ada, OrgRole::Admin, vec![], None, None, now())).await.unwrap();
-    let joined = now() - Duration::days(400);
-    let line = |org: &str, mail: &str| ImportLine {
+    w.repo.create(&new).await.unwrap().id
+}
+
+async fn import_story(world: World) {
+    let w = &world;
+    let ada = w.user("ada").await;
+    let org = w.orgs.create(&ada, &Name::parse("Fio School").unwrap()).await.unwrap();
+    let bob = w.user("bob").await;
+    let unverified = account(w, "mallory", "mal@x.io", false).await;
+    let joined = w.clock.now() - Duration::days(400);
+    let line = |org: &str, mail: &str| invitations::ImportLine {
         organization: org.to_owned(),
         email: EmailAddress::parse(mail).unwrap(),
         role: OrgRole::Moderator,
         joined_at: joined,
     };
-    let hash = |n: u8| InvitationToken::from_bytes(&[n; 32]).hash();
-    let lines = [line("Fio School", "bob@x.io"), line(&org.slug, "new@x.io"), line(&id.to_string(), "ada@x.io")];
-    let mut outcomes = Vec::new();
-    for (n, l) in lines.iter().enumerate() {
-        outcomes.push(orgs.import_line(l, &hash(n as u8), now()).await.unwrap());
-    }
-    assert_eq!(outcomes, [ImportOutcome::Joined, ImportOutcome::Invited, ImportOutcome::Unchanged]);
+    let lines = [
+        line("Fio School", "bob@x.io"),
+        line(&org.slug, "new@x.io"),
+        line(&org.id.to_string(), "ada@x.io"),
+        line("Fio School", "mal@x.io"),
+        line("Nowhere", "bob@x.io"),
+    ];
+    let outcomes = |reports: Vec<invitations::ImportReport>| reports.into_iter().map(|r| r.outcome).collect::<Vec<_>>();
     assert_eq!(
-        orgs.import_line(&line("Nowhere", "bob@x.io"), &hash(9), now()).await.unwrap(),
-        ImportOutcome::UnknownOrganization
+        outcomes(w.invitations.import(&lines, &OsTokenGenerator).await.unwrap()),
+        [
+            ImportOutcome::Joined(bob.user_id),
+            ImportOutcome::Invited(Pending::NoAccount),
+            ImportOutcome::Unchanged,
+            ImportOutcome::Invited(Pending::Unverified(vec![unverified])),
+            ImportOutcome::UnknownOrganization,
+        ]
     );
     // Re-running changes nothing.
-    for (n, l) in lines.iter().enumerate() {
-        assert_eq!(orgs.import_line(l, &hash(10 + n as u8), now()).await.unwrap(), ImportOutcome::Unchanged);
-    }
-    let bobs = orgs.active_membership(id, bob).await.unwrap().unwrap();
-    assert_eq!((bobs.role, bobs.joined_at), (OrgRole::Moderator, joined));
-    assert_eq!(orgs.history(id, bob).await.unwrap()[0].cause, HistoryCause::Import);
-    assert_eq!(orgs.active_membership(id, ada).await.unwrap().unwrap().role, OrgRole::Admin, "kept");
-    let pending = invs.list(id, Some(InvitationState::Pending), now()).await.unwrap();
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].email.as_ref().map(EmailAddress::as_str), Some("new@x.io"));
+    let again = outcomes(w.invitations.import(&lines[..4], &OsTokenGenerator).await.unwrap());
+    assert!(again.iter().all(|o| *o == ImportOutcome::Unchanged), "{again:?}");
+    let history = w.orgs.history(&ada, org.id, bob.user_id).await.unwrap();
+    assert_eq!((history[0].cause, history[0].valid_from), (HistoryCause::Import, joined));
+    assert!(history[0].invitation_id.is_some());
+    assert_eq!(w.orgs.authority(&ada, org.id).await.unwrap().role(), OrgRole::Admin, "kept");
 
-    // The unknown e-mail signs in: the next run applies the import, once.
-    assert_eq!(orgs.apply_imports(now(), 10).await.unwrap(), 0);
-    let newcomer = user(&users, "new").await;
-    assert_eq!(orgs.apply_imports(now(), 10).await.unwrap(), 1);
-    assert_eq!(orgs.apply_imports(now(), 10).await.unwrap(), 0);
-    let theirs = orgs.active_membership(id, newcomer).await.unwrap().unwrap();
-    assert_eq!((theirs.role, theirs.joined_at), (OrgRole::Moderator, joined));
-    let accepted = invs.find(pending[0].id).await.unwrap().unwrap();
-    assert_eq!((accepted.status, accepted.use_count), (InvitationStatus::Accepted, 1));
-    assert_eq!(invs.acceptances(accepted.id).await.unwrap()[0].user_id, Some(newcomer));
+    // The unverified account never joins; the newcomer joins at their first verified sign-in, once.
+    assert_eq!(w.invitations.apply_imports(10).await.unwrap(), 0);
+    assert!(w.orgs.authority(&Actor { user_id: unverified, role: PlatformRole::User }, org.id).await.is_err());
+    let newcomer = w.user("new").await;
+    assert_eq!(w.invitations.apply_imports(10).await.unwrap(), 1);
+    assert_eq!(w.invitations.apply_imports(10).await.unwrap(), 0);
+    let theirs = w.orgs.authority(&newcomer, org.id).await.unwrap();
+    assert_eq!((theirs.role(), theirs.membership().joined_at), (OrgRole::Moderator, joined));
+    w.db.close().await;
 }
 
 #[tokio::test]
 async fn the_import_story_holds_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("usher.db").display());
-    let db = Database::connect(&url, &PoolSettings::default()).await.unwrap();
-    db.migrate().await.unwrap();
-    import_story(db).await;
+    import_story(World::new(sqlite(&dir).await)).await;
 }
 
 #[tokio::test]
 async fn the_import_story_holds_on_postgres() {
     let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
-    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
-    db.migrate().await.unwrap();
-    import_story(db.clone()).await;
-    db.close().await;
+    import_story(World::new(postgres(&test_db).await)).await;
 }

@@ -8,11 +8,12 @@ use test_support::postgres::{PgCluster, TestDatabase};
 use time::Duration;
 use time::macros::datetime;
 use user_dto::{
-    CreateUserError, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, SetAvatarError, TryWindow,
-    UserRepository, Username,
+    CreateUserError, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, SetAvatarError, UserRepository,
+    Username, ViewQuery,
 };
 
-const WINDOW: TryWindow = TryWindow { since: datetime!(2026-06-13 00:00:00 UTC), limit: 5 };
+const WINDOW: ViewQuery =
+    ViewQuery { tries_since: datetime!(2026-06-13 00:00:00 UTC), ended_since: datetime!(2026-05-14 00:00:00 UTC) };
 
 fn email(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
@@ -65,7 +66,7 @@ async fn user_repository_story(repo: &dyn UserRepository) {
     let view = repo.view(created.id, WINDOW).await.unwrap().unwrap();
     assert_eq!(view.user, refreshed);
     assert!(view.memberships.is_empty());
-    assert_eq!(view.avatar_upload_tries_remaining, 5);
+    assert_eq!(view.avatar_tries_used, 0);
     assert!(repo.view(UserId::new(999_999), WINDOW).await.unwrap().is_none());
 
     let renamed = repo
@@ -86,10 +87,10 @@ async fn user_repository_story(repo: &dyn UserRepository) {
     let cleared = repo.set_manual_status(created.id, None, later, WINDOW).await.unwrap().unwrap();
     assert_eq!(cleared.user.manual_status, None);
 
-    assert_eq!(repo.promote_by_email(&email("ada.l@x.io"), later).await.unwrap(), 1);
-    assert_eq!(repo.find_by_subject("idp|1").await.unwrap().unwrap().platform_role, PlatformRole::Superuser);
+    let found = repo.find_by_email(&email("ada.l@x.io")).await.unwrap();
+    assert_eq!(found.iter().map(|u| u.subject.as_str()).collect::<Vec<_>>(), ["idp|1"]);
+    assert!(repo.find_by_email(&email("nobody@x.io")).await.unwrap().is_empty());
     assert_eq!(repo.find_by_subject("idp|2").await.unwrap().unwrap().platform_role, PlatformRole::User);
-    assert_eq!(repo.promote_by_email(&email("nobody@x.io"), later).await.unwrap(), 0);
 }
 
 fn ticket(owner: UserId, created_at: time::OffsetDateTime) -> UploadTicket {
@@ -130,10 +131,10 @@ async fn upload_story(users: &dyn UserRepository, tickets: &dyn UploadTicketRepo
     tickets.reject(issued[0].id, t0 + Duration::minutes(6)).await.unwrap();
     assert_eq!(tickets.find_by_tmp_key(&issued[0].tmp_key).await.unwrap().unwrap().state, TicketState::Rejected);
     assert_eq!(tickets.tries_used("avatar", &user.id.to_string(), window_start).await.unwrap().count, 2);
-    let window = TryWindow { since: window_start, limit: 5 };
-    assert_eq!(users.view(user.id, window).await.unwrap().unwrap().avatar_upload_tries_remaining, 3);
-    let later_window = TryWindow { since: t0 + Duration::minutes(1), limit: 5 };
-    assert_eq!(users.view(user.id, later_window).await.unwrap().unwrap().avatar_upload_tries_remaining, 4);
+    let window = ViewQuery { tries_since: window_start, ended_since: window_start };
+    assert_eq!(users.view(user.id, window).await.unwrap().unwrap().avatar_tries_used, 2);
+    let later_window = ViewQuery { tries_since: t0 + Duration::minutes(1), ended_since: window_start };
+    assert_eq!(users.view(user.id, later_window).await.unwrap().unwrap().avatar_tries_used, 1);
 
     // Using a ticket sets the avatar; the ticket cannot be used twice.
     let key1 = ObjectKey::parse("avatars/1/one.png").unwrap();

@@ -1,12 +1,13 @@
 //! Organizations, zones, invitations and memberships (seeds 002, 004, 003).
 //!
-//! - [`model`]: the records (`Organization`, `Zone`, `Membership`,
-//!   `MembershipHistory`, `Invitation`, `Acceptance`), their state enums, the
-//!   invitation token and the pure transitions: who may grant or remove which
-//!   role, and the ordered checks of an acceptance.
-//! - [`ports`]: the repositories (accepting is ONE method, one transaction),
-//!   the token generator and the `Notifier`.
-//! - [`service`]: `OrganizationService` and `InvitationService`, the use cases.
+//! - [`model`]: the records, their state enums, the value types, and every
+//!   rule: what a member may do (roles and zone scope, their own term),
+//!   the ordered checks of an acceptance, quotas, imports, and the plans
+//!   (write, history, guards, effects) the adapter carries out.
+//! - [`ports`]: the repositories (each use case's write is ONE method, one
+//!   transaction), the token generator, the host's links and the `Notifier`.
+//! - [`service`]: `OrganizationService`, `LogoService` and
+//!   `InvitationService`, the use cases.
 //! - [`error`]: their typed errors.
 #![forbid(unsafe_code)]
 
@@ -18,11 +19,12 @@ pub mod service;
 pub use error::{AcceptError, InvitationError, OrgError, WriteError};
 pub use model::*;
 pub use ports::{
-    InvitationMail, InvitationRepository, LogNotifier, Notifier, OrganizationRepository, OsTokenGenerator, OutboxMail,
+    Block, InvitationLinks, InvitationRepository, LogNotifier, Notifier, OrganizationRepository, OsTokenGenerator,
     TokenGenerator,
 };
 #[cfg(any(test, feature = "mock"))]
-pub use ports::{MockInvitationRepository, MockNotifier, MockOrganizationRepository};
+pub use ports::{MockInvitationLinks, MockInvitationRepository, MockNotifier, MockOrganizationRepository};
 pub use service::{
-    CreatedInvitation, InvitationService, LogoError, LogoService, NewInvitation, OrganizationService, Preview,
+    CreatedInvitation, ImportOutcome, ImportReport, InvitationService, LogoError, LogoService, OrganizationService,
+    OrganizationView, Preview,
 };

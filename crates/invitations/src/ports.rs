@@ -1,31 +1,56 @@
 //! The ports of organizations and invitations.
 //!
-//! Every method is atomic. Methods that change a membership MUST write the
-//! new version to the membership history in the same transaction, and MUST
-//! compare-and-set on the version they were given, answering
-//! `WriteError::Conflict` (writing nothing) when it moved.
+//! Every method is atomic. Methods that carry out a [`MembershipPlan`] MUST
+//! do all of it in one transaction: check the plan's `Unchanged`,
+//! `NotBlocked` and `Quota` guards before the write and its `Remains`
+//! guards after it (serialising `Remains` and `Quota` checks per
+//! organization or counter), write the membership with a compare-and-set
+//! on `version - 1` (answering `WriteError::Conflict`, writing nothing, when
+//! it moved), close the current history row and add the new one, and carry
+//! out the effects. They decide nothing: every decision is in the plan.
 
 use crate::error::WriteError;
 use crate::model::{
-    Acceptance, HistoryCause, ImportLine, ImportOutcome, Invitation, InvitationId, InvitationState, InvitationToken,
-    Invitee, Member, MemberFilter, Membership, MembershipChange, MembershipHistory, Organization, OrganizationId,
-    OutboxId, SidebarApp, TokenHash, Zone,
+    AcceptPlan, Acceptance, Account, Delivery, DueImport, Founding, ImportLine, Invitation, InvitationDraft,
+    InvitationId, InvitationMail, InvitationQuery, InvitationToken, InvitationUpdate, Invitee, Member, MemberQuery,
+    Membership, MembershipHistory, MembershipPlan, Organization, OrganizationId, OutboxId, OutboxMail, SidebarApp,
+    TokenHash, Zone,
 };
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
 use shared_kernel::{EmailAddress, Page, PageRequest, UserId};
 use time::OffsetDateTime;
 
-/// Stores organizations, zones, memberships and their history.
+/// A user blocked from an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The blocked user.
+    pub user_id: UserId,
+    /// Their display name.
+    pub display_name: String,
+    /// Their e-mail.
+    pub email: String,
+    /// Who blocked them.
+    pub blocked_by: UserId,
+    /// When.
+    pub blocked_at: OffsetDateTime,
+}
+
+/// Stores organizations, zones, memberships, their history and blocks.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait OrganizationRepository: Send + Sync {
-    /// In one transaction: inserts `org`, its creator's `admin` membership
-    /// (history cause `created`) and makes it the creator's current organization.
-    async fn create(&self, org: &Organization, admin: &Membership) -> Result<(), WriteError>;
+    /// In one transaction: inserts the organization, carries out the
+    /// founding plan (its quota guard included) and makes the organization
+    /// the creator's current one.
+    async fn create(&self, founding: &Founding) -> Result<(), WriteError>;
 
     /// The organization, if it exists.
     async fn get(&self, id: OrganizationId) -> anyhow::Result<Option<Organization>>;
+
+    /// The organization with this id, slug or exact name (the slug first,
+    /// then the oldest of that name).
+    async fn find(&self, reference: &str) -> anyhow::Result<Option<Organization>>;
 
     /// Renames; `None` if it does not exist.
     async fn rename(&self, id: OrganizationId, name: &str, now: OffsetDateTime)
@@ -45,52 +70,34 @@ pub trait OrganizationRepository: Send + Sync {
     /// Clears the logo; returns the removed object's key.
     async fn clear_logo(&self, id: OrganizationId, now: OffsetDateTime) -> anyhow::Result<Option<ObjectKey>>;
 
-    /// Inserts a zone; `NameTaken` when the organization has one with that name.
+    /// Inserts a zone; `NameTaken` when the organization has one whose
+    /// [`Zone::key`] is the same.
     async fn create_zone(&self, zone: &Zone) -> Result<(), WriteError>;
 
     /// The organization's zones, by name.
     async fn zones(&self, org: OrganizationId) -> anyhow::Result<Vec<Zone>>;
 
-    /// The user's `active` membership of `org` (possibly past its expiry:
-    /// callers decide with `Membership::grants`).
+    /// The user's stored-active membership of `org` (possibly past its
+    /// expiry: callers read it with `Membership::grants`).
     async fn active_membership(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Option<Membership>>;
 
-    /// One page of the members of `org` matching `filter`, newest first
-    /// (by `joined_at`, then id); `active` means granting at `now`.
-    async fn members(
-        &self,
-        org: OrganizationId,
-        filter: &MemberFilter,
-        page: &PageRequest,
-        now: OffsetDateTime,
-    ) -> anyhow::Result<Page<Member>>;
+    /// One page of the members the query selects, newest first (by
+    /// `joined_at`, then id).
+    async fn members(&self, query: &MemberQuery, page: &PageRequest) -> anyhow::Result<Page<Member>>;
 
-    /// Writes `next` over the version `next.version - 1`, with a history row
-    /// (`cause`, `changed_by`). When `next` takes an admin away (demoted or
-    /// ended) and no other active admin remains: `LastAdmin`. When `next`
-    /// ends the membership it also revokes the pending invitations that member
-    /// created in the organization and clears their current organization if
-    /// it was this one. When `next` demotes the member, it revokes the pending
-    /// invitations they created there for roles the new role may not grant
-    /// ([`crate::may_grant`]).
-    async fn update_membership(
-        &self,
-        next: &Membership,
-        cause: HistoryCause,
-        changed_by: Option<UserId>,
-        now: OffsetDateTime,
-    ) -> Result<(), WriteError>;
+    /// Carries out `plans` in order, in one transaction (see the module documentation).
+    async fn apply(&self, plans: &[MembershipPlan]) -> Result<(), WriteError>;
 
     /// The history of `user` in `org`, oldest first.
     async fn history(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Vec<MembershipHistory>>;
 
-    /// Makes `org` the user's current organization if they hold a membership
-    /// granting access at `now`; `false` (nothing written) otherwise.
-    async fn switch_current(&self, user: UserId, org: OrganizationId, now: OffsetDateTime) -> anyhow::Result<bool>;
+    /// Makes `membership`'s organization its user's current one, while the
+    /// membership is still stored active at its version (`Conflict` otherwise).
+    async fn set_current(&self, membership: &Membership, now: OffsetDateTime) -> Result<(), WriteError>;
 
-    /// The caller's active memberships granting at `now` with their
-    /// organizations: admins' own organizations first, then by name.
-    async fn sidebar(&self, user: UserId, now: OffsetDateTime) -> anyhow::Result<Vec<SidebarApp>>;
+    /// The user's stored-active memberships with their organizations (the
+    /// model keeps those granting access and orders them).
+    async fn sidebar(&self, user: UserId) -> anyhow::Result<Vec<SidebarApp>>;
 
     /// The user's id, e-mail and verification flag.
     async fn invitee(&self, user: UserId) -> anyhow::Result<Option<Invitee>>;
@@ -98,40 +105,30 @@ pub trait OrganizationRepository: Send + Sync {
     /// A user's display name.
     async fn display_name(&self, user: UserId) -> anyhow::Result<Option<String>>;
 
-    /// The id of the user with this e-mail, if exactly one exists.
-    async fn user_by_email(&self, email: &EmailAddress) -> anyhow::Result<Option<UserId>>;
+    /// The accounts whose e-mail is `email`.
+    async fn accounts_with_email(&self, email: &EmailAddress) -> anyhow::Result<Vec<Account>>;
 
-    /// Imports one line in one transaction, idempotently (keyed by
-    /// organization and e-mail): a known user (exactly one with this e-mail)
-    /// gets an active membership with `joined_at` and history cause `import`
-    /// (unless already a member); an unknown e-mail gets a pending invitation
-    /// bound to it, created by the organization's creator, whose token
-    /// (`token_hash`) is never shown.
-    async fn import_line(
-        &self,
-        line: &ImportLine,
-        token_hash: &TokenHash,
-        now: OffsetDateTime,
-    ) -> anyhow::Result<ImportOutcome>;
+    /// Whether `user` is blocked from `org`.
+    async fn is_blocked(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool>;
 
-    /// Applies up to `limit` pending imports whose e-mail now belongs to a
-    /// user with that e-mail verified: membership (cause `import`, legacy
-    /// `joined_at`), invitation `accepted`, an `accepted` log row. Idempotent
-    /// and safe on several replicas. Returns how many were applied.
-    async fn apply_imports(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<u64>;
+    /// Lifts a block; `false` if there was none.
+    async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool>;
 
-    /// Ends up to `limit` active memberships whose `expires_at` is not after
-    /// `now` (`expired`, history row, invitations revoked). Idempotent and safe
-    /// on several replicas: each membership is ended once. Returns how many.
-    async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<u64>;
+    /// The users blocked from `org`, most recent first.
+    async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<Block>>;
+
+    /// Up to `limit` stored-active memberships whose `expires_at` is not
+    /// after `now`, soonest first (the sweeper ends each with its plan).
+    async fn due_expiries(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<Membership>>;
 }
 
-/// Stores invitations and their acceptance log.
+/// Stores invitations, their acceptance log, the e-mail outbox and imports.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait InvitationRepository: Send + Sync {
-    /// Inserts a new invitation and, in the same transaction, its e-mail into the outbox.
-    async fn insert(&self, invitation: &Invitation, mail: Option<OutboxMail>) -> anyhow::Result<()>;
+    /// Inserts a new invitation after checking the draft's guards, and
+    /// queues its e-mail, in one transaction.
+    async fn insert(&self, draft: &InvitationDraft, mail: Option<OutboxMail>) -> Result<(), WriteError>;
 
     /// The invitation whose token hashes to `hash`.
     async fn find_by_hash(&self, hash: &TokenHash) -> anyhow::Result<Option<Invitation>>;
@@ -139,52 +136,40 @@ pub trait InvitationRepository: Send + Sync {
     /// The invitation with this id.
     async fn find(&self, id: InvitationId) -> anyhow::Result<Option<Invitation>>;
 
-    /// Invitations of `org`, newest first, optionally only in `state` as of `now`.
-    async fn list(
-        &self,
-        org: OrganizationId,
-        state: Option<InvitationState>,
-        now: OffsetDateTime,
-    ) -> anyhow::Result<Vec<Invitation>>;
+    /// One page of the organization's invitations the query selects, newest first.
+    async fn list(&self, query: &InvitationQuery, page: &PageRequest) -> anyhow::Result<Page<Invitation>>;
 
-    /// Pending, unexpired invitations bound to `user` or to `email`, newest first.
+    /// One page of the invitations stored pending and unexpired at `at`,
+    /// bound to `user` or to `email`, newest first.
     async fn mine(
         &self,
         user: UserId,
         email: Option<EmailAddress>,
-        now: OffsetDateTime,
-    ) -> anyhow::Result<Vec<Invitation>>;
+        at: OffsetDateTime,
+        page: &PageRequest,
+    ) -> anyhow::Result<Page<Invitation>>;
 
-    /// Accepts in ONE transaction: increments `use_count` with a conditional
-    /// update (`status = pending AND use_count < max_uses AND expires_at > now
-    /// AND token_hash = invitation.token_hash`), setting status `accepted`
-    /// when it reaches `max_uses`; applies `change` (insert, or
-    /// compare-and-set update) with a history row (cause `invitation`); logs
-    /// `log`. `Conflict` (nothing written) when any condition fails, so racing
-    /// accepts never exceed `max_uses`.
+    /// Accepts in ONE transaction: takes one use of `plan.read` with a
+    /// conditional update that performs [`Invitation::take_use`] while the
+    /// row is still pending, unexpired, not used up and carries
+    /// `plan.read.token_hash` (`Conflict`, nothing written, otherwise); then
+    /// carries out `plan.end_lapsed` and `plan.membership`; then logs `plan.log`.
     ///
     /// The guard deliberately does not compare `version`: concurrent accepts
     /// of a multi-use link only bump the counter, which the guard re-checks
-    /// under the row lock, so they queue instead of failing each other. The
-    /// token hash stands in for what an accept must not miss: a resend
-    /// (which rotates it), while revocation and expiry are in the guard.
-    async fn accept(
-        &self,
-        invitation: &Invitation,
-        change: &MembershipChange,
-        log: &Acceptance,
-        now: OffsetDateTime,
-    ) -> Result<(), WriteError>;
+    /// under the row lock, so they queue instead of failing each other.
+    async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError>;
 
     /// Logs an attempt in its own transaction; consumes nothing.
     async fn log(&self, entry: &Acceptance) -> anyhow::Result<()>;
 
-    /// Writes `next` (a status or token change of a pending invitation) over
-    /// version `next.version - 1`, logging `entry` and queueing `mail` if
-    /// given, in one transaction. `Conflict` if it moved.
+    /// Writes `update.next` while the stored invitation is still pending
+    /// (and carries `update.expected_token`, when given), after checking its
+    /// guards, logging `entry` and queueing `mail`, in one transaction.
+    /// `Conflict` (nothing written) when it no longer is.
     async fn update(
         &self,
-        next: &Invitation,
+        update: &InvitationUpdate,
         entry: Option<Acceptance>,
         mail: Option<OutboxMail>,
     ) -> Result<(), WriteError>;
@@ -192,12 +177,18 @@ pub trait InvitationRepository: Send + Sync {
     /// The acceptance log of one invitation, newest first.
     async fn acceptances(&self, id: InvitationId) -> anyhow::Result<Vec<Acceptance>>;
 
-    /// Up to `limit` unsent, not abandoned outbox mails due at `now`, oldest first.
+    /// Up to `limit` outbox mails not sent, not closed and due at `now`, oldest first.
     async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>>;
 
     /// Claims a due mail by moving its `next_attempt_at` from the value read
-    /// to `lease_until`; `false` if another worker (or replica) claimed it first.
-    async fn claim_mail(&self, mail: &OutboxMail, lease_until: OffsetDateTime) -> anyhow::Result<bool>;
+    /// to `lease_until`, and in the same transaction reads its invitation as
+    /// it is now. `None` if another worker (or replica) claimed it first;
+    /// `Some(None)` if the invitation is gone.
+    async fn claim_mail(
+        &self,
+        mail: &OutboxMail,
+        lease_until: OffsetDateTime,
+    ) -> anyhow::Result<Option<Option<Invitation>>>;
 
     /// Marks a mail sent.
     async fn mail_sent(&self, id: OutboxId, now: OffsetDateTime) -> anyhow::Result<()>;
@@ -211,6 +202,37 @@ pub trait InvitationRepository: Send + Sync {
         error: &str,
         now: OffsetDateTime,
     ) -> anyhow::Result<()>;
+
+    /// Closes a mail that will never be sent (cancelled, or deliberately not sent), saying why.
+    async fn mail_closed(&self, id: OutboxId, reason: &str, now: OffsetDateTime) -> anyhow::Result<()>;
+
+    /// Whether this organization and e-mail were imported before.
+    async fn imported(&self, org: OrganizationId, email: &EmailAddress) -> anyhow::Result<bool>;
+
+    /// Records an import line in one transaction: the import row (keyed by
+    /// organization and e-mail; `Ok(false)`, nothing written, when a
+    /// concurrent run recorded it first), its invitation, and, for a line
+    /// that joins at once, the acceptance `join`, whose import counts as applied.
+    async fn record_import(
+        &self,
+        line: &ImportLine,
+        invitation: &Invitation,
+        join: Option<AcceptPlan>,
+        now: OffsetDateTime,
+    ) -> Result<bool, WriteError>;
+
+    /// Up to `limit` unapplied imports whose invitation is still stored
+    /// pending and whose e-mail some account has verified, oldest first,
+    /// with the accounts having that e-mail.
+    async fn due_imports(&self, limit: u32) -> anyhow::Result<Vec<DueImport>>;
+
+    /// Applies one import in one transaction: marks it applied (`Ok(false)`
+    /// when another replica did) and carries out `plan` like [`Self::accept`].
+    async fn apply_import(&self, due: &DueImport, plan: &AcceptPlan) -> Result<bool, WriteError>;
+
+    /// Settles an import the accept rules refused: marks it applied so it is
+    /// never tried again, and logs the refusal, in one transaction.
+    async fn settle_import(&self, due: &DueImport, log: &Acceptance) -> anyhow::Result<()>;
 }
 
 /// Makes invitation tokens.
@@ -232,59 +254,35 @@ impl TokenGenerator for OsTokenGenerator {
     }
 }
 
-/// An invitation e-mail to send. It carries no secret: the link opens the
-/// dashboard, where the signed-in invitee (whose verified e-mail is the
-/// bound one) accepts by invitation id. Tokens are never stored, so an
-/// outbox row that outlives the request cannot leak one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InvitationMail {
-    /// The recipient.
-    pub to: EmailAddress,
-    /// The organization's name.
-    pub organization: String,
-    /// Who invited.
-    pub invited_by: String,
-    /// The role offered.
-    pub role: shared_kernel::OrgRole,
-    /// `{public_url}/dashboard/invite?invitation={id}`.
-    pub link: String,
-    /// When the invitation expires.
-    pub expires_at: OffsetDateTime,
-}
+/// Links into the host's UI, supplied by the host (the app serves its dashboard).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait InvitationLinks: Send + Sync {
+    /// The link that carries a token (shown once, put in QR codes). It
+    /// should keep the token out of server logs (a URL fragment does).
+    fn token_link(&self, token: &InvitationToken) -> String;
 
-/// An outbox row: a mail written in the invitation's transaction and sent
-/// (and retried with backoff) by a background task.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxMail {
-    /// Row id.
-    pub id: OutboxId,
-    /// The invitation it announces.
-    pub invitation_id: InvitationId,
-    /// The mail.
-    pub mail: InvitationMail,
-    /// Failed sends so far.
-    pub attempts: u32,
-    /// Not sent before this instant.
-    pub next_attempt_at: OffsetDateTime,
+    /// The link an invitation e-mail carries: it names the invitation, no secret.
+    fn invitation_link(&self, id: InvitationId) -> String;
 }
 
 /// Sends invitation e-mails.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// Sends one invitation e-mail. An error means "retry later".
-    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<()>;
+    /// Sends one invitation e-mail; `NotSent` when it deliberately does not.
+    /// An error means "retry later".
+    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<Delivery>;
 }
 
-/// The embedded default: logs that a mail would be sent (never the link).
+/// The embedded default: logs that a mail was not sent (never the link).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LogNotifier;
 
 #[async_trait]
 impl Notifier for LogNotifier {
-    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<()> {
-        tracing::info!(to = %mail.to.as_str(), organization = %mail.organization, role = %mail.role, link = %mail.link,
-            "invitation e-mail not sent: no SMTP server is configured");
-        Ok(())
+    async fn send_invitation(&self, mail: &InvitationMail) -> anyhow::Result<Delivery> {
+        tracing::info!(to = %mail.to.as_str(), organization = %mail.organization, role = %mail.role,
+            "invitation e-mail not sent: no SMTP server is configured (smtp.url)");
+        Ok(Delivery::NotSent("not sent: no SMTP server is configured (smtp.url)".to_owned()))
     }
 }

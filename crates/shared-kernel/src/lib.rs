@@ -7,6 +7,9 @@
 //! - [`discord`]: the `DiscordId` snowflake value type.
 //! - [`email`]: the normalised `EmailAddress` value type.
 //! - [`paging`]: keyset paging requests, pages and opaque cursors.
+//! - [`tenure`]: when a membership grants access, read by every context.
+//! - [`text`]: what a one-line, human-facing name may contain.
+//! - [`transition`]: a state machine's next record plus its events.
 #![forbid(unsafe_code)]
 
 pub mod actor;
@@ -16,6 +19,9 @@ pub mod email;
 pub mod ids;
 pub mod paging;
 pub mod role;
+pub mod tenure;
+pub mod text;
+pub mod transition;
 
 pub use actor::{Actor, PlatformRole};
 pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
@@ -24,3 +30,6 @@ pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};
 pub use role::OrgRole;
+pub use tenure::Tenure;
+pub use text::TextError;
+pub use transition::Transition;

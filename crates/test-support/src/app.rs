@@ -6,8 +6,36 @@ use crate::postgres::{PgCluster, TestDatabase};
 use crate::tokens;
 use reqwest::{Method, Response};
 use serde_json::Value;
+use shared_kernel::Clock;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+use usher_api::background::{JobRun, Jobs};
 use usher_api::settings::Secret;
+use usher_api::startup::Dependencies;
 use usher_api::{Application, Settings};
+
+/// The test app's clock: the wall clock plus an offset the test moves, so a
+/// test steps over an hour or a month instead of sleeping through it.
+#[derive(Debug, Default)]
+pub struct TestClock {
+    offset: Mutex<Duration>,
+}
+
+impl TestClock {
+    /// Moves the clock forward by `by` (backwards when negative).
+    pub fn advance(&self, by: Duration) {
+        // A poisoned lock only means another test thread panicked mid-step.
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        shared_kernel::truncate_to_micros(
+            OffsetDateTime::now_utc() + *self.offset.lock().unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+}
 
 /// Which database a test app runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +54,9 @@ pub struct TestApp {
     pub settings: Settings,
     /// A client without default headers.
     pub client: reqwest::Client,
+    /// The app's clock; `app.clock.advance(…)` steps time.
+    pub clock: Arc<TestClock>,
+    jobs: Jobs,
     handle: actix_web::dev::ServerHandle,
     _data_dir: tempfile::TempDir,
     _database: Option<TestDatabase>,
@@ -68,15 +99,24 @@ impl TestApp {
 
     /// Spawns the app with exactly these settings (the data directory is kept alive by the app).
     pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> Self {
-        let app = Application::build(settings.clone()).await.expect("building the application");
+        let clock = Arc::new(TestClock::default());
+        let app = Application::build_with(settings.clone(), Dependencies { clock: clock.clone() })
+            .await
+            .expect("building the application");
         let address = format!("http://{}", app.addr());
         let handle = app.handle();
+        let jobs = app.jobs();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("building an HTTP client");
-        Self { address, settings, client, handle, _data_dir: data_dir, _database: database }
+        Self { address, settings, client, clock, jobs, handle, _data_dir: data_dir, _database: database }
+    }
+
+    /// Runs every background job once (sweeps, the e-mail outbox, imports), as the scheduler would.
+    pub async fn run_jobs(&self) -> JobRun {
+        self.jobs.run_once().await
     }
 
     /// The app's data directory (embedded database, objects, secrets).

@@ -21,8 +21,8 @@ pub use dto::{IntegrationsDto, MembershipDto, OrganizationSummaryDto, UserDto};
 pub use error::{AdminUserError, AvatarError, CreateUserError, SetAvatarError, SignInError, UserError};
 pub use model::{
     AdminUserUpdate, DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
-    ManualStatus, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, TryWindow, User, UserView,
-    Username, UsernameError,
+    ManualStatus, MembershipRecord, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, Promotion, User,
+    UserRecord, UserView, Username, UsernameError, ViewQuery,
 };
 pub use ports::UserRepository;
 pub use service::{UserPolicy, UserService};

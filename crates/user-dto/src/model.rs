@@ -2,7 +2,7 @@
 //! input once; a value that exists is valid.
 
 use serde::{Deserialize, Serialize};
-use shared_kernel::{DiscordId, EmailAddress, OrgRole, PlatformRole, UserId};
+use shared_kernel::{DiscordId, EmailAddress, OrgRole, PlatformRole, Tenure, TextError, UserId};
 use std::fmt;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -161,8 +161,8 @@ impl Identity {
     }
 }
 
-/// A display name: trimmed, 2..=100 Unicode scalar values, no control or
-/// bidirectional-override characters.
+/// A display name: trimmed, 2..=100 Unicode scalar values, one line of
+/// visible text without control, format or bidirectional-override characters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct DisplayName(String);
@@ -173,9 +173,12 @@ pub enum DisplayNameError {
     /// Fewer than 2 or more than 100 characters after trimming.
     #[error("must be 2 to 100 characters after trimming, got {0}")]
     Length(usize),
-    /// Contains a control character or a bidirectional override.
-    #[error("must not contain control characters")]
+    /// Contains a control, format or bidirectional-override character.
+    #[error("must not contain control, format or bidirectional-override characters")]
     ControlCharacter,
+    /// Nothing visible: only spaces, combining marks or fillers.
+    #[error("must contain visible characters")]
+    Invisible,
 }
 
 impl DisplayName {
@@ -186,20 +189,12 @@ impl DisplayName {
 
     /// Trims and checks a display name.
     pub fn parse(raw: &str) -> Result<Self, DisplayNameError> {
-        let s = raw.trim();
-        // Bidi overrides and line separators are not `is_control` but let a
-        // name rewrite how the text around it is displayed.
-        let forbidden = |c: char| {
-            c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        };
-        if s.chars().any(forbidden) {
-            return Err(DisplayNameError::ControlCharacter);
+        match shared_kernel::text::one_line(raw, Self::MIN, Self::MAX) {
+            Ok(s) => Ok(Self(s.to_owned())),
+            Err(TextError::Length { len, .. }) => Err(DisplayNameError::Length(len)),
+            Err(TextError::Forbidden(_)) => Err(DisplayNameError::ControlCharacter),
+            Err(TextError::Invisible) => Err(DisplayNameError::Invisible),
         }
-        let len = s.chars().count();
-        if !(Self::MIN..=Self::MAX).contains(&len) {
-            return Err(DisplayNameError::Length(len));
-        }
-        Ok(Self(s.to_owned()))
     }
 
     /// The name.
@@ -256,7 +251,16 @@ impl Username {
 
     /// The `n`-th alternative after a collision: `ada2`, `ada3`, …
     pub fn with_suffix(&self, n: u32) -> Self {
-        let suffix = n.to_string();
+        self.suffixed(&n.to_string())
+    }
+
+    /// An alternative with a random tag (`ada-7f3k2q9d`), for when the
+    /// numbered ones are taken: `tag` is lower-case letters and digits.
+    pub fn with_tag(&self, tag: &str) -> Self {
+        self.suffixed(&format!("-{tag}"))
+    }
+
+    fn suffixed(&self, suffix: &str) -> Self {
         let keep = Self::MAX.saturating_sub(suffix.len());
         let base: String = self.0.chars().take(keep).collect();
         Self(format!("{base}{suffix}"))
@@ -354,16 +358,74 @@ pub struct MembershipSummary {
     pub status: MembershipStatus,
 }
 
-/// The avatar rate-limit window a view counts tries in.
+/// What promoting one account of an e-mail does: only an account that has
+/// the e-mail verified becomes a superuser (e-mails are not unique, and an
+/// unverified one is only a claim).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TryWindow {
-    /// Tries created after this instant count.
-    pub since: OffsetDateTime,
-    /// Tries allowed per window.
-    pub limit: u32,
+pub enum Promotion {
+    /// Made a superuser.
+    Promoted,
+    /// Already one; nothing changed.
+    AlreadySuperuser,
+    /// Its e-mail is not verified; nothing changed.
+    Unverified,
 }
 
-/// Everything the User DTO is built from, read in one round trip.
+impl User {
+    /// What promoting this account does.
+    pub fn promotion(&self) -> Promotion {
+        if self.platform_role == PlatformRole::Superuser {
+            Promotion::AlreadySuperuser
+        } else if self.email_verified {
+            Promotion::Promoted
+        } else {
+            Promotion::Unverified
+        }
+    }
+}
+
+/// What a view reads, as of one instant: the avatar tries created since
+/// `tries_since`, and the memberships still granting or ended since `ended_since`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewQuery {
+    /// Tries created after this instant count against the window.
+    pub tries_since: OffsetDateTime,
+    /// Ended memberships are read when they ended after this instant.
+    pub ended_since: OffsetDateTime,
+}
+
+impl ViewQuery {
+    /// The view of the user at `now`, with an avatar try window of `window`.
+    pub fn at(now: OffsetDateTime, window: time::Duration) -> Self {
+        Self { tries_since: now - window, ended_since: Tenure::listed_since(now) }
+    }
+}
+
+/// One of the user's memberships as stored: the DTO derives its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipRecord {
+    /// The organization.
+    pub organization: OrganizationSummary,
+    /// The role held.
+    pub role: OrgRole,
+    /// When it started (the newest per organization is the one shown).
+    pub joined_at: OffsetDateTime,
+    /// When it grants access.
+    pub tenure: Tenure,
+}
+
+/// The stored parts of the User DTO, read in one round trip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The user row.
+    pub user: User,
+    /// Memberships stored active or ended since the query's `ended_since`.
+    pub memberships: Vec<MembershipRecord>,
+    /// Avatar upload tries counted in the window.
+    pub avatar_tries_used: u32,
+}
+
+/// Everything the User DTO shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserView {
     /// The user row.
@@ -372,6 +434,40 @@ pub struct UserView {
     pub memberships: Vec<MembershipSummary>,
     /// Avatar upload tries left in the current window.
     pub avatar_upload_tries_remaining: u32,
+}
+
+impl UserView {
+    /// The view at `now`: per organization the newest membership, shown
+    /// while it grants access (`active`) or for 30 days after it ended
+    /// (`inactive`), read through [`Tenure`]; the current organization only
+    /// while its membership grants access; the tries left of `tries_limit`.
+    pub fn assemble(record: UserRecord, tries_limit: u32, now: OffsetDateTime) -> Self {
+        let mut newest: Vec<MembershipRecord> = Vec::new();
+        for m in record.memberships {
+            match newest.iter_mut().find(|n| n.organization.id == m.organization.id) {
+                Some(n) if m.joined_at > n.joined_at => *n = m,
+                Some(_) => {}
+                None => newest.push(m),
+            }
+        }
+        newest.retain(|m| m.tenure.listed_at(now));
+        newest.sort_by(|a, b| a.joined_at.cmp(&b.joined_at).then_with(|| a.organization.id.cmp(&b.organization.id)));
+        let mut user = record.user;
+        let current_grants =
+            newest.iter().any(|m| Some(m.organization.id) == user.current_organization_id && m.tenure.grants_at(now));
+        if !current_grants {
+            user.current_organization_id = None;
+        }
+        let memberships = newest
+            .into_iter()
+            .map(|m| MembershipSummary {
+                status: if m.tenure.grants_at(now) { MembershipStatus::Active } else { MembershipStatus::Inactive },
+                organization: m.organization,
+                role: m.role,
+            })
+            .collect();
+        Self { user, memberships, avatar_upload_tries_remaining: tries_limit.saturating_sub(record.avatar_tries_used) }
+    }
 }
 
 #[cfg(test)]

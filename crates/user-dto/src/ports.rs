@@ -1,7 +1,7 @@
 //! The persistence port of the user aggregate.
 
 use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
-use crate::model::{AdminUserUpdate, DisplayName, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView};
+use crate::model::{AdminUserUpdate, DisplayName, IdentityRefresh, ManualStatus, NewUser, User, UserRecord, ViewQuery};
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
 use shared_kernel::{EmailAddress, Page, PageRequest, UserId};
@@ -31,9 +31,9 @@ pub trait UserRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> anyhow::Result<Option<User>>;
 
-    /// Everything the User DTO needs (the row, memberships, avatar tries left
-    /// in `tries`), in one round trip. `None` if the user is gone.
-    async fn view(&self, id: UserId, tries: TryWindow) -> anyhow::Result<Option<UserView>>;
+    /// Everything the User DTO is built from (the row, the memberships and
+    /// avatar tries `query` selects), in one round trip. `None` if the user is gone.
+    async fn view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>>;
 
     /// Sets the display name and returns the updated view.
     async fn update_display_name(
@@ -41,8 +41,8 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
         name: &DisplayName,
         now: OffsetDateTime,
-        tries: TryWindow,
-    ) -> anyhow::Result<Option<UserView>>;
+        query: ViewQuery,
+    ) -> anyhow::Result<Option<UserRecord>>;
 
     /// Sets (or clears) the manual status and returns the updated view.
     async fn set_manual_status(
@@ -50,8 +50,8 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
         status: Option<ManualStatus>,
         now: OffsetDateTime,
-        tries: TryWindow,
-    ) -> anyhow::Result<Option<UserView>>;
+        query: ViewQuery,
+    ) -> anyhow::Result<Option<UserRecord>>;
 
     /// In ONE transaction: marks the still-`issued` upload ticket used and
     /// sets the avatar to `url` (object `key`). Returns the previous avatar's
@@ -70,8 +70,8 @@ pub trait UserRepository: Send + Sync {
     /// there was none). `UserGone` if the user does not exist.
     async fn clear_avatar(&self, id: UserId, now: OffsetDateTime) -> Result<Option<ObjectKey>, SetAvatarError>;
 
-    /// Makes every user with this e-mail a superuser; returns how many rows changed.
-    async fn promote_by_email(&self, email: &EmailAddress, now: OffsetDateTime) -> anyhow::Result<u64>;
+    /// Every user whose e-mail is `email` (e-mails are not unique), oldest first.
+    async fn find_by_email(&self, email: &EmailAddress) -> anyhow::Result<Vec<User>>;
 
     /// Applies a superuser's change in one statement and returns the user.
     /// MUST return `DiscordIdTaken` / `UsernameTaken` (writing nothing) when

@@ -3,14 +3,21 @@
 
 use crate::error::{AdminUserError, CreateUserError, SignInError, UserError};
 use crate::model::{
-    AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, TryWindow, User, UserView, Username,
+    AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, Promotion, User, UserRecord,
+    UserView, Username, ViewQuery,
 };
 use crate::ports::UserRepository;
 use shared_kernel::{Actor, Clock, EmailAddress, Page, PageRequest, PlatformRole, UserId};
 use std::sync::Arc;
 
-/// How many usernames are tried (`ada`, `ada2`, …) before giving up on a sign-in.
-const USERNAME_ATTEMPTS: u32 = 50;
+/// How many numbered usernames are tried (`ada`, `ada2`, … `ada5`) before
+/// random tags (`ada-7f3k2q9d`), so that any number of accounts sharing an
+/// e-mail local part never makes a first sign-in fail.
+const NUMBERED_USERNAMES: u32 = 5;
+
+/// Random tags tried after the numbered usernames; with 32 random bits each,
+/// running out means the database is refusing something else.
+const TAGGED_USERNAMES: u32 = 20;
 
 /// Settings of the user use cases.
 #[derive(Clone, Debug, Default)]
@@ -80,7 +87,7 @@ impl UserService {
             platform_role: if bootstrap { PlatformRole::Superuser } else { PlatformRole::User },
             now: self.clock.now(),
         };
-        for attempt in 1..=USERNAME_ATTEMPTS {
+        for attempt in 1..=NUMBERED_USERNAMES + TAGGED_USERNAMES {
             match self.users.create(&new).await {
                 Ok(user) => return Ok(user),
                 // A concurrent first request for the same subject won: use its row.
@@ -90,11 +97,18 @@ impl UserService {
                     })?;
                     return self.refresh_if_changed(user, identity).await;
                 }
-                Err(CreateUserError::UsernameTaken) => new.username = base.with_suffix(attempt + 1),
+                Err(CreateUserError::UsernameTaken) if attempt < NUMBERED_USERNAMES => {
+                    new.username = base.with_suffix(attempt + 1);
+                }
+                Err(CreateUserError::UsernameTaken) => new.username = base.with_tag(&random_tag()),
                 Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
             }
         }
-        Err(anyhow::anyhow!("no free username after {USERNAME_ATTEMPTS} attempts for base {base}").into())
+        Err(anyhow::anyhow!(
+            "no free username for base {base} after {} attempts",
+            NUMBERED_USERNAMES + TAGGED_USERNAMES
+        )
+        .into())
     }
 
     async fn refresh_if_changed(&self, user: User, identity: &Identity) -> Result<User, SignInError> {
@@ -117,34 +131,54 @@ impl UserService {
         refreshed.ok_or_else(|| anyhow::anyhow!("user {} vanished during sign-in", user.id).into())
     }
 
-    /// The avatar try window as of `now`.
-    fn tries(&self, now: time::OffsetDateTime) -> TryWindow {
-        TryWindow { since: now - self.policy.avatar_window, limit: self.policy.avatar_tries_per_window }
+    /// What a view at `now` reads.
+    fn query(&self, now: time::OffsetDateTime) -> ViewQuery {
+        ViewQuery::at(now, self.policy.avatar_window)
+    }
+
+    /// The view assembled from `record` at `now`.
+    fn assemble(&self, record: Option<UserRecord>, now: time::OffsetDateTime) -> Result<UserView, UserError> {
+        let record = record.ok_or(UserError::NotFound)?;
+        Ok(UserView::assemble(record, self.policy.avatar_tries_per_window, now))
     }
 
     /// The signed-in user's view.
     pub async fn current(&self, actor: &Actor) -> Result<UserView, UserError> {
-        let view = self.users.view(actor.user_id, self.tries(self.clock.now())).await?;
-        view.ok_or(UserError::NotFound)
+        let now = self.clock.now();
+        let record = self.users.view(actor.user_id, self.query(now)).await?;
+        self.assemble(record, now)
     }
 
     /// Sets the signed-in user's display name.
     pub async fn update_profile(&self, actor: &Actor, name: &DisplayName) -> Result<UserView, UserError> {
         let now = self.clock.now();
-        let view = self.users.update_display_name(actor.user_id, name, now, self.tries(now)).await?;
-        view.ok_or(UserError::NotFound)
+        let record = self.users.update_display_name(actor.user_id, name, now, self.query(now)).await?;
+        self.assemble(record, now)
     }
 
     /// Sets or clears the signed-in user's manual status.
     pub async fn set_status(&self, actor: &Actor, status: Option<ManualStatus>) -> Result<UserView, UserError> {
         let now = self.clock.now();
-        let view = self.users.set_manual_status(actor.user_id, status, now, self.tries(now)).await?;
-        view.ok_or(UserError::NotFound)
+        let record = self.users.set_manual_status(actor.user_id, status, now, self.query(now)).await?;
+        self.assemble(record, now)
     }
 
-    /// Makes the users with this e-mail superusers; how many changed.
-    pub async fn promote(&self, email: &EmailAddress) -> anyhow::Result<u64> {
-        self.users.promote_by_email(email, self.clock.now()).await
+    /// Makes the accounts that have this e-mail verified superusers; what
+    /// it did to each account with the e-mail (`usher users promote`).
+    pub async fn promote(&self, email: &EmailAddress) -> anyhow::Result<Vec<(User, Promotion)>> {
+        let mut done = Vec::new();
+        for user in self.users.find_by_email(email).await? {
+            let promotion = user.promotion();
+            let user = if promotion == Promotion::Promoted {
+                let update =
+                    AdminUserUpdate { platform_role: Some(PlatformRole::Superuser), ..AdminUserUpdate::default() };
+                self.users.admin_update(user.id, &update, self.clock.now()).await.map_err(|e| anyhow::anyhow!("{e}"))?
+            } else {
+                user
+            };
+            done.push((user, promotion));
+        }
+        Ok(done)
     }
 
     /// A superuser changes a user's platform role, Discord id or username.
@@ -173,6 +207,12 @@ impl UserService {
         let query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
         Ok(self.users.search(query, page).await?)
     }
+}
+
+/// Eight random lower-case hexadecimal digits (the random tail of a UUIDv7).
+fn random_tag() -> String {
+    let simple = uuid::Uuid::now_v7().simple().to_string();
+    simple[simple.len() - 8..].to_owned()
 }
 
 fn actor_of(user: &User) -> Actor {

@@ -8,22 +8,23 @@
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ProblemBody};
-use crate::extract::ValidJson;
+use crate::extract::{PageQuery, ValidJson, ValidJsonOrEmpty};
 use crate::routes::organizations::{OrgSummaryDto, ZoneDto, current_user, user_id};
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, post, web};
 use invitations::{
-    Acceptance, ClientInfo, CreatedInvitation, Invitation, InvitationId, InvitationKind, InvitationState,
-    InvitationToken, NewInvitation, OrganizationId, Outcome, ZoneId,
+    Acceptance, ClientInfo, CreatedInvitation, Invitation, InvitationFilter, InvitationId, InvitationKind,
+    InvitationState, InvitationToken, MaxUses, MembershipDuration, NewInvitation, OrganizationId, Outcome, Validity,
+    ZoneId,
 };
 use serde::{Deserialize, Serialize};
-use shared_kernel::{Clock as _, EmailAddress, OrgRole, SystemClock};
+use shared_kernel::{EmailAddress, OrgRole};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use user_dto::UserDto;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -81,10 +82,6 @@ impl PreviewLimiter {
             Err(((1.0 - *tokens) / rate).ceil().max(1.0) as u64)
         }
     }
-}
-
-fn now() -> OffsetDateTime {
-    SystemClock.now()
 }
 
 /// Where the request came from, for the acceptance log.
@@ -181,12 +178,12 @@ pub struct CreatedInvitationDto {
     pub qr_svg: String,
 }
 
-fn created(c: CreatedInvitation) -> Result<CreatedInvitationDto, ApiError> {
+fn created(c: CreatedInvitation, now: OffsetDateTime) -> Result<CreatedInvitationDto, ApiError> {
     let qr = qrcode::QrCode::new(c.url.as_bytes())
         .map_err(|e| ApiError::internal(anyhow::anyhow!("rendering the invitation QR code: {e}")))?;
     let qr_svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
     Ok(CreatedInvitationDto {
-        invitation: InvitationDto::new(c.invitation, now()),
+        invitation: InvitationDto::new(c.invitation, now),
         token: c.token.expose().to_owned(),
         url: c.url,
         qr_svg,
@@ -199,28 +196,30 @@ fn created(c: CreatedInvitation) -> Result<CreatedInvitationDto, ApiError> {
 pub struct CreateInvitationRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// A zone of the organization; omitted = the whole organization.
+    /// A zone of the organization; omitted = the whole organization. A
+    /// moderator scoped to zones must name one of theirs.
     pub zone_id: Option<Uuid>,
     /// The role granted (default `member`); never above the caller's own, and moderators grant only guest or member.
     #[schema(value_type = Option<crate::openapi::OrgRoleSchema>, example = "member")]
     pub role: Option<OrgRole>,
-    /// Bind to this e-mail (trimmed, lower-cased); the invitee must have it verified.
-    #[validate(length(min = 3, max = 254))]
-    pub email: Option<String>,
-    /// Bind to this user (stringified int64).
+    /// Bind to this e-mail (RFC 5322; stored with an ASCII-lower-cased local part and a punycode domain); the invitee must have it verified. Single-use.
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    pub email: Option<EmailAddress>,
+    /// Bind to this user (stringified int64). Single-use.
     pub user_id: Option<String>,
     /// `internal` (default) or `external` (refused to existing members).
     #[schema(value_type = Option<crate::openapi::InvitationKindSchema>, example = "internal")]
     pub kind: Option<InvitationKind>,
-    /// How many people may accept it: 1..1000, default 1.
-    #[validate(range(min = 1, max = 1000))]
-    pub max_uses: Option<u32>,
+    /// How many people may accept it: 1..1000, default 1; 1 when bound to an e-mail or user.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub max_uses: Option<MaxUses>,
     /// Validity: 3600..2592000 seconds (1 hour to 30 days), default 7 days.
-    #[validate(range(min = 3600, max = 2_592_000))]
-    pub expires_in_seconds: Option<i64>,
-    /// Memberships it grants end after this many seconds (1..316224000); omitted = open-ended.
-    #[validate(range(min = 1, max = 316_224_000))]
-    pub membership_duration_seconds: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 3600, maximum = 2592000)]
+    pub expires_in_seconds: Option<Validity>,
+    /// Memberships it grants end after this many seconds (1..316224000),
+    /// and never after the end of the creator's own membership; omitted = open-ended.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 316224000)]
+    pub membership_duration_seconds: Option<MembershipDuration>,
 }
 
 /// `POST /invitation/list` body.
@@ -229,16 +228,46 @@ pub struct CreateInvitationRequest {
 pub struct ListInvitationsRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// `pending`, `accepted`, `rejected`, `revoked` or `expired`.
+    /// `pending`, `accepted`, `rejected`, `revoked` or `expired` (as read now).
     #[schema(value_type = Option<crate::openapi::InvitationStatusSchema>)]
     pub status: Option<InvitationState>,
+    /// Only invitations granting this role.
+    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
+    pub role: Option<OrgRole>,
+    /// Only invitations to this zone.
+    pub zone_id: Option<Uuid>,
+    /// Only invitations this user created (stringified int64).
+    pub created_by: Option<String>,
+    /// Only invitations bound to an e-mail starting with this (case-insensitive in ASCII).
+    #[validate(length(max = 254))]
+    #[schema(max_length = 254)]
+    pub email_prefix: Option<String>,
+    /// Invitations per page, 1..100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// `{invitations}`
+/// `POST /invitation/mine` body (optional): the page.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MineRequest {
+    /// Invitations per page, 1..100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// `{invitations, nextCursor}`
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct InvitationsResponse {
     /// Newest first.
     pub invitations: Vec<InvitationDto>,
+    /// Send it as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A pending invitation addressed to the caller.
@@ -251,11 +280,14 @@ pub struct MyInvitationDto {
     pub organization: OrgSummaryDto,
 }
 
-/// `{invitations}` addressed to the caller.
+/// `{invitations, nextCursor}` addressed to the caller.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MyInvitationsResponse {
     /// Newest first.
     pub invitations: Vec<MyInvitationDto>,
+    /// Send it as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A body carrying a token.
@@ -366,9 +398,11 @@ pub struct AcceptancesResponse {
     responses(
         (status = 200, body = CreatedInvitationDto, description = "The token, URL and QR code are shown this once"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`, `organization.out_of_scope` (a zone moderator inviting outside their zones)"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_not_found`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.conflict`: the caller's membership kept changing"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`: limits out of range, an e-mail a mailer would refuse, `maxUses` above 1 for a bound invitation, an unknown `userId`"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`quota.pending_invitations_per_organization`, `quota.emails_per_organization_per_hour`, `quota.emails_per_recipient_per_day`, with Retry-After"),
     )
 )]
 #[post("/invitation/create")]
@@ -378,28 +412,22 @@ async fn create(
     body: ValidJson<CreateInvitationRequest>,
 ) -> Result<web::Json<CreatedInvitationDto>, ApiError> {
     let b = body.0;
-    let email = b
-        .email
-        .as_deref()
-        .map(EmailAddress::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid_field("/email", e.to_string()))?;
     let new = NewInvitation {
         organization_id: OrganizationId::from_uuid(b.organization_id),
         zone_id: b.zone_id.map(ZoneId::from_uuid),
         role: b.role.unwrap_or(OrgRole::Member),
-        email,
+        email: b.email,
         user_id: b.user_id.as_deref().map(|u| user_id(u, "/userId")).transpose()?,
         kind: b.kind.unwrap_or_default(),
-        max_uses: b.max_uses.unwrap_or(1),
-        expires_in: Duration::seconds(b.expires_in_seconds.unwrap_or(7 * 24 * 3600)),
-        membership_duration: b.membership_duration_seconds.map(Duration::seconds),
+        max_uses: b.max_uses.unwrap_or_default(),
+        validity: b.expires_in_seconds.unwrap_or_default(),
+        membership_duration: b.membership_duration_seconds,
     };
     let made = state.invitations.create(&auth.0, new).await?;
-    Ok(web::Json(created(made)?))
+    Ok(web::Json(created(made, state.clock.now())?))
 }
 
-/// The organization's invitations (`org:moderator`), optionally by status.
+/// The organization's invitations (`org:moderator`; a zone moderator sees their zones'), filtered, newest first, a page at a time.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "list-invitations",
@@ -407,8 +435,9 @@ async fn create(
     request_body = ListInvitationsRequest,
     responses(
         (status = 200, body = InvitationsResponse),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`, also for a `limit` outside 1..100 or a `cursor` not from this list"),
     )
 )]
 #[post("/invitation/list")]
@@ -417,36 +446,60 @@ async fn list(
     state: web::Data<AppState>,
     body: ValidJson<ListInvitationsRequest>,
 ) -> Result<web::Json<InvitationsResponse>, ApiError> {
-    let org = OrganizationId::from_uuid(body.0.organization_id);
-    let found = state.invitations.list(&auth.0, org, body.0.status).await?;
-    let now = now();
-    Ok(web::Json(InvitationsResponse { invitations: found.into_iter().map(|i| InvitationDto::new(i, now)).collect() }))
+    let b = body.0;
+    let page = PageQuery { limit: b.limit, cursor: b.cursor }.page_of::<Uuid>()?;
+    let filter = InvitationFilter {
+        state: b.status,
+        role: b.role,
+        zone: b.zone_id.map(ZoneId::from_uuid),
+        created_by: b.created_by.as_deref().map(|u| user_id(u, "/createdBy")).transpose()?,
+        email_prefix: b.email_prefix,
+    };
+    let found = state.invitations.list(&auth.0, OrganizationId::from_uuid(b.organization_id), filter, &page).await?;
+    let now = state.clock.now();
+    Ok(web::Json(InvitationsResponse {
+        invitations: found.items.into_iter().map(|i| InvitationDto::new(i, now)).collect(),
+        next_cursor: found.next_cursor,
+    }))
 }
 
-/// Pending invitations addressed to the caller (their user id or verified e-mail): FiO's dashboard list.
+/// Pending invitations addressed to the caller (their user id or verified e-mail), newest first, a page at a time: FiO's dashboard list.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "my-invitations",
     security(("bearer" = [])),
+    request_body(content = Option<MineRequest>, description = "Optional: the page"),
     responses(
         (status = 200, body = MyInvitationsResponse),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "a `limit` outside 1..100 or a `cursor` not from this list"),
     )
 )]
 #[post("/invitation/mine")]
-async fn mine(auth: Authenticated, state: web::Data<AppState>) -> Result<web::Json<MyInvitationsResponse>, ApiError> {
-    Ok(web::Json(my_invitations(&state, &auth).await?))
+async fn mine(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJsonOrEmpty<MineRequest>,
+) -> Result<web::Json<MyInvitationsResponse>, ApiError> {
+    let page = PageQuery { limit: body.0.limit, cursor: body.0.cursor }.page_of::<Uuid>()?;
+    Ok(web::Json(my_invitations(&state, &auth, &page).await?))
 }
 
-/// The caller's pending invitations (also shown in the sidebar).
-pub(crate) async fn my_invitations(state: &AppState, auth: &Authenticated) -> Result<MyInvitationsResponse, ApiError> {
-    let found = state.invitations.mine(&auth.0).await?;
-    let now = now();
+/// One page of the caller's pending invitations (the sidebar shows the first).
+pub(crate) async fn my_invitations(
+    state: &AppState,
+    auth: &Authenticated,
+    page: &shared_kernel::PageRequest,
+) -> Result<MyInvitationsResponse, ApiError> {
+    let found = state.invitations.mine(&auth.0, page).await?;
+    let now = state.clock.now();
     Ok(MyInvitationsResponse {
         invitations: found
+            .items
             .into_iter()
             .map(|(i, o)| MyInvitationDto { organization: (&o).into(), invitation: InvitationDto::new(i, now) })
             .collect(),
+        next_cursor: found.next_cursor,
     })
 }
 
@@ -501,9 +554,9 @@ async fn preview(
     responses(
         (status = 200, body = UserDto, description = "The caller with the new membership"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.wrong_person`, `invitation.email_mismatch`, `invitation.email_unverified`"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.external_member`, `invitation.already_member`"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.wrong_person`, `invitation.email_mismatch`, `invitation.email_unverified`, `invitation.blocked`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`: an unknown token, or an id that is not addressed to the caller"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.external_member`, `invitation.already_member` (also for the creator's own link), `invitation.would_widen`, `invitation.conflict`"),
         (status = 410, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.revoked`, `invitation.rejected`, `invitation.expired`, `invitation.used_up`"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "neither or both of token and invitationId"),
     )
@@ -537,7 +590,7 @@ async fn accept(
     responses(
         (status = 200, body = InvitationDto),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.wrong_person`: not addressed to you"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`: an unknown token, or an id that is not addressed to the caller"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.open_link`, `invitation.not_pending`"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "neither or both of token and invitationId"),
     )
@@ -557,7 +610,7 @@ async fn reject(
         (None, Some(id)) => state.invitations.reject(&auth.0, InvitationId::from_uuid(id), &info).await?,
         _ => return Err(ApiError::invalid_field("", "send exactly one of token and invitationId")),
     };
-    Ok(web::Json(InvitationDto::new(rejected, now())))
+    Ok(web::Json(InvitationDto::new(rejected, state.clock.now())))
 }
 
 /// Withdraws a pending invitation (`org:moderator`; moderators only guest/member invitations).
@@ -568,7 +621,7 @@ async fn reject(
     request_body = InvitationRequest,
     responses(
         (status = 200, body = InvitationDto),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`, `organization.role_not_allowed`, `organization.out_of_scope`"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_pending`"),
     )
@@ -580,7 +633,7 @@ async fn revoke(
     body: ValidJson<InvitationRequest>,
 ) -> Result<web::Json<InvitationDto>, ApiError> {
     let revoked = state.invitations.revoke(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
-    Ok(web::Json(InvitationDto::new(revoked, now())))
+    Ok(web::Json(InvitationDto::new(revoked, state.clock.now())))
 }
 
 /// Rotates the token of a pending or expired invitation and renews its expiry (`org:moderator`).
@@ -591,9 +644,10 @@ async fn revoke(
     request_body = InvitationRequest,
     responses(
         (status = 200, body = CreatedInvitationDto, description = "The new token, URL and QR code, shown this once"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.forbidden`, `organization.role_not_allowed`, `organization.out_of_scope`"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_pending`"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`quota.emails_per_organization_per_hour`, `quota.emails_per_recipient_per_day`, with Retry-After"),
     )
 )]
 #[post("/invitation/resend")]
@@ -603,7 +657,7 @@ async fn resend(
     body: ValidJson<InvitationRequest>,
 ) -> Result<web::Json<CreatedInvitationDto>, ApiError> {
     let made = state.invitations.resend(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
-    Ok(web::Json(created(made)?))
+    Ok(web::Json(created(made, state.clock.now())?))
 }
 
 /// The acceptance log of one invitation (`org:admin`), newest first.

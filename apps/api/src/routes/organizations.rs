@@ -3,14 +3,14 @@
 //! and leaving. Every `org:R` check reads the caller's membership from the
 //! database on the request, so an ended or expired membership grants nothing.
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Superuser};
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::{PageQuery, ValidJson};
 use crate::startup::AppState;
 use actix_web::{HttpResponse, post, web};
 use invitations::{
-    EndReason, HistoryCause, Member, MemberFilter, Membership, MembershipHistory, MembershipStatus, Name, Organization,
-    OrganizationId, Zone, ZoneId,
+    Block, EndReason, HistoryCause, Member, MemberFilter, MemberUpdate, Membership, MembershipHistory,
+    MembershipStatus, Name, Organization, OrganizationId, OrganizationView, Permissions, Zone, ZoneId,
 };
 use serde::{Deserialize, Serialize};
 use shared_kernel::{OrgRole, UserId};
@@ -35,7 +35,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_zones)
         .service(list_members)
         .service(update_role)
+        .service(update_member)
         .service(remove_member)
+        .service(unblock_member)
+        .service(list_blocks)
+        .service(appoint_admin)
         .service(member_history)
         .service(leave);
 }
@@ -182,21 +186,92 @@ pub struct MembershipDto {
 }
 
 impl MembershipDto {
-    /// The wire shape of `m` as of `now`.
+    /// The wire shape of `m` as it reads at `now` ([`Membership::view_at`]).
     pub fn new(m: Membership, now: OffsetDateTime) -> Self {
-        let granting = m.grants(now).is_some();
+        let view = m.view_at(now);
         Self {
             id: m.id.as_uuid(),
             organization_id: m.organization_id.as_uuid(),
             user_id: m.user_id.to_string(),
             role: m.role,
             zones: m.zones.iter().map(ZoneId::as_uuid).collect(),
-            status: if granting { MembershipStatus::Active } else { MembershipStatus::Inactive },
+            status: view.status,
             expires_at: m.expires_at,
             invitation_id: m.invitation_id.map(|i| i.as_uuid()),
             joined_at: m.joined_at,
-            ended_at: m.ended_at.or(if granting { None } else { m.expires_at }),
-            end_reason: m.end_reason.or(if granting { None } else { Some(EndReason::Expired) }),
+            ended_at: view.ended_at,
+            end_reason: view.end_reason,
+        }
+    }
+}
+
+/// What the caller may do in an organization, as the server decides it:
+/// clients show controls by it instead of re-deriving the rules.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionsDto {
+    /// The caller's role.
+    #[schema(value_type = crate::openapi::OrgRoleSchema)]
+    pub role: OrgRole,
+    /// Roles the caller may grant by invitation, and remove or block.
+    #[schema(value_type = Vec<crate::openapi::OrgRoleSchema>)]
+    pub grant_roles: Vec<OrgRole>,
+    /// The zones the caller's management is limited to; null: the whole organization.
+    pub zones: Option<Vec<Uuid>>,
+    /// When the caller's membership, and everything they grant, ends; null: never.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<OffsetDateTime>,
+    /// Create, revoke and resend invitations.
+    pub invite: bool,
+    /// List members, invitations and blocks.
+    pub list_members: bool,
+    /// Change members' role, zones and expiry.
+    pub update_members: bool,
+    /// Rename the organization, set its logo, create zones.
+    pub manage_organization: bool,
+    /// Read membership histories and acceptance logs.
+    pub read_logs: bool,
+    /// Lift a block.
+    pub unblock: bool,
+}
+
+impl From<Permissions> for PermissionsDto {
+    fn from(p: Permissions) -> Self {
+        Self {
+            role: p.role,
+            grant_roles: p.grant_roles,
+            zones: p.zones.map(|z| z.iter().map(ZoneId::as_uuid).collect()),
+            until: p.until,
+            invite: p.invite,
+            list_members: p.list_members,
+            update_members: p.update_members,
+            manage_organization: p.manage_organization,
+            read_logs: p.read_logs,
+            unblock: p.unblock,
+        }
+    }
+}
+
+/// An organization as one of its members sees it: with their membership and what they may do.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationViewDto {
+    /// The organization.
+    #[serde(flatten)]
+    pub organization: OrganizationDto,
+    /// The caller's membership.
+    pub membership: MembershipDto,
+    /// What the caller may do here.
+    pub you_may: PermissionsDto,
+}
+
+impl OrganizationViewDto {
+    fn new(v: OrganizationView, now: OffsetDateTime) -> Self {
+        Self {
+            organization: OrganizationDto::new(v.organization, v.zones),
+            membership: MembershipDto::new(v.membership, now),
+            you_may: v.permissions.into(),
         }
     }
 }
@@ -250,9 +325,11 @@ pub struct HistoryDto {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub valid_to: Option<OffsetDateTime>,
-    /// Who changed it (stringified int64); null for the sweeper.
+    /// Who changed it (stringified int64): the acting member, the accepting invitee, the appointing superuser, for imports the organization's creator; null for the sweeper.
     pub changed_by: Option<String>,
-    /// `created`, `invitation`, `role_change`, `zone_change`, `removed`, `left`, `expired` or `import`.
+    /// The invitation that caused it (accepts and imports).
+    pub invitation_id: Option<Uuid>,
+    /// `created`, `invitation`, `role_change`, `zone_change`, `expiry_change`, `removed`, `left`, `expired`, `import` or `appointed`.
     #[schema(value_type = String, example = "role_change")]
     pub cause: HistoryCause,
 }
@@ -268,6 +345,7 @@ impl From<MembershipHistory> for HistoryDto {
             valid_from: h.valid_from,
             valid_to: h.valid_to,
             changed_by: h.changed_by.map(|u| u.to_string()),
+            invitation_id: h.invitation_id.map(|i| i.as_uuid()),
             cause: h.cause,
         }
     }
@@ -357,6 +435,90 @@ pub struct MemberRequest {
     /// The member (stringified int64).
     #[schema(example = "42")]
     pub user_id: String,
+}
+
+/// `POST /organization/members/remove` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RemoveMemberRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The member (stringified int64).
+    #[schema(example = "42")]
+    pub user_id: String,
+    /// Keep them out of every invitation of the organization until an admin unblocks them (default false).
+    pub block: Option<bool>,
+}
+
+/// `POST /organization/members/update` body: the fields to change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateMemberRequest {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The member (stringified int64).
+    pub user_id: String,
+    /// The new role.
+    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
+    pub role: Option<OrgRole>,
+    /// The new zones (each a zone of the organization); `[]` = the whole organization.
+    #[validate(length(max = 100))]
+    pub zone_ids: Option<Vec<Uuid>>,
+    /// The new end (RFC 3339, in the future, no later than the caller's own); `null` makes it permanent; omitted keeps it.
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Option<OffsetDateTime>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or an RFC 3339 time.
+fn present_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    time::serde::rfc3339::option::deserialize(d).map(Some)
+}
+
+/// `POST /admin/organizations/{organizationId}/admins` body.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppointAdminRequest {
+    /// The user to make a permanent admin (stringified int64).
+    #[schema(example = "42")]
+    pub user_id: String,
+}
+
+/// A user blocked from an organization.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockDto {
+    /// The blocked user (stringified int64).
+    pub user_id: String,
+    /// Their display name.
+    pub display_name: String,
+    /// Their e-mail.
+    pub email: String,
+    /// Who blocked them (stringified int64).
+    pub blocked_by: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub blocked_at: OffsetDateTime,
+}
+
+impl From<Block> for BlockDto {
+    fn from(b: Block) -> Self {
+        Self {
+            user_id: b.user_id.to_string(),
+            display_name: b.display_name,
+            email: b.email,
+            blocked_by: b.blocked_by.to_string(),
+            blocked_at: b.blocked_at,
+        }
+    }
+}
+
+/// `{blocks}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlocksResponse {
+    /// Most recent first.
+    pub blocks: Vec<BlockDto>,
 }
 
 /// `POST /organization/members/update-role` body.
@@ -465,14 +627,14 @@ async fn switch(
     current_user(&state, &auth).await
 }
 
-/// The organization with its zones (`org:guest`).
+/// The organization with its zones, the caller's membership and what they may do there (`org:guest`).
 #[utoipa::path(
     tag = "organizations",
     operation_id = "get-organization",
     security(("bearer" = [])),
     request_body = OrganizationRequest,
     responses(
-        (status = 200, body = OrganizationDto),
+        (status = 200, body = OrganizationViewDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`"),
     )
@@ -482,9 +644,9 @@ async fn get(
     auth: Authenticated,
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
-) -> Result<web::Json<OrganizationDto>, ApiError> {
-    let (o, zones) = state.orgs.get(&auth.0, org(body.0.organization_id)).await?;
-    Ok(web::Json(OrganizationDto::new(o, zones)))
+) -> Result<web::Json<OrganizationViewDto>, ApiError> {
+    let view = state.orgs.get(&auth.0, org(body.0.organization_id)).await?;
+    Ok(web::Json(OrganizationViewDto::new(view, state.clock.now())))
 }
 
 /// Renames the organization (`org:admin`).
@@ -629,7 +791,7 @@ async fn list_zones(
     Ok(web::Json(ZonesResponse { zones: zones.into_iter().map(Into::into).collect() }))
 }
 
-/// The members (`org:moderator`), filtered by status, role and zone, a page at a time, newest first.
+/// The members (`org:moderator`; a zone moderator sees only members whose zones all lie in theirs), filtered by status, role and zone, a page at a time, newest first.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "list-members",
@@ -650,8 +812,8 @@ async fn list_members(
     let b = body.0;
     let page = PageQuery { limit: b.limit, cursor: b.cursor }.page_of::<Uuid>()?;
     let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id.map(ZoneId::from_uuid) };
-    let found = state.orgs.members(&auth.0, org(b.organization_id), &filter, &page).await?;
-    let now = shared_kernel::Clock::now(&shared_kernel::SystemClock);
+    let found = state.orgs.members(&auth.0, org(b.organization_id), filter, &page).await?;
+    let now = state.clock.now();
     let members = found
         .items
         .into_iter()
@@ -664,7 +826,7 @@ async fn list_members(
     Ok(web::Json(MembersResponse { members, next_cursor: found.next_cursor }))
 }
 
-/// Changes a member's role (`org:admin`); the history row is written in the same transaction.
+/// Changes a member's role (`org:admin`); the history row is written in the same transaction. Same as `/organization/members/update` with `role` only.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "update-member-role",
@@ -672,9 +834,10 @@ async fn list_members(
     request_body = UpdateRoleRequest,
     responses(
         (status = 200, body = MembershipDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.member_not_found`"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`: no active permanent admin would remain"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -685,32 +848,143 @@ async fn update_role(
     body: ValidJson<UpdateRoleRequest>,
 ) -> Result<web::Json<MembershipDto>, ApiError> {
     let user = user_id(&body.0.user_id, "/userId")?;
-    let m = state.orgs.update_role(&auth.0, org(body.0.organization_id), user, body.0.role).await?;
-    Ok(web::Json(MembershipDto::new(m, shared_kernel::Clock::now(&shared_kernel::SystemClock))))
+    let change = MemberUpdate { role: Some(body.0.role), ..MemberUpdate::default() };
+    let m = state.orgs.update_member(&auth.0, org(body.0.organization_id), user, &change).await?;
+    Ok(web::Json(MembershipDto::new(m, state.clock.now())))
 }
 
-/// Removes a member (`org:moderator`; moderators remove guests and members only).
+/// Changes a member's role, zones or expiry (`org:admin`), with a history row (`role_change`, `zone_change` or `expiry_change`) in the same transaction.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "update-member",
+    security(("bearer" = [])),
+    request_body = UpdateMemberRequest,
+    responses(
+        (status = 200, body = MembershipDto, description = "The membership after the change (unchanged when nothing differs)"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.beyond_own_term` (an end later than the caller's own)"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.member_not_found`, `organization.zone_not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`: no active permanent admin would remain"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`, also for an `expiresAt` not in the future"),
+    )
+)]
+#[post("/organization/members/update")]
+async fn update_member(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<UpdateMemberRequest>,
+) -> Result<web::Json<MembershipDto>, ApiError> {
+    let b = body.0;
+    let user = user_id(&b.user_id, "/userId")?;
+    let change = MemberUpdate {
+        role: b.role,
+        zones: b.zone_ids.map(|z| z.into_iter().map(ZoneId::from_uuid).collect()),
+        expires_at: b.expires_at.map(|e| e.map(shared_kernel::truncate_to_micros)),
+    };
+    let m = state.orgs.update_member(&auth.0, org(b.organization_id), user, &change).await?;
+    Ok(web::Json(MembershipDto::new(m, state.clock.now())))
+}
+
+/// Removes a member (`org:moderator`; moderators remove guests and members in their zones only); with `block`, they stay out of every invitation of the organization until an admin unblocks them.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "remove-member",
     security(("bearer" = [])),
-    request_body = MemberRequest,
+    request_body = RemoveMemberRequest,
     responses(
         (status = 200, body = MembershipDto, description = "The ended membership (`inactive`, `removed`)"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`, `organization.out_of_scope`"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.member_not_found`"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`: no active permanent admin would remain"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[post("/organization/members/remove")]
 async fn remove_member(
     auth: Authenticated,
     state: web::Data<AppState>,
-    body: ValidJson<MemberRequest>,
+    body: ValidJson<RemoveMemberRequest>,
 ) -> Result<web::Json<MembershipDto>, ApiError> {
     let user = user_id(&body.0.user_id, "/userId")?;
-    let m = state.orgs.remove(&auth.0, org(body.0.organization_id), user).await?;
-    Ok(web::Json(MembershipDto::new(m, shared_kernel::Clock::now(&shared_kernel::SystemClock))))
+    let m = state.orgs.remove(&auth.0, org(body.0.organization_id), user, body.0.block.unwrap_or(false)).await?;
+    Ok(web::Json(MembershipDto::new(m, state.clock.now())))
+}
+
+/// Lifts a block (`org:admin`): the user may accept the organization's invitations again.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "unblock-member",
+    security(("bearer" = [])),
+    request_body = MemberRequest,
+    responses(
+        (status = 204, description = "Unblocked"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.member_not_found`: the user is not blocked"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/members/unblock")]
+async fn unblock_member(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<MemberRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = user_id(&body.0.user_id, "/userId")?;
+    state.orgs.unblock(&auth.0, org(body.0.organization_id), user).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The users blocked from the organization (`org:moderator`), most recent first.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "list-blocks",
+    security(("bearer" = [])),
+    request_body = OrganizationRequest,
+    responses(
+        (status = 200, body = BlocksResponse),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organization/blocks/list")]
+async fn list_blocks(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<OrganizationRequest>,
+) -> Result<web::Json<BlocksResponse>, ApiError> {
+    let blocks = state.orgs.blocks(&auth.0, org(body.0.organization_id)).await?;
+    Ok(web::Json(BlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
+}
+
+/// A superuser makes a user a permanent admin of an organization (history cause `appointed`), so no organization is ever left without one.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "appoint-organization-admin",
+    security(("bearer" = [])),
+    params(("organizationId" = Uuid, Path, description = "The organization")),
+    request_body = AppointAdminRequest,
+    responses(
+        (status = 200, body = MembershipDto, description = "The user's admin membership"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`auth.superuser_required`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_found`, `user.not_found`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.conflict`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/organizations/{organizationId}/admins")]
+async fn appoint_admin(
+    su: Superuser,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: ValidJson<AppointAdminRequest>,
+) -> Result<web::Json<MembershipDto>, ApiError> {
+    let user = user_id(&body.0.user_id, "/userId")?;
+    let m = state.orgs.appoint_admin(&su.0, org(path.into_inner()), user).await?;
+    Ok(web::Json(MembershipDto::new(m, state.clock.now())))
 }
 
 /// The membership history of one user (`org:admin`), oldest first.
@@ -744,7 +1018,7 @@ async fn member_history(
     responses(
         (status = 200, body = UserDto),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.last_admin`: the last active permanent admin may not leave"),
     )
 )]
 #[post("/organization/leave")]

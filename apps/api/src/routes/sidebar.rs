@@ -49,7 +49,7 @@ pub struct SidebarAppDto {
 pub struct SidebarResponse {
     /// Active memberships, admins' own organizations first.
     pub apps: Vec<SidebarAppDto>,
-    /// Pending invitations addressed to the caller.
+    /// The newest pending invitations addressed to the caller (the first page of `/invitation/mine`).
     pub pending_invitations: Vec<MyInvitationDto>,
 }
 
@@ -79,6 +79,6 @@ async fn sidebar(auth: Authenticated, state: web::Data<AppState>) -> Result<web:
             expires_at: app.membership.expires_at,
         })
         .collect();
-    let pending_invitations = my_invitations(&state, &auth).await?.invitations;
+    let pending_invitations = my_invitations(&state, &auth, &shared_kernel::PageRequest::default()).await?.invitations;
     Ok(web::Json(SidebarResponse { apps, pending_invitations }))
 }

@@ -193,7 +193,7 @@ on_both_databases! {
 
         // Reject: only the invitee, only bound invitations, only once.
         let eve = app.token("eve@example.com");
-        assert_problem(app.post("/invitation/reject", &eve, &json!({"invitationId": by_id["invitation"]["id"]})).await, 403, "invitation.wrong_person").await;
+        assert_problem(app.post("/invitation/reject", &eve, &json!({"invitationId": by_id["invitation"]["id"]})).await, 404, "invitation.not_found").await;
         let rejected = json(app.post("/invitation/reject", &bob, &json!({"invitationId": by_id["invitation"]["id"]})).await).await;
         assert_eq!(rejected["status"], "rejected");
         assert_problem(app.post("/invitation/reject", &bob, &json!({"invitationId": by_id["invitation"]["id"]})).await, 409, "invitation.not_pending").await;
@@ -203,7 +203,9 @@ on_both_databases! {
         let listed = json(app.post("/invitation/list", &ada, &json!({"organizationId": org, "status": "rejected"})).await).await;
         assert_eq!(listed["invitations"][0]["id"], by_id["invitation"]["id"], "and stays visible to the organization");
         let open = invite(&app, &ada, &org, json!({"maxUses": 3})).await;
-        assert_problem(app.post("/invitation/reject", &bob, &json!({"invitationId": open["invitation"]["id"]})).await, 409, "invitation.open_link").await;
+        assert_problem(app.post("/invitation/reject", &bob, &json!({"token": open["token"]})).await, 409, "invitation.open_link").await;
+        // By id, an open link is nobody's: it answers like an unknown id.
+        assert_problem(app.post("/invitation/reject", &bob, &json!({"invitationId": open["invitation"]["id"]})).await, 404, "invitation.not_found").await;
         let log = json(app.post("/invitation/acceptances", &ada, &json!({"invitationId": by_id["invitation"]["id"]})).await).await;
         let outcomes: Vec<&str> =
             log["acceptances"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
@@ -278,8 +280,8 @@ on_both_databases! {
         let gus = app.token("gus@example.com");
         assert_eq!(accept(&app, &gus, &created["token"]).await.status(), 200);
         assert_eq!(app.post("/organization/get", &gus, &json!({"organizationId": org})).await.status(), 200);
-        // Wait out the one-second membership (the sweeper runs only every minute).
-        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        // Step past the one-second membership; the sweeper has not run.
+        app.clock.advance(Duration::seconds(2));
         assert_problem(app.post("/organization/get", &gus, &json!({"organizationId": org})).await, 403, "organization.not_member").await;
         let user = json(app.get_user(&gus).await).await;
         assert_eq!(user["organizationMemberships"][0]["status"], "inactive");
@@ -423,26 +425,22 @@ async fn invitation_emails_go_through_the_outbox_to_smtp() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
         s.smtp.url = Some(usher_api::settings::Secret::new(&url));
         s.smtp.from = "Usher <no-reply@usher.test>".into();
-        s.invitations.outbox_interval_seconds = 1;
     })
     .await;
     let ada = app.token("ada@example.com");
     let org = create_org(&app, &ada, "Acme").await;
     let created = invite(&app, &ada, &org, json!({"email": "bob@example.com", "role": "guest"})).await;
     invite(&app, &ada, &org, json!({"maxUses": 3})).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while sink.messages().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no e-mail arrived");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    assert_eq!(app.run_jobs().await.mails_sent, 1, "open links send no e-mail");
     let messages = sink.messages();
-    assert_eq!(messages.len(), 1, "open links send no e-mail");
+    assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].to, ["bob@example.com"]);
     // Undo quoted-printable: soft line breaks and `=3D`.
     let text = messages[0].data.replace("=\n", "").replace("=3D", "=");
     let link = format!("{}/dashboard/invite?invitation={}", app.address, created["invitation"]["id"].as_str().unwrap());
     assert!(text.contains(&link), "{text}");
     assert!(!text.contains(created["token"].as_str().unwrap()), "the token is never stored or mailed");
+    assert_eq!(app.run_jobs().await.mails_sent, 0, "a sent mail is never sent twice");
     // The mailed link leads to an invitation the invitee accepts by id.
     let bob = app.token("bob@example.com");
     let res = app.post("/invitation/accept", &bob, &json!({"invitationId": created["invitation"]["id"]})).await;
@@ -453,45 +451,56 @@ async fn invitation_emails_go_through_the_outbox_to_smtp() {
 /// the unknown e-mail becomes a member at its first sign-in.
 #[tokio::test]
 async fn imported_memberships_apply_at_first_sign_in() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.invitations.outbox_interval_seconds = 1).await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
     let ada = app.token("ada@example.com");
     let org = create_org(&app, &ada, "Fio School").await;
     let bob = app.token("bob@example.com");
-    user_id(&app, &bob).await;
+    let bob_id = user_id(&app, &bob).await;
     let file = format!(
         "{{\"organization\": \"Fio School\", \"email\": \"bob@example.com\", \"role\": \"moderator\", \"joinedAt\": \"2024-01-02T03:04:05Z\"}}\n\
          {{\"organization\": \"{org}\", \"email\": \"new@example.com\", \"role\": \"member\", \"joinedAt\": \"2023-05-06T07:08:09Z\"}}\n"
     );
     let lines = usher_api::cli::parse_import(&file).unwrap();
-    let db = adapter_sql::Database::connect(&app.settings.database_url(), &adapter_sql::PoolSettings::default())
-        .await
-        .unwrap();
-    let orgs = invitations::OrganizationService::new(
-        Arc::new(adapter_sql::SqlOrganizationRepository::new(db.clone())),
-        Arc::new(shared_kernel::SystemClock),
-    );
+    let (_, invitations) = import_service(&app).await;
     use invitations::ImportOutcome::{Invited, Joined, Unchanged};
-    assert_eq!(orgs.import(&lines, &invitations::OsTokenGenerator).await.unwrap(), [Joined, Invited]);
-    assert_eq!(orgs.import(&lines, &invitations::OsTokenGenerator).await.unwrap(), [Unchanged, Unchanged]);
-    db.close().await;
+    use invitations::Pending;
+    let outcomes = |reports: Vec<invitations::ImportReport>| reports.into_iter().map(|r| r.outcome).collect::<Vec<_>>();
+    let bob_id = shared_kernel::UserId::new(bob_id.parse().unwrap());
+    assert_eq!(
+        outcomes(invitations.import(&lines, &invitations::OsTokenGenerator).await.unwrap()),
+        [Joined(bob_id), Invited(Pending::NoAccount)]
+    );
+    assert_eq!(
+        outcomes(invitations.import(&lines, &invitations::OsTokenGenerator).await.unwrap()),
+        [Unchanged, Unchanged]
+    );
 
     let user = json(app.get_user(&bob).await).await;
     assert_eq!(user["organizationMemberships"][0]["role"], "moderator");
     let newcomer = app.token("new@example.com");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let user = json(app.get_user(&newcomer).await).await;
-        if let Some(m) = user["organizationMemberships"].as_array().and_then(|a| a.first()) {
-            assert_eq!((m["role"].as_str(), m["status"].as_str()), (Some("member"), Some("active")));
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the import was never applied");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let user = json(app.get_user(&newcomer).await).await;
+    assert_eq!(user["organizationMemberships"], json!([]), "applied by the background job, not yet run");
+    assert_eq!(app.run_jobs().await.imports_applied, 1);
+    let user = json(app.get_user(&newcomer).await).await;
+    let m = &user["organizationMemberships"][0];
+    assert_eq!((m["role"].as_str(), m["status"].as_str()), (Some("member"), Some("active")));
     let new_id = user_id(&app, &newcomer).await;
     let history =
         json(app.post("/organization/members/history", &ada, &json!({"organizationId": org, "userId": new_id})).await)
             .await;
     assert_eq!(history["history"][0]["cause"], "import");
     assert_eq!(history["history"][0]["validFrom"], "2023-05-06T07:08:09Z");
+    assert!(history["history"][0]["invitationId"].is_string(), "the causing invitation is recorded");
+    assert_eq!(app.run_jobs().await.imports_applied, 0, "an import applies once");
+}
+
+/// The organization and invitation use cases over the test app's database,
+/// as `usher import memberships` builds them.
+pub(crate) async fn import_service(
+    app: &TestApp,
+) -> (invitations::OrganizationService, invitations::InvitationService) {
+    let db = adapter_sql::Database::connect(&app.settings.database_url(), &adapter_sql::PoolSettings::default())
+        .await
+        .unwrap();
+    usher_api::startup::organization_services(&app.settings, &db, app.clock.clone(), &app.address).unwrap()
 }

@@ -1,0 +1,160 @@
+//! Background work: one [`Jobs`] value holds every job, each with a
+//! `run_once`-style step, and one scheduler runs them on their intervals.
+//! Every step is idempotent SQL (compare-and-set claims) plus idempotent
+//! deletes, so any number of replicas may run them at once; tests call
+//! [`Jobs::run_once`] instead of waiting for a tick.
+//!
+//! - the upload sweep: deletes the temporary objects of expired tickets;
+//! - the membership sweep: ends time-bound memberships that ran out;
+//! - the outbox: sends invitation e-mails (and closes those that must not go);
+//! - imports: applies imported memberships of newly verified accounts.
+
+use image_upload::{ImageUploads, SweepError};
+use invitations::{InvitationService, OrganizationService};
+use std::time::Duration;
+
+/// Rows handled per batch.
+const BATCH: u32 = 100;
+
+/// Every background job.
+#[derive(Clone)]
+pub struct Jobs {
+    /// Abandoned uploads.
+    pub uploads: ImageUploads,
+    /// Expired memberships.
+    pub orgs: OrganizationService,
+    /// The e-mail outbox and imports.
+    pub invitations: InvitationService,
+}
+
+/// What one run of every job did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobRun {
+    /// Abandoned uploads deleted.
+    pub uploads_swept: usize,
+    /// Time-bound memberships ended.
+    pub memberships_ended: u64,
+    /// Invitation e-mails handed to the mail server.
+    pub mails_sent: usize,
+    /// Imported memberships applied.
+    pub imports_applied: u64,
+}
+
+/// How often each job runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// The upload sweep.
+    pub uploads: Duration,
+    /// The membership sweep.
+    pub memberships: Duration,
+    /// The outbox and imports.
+    pub outbox: Duration,
+}
+
+impl Jobs {
+    /// Runs every job once, each until its work is done or it fails (a
+    /// failure is logged and left to the next run).
+    pub async fn run_once(&self) -> JobRun {
+        JobRun {
+            uploads_swept: self.sweep_uploads().await,
+            memberships_ended: self.end_memberships().await,
+            mails_sent: self.drain_outbox().await,
+            imports_applied: self.apply_imports().await,
+        }
+    }
+
+    /// Sweeps batch after batch until nothing expired is left (or a run fails).
+    pub async fn sweep_uploads(&self) -> usize {
+        let mut total = 0;
+        loop {
+            match self.uploads.sweep(BATCH).await {
+                Ok(0) => break,
+                Ok(n) => total += n,
+                Err(SweepError::Store(e)) => {
+                    tracing::warn!(error = ?e, "upload sweeper: the object store failed; will retry");
+                    break;
+                }
+                Err(SweepError::Unexpected(e)) => {
+                    tracing::warn!(error = ?e, "upload sweeper: the database failed; will retry");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(swept = total, "deleted abandoned uploads");
+        }
+        total
+    }
+
+    /// Ends the time-bound memberships that ran out.
+    pub async fn end_memberships(&self) -> u64 {
+        let mut total = 0;
+        loop {
+            match self.orgs.sweep(BATCH).await {
+                Ok(0) => break,
+                Ok(n) => total += n,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "membership sweeper failed; will retry");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(ended = total, "ended expired memberships");
+        }
+        total
+    }
+
+    /// Sends the due invitation e-mails.
+    pub async fn drain_outbox(&self) -> usize {
+        match self.invitations.drain_outbox(BATCH).await {
+            Ok(0) => 0,
+            Ok(n) => {
+                tracing::info!(sent = n, "sent invitation e-mails");
+                n
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, "draining the invitation outbox failed; will retry");
+                0
+            }
+        }
+    }
+
+    /// Applies imported memberships whose invitee has a verified account now.
+    pub async fn apply_imports(&self) -> u64 {
+        match self.invitations.apply_imports(BATCH).await {
+            Ok(0) => 0,
+            Ok(n) => {
+                tracing::info!(applied = n, "applied imported memberships");
+                n
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, "applying imported memberships failed; will retry");
+                0
+            }
+        }
+    }
+
+    /// Runs each job on its interval until the task is aborted.
+    pub fn spawn(self, schedule: Schedule) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let tick = |every: Duration| {
+                let mut t = tokio::time::interval(every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                t
+            };
+            let (mut uploads, mut memberships, mut outbox) =
+                (tick(schedule.uploads), tick(schedule.memberships), tick(schedule.outbox));
+            loop {
+                tokio::select! {
+                    _ = uploads.tick() => { self.sweep_uploads().await; }
+                    _ = memberships.tick() => { self.end_memberships().await; }
+                    _ = outbox.tick() => {
+                        self.drain_outbox().await;
+                        self.apply_imports().await;
+                    }
+                }
+            }
+        })
+    }
+}
