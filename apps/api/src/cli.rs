@@ -64,8 +64,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Memberships from JSON lines `{"organization", "email", "role", "joinedAt"}`
-    /// (FiO "Case 1"): known users become active members, unknown e-mails get
-    /// invitations applied at their first sign-in. Re-running changes nothing.
+    /// (FiO "Case 1"): the one account that has the e-mail verified becomes
+    /// an active member; otherwise the line waits as an invitation, applied
+    /// when exactly one account has the e-mail verified. Prints what each
+    /// line did. Re-running changes nothing; a bad line imports nothing.
     Memberships {
         /// The JSON-lines file.
         file: PathBuf,
@@ -85,6 +87,11 @@ struct ImportRecord {
 
 /// Parses a JSON-lines import file; every bad line is reported with its number.
 pub fn parse_import(text: &str) -> Result<Vec<invitations::ImportLine>, Vec<String>> {
+    numbered_import(text).map(|lines| lines.into_iter().map(|(_, line)| line).collect())
+}
+
+/// [`parse_import`] with each line's number in the file (blank lines skipped).
+pub fn numbered_import(text: &str) -> Result<Vec<(usize, invitations::ImportLine)>, Vec<String>> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     for (n, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -101,7 +108,7 @@ pub fn parse_import(text: &str) -> Result<Vec<invitations::ImportLine>, Vec<Stri
             })
         });
         match parsed {
-            Ok(line) => lines.push(line),
+            Ok(line) => lines.push((n + 1, line)),
             Err(e) => errors.push(format!("line {}: {e}", n + 1)),
         }
     }
@@ -189,8 +196,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Import { command: ImportCommand::Memberships { file } } => {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-            let lines = match parse_import(&text) {
-                Ok(lines) => lines,
+            let (numbers, lines): (Vec<usize>, Vec<_>) = match numbered_import(&text) {
+                Ok(lines) => lines.into_iter().unzip(),
                 Err(errors) => {
                     // Nothing is imported from a file with a bad line.
                     for e in errors {
@@ -206,7 +213,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             db.close().await;
             let reports = reports?;
             let mut unknown = 0;
-            for (n, (line, report)) in lines.iter().zip(&reports).enumerate() {
+            for ((n, line), report) in numbers.iter().zip(&lines).zip(&reports) {
                 let org = report.organization.as_ref().map_or(line.organization.as_str(), |o| o.name.as_str());
                 let what = match &report.outcome {
                     ImportOutcome::Joined(user) => format!("joined {org} as {} (user {user})", line.role),
@@ -230,7 +237,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                         format!("no organization {:?}", line.organization)
                     }
                 };
-                println!("line {}: {}: {what}", n + 1, line.email);
+                println!("line {n}: {}: {what}", line.email);
             }
             let count = |f: fn(&ImportOutcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
             println!(

@@ -136,3 +136,99 @@ fn token_refuses_when_the_service_uses_a_jwks() {
     );
     assert!(!ok && err.contains("identity provider"), "{err}");
 }
+
+/// `usher users promote` and `usher import memberships`, as an operator runs
+/// them: only a verified e-mail is trusted with a role (e-mails are not
+/// unique), each says what it did per account or line, a file with a bad
+/// line imports nothing, and exit codes tell success from failure.
+#[tokio::test]
+async fn promote_and_import_trust_only_verified_emails_and_say_what_they_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve(dir.path());
+    wait_ready(&base).await;
+    let secret = std::fs::read_to_string(dir.path().join("data/hs256.secret")).unwrap();
+    let token = |sub: &str, email: &str, verified: bool| {
+        let mut claims = test_support::tokens::claims(email);
+        claims["sub"] = serde_json::json!(sub);
+        claims["email_verified"] = serde_json::json!(verified);
+        test_support::tokens::hs256(secret.trim(), &claims)
+    };
+    let client = reqwest::Client::new();
+    let sign_in = |t: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let res = client.post(format!("{base}/user/get")).bearer_auth(&t).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let ada = token("idp|ada", "ada@example.com", true);
+    sign_in(ada.clone()).await;
+    let mallory = sign_in(token("evil|ada", "ada@example.com", false)).await;
+    let res = client
+        .post(format!("{base}/organization/create"))
+        .bearer_auth(&ada)
+        .json(&serde_json::json!({"name": "Fio School"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Promotion: the verified account only, one line per account.
+    let (ok, out, err) = output(usher(dir.path()).args(["users", "promote", "ada@example.com"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("is now a superuser"), "{out}");
+    assert!(
+        out.contains(&format!("user {mallory} ")) && out.contains("not promoted: its e-mail is not verified"),
+        "{out}"
+    );
+    let (ok, _, err) = output(usher(dir.path()).args(["users", "promote", "nobody@example.com"]));
+    assert!(!ok && err.contains("sign in once first"), "{err}");
+    sign_in(token("evil|eve", "eve@example.com", false)).await;
+    let (ok, out, err) = output(usher(dir.path()).args(["users", "promote", "eve@example.com"]));
+    assert!(!ok && out.contains("not verified") && err.contains("nobody was promoted"), "{out}{err}");
+
+    // A file with a bad line imports nothing (exit 2), naming the line.
+    let file = dir.path().join("members.jsonl");
+    let good = |email: &str| {
+        format!(
+            "{{\"organization\": \"Fio School\", \"email\": \"{email}\", \"role\": \"moderator\", \"joinedAt\": \"2024-01-02T03:04:05Z\"}}"
+        )
+    };
+    std::fs::write(&file, format!("{}\n\n{{\"organization\": \"Fio School\"}}\n", good("bob@example.com"))).unwrap();
+    let (ok, _, err) = output(usher(dir.path()).args(["import", "memberships"]).arg(&file));
+    assert!(!ok && err.contains("line 3"), "{err}");
+    let bob = token("idp|bob", "bob@example.com", true);
+    sign_in(bob.clone()).await;
+    let got = client.post(format!("{base}/user/get")).bearer_auth(&bob).send().await.unwrap();
+    assert_eq!(got.json::<serde_json::Value>().await.unwrap()["organizationMemberships"], serde_json::json!([]));
+
+    // A good file: one line of output per input line, in the file's numbering.
+    let lines = [
+        good("bob@example.com"),
+        good("mal@example.com"),
+        good("new@example.com"),
+        good("nobody@nowhere.example").replace("Fio School", "Nowhere"),
+    ];
+    std::fs::write(&file, format!("{}\n\n{}\n{}\n{}\n", lines[0], lines[1], lines[2], lines[3])).unwrap();
+    sign_in(token("evil|mal", "mal@example.com", false)).await;
+    let (ok, out, err) = output(usher(dir.path()).args(["import", "memberships"]).arg(&file));
+    assert!(!ok, "an unknown organization fails the run: {out}{err}");
+    assert!(out.contains("line 1: bob@example.com: joined Fio School as moderator"), "{out}");
+    assert!(
+        out.contains("line 3: mal@example.com: invited to Fio School: account") && out.contains("not verified"),
+        "{out}"
+    );
+    assert!(out.contains("line 4: new@example.com: invited to Fio School: no account yet"), "{out}");
+    assert!(out.contains("line 5: nobody@nowhere.example: no organization \"Nowhere\""), "{out}");
+    let got = client.post(format!("{base}/user/get")).bearer_auth(&bob).send().await.unwrap();
+    assert_eq!(got.json::<serde_json::Value>().await.unwrap()["organizationMemberships"][0]["role"], "moderator");
+    // Re-running changes nothing.
+    let (_, out, _) = output(usher(dir.path()).args(["import", "memberships"]).arg(&file));
+    assert!(out.contains("0 joined, 0 invited") && out.contains("3 unchanged"), "{out}");
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+}

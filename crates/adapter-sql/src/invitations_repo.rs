@@ -348,19 +348,18 @@ impl InvitationRepository for SqlInvitationRepository {
             let next = &update.next;
             let mut values: Vec<Value> = vec![
                 next.status.as_str().into(),
-                next.token_hash.to_hex().into(),
-                next.expires_at.into(),
                 next.updated_at.into(),
                 next.id.as_uuid().into(),
                 InvitationStatus::Pending.as_str().into(),
             ];
-            let mut sql = "UPDATE invitations SET status = $1, token_hash = $2, expires_at = $3, updated_at = $4, \
-                           version = version + 1 WHERE id = $5 AND status = $6"
-                .to_owned();
+            let mut sql = "UPDATE invitations SET status = $1, updated_at = $2, version = version + 1".to_owned();
+            let mut guard = " WHERE id = $3 AND status = $4".to_owned();
             if let Some(expected) = update.expected_token {
-                values.push(expected.to_hex().into());
-                sql.push_str(" AND token_hash = $7");
+                values.extend([next.token_hash.to_hex().into(), next.expires_at.into(), expected.to_hex().into()]);
+                sql.push_str(", token_hash = $5, expires_at = $6");
+                guard.push_str(" AND token_hash = $7");
             }
+            sql.push_str(&guard);
             let changed = exec(&txn, &sql, values).await.map_err(|e| failed(e, "updating an invitation"))?;
             if changed != 1 {
                 return Err(WriteError::Conflict);
@@ -492,25 +491,29 @@ impl InvitationRepository for SqlInvitationRepository {
     async fn record_import(
         &self,
         line: &ImportLine,
-        invitation: &Invitation,
+        org: OrganizationId,
+        invitation: Option<Invitation>,
         join: Option<AcceptPlan>,
         now: OffsetDateTime,
     ) -> Result<bool, WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an import transaction"))?;
         let result = async {
-            insert_invitation(&txn, invitation).await?;
+            if let Some(invitation) = &invitation {
+                insert_invitation(&txn, invitation).await?;
+            }
+            let applied = (join.is_some() || invitation.is_none()).then_some(now);
             let recorded = exec(
                 &txn,
                 "INSERT INTO membership_imports (organization_id, email, role, joined_at, invitation_id, created_at, applied_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id, email) DO NOTHING",
                 vec![
-                    invitation.organization_id.as_uuid().into(),
+                    org.as_uuid().into(),
                     line.email.as_str().into(),
                     line.role.as_str().into(),
                     line.joined_at.into(),
-                    invitation.id.as_uuid().into(),
+                    invitation.as_ref().map(|i| i.id.as_uuid()).into(),
                     now.into(),
-                    Value::from(join.as_ref().map(|_| now)),
+                    Value::from(applied),
                 ],
             )
             .await

@@ -71,8 +71,9 @@ impl OrganizationRepository for SqlOrganizationRepository {
             )
             .await;
             match inserted {
+                // Slugs carry a random suffix; a clash is a lost race to retry with another.
                 Err(e) if violates_unique(&e, "organizations_slug_key", "organizations.slug") => {
-                    return Err(WriteError::NameTaken);
+                    return Err(WriteError::Conflict);
                 }
                 other => other.map_err(|e| failed(e, "inserting an organization"))?,
             };

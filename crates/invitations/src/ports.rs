@@ -40,9 +40,9 @@ pub struct Block {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait OrganizationRepository: Send + Sync {
-    /// In one transaction: inserts the organization, carries out the
-    /// founding plan (its quota guard included) and makes the organization
-    /// the creator's current one.
+    /// In one transaction: checks the founding's guards, inserts the
+    /// organization (`Conflict` when its slug is taken), carries out the
+    /// founding plan and makes the organization the creator's current one.
     async fn create(&self, founding: &Founding) -> Result<(), WriteError>;
 
     /// The organization, if it exists.
@@ -209,14 +209,17 @@ pub trait InvitationRepository: Send + Sync {
     /// Whether this organization and e-mail were imported before.
     async fn imported(&self, org: OrganizationId, email: &EmailAddress) -> anyhow::Result<bool>;
 
-    /// Records an import line in one transaction: the import row (keyed by
-    /// organization and e-mail; `Ok(false)`, nothing written, when a
-    /// concurrent run recorded it first), its invitation, and, for a line
-    /// that joins at once, the acceptance `join`, whose import counts as applied.
+    /// Records an import line of `org` in one transaction: its invitation
+    /// (none for a line whose account already is a member, which counts as
+    /// applied), the import row (keyed by organization and e-mail;
+    /// `Ok(false)`, nothing written, when a concurrent run recorded it
+    /// first), and, for a line that joins at once, the acceptance `join`,
+    /// whose import counts as applied.
     async fn record_import(
         &self,
         line: &ImportLine,
-        invitation: &Invitation,
+        org: OrganizationId,
+        invitation: Option<Invitation>,
         join: Option<AcceptPlan>,
         now: OffsetDateTime,
     ) -> Result<bool, WriteError>;

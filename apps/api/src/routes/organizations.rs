@@ -591,7 +591,8 @@ fn org(id: Uuid) -> OrganizationId {
     responses(
         (status = 200, body = UserDto, description = "The caller, now admin of the new organization, which is current"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`: a name of 2..100 visible characters without control, format or bidi-override characters"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`quota.organizations_per_user_per_day`, with Retry-After"),
     )
 )]
 #[post("/organization/create")]
@@ -756,7 +757,7 @@ async fn logo_remove(
     responses(
         (status = 200, body = ZoneDto),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_name_taken`"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_name_taken`: a zone of that name in any letter case exists"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     )
 )]

@@ -101,9 +101,11 @@ pub enum Refusal {
     /// The caller already has this access or more (or made the link).
     #[error("you are already a member with this access")]
     AlreadyMember,
-    /// Accepting would give the caller's higher role in a zone the invitation grants only a lower role in.
+    /// Accepting would grant more than the invitation does: the caller's
+    /// higher role in a zone the invitation grants a lower role in, or a
+    /// raised role beyond the end a time-bound creator may grant.
     #[error(
-        "your role is higher than this invitation grants, so accepting it would widen your role to its zone; ask an admin"
+        "accepting would grant you more than this invitation does (your higher role in its zone, or a raised role beyond its creator's term); ask an admin"
     )]
     WouldWiden,
 }
@@ -194,19 +196,18 @@ impl Invitation {
     }
 
     /// Decides an acceptance (see the module documentation for the order).
-    pub fn accept(&self, ctx: &AcceptContext<'_>) -> Result<AcceptPlan, Refused> {
+    pub fn accept(&self, ctx: &AcceptContext<'_>) -> Result<AcceptPlan, Box<Refused>> {
         let now = ctx.now;
-        let refuse = |refusal: Refusal, cleanup: Option<Cleanup>| Refused {
-            refusal,
-            log: Acceptance::new(
+        let refuse = |refusal: Refusal, cleanup: Option<Cleanup>| {
+            let log = Acceptance::new(
                 self.id,
                 Some(ctx.invitee.user_id),
                 Outcome::Failed,
                 Some(refusal.reason()),
                 ctx.client,
                 now,
-            ),
-            cleanup,
+            );
+            Box::new(Refused { refusal, log, cleanup })
         };
         self.usable(now).map_err(|r| refuse(r, None))?;
         let authority = match (ctx.grantor, self.origin) {
@@ -293,7 +294,10 @@ impl Invitation {
 
     /// The next version of `current` after accepting: the higher role, the
     /// invitation's zone added (an organization-wide membership stays so),
-    /// the later end (a permanent membership never gets one).
+    /// the later end (a permanent membership never gets one). A membership
+    /// has one end, so a raise by a grant that ends (`end`) is refused
+    /// unless the membership already ends no later than that: otherwise
+    /// the raised role would outlast what its creator may grant.
     fn upgrade(&self, current: &Membership, end: Option<OffsetDateTime>) -> Result<Membership, Refusal> {
         let zones = match self.zone_id {
             None => Vec::new(),
@@ -307,6 +311,10 @@ impl Invitation {
         };
         let widened = zones.len() > current.zones.len() || (zones.is_empty() && !current.zones.is_empty());
         if widened && current.role > self.role {
+            return Err(Refusal::WouldWiden);
+        }
+        let raised = self.role > current.role || widened;
+        if raised && end.is_some_and(|e| current.expires_at.is_none_or(|old| old > e)) {
             return Err(Refusal::WouldWiden);
         }
         let expires_at = match (current.expires_at, end) {
@@ -407,7 +415,7 @@ mod tests {
             }
         }
 
-        fn run(&self, inv: &Invitation) -> Result<AcceptPlan, Refused> {
+        fn run(&self, inv: &Invitation) -> Result<AcceptPlan, Box<Refused>> {
             let client = ClientInfo::default();
             inv.accept(&AcceptContext {
                 invitee: &self.invitee,
@@ -530,6 +538,25 @@ mod tests {
         case.grantor = Grantor::Member(Some(own.clone()));
         case.existing = Some(own);
         assert_eq!(case.refusal(&inv), Refusal::AlreadyMember);
+    }
+
+    #[test]
+    fn a_time_bound_creators_link_raises_no_one_beyond_its_term() {
+        let mut inv = invitation();
+        inv.role = OrgRole::Member;
+        let mut case = Case::new(&inv);
+        let until = NOW + Duration::days(1);
+        case.grantor = Grantor::Member(Some(creator(inv.organization_id, OrgRole::Moderator, Some(until))));
+        case.existing = Some(member(&inv, OrgRole::Guest));
+        assert_eq!(case.refusal(&inv), Refusal::WouldWiden, "a permanent guest is not made a member forever");
+        let mut short = member(&inv, OrgRole::Guest);
+        short.expires_at = Some(NOW + Duration::hours(1));
+        case.existing = Some(short);
+        let raised = case.run(&inv).unwrap();
+        assert_eq!(
+            (raised.membership.membership().role, raised.membership.membership().expires_at),
+            (OrgRole::Member, Some(until))
+        );
     }
 
     #[test]

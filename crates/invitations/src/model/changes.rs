@@ -81,7 +81,9 @@ impl Authority {
             Some(end) => end,
             None => target.expires_at,
         };
-        if expires_at != target.expires_at {
+        // What the caller grants (a new end, a higher role, other zones)
+        // may not outlast their own membership.
+        if expires_at != target.expires_at || role > target.role || member_zones != target.zones {
             self.check_end(expires_at)?;
         }
         let next = Membership { role, zones: member_zones, expires_at, ..target.next() };
@@ -328,6 +330,18 @@ mod tests {
         assert!(matches!(authority(&admin).update_member(&guest, &forever, &[]), Err(OrgError::BeyondOwnTerm)));
         let past = MemberUpdate { expires_at: Some(Some(NOW)), ..MemberUpdate::default() };
         assert!(matches!(authority(&admin).update_member(&guest, &past, &[]), Err(OrgError::EndInPast)));
+    }
+
+    #[test]
+    fn a_time_bound_admin_cannot_raise_a_permanent_member() {
+        let org = OrganizationId::new();
+        let mut admin = holding(org, 1, OrgRole::Admin, vec![]);
+        admin.expires_at = Some(NOW + Duration::days(1));
+        let member = holding(org, 2, OrgRole::Member, vec![]);
+        let raise = MemberUpdate { role: Some(OrgRole::Admin), ..MemberUpdate::default() };
+        assert!(matches!(authority(&admin).update_member(&member, &raise, &[]), Err(OrgError::BeyondOwnTerm)));
+        let lower = MemberUpdate { role: Some(OrgRole::Guest), ..MemberUpdate::default() };
+        assert!(authority(&admin).update_member(&member, &lower, &[]).is_ok(), "lowering grants nothing");
     }
 
     #[test]

@@ -43,7 +43,10 @@ pub enum ImportDecision {
     Join(UserId),
     /// A pending invitation bound to the e-mail; see [`Pending`].
     Invite(Pending),
-    /// Imported before, or the one verified account is already a member: nothing changes.
+    /// The one verified account is already a member: nothing changes but
+    /// the record that the line was imported, so a later run leaves it be.
+    AlreadyMember(UserId),
+    /// Imported before: nothing changes.
     Unchanged,
 }
 
@@ -69,7 +72,7 @@ pub fn decide_import(imported: bool, accounts: &[Account], member: impl Fn(UserI
     }
     let verified: Vec<UserId> = accounts.iter().filter(|a| a.email_verified).map(|a| a.user_id).collect();
     match verified.as_slice() {
-        [one] if member(*one) => ImportDecision::Unchanged,
+        [one] if member(*one) => ImportDecision::AlreadyMember(*one),
         [one] => ImportDecision::Join(*one),
         [] if accounts.is_empty() => ImportDecision::Invite(Pending::NoAccount),
         [] => ImportDecision::Invite(Pending::Unverified(accounts.iter().map(|a| a.user_id).collect())),
@@ -160,7 +163,7 @@ mod tests {
         );
         assert_eq!(decide_import(false, &[], none), ImportDecision::Invite(Pending::NoAccount));
         assert_eq!(decide_import(true, &[account(1, true)], none), ImportDecision::Unchanged);
-        assert_eq!(decide_import(false, &[account(1, true)], |_| true), ImportDecision::Unchanged);
+        assert_eq!(decide_import(false, &[account(1, true)], |_| true), ImportDecision::AlreadyMember(UserId::new(1)));
     }
 
     #[test]

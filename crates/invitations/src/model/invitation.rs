@@ -358,7 +358,8 @@ pub struct InvitationUpdate {
     pub next: Invitation,
     /// Only while still `pending` (and, for a resend, still carrying this
     /// token): never a version compare, so concurrent accepts of a busy
-    /// link never make a revoke or a resend fail.
+    /// link never make a revoke or a resend fail. A resend (this is `Some`)
+    /// writes `next`'s status, token and expiry; any other update its status only.
     pub expected_token: Option<TokenHash>,
     /// Re-checked in the same transaction (quotas of a resend's e-mail).
     pub guards: Vec<Guard>,
@@ -489,8 +490,18 @@ impl Invitation {
         self.email.is_some() || self.user_id.is_some()
     }
 
-    /// Whether it is addressed to `user` with `email`: bound to their id,
-    /// or to their e-mail (verified or not: the accept says which).
+    /// Whether it is addressed to `invitee`: bound to their id, or to their
+    /// e-mail and they have it verified.
+    pub fn is_for(&self, invitee: &super::Invitee) -> bool {
+        match (self.user_id, &self.email) {
+            (Some(bound), _) => bound == invitee.user_id,
+            (None, Some(bound)) => invitee.email_verified && *bound == invitee.email,
+            (None, None) => false,
+        }
+    }
+
+    /// Whether it names `user` or `email` (verified or not): who may learn
+    /// that it exists, and be told by the accept why it refuses them.
     pub fn names(&self, user: UserId, email: &EmailAddress) -> bool {
         match (self.user_id, &self.email) {
             (Some(bound), _) => bound == user,
@@ -517,19 +528,15 @@ impl Invitation {
         Transition::new(record, InvitationEvent::Revoked { by })
     }
 
-    /// The bound invitee `user` declines.
-    pub fn reject(
-        &self,
-        user: UserId,
-        email: &EmailAddress,
-        now: OffsetDateTime,
-    ) -> Result<InvitationUpdate, InvitationError> {
+    /// The bound invitee declines (an e-mail-bound invitation only with the e-mail verified).
+    pub fn reject(&self, invitee: &super::Invitee, now: OffsetDateTime) -> Result<InvitationUpdate, InvitationError> {
         if !self.is_bound() {
             return Err(InvitationError::OpenLink);
         }
-        if !self.names(user, email) {
+        if !self.is_for(invitee) {
             return Err(InvitationError::NotAddressee);
         }
+        let user = invitee.user_id;
         let state = self.state(now);
         if state != InvitationState::Pending {
             return Err(InvitationError::NotPending(state.as_str()));

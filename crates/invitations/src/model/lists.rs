@@ -1,9 +1,7 @@
 //! What the lists read: members, invitations, the sidebar, and the filters
 //! the model hands the adapter.
 
-use super::{
-    Authority, Invitation, InvitationState, Membership, MembershipStatus, Organization, OrganizationId, Scope, ZoneId,
-};
+use super::{Authority, InvitationState, Membership, MembershipStatus, Organization, OrganizationId, Scope, ZoneId};
 use shared_kernel::{OrgRole, UserId};
 use std::cmp::Ordering;
 use time::OffsetDateTime;
@@ -98,11 +96,6 @@ impl Authority {
             Scope::Zones(z) => Some(z),
         };
         Ok(InvitationQuery { organization_id: self.membership().organization_id, filter, within, at: self.now() })
-    }
-
-    /// Whether this caller may see `invitation` (its acceptance log, a revoke).
-    pub fn sees(&self, invitation: &Invitation) -> bool {
-        self.scope().admits(invitation.zone_id)
     }
 }
 

@@ -43,7 +43,8 @@ pub enum MembershipWrite {
 pub struct HistoryNote {
     /// Why.
     pub cause: HistoryCause,
-    /// Who (none for the sweeper and command-line imports).
+    /// Who: the acting member, the accepting invitee, the appointing
+    /// superuser, for imports the organization's creator; none for the sweeper.
     pub changed_by: Option<UserId>,
     /// The invitation that caused it.
     pub invitation_id: Option<InvitationId>,

@@ -63,7 +63,7 @@ impl InvitationService {
                 now: self.clock.now(),
             };
             match invitation.accept(&ctx) {
-                Err(refused) => return Err(self.refuse(refused).await),
+                Err(refused) => return Err(self.refuse(*refused).await),
                 Ok(plan) => match self.invitations.accept(&plan).await {
                     Ok(()) => return Ok(plan.membership.membership().clone()),
                     // Another accept, a revoke, or a change to the creator's
@@ -73,7 +73,7 @@ impl InvitationService {
                     Err(WriteError::Blocked) => {
                         let refused = invitation.accept(&AcceptContext { blocked: true, ..ctx }).err();
                         return Err(match refused {
-                            Some(r) => self.refuse(r).await,
+                            Some(r) => self.refuse(*r).await,
                             None => AcceptError::Conflict,
                         });
                     }

@@ -64,8 +64,12 @@ impl InvitationService {
         let report = |outcome| Ok(ImportReport { organization: Some(org.clone()), outcome });
         match crate::model::decide_import(imported, &accounts, member) {
             ImportDecision::Unchanged => report(ImportOutcome::Unchanged),
+            ImportDecision::AlreadyMember(_) => {
+                self.invitations.record_import(line, org.id, None, None, now).await?;
+                report(ImportOutcome::Unchanged)
+            }
             ImportDecision::Invite(pending) => {
-                let recorded = self.invitations.record_import(line, &invitation, None, now).await?;
+                let recorded = self.invitations.record_import(line, org.id, Some(invitation), None, now).await?;
                 report(if recorded { ImportOutcome::Invited(pending) } else { ImportOutcome::Unchanged })
             }
             ImportDecision::Join(user) => {
@@ -86,7 +90,10 @@ impl InvitationService {
                 match invitation.accept(&ctx) {
                     Err(refused) => report(ImportOutcome::Refused(refused.refusal)),
                     Ok(plan) => {
-                        let recorded = self.invitations.record_import(line, &invitation, Some(plan), now).await?;
+                        let recorded = self
+                            .invitations
+                            .record_import(line, org.id, Some(invitation.clone()), Some(plan), now)
+                            .await?;
                         report(if recorded { ImportOutcome::Joined(user) } else { ImportOutcome::Unchanged })
                     }
                 }

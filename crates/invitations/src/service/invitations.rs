@@ -55,7 +55,6 @@ pub struct InvitationService {
 
 impl InvitationService {
     /// Builds the service; `links` are the host's.
-    #[expect(clippy::too_many_arguments, reason = "one argument per port, plus the quotas")]
     pub fn new(
         org_repo: Arc<dyn OrganizationRepository>,
         invitations: Arc<dyn InvitationRepository>,
@@ -140,7 +139,8 @@ impl InvitationService {
     }
 
     /// The bound invitee declines the invitation with this id. To anyone it
-    /// is not addressed to, it answers exactly like an unknown id and writes nothing.
+    /// is not addressed to (by their id, or their verified e-mail), it
+    /// answers exactly like an unknown id and writes nothing.
     pub async fn reject(
         &self,
         actor: &Actor,
@@ -148,12 +148,8 @@ impl InvitationService {
         client: &ClientInfo,
     ) -> Result<Invitation, InvitationError> {
         let invitee = self.org_repo.invitee(actor.user_id).await?.ok_or(InvitationError::NotFound)?;
-        let invitation = self
-            .invitations
-            .find(id)
-            .await?
-            .filter(|i| i.names(invitee.user_id, &invitee.email))
-            .ok_or(InvitationError::NotFound)?;
+        let invitation =
+            self.invitations.find(id).await?.filter(|i| i.is_for(&invitee)).ok_or(InvitationError::NotFound)?;
         self.reject_loaded(actor, invitation, client).await
     }
 
@@ -179,7 +175,7 @@ impl InvitationService {
         let mut invitation = invitation;
         for _ in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
-            let update = invitation.reject(invitee.user_id, &invitee.email, now)?;
+            let update = invitation.reject(&invitee, now)?;
             let entry = Acceptance::new(invitation.id, Some(actor.user_id), Outcome::Declined, None, client, now);
             match self.invitations.update(&update, Some(entry), None).await {
                 Ok(()) => return Ok(update.next),

@@ -57,9 +57,16 @@ impl OrganizationService {
 
     /// Creates an organization; the caller becomes its admin and it becomes current.
     pub async fn create(&self, actor: &Actor, name: &Name) -> Result<Organization, OrgError> {
-        let founding = found_organization(name, actor.user_id, &self.quotas, self.clock.now());
-        self.orgs.create(&founding).await?;
-        Ok(founding.organization)
+        for _ in 0..MAX_ATTEMPTS {
+            let founding = found_organization(name, actor.user_id, &self.quotas, self.clock.now());
+            match self.orgs.create(&founding).await {
+                Ok(()) => return Ok(founding.organization),
+                // Its slug was taken: found it again under a new id (and slug suffix).
+                Err(WriteError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(OrgError::Conflict)
     }
 
     /// Makes `org` the caller's current organization.

@@ -9,6 +9,8 @@ mod dashboard;
 mod errors;
 mod invitations;
 mod jwks;
+mod membership_races;
+mod membership_rules;
 mod operations;
 mod organizations;
 mod photos;
