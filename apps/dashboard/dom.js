@@ -117,32 +117,64 @@ export async function busy(button, work) {
 }
 
 /**
- * Previous/Next paging over a keyset-paged list. `fetchPage(cursor)` resolves
- * with `{items, nextCursor}`; `show(page)` renders it; `onError(err)` gets a
- * failure. It keeps the cursor of each page seen (for Previous) and ignores
- * an answer overtaken by a newer load (a search typed on). Returns the pager
- * element, `load()` (the current page again) and `restart()` (page 1).
+ * Paging over a keyset-paged list. `fetchPage(cursor)` resolves with
+ * `{…, nextCursor}`; `show(page, {append})` renders it; `onError(err)` gets a
+ * failure. An answer overtaken by a newer load (a search typed on, a filter
+ * changed) is ignored.
+ *
+ * By default it is Previous/Next: it keeps the cursor of each page seen (for
+ * Previous), and `show` replaces the list (`append` is false). With
+ * `{more: 'Show more …'}` it is one button of that name instead, shown while
+ * there is a next page, which fetches it and calls `show(page, {append:
+ * true})`; `load()` then starts again from page 1 (after a change, the
+ * list as it is now).
+ *
+ * Returns the pager element, `load()` (the current page again) and
+ * `restart()` (page 1).
  */
-export function keysetPager(fetchPage, show, onError) {
-  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
-  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
-  const label = h('span', { class: 'muted' });
+export function keysetPager(fetchPage, show, onError, { more } = {}) {
   let cursors = [null];
   let nextCursor = null;
   let seq = 0;
-  async function load() {
+  /** Fetches the page at `cursor`; false when it failed or was overtaken. */
+  async function fetchAt(cursor, append) {
     seq += 1;
     const mine = seq;
     try {
-      const page = await fetchPage(cursors[cursors.length - 1]);
-      if (mine !== seq) return;
-      nextCursor = page.nextCursor;
-      show(page);
+      const page = await fetchPage(cursor);
+      if (mine !== seq) return false;
+      nextCursor = page.nextCursor || null;
+      show(page, { append });
+      return true;
+    } catch (err) {
+      if (mine === seq) onError(err);
+      return false;
+    }
+  }
+
+  if (more) {
+    const button = h('button', { type: 'button', class: 'secondary', text: more, hidden: true });
+    const restart = async () => {
+      const ok = await fetchAt(null, false);
+      if (ok) button.hidden = !nextCursor;
+    };
+    button.addEventListener('click', () =>
+      busy(button, async () => {
+        if (!nextCursor) return;
+        if (await fetchAt(nextCursor, true)) button.hidden = !nextCursor;
+      }),
+    );
+    return { el: h('div', { class: 'actions more' }, button), load: restart, restart };
+  }
+
+  const prev = h('button', { type: 'button', class: 'secondary', text: 'Previous page' });
+  const next = h('button', { type: 'button', class: 'secondary', text: 'Next page' });
+  const label = h('span', { class: 'muted' });
+  async function load() {
+    if (await fetchAt(cursors[cursors.length - 1], false)) {
       prev.disabled = cursors.length === 1;
       next.disabled = !nextCursor;
       label.textContent = `Page ${cursors.length}`;
-    } catch (err) {
-      if (mine === seq) onError(err);
     }
   }
   prev.addEventListener('click', () => {

@@ -203,8 +203,17 @@ export const WAIT = Number(process.env.BROWSER_WAIT_MS) || 30_000;
  */
 export async function startWorld({ superusers, avatarHash = '8342729096ea3675442027381ff50dfe' }) {
   const discord = await startFakeDiscord(avatarHash);
-  const usher = await startUsher({ discordApi: discord.url, superusers });
-  const browser = await launchBrowser();
+  let usher;
+  let browser;
+  try {
+    usher = await startUsher({ discordApi: discord.url, superusers });
+    browser = await launchBrowser();
+  } catch (err) {
+    // No world to stop in `after`: stop what started, or it keeps the run waiting for the test timeout.
+    await usher?.stop();
+    await discord.close();
+    throw err;
+  }
   const problems = [];
   const contexts = new Set();
   const discordAvatar = png([88, 101, 242]);

@@ -3,7 +3,8 @@
 //   without signing in, then Accept / Decline once signed in. The token stays
 //   in the fragment and in request bodies only: never stored, never in a query.
 // - `?invitation={id}` (the link in an invitation e-mail): sign in with the
-//   invited address, then find it among my pending invitations and answer.
+//   invited address, then find it among my pending invitations (paging
+//   through them) and answer.
 
 import { api, ApiError } from '../api.js';
 import { h, replace, notices, problemView, when, busy } from '../dom.js';
@@ -99,6 +100,27 @@ function previewCard(p) {
   );
 }
 
+/** How far the e-mail link looks among my pending invitations: pages of this many, at most this many pages. */
+const MINE_PAGE = 100;
+const MINE_PAGES = 10;
+
+/**
+ * The pending invitation `id` among mine (`POST /invitation/mine`, newest
+ * first), paging on until it turns up or the list ends; null when it is not
+ * there (or beyond the first MINE_PAGES × MINE_PAGE).
+ */
+async function findMine(id) {
+  let cursor;
+  for (let page = 0; page < MINE_PAGES; page += 1) {
+    const { invitations, nextCursor } = await api.post('/invitation/mine', { limit: MINE_PAGE, cursor });
+    const found = invitations.find((x) => x.invitation.id === id);
+    if (found) return found;
+    if (!nextCursor) return null;
+    cursor = nextCursor;
+  }
+  return null;
+}
+
 /** After joining: where to go next. */
 function joined(orgName, role) {
   return h(
@@ -192,8 +214,7 @@ export async function render(root, ctx) {
   }
   let found;
   try {
-    const { invitations } = await api.post('/invitation/mine');
-    found = invitations.find((x) => x.invitation.id === invitationId);
+    found = await findMine(invitationId);
   } catch (err) {
     ctx.failed(err);
     body.append(problemView(err));

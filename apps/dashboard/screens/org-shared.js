@@ -1,11 +1,17 @@
 // Pieces the organization screens share: role and status wording, the
-// two-step confirm, the organization logo, and the invitation QR code taken
-// from the server's SVG through a strict allow-list (no markup parsing into
-// the page: DOMParser, checked element by element, then importNode).
+// caller's standing in an organization as the server states it (`youMay`
+// of `POST /organization/get`), the two-step confirm, the organization
+// logo, and the invitation QR code taken from the server's SVG through a
+// strict allow-list (no markup parsing into the page: DOMParser, checked
+// element by element, then importNode).
+//
+// What a caller may do is never worked out here from roles: the screens
+// show the controls `youMay` allows, and whatever the API still refuses is
+// shown with its problem title and detail.
 
+import { api } from '../api.js';
 import { h, replace, picture, when } from '../dom.js';
 
-export const ROLES = ['guest', 'member', 'moderator', 'admin'];
 const ROLE_LABELS = { guest: 'Guest', member: 'Member', moderator: 'Moderator', admin: 'Admin' };
 const ROLE_HINTS = {
   guest: 'can see the organization',
@@ -24,9 +30,33 @@ export function roleOption(role) {
   return ROLE_HINTS[role] ? `${roleLabel(role)} (${ROLE_HINTS[role]})` : roleLabel(role);
 }
 
-/** Whether `role` is at least `min` in guest < member < moderator < admin. */
-export function atLeast(role, min) {
-  return ROLES.indexOf(role) >= ROLES.indexOf(min);
+/**
+ * Whether `youMay` (the server's answer) lets its holder manage anything in
+ * the organization: invite, see the members, change them, or run the
+ * organization itself. Members and guests get nothing of it.
+ */
+export function managesAnything(youMay) {
+  return Boolean(youMay && (youMay.invite || youMay.listMembers || youMay.updateMembers || youMay.manageOrganization));
+}
+
+/**
+ * `POST /organization/get` for each organization of the sidebar, at once:
+ * a Map from organization id to the view (organization, zones, my
+ * membership, `youMay`). An organization whose view the API refused (a
+ * membership that ended meanwhile) is left out: it offers nothing to manage.
+ */
+export async function organizationViews(apps) {
+  const views = new Map();
+  await Promise.all(
+    apps.map(async (a) => {
+      try {
+        views.set(a.organization.id, await api.post('/organization/get', { organizationId: a.organization.id }));
+      } catch {
+        // left out, as said above
+      }
+    }),
+  );
+  return views;
 }
 
 /** The organization's logo, or a placeholder with its initials. */
@@ -67,9 +97,10 @@ export function duration(seconds) {
 
 /**
  * A button that asks before acting: the first click shows a question with
- * "confirmText" and Cancel next to it; only the second button runs `action`.
+ * "confirmText" and Cancel next to it (and `extra`, such as a checkbox,
+ * between them); only the second button runs `action`.
  */
-export function confirmButton({ text, question, confirmText, action, className = 'secondary' }) {
+export function confirmButton({ text, question, confirmText, action, className = 'secondary', extra = null }) {
   const box = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': question });
   const open = h('button', { type: 'button', class: className, text, 'aria-expanded': 'false' });
   const yes = h('button', { type: 'button', class: 'danger', text: confirmText });
@@ -83,7 +114,7 @@ export function confirmButton({ text, question, confirmText, action, className =
       open.focus();
     },
   });
-  replace(box, h('p', { text: question }), h('div', { class: 'actions' }, yes, no));
+  replace(box, h('p', { text: question }), extra, h('div', { class: 'actions' }, yes, no));
   open.addEventListener('click', () => {
     box.hidden = false;
     open.setAttribute('aria-expanded', 'true');

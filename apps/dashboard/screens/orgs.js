@@ -1,41 +1,46 @@
 // My organizations: the sidebar (`GET /my-apps/sidebar`) as cards — logo,
 // role, zones, expiry, the current one marked — with switch and leave, the
-// invitations waiting for me with Accept and Decline, and a form to create
-// an organization. Every change reloads the list.
+// invitations waiting for me (`POST /invitation/mine`, a page at a time)
+// with Accept and Decline, and a form to create an organization. Whether an
+// organization offers "Manage" is what its `youMay` says, not my role.
+// Every change reloads the list.
 
 import { api } from '../api.js';
-import { h, replace, field, notices, when, busy } from '../dom.js';
-import { logo, roleLabel, expiry, atLeast, confirmButton, acceptProblem } from './org-shared.js';
+import { h, replace, field, notices, when, busy, keysetPager } from '../dom.js';
+import { logo, roleLabel, expiry, confirmButton, acceptProblem, managesAnything, organizationViews } from './org-shared.js';
 
 export const title = 'My organizations';
 
-/** Zone names of the organizations whose memberships are limited to zones. */
-async function zoneNames(apps) {
-  const names = new Map();
-  await Promise.all(
-    apps
-      .filter((a) => a.zones.length)
-      .map(async (a) => {
-        try {
-          const { zones } = await api.post('/organization/zones/list', { organizationId: a.organization.id });
-          for (const z of zones) names.set(z.id, z.name);
-        } catch {
-          // the ids are shown instead; the list itself still loads
-        }
-      }),
-  );
-  return names;
-}
+/** Invitations waiting for me shown per page (the API's default). */
+const MINE_PAGE = 20;
 
 export async function render(root, ctx) {
   const msg = notices();
   const pending = h('div', { class: 'cards' });
   const list = h('div', { class: 'cards' });
+  // Newest first, a page at a time; "Show more invitations" appends the next page.
+  const pendingPager = keysetPager(
+    (cursor) => api.post('/invitation/mine', { limit: MINE_PAGE, cursor: cursor || undefined }),
+    (page, { append }) => {
+      if (append) {
+        pending.append(...page.invitations.map(invitationCard));
+        return;
+      }
+      pendingSection.hidden = page.invitations.length === 0;
+      replace(pending, page.invitations.map(invitationCard));
+    },
+    (err) => {
+      ctx.failed(err);
+      msg.error(err);
+    },
+    { more: 'Show more invitations' },
+  );
   const pendingSection = h(
     'section',
-    { class: 'org-section', 'aria-labelledby': 'orgs-pending-title' },
+    { class: 'org-section', 'aria-labelledby': 'orgs-pending-title', hidden: true },
     h('h2', { id: 'orgs-pending-title', text: 'Invitations waiting for you' }),
     pending,
+    pendingPager.el,
   );
 
   /** Runs one change, shows its outcome and reloads. */
@@ -90,7 +95,7 @@ export async function render(root, ctx) {
     );
   }
 
-  function appCard(app, zones) {
+  function appCard(app, view) {
     const org = app.organization;
     const actions = h('div', { class: 'actions' });
     if (!app.current) {
@@ -103,7 +108,7 @@ export async function render(root, ctx) {
       );
       actions.append(makeCurrent);
     }
-    if (atLeast(app.role, 'moderator')) {
+    if (view && managesAnything(view.youMay)) {
       actions.append(h('a', { class: 'button-link', href: `#/org/${org.id}`, text: 'Manage' }));
     }
     const leave = confirmButton({
@@ -117,7 +122,8 @@ export async function render(root, ctx) {
         }),
     });
     actions.append(leave.button);
-    const zoneText = app.zones.length ? app.zones.map((id) => zones.get(id) || id).join(', ') : 'The whole organization';
+    const zoneName = (id) => ((view && view.zones.find((z) => z.id === id)) || {}).name || id;
+    const zoneText = app.zones.length ? app.zones.map(zoneName).join(', ') : 'The whole organization';
     return h(
       'article',
       {
@@ -147,14 +153,13 @@ export async function render(root, ctx) {
   }
 
   async function load() {
-    const side = await api.get('/my-apps/sidebar');
-    const zones = await zoneNames(side.apps);
-    pendingSection.hidden = side.pendingInvitations.length === 0;
-    replace(pending, side.pendingInvitations.map(invitationCard));
+    const [side] = await Promise.all([api.get('/my-apps/sidebar'), pendingPager.restart()]);
+    // Each organization's view: its zone names and what I may do there.
+    const views = await organizationViews(side.apps);
     replace(
       list,
       side.apps.length
-        ? side.apps.map((app) => appCard(app, zones))
+        ? side.apps.map((app) => appCard(app, views.get(app.organization.id)))
         : h('p', { class: 'muted empty-list', text: 'You do not belong to any organization yet. Create one below, or accept an invitation.' }),
     );
   }
