@@ -19,6 +19,7 @@ mod m20261122_000201_photo_events_append_only;
 mod m20261122_000300_profiles;
 mod m20261122_000400_members_page_index;
 mod m20261202_000500_membership_rules;
+mod m20261202_000600_reviews_and_privacy;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000300_profiles::Migration),
             Box::new(m20261122_000400_members_page_index::Migration),
             Box::new(m20261202_000500_membership_rules::Migration),
+            Box::new(m20261202_000600_reviews_and_privacy::Migration),
         ]
     }
 }

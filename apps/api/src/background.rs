@@ -7,10 +7,12 @@
 //! - the upload sweep: deletes the temporary objects of expired tickets;
 //! - the membership sweep: ends time-bound memberships that ran out;
 //! - the outbox: sends invitation e-mails (and closes those that must not go);
-//! - imports: applies imported memberships of newly verified accounts.
+//! - imports: applies imported memberships of newly verified accounts;
+//! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord).
 
 use image_upload::{ImageUploads, SweepError};
 use invitations::{InvitationService, OrganizationService};
+use photo_sync::PhotoVerifications;
 use std::time::Duration;
 
 /// Rows handled per batch.
@@ -25,6 +27,8 @@ pub struct Jobs {
     pub orgs: OrganizationService,
     /// The e-mail outbox and imports.
     pub invitations: InvitationService,
+    /// Discord avatars of new photo verifications.
+    pub photos: PhotoVerifications,
 }
 
 /// What one run of every job did.
@@ -38,6 +42,8 @@ pub struct JobRun {
     pub mails_sent: usize,
     /// Imported memberships applied.
     pub imports_applied: u64,
+    /// Discord avatars read into pending photo verifications.
+    pub discord_avatars_read: usize,
 }
 
 /// How often each job runs.
@@ -60,6 +66,18 @@ impl Jobs {
             memberships_ended: self.end_memberships().await,
             mails_sent: self.drain_outbox().await,
             imports_applied: self.apply_imports().await,
+            discord_avatars_read: self.read_discord_avatars().await,
+        }
+    }
+
+    /// Reads the Discord avatars new photo verifications still lack.
+    pub async fn read_discord_avatars(&self) -> usize {
+        match self.photos.read_discord_avatars(BATCH).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = ?e, "reading Discord avatars failed; will retry");
+                0
+            }
         }
     }
 
@@ -152,6 +170,7 @@ impl Jobs {
                     _ = outbox.tick() => {
                         self.drain_outbox().await;
                         self.apply_imports().await;
+                        self.read_discord_avatars().await;
                     }
                 }
             }

@@ -344,6 +344,13 @@ impl From<StoreError> for ApiError {
                 "the object store refused the request",
             )
             .with_source(source),
+            // An object a use case expected has gone (deleted by a concurrent request).
+            StoreError::Missing(key) => Self::new(
+                StatusCode::CONFLICT,
+                "storage.missing",
+                "Object gone",
+                format!("the object {key} no longer exists; a concurrent request changed it"),
+            ),
         }
     }
 }
@@ -434,6 +441,7 @@ impl From<DecisionError> for ApiError {
         let detail = e.to_string();
         match e {
             DecisionError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            DecisionError::OwnPhoto => Self::forbidden("photo.own_verification", detail),
             DecisionError::AlreadyDecided { .. } => {
                 Self::new(StatusCode::CONFLICT, "photo.already_decided", "Already decided", detail)
             }
@@ -477,6 +485,10 @@ impl From<OpenError> for ApiError {
         match e {
             OpenError::TicketUsed => FinalizeError::TicketUsed.into(),
             OpenError::UserGone => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
+            OpenError::RejectedFinal => Self::forbidden(
+                "photo.rejected_final",
+                "your last photo was rejected and may not be replaced; contact an administrator",
+            ),
             OpenError::Unexpected(e) => Self::unexpected(e),
         }
     }

@@ -131,6 +131,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::malformed("the body is not valid JSON")
         });
     }
+    if let Some(pointer) = nul_pointer(body) {
+        return Err(ApiError::invalid_field(&pointer, "must not contain NUL characters"));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());
@@ -145,6 +148,34 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))?;
     Ok(value)
+}
+
+/// The JSON pointer of the first string (or key) holding a NUL character.
+/// No field of this API may hold one, and PostgreSQL cannot store one, so it
+/// is refused for every field at once, before any type sees it. JSON can
+/// only carry a NUL as the escape `\u0000`, so bodies without it are not
+/// parsed twice.
+fn nul_pointer(body: &[u8]) -> Option<String> {
+    let escaped = body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    if !escaped {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn find(v: &serde_json::Value, at: &str) -> Option<String> {
+        let escape = |k: &str| k.replace('~', "~0").replace('/', "~1");
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(at.to_owned()),
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().find_map(|(i, x)| find(x, &format!("{at}/{i}")))
+            }
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+                let here = format!("{at}/{}", escape(&k.replace('\0', "")));
+                if k.contains('\0') { Some(here) } else { find(x, &here) }
+            }),
+            _ => None,
+        }
+    }
+    find(&value, "")
 }
 
 fn without_position(e: &serde_json::Error) -> String {
@@ -238,6 +269,16 @@ mod tests {
 
         let err = parse::<Body>(br#"{"displayName":"a","displayName":"b"}"#).unwrap_err();
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "duplicate fields are ambiguous");
+    }
+
+    #[test]
+    fn a_nul_anywhere_is_a_422_at_its_pointer() {
+        let err = parse::<Body>(br#"{"displayName":"a\u0000b"}"#).unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.body("r").errors.unwrap().contains_key("/displayName"));
+        let err = parse::<Body>(br#"{"displayName":"a","tags":[1],"x\u0000":1}"#).unwrap_err();
+        assert!(err.body("r").errors.unwrap().contains_key("/x"));
+        assert!(parse::<Body>(br#"{"displayName":"a\\u0000"}"#).is_ok(), "an escaped backslash is not a NUL");
     }
 
     #[test]

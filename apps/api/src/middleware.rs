@@ -34,6 +34,12 @@ pub async fn request_context(
     let request_id =
         req.headers().get(&REQUEST_ID).and_then(acceptable).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    // A NUL byte in any query parameter is refused at the door: PostgreSQL
+    // cannot store one, and no parameter of this API may hold one.
+    if let Some(name) = nul_parameter(req.query_string()) {
+        let api = ApiError::invalid_field(&format!("/{name}"), "must not contain NUL characters");
+        return Err(Rendered { api, request_id }.into());
+    }
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -63,6 +69,16 @@ pub async fn request_context(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(status, latency_ms, "request finished");
     Ok(res)
+}
+
+/// The name of a query parameter whose name or value holds a NUL byte.
+fn nul_parameter(query: &str) -> Option<String> {
+    if !query.contains('\0') && !query.to_ascii_lowercase().contains("%00") {
+        return None;
+    }
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k.replace('\0', "").replace('~', "~0").replace('/', "~1"))
 }
 
 /// An error already turned into a problem for a known request id.

@@ -4,7 +4,8 @@
 //!
 //! - Ticket: with `photo_verification.require_discord`, a user without a
 //!   linked Discord id is refused (403 `photo.discord_not_linked`) before a
-//!   try is consumed.
+//!   try is consumed; so is a user whose last photo was rejected as final
+//!   (403 `photo.rejected_final`).
 //! - Finalize: the upload is checked and copied to its final key as usual,
 //!   its bytes are read once (≤ the avatar size limit) to compute the SHA-256
 //!   the approval is tied to, and a PENDING verification is opened in the
@@ -13,7 +14,7 @@
 
 use crate::error::ApiError;
 use crate::startup::AppState;
-use image_upload::{IssuedTicket, ObjectKey};
+use image_upload::{IssuedTicket, ObjectKey, Visibility};
 use photo_sync::{NewVerification, PhotoVerification};
 use sha2::{Digest as _, Sha256};
 use shared_kernel::Actor;
@@ -59,6 +60,9 @@ pub async fn ticket(state: &AppState, actor: &Actor, content_type: &str) -> Resu
             return Err(discord_not_linked());
         }
     }
+    if state.photo_flow.enabled {
+        state.photos.may_open(actor.user_id).await?;
+    }
     Ok(state.avatars.ticket(actor, content_type).await?)
 }
 
@@ -68,7 +72,8 @@ pub async fn finalize(state: &AppState, actor: &Actor, tmp_key: &str) -> Result<
         let avatar_url = state.avatars.finalize(actor, tmp_key).await?;
         return Ok(Finalized::Applied { avatar_url });
     }
-    let upload = state.avatars.verify(actor, tmp_key).await?;
+    // Unreviewed, the photo stays private: only its owner and superusers see it, through signed URLs.
+    let upload = state.avatars.verify(actor, tmp_key, Visibility::Private).await?;
     // From here on the final copy exists; every refusal deletes it again.
     let view = match state.users.current(actor).await {
         Ok(view) => view,
@@ -94,6 +99,7 @@ pub async fn finalize(state: &AppState, actor: &Actor, tmp_key: &str) -> Result<
     };
     // `open` deletes the copy itself when the ticket race is lost.
     let opened = state.photos.open(upload.ticket.id, new).await?;
+    state.avatars.used(&upload).await;
     Ok(Finalized::Pending { avatar_url: view.user.avatar_url, verification: Box::new(opened.verification) })
 }
 

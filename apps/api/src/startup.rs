@@ -26,7 +26,7 @@ use invitations::{
 };
 use photo_sync::PhotoVerifications;
 use profile_verification::{Field, LevelSteps, ProfilePolicy, ProfileService};
-use shared_kernel::{Clock, EmailAddress, SystemClock};
+use shared_kernel::{Clock, EmailAddress, NoPause, Pause, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +51,8 @@ pub struct AppState {
     pub local_store: Option<Arc<LocalObjectStore>>,
     /// The configured object store (photo verification hashes finalized uploads through it).
     pub store: Arc<dyn ObjectStore>,
+    /// The upload tickets (the embedded store's upload route asks whether a key still takes bytes).
+    pub uploads: ImageUploads,
     /// The photo verification use cases.
     pub photos: PhotoVerifications,
     /// Whether avatar finalize opens a verification, and whether Discord must be linked.
@@ -75,11 +77,14 @@ pub struct AppState {
 pub struct Dependencies {
     /// The clock (the system clock in production; a settable one in tests).
     pub clock: Arc<dyn Clock>,
+    /// Where reviewers' decisions wait between their read and their write
+    /// (never, in production; tests hold one there to force a conflict).
+    pub pause: Arc<dyn Pause>,
 }
 
 impl Default for Dependencies {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock) }
+        Self { clock: Arc::new(SystemClock), pause: Arc::new(NoPause) }
     }
 }
 
@@ -315,7 +320,7 @@ impl Application {
 
         let db = connect_database(&settings).await?;
         let (store, local_store) = object_store(&settings, &public_url)?;
-        let clock = deps.clock;
+        let clock = deps.clock.clone();
         let uploads =
             ImageUploads::new(store.clone(), Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
         let avatars = AvatarService::new(
@@ -341,8 +346,14 @@ impl Application {
             Arc::new(discord),
             store.clone(),
             clock.clone(),
+            deps.pause.clone(),
         );
-        let jobs = crate::background::Jobs { uploads, orgs: orgs.clone(), invitations: invitations.clone() };
+        let jobs = crate::background::Jobs {
+            uploads,
+            orgs: orgs.clone(),
+            invitations: invitations.clone(),
+            photos: photos.clone(),
+        };
         let background = jobs.clone().spawn(crate::background::Schedule {
             uploads: Duration::from_secs(settings.storage.sweep_interval_seconds.max(1)),
             memberships: Duration::from_secs(settings.invitations.sweep_interval_seconds.max(1)),
@@ -357,6 +368,7 @@ impl Application {
             avatars,
             local_store,
             store,
+            uploads: jobs.uploads.clone(),
             photos,
             photo_flow: crate::photo_flow::PhotoFlowSettings {
                 enabled: settings.features.photo_verification,

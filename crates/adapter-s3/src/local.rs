@@ -13,7 +13,9 @@
 //! The app routes that request to [`LocalObjectStore::verify_put`] and
 //! [`LocalObjectStore::begin_write`], and serves finalized objects at
 //! `GET {app_public_url}/files/{key}` through [`LocalObjectStore::open`];
-//! temporary (`tmp/`) objects are never served.
+//! temporary (`tmp/`) objects are never served, and private (`pending/`)
+//! ones only with a signature from `presign_get`
+//! (`hex(HMAC-SHA256(signing_key, "GET\n{key}\n{expires}"))`).
 //!
 //! - [`LocalObjectStore`]: the store and its `ObjectStore` implementation.
 //! - [`UploadQuery`], [`LocalPutError`]: the signed query of an upload URL and
@@ -171,11 +173,22 @@ impl LocalObjectStore {
         Ok(LocalUpload { file: Some(file), partial, target, written: 0, limit, failed: false, finished: false })
     }
 
+    /// Whether a `GET` of `key` carries a valid, unexpired signature from
+    /// [`ObjectStore::presign_get`] (`expires`, `signature` of its query).
+    pub fn verify_get(&self, key: &ObjectKey, expires: i64, signature: &str, now: OffsetDateTime) -> bool {
+        let Ok(provided) = hex::decode(signature) else { return false };
+        let expected = self.get_signature(key, expires);
+        provided.len() == expected.len()
+            && bool::from(expected.as_slice().ct_eq(&provided))
+            && now.unix_timestamp() < expires
+    }
+
     /// Opens a finalized object for serving: `None` for temporary (`tmp/`)
-    /// keys, keys without an image extension, and missing files. Returns the
-    /// file, its length and its image type (from the key's extension).
-    pub async fn open(&self, key: &ObjectKey) -> io::Result<Option<(tokio::fs::File, u64, ImageType)>> {
-        if key.is_temporary() {
+    /// keys, private keys unless the request was `signed` (see
+    /// [`Self::verify_get`]), keys without an image extension, and missing
+    /// files. Returns the file, its length and its image type (from the key's extension).
+    pub async fn open(&self, key: &ObjectKey, signed: bool) -> io::Result<Option<(tokio::fs::File, u64, ImageType)>> {
+        if key.is_temporary() || (key.is_private() && !signed) {
             return Ok(None);
         }
         let (Some(image), Some(path)) = (key.image_type(), self.path_of(key)) else {
@@ -224,6 +237,13 @@ impl LocalObjectStore {
     fn signature(&self, key: &ObjectKey, content_type: &str, expires: i64) -> Vec<u8> {
         let mut mac = self.signing_key.clone();
         mac.update(format!("PUT\n{key}\n{content_type}\n{expires}").as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The raw signature of a `GET` of `key` until `expires`.
+    fn get_signature(&self, key: &ObjectKey, expires: i64) -> Vec<u8> {
+        let mut mac = self.signing_key.clone();
+        mac.update(format!("GET\n{key}\n{expires}").as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
 
@@ -330,6 +350,12 @@ impl ObjectStore for LocalObjectStore {
 
     fn public_url(&self, key: &ObjectKey) -> String {
         format!("{}/files/{key}", self.app_public_url)
+    }
+
+    async fn presign_get(&self, key: &ObjectKey, expires_in: Duration) -> Result<String, StoreError> {
+        let expires = OffsetDateTime::now_utc().unix_timestamp().saturating_add(expires_in.whole_seconds());
+        let signature = hex::encode(self.get_signature(key, expires));
+        Ok(format!("{}/files/{key}?expires={expires}&signature={signature}", self.app_public_url))
     }
 }
 
@@ -458,7 +484,7 @@ fn unavailable(e: io::Error, context: String) -> StoreError {
 }
 
 fn not_found(key: &ObjectKey) -> StoreError {
-    StoreError::Upstream(anyhow::anyhow!("no object {key}"))
+    StoreError::Missing(key.to_string())
 }
 
 #[cfg(test)]
@@ -651,9 +677,28 @@ mod tests {
     async fn copying_a_missing_object_fails_and_leaves_nothing() {
         let (_dir, store) = store();
         let fin = key("avatars/42/x.png");
-        assert!(store.copy(&tmp_key(), &fin, ImageType::Png).await.is_err());
+        assert!(matches!(store.copy(&tmp_key(), &fin, ImageType::Png).await, Err(StoreError::Missing(_))));
         assert_eq!(store.head(&fin).await.unwrap(), None);
         assert_eq!(partial_files(&store), 0);
+    }
+
+    #[tokio::test]
+    async fn private_objects_are_served_only_with_an_unexpired_signature() {
+        let (_dir, store) = store();
+        let private = key("pending/avatars/42/x.png");
+        put(&store, &tmp_key(), PNG).await;
+        store.copy(&tmp_key(), &private, ImageType::Png).await.unwrap();
+        assert!(store.open(&private, false).await.unwrap().is_none(), "not at its public URL");
+        let url = store.presign_get(&private, Duration::minutes(5)).await.unwrap();
+        let query: std::collections::HashMap<String, String> =
+            url::Url::parse(&url).unwrap().query_pairs().into_owned().collect();
+        let expires: i64 = query["expires"].parse().unwrap();
+        let now = OffsetDateTime::now_utc();
+        assert!(store.verify_get(&private, expires, &query["signature"], now));
+        assert!(!store.verify_get(&private, expires, &query["signature"], now + Duration::minutes(6)), "expired");
+        assert!(!store.verify_get(&key("pending/avatars/43/x.png"), expires, &query["signature"], now), "another key");
+        assert!(!store.verify_get(&private, expires + 60, &query["signature"], now), "a moved expiry");
+        assert!(store.open(&private, true).await.unwrap().is_some());
     }
 
     #[tokio::test]
@@ -712,19 +757,25 @@ mod tests {
         let (_dir, store) = store();
         let tmp = tmp_key();
         put(&store, &tmp, PNG).await;
-        assert!(store.open(&tmp).await.unwrap().is_none(), "temporary objects are never served");
+        assert!(store.open(&tmp, false).await.unwrap().is_none(), "temporary objects are never served");
 
         let fin = key("avatars/42/0196f0e0-0000-7000-8000-000000000001.png");
-        assert!(store.open(&fin).await.unwrap().is_none(), "missing");
+        assert!(store.open(&fin, false).await.unwrap().is_none(), "missing");
         store.copy(&tmp, &fin, ImageType::Png).await.unwrap();
-        let (mut file, len, image) = store.open(&fin).await.unwrap().unwrap();
+        let (mut file, len, image) = store.open(&fin, false).await.unwrap().unwrap();
         assert_eq!((len, image), (PNG.len() as u64, ImageType::Png));
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).await.unwrap();
         assert_eq!(bytes, PNG);
 
-        assert!(store.open(&key("avatars/42")).await.unwrap().is_none(), "directories are not objects");
-        assert!(store.open(&key("avatars/42/0196f0e0-0000-7000-8000-000000000001.png/x.png")).await.unwrap().is_none());
+        assert!(store.open(&key("avatars/42"), false).await.unwrap().is_none(), "directories are not objects");
+        assert!(
+            store
+                .open(&key("avatars/42/0196f0e0-0000-7000-8000-000000000001.png/x.png"), false)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]
@@ -735,7 +786,7 @@ mod tests {
         let partial_name = upload.partial.file_name().unwrap().to_str().unwrap().to_owned();
         let hidden = key(&format!(".partial/{partial_name}"));
         assert!(store.head(&hidden).await.unwrap().is_none());
-        assert!(store.open(&hidden).await.unwrap().is_none());
+        assert!(store.open(&hidden, false).await.unwrap().is_none());
         assert!(store.read_range(&hidden, 0..8).await.is_err());
         assert!(store.presign_put(&hidden, ImageType::Png, Duration::minutes(1)).await.is_err());
         assert!(matches!(store.begin_write(&hidden, 10).await, Err(LocalPutError::Io(_))));

@@ -208,6 +208,10 @@ fn excerpt(body: &[u8]) -> String {
 
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
+    async fn presign_get(&self, key: &ObjectKey, expires_in: Duration) -> Result<String, StoreError> {
+        Ok(self.bucket.get_object(Some(&self.credentials), key.as_str()).sign(presign_ttl(expires_in)).into())
+    }
+
     async fn presign_put(
         &self,
         key: &ObjectKey,
@@ -257,6 +261,7 @@ impl ObjectStore for S3ObjectStore {
             StatusCode::PARTIAL_CONTENT => 0,
             StatusCode::OK => range.start,
             StatusCode::RANGE_NOT_SATISFIABLE => return Ok(Vec::new()),
+            StatusCode::NOT_FOUND => return Err(StoreError::Missing(key.to_string())),
             _ => return Err(upstream(response, &what).await),
         };
         let wanted = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
@@ -302,6 +307,9 @@ impl ObjectStore for S3ObjectStore {
                 .body(Vec::new())
         };
         let response = self.send(request, &what).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(StoreError::Missing(from.to_string()));
+        }
         if !response.status().is_success() {
             return Err(upstream(response, &what).await);
         }

@@ -6,7 +6,7 @@ use anyhow::{Context as _, anyhow};
 use image_upload::{ImageType, ObjectKey, TicketId, TicketState, UploadTicket};
 use photo_sync::{
     Approval, DiscordSide, PhotoEvent, PhotoEventKind, PhotoVerification, PhotoVerificationId, PreviousPhotos,
-    ProfileSide, VerificationStatus,
+    ProfileSide, Retry, VerificationStatus,
 };
 use shared_kernel::{DiscordId, EmailAddress, PlatformRole, UserId, truncate_to_micros};
 use user_dto::{DisplayName, Integrations, ManualStatus, User, Username};
@@ -87,6 +87,12 @@ pub(crate) fn photo_verification(m: photo_verifications::Model) -> anyhow::Resul
         },
         status: VerificationStatus::parse(&m.status).with_context(context)?,
         reason: m.reason,
+        note: m.note,
+        retry: m
+            .retry
+            .map(|r| Retry::parse(&r).ok_or_else(|| anyhow!("unknown retry {r:?}")))
+            .transpose()
+            .with_context(context)?,
         decided_by: m.decided_by.map(UserId::new),
         decided_at: m.decided_at.map(truncate_to_micros),
         created_at: truncate_to_micros(m.created_at),
@@ -117,6 +123,8 @@ pub(crate) fn photo_verification_model(v: &PhotoVerification) -> photo_verificat
         discord_approved_at: Set(approval_at(&v.discord.approval)),
         status: Set(v.status.as_str().to_owned()),
         reason: Set(v.reason.clone()),
+        note: Set(v.note.clone()),
+        retry: Set(v.retry.map(|r| r.as_str().to_owned())),
         decided_by: Set(v.decided_by.map(UserId::get)),
         decided_at: Set(v.decided_at),
         created_at: Set(v.created_at),
@@ -136,6 +144,7 @@ pub(crate) fn photo_event(m: photo_verification_events::Model) -> anyhow::Result
         old_hash: m.old_hash,
         new_hash: m.new_hash,
         reason: m.reason,
+        note: m.note,
     })
 }
 
@@ -149,6 +158,7 @@ pub(crate) fn photo_event_model(e: &PhotoEvent) -> photo_verification_events::Ac
         old_hash: Set(e.old_hash.clone()),
         new_hash: Set(e.new_hash.clone()),
         reason: Set(e.reason.clone()),
+        note: Set(e.note.clone()),
         at: Set(e.at),
     }
 }

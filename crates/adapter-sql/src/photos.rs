@@ -169,6 +169,36 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
             .transpose()
     }
 
+    async fn last_decided(&self, user: UserId) -> anyhow::Result<Option<PhotoVerification>> {
+        Entity::find()
+            .filter(Column::UserId.eq(user.get()))
+            .filter(
+                Column::Status.is_in([VerificationStatus::Accepted.as_str(), VerificationStatus::Rejected.as_str()]),
+            )
+            .order_by_desc(Column::DecidedAt)
+            .order_by_desc(Column::Id)
+            .one(self.db.conn())
+            .await
+            .with_context(|| format!("finding user {user}'s last decided photo verification"))?
+            .map(mapping::photo_verification)
+            .transpose()
+    }
+
+    async fn unread_discord(&self, limit: u32) -> anyhow::Result<Vec<PhotoVerification>> {
+        Entity::find()
+            .filter(Column::Status.eq(VerificationStatus::Pending.as_str()))
+            .filter(Column::DiscordId.is_not_null())
+            .filter(Column::DiscordFetchedAt.is_null())
+            .order_by_asc(Column::CreatedAt)
+            .limit(u64::from(limit))
+            .all(self.db.conn())
+            .await
+            .context("finding pending photo verifications without a Discord avatar")?
+            .into_iter()
+            .map(mapping::photo_verification)
+            .collect()
+    }
+
     async fn pending_for_discord(&self, discord_id: &DiscordId) -> anyhow::Result<Option<PhotoVerification>> {
         let owner = Query::select()
             .column(users::Column::Id)

@@ -8,7 +8,7 @@ use adapter_sql::{
 use image_upload::{ImageType, ObjectKey, TicketId, TicketState, UploadTicket, UploadTicketRepository};
 use photo_sync::{
     ApprovalSide, NewVerification, OpenError, PhotoEventKind, PhotoVerification, PhotoVerificationRepository,
-    RejectionReason, Saved, StatusFilter, VerificationFilter, VerificationStatus,
+    Rejection, RejectionReason, Retry, ReviewNote, Saved, StatusFilter, VerificationFilter, VerificationStatus,
 };
 use shared_kernel::{Actor, DiscordId, EmailAddress, PageRequest, PlatformRole, UserId};
 use std::sync::Arc;
@@ -19,8 +19,9 @@ use user_dto::{AdminUserError, AdminUserUpdate, DisplayName, Identity, NewUser, 
 
 const T0: OffsetDateTime = datetime!(2026-06-14 12:00:00 UTC);
 
+/// A reviewer who owns none of the photos: four eyes forbids deciding one's own.
 fn root() -> Actor {
-    Actor { user_id: UserId::new(1), role: PlatformRole::Superuser }
+    Actor { user_id: UserId::new(1_000_000), role: PlatformRole::Superuser }
 }
 
 fn discord(raw: &str) -> DiscordId {
@@ -166,8 +167,17 @@ async fn photo_story(db: Database) {
     let ada_now = users.find_by_subject("idp|ada").await.unwrap().unwrap();
     let third = PhotoVerification::open(new_verification(&ada_now, 3), T0 + Duration::seconds(5));
     photos.open(t3, &third, T0 + Duration::seconds(5)).await.unwrap();
-    let rejected = third.record.reject(&root(), &RejectionReason::parse("blurry").unwrap(), T0 + Duration::seconds(6));
+    let rejection = Rejection {
+        reason: RejectionReason::parse("blurry").unwrap(),
+        note: Some(ReviewNote::parse("second blurry upload this week").unwrap()),
+        retry: Retry::Final,
+    };
+    let rejected = third.record.reject(&root(), &rejection, T0 + Duration::seconds(6));
     photos.save(third.record.version, &rejected.unwrap()).await.unwrap();
+    let decided = photos.last_decided(ada.id).await.unwrap().expect("the rejection is the last decision");
+    assert_eq!(decided.id, third.record.id);
+    assert_eq!(decided.note.as_deref(), Some("second blurry upload this week"));
+    assert_eq!(decided.retry, Some(Retry::Final), "the note and the retry choice are stored");
     let t4 = ticket(&tickets, bob.id).await;
     let bobs = PhotoVerification::open(new_verification(&bob, 4), T0 + Duration::seconds(7));
     photos.open(t4, &bobs, T0 + Duration::seconds(7)).await.unwrap();

@@ -11,6 +11,9 @@ pub enum StoreError {
     /// It answered with an error: 502.
     #[error("the object store failed")]
     Upstream(#[source] anyhow::Error),
+    /// The object to read or copy does not exist.
+    #[error("the object {0} does not exist")]
+    Missing(String),
 }
 
 /// Issuing a ticket failed.

@@ -6,6 +6,7 @@
 //!   magic-byte sniffing and header-only dimension reading.
 //! - [`ports`]: `ObjectStore` (presign, head, range read, copy, delete) and
 //!   `UploadTicketRepository`.
+//! - [`probe`]: header-only dimensions with bounded ranged reads (JPEG segments).
 //! - [`service`]: `ImageUploads`, the ticket and finalize use cases.
 //! - [`error`]: their typed errors.
 #![forbid(unsafe_code)]
@@ -13,12 +14,13 @@
 pub mod error;
 pub mod model;
 pub mod ports;
+pub mod probe;
 pub mod service;
 
 pub use error::{FinalizeError, StoreError, TicketError};
 pub use model::{
-    ImageType, ImageUpload, KeyError, ObjectKey, SNIFF_BYTES, TicketId, TicketState, UploadTicket, VerifiedUpload,
-    header_dimensions,
+    ImageType, ImageUpload, KeyError, ObjectKey, PRIVATE_PREFIX, TicketId, TicketState, UploadTicket, VerifiedUpload,
+    Visibility, header_dimensions,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockObjectStore, MockUploadTicketRepository};

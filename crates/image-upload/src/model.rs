@@ -9,9 +9,6 @@ shared_kernel::uuid_id!(
     TicketId
 );
 
-/// How many leading bytes are read to check the format and the dimensions.
-pub const SNIFF_BYTES: u64 = 64 * 1024;
-
 /// An accepted image format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ImageType {
@@ -111,6 +108,18 @@ impl ObjectKey {
         self.0.starts_with("tmp/")
     }
 
+    /// Whether this object is private: served only through short-lived
+    /// signed URLs (an unreviewed photo), never at a public URL.
+    pub fn is_private(&self) -> bool {
+        self.0.starts_with(PRIVATE_PREFIX)
+    }
+
+    /// The public key a private object is published under when it is
+    /// approved (`pending/avatars/…` → `avatars/…`); `None` for a public key.
+    pub fn published(&self) -> Option<Self> {
+        self.0.strip_prefix(PRIVATE_PREFIX).map(|rest| Self(rest.to_owned()))
+    }
+
     /// The image type named by the key's extension.
     pub fn image_type(&self) -> Option<ImageType> {
         self.0.rsplit_once('.').and_then(|(_, ext)| ImageType::from_extension(ext))
@@ -121,6 +130,18 @@ impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The prefix of private objects.
+pub const PRIVATE_PREFIX: &str = "pending/";
+
+/// Who may see a finalized upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// At its public URL, by anyone.
+    Public,
+    /// Through short-lived signed URLs only, until it is published.
+    Private,
 }
 
 /// One kind of image upload: the avatar, or an organization logo.
@@ -162,9 +183,14 @@ impl ImageUpload {
         ObjectKey(format!("tmp/{}/{owner}/{}.{}", self.key_prefix, uuid::Uuid::now_v7(), image.extension()))
     }
 
-    /// `<prefix>/<owner>/<uuidv7>.<ext>`: immutable, so its URL can be cached forever.
-    pub fn final_key(&self, owner: &str, image: ImageType) -> ObjectKey {
-        ObjectKey(format!("{}/{owner}/{}.{}", self.key_prefix, uuid::Uuid::now_v7(), image.extension()))
+    /// `<prefix>/<owner>/<uuidv7>.<ext>`: immutable, so its URL can be
+    /// cached forever; private objects live under `pending/` in front of it.
+    pub fn final_key(&self, owner: &str, image: ImageType, visibility: Visibility) -> ObjectKey {
+        let key = format!("{}/{owner}/{}.{}", self.key_prefix, uuid::Uuid::now_v7(), image.extension());
+        match visibility {
+            Visibility::Public => ObjectKey(key),
+            Visibility::Private => ObjectKey(format!("{PRIVATE_PREFIX}{key}")),
+        }
     }
 
     /// Whether `key` has the shape of this policy's temporary keys for `owner`.
@@ -294,8 +320,13 @@ mod tests {
         assert!(p.owns_temporary_key("42", &key));
         assert!(!p.owns_temporary_key("43", &key));
         assert!(!p.owns_temporary_key("42", &ObjectKey::parse("tmp/avatars/42/x/y.png").unwrap()));
-        assert!(!p.owns_temporary_key("42", &p.final_key("42", ImageType::Png)));
-        assert!(p.final_key("42", ImageType::Png).as_str().starts_with("avatars/42/"));
+        assert!(!p.owns_temporary_key("42", &p.final_key("42", ImageType::Png, Visibility::Public)));
+        assert!(p.final_key("42", ImageType::Png, Visibility::Public).as_str().starts_with("avatars/42/"));
+        let private = p.final_key("42", ImageType::Png, Visibility::Private);
+        assert!(private.is_private() && private.as_str().starts_with("pending/avatars/42/"));
+        let public = private.published().unwrap();
+        assert!(!public.is_private() && public.as_str().starts_with("avatars/42/"));
+        assert_eq!(public.published(), None);
     }
 
     proptest! {

@@ -46,13 +46,19 @@ pub trait ObjectStore: Send + Sync {
     async fn read_range(&self, key: &ObjectKey, range: Range<u64>) -> Result<Vec<u8>, StoreError>;
 
     /// Copies `from` to `to` inside the store, storing `content_type`.
+    /// MUST answer `Missing` (writing nothing) when `from` does not exist.
     async fn copy(&self, from: &ObjectKey, to: &ObjectKey, content_type: ImageType) -> Result<(), StoreError>;
 
     /// Deletes `key`; deleting a missing object succeeds.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
 
-    /// The public URL of a finalized object.
+    /// The public URL of a finalized object. A private object
+    /// ([`ObjectKey::is_private`]) MUST NOT be served at it.
     fn public_url(&self, key: &ObjectKey) -> String;
+
+    /// A URL that serves `key` (private or not) until `expires_in` has
+    /// passed. MUST NOT perform I/O.
+    async fn presign_get(&self, key: &ObjectKey, expires_in: Duration) -> Result<String, StoreError>;
 }
 
 /// How many tries of a window are used, and when the oldest one was.

@@ -3,10 +3,10 @@
 
 use crate::error::{FinalizeError, StoreError, TicketError};
 use crate::model::{
-    ImageType, ImageUpload, ObjectKey, SNIFF_BYTES, TicketId, TicketState, UploadTicket, VerifiedUpload,
-    header_dimensions,
+    ImageType, ImageUpload, ObjectKey, TicketId, TicketState, UploadTicket, VerifiedUpload, Visibility,
 };
 use crate::ports::{ObjectStore, PresignedPut, UploadTicketRepository};
+use crate::probe::{self, DimensionProbe, Step};
 use shared_kernel::{Clock, UserId};
 use std::sync::Arc;
 use time::Duration;
@@ -82,56 +82,116 @@ impl ImageUploads {
         Ok(policy.tries_per_window.saturating_sub(used.count))
     }
 
-    /// Checks an upload in the order of the contract (ticket exists and is
-    /// the caller's, unused, unexpired; object exists; size; magic bytes;
-    /// header dimensions) and copies it to its immutable final key. A refused
-    /// object is deleted and its ticket rejected, so it costs no try; a store
-    /// failure leaves the ticket usable. The ticket stays `issued`: the
-    /// caller marks it used in the same transaction that uses the image.
+    /// Checks an upload and gives it its immutable final key, publishing
+    /// exactly the bytes it checked: the temporary object is copied first
+    /// (no presigned URL can write the copy) and the checks run on the copy
+    /// — size, magic bytes, header dimensions (walking a JPEG's segments
+    /// with bounded ranged reads). The order of the contract holds: ticket
+    /// (exists and is the caller's, unused, unexpired), object, size,
+    /// format, dimensions. A refused object is deleted and its ticket
+    /// rejected, so it costs no try; a store failure leaves the ticket
+    /// usable. The ticket stays `issued` and the temporary object in place:
+    /// the caller marks the ticket used in the transaction that uses the
+    /// image, then calls [`Self::used`].
     pub async fn verify(
         &self,
         policy: &ImageUpload,
         owner: &str,
         caller: UserId,
         tmp_key: &str,
+        visibility: Visibility,
     ) -> Result<VerifiedUpload, FinalizeError> {
         let key = ObjectKey::parse(tmp_key).map_err(|_| FinalizeError::TicketNotFound)?;
         if !policy.owns_temporary_key(owner, &key) {
             return Err(FinalizeError::TicketNotFound);
         }
-        let ticket = self
-            .tickets
-            .find_by_tmp_key(&key)
-            .await?
-            .filter(|t| t.requested_by == caller && t.purpose == policy.purpose && t.owner == owner)
-            .ok_or(FinalizeError::TicketNotFound)?;
+        let ticket = self.ticket_of(policy, owner, caller, &key).await?;
         if ticket.state != TicketState::Issued {
             return Err(FinalizeError::TicketUsed);
         }
         if self.clock.now() >= ticket.expires_at {
             return Err(FinalizeError::TicketExpired);
         }
-        let info = self.store.head(&key).await?.ok_or(FinalizeError::NotUploaded)?;
-        if info.size > policy.max_bytes {
-            return Err(self.refuse(&ticket, FinalizeError::TooLarge { size: info.size, max: policy.max_bytes }).await);
+        let final_key = policy.final_key(owner, ticket.image_type, visibility);
+        match self.store.copy(&key, &final_key, ticket.image_type).await {
+            Ok(()) => {}
+            // Nothing uploaded yet, or a concurrent finalize used the ticket
+            // and its temporary object is gone.
+            Err(StoreError::Missing(_)) => {
+                let now = self.ticket_of(policy, owner, caller, &key).await?;
+                return Err(if now.state == TicketState::Issued {
+                    FinalizeError::NotUploaded
+                } else {
+                    FinalizeError::TicketUsed
+                });
+            }
+            Err(e) => return Err(e.into()),
         }
-        let head = self.store.read_range(&key, 0..info.size.min(SNIFF_BYTES)).await?;
-        if ImageType::sniff(&head) != Some(ticket.image_type) {
-            let declared = ticket.image_type.mime();
-            return Err(self.refuse(&ticket, FinalizeError::ContentMismatch { declared }).await);
-        }
-        match header_dimensions(&head) {
-            Some((w, h)) if w <= policy.max_dimension && h <= policy.max_dimension && w > 0 && h > 0 => {}
-            actual => {
-                let err = FinalizeError::Dimensions { actual, max: policy.max_dimension };
-                return Err(self.refuse(&ticket, err).await);
+        match self.check(policy, &ticket, &final_key).await {
+            Ok(size) => Ok(VerifiedUpload { url: self.store.public_url(&final_key), key: final_key, size, ticket }),
+            Err(e) => {
+                // The copy is unreferenced; a failed delete costs storage, not correctness.
+                let _ = self.store.delete(&final_key).await;
+                Err(match e {
+                    Refused::Store(e) => e.into(),
+                    Refused::Object(err) => self.refuse(&ticket, err).await,
+                })
             }
         }
-        let final_key = policy.final_key(owner, ticket.image_type);
-        self.store.copy(&key, &final_key, ticket.image_type).await?;
-        // If this delete fails the sweeper removes the object after expiry.
-        let _ = self.store.delete(&key).await;
-        Ok(VerifiedUpload { url: self.store.public_url(&final_key), key: final_key, size: info.size, ticket })
+    }
+
+    /// The ticket of a temporary key, if it is `caller`'s for `owner` and this policy.
+    async fn ticket_of(
+        &self,
+        policy: &ImageUpload,
+        owner: &str,
+        caller: UserId,
+        key: &ObjectKey,
+    ) -> Result<UploadTicket, FinalizeError> {
+        self.tickets
+            .find_by_tmp_key(key)
+            .await?
+            .filter(|t| t.requested_by == caller && t.purpose == policy.purpose && t.owner == owner)
+            .ok_or(FinalizeError::TicketNotFound)
+    }
+
+    /// Checks the copy at `key`: its size, its magic bytes, its header dimensions.
+    async fn check(&self, policy: &ImageUpload, ticket: &UploadTicket, key: &ObjectKey) -> Result<u64, Refused> {
+        let info = self.store.head(key).await?.ok_or(Refused::Object(FinalizeError::NotUploaded))?;
+        if info.size > policy.max_bytes {
+            return Err(Refused::Object(FinalizeError::TooLarge { size: info.size, max: policy.max_bytes }));
+        }
+        let head = self.store.read_range(key, 0..info.size.min(probe::WINDOW)).await?;
+        if ImageType::sniff(&head) != Some(ticket.image_type) {
+            return Err(Refused::Object(FinalizeError::ContentMismatch { declared: ticket.image_type.mime() }));
+        }
+        let mut probe = DimensionProbe::new(ticket.image_type, info.size, head);
+        let dimensions = loop {
+            match probe.next_step() {
+                Step::Done(d) => break d,
+                Step::Read(range) => {
+                    let start = range.start;
+                    probe.feed(start, self.store.read_range(key, range).await?);
+                }
+            }
+        };
+        match dimensions {
+            Some((w, h)) if w <= policy.max_dimension && h <= policy.max_dimension && w > 0 && h > 0 => Ok(info.size),
+            actual => Err(Refused::Object(FinalizeError::Dimensions { actual, max: policy.max_dimension })),
+        }
+    }
+
+    /// Whether the temporary `key` may still receive bytes: its ticket is
+    /// issued and unexpired (a used one's copy is what was checked and published).
+    pub async fn accepts_upload(&self, key: &ObjectKey) -> anyhow::Result<bool> {
+        let ticket = self.tickets.find_by_tmp_key(key).await?;
+        Ok(ticket.is_some_and(|t| t.state == TicketState::Issued && self.clock.now() < t.expires_at))
+    }
+
+    /// After the ticket of `upload` was marked used: deletes its temporary
+    /// object (the sweeper deletes it after expiry if this fails).
+    pub async fn used(&self, upload: &VerifiedUpload) {
+        let _ = self.store.delete(&upload.ticket.tmp_key).await;
     }
 
     async fn refuse(&self, ticket: &UploadTicket, err: FinalizeError) -> FinalizeError {
@@ -154,6 +214,18 @@ impl ImageUploads {
             self.tickets.mark_swept(ticket.id, now).await?;
         }
         Ok(expired.len())
+    }
+}
+
+/// Why a check of a copy failed: the object was refused, or the store failed.
+enum Refused {
+    Object(FinalizeError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
     }
 }
 
@@ -272,7 +344,7 @@ mod tests {
     async fn forged_foreign_and_unknown_keys_are_not_found() {
         for raw in ["../etc/passwd", "tmp/avatars/43/0196f0e0-0000-7000-8000-000000000000.png", "avatars/42/x.png"] {
             let err = uploads(MockObjectStore::new(), MockUploadTicketRepository::new())
-                .verify(&policy(), "42", UserId::new(42), raw)
+                .verify(&policy(), "42", UserId::new(42), raw, Visibility::Public)
                 .await
                 .unwrap_err();
             assert!(matches!(err, FinalizeError::TicketNotFound), "{raw}");
@@ -282,7 +354,7 @@ mod tests {
         foreign.requested_by = UserId::new(7);
         tickets.expect_find_by_tmp_key().returning(move |_| Ok(Some(foreign.clone())));
         let err = uploads(MockObjectStore::new(), tickets)
-            .verify(&policy(), "42", UserId::new(42), key().as_str())
+            .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
             .await
             .unwrap_err();
         assert!(matches!(err, FinalizeError::TicketNotFound));
@@ -299,7 +371,7 @@ mod tests {
             let t = ticket(&key(), state, expires);
             tickets.expect_find_by_tmp_key().returning(move |_| Ok(Some(t.clone())));
             let err = uploads(MockObjectStore::new(), tickets)
-                .verify(&policy(), "42", UserId::new(42), key().as_str())
+                .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
                 .await
                 .unwrap_err();
             let got = match err {
@@ -319,26 +391,49 @@ mod tests {
         tickets
     }
 
-    fn store_with(bytes: Vec<u8>, size: u64, expect_delete: bool) -> MockObjectStore {
+    /// A store whose copy of the upload holds `bytes` of `size`; every
+    /// check reads the copy, never the temporary key.
+    fn store_with(bytes: Vec<u8>, size: u64, deletes: usize) -> MockObjectStore {
         let mut store = MockObjectStore::new();
-        store.expect_head().returning(move |_| Ok(Some(ObjectInfo { size, content_type: Some("image/png".into()) })));
+        store.expect_copy().times(1).returning(|_, _, _| Ok(()));
+        store
+            .expect_head()
+            .withf(|k| !k.is_temporary())
+            .returning(move |_| Ok(Some(ObjectInfo { size, content_type: Some("image/png".into()) })));
         store
             .expect_read_range()
-            .withf(|_, r| r.start == 0 && r.end <= SNIFF_BYTES)
+            .withf(|k, r| !k.is_temporary() && r.start == 0 && r.end <= probe::WINDOW)
             .returning(move |_, _| Ok(bytes.clone()));
-        store.expect_delete().times(usize::from(expect_delete)).returning(|_| Ok(()));
+        store.expect_delete().withf(|k| !k.is_temporary()).times(deletes).returning(|_| Ok(()));
         store
     }
 
     #[tokio::test]
     async fn nothing_uploaded_yet_keeps_the_ticket_usable() {
         let mut store = MockObjectStore::new();
-        store.expect_head().returning(|_| Ok(None));
+        store.expect_copy().returning(|from, _, _| Err(StoreError::Missing(from.to_string())));
         let err = uploads(store, live_ticket_repo(false))
-            .verify(&policy(), "42", UserId::new(42), key().as_str())
+            .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
             .await
             .unwrap_err();
         assert!(matches!(err, FinalizeError::NotUploaded));
+    }
+
+    #[tokio::test]
+    async fn a_finalize_that_lost_the_race_for_its_ticket_is_told_so() {
+        let mut store = MockObjectStore::new();
+        store.expect_copy().returning(|from, _, _| Err(StoreError::Missing(from.to_string())));
+        let mut tickets = MockUploadTicketRepository::new();
+        let mut seq = mockall::Sequence::new();
+        let issued = ticket(&key(), TicketState::Issued, T0 + Duration::minutes(5));
+        let used = ticket(&key(), TicketState::Used, T0 + Duration::minutes(5));
+        tickets.expect_find_by_tmp_key().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(issued.clone())));
+        tickets.expect_find_by_tmp_key().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(used.clone())));
+        let err = uploads(store, tickets)
+            .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FinalizeError::TicketUsed), "{err:?}");
     }
 
     #[tokio::test]
@@ -351,10 +446,11 @@ mod tests {
             (png(0, 10), 100, |e| matches!(e, FinalizeError::Dimensions { .. })),
         ];
         for (bytes, size, check) in cases {
-            let mut store = store_with(bytes, size, true);
-            store.expect_copy().never();
+            let mut store = store_with(bytes, size, 1);
+            // The refused upload's temporary object goes too.
+            store.expect_delete().withf(|k| k.is_temporary()).times(1).returning(|_| Ok(()));
             let err = uploads(store, live_ticket_repo(true))
-                .verify(&policy(), "42", UserId::new(42), key().as_str())
+                .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
                 .await
                 .unwrap_err();
             assert!(check(&err), "{err:?}");
@@ -362,28 +458,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_good_image_is_copied_to_an_immutable_key_and_the_temporary_one_deleted() {
-        let mut store = store_with(png(4096, 4096), 2048, true);
+    async fn a_good_image_is_checked_after_its_copy_and_published_as_checked() {
+        let mut store = MockObjectStore::new();
+        let mut seq = mockall::Sequence::new();
         store
             .expect_copy()
-            .withf(|from, to, t| from == &key() && to.as_str().starts_with("avatars/42/") && *t == ImageType::Png)
+            .withf(|from, to, t| {
+                from == &key() && to.as_str().starts_with("pending/avatars/42/") && *t == ImageType::Png
+            })
             .times(1)
+            .in_sequence(&mut seq)
             .returning(|_, _, _| Ok(()));
+        store
+            .expect_head()
+            .withf(|k| k.is_private())
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(Some(ObjectInfo { size: 2048, content_type: None })));
+        store.expect_read_range().withf(|k, _| k.is_private()).returning(|_, _| Ok(png(4096, 4096)));
         store.expect_public_url().returning(|k| format!("https://cdn/{k}"));
+        store.expect_delete().never();
         let verified = uploads(store, live_ticket_repo(false))
-            .verify(&policy(), "42", UserId::new(42), key().as_str())
+            .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Private)
             .await
             .unwrap();
-        assert!(verified.url.starts_with("https://cdn/avatars/42/") && verified.url.ends_with(".png"));
+        assert!(verified.key.is_private() && verified.key.as_str().ends_with(".png"));
         assert_eq!(verified.size, 2048);
     }
 
     #[tokio::test]
     async fn a_store_outage_leaves_the_ticket_usable() {
         let mut store = MockObjectStore::new();
-        store.expect_head().returning(|_| Err(StoreError::Unavailable(anyhow::anyhow!("connection refused"))));
+        store.expect_copy().returning(|_, _, _| Err(StoreError::Unavailable(anyhow::anyhow!("connection refused"))));
         let err = uploads(store, live_ticket_repo(false))
-            .verify(&policy(), "42", UserId::new(42), key().as_str())
+            .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
             .await
             .unwrap_err();
         assert!(matches!(err, FinalizeError::Store(StoreError::Unavailable(_))));

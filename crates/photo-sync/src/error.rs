@@ -8,6 +8,9 @@ pub enum DecisionError {
     /// Only a superuser reviews photos (403).
     #[error("only a superuser may review photos")]
     Forbidden,
+    /// Four eyes: nobody reviews their own photo (403 `photo.own_verification`).
+    #[error("another superuser has to review your own photo")]
+    OwnPhoto,
     /// ACCEPTED, REJECTED and SUPERSEDED are terminal (409 `photo.already_decided`).
     #[error("this verification is already {status}")]
     AlreadyDecided {
@@ -57,6 +60,9 @@ pub enum OpenError {
     /// The user no longer exists.
     #[error("the user no longer exists")]
     UserGone,
+    /// The user's last photo was rejected as final: no new one is reviewed (403 `photo.rejected_final`).
+    #[error("your last photo was rejected and may not be replaced; contact an administrator")]
+    RejectedFinal,
     /// Anything else.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

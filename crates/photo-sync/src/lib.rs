@@ -17,8 +17,8 @@ pub mod service;
 pub use error::{DecisionError, DiscordError, OpenError, ReviewError};
 pub use model::{
     Approval, ApprovalSide, DiscordAvatar, DiscordSide, NewVerification, PhotoEvent, PhotoEventKind, PhotoVerification,
-    PhotoVerificationId, PreviousPhotos, ProfileSide, RejectionReason, RejectionReasonError, Transition,
-    VerificationStatus, VerificationStatusError,
+    PhotoVerificationId, PreviousPhotos, ProfileSide, Rejection, RejectionReason, RejectionReasonError, Retry,
+    ReviewNote, ReviewNoteError, Transition, VerificationStatus, VerificationStatusError,
 };
 pub use ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, UserSummary, VerificationFilter,

@@ -158,8 +158,12 @@ pub struct PhotoVerification {
     pub discord: DiscordSide,
     /// Where it stands.
     pub status: VerificationStatus,
-    /// Why it was rejected.
+    /// Why it was rejected (shown to the user).
     pub reason: Option<String>,
+    /// The reviewer's internal note on a rejection (superusers only).
+    pub note: Option<String>,
+    /// After a rejection: whether the user may upload another photo.
+    pub retry: Option<Retry>,
     /// Who decided (accepted, rejected, or superseded by uploading).
     pub decided_by: Option<UserId>,
     /// When.
@@ -217,6 +221,73 @@ impl RejectionReason {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether a rejected user may try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Retry {
+    /// They may upload another photo.
+    Allowed,
+    /// They may not upload another photo.
+    Final,
+}
+
+impl Retry {
+    /// `retry` or `final`, as stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "retry",
+            Self::Final => "final",
+        }
+    }
+
+    /// Parses `retry` or `final`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "retry" => Some(Self::Allowed),
+            "final" => Some(Self::Final),
+            _ => None,
+        }
+    }
+}
+
+/// A reviewer's internal note: 1 to 2000 characters, seen by superusers only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewNote(String);
+
+/// Why a note is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a note is 1 to {max} characters", max = ReviewNote::MAX)]
+pub struct ReviewNoteError;
+
+impl ReviewNote {
+    /// The longest note.
+    pub const MAX: usize = 2000;
+
+    /// Trims and checks a note.
+    pub fn parse(raw: &str) -> Result<Self, ReviewNoteError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > Self::MAX {
+            return Err(ReviewNoteError);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The note.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A rejection: the reason the user sees, an internal note, and whether they may try again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Shown to the user.
+    pub reason: RejectionReason,
+    /// Shown to superusers only.
+    pub note: Option<ReviewNote>,
+    /// Whether the user may upload another photo.
+    pub retry: Retry,
 }
 
 /// The kinds of event-log entries.
@@ -286,11 +357,13 @@ pub struct PhotoEvent {
     pub new_hash: Option<String>,
     /// For rejections: the reason.
     pub reason: Option<String>,
+    /// For rejections: the internal note (superusers only).
+    pub note: Option<String>,
 }
 
 impl PhotoEvent {
     fn new(verification_id: PhotoVerificationId, kind: PhotoEventKind, actor: UserId, at: OffsetDateTime) -> Self {
-        Self { verification_id, kind, actor, at, old_hash: None, new_hash: None, reason: None }
+        Self { verification_id, kind, actor, at, old_hash: None, new_hash: None, reason: None, note: None }
     }
 }
 
@@ -336,6 +409,8 @@ impl PhotoVerification {
             discord,
             status: VerificationStatus::Pending,
             reason: None,
+            note: None,
+            retry: None,
             decided_by: None,
             decided_at: None,
             created_at: now,
@@ -355,11 +430,48 @@ impl PhotoVerification {
         self.profile.approval.is_some() && (!self.needs_discord() || self.discord.approval.is_some())
     }
 
+    /// Four eyes: a superuser, and not the photo's own user.
     fn check_reviewable(&self, actor: &Actor) -> Result<(), DecisionError> {
         if !actor.is_superuser() {
             return Err(DecisionError::Forbidden);
         }
+        if actor.user_id == self.user_id {
+            return Err(DecisionError::OwnPhoto);
+        }
         self.check_pending()
+    }
+
+    /// Whether `user`, whose most recent decided verification is `self`,
+    /// may upload another photo: not after a final rejection.
+    pub fn allows_retry(&self) -> bool {
+        !(self.status == VerificationStatus::Rejected && self.retry == Some(Retry::Final))
+    }
+
+    /// The record once its private photo is published under `key` at
+    /// `url`, as it is accepted (the avatar becomes the public copy).
+    pub fn published(mut self, key: ObjectKey, url: String) -> Self {
+        self.profile.object_key = key;
+        self.profile.url = url;
+        self
+    }
+
+    /// Stores the Discord avatar read in the background after the upload
+    /// (on the user's behalf: no reviewer decided anything). Nothing changes
+    /// once a reviewer has read it, or the verification was decided.
+    pub fn discord_read(&self, avatar: DiscordAvatar, now: OffsetDateTime) -> Transition {
+        if self.status.is_terminal() || self.discord.fetched_at.is_some() || self.discord_id.is_none() {
+            return Transition { record: self.clone(), events: vec![] };
+        }
+        let mut next = self.touched(now);
+        next.discord.url = Some(avatar.url.clone());
+        next.discord.avatar_hash = avatar.hash.clone();
+        next.discord.fetched_at = Some(now);
+        if next.previous.discord_url.is_none() {
+            next.previous.discord_url = Some(avatar.url);
+        }
+        let mut event = PhotoEvent::new(self.id, PhotoEventKind::DiscordRefreshed, self.user_id, now);
+        event.new_hash = avatar.hash;
+        Transition { record: next, events: vec![event] }
     }
 
     fn check_pending(&self) -> Result<(), DecisionError> {
@@ -413,12 +525,13 @@ impl PhotoVerification {
         Ok(Transition { record: next, events })
     }
 
-    /// A superuser rejects the photo: both approvals are cleared and the
-    /// reason kept. The live avatar is untouched.
+    /// A superuser rejects the photo: both approvals are cleared, the
+    /// reason (for the user), the note (for reviewers) and whether the user
+    /// may try again kept. The live avatar is untouched.
     pub fn reject(
         &self,
         actor: &Actor,
-        reason: &RejectionReason,
+        rejection: &Rejection,
         now: OffsetDateTime,
     ) -> Result<Transition, DecisionError> {
         self.check_reviewable(actor)?;
@@ -426,11 +539,14 @@ impl PhotoVerification {
         next.status = VerificationStatus::Rejected;
         next.profile.approval = None;
         next.discord.approval = None;
-        next.reason = Some(reason.as_str().to_owned());
+        next.reason = Some(rejection.reason.as_str().to_owned());
+        next.note = rejection.note.as_ref().map(|n| n.as_str().to_owned());
+        next.retry = Some(rejection.retry);
         next.decided_by = Some(actor.user_id);
         next.decided_at = Some(now);
         let mut event = PhotoEvent::new(self.id, PhotoEventKind::Rejected, actor.user_id, now);
         event.reason = next.reason.clone();
+        event.note = next.note.clone();
         Ok(Transition { record: next, events: vec![event] })
     }
 
@@ -581,22 +697,58 @@ mod tests {
         assert!(v.approve(&root(), ApprovalSide::Profile, NOW).is_ok());
     }
 
+    fn rejection(reason: &str, retry: Retry) -> Rejection {
+        Rejection {
+            reason: RejectionReason::parse(reason).unwrap(),
+            note: ReviewNote::parse("checked twice").ok(),
+            retry,
+        }
+    }
+
     #[test]
     fn only_a_superuser_reviews() {
         let user = Actor { user_id: UserId::new(42), role: PlatformRole::User };
         let v = opened(true, true);
-        let reason = RejectionReason::parse("blurry").unwrap();
+        let reason = rejection("blurry", Retry::Allowed);
         assert_eq!(v.approve(&user, ApprovalSide::Both, NOW).unwrap_err(), DecisionError::Forbidden);
         assert_eq!(v.reject(&user, &reason, NOW).unwrap_err(), DecisionError::Forbidden);
         assert_eq!(v.refresh_discord(&user, &discord_id(), avatar(None), NOW).unwrap_err(), DecisionError::Forbidden);
     }
 
     #[test]
+    fn nobody_reviews_their_own_photo() {
+        let own = Actor { user_id: UserId::new(42), role: PlatformRole::Superuser };
+        let v = opened(true, true);
+        assert_eq!(v.approve(&own, ApprovalSide::Both, NOW).unwrap_err(), DecisionError::OwnPhoto);
+        assert_eq!(v.reject(&own, &rejection("mine", Retry::Allowed), NOW).unwrap_err(), DecisionError::OwnPhoto);
+    }
+
+    #[test]
+    fn a_final_rejection_allows_no_retry() {
+        assert!(
+            opened(true, true).reject(&root(), &rejection("no", Retry::Allowed), NOW).unwrap().record.allows_retry()
+        );
+        let last = opened(true, true).reject(&root(), &rejection("no", Retry::Final), NOW).unwrap().record;
+        assert!(!last.allows_retry());
+        assert_eq!(last.retry, Some(Retry::Final));
+    }
+
+    #[test]
+    fn the_discord_avatar_read_in_the_background_is_stored_once() {
+        let v = opened(true, false);
+        let t = v.discord_read(avatar(Some("h1")), NOW);
+        assert_eq!((t.record.discord.avatar_hash.as_deref(), t.events.len()), (Some("h1"), 1));
+        assert!(!t.record.discord_read(avatar(Some("h2")), NOW).changed(), "a reviewer's read is not overwritten");
+        assert!(!opened(false, false).discord_read(avatar(Some("h1")), NOW).changed(), "nothing to read unlinked");
+    }
+
+    #[test]
     fn rejecting_clears_the_approvals_and_keeps_the_reason() {
         let v = opened(true, true).approve(&root(), ApprovalSide::Profile, NOW).unwrap().record;
-        let t = v.reject(&root(), &RejectionReason::parse("  not you  ").unwrap(), NOW).unwrap();
+        let t = v.reject(&root(), &rejection("  not you  ", Retry::Allowed), NOW).unwrap();
         assert_eq!(t.record.status, VerificationStatus::Rejected);
         assert_eq!(t.record.reason.as_deref(), Some("not you"));
+        assert_eq!(t.record.note.as_deref(), Some("checked twice"));
         assert!(t.record.profile.approval.is_none() && t.record.discord.approval.is_none());
         assert_eq!(t.events[0].kind, PhotoEventKind::Rejected);
         assert_eq!(t.events[0].reason.as_deref(), Some("not you"));
@@ -640,7 +792,7 @@ mod tests {
 
     #[test]
     fn terminal_verifications_refuse_every_action() {
-        let reason = RejectionReason::parse("no").unwrap();
+        let reason = rejection("no", Retry::Allowed);
         let accepted = opened(true, true).approve(&root(), ApprovalSide::Both, NOW).unwrap().record;
         let rejected = opened(true, true).reject(&root(), &reason, NOW).unwrap().record;
         let superseded = opened(true, true).supersede(UserId::new(42), NOW).unwrap().record;

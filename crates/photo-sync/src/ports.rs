@@ -95,6 +95,13 @@ pub trait PhotoVerificationRepository: Send + Sync {
     /// The verification with this id.
     async fn find(&self, id: PhotoVerificationId) -> anyhow::Result<Option<PhotoVerification>>;
 
+    /// The user's most recently decided verification (accepted or rejected), if any.
+    async fn last_decided(&self, user: UserId) -> anyhow::Result<Option<PhotoVerification>>;
+
+    /// Up to `limit` PENDING verifications linked to a Discord id whose
+    /// Discord avatar was never read, oldest first.
+    async fn unread_discord(&self, limit: u32) -> anyhow::Result<Vec<PhotoVerification>>;
+
     /// The PENDING verification of the user linked to `discord_id`.
     async fn pending_for_discord(&self, discord_id: &DiscordId) -> anyhow::Result<Option<PhotoVerification>>;
 

@@ -6,14 +6,14 @@
 
 use crate::error::{DecisionError, OpenError, ReviewError};
 use crate::model::{
-    ApprovalSide, NewVerification, PhotoEvent, PhotoVerification, PhotoVerificationId, RejectionReason, Transition,
+    ApprovalSide, NewVerification, PhotoEvent, PhotoVerification, PhotoVerificationId, Rejection, Transition,
     VerificationStatus,
 };
 use crate::ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, VerificationFilter, VerificationWithUser,
 };
-use image_upload::{ObjectKey, ObjectStore, TicketId};
-use shared_kernel::{Actor, Clock, DiscordId, Page, PageRequest, UserId};
+use image_upload::{ObjectKey, ObjectStore, StoreError, TicketId};
+use shared_kernel::{Actor, Clock, DiscordId, Page, PageRequest, Pause, UserId};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -24,17 +24,20 @@ pub struct PhotoVerifications {
     discord: Arc<dyn DiscordAvatars>,
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
+    pause: Arc<dyn Pause>,
 }
 
 impl PhotoVerifications {
-    /// Builds the use cases.
+    /// Builds the use cases; `pause` is a test hook between a decision's
+    /// read and its write (`shared_kernel::NoPause` in production).
     pub fn new(
         repo: Arc<dyn PhotoVerificationRepository>,
         discord: Arc<dyn DiscordAvatars>,
         store: Arc<dyn ObjectStore>,
         clock: Arc<dyn Clock>,
+        pause: Arc<dyn Pause>,
     ) -> Self {
-        Self { repo, discord, store, clock }
+        Self { repo, discord, store, clock, pause }
     }
 
     async fn delete_quietly(&self, key: &ObjectKey) {
@@ -42,18 +45,27 @@ impl PhotoVerifications {
         let _ = self.store.delete(key).await;
     }
 
-    /// Opens a PENDING verification for a verified upload, superseding the
-    /// user's pending one (whose image is deleted after the commit). The
-    /// Discord avatar is read first when a Discord id is linked; if Discord
-    /// cannot be read now the side stays unread and a reviewer refreshes it.
-    /// If a concurrent finalize used the ticket first, the upload's copy is deleted.
-    pub async fn open(&self, ticket: TicketId, mut new: NewVerification) -> Result<Opened, OpenError> {
-        if new.discord.is_none()
-            && let Some(id) = &new.discord_id
-        {
-            new.discord = self.discord.current_avatar(id).await.ok();
+    /// Whether `user` may submit a new photo: not after a final rejection.
+    /// Asked before an upload ticket is issued, so a refused user spends no try.
+    pub async fn may_open(&self, user: UserId) -> Result<(), OpenError> {
+        match self.repo.last_decided(user).await? {
+            Some(last) if !last.allows_retry() => Err(OpenError::RejectedFinal),
+            _ => Ok(()),
         }
+    }
+
+    /// Opens a PENDING verification for a verified upload, superseding the
+    /// user's pending one (whose image is deleted after the commit). It
+    /// never waits on Discord: the Discord avatar is read by the background
+    /// job ([`Self::read_discord_avatars`]) or a reviewer's refresh. Refused
+    /// after a final rejection. If a concurrent finalize used the ticket
+    /// first, or the open is refused, the upload's copy is deleted.
+    pub async fn open(&self, ticket: TicketId, new: NewVerification) -> Result<Opened, OpenError> {
         let key = new.object_key.clone();
+        if let Err(refused) = self.may_open(new.user_id).await {
+            self.delete_quietly(&key).await;
+            return Err(refused);
+        }
         let now = self.clock.now();
         let transition = PhotoVerification::open(new, now);
         match self.repo.open(ticket, &transition, now).await {
@@ -90,17 +102,60 @@ impl PhotoVerifications {
         current: PhotoVerification,
         transition: impl FnOnce(&PhotoVerification, OffsetDateTime) -> Result<Transition, DecisionError>,
     ) -> Result<PhotoVerification, ReviewError> {
+        self.pause.at("photo.decide").await;
         // A decided record is answered with itself, so the caller sees who won.
-        let next = transition(&current, self.clock.now()).map_err(|e| match e {
+        let mut next = transition(&current, self.clock.now()).map_err(|e| match e {
             DecisionError::AlreadyDecided { .. } => ReviewError::AlreadyDecided(Box::new(current.clone())),
             other => other.into(),
         })?;
         if !next.changed() {
             return Ok(next.record);
         }
-        match self.repo.save(current.version, &next).await? {
-            Saved::Conflict(now_stored) => Err(ReviewError::Conflict(now_stored)),
+        // Accepted: an unreviewed (private) photo is published to its public key first.
+        let private = next.record.profile.object_key.clone();
+        let published = match (next.record.status, private.published()) {
+            (VerificationStatus::Accepted, Some(public)) => {
+                match self.store.copy(&private, &public, image_type(&public)?).await {
+                    Ok(()) => {}
+                    // Another reviewer's rejection (or a supersession) deleted the
+                    // private photo since our read: they won.
+                    Err(StoreError::Missing(_)) => match self.repo.find(current.id).await? {
+                        Some(now_stored) if now_stored.version != current.version => {
+                            return Err(ReviewError::Conflict(Box::new(now_stored)));
+                        }
+                        _ => {
+                            return Err(
+                                anyhow::anyhow!("the photo {private} of a pending verification is missing").into()
+                            );
+                        }
+                    },
+                    Err(e) => return Err(anyhow::Error::new(e).into()),
+                }
+                next.record = next.record.published(public.clone(), self.store.public_url(&public));
+                Some(public)
+            }
+            _ => None,
+        };
+        let saved = match self.repo.save(current.version, &next).await {
+            Ok(saved) => saved,
+            Err(e) => {
+                if let Some(public) = &published {
+                    self.delete_quietly(public).await;
+                }
+                return Err(e.into());
+            }
+        };
+        match saved {
+            Saved::Conflict(now_stored) => {
+                if let Some(public) = &published {
+                    self.delete_quietly(public).await;
+                }
+                Err(ReviewError::Conflict(now_stored))
+            }
             Saved::Written { replaced_avatar } => {
+                if published.is_some() {
+                    self.delete_quietly(&private).await;
+                }
                 match next.record.status {
                     VerificationStatus::Accepted => {
                         if let Some(old) = replaced_avatar.filter(|k| *k != next.record.profile.object_key) {
@@ -125,14 +180,46 @@ impl PhotoVerifications {
         self.decide(id, |v, now| v.approve(actor, side, now)).await
     }
 
-    /// A superuser rejects with a reason (`PATCH /picture/reject/{id}`).
+    /// A superuser rejects with a reason for the user, an internal note and
+    /// whether the user may try again (`PATCH /picture/reject/{id}`).
     pub async fn reject(
         &self,
         actor: &Actor,
         id: PhotoVerificationId,
-        reason: &RejectionReason,
+        rejection: &Rejection,
     ) -> Result<PhotoVerification, ReviewError> {
-        self.decide(id, |v, now| v.reject(actor, reason, now)).await
+        self.decide(id, |v, now| v.reject(actor, rejection, now)).await
+    }
+
+    /// Reads the Discord avatars of pending verifications that have none yet
+    /// (the upload never waits on Discord); how many were stored. A failed
+    /// read is left for the next run or a reviewer's refresh.
+    pub async fn read_discord_avatars(&self, limit: u32) -> anyhow::Result<usize> {
+        let mut stored = 0;
+        for pending in self.repo.unread_discord(limit).await? {
+            let Some(discord_id) = pending.discord_id.clone() else { continue };
+            let Ok(avatar) = self.discord.current_avatar(&discord_id).await else { continue };
+            let next = pending.discord_read(avatar, self.clock.now());
+            if next.changed() && matches!(self.repo.save(pending.version, &next).await?, Saved::Written { .. }) {
+                stored += 1;
+            }
+        }
+        Ok(stored)
+    }
+
+    /// One verification with its event log: its user or a superuser.
+    pub async fn detail(
+        &self,
+        actor: &Actor,
+        id: PhotoVerificationId,
+    ) -> Result<(PhotoVerification, Vec<PhotoEvent>), ReviewError> {
+        let found = self.repo.find(id).await?.ok_or(ReviewError::NotFound)?;
+        if found.user_id != actor.user_id && !actor.is_superuser() {
+            // Someone else's verification: as if there were none.
+            return Err(ReviewError::NotFound);
+        }
+        let events = self.repo.events(id).await?;
+        Ok((found, events))
     }
 
     /// Re-reads the Discord avatar into the PENDING verification of the user
@@ -183,11 +270,16 @@ impl PhotoVerifications {
     }
 }
 
+/// The image type a key names (every finalized key has an image extension).
+fn image_type(key: &ObjectKey) -> anyhow::Result<image_upload::ImageType> {
+    key.image_type().ok_or_else(|| anyhow::anyhow!("the object key {key} names no image type"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::DiscordError;
-    use crate::model::DiscordAvatar;
+    use crate::model::{DiscordAvatar, Retry};
     use crate::ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
     use image_upload::MockObjectStore;
     use shared_kernel::{FixedClock, PlatformRole};
@@ -219,21 +311,29 @@ mod tests {
         store: MockObjectStore,
     ) -> PhotoVerifications {
         let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:05 UTC)));
-        PhotoVerifications::new(Arc::new(repo), Arc::new(discord), Arc::new(store), clock)
+        PhotoVerifications::new(
+            Arc::new(repo),
+            Arc::new(discord),
+            Arc::new(store),
+            clock,
+            Arc::new(shared_kernel::NoPause),
+        )
+    }
+
+    fn rejection(retry: Retry) -> Rejection {
+        Rejection { reason: crate::model::RejectionReason::parse("blurry").unwrap(), note: None, retry }
     }
 
     #[tokio::test]
-    async fn opening_reads_the_discord_avatar_and_deletes_the_superseded_image() {
+    async fn opening_never_waits_on_discord_and_deletes_the_superseded_image() {
         let mut discord = MockDiscordAvatars::new();
-        discord
-            .expect_current_avatar()
-            .times(1)
-            .returning(|_| Ok(DiscordAvatar { url: "https://cdn/d.png".into(), hash: Some("h".into()) }));
+        discord.expect_current_avatar().never();
         let mut old = pending();
         old.profile.object_key = ObjectKey::parse("avatars/42/old.png").unwrap();
         let mut repo = MockPhotoVerificationRepository::new();
+        repo.expect_last_decided().returning(|_| Ok(None));
         repo.expect_open().returning(move |_, t, _| {
-            assert_eq!(t.record.discord.avatar_hash.as_deref(), Some("h"));
+            assert!(t.record.discord.fetched_at.is_none(), "read later, in the background");
             Ok(Opened { verification: t.record.clone(), superseded: Some(old.clone()) })
         });
         let mut store = MockObjectStore::new();
@@ -243,19 +343,69 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unreadable_discord_avatar_does_not_block_the_upload() {
+    async fn the_background_read_stores_discord_avatars_and_skips_failures() {
+        let unread = PhotoVerification::open(new_verification(true), datetime!(2026-06-14 10:00 UTC)).record;
         let mut discord = MockDiscordAvatars::new();
-        discord.expect_current_avatar().returning(|_| Err(DiscordError::NotConfigured));
+        discord
+            .expect_current_avatar()
+            .returning(|_| Ok(DiscordAvatar { url: "https://cdn/d.png".into(), hash: Some("h".into()) }));
         let mut repo = MockPhotoVerificationRepository::new();
-        repo.expect_open().returning(|_, t, _| Ok(Opened { verification: t.record.clone(), superseded: None }));
-        let opened =
-            service(repo, discord, MockObjectStore::new()).open(TicketId::new(), new_verification(true)).await.unwrap();
-        assert!(opened.verification.discord.fetched_at.is_none());
+        repo.expect_unread_discord().returning(move |_| Ok(vec![unread.clone()]));
+        repo.expect_save()
+            .withf(|version, t| *version == 1 && t.record.discord.avatar_hash.as_deref() == Some("h"))
+            .times(1)
+            .returning(|_, _| Ok(Saved::Written { replaced_avatar: None }));
+        assert_eq!(service(repo, discord, MockObjectStore::new()).read_discord_avatars(10).await.unwrap(), 1);
+        let mut failing = MockDiscordAvatars::new();
+        failing.expect_current_avatar().returning(|_| Err(DiscordError::NotConfigured));
+        let mut repo = MockPhotoVerificationRepository::new();
+        let unread = PhotoVerification::open(new_verification(true), datetime!(2026-06-14 10:00 UTC)).record;
+        repo.expect_unread_discord().returning(move |_| Ok(vec![unread.clone()]));
+        repo.expect_save().never();
+        assert_eq!(service(repo, failing, MockObjectStore::new()).read_discord_avatars(10).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn after_a_final_rejection_no_new_photo_is_opened() {
+        let last = pending().reject(&root(), &rejection(Retry::Final), datetime!(2026-06-14 10:01 UTC)).unwrap().record;
+        let mut repo = MockPhotoVerificationRepository::new();
+        repo.expect_last_decided().returning(move |_| Ok(Some(last.clone())));
+        repo.expect_open().never();
+        let mut store = MockObjectStore::new();
+        store.expect_delete().withf(|k| k.as_str() == "avatars/42/new.png").times(1).returning(|_| Ok(()));
+        let err = service(repo, MockDiscordAvatars::new(), store).open(TicketId::new(), new_verification(false)).await;
+        assert!(matches!(err, Err(OpenError::RejectedFinal)));
+    }
+
+    #[tokio::test]
+    async fn accepting_a_private_photo_publishes_it_and_deletes_the_private_copy() {
+        let mut v = pending();
+        v.profile.object_key = ObjectKey::parse("pending/avatars/42/new.png").unwrap();
+        let id = v.id;
+        let mut repo = MockPhotoVerificationRepository::new();
+        repo.expect_find().returning(move |_| Ok(Some(v.clone())));
+        repo.expect_save()
+            .withf(|_, t| {
+                t.record.profile.object_key.as_str() == "avatars/42/new.png"
+                    && t.record.profile.url == "https://cdn/avatars/42/new.png"
+            })
+            .returning(|_, _| Ok(Saved::Written { replaced_avatar: None }));
+        let mut store = MockObjectStore::new();
+        store
+            .expect_copy()
+            .withf(|from, to, _| from.as_str() == "pending/avatars/42/new.png" && to.as_str() == "avatars/42/new.png")
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        store.expect_public_url().returning(|k| format!("https://cdn/{k}"));
+        store.expect_delete().withf(|k| k.as_str() == "pending/avatars/42/new.png").times(1).returning(|_| Ok(()));
+        let v = service(repo, MockDiscordAvatars::new(), store).approve(&root(), id, ApprovalSide::Both).await.unwrap();
+        assert_eq!((v.status, v.profile.object_key.as_str()), (VerificationStatus::Accepted, "avatars/42/new.png"));
     }
 
     #[tokio::test]
     async fn losing_the_ticket_race_deletes_the_copy() {
         let mut repo = MockPhotoVerificationRepository::new();
+        repo.expect_last_decided().returning(|_| Ok(None));
         repo.expect_open().returning(|_, _, _| Err(OpenError::TicketUsed));
         let mut store = MockObjectStore::new();
         store.expect_delete().withf(|k| k.as_str() == "avatars/42/new.png").times(1).returning(|_| Ok(()));
@@ -292,8 +442,10 @@ mod tests {
         repo.expect_save().returning(|_, _| Ok(Saved::Written { replaced_avatar: None }));
         let mut store = MockObjectStore::new();
         store.expect_delete().withf(|k| k.as_str() == "avatars/42/new.png").times(1).returning(|_| Ok(()));
-        let reason = RejectionReason::parse("blurry").unwrap();
-        let v = service(repo, MockDiscordAvatars::new(), store).reject(&root(), id, &reason).await.unwrap();
+        let v = service(repo, MockDiscordAvatars::new(), store)
+            .reject(&root(), id, &rejection(Retry::Allowed))
+            .await
+            .unwrap();
         assert_eq!(v.status, VerificationStatus::Rejected);
     }
 
@@ -318,7 +470,7 @@ mod tests {
 
     #[tokio::test]
     async fn acting_on_a_decided_verification_answers_with_the_record() {
-        let v = pending().reject(&root(), &RejectionReason::parse("no").unwrap(), datetime!(2026-06-14 10:01 UTC));
+        let v = pending().reject(&root(), &rejection(Retry::Allowed), datetime!(2026-06-14 10:01 UTC));
         let decided = v.unwrap().record;
         let id = decided.id;
         let stored = decided.clone();

@@ -7,6 +7,7 @@
 //! - [`discord`]: the `DiscordId` snowflake value type.
 //! - [`email`]: the normalised `EmailAddress` value type.
 //! - [`paging`]: keyset paging requests, pages and opaque cursors.
+//! - [`pause`]: a test hook between a decision's read and its write.
 //! - [`tenure`]: when a membership grants access, read by every context.
 //! - [`text`]: what a one-line, human-facing name may contain.
 //! - [`transition`]: a state machine's next record plus its events.
@@ -18,6 +19,7 @@ pub mod discord;
 pub mod email;
 pub mod ids;
 pub mod paging;
+pub mod pause;
 pub mod role;
 pub mod tenure;
 pub mod text;
@@ -29,6 +31,7 @@ pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};
+pub use pause::{NoPause, Pause};
 pub use role::OrgRole;
 pub use tenure::Tenure;
 pub use text::TextError;

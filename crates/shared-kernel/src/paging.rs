@@ -88,7 +88,9 @@ impl Cursor {
         let (nanos, id) = text.split_once('|').ok_or(CursorError)?;
         let nanos: i128 = nanos.parse().map_err(|_| CursorError)?;
         let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| CursorError)?;
-        if id.is_empty() {
+        // Rows are created after 1970; a forged instant outside what every
+        // supported database stores is refused here, not by the database.
+        if created_at < OffsetDateTime::UNIX_EPOCH || id.is_empty() || id.contains('\0') {
             return Err(CursorError);
         }
         Ok(Self { created_at, id: id.to_owned() })

@@ -14,6 +14,70 @@ use usher_api::settings::Secret;
 use usher_api::startup::Dependencies;
 use usher_api::{Application, Settings};
 
+/// The test app's gate between a decision's read and its write: a test
+/// arms a point, the first request to reach it waits there until the test
+/// releases it, and every other request passes. So a test proves a
+/// conflict deterministically: hold reviewer A after their read, let
+/// reviewer B decide, release A, and A must lose.
+#[derive(Debug, Default)]
+pub struct TestGate {
+    state: Mutex<GateState>,
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    armed: Option<&'static str>,
+    held: bool,
+    released: bool,
+}
+
+impl TestGate {
+    /// The first request to reach `point` from now on waits there.
+    pub fn arm(&self, point: &'static str) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) =
+            GateState { armed: Some(point), held: false, released: false };
+    }
+
+    /// Returns once a request waits at the armed point.
+    pub async fn held(&self) {
+        loop {
+            let notified = self.changed.notified();
+            if self.state.lock().unwrap_or_else(|e| e.into_inner()).held {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Lets the waiting request go on.
+    pub fn release(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).released = true;
+        self.changed.notify_waiters();
+    }
+}
+
+#[async_trait::async_trait]
+impl shared_kernel::Pause for TestGate {
+    async fn at(&self, point: &'static str) {
+        {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.armed != Some(point) || state.held {
+                return;
+            }
+            state.held = true;
+        }
+        self.changed.notify_waiters();
+        loop {
+            let notified = self.changed.notified();
+            if self.state.lock().unwrap_or_else(|e| e.into_inner()).released {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// The test app's clock: the wall clock plus an offset the test moves, so a
 /// test steps over an hour or a month instead of sleeping through it.
 #[derive(Debug, Default)]
@@ -56,6 +120,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app's clock; `app.clock.advance(…)` steps time.
     pub clock: Arc<TestClock>,
+    /// The gate reviewers' decisions pass between their read and their write.
+    pub gate: Arc<TestGate>,
     jobs: Jobs,
     handle: actix_web::dev::ServerHandle,
     _data_dir: tempfile::TempDir,
@@ -100,7 +166,8 @@ impl TestApp {
     /// Spawns the app with exactly these settings (the data directory is kept alive by the app).
     pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> Self {
         let clock = Arc::new(TestClock::default());
-        let app = Application::build_with(settings.clone(), Dependencies { clock: clock.clone() })
+        let gate = Arc::new(TestGate::default());
+        let app = Application::build_with(settings.clone(), Dependencies { clock: clock.clone(), pause: gate.clone() })
             .await
             .expect("building the application");
         let address = format!("http://{}", app.addr());
@@ -111,7 +178,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("building an HTTP client");
-        Self { address, settings, client, clock, jobs, handle, _data_dir: data_dir, _database: database }
+        Self { address, settings, client, clock, gate, jobs, handle, _data_dir: data_dir, _database: database }
     }
 
     /// Runs every background job once (sweeps, the e-mail outbox, imports), as the scheduler would.

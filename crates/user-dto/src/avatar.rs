@@ -3,7 +3,7 @@
 
 use crate::error::{AvatarError, SetAvatarError};
 use crate::ports::UserRepository;
-use image_upload::{ImageUpload, ImageUploads, IssuedTicket, VerifiedUpload};
+use image_upload::{ImageUpload, ImageUploads, IssuedTicket, VerifiedUpload, Visibility};
 use shared_kernel::{Actor, Clock};
 use std::sync::Arc;
 
@@ -38,11 +38,22 @@ impl AvatarService {
         Ok(self.uploads.issue_ticket(&self.policy, &owner, actor.user_id, content_type).await?)
     }
 
-    /// Checks the caller's upload and copies it to its final key, without
-    /// using it yet (photo verification decides what happens next).
-    pub async fn verify(&self, actor: &Actor, tmp_key: &str) -> Result<VerifiedUpload, AvatarError> {
+    /// Checks the caller's upload and copies it to its final key (a private
+    /// one for photo verification, which decides what happens next), without
+    /// using it yet.
+    pub async fn verify(
+        &self,
+        actor: &Actor,
+        tmp_key: &str,
+        visibility: Visibility,
+    ) -> Result<VerifiedUpload, AvatarError> {
         let owner = actor.user_id.to_string();
-        Ok(self.uploads.verify(&self.policy, &owner, actor.user_id, tmp_key).await?)
+        Ok(self.uploads.verify(&self.policy, &owner, actor.user_id, tmp_key, visibility).await?)
+    }
+
+    /// After `upload`'s ticket was marked used: deletes its temporary object.
+    pub async fn used(&self, upload: &VerifiedUpload) {
+        self.uploads.used(upload).await;
     }
 
     /// Makes a verified upload the caller's avatar and deletes the previous
@@ -53,6 +64,7 @@ impl AvatarService {
             self.users.set_avatar(actor.user_id, upload.ticket.id, &upload.key, &upload.url, self.clock.now()).await;
         match result {
             Ok(previous) => {
+                self.uploads.used(&upload).await;
                 if let Some(previous) = previous.filter(|p| *p != upload.key) {
                     // A leftover object costs storage, not correctness.
                     let _ = self.uploads.store().delete(&previous).await;
@@ -68,7 +80,7 @@ impl AvatarService {
 
     /// Verifies and applies in one call (photo verification off).
     pub async fn finalize(&self, actor: &Actor, tmp_key: &str) -> Result<String, AvatarError> {
-        let upload = self.verify(actor, tmp_key).await?;
+        let upload = self.verify(actor, tmp_key, Visibility::Public).await?;
         self.apply(actor, upload).await
     }
 
@@ -133,6 +145,7 @@ mod tests {
         users.expect_set_avatar().returning(|_, _, _, _, _| Ok(Some(ObjectKey::parse("avatars/42/old.png").unwrap())));
         let mut store = MockObjectStore::new();
         store.expect_delete().withf(|k| k.as_str() == "avatars/42/old.png").times(1).returning(|_| Ok(()));
+        store.expect_delete().withf(|k| k.is_temporary()).times(1).returning(|_| Ok(()));
         let url = service(store, users).apply(&actor(), verified()).await.unwrap();
         assert_eq!(url, "https://cdn/avatars/42/new.png");
     }

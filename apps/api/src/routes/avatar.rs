@@ -87,7 +87,7 @@ pub struct FinalizeResponse {
     responses(
         (status = 200, body = UploadTicketResponse),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "`photo.discord_not_linked`: photo verification is on and requires a linked Discord id", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`photo.discord_not_linked`: photo verification is on and requires a linked Discord id; `photo.rejected_final`: the last photo was rejected as final", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`upload.unsupported_type`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "`avatar.upload_tries_exhausted`, with Retry-After", body = ProblemBody, content_type = "application/problem+json"),
@@ -120,7 +120,7 @@ async fn upload_ticket(
     responses(
         (status = 200, body = FinalizeResponse),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "`photo.discord_not_linked`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`photo.discord_not_linked`, `photo.rejected_final`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`upload.ticket_invalid`: no such ticket for you", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "`upload.ticket_invalid` (already used) or `upload.not_found` (nothing uploaded yet)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 410, description = "`upload.ticket_invalid`: expired", body = ProblemBody, content_type = "application/problem+json"),

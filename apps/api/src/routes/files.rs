@@ -62,6 +62,7 @@ fn put_refused(e: LocalPutError) -> ApiError {
     responses(
         (status = 200, description = "Stored"),
         (status = 403, description = "`upload.signature_invalid` or `upload.url_expired`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`upload.ticket_invalid`: the ticket was already used, rejected or expired", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "`upload.too_large`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`upload.content_type_mismatch`", body = ProblemBody, content_type = "application/problem+json"),
@@ -82,8 +83,19 @@ async fn put_upload(
     let query = web::Query::<UploadQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::forbidden("upload.signature_invalid", "the upload URL is missing its signature"))?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    // The local store signs with the wall clock, so it checks with it too.
     let now = time::OffsetDateTime::now_utc();
     local.verify_put(&key, &query, content_type, now).map_err(put_refused)?;
+    // Once its ticket is used, rejected or expired, the key takes no more bytes
+    // (the copy finalize checked is what is published, whatever comes later).
+    if !state.uploads.accepts_upload(&key).await.map_err(ApiError::unexpected)? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "upload.ticket_invalid",
+            "Upload ticket used",
+            "this upload's ticket was already used, rejected or has expired; ask for a new one",
+        ));
+    }
 
     let limit = state.avatars.policy().max_bytes;
     let too_large = || {
@@ -120,7 +132,11 @@ async fn put_upload(
     path = "/files/{key}",
     tag = "storage",
     operation_id = "local-file",
-    params(("key" = String, Path, description = "The object key, e.g. avatars/42/….png")),
+    params(
+        ("key" = String, Path, description = "The object key, e.g. avatars/42/….png"),
+        ("expires" = Option<i64>, Query, description = "For a private (unreviewed) object: when its signed URL expires"),
+        ("signature" = Option<String>, Query, description = "For a private object: the URL's signature"),
+    ),
     responses(
         (status = 200, description = "The image", content_type = "image/*", body = Vec<u8>),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
@@ -134,14 +150,36 @@ async fn get_file(
 ) -> Result<HttpResponse, ApiError> {
     let Some(local) = &state.local_store else { return Err(not_found(req.path())) };
     let key = ObjectKey::parse(&path).map_err(|_| not_found(req.path()))?;
-    let opened = local.open(&key).await.map_err(|e| ApiError::internal(e.into()))?;
-    let Some((mut file, len, image)) = opened else { return Err(not_found(req.path())) };
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.read_to_end(&mut bytes).await.map_err(|e| ApiError::internal(e.into()))?;
+    // A private object (an unreviewed photo) is served only under a valid signature.
+    let signed = web::Query::<SignedGet>::from_query(req.query_string())
+        .is_ok_and(|q| local.verify_get(&key, q.expires, &q.signature, time::OffsetDateTime::now_utc()));
+    let opened = local.open(&key, signed).await.map_err(|e| ApiError::internal(e.into()))?;
+    let Some((file, len, image)) = opened else { return Err(not_found(req.path())) };
+    let cache = if key.is_private() { "private, no-store" } else { "public, max-age=31536000, immutable" };
+    // Streamed from disk in chunks: a slow reader holds one chunk, never the whole object.
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(image.mime())))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .insert_header((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")))
-        .body(bytes))
+        .body(actix_web::body::SizedStream::new(len, chunks)))
+}
+
+/// The signed query of a private object's URL.
+#[derive(serde::Deserialize)]
+struct SignedGet {
+    expires: i64,
+    signature: String,
 }

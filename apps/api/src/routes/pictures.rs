@@ -9,8 +9,8 @@ use crate::extract::{PageQuery, ValidJson};
 use crate::startup::AppState;
 use actix_web::{get, patch, web};
 use photo_sync::{
-    Approval, ApprovalSide, PhotoVerification, PhotoVerificationId, RejectionReason, StatusFilter, UserSummary,
-    VerificationFilter, VerificationStatus, VerificationWithUser,
+    Approval, ApprovalSide, PhotoEvent, PhotoVerification, PhotoVerificationId, Rejection, RejectionReason, Retry,
+    ReviewNote, StatusFilter, UserSummary, VerificationFilter, VerificationStatus, VerificationWithUser,
 };
 use serde::{Deserialize, Serialize};
 use shared_kernel::{DiscordId, Page, UserId};
@@ -22,8 +22,16 @@ use validator::Validate;
 /// Registers the routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     // `/picture/all` before `/picture/{userId}` so "all" is never read as an id.
-    cfg.service(list_all).service(list_for_user).service(verify).service(reject).service(refresh_discord);
+    cfg.service(list_all)
+        .service(one_verification)
+        .service(list_for_user)
+        .service(verify)
+        .service(reject)
+        .service(refresh_discord);
 }
+
+/// How long a signed URL of an unreviewed (private) photo works.
+const PRIVATE_URL_TTL: time::Duration = time::Duration::minutes(10);
 
 fn rfc3339(t: Option<OffsetDateTime>) -> Option<String> {
     t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
@@ -43,7 +51,8 @@ pub struct PreviousDto {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileDto {
-    /// Its URL.
+    /// Its URL. Until it is accepted the photo is private: this is a signed
+    /// URL that works for a few minutes, given only to its user and superusers.
     pub url: String,
     /// SHA-256 (hex) of its bytes: the content a profile approval refers to.
     pub sha256: String,
@@ -111,8 +120,14 @@ pub struct VerificationDto {
     /// `PENDING`, `ACCEPTED`, `REJECTED` or `SUPERSEDED`.
     #[schema(example = "PENDING")]
     pub status: &'static str,
-    /// Why it was rejected.
+    /// Why it was rejected: shown to the user.
     pub reason: Option<String>,
+    /// The reviewer's internal note on a rejection; superusers only (absent for others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// After a rejection: `retry` (the user may upload another photo) or `final` (they may not).
+    #[schema(example = "retry")]
+    pub retry: Option<&'static str>,
     /// Who decided.
     pub decided_by: Option<String>,
     /// When.
@@ -171,6 +186,8 @@ impl VerificationDto {
             },
             status: v.status.as_str(),
             reason: v.reason.clone(),
+            note: v.note.clone(),
+            retry: v.retry.map(Retry::as_str),
             decided_by: v.decided_by.map(|u| u.to_string()),
             decided_at: rfc3339(v.decided_at),
             created_at: rfc3339(Some(v.created_at)).unwrap_or_default(),
@@ -186,6 +203,81 @@ impl VerificationDto {
     }
 }
 
+/// The wire shape of `v` for a viewer: a private photo's URL signed for a
+/// few minutes, the internal note for superusers only.
+pub async fn verification_dto(
+    state: &AppState,
+    v: &PhotoVerification,
+    user: Option<&UserSummary>,
+    superuser: bool,
+) -> Result<VerificationDto, ApiError> {
+    let mut dto = VerificationDto::from_record(v, user);
+    if v.profile.object_key.is_private() {
+        dto.profile.url = state.store.presign_get(&v.profile.object_key, PRIVATE_URL_TTL).await?;
+    }
+    if !superuser {
+        dto.note = None;
+    }
+    Ok(dto)
+}
+
+/// A page for a viewer.
+async fn page_dto(
+    state: &AppState,
+    page: Page<VerificationWithUser>,
+    superuser: bool,
+) -> Result<VerificationPage, ApiError> {
+    let mut items = Vec::with_capacity(page.items.len());
+    for i in &page.items {
+        items.push(verification_dto(state, &i.verification, Some(&i.user), superuser).await?);
+    }
+    Ok(VerificationPage { items, next_cursor: page.next_cursor })
+}
+
+/// One entry of a verification's event log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoEventDto {
+    /// `created`, `profile_approved`, `discord_approved`, `discord_refreshed`, `accepted`, `rejected` or `superseded`.
+    #[schema(example = "profile_approved")]
+    pub kind: &'static str,
+    /// Who (a user id): the reviewer, or the user (their upload, a background read of their Discord avatar).
+    pub actor: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// For a refresh: the Discord avatar hash before.
+    pub old_hash: Option<String>,
+    /// For a refresh: the Discord avatar hash after.
+    pub new_hash: Option<String>,
+    /// For a rejection: the reason shown to the user.
+    pub reason: Option<String>,
+    /// For a rejection: the internal note; superusers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A verification with its event log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationDetail {
+    /// The verification.
+    pub verification: VerificationDto,
+    /// What happened to it, oldest first: who approved which side, refreshes, the rejection, the supersession.
+    pub events: Vec<PhotoEventDto>,
+}
+
+fn event_dto(e: &PhotoEvent, superuser: bool) -> PhotoEventDto {
+    PhotoEventDto {
+        kind: e.kind.as_str(),
+        actor: e.actor.to_string(),
+        at: rfc3339(Some(e.at)).unwrap_or_default(),
+        old_hash: e.old_hash.clone(),
+        new_hash: e.new_hash.clone(),
+        reason: e.reason.clone(),
+        note: e.note.clone().filter(|_| superuser),
+    }
+}
+
 /// A page of photo verifications.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -194,15 +286,6 @@ pub struct VerificationPage {
     pub items: Vec<VerificationDto>,
     /// The cursor of the next page; null on the last.
     pub next_cursor: Option<String>,
-}
-
-impl From<Page<VerificationWithUser>> for VerificationPage {
-    fn from(page: Page<VerificationWithUser>) -> Self {
-        Self {
-            items: page.items.iter().map(|i| VerificationDto::from_record(&i.verification, Some(&i.user))).collect(),
-            next_cursor: page.next_cursor,
-        }
-    }
 }
 
 /// `?status=` of the lists.
@@ -262,7 +345,34 @@ async fn list_all(
         status: status_filter(status.0.status.as_deref())?,
     };
     let page = state.photos.list(&filter, &page.0.page_of::<uuid::Uuid>()?).await?;
-    Ok(web::Json(page.into()))
+    Ok(web::Json(page_dto(&state, page, true).await?))
+}
+
+/// One verification with its event log: its user or a superuser. To anyone
+/// else it answers like an unknown id.
+#[utoipa::path(
+    tag = "photo",
+    operation_id = "get-photo-verification",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Verification id")),
+    responses(
+        (status = 200, body = VerificationDetail),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[get("/picture/verification/{id}")]
+async fn one_verification(
+    auth: Authenticated,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<web::Json<VerificationDetail>, ApiError> {
+    let (record, events) = state.photos.detail(&auth.0, verification_id(&path)?).await?;
+    let su = auth.0.is_superuser();
+    Ok(web::Json(VerificationDetail {
+        verification: verification_dto(&state, &record, None, su).await?,
+        events: events.iter().map(|e| event_dto(e, su)).collect(),
+    }))
 }
 
 /// One user's verifications, newest first (default PENDING; `status=all` for the history).
@@ -291,7 +401,7 @@ async fn list_for_user(
         path.parse().map_err(|_| ApiError::not_found("http.not_found", format!("{path:?} is not a user id")))?;
     let filter = status_filter(status.0.status.as_deref())?;
     let page = state.photos.list_for_user(&auth.0, user_id, filter, &page.0.page_of::<uuid::Uuid>()?).await?;
-    Ok(web::Json(page.into()))
+    Ok(web::Json(page_dto(&state, page, auth.0.is_superuser()).await?))
 }
 
 /// `?type=` of `/picture/verify/{id}`.
@@ -314,7 +424,7 @@ pub struct VerifyQuery {
     responses(
         (status = 200, body = VerificationDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`, `photo.own_verification` (four eyes: not your own photo)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "`photo.already_decided` (with `current`), `photo.discord_not_linked`, `photo.discord_not_fetched`, or `photo.conflict` (another reviewer won; `current` holds the record)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`request.validation`: type missing or unknown", body = ProblemBody, content_type = "application/problem+json"),
@@ -335,7 +445,7 @@ async fn verify(
         .ok_or_else(|| ApiError::invalid_field("/type", "type must be profile, discord or both"))?;
     let id = verification_id(&path)?;
     let record = state.photos.approve(&su.0, id, side).await?;
-    Ok(web::Json(VerificationDto::from_record(&record, None)))
+    Ok(web::Json(verification_dto(&state, &record, None, true).await?))
 }
 
 /// `PATCH /picture/reject/{id}` body.
@@ -344,8 +454,25 @@ async fn verify(
 pub struct RejectRequest {
     /// Why, 1 to 500 characters; shown to the user.
     #[validate(length(min = 1, max = 500))]
-    #[schema(example = "The photo does not show your face.")]
+    #[schema(example = "The photo does not show your face.", min_length = 1, max_length = 500)]
     pub reason: String,
+    /// An internal note for other reviewers, 1 to 2000 characters; never shown to the user.
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub note: Option<String>,
+    /// `retry` (default: the user may upload another photo) or `final` (they may not).
+    #[schema(example = "retry")]
+    pub retry: Option<RetryWire>,
+}
+
+/// `retry` or `final`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryWire {
+    /// The user may try again.
+    Retry,
+    /// They may not.
+    Final,
 }
 
 /// Rejects the photo with a reason; the live avatar stays and the requested image is deleted.
@@ -358,10 +485,10 @@ pub struct RejectRequest {
     responses(
         (status = 200, body = VerificationDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`, `photo.own_verification` (four eyes: not your own photo)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`photo.not_found`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "`photo.already_decided` or `photo.conflict`, each with `current`: the record as it is now", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "`request.validation`: reason missing, blank or longer than 500", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`request.validation`: reason missing, blank or longer than 500; note blank or longer than 2000; retry not `retry` or `final`", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[patch("/picture/reject/{id}")]
@@ -371,11 +498,21 @@ async fn reject(
     path: web::Path<String>,
     body: ValidJson<RejectRequest>,
 ) -> Result<web::Json<VerificationDto>, ApiError> {
-    let reason =
-        RejectionReason::parse(&body.0.reason).map_err(|e| ApiError::invalid_field("/reason", e.to_string()))?;
+    let b = body.0;
+    let reason = RejectionReason::parse(&b.reason).map_err(|e| ApiError::invalid_field("/reason", e.to_string()))?;
+    let note = b
+        .note
+        .as_deref()
+        .map(ReviewNote::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("/note", e.to_string()))?;
+    let retry = match b.retry {
+        None | Some(RetryWire::Retry) => Retry::Allowed,
+        Some(RetryWire::Final) => Retry::Final,
+    };
     let id = verification_id(&path)?;
-    let record = state.photos.reject(&su.0, id, &reason).await?;
-    Ok(web::Json(VerificationDto::from_record(&record, None)))
+    let record = state.photos.reject(&su.0, id, &Rejection { reason, note, retry }).await?;
+    Ok(web::Json(verification_dto(&state, &record, None, true).await?))
 }
 
 /// Re-reads the Discord avatar into that Discord user's PENDING verification;
@@ -404,5 +541,5 @@ async fn refresh_discord(
 ) -> Result<web::Json<VerificationDto>, ApiError> {
     let discord_id = DiscordId::parse(&path).map_err(|e| ApiError::invalid_field("/discordId", e.to_string()))?;
     let record = state.photos.refresh_discord(&su.0, &discord_id).await?;
-    Ok(web::Json(VerificationDto::from_record(&record, None)))
+    Ok(web::Json(verification_dto(&state, &record, None, true).await?))
 }

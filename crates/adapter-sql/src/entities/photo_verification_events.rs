@@ -13,6 +13,7 @@ pub(crate) struct Model {
     pub old_hash: Option<String>,
     pub new_hash: Option<String>,
     pub reason: Option<String>,
+    pub note: Option<String>,
     pub at: TimeDateTimeWithTimeZone,
 }
 

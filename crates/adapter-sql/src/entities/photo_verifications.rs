@@ -23,6 +23,8 @@ pub(crate) struct Model {
     pub discord_approved_at: Option<TimeDateTimeWithTimeZone>,
     pub status: String,
     pub reason: Option<String>,
+    pub note: Option<String>,
+    pub retry: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<TimeDateTimeWithTimeZone>,
     pub created_at: TimeDateTimeWithTimeZone,

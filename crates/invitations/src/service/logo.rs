@@ -4,7 +4,7 @@ use super::OrganizationService;
 use crate::error::{OrgError, WriteError};
 use crate::model::OrganizationId;
 use crate::ports::OrganizationRepository;
-use image_upload::{ImageUpload, ImageUploads, IssuedTicket};
+use image_upload::{ImageUpload, ImageUploads, IssuedTicket, Visibility};
 use shared_kernel::{Actor, OrgRole};
 use std::sync::Arc;
 use time::Duration;
@@ -48,10 +48,12 @@ impl LogoService {
     /// Verifies the upload and makes it the logo (`org:admin`); deletes the previous one.
     pub async fn finalize(&self, actor: &Actor, org: OrganizationId, tmp_key: &str) -> Result<String, LogoError> {
         self.orgs.require(actor, org, OrgRole::Admin).await?;
-        let upload = self.uploads.verify(&self.policy, &org.to_string(), actor.user_id, tmp_key).await?;
+        let upload =
+            self.uploads.verify(&self.policy, &org.to_string(), actor.user_id, tmp_key, Visibility::Public).await?;
         let now = upload.ticket.created_at.max(self.orgs.clock().now());
         match self.repo.set_logo(org, upload.ticket.id, &upload.key, &upload.url, now).await {
             Ok(previous) => {
+                self.uploads.used(&upload).await;
                 if let Some(previous) = previous.filter(|p| *p != upload.key) {
                     // A leftover object costs storage, not correctness.
                     let _ = self.uploads.store().delete(&previous).await;

@@ -121,6 +121,8 @@ struct World {
     other_upload_url: String,
     /// Another user's submitted KYC profile.
     other_profile: String,
+    /// Another user's PENDING photo verification.
+    other_photo: String,
     /// Carol's PENDING verification (Discord linked) and Dave's.
     verify_target: String,
     reject_target: String,
@@ -290,6 +292,14 @@ fn rows() -> Vec<Row> {
             request: |w, _| get(format!("/picture/{}?status=all", w.id(P::Other))),
             expect: [401, 403, 200, 403, 403, 403, 403, 200],
             codes: &["picture.forbidden"],
+        },
+        // `self|su`: one verification with its log; to anyone else it does not exist.
+        Row {
+            method: "GET",
+            template: "/picture/verification/{id}",
+            request: |w, _| get(format!("/picture/verification/{}", w.other_photo)),
+            expect: [401, 404, 200, 404, 404, 404, 404, 200],
+            codes: &["photo.not_found"],
         },
         // Approving one side only: the verification stays PENDING.
         Row {
@@ -778,7 +788,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
     let (other_tmp_key, _) = upload(&app, &other, "/user/avatar/upload-ticket", avatar.clone(), 3).await;
     let (_, other_upload_url) = upload(&app, &other, "/user/avatar/upload-ticket", avatar, 4).await;
     let other_profile = submitted_profile(&app, &other).await;
-    pending_photo(&app, &other, 5).await;
+    let other_photo = pending_photo(&app, &other, 5).await;
 
     // Review targets owned by spare users.
     let root = tok(P::Su);
@@ -825,6 +835,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
         other_tmp_key,
         other_upload_url,
         other_profile,
+        other_photo,
         verify_target,
         reject_target,
         decide_profile,

@@ -149,3 +149,70 @@ async fn forged_cursors_are_422_on_every_paged_list() {
     let body = assert_problem(res, 422, "request.validation").await;
     assert!(body["errors"].get("/cursor").is_some(), "{body}");
 }
+
+/// PostgreSQL refuses NUL in text and timestamps outside its range; both
+/// must be a 422 at the field's pointer on either database, never a 500.
+async fn nul_bytes_and_out_of_range_cursors_are_422(backend: test_support::Backend) {
+    let app = test_support::TestApp::spawn_with(backend, |s| {
+        s.auth.bootstrap_superusers = vec!["root@example.com".into()];
+    })
+    .await;
+    let root = app.token("root@example.com");
+    let ada = app.token("ada@example.com");
+
+    // Query parameters: the parameter's name is the pointer.
+    for (path, field) in [
+        ("/admin/users?q=a%00b", "/q"),
+        ("/picture/all?username=a%00", "/username"),
+        ("/admin/profiles?status=%00", "/status"),
+    ] {
+        let body =
+            assert_problem(app.request(Method::GET, path, Some(&root), None).await, 422, "request.validation").await;
+        assert!(body["errors"].get(field).is_some(), "{path}: {body}");
+    }
+    // Bodies, however deep the string sits; nothing is written.
+    let cases = [
+        ("/user/update", serde_json::json!({"displayName": "Ada\u{0}"}), "/displayName"),
+        ("/user/status", serde_json::json!({"manualStatus": "busy", "statusText": "x\u{0}"}), "/statusText"),
+        ("/organization/create", serde_json::json!({"name": "Ac\u{0}me"}), "/name"),
+        ("/resource/profiles", serde_json::json!({"firstName": "A", "metadata": {"k": ["\u{0}"]}}), "/metadata/k/0"),
+    ];
+    for (path, body, field) in cases {
+        let res = app.post(path, &ada, &body).await;
+        let problem = assert_problem(res, 422, "request.validation").await;
+        assert!(problem["errors"].get(field).is_some(), "{path}: {problem}");
+    }
+    assert_eq!(json(app.get_user(&ada).await).await["displayName"], "ada", "the refused update wrote nothing");
+
+    // Cursors that decode but carry an instant no database row has.
+    for nanos in [-1_i128, -62_135_596_800_000_000_000, 253_402_300_799_999_999_999] {
+        let forged = base64_url(&format!("{nanos}|1"));
+        for path in ["/admin/users", "/picture/all", "/admin/profiles"] {
+            let res = app.request(Method::GET, &format!("{path}?cursor={forged}"), Some(&root), None).await;
+            let status = res.status();
+            assert!(status == 200 || status == 422, "{path} {nanos}: {status}");
+            if status == 422 {
+                let body = assert_problem(res, 422, "request.validation").await;
+                assert!(body["errors"].get("/cursor").is_some(), "{path}: {body}");
+            }
+        }
+    }
+    let before_1970 = base64_url("-1000000000|1");
+    let res = app.request(Method::GET, &format!("/admin/users?cursor={before_1970}"), Some(&root), None).await;
+    assert_problem(res, 422, "request.validation").await;
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+#[tokio::test]
+async fn nul_bytes_and_out_of_range_cursors_are_422_on_sqlite() {
+    nul_bytes_and_out_of_range_cursors_are_422(test_support::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn nul_bytes_and_out_of_range_cursors_are_422_on_postgres() {
+    nul_bytes_and_out_of_range_cursors_are_422(test_support::Backend::Postgres).await;
+}

@@ -104,12 +104,20 @@ async fn finalize(app: &TestApp, token: &str, tmp_key: &str) -> reqwest::Respons
     app.post("/user/avatar/finalize", token, &json!({"tmpKey": tmp_key})).await
 }
 
-/// Upload and finalize; returns the finalize body.
+/// Upload and finalize, then run the background jobs (which read the
+/// Discord avatar: finalize never waits on Discord); returns the finalize body.
 async fn new_photo(app: &TestApp, token: &str, tag: u32) -> Value {
     let key = upload(app, token, tag).await;
     let res = finalize(app, token, &key).await;
     assert_eq!(res.status(), 200, "finalize");
-    json(res).await
+    let body = json(res).await;
+    app.run_jobs().await;
+    body
+}
+
+/// The URL without its query: what anyone without a signature would ask for.
+fn unsigned(url: &str) -> &str {
+    url.split('?').next().unwrap()
 }
 
 async fn avatar_url(app: &TestApp, token: &str) -> Value {
@@ -147,6 +155,7 @@ async fn the_whole_review_flow(backend: Backend) {
     assert_eq!(v["profile"]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(v["user"]["username"], "ada");
     let requested = v["profile"]["url"].as_str().unwrap().to_owned();
+    assert!(requested.contains("/pending/"), "unreviewed, the photo is private: {requested}");
     assert_eq!(app.client.get(&requested).send().await.unwrap().status(), 200, "the requested image is stored");
 
     // Approve the profile side: still PENDING.
@@ -155,7 +164,7 @@ async fn the_whole_review_flow(backend: Backend) {
     let v = json(res).await;
     assert_eq!(v["status"], "PENDING");
     assert_eq!(v["profile"]["approved"], true);
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3, "opened, then the background read of the Discord avatar, then this approval");
 
     // The Discord avatar changes: the refresh clears both approvals.
     discord_avatar(&discord, Some("a_hash2")).await;
@@ -176,7 +185,11 @@ async fn the_whole_review_flow(backend: Backend) {
     let v = json(res).await;
     assert_eq!(v["status"], "ACCEPTED");
     assert!(v["decidedBy"].is_string());
-    assert_eq!(avatar_url(&app, &ada).await, requested.as_str());
+    let live = v["profile"]["url"].as_str().unwrap().to_owned();
+    assert!(!live.contains("/pending/") && !live.contains('?'), "accepted, the photo is public: {live}");
+    assert_eq!(avatar_url(&app, &ada).await, live.as_str());
+    assert_eq!(app.client.get(&live).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.get(&requested).send().await.unwrap().status(), 404, "the private copy is gone");
     assert!(verifications(&app, &ada, &ada_id, "PENDING").await.is_empty());
     assert_eq!(verifications(&app, &ada, &ada_id, "all").await.len(), 1);
     // Terminal: every action is refused.
@@ -188,7 +201,7 @@ async fn the_whole_review_flow(backend: Backend) {
 
     // A rejected photo: the reason is kept, the avatar stays, the image is deleted.
     let opened = new_photo(&app, &ada, 2).await;
-    assert_eq!(opened["avatarUrl"], requested.as_str(), "finalize answers with the avatar still live");
+    assert_eq!(opened["avatarUrl"], live.as_str(), "finalize answers with the avatar still live");
     let id2 = opened["pendingVerification"]["id"].as_str().unwrap().to_owned();
     for bad in [json!({"reason": ""}), json!({"reason": "   "}), json!({"reason": "x".repeat(501)}), json!({})] {
         let res = patch(&app, &format!("/picture/reject/{id2}"), &root, Some(&bad)).await;
@@ -201,7 +214,8 @@ async fn the_whole_review_flow(backend: Backend) {
     let v = json(res).await;
     assert_eq!(v["status"], "REJECTED");
     assert_eq!(v["reason"], "Not your face.");
-    assert_eq!(avatar_url(&app, &ada).await, requested.as_str());
+    assert_eq!(v["retry"], "retry", "by default the user may try again");
+    assert_eq!(avatar_url(&app, &ada).await, live.as_str());
     let rejected_url = v["profile"]["url"].as_str().unwrap();
     assert_eq!(app.client.get(rejected_url).send().await.unwrap().status(), 404, "the rejected image is deleted");
 
@@ -225,7 +239,7 @@ async fn the_whole_review_flow(backend: Backend) {
     let id4 = second["pendingVerification"]["id"].as_str().unwrap();
     let v = json(patch(&app, &format!("/picture/verify/{id4}?type=both"), &root, None).await).await;
     assert_eq!(v["status"], "ACCEPTED");
-    assert_eq!(app.client.get(&requested).send().await.unwrap().status(), 404, "the replaced avatar is deleted");
+    assert_eq!(app.client.get(&live).send().await.unwrap().status(), 404, "the replaced avatar is deleted");
 }
 
 async fn the_review_rules(backend: Backend) {
@@ -375,12 +389,177 @@ async fn with_the_flag_off_the_avatar_changes_at_once(backend: Backend) {
     assert_eq!(avatar_url(&app, &bob).await, body["avatarUrl"]);
 }
 
+async fn finalize_never_waits_on_discord(backend: Backend) {
+    let discord = MockServer::start().await;
+    discord_avatar(&discord, Some("hash1")).await;
+    let app = spawn(backend, &discord, |_| {}).await;
+    let ada = app.token("ada@x.io");
+    link(&app, &ada, ADA_DISCORD).await;
+    let key = upload(&app, &ada, 1).await;
+    let opened = json(finalize(&app, &ada, &key).await).await;
+    // Not a call to Discord on the user's path: a slow or hung Discord cannot hold it.
+    assert!(discord.received_requests().await.unwrap().is_empty(), "finalize called Discord");
+    let id = opened["pendingVerification"]["id"].as_str().unwrap();
+    let detail = json(get(&app, &format!("/picture/verification/{id}"), &ada).await).await;
+    assert_eq!(detail["verification"]["discord"]["state"], "notFetched");
+    // The background job reads it for the reviewer.
+    app.run_jobs().await;
+    assert_eq!(discord.received_requests().await.unwrap().len(), 1);
+    let ada_id = user_id(&app, &ada).await;
+    let v = &verifications(&app, &ada, &ada_id, "PENDING").await[0];
+    assert_eq!(v["discord"]["state"], "fetched");
+    assert_eq!(v["discord"]["avatarHash"], "hash1");
+    // A second run has nothing left to read.
+    app.run_jobs().await;
+    assert_eq!(discord.received_requests().await.unwrap().len(), 1);
+}
+
+async fn an_unreviewed_photo_is_private_until_accepted(backend: Backend) {
+    let discord = MockServer::start().await;
+    let app = spawn(backend, &discord, |s| s.photo_verification.require_discord = false).await;
+    let (ada, bob, root) = (app.token("ada@x.io"), app.token("bob@x.io"), app.token(ROOT));
+    let ada_id = user_id(&app, &ada).await;
+    let opened = new_photo(&app, &ada, 1).await;
+    let id = opened["pendingVerification"]["id"].as_str().unwrap().to_owned();
+    let detail = json(get(&app, &format!("/picture/verification/{id}"), &ada).await).await;
+    let signed = detail["verification"]["profile"]["url"].as_str().unwrap().to_owned();
+    assert!(signed.contains("/pending/") && signed.contains("signature="), "{signed}");
+
+    // The owner's signed URL works and is not cached by anyone in between.
+    let res = app.client.get(&signed).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    // Without the signature, or with a forged one, it does not exist.
+    assert_eq!(app.client.get(unsigned(&signed)).send().await.unwrap().status(), 404);
+    let forged = format!("{}0", &signed[..signed.len() - 1]);
+    let forged = if forged == signed { format!("{}1", &signed[..signed.len() - 1]) } else { forged };
+    assert_eq!(app.client.get(&forged).send().await.unwrap().status(), 404);
+    // A superuser gets their own signed URL; other users see nothing.
+    let for_root = &json(get(&app, "/picture/all", &root).await).await["items"][0];
+    let root_url = for_root["profile"]["url"].as_str().unwrap();
+    assert_eq!(app.client.get(root_url).send().await.unwrap().status(), 200);
+    assert_problem(get(&app, &format!("/picture/{ada_id}"), &bob).await, 403, "picture.forbidden").await;
+    assert_problem(get(&app, &format!("/picture/verification/{id}"), &bob).await, 404, "photo.not_found").await;
+    // Each read signs afresh (the signature's expiry is the store's own unit test).
+    let fresh = &verifications(&app, &ada, &ada_id, "PENDING").await[0];
+    assert_eq!(app.client.get(fresh["profile"]["url"].as_str().unwrap()).send().await.unwrap().status(), 200);
+
+    // Accepted, it is public at a new key and the private copy is gone.
+    let v = json(patch(&app, &format!("/picture/verify/{id}?type=profile"), &root, None).await).await;
+    assert_eq!(v["status"], "ACCEPTED");
+    let public = v["profile"]["url"].as_str().unwrap();
+    assert!(!public.contains("/pending/") && !public.contains('?'), "{public}");
+    let res = app.client.get(public).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["cache-control"].to_str().unwrap().starts_with("public"));
+    assert_eq!(avatar_url(&app, &ada).await, public);
+    assert_eq!(app.client.get(fresh["profile"]["url"].as_str().unwrap()).send().await.unwrap().status(), 404);
+}
+
+async fn reviewers_never_decide_their_own_photo(backend: Backend) {
+    let discord = MockServer::start().await;
+    let app = spawn(backend, &discord, |s| s.photo_verification.require_discord = false).await;
+    let (root, root2) = (app.token(ROOT), app.token(ROOT2));
+    let opened = new_photo(&app, &root, 1).await;
+    let id = opened["pendingVerification"]["id"].as_str().unwrap().to_owned();
+    let approve = format!("/picture/verify/{id}?type=both");
+    let reject = format!("/picture/reject/{id}");
+    assert_problem(patch(&app, &approve, &root, None).await, 403, "photo.own_verification").await;
+    let body = json!({"reason": "changed my mind"});
+    assert_problem(patch(&app, &reject, &root, Some(&body)).await, 403, "photo.own_verification").await;
+    let pending = json(get(&app, "/picture/all", &root2).await).await;
+    assert_eq!(pending["items"][0]["status"], "PENDING", "the refusals changed nothing");
+    let v = json(patch(&app, &approve, &root2, None).await).await;
+    assert_eq!(v["status"], "ACCEPTED", "another superuser may");
+}
+
+async fn two_reviewers_at_once_one_wins_one_gets_409(backend: Backend) {
+    let discord = MockServer::start().await;
+    let app = spawn(backend, &discord, |s| s.photo_verification.require_discord = false).await;
+    let (ada, root, root2) = (app.token("ada@x.io"), app.token(ROOT), app.token(ROOT2));
+    user_id(&app, &root).await;
+    user_id(&app, &root2).await;
+    let opened = new_photo(&app, &ada, 1).await;
+    let id = opened["pendingVerification"]["id"].as_str().unwrap().to_owned();
+    // Hold root's approval between its read and its write while root2 rejects.
+    app.gate.arm("photo.decide");
+    let approve = format!("/picture/verify/{id}?type=both");
+    let reject = format!("/picture/reject/{id}");
+    let (first, ()) = futures_util::join!(patch(&app, &approve, &root, None), async {
+        app.gate.held().await;
+        let res = patch(&app, &reject, &root2, Some(&json!({"reason": "Not your face."}))).await;
+        assert_eq!(res.status(), 200, "the second reviewer decides while the first is held");
+        app.gate.release();
+    });
+    let body = assert_problem(first, 409, "photo.conflict").await;
+    assert_eq!(body["current"]["id"], id.as_str());
+    assert_eq!(body["current"]["status"], "REJECTED", "the loser sees who won: {body}");
+    assert_eq!(avatar_url(&app, &ada).await, Value::Null, "the losing approval published nothing");
+}
+
+async fn a_rejected_user_learns_why_and_whether_to_try_again(backend: Backend) {
+    let discord = MockServer::start().await;
+    let app = spawn(backend, &discord, |s| s.photo_verification.require_discord = false).await;
+    let (ada, bob, root) = (app.token("ada@x.io"), app.token("bob@x.io"), app.token(ROOT));
+    let ada_id = user_id(&app, &ada).await;
+    let opened = new_photo(&app, &ada, 1).await;
+    let id = opened["pendingVerification"]["id"].as_str().unwrap().to_owned();
+    let reject = format!("/picture/reject/{id}");
+    for bad in [
+        json!({"reason": "Too dark.", "retry": "maybe"}),
+        json!({"reason": "Too dark.", "note": " "}),
+        json!({"reason": "Too dark.", "note": "x".repeat(2001)}),
+    ] {
+        assert_problem(patch(&app, &reject, &root, Some(&bad)).await, 422, "request.validation").await;
+    }
+    let body = json!({"reason": "Too dark.", "note": "Probably a stock photo.", "retry": "retry"});
+    let v = json(patch(&app, &reject, &root, Some(&body)).await).await;
+    assert_eq!((v["status"].as_str(), v["note"].as_str()), (Some("REJECTED"), Some("Probably a stock photo.")));
+
+    // The user sees the reason and the retry choice, never the internal note.
+    let mine = &verifications(&app, &ada, &ada_id, "REJECTED").await[0];
+    assert_eq!(mine["reason"], "Too dark.");
+    assert_eq!(mine["retry"], "retry");
+    assert!(mine.get("note").is_none(), "{mine}");
+    let seen_by_root = &verifications(&app, &root, &ada_id, "REJECTED").await[0];
+    assert_eq!(seen_by_root["note"], "Probably a stock photo.");
+
+    // The record: who did what, in order.
+    let detail = json(get(&app, &format!("/picture/verification/{id}"), &ada).await).await;
+    assert_eq!(detail["verification"]["id"], id.as_str());
+    let kinds: Vec<_> = detail["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "rejected"]);
+    assert_eq!(detail["events"][0]["actor"], ada_id.as_str());
+    assert_eq!(detail["events"][1]["reason"], "Too dark.");
+    assert!(detail["events"][1].get("note").is_none(), "{detail}");
+    let detail = json(get(&app, &format!("/picture/verification/{id}"), &root).await).await;
+    assert_eq!(detail["events"][1]["note"], "Probably a stock photo.");
+    assert_problem(get(&app, &format!("/picture/verification/{id}"), &bob).await, 404, "photo.not_found").await;
+    assert_problem(get(&app, "/picture/verification/nope", &root).await, 404, "photo.not_found").await;
+
+    // `retry`: another photo is welcome; `final`: no more, and no try is spent asking.
+    let second = new_photo(&app, &ada, 2).await;
+    let id2 = second["pendingVerification"]["id"].as_str().unwrap();
+    let body = json!({"reason": "Not a person.", "retry": "final"});
+    let v = json(patch(&app, &format!("/picture/reject/{id2}"), &root, Some(&body)).await).await;
+    assert_eq!(v["retry"], "final");
+    let tries = json(app.get_user(&ada).await).await["avatarUploadTriesRemaining"].clone();
+    let res = app.post("/user/avatar/upload-ticket", &ada, &json!({"contentType": "image/png"})).await;
+    assert_problem(res, 403, "photo.rejected_final").await;
+    assert_eq!(json(app.get_user(&ada).await).await["avatarUploadTriesRemaining"], tries);
+}
+
 both!(
     the_whole_review_flow,
     the_review_rules,
     discord_must_be_linked_unless_configured_otherwise,
     discord_failures_become_clear_problems,
     with_the_flag_off_the_avatar_changes_at_once,
+    finalize_never_waits_on_discord,
+    an_unreviewed_photo_is_private_until_accepted,
+    reviewers_never_decide_their_own_photo,
+    two_reviewers_at_once_one_wins_one_gets_409,
+    a_rejected_user_learns_why_and_whether_to_try_again,
 );
 
 #[tokio::test]
@@ -448,6 +627,7 @@ async fn the_openapi_document_describes_the_photo_and_admin_endpoints() {
         ("/picture/{userId}", "get", "list-user-photo-verifications"),
         ("/picture/verify/{id}", "patch", "approve-photo-verification"),
         ("/picture/reject/{id}", "patch", "reject-photo-verification"),
+        ("/picture/verification/{id}", "get", "get-photo-verification"),
         ("/discord-actions/avatar/update/{discordId}", "patch", "refresh-discord-avatar"),
         ("/admin/users", "get", "search-users"),
         ("/admin/users/{userId}", "patch", "update-user"),
