@@ -13,7 +13,7 @@ import zlib
 
 import schemathesis
 
-with open(os.environ["USHER_FUZZ_SEED"]) as _f:
+with open(os.environ["FUZZ_SEED_FILE"]) as _f:
     SEED = json.load(_f)
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -24,15 +24,15 @@ BODY = {
     "organizationId": (UUID, ["organizationId"]),
     "zoneId": (UUID, ["zoneId"]),
     "invitationId": (UUID, ["invitationId"]),
-    "userId": (USER_ID, ["memberId", "superuserId"]),
+    "userId": (USER_ID, ["actorId", "peerId"]),
     "token": (re.compile(r"^.+$"), ["invitationToken"]),
 }
 # (path template, parameter) -> the seeded values to pick from
 PATH = {
     ("/admin/profiles/{id}", "id"): (UUID, ["profileId"]),
-    ("/admin/users/{userId}", "userId"): (USER_ID, ["memberId", "superuserId"]),
-    ("/admin/users/{userId}/labels", "userId"): (USER_ID, ["memberId", "superuserId"]),
-    ("/picture/{userId}", "userId"): (USER_ID, ["memberId", "superuserId"]),
+    ("/admin/users/{userId}", "userId"): (USER_ID, ["actorId", "peerId"]),
+    ("/admin/users/{userId}/labels", "userId"): (USER_ID, ["actorId", "peerId"]),
+    ("/picture/{userId}", "userId"): (USER_ID, ["actorId", "peerId"]),
 }
 
 

@@ -549,6 +549,11 @@ impl From<ProfileError> for ApiError {
             ProfileError::UserNotFound => Self::not_found("admin.user.doesnt_exist", detail),
             ProfileError::SecondAdminApproval => Self::forbidden("admin.profiles.second_admin_approval", detail),
             ProfileError::OwnProfile => Self::forbidden("admin.profiles.own_profile", detail),
+            ProfileError::Conflict(current) => {
+                Self::new(StatusCode::CONFLICT, "admin.profiles.conflict", "Conflict", detail)
+                    .with_current(crate::routes::profiles::profile_json(&current))
+            }
+            ProfileError::RejectedFinal => Self::forbidden("resource.profile.rejected_final", detail),
             ProfileError::Forbidden => Self::forbidden("auth.superuser_required", detail),
             ProfileError::Unexpected(e) if e.downcast_ref::<KeyUnavailable>().is_some() => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -261,7 +261,12 @@ pub fn profile_key_ring(settings: &Settings) -> anyhow::Result<KeyRing> {
 }
 
 /// The profile use cases over the given database.
-pub fn profile_service(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<ProfileService> {
+pub fn profile_service(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+    pause: Arc<dyn Pause>,
+) -> anyhow::Result<ProfileService> {
     let p = &settings.profiles;
     let required = p
         .required_on_submit
@@ -276,7 +281,7 @@ pub fn profile_service(settings: &Settings, db: &Database, clock: Arc<dyn Clock>
     };
     let cipher = Arc::new(profile_key_ring(settings)?);
     let repo = Arc::new(SqlProfileRepository::new(db.clone(), cipher));
-    Ok(ProfileService::new(repo, clock, policy))
+    Ok(ProfileService::new(repo, clock, pause, policy))
 }
 
 /// The avatar upload policy from settings.
@@ -374,7 +379,7 @@ impl Application {
                 enabled: settings.features.photo_verification,
                 require_discord: settings.photo_verification.require_discord,
             },
-            profiles: profile_service(&settings, &db, clock.clone())?,
+            profiles: profile_service(&settings, &db, clock.clone(), deps.pause.clone())?,
             orgs,
             invitations,
             logos,

@@ -118,10 +118,10 @@ impl ProfileRepository for SqlProfileRepository {
             .col_expr(profiles::Column::LastName, Expr::value(sealed.last_name))
             .col_expr(profiles::Column::Dob, Expr::value(sealed.dob))
             .col_expr(profiles::Column::Address, Expr::value(sealed.address))
-            .col_expr(profiles::Column::Postcode, Expr::value(f.postcode.as_ref().map(|v| v.as_str().to_owned())))
-            .col_expr(profiles::Column::City, Expr::value(f.city.as_ref().map(|v| v.as_str().to_owned())))
+            .col_expr(profiles::Column::Postcode, Expr::value(sealed.postcode))
+            .col_expr(profiles::Column::City, Expr::value(sealed.city))
             .col_expr(profiles::Column::Country, Expr::value(f.country.map(|c| c.alpha2().to_owned())))
-            .col_expr(profiles::Column::Metadata, Expr::value(f.metadata.as_ref().map(|m| m.to_json())))
+            .col_expr(profiles::Column::Metadata, Expr::value(sealed.metadata))
             .col_expr(profiles::Column::State, Expr::value(profile.state.as_str()))
             .col_expr(profiles::Column::UpdatedAt, Expr::value(profile.updated_at))
             .col_expr(profiles::Column::Version, Expr::value(profile.version))
@@ -158,6 +158,8 @@ impl ProfileRepository for SqlProfileRepository {
             admin_id: Set(d.admin_id.map(UserId::get)),
             decision: Set(d.verdict.as_str().to_owned()),
             reason: Set(d.reason.as_ref().map(|r| r.as_str().to_owned())),
+            note: Set(d.note.as_ref().map(|n| n.as_str().to_owned())),
+            retry: Set(d.retry.map(|r| r.as_str().to_owned())),
             decided_at: Set(d.at),
         }
         .insert(&txn)

@@ -1,12 +1,16 @@
-//! Profile rows ↔ domain records. The four personal-data columns are sealed
-//! on the way in and opened on the way out by the `PiiCipher`, bound to
-//! their column and row (`profiles.<column>:<id>`).
+//! Profile rows ↔ domain records. Every personal-data column (names, date
+//! of birth, address, postcode, city, metadata) is sealed on the way in and
+//! opened on the way out by the `PiiCipher`, bound to its column and row
+//! (`profiles.<column>:<id>`). Postcode, city and metadata were stored in
+//! plaintext before issue 12; such a value is read as it is and sealed by
+//! the row's next write.
 
 use crate::entities::{labels, profile_decisions, profiles, users};
 use anyhow::{Context as _, anyhow};
 use profile_verification::{
     Address, City, Country, Decision, DecisionId, DecisionKind, Dob, Field, Label, LabelKey, LabelScope, Metadata,
-    PersonName, PiiCipher, Postcode, Profile, ProfileFields, ProfileId, ProfileState, Reason, UserSummary,
+    PersonName, PiiCipher, Postcode, Profile, ProfileFields, ProfileId, ProfileState, Reason, Retry, ReviewNote,
+    UserSummary,
 };
 use sea_orm::ActiveValue::Set;
 use shared_kernel::{UserId, truncate_to_micros};
@@ -22,6 +26,9 @@ pub(crate) struct Sealed {
     pub last_name: Option<String>,
     pub dob: Option<String>,
     pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub metadata: Option<String>,
 }
 
 pub(crate) fn seal(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Result<Sealed> {
@@ -33,6 +40,9 @@ pub(crate) fn seal(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Result<Sealed
         last_name: seal_one("last_name", f.last_name.as_ref().map(|v| v.as_str().to_owned()))?,
         dob: seal_one("dob", f.dob.map(|v| v.to_iso()))?,
         address: seal_one("address", f.address.as_ref().map(|v| v.as_str().to_owned()))?,
+        postcode: seal_one("postcode", f.postcode.as_ref().map(|v| v.as_str().to_owned()))?,
+        city: seal_one("city", f.city.as_ref().map(|v| v.as_str().to_owned()))?,
+        metadata: seal_one("metadata", f.metadata.as_ref().map(Metadata::to_json))?,
     })
 }
 
@@ -47,10 +57,10 @@ pub(crate) fn active_model(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Resul
         last_name: Set(sealed.last_name),
         dob: Set(sealed.dob),
         address: Set(sealed.address),
-        postcode: Set(f.postcode.as_ref().map(|v| v.as_str().to_owned())),
-        city: Set(f.city.as_ref().map(|v| v.as_str().to_owned())),
+        postcode: Set(sealed.postcode),
+        city: Set(sealed.city),
         country: Set(f.country.map(|c| c.alpha2().to_owned())),
-        metadata: Set(f.metadata.as_ref().map(Metadata::to_json)),
+        metadata: Set(sealed.metadata),
         state: Set(p.state.as_str().to_owned()),
         created_at: Set(p.created_at),
         updated_at: Set(p.updated_at),
@@ -68,6 +78,17 @@ pub(crate) fn profile(m: profiles::Model, cipher: &dyn PiiCipher) -> anyhow::Res
     let last_name = open("last_name", m.last_name).with_context(row)?;
     let dob = open("dob", m.dob).with_context(row)?;
     let address = open("address", m.address).with_context(row)?;
+    // Written in plaintext before these columns were sealed (never the
+    // sealed format: a postcode, city or JSON object never starts "v1.").
+    let open_or_legacy = |column: &str, value: Option<String>| -> anyhow::Result<Option<String>> {
+        match value {
+            Some(v) if !v.starts_with("v1.") => Ok(Some(v)),
+            other => open(column, other),
+        }
+    };
+    let postcode = open_or_legacy("postcode", m.postcode).with_context(row)?;
+    let city = open_or_legacy("city", m.city).with_context(row)?;
+    let metadata = open_or_legacy("metadata", m.metadata).with_context(row)?;
     let fields = ProfileFields {
         first_name: first_name.map(|v| PersonName::parse(&v, Field::FirstName)).transpose().with_context(row)?,
         last_name: last_name.map(|v| PersonName::parse(&v, Field::LastName)).transpose().with_context(row)?,
@@ -76,11 +97,10 @@ pub(crate) fn profile(m: profiles::Model, cipher: &dyn PiiCipher) -> anyhow::Res
             .transpose()
             .with_context(row)?,
         address: address.map(|v| Address::parse(&v)).transpose().with_context(row)?,
-        postcode: m.postcode.map(|v| Postcode::parse(&v)).transpose().with_context(row)?,
-        city: m.city.map(|v| City::parse(&v)).transpose().with_context(row)?,
+        postcode: postcode.map(|v| Postcode::parse(&v)).transpose().with_context(row)?,
+        city: city.map(|v| City::parse(&v)).transpose().with_context(row)?,
         country: m.country.map(|v| Country::parse(&v)).transpose().with_context(row)?,
-        metadata: m
-            .metadata
+        metadata: metadata
             .map(|v| serde_json_value(&v).and_then(|j| Metadata::parse(&j).map_err(anyhow::Error::new)))
             .transpose()
             .with_context(row)?,
@@ -114,6 +134,12 @@ pub(crate) fn decision(m: profile_decisions::Model) -> anyhow::Result<Decision> 
         reason: m
             .reason
             .map(|r| Reason::parse(&r).ok_or_else(|| anyhow!("unreadable reason")))
+            .transpose()
+            .with_context(row)?,
+        note: m.note.map(|n| ReviewNote::parse(&n).map_err(anyhow::Error::new)).transpose().with_context(row)?,
+        retry: m
+            .retry
+            .map(|r| Retry::parse(&r).ok_or_else(|| anyhow!("unknown retry {r}")))
             .transpose()
             .with_context(row)?,
         at: truncate_to_micros(m.decided_at),

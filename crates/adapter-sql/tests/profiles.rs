@@ -6,7 +6,7 @@ use adapter_crypto::KeyRing;
 use adapter_sql::{Database, PoolSettings, SqlProfileRepository, SqlUserRepository};
 use profile_verification::{
     CreateProfileError, FieldsPatch, LabelScope, Profile, ProfileFields, ProfileFilter, ProfilePolicy,
-    ProfileRepository, ProfileState, RawFields, Reason, Verdict,
+    ProfileRepository, ProfileState, RawFields, Reason, Retry, ReviewNote, Verdict,
 };
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
 use shared_kernel::{Actor, EmailAddress, PageRequest, PlatformRole, UserId};
@@ -44,6 +44,7 @@ fn personal() -> FieldsPatch {
         last_name: Some(Some("Lovelace".into())),
         dob: Some(Some("1990-02-28".into())),
         address: Some(Some("12 St James's Square".into())),
+        postcode: Some(Some("SW1Y 4LE".into())),
         city: Some(Some("London".into())),
         country: Some(Some("gbr".into())),
         metadata: Some(Some(serde_json::json!({"source": "kyc"}))),
@@ -83,13 +84,13 @@ async fn profile_story(db: Database, raw: sea_orm::DatabaseConnection) {
     assert_eq!(repo.open_of(ada.user_id).await.unwrap().as_ref(), Some(&draft));
 
     // The raw row holds none of the personal data.
-    let rows = raw_rows(&raw, "SELECT first_name, last_name, dob, address, city, country FROM profiles").await;
-    let text = rows.join("\n");
-    for secret in ["Augusta", "Lovelace", "1990-02-28", "1990", "James", "Square"] {
+    let sql = "SELECT first_name, last_name, dob, address, postcode, city, metadata, country FROM profiles";
+    let text = raw_rows(&raw, sql).await.join("\n");
+    for secret in ["Augusta", "Lovelace", "1990-02-28", "1990", "James", "Square", "SW1Y", "London", "kyc"] {
         assert!(!text.contains(secret), "{secret} is stored in plaintext: {text}");
     }
     assert!(text.contains("v1.k1."), "sealed values name their key: {text}");
-    assert!(text.contains("London") && text.contains("GB"), "city and country are not personal data: {text}");
+    assert!(text.contains("GB"), "the country alone is not sealed: {text}");
 
     // One open profile per user.
     assert!(matches!(repo.create(&open(&ada, true, T0)).await, Err(CreateProfileError::OpenProfileExists)));
@@ -105,13 +106,15 @@ async fn profile_story(db: Database, raw: sea_orm::DatabaseConnection) {
 
     // A decision: profile, log and label in one transaction; a second loses.
     let reason = Reason::parse("blurry scan").unwrap();
-    let decided = submitted.decide(&admin, Verdict::Reject(reason), &policy, T0 + Duration::minutes(2)).unwrap();
+    let note = Some(ReviewNote::parse("looks edited").unwrap());
+    let verdict = Verdict::Reject { reason, note, retry: Retry::Allowed };
+    let decided = submitted.decide(&admin, verdict, &policy, T0 + Duration::minutes(2)).unwrap();
     assert!(repo.decide(&decided, submitted.version).await.unwrap());
     let again = submitted.decide(&admin, Verdict::Verify(None), &policy, T0 + Duration::minutes(3)).unwrap();
     assert!(!repo.decide(&again, submitted.version).await.unwrap(), "the second decision loses");
     assert_eq!(repo.find(draft.id).await.unwrap().unwrap().state, ProfileState::Rejected);
     let log = repo.decisions_of_user(ada.user_id).await.unwrap();
-    assert_eq!(log, vec![decided.decision.clone()]);
+    assert_eq!(log, vec![decided.decision.clone()], "reason, note and retry round-trip");
     let labels = repo.labels(ada.user_id).await.unwrap().unwrap();
     let pairs: Vec<(&str, &str)> = labels.iter().map(|l| (l.key.as_str(), l.value.as_str())).collect();
     assert_eq!(pairs, vec![("email", "verified"), ("profile", "rejected")]);
@@ -169,6 +172,26 @@ async fn profile_story(db: Database, raw: sea_orm::DatabaseConnection) {
     let without = SqlProfileRepository::new(db.clone(), ring(&[("k2", 2)], "k2"));
     assert!(without.find(draft.id).await.is_err());
     assert!(without.find(newer.id).await.unwrap().is_some());
+
+    // Postcode, city and metadata written in plaintext before they were sealed still read.
+    let legacy = format!(
+        "UPDATE profiles SET postcode = '75001', city = 'Paris', metadata = '{{\"legacy\":true}}' WHERE user_id = {}",
+        carl.user_id
+    );
+    raw.execute_raw(Statement::from_string(raw.get_database_backend(), legacy)).await.unwrap();
+    let read = rotated.find(newer.id).await.unwrap().unwrap().fields;
+    assert_eq!(read.city.as_ref().map(|c| c.as_str()), Some("Paris"));
+    assert_eq!(read.postcode.as_ref().map(|c| c.as_str()), Some("75001"));
+    assert_eq!(read.metadata.as_ref().map(|m| m.to_json()), Some(r#"{"legacy":true}"#.to_owned()));
+
+    // A withdrawn draft leaves the one-open rule and stays in the history.
+    let third = open(&ada, false, T0 + Duration::minutes(10));
+    repo.create(&third).await.unwrap();
+    let withdrawn = third.withdraw(&ada, T0 + Duration::minutes(11)).unwrap();
+    assert!(repo.update_draft(&withdrawn, third.version).await.unwrap());
+    assert_eq!(repo.find(third.id).await.unwrap().unwrap().state, ProfileState::Withdrawn);
+    assert!(repo.open_of(ada.user_id).await.unwrap().is_none());
+    repo.create(&open(&ada, false, T0 + Duration::minutes(12))).await.unwrap();
 }
 
 #[tokio::test]

@@ -17,8 +17,8 @@ pub mod service;
 pub use error::{DecisionError, DiscordError, OpenError, ReviewError};
 pub use model::{
     Approval, ApprovalSide, DiscordAvatar, DiscordSide, NewVerification, PhotoEvent, PhotoEventKind, PhotoVerification,
-    PhotoVerificationId, PreviousPhotos, ProfileSide, Rejection, RejectionReason, RejectionReasonError, Retry,
-    ReviewNote, ReviewNoteError, Transition, VerificationStatus, VerificationStatusError,
+    PhotoVerificationId, PreviousPhotos, ProfileSide, Rejection, RejectionReason, RejectionReasonError, Transition,
+    VerificationStatus, VerificationStatusError,
 };
 pub use ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, UserSummary, VerificationFilter,
@@ -27,3 +27,4 @@ pub use ports::{
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
 pub use service::PhotoVerifications;
+pub use shared_kernel::{Retry, ReviewNote, ReviewNoteError};

@@ -4,7 +4,7 @@
 
 use crate::error::DecisionError;
 use image_upload::ObjectKey;
-use shared_kernel::{Actor, DiscordId, UserId};
+use shared_kernel::{Actor, DiscordId, Retry, ReviewNote, UserId};
 use std::fmt;
 use time::OffsetDateTime;
 
@@ -218,62 +218,6 @@ impl RejectionReason {
     }
 
     /// The reason.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Whether a rejected user may try again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Retry {
-    /// They may upload another photo.
-    Allowed,
-    /// They may not upload another photo.
-    Final,
-}
-
-impl Retry {
-    /// `retry` or `final`, as stored and sent.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Allowed => "retry",
-            Self::Final => "final",
-        }
-    }
-
-    /// Parses `retry` or `final`.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "retry" => Some(Self::Allowed),
-            "final" => Some(Self::Final),
-            _ => None,
-        }
-    }
-}
-
-/// A reviewer's internal note: 1 to 2000 characters, seen by superusers only.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReviewNote(String);
-
-/// Why a note is invalid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a note is 1 to {max} characters", max = ReviewNote::MAX)]
-pub struct ReviewNoteError;
-
-impl ReviewNote {
-    /// The longest note.
-    pub const MAX: usize = 2000;
-
-    /// Trims and checks a note.
-    pub fn parse(raw: &str) -> Result<Self, ReviewNoteError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > Self::MAX {
-            return Err(ReviewNoteError);
-        }
-        Ok(Self(trimmed.to_owned()))
-    }
-
-    /// The note.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -279,9 +279,10 @@ fn image_type(key: &ObjectKey) -> anyhow::Result<image_upload::ImageType> {
 mod tests {
     use super::*;
     use crate::error::DiscordError;
-    use crate::model::{DiscordAvatar, Retry};
+    use crate::model::DiscordAvatar;
     use crate::ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
     use image_upload::MockObjectStore;
+    use shared_kernel::Retry;
     use shared_kernel::{FixedClock, PlatformRole};
     use time::macros::datetime;
 

@@ -84,6 +84,14 @@ pub enum ProfileError {
     /// A superuser tried to decide a profile of their own (403 `admin.profiles.own_profile`).
     #[error("no superuser may decide a profile of their own")]
     OwnProfile,
+    /// Another decision or change won the race for this profile
+    /// (409 `admin.profiles.conflict`, with the profile as it is now).
+    #[error("another decision changed this profile first")]
+    Conflict(Box<crate::model::Profile>),
+    /// The user's last profile was rejected as final: they may not open
+    /// another (403 `resource.profile.rejected_final`).
+    #[error("your last profile was rejected and may not be replaced; contact an administrator")]
+    RejectedFinal,
     /// The caller is not a superuser (403).
     #[error("only superusers may do this")]
     Forbidden,

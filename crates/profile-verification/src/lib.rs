@@ -4,7 +4,8 @@
 //! - [`fields`]: the value types every profile field parses into, with
 //!   barong's error codes (`first_name.invalid`, `metadata.invalid_format`).
 //! - [`model`]: the `Profile` record and its state machine
-//!   (drafted → submitted → verified | rejected), decisions, labels, levels.
+//!   (drafted → submitted → verified | rejected; a draft may be withdrawn),
+//!   decisions with reason, internal note and retry/final, labels, levels.
 //! - [`ports`]: `ProfileRepository` and `PiiCipher` (personal data is sealed at rest).
 //! - [`service`]: the user's and the superusers' use cases.
 //! - [`error`]: the typed errors.
@@ -24,4 +25,5 @@ pub use model::{
     LevelSteps, Profile, ProfileFields, ProfileId, ProfilePolicy, ProfileState, RawFields, Reason, Verdict,
 };
 pub use ports::{KeyUnavailable, PiiCipher, ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
-pub use service::{LabelsView, ProfileDetail, ProfileService};
+pub use service::{LabelsView, MyProfiles, ProfileDetail, ProfileService};
+pub use shared_kernel::{Retry, ReviewNote};

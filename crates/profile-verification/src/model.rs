@@ -7,7 +7,7 @@
 use crate::error::{InvalidFields, ProfileError};
 use crate::fields::{Address, City, Country, Dob, Field, FieldError, Metadata, PersonName, Postcode};
 use serde_json::Value;
-use shared_kernel::{Actor, UserId};
+use shared_kernel::{Actor, Retry, ReviewNote, UserId};
 use std::fmt;
 use time::{Date, OffsetDateTime};
 
@@ -30,8 +30,10 @@ pub enum ProfileState {
     Submitted,
     /// Accepted (final).
     Verified,
-    /// Refused (final).
+    /// Refused (final for this profile; the decision says whether the user may open another).
     Rejected,
+    /// Withdrawn by its user before submission; kept as history.
+    Withdrawn,
 }
 
 impl ProfileState {
@@ -42,6 +44,7 @@ impl ProfileState {
             Self::Submitted => "submitted",
             Self::Verified => "verified",
             Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
@@ -52,6 +55,7 @@ impl ProfileState {
             "submitted" => Some(Self::Submitted),
             "verified" => Some(Self::Verified),
             "rejected" => Some(Self::Rejected),
+            "withdrawn" => Some(Self::Withdrawn),
             _ => None,
         }
     }
@@ -351,6 +355,27 @@ impl Profile {
         })
     }
 
+    /// The user withdraws their draft: it leaves review for good (a new
+    /// profile may be opened) and stays in their history.
+    pub fn withdraw(&self, user: &Actor, now: OffsetDateTime) -> Result<Self, ProfileError> {
+        if self.user_id != user.user_id || self.state != ProfileState::Drafted {
+            return Err(ProfileError::NotEditable);
+        }
+        Ok(Self { state: ProfileState::Withdrawn, updated_at: now, version: self.version + 1, ..self.clone() })
+    }
+
+    /// Whether a user whose latest decision is `last` may open a new
+    /// profile: not after a rejection marked final (a superuser may still
+    /// file one for them).
+    pub fn check_may_open(last: Option<&Decision>) -> Result<(), ProfileError> {
+        match last {
+            Some(d) if d.verdict == DecisionKind::Rejected && d.retry == Some(Retry::Final) => {
+                Err(ProfileError::RejectedFinal)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A superuser decides a submitted profile. Returns the decided profile,
     /// the decision to log and the `profile` label to set.
     pub fn decide(
@@ -380,6 +405,8 @@ impl Profile {
             admin_id: Some(admin.user_id),
             verdict: verdict.kind(),
             reason: verdict.reason().cloned(),
+            note: verdict.note().cloned(),
+            retry: verdict.retry(),
             at: now,
         };
         let label = Label {
@@ -426,8 +453,16 @@ impl Reason {
 pub enum Verdict {
     /// Accept, optionally with a note.
     Verify(Option<Reason>),
-    /// Refuse, saying why.
-    Reject(Reason),
+    /// Refuse, saying why (the user sees it), with an internal note only
+    /// reviewers see, and whether the user may open another profile.
+    Reject {
+        /// Shown to the user.
+        reason: Reason,
+        /// Shown to superusers only.
+        note: Option<ReviewNote>,
+        /// Whether the user may try again.
+        retry: Retry,
+    },
 }
 
 impl Verdict {
@@ -435,7 +470,7 @@ impl Verdict {
     pub const fn state(&self) -> ProfileState {
         match self {
             Self::Verify(_) => ProfileState::Verified,
-            Self::Reject(_) => ProfileState::Rejected,
+            Self::Reject { .. } => ProfileState::Rejected,
         }
     }
 
@@ -443,7 +478,7 @@ impl Verdict {
     pub const fn kind(&self) -> DecisionKind {
         match self {
             Self::Verify(_) => DecisionKind::Verified,
-            Self::Reject(_) => DecisionKind::Rejected,
+            Self::Reject { .. } => DecisionKind::Rejected,
         }
     }
 
@@ -451,7 +486,23 @@ impl Verdict {
     pub fn reason(&self) -> Option<&Reason> {
         match self {
             Self::Verify(r) => r.as_ref(),
-            Self::Reject(r) => Some(r),
+            Self::Reject { reason, .. } => Some(reason),
+        }
+    }
+
+    /// The reviewers' internal note, if any.
+    pub fn note(&self) -> Option<&ReviewNote> {
+        match self {
+            Self::Verify(_) => None,
+            Self::Reject { note, .. } => note.as_ref(),
+        }
+    }
+
+    /// For a rejection: whether the user may try again.
+    pub const fn retry(&self) -> Option<Retry> {
+        match self {
+            Self::Verify(_) => None,
+            Self::Reject { retry, .. } => Some(*retry),
         }
     }
 }
@@ -496,8 +547,12 @@ pub struct Decision {
     pub admin_id: Option<UserId>,
     /// Which way it went.
     pub verdict: DecisionKind,
-    /// Why (always present for a rejection).
+    /// Why (always present for a rejection); shown to the user.
     pub reason: Option<Reason>,
+    /// The reviewers' internal note; never shown to the user.
+    pub note: Option<ReviewNote>,
+    /// For a rejection: whether the user may open another profile.
+    pub retry: Option<Retry>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -644,7 +699,7 @@ mod tests {
     }
 
     fn reject(reason: &str) -> Verdict {
-        Verdict::Reject(Reason::parse(reason).unwrap())
+        Verdict::Reject { reason: Reason::parse(reason).unwrap(), note: None, retry: Retry::Allowed }
     }
 
     #[test]

@@ -43,8 +43,8 @@ pub struct ProfileFilter {
 
 /// Stores profiles, the decision log and labels.
 ///
-/// Implementations MUST store `firstName`, `lastName`, `dob` and `address`
-/// sealed by a [`PiiCipher`], and MUST enforce "one drafted or submitted
+/// Implementations MUST store `firstName`, `lastName`, `dob`, `address`,
+/// `postcode`, `city` and `metadata` sealed by a [`PiiCipher`], and MUST enforce "one drafted or submitted
 /// profile per user" in the database, so that racing requests cannot break it.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]

@@ -4,7 +4,7 @@
 use crate::error::ProfileError;
 use crate::model::{Decision, FieldsPatch, Label, Profile, ProfileFields, ProfileId, ProfilePolicy, Verdict};
 use crate::ports::{ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
-use shared_kernel::{Actor, Clock, Page, PageRequest, UserId};
+use shared_kernel::{Actor, Clock, Page, PageRequest, Pause, UserId};
 use std::sync::Arc;
 use time::Date;
 
@@ -42,13 +42,36 @@ pub struct LabelsView {
 pub struct ProfileService {
     profiles: Arc<dyn ProfileRepository>,
     clock: Arc<dyn Clock>,
+    pause: Arc<dyn Pause>,
     policy: ProfilePolicy,
+}
+
+/// The caller's profiles with the decisions on them, as the user may see
+/// them (without the reviewers' notes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MyProfiles {
+    /// Every profile, newest first.
+    pub profiles: Vec<Profile>,
+    /// Every decision on them, newest first, internal notes removed.
+    pub decisions: Vec<Decision>,
+}
+
+impl MyProfiles {
+    /// The latest decision on `profile`.
+    pub fn decision_of(&self, profile: ProfileId) -> Option<&Decision> {
+        self.decisions.iter().find(|d| d.profile_id == profile)
+    }
 }
 
 impl ProfileService {
     /// Builds the service.
-    pub fn new(profiles: Arc<dyn ProfileRepository>, clock: Arc<dyn Clock>, policy: ProfilePolicy) -> Self {
-        Self { profiles, clock, policy }
+    pub fn new(
+        profiles: Arc<dyn ProfileRepository>,
+        clock: Arc<dyn Clock>,
+        pause: Arc<dyn Pause>,
+        policy: ProfilePolicy,
+    ) -> Self {
+        Self { profiles, clock, pause, policy }
     }
 
     /// The policy in force (the app reads `mask_personal_data` from it).
@@ -61,14 +84,27 @@ impl ProfileService {
         self.clock.now().date()
     }
 
-    /// Every profile of the caller, newest first.
-    pub async fn mine(&self, actor: &Actor) -> Result<Vec<Profile>, ProfileError> {
-        Ok(self.profiles.of_user(actor.user_id).await?)
+    /// Every profile of the caller, newest first, with the latest decision
+    /// (reason and retry, never the internal note).
+    pub async fn mine(&self, actor: &Actor) -> Result<MyProfiles, ProfileError> {
+        let profiles = self.profiles.of_user(actor.user_id).await?;
+        let decisions = self.profiles.decisions_of_user(actor.user_id).await?;
+        let decisions = decisions.into_iter().map(|d| Decision { note: None, ..d }).collect();
+        Ok(MyProfiles { profiles, decisions })
+    }
+
+    async fn last_decision(&self, user: UserId) -> Result<Option<Decision>, ProfileError> {
+        Ok(self.profiles.decisions_of_user(user).await?.into_iter().next())
     }
 
     /// Opens a profile for the caller: drafted, or submitted with `confirm`.
-    /// `OpenProfileExists` when one is already drafted or submitted.
+    /// `OpenProfileExists` when one is already drafted or submitted;
+    /// `RejectedFinal` after a final rejection.
     pub async fn create(&self, actor: &Actor, patch: &FieldsPatch, confirm: bool) -> Result<Profile, ProfileError> {
+        // A decision and the close of the profile it decides commit together,
+        // and no profile can be created while one is open, so this read
+        // cannot miss a final rejection.
+        Profile::check_may_open(self.last_decision(actor.user_id).await?.as_ref())?;
         let fields = ProfileFields::default().patched(patch);
         let profile = Profile::open(actor, fields, confirm, &self.policy, self.clock.now())?;
         self.profiles.create(&profile).await?;
@@ -87,6 +123,19 @@ impl ProfileService {
         }
         // Every attempt lost to a concurrent edit; the draft may meanwhile
         // have been submitted, which is exactly "not editable".
+        Err(ProfileError::NotEditable)
+    }
+
+    /// The caller withdraws their draft; it stays in their history.
+    /// `NotEditable` when there is no draft (a submitted profile waits for its decision).
+    pub async fn withdraw(&self, actor: &Actor) -> Result<Profile, ProfileError> {
+        for _ in 0..EDIT_ATTEMPTS {
+            let current = self.profiles.open_of(actor.user_id).await?.ok_or(ProfileError::NotEditable)?;
+            let withdrawn = current.withdraw(actor, self.clock.now())?;
+            if self.profiles.update_draft(&withdrawn, current.version).await? {
+                return Ok(withdrawn);
+            }
+        }
         Err(ProfileError::NotEditable)
     }
 
@@ -123,13 +172,16 @@ impl ProfileService {
     }
 
     /// Decides a submitted profile. `NotDecidable` when there is no such
-    /// profile, it is not submitted, or another decision won the race.
+    /// profile or it is not submitted; `Conflict` with the stored profile
+    /// when another decision or change won the race since the read.
     pub async fn decide(&self, admin: &Actor, id: ProfileId, verdict: Verdict) -> Result<Profile, ProfileError> {
         require_superuser(admin)?;
         let current = self.profiles.find(id).await?.ok_or(ProfileError::NotDecidable)?;
+        self.pause.at("profile.decide").await;
         let decided = current.decide(admin, verdict, &self.policy, self.clock.now())?;
         if !self.profiles.decide(&decided, current.version).await? {
-            return Err(ProfileError::NotDecidable);
+            let now_stored = self.profiles.find(id).await?.ok_or(ProfileError::NotDecidable)?;
+            return Err(ProfileError::Conflict(Box::new(now_stored)));
         }
         Ok(decided.profile)
     }
@@ -170,7 +222,7 @@ mod tests {
 
     fn service(repo: MockProfileRepository) -> ProfileService {
         let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:00:00 UTC)));
-        ProfileService::new(Arc::new(repo), clock, ProfilePolicy::default())
+        ProfileService::new(Arc::new(repo), clock, Arc::new(shared_kernel::NoPause), ProfilePolicy::default())
     }
 
     fn user() -> Actor {

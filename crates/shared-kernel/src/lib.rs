@@ -8,6 +8,7 @@
 //! - [`email`]: the normalised `EmailAddress` value type.
 //! - [`paging`]: keyset paging requests, pages and opaque cursors.
 //! - [`pause`]: a test hook between a decision's read and its write.
+//! - [`review`]: what a rejection tells its user: retry or final, and the reviewers' note.
 //! - [`tenure`]: when a membership grants access, read by every context.
 //! - [`text`]: what a one-line, human-facing name may contain.
 //! - [`transition`]: a state machine's next record plus its events.
@@ -20,6 +21,7 @@ pub mod email;
 pub mod ids;
 pub mod paging;
 pub mod pause;
+pub mod review;
 pub mod role;
 pub mod tenure;
 pub mod text;
@@ -32,6 +34,7 @@ pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};
 pub use pause::{NoPause, Pause};
+pub use review::{Retry, ReviewNote, ReviewNoteError};
 pub use role::OrgRole;
 pub use tenure::Tenure;
 pub use text::TextError;

@@ -16,10 +16,10 @@ use crate::extract::{PageQuery, ValidJson};
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::web::Query;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use profile_verification::{
     Decision, FieldsPatch, Label, Profile, ProfileFilter, ProfileId, ProfileListItem, ProfileState, RawFields, Reason,
-    UserSummary, Verdict,
+    Retry, ReviewNote, UserSummary, Verdict,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(my_profiles)
         .service(create_profile)
         .service(update_profile)
+        .service(withdraw_profile)
         .service(admin_list_profiles)
         .service(admin_get_profile)
         .service(admin_decide_profile)
@@ -167,9 +168,15 @@ pub struct DecideRequest {
     /// `verified` or `rejected` (anything else: 422 `state.invalid`).
     #[schema(example = "rejected")]
     pub state: String,
-    /// Why; required to reject (422 `reason.missing`), 1..1024 characters (422 `reason.invalid`).
+    /// Why; required to reject (422 `reason.missing`), 1..1024 characters (422 `reason.invalid`). Shown to the user.
     #[schema(example = "the scan of the passport is unreadable")]
     pub reason: Option<String>,
+    /// A rejection's internal note for other reviewers, 1..2000 characters (422 `note.invalid`); never shown to the user.
+    #[schema(example = "second blurry scan this month", min_length = 1, max_length = 2000)]
+    pub note: Option<String>,
+    /// A rejection's `retry` (default: the user may open a new profile) or `final` (they may not; a superuser may still file one).
+    #[schema(example = "retry")]
+    pub retry: Option<crate::routes::pictures::RetryWire>,
 }
 
 /// Filters and paging of `GET /admin/profiles` (`limit` and `cursor` as every list's `PageQuery`).
@@ -177,7 +184,7 @@ pub struct DecideRequest {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileListQuery {
-    /// Only profiles in this state: `drafted`, `submitted`, `verified` or `rejected`.
+    /// Only profiles in this state: `drafted`, `submitted`, `verified`, `rejected` or `withdrawn`.
     pub state: Option<String>,
     /// Only this user's profiles (stringified int64).
     pub user_id: Option<String>,
@@ -197,8 +204,10 @@ pub enum ProfileStateDto {
     Submitted,
     /// Accepted (final).
     Verified,
-    /// Refused (final).
+    /// Refused; see its decision's `retry`.
     Rejected,
+    /// Withdrawn by its user before submission.
+    Withdrawn,
 }
 
 impl From<ProfileState> for ProfileStateDto {
@@ -208,6 +217,7 @@ impl From<ProfileState> for ProfileStateDto {
             ProfileState::Submitted => Self::Submitted,
             ProfileState::Verified => Self::Verified,
             ProfileState::Rejected => Self::Rejected,
+            ProfileState::Withdrawn => Self::Withdrawn,
         }
     }
 }
@@ -250,6 +260,15 @@ pub struct ProfileDto {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
+    /// In `GET /resource/profiles/me`: the latest decision on this profile,
+    /// with the reason and whether the user may try again (never the internal note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionDto>,
+}
+
+/// The wire shape of a profile a conflict answers with (`current`).
+pub fn profile_json(p: &Profile) -> Value {
+    serde_json::to_value(ProfileDto::full(p)).unwrap_or(Value::Null)
 }
 
 impl ProfileDto {
@@ -271,6 +290,7 @@ impl ProfileDto {
             state: p.state.into(),
             created_at: p.created_at,
             updated_at: p.updated_at,
+            decision: None,
         }
     }
 
@@ -359,8 +379,14 @@ pub struct DecisionDto {
     /// `verified` or `rejected`.
     #[schema(example = "rejected")]
     pub decision: String,
-    /// Why.
+    /// Why: shown to the user.
     pub reason: Option<String>,
+    /// The reviewers' internal note (superusers only; absent for the user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// For a rejection: `retry` (a new profile is welcome) or `final`.
+    #[schema(example = "retry")]
+    pub retry: Option<&'static str>,
     /// RFC 3339, UTC.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -375,6 +401,8 @@ impl From<&Decision> for DecisionDto {
             admin_id: d.admin_id.map(|a| a.to_string()),
             decision: d.verdict.as_str().to_owned(),
             reason: d.reason.as_ref().map(|r| r.as_str().to_owned()),
+            note: d.note.as_ref().map(|n| n.as_str().to_owned()),
+            retry: d.retry.map(Retry::as_str),
             at: d.at,
         }
     }
@@ -445,7 +473,8 @@ fn profile_id(raw: &str) -> Option<ProfileId> {
     raw.parse().ok()
 }
 
-/// The caller's profiles, newest first.
+/// The caller's profiles, newest first; a decided one carries its
+/// decision (the reason and whether the user may try again).
 #[utoipa::path(
     tag = "profiles",
     operation_id = "list-my-profiles",
@@ -459,8 +488,27 @@ fn profile_id(raw: &str) -> Option<ProfileId> {
 #[get("/resource/profiles/me")]
 async fn my_profiles(auth: Authenticated, state: web::Data<AppState>) -> Result<web::Json<Vec<ProfileDto>>, ApiError> {
     let mask = state.profiles.policy().mask_personal_data;
-    let profiles = state.profiles.mine(&auth.0).await?;
-    Ok(web::Json(profiles.iter().map(|p| ProfileDto::own(p, mask)).collect()))
+    let mine = state.profiles.mine(&auth.0).await?;
+    let dto = |p: &Profile| ProfileDto { decision: mine.decision_of(p.id).map(Into::into), ..ProfileDto::own(p, mask) };
+    Ok(web::Json(mine.profiles.iter().map(dto).collect()))
+}
+
+/// Withdraws the caller's draft: it leaves review for good and stays in
+/// their history (`withdrawn`); a new profile may then be opened.
+#[utoipa::path(
+    tag = "profiles",
+    operation_id = "withdraw-profile-draft",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Withdrawn."),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`resource.profile.doesnt_exist_or_not_editable`: no drafted profile (a submitted one waits for its decision)."),
+    )
+)]
+#[delete("/resource/profiles")]
+async fn withdraw_profile(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.profiles.withdraw(&auth.0).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Opens a profile: drafted, or submitted with `confirm: true`.
@@ -473,6 +521,7 @@ async fn my_profiles(auth: Authenticated, state: web::Data<AppState>) -> Result<
         (status = 201, body = ProfileDto, description = "Created: `drafted`, or `submitted` with `confirm: true`."),
         (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "Malformed JSON."),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`resource.profile.rejected_final`: the caller's last profile was rejected as final (a superuser may still file one)."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`resource.profile.exists`: a drafted or submitted profile already exists."),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`<field>.invalid` (`first_name.invalid`, `dob.invalid`, …), `metadata.invalid_format`, `<field>.missing` (required on submit), or `request.validation` for unknown fields and wrong types."),
     )
@@ -599,8 +648,8 @@ async fn admin_get_profile(
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`auth.superuser_required`; `admin.profiles.second_admin_approval` (the author may not decide while `profiles.double_verification` is on); `admin.profiles.own_profile`."),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`admin.profiles.doesnt_exist_or_not_editable`: no such profile, not submitted, or another decision came first."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`state.invalid`, `reason.missing`, `reason.invalid`, or `request.validation`."),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`admin.profiles.doesnt_exist_or_not_editable`: no such profile or not submitted; `admin.profiles.conflict`: another decision came first (`current` holds the profile as it is now)."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`state.invalid`, `reason.missing`, `reason.invalid`, `note.invalid`, or `request.validation` (also a `retry` other than `retry`/`final`)."),
     )
 )]
 #[put("/admin/profiles/{id}")]
@@ -618,10 +667,32 @@ async fn admin_decide_profile(
         })?),
     };
     let verdict = match body.0.state.as_str() {
-        "verified" => Verdict::Verify(reason),
-        "rejected" => Verdict::Reject(reason.ok_or_else(|| {
-            ApiError::invalid_field("/reason", "a rejection needs a reason").with_code("reason.missing")
-        })?),
+        "verified" => {
+            // Only a rejection has a note for reviewers and a retry choice.
+            if body.0.note.is_some() {
+                return Err(ApiError::invalid_field("/note", "only a rejection carries a note"));
+            }
+            if body.0.retry.is_some() {
+                return Err(ApiError::invalid_field("/retry", "only a rejection says whether the user may try again"));
+            }
+            Verdict::Verify(reason)
+        }
+        "rejected" => Verdict::Reject {
+            reason: reason.ok_or_else(|| {
+                ApiError::invalid_field("/reason", "a rejection needs a reason").with_code("reason.missing")
+            })?,
+            note: body
+                .0
+                .note
+                .as_deref()
+                .map(ReviewNote::parse)
+                .transpose()
+                .map_err(|e| ApiError::invalid_field("/note", e.to_string()).with_code("note.invalid"))?,
+            retry: match body.0.retry {
+                None | Some(crate::routes::pictures::RetryWire::Retry) => Retry::Allowed,
+                Some(crate::routes::pictures::RetryWire::Final) => Retry::Final,
+            },
+        },
         _ => {
             return Err(
                 ApiError::invalid_field("/state", "must be `verified` or `rejected`").with_code("state.invalid")

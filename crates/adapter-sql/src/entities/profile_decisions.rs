@@ -11,6 +11,8 @@ pub(crate) struct Model {
     pub admin_id: Option<i64>,
     pub decision: String,
     pub reason: Option<String>,
+    pub note: Option<String>,
+    pub retry: Option<String>,
     pub decided_at: TimeDateTimeWithTimeZone,
 }
 

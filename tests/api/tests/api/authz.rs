@@ -351,6 +351,15 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 200, 200, 200, 200, 200],
             codes: &["resource.profile.doesnt_exist_or_not_editable"],
         },
+        // Withdraws the caller's own draft (the rows above opened and edited
+        // it); another user's profile is submitted, so there is no draft (404).
+        Row {
+            method: "DELETE",
+            template: "/resource/profiles",
+            request: |_, _| req(M::DELETE, "/resource/profiles", None),
+            expect: [401, 204, 404, 204, 204, 204, 204, 204],
+            codes: &["resource.profile.doesnt_exist_or_not_editable"],
+        },
         // ---- KYC profiles, admin side.
         Row {
             method: "GET",

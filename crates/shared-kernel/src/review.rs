@@ -1,0 +1,59 @@
+//! What a reviewer tells the person whose submission they rejected, shared
+//! by every review in Usher (KYC profiles, photo verifications): whether
+//! they may try again, and an internal note only reviewers see.
+
+/// Whether a rejected user may try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Retry {
+    /// They may submit again.
+    Allowed,
+    /// They may not submit again.
+    Final,
+}
+
+impl Retry {
+    /// `retry` or `final`, as stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "retry",
+            Self::Final => "final",
+        }
+    }
+
+    /// Parses `retry` or `final`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "retry" => Some(Self::Allowed),
+            "final" => Some(Self::Final),
+            _ => None,
+        }
+    }
+}
+
+/// A reviewer's internal note: 1 to 2000 characters, seen by superusers only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewNote(String);
+
+/// Why a note is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a note is 1 to {max} characters", max = ReviewNote::MAX)]
+pub struct ReviewNoteError;
+
+impl ReviewNote {
+    /// The longest note.
+    pub const MAX: usize = 2000;
+
+    /// Trims and checks a note.
+    pub fn parse(raw: &str) -> Result<Self, ReviewNoteError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > Self::MAX {
+            return Err(ReviewNoteError);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The note.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
