@@ -1,7 +1,9 @@
-//! The schema behind issue 12 (expand only): what reviewers tell users
-//! (rejection note and retry on photo verifications, their events and
-//! profile decisions), withdrawn profiles, per-user data keys sealing
-//! personal data (destroyed by an erasure), and the erasure record.
+//! The schema behind issue 12: what reviewers tell users (rejection note
+//! and retry on photo verifications, their events and profile decisions),
+//! withdrawn profiles, per-user data keys sealing personal data (destroyed
+//! by an erasure), and the erasure record. Expand only on PostgreSQL;
+//! SQLite cannot alter a CHECK, so it rebuilds `profiles` and
+//! `profile_decisions` keeping every row.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -19,7 +21,19 @@ ALTER TABLE profiles DROP CONSTRAINT profiles_state_check;
 ALTER TABLE profiles ADD CONSTRAINT profiles_state_check CHECK (state IN ('drafted', 'submitted', 'verified', 'rejected', 'withdrawn'));
 ALTER TABLE profile_decisions ADD COLUMN note TEXT;
 ALTER TABLE profile_decisions ADD COLUMN retry TEXT CHECK (retry IN ('retry', 'final'));
-ALTER TABLE profile_decisions ADD CONSTRAINT profile_decisions_retry_only_on_rejection CHECK (decision = 'rejected' OR retry IS NULL)
+ALTER TABLE profile_decisions ADD CONSTRAINT profile_decisions_retry_only_on_rejection CHECK (decision = 'rejected' OR retry IS NULL);
+CREATE TABLE user_data_keys (
+    user_id       BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    wrapped       TEXT,
+    created_at    TIMESTAMPTZ NOT NULL,
+    destroyed_at  TIMESTAMPTZ,
+    CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
+);
+CREATE TABLE user_erasures (
+    user_id    BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    erased_by  BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    erased_at  TIMESTAMPTZ NOT NULL
+)
 ";
 
 const SQLITE: &str = r"
@@ -70,7 +84,19 @@ CREATE INDEX profiles_user_idx ON profiles (user_id, created_at, id);
 CREATE INDEX profiles_page_idx ON profiles (created_at, id);
 CREATE INDEX profiles_state_page_idx ON profiles (state, created_at, id);
 CREATE INDEX profile_decisions_profile_idx ON profile_decisions (profile_id, decided_at);
-CREATE TRIGGER profile_decisions_no_update BEFORE UPDATE ON profile_decisions BEGIN SELECT RAISE(ABORT, 'profile_decisions is append-only'); END
+CREATE TRIGGER profile_decisions_no_update BEFORE UPDATE ON profile_decisions BEGIN SELECT RAISE(ABORT, 'profile_decisions is append-only'); END;
+CREATE TABLE user_data_keys (
+    user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    wrapped       TEXT,
+    created_at    TEXT NOT NULL,
+    destroyed_at  TEXT,
+    CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
+);
+CREATE TABLE user_erasures (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    erased_by  INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    erased_at  TEXT NOT NULL
+)
 ";
 
 #[async_trait::async_trait]

@@ -15,7 +15,7 @@ use profile_verification::{InvalidFields, KeyUnavailable, ProfileError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use user_dto::{AdminUserError, AvatarError, SignInError, UserError};
+use user_dto::{AdminUserError, AvatarError, EraseError, SignInError, UserError};
 
 /// The problem+json media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -321,7 +321,23 @@ impl From<SignInError> for ApiError {
                 "auth.email_missing",
                 "the token has no `email` claim, which is needed to create your user",
             ),
+            SignInError::Erased => Self::forbidden(
+                "auth.account_erased",
+                "this account was erased on request and cannot be signed in to; sign up again with a new account",
+            ),
             SignInError::Unexpected(e) => Self::unexpected(e),
+        }
+    }
+}
+
+impl From<EraseError> for ApiError {
+    fn from(e: EraseError) -> Self {
+        let detail = e.to_string();
+        match e {
+            EraseError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            EraseError::OwnAccount => Self::forbidden("user.erase_own_account", detail),
+            EraseError::NotFound => Self::not_found("user.not_found", detail),
+            EraseError::Unexpected(e) => Self::unexpected(e),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod photo_flow;
+pub mod privacy;
 pub mod routes;
 pub mod secrets;
 pub mod settings;

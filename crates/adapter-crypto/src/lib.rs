@@ -6,6 +6,11 @@
 //! 96-bit nonce per value and the storage context (table, column, row) as
 //! associated data. Rotating keys = add a new key, make it active, keep the
 //! old one configured until no stored value names it.
+//!
+//! Per-user data keys (crypto-shredding): a user's personal data is sealed
+//! as `d1.<base64url(nonce ‖ ciphertext ‖ tag)>` with a random 256-bit key
+//! of their own, stored wrapped (sealed by the ring, so it rotates with it).
+//! Destroying the wrapped key erases every copy of that user's values.
 #![forbid(unsafe_code)]
 
 use aes_gcm::aead::{Aead as _, Payload};
@@ -102,17 +107,48 @@ impl KeyRing {
     }
 }
 
+/// Encrypts with a fresh random nonce; returns `nonce ‖ ciphertext ‖ tag`.
+fn encrypt(cipher: &Aes256Gcm, plaintext: &str, context: &str) -> anyhow::Result<Vec<u8>> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|e| anyhow!("reading the OS random generator: {e}"))?;
+    let sealed = cipher
+        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
+        .map_err(|_| anyhow!("sealing a value for {context}"))?;
+    let mut blob = Vec::with_capacity(NONCE_LEN + sealed.len());
+    blob.extend_from_slice(&nonce);
+    blob.extend_from_slice(&sealed);
+    Ok(blob)
+}
+
+/// Decrypts the base64url `body` made by [`encrypt`]; `key` names the key in errors.
+fn decrypt(cipher: &Aes256Gcm, body: &str, context: &str, key: &str) -> anyhow::Result<String> {
+    let blob = URL_SAFE_NO_PAD.decode(body).with_context(|| format!("decoding the sealed value for {context}"))?;
+    ensure!(blob.len() > NONCE_LEN, "the sealed value for {context} is truncated");
+    let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().context("splitting the nonce")?;
+    let plain = cipher
+        .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+        .map_err(|_| anyhow!("the sealed value for {context} does not open with {key} (tampered or moved)"))?;
+    String::from_utf8(plain).with_context(|| format!("the value for {context} is not UTF-8"))
+}
+
+/// The format tag of values sealed with a user's data key: `d1.<base64url>`.
+const DATA_VERSION: &str = "d1";
+
+impl KeyRing {
+    /// The AES-256-GCM cipher of a wrapped data key.
+    fn data_cipher(&self, wrapped: &str, key_context: &str) -> anyhow::Result<Aes256Gcm> {
+        let encoded = self.open(wrapped, key_context)?;
+        let key = URL_SAFE_NO_PAD.decode(encoded).context("decoding an unwrapped data key")?;
+        let key = <[u8; 32]>::try_from(key.as_slice()).map_err(|_| anyhow!("a data key is not 32 bytes"))?;
+        Ok(Aes256Gcm::new(&key.into()))
+    }
+}
+
 impl PiiCipher for KeyRing {
     fn seal(&self, plaintext: &str, context: &str) -> anyhow::Result<String> {
         let cipher = self.keys.get(&self.active).ok_or_else(|| anyhow!("the active key vanished"))?;
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| anyhow!("reading the OS random generator: {e}"))?;
-        let sealed = cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
-            .map_err(|_| anyhow!("sealing a value for {context}"))?;
-        let mut blob = Vec::with_capacity(NONCE_LEN + sealed.len());
-        blob.extend_from_slice(&nonce);
-        blob.extend_from_slice(&sealed);
+        let blob = encrypt(cipher, plaintext, context)?;
         Ok(format!("{VERSION}.{}.{}", self.active, URL_SAFE_NO_PAD.encode(blob)))
     }
 
@@ -125,20 +161,53 @@ impl PiiCipher for KeyRing {
             anyhow::Error::new(KeyUnavailable { key_id: id.to_owned() })
                 .context(format!("opening the value for {context}"))
         })?;
-        let blob = URL_SAFE_NO_PAD.decode(body).with_context(|| format!("decoding the sealed value for {context}"))?;
-        ensure!(blob.len() > NONCE_LEN, "the sealed value for {context} is truncated");
-        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().context("splitting the nonce")?;
-        let plain = cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
-            .map_err(|_| anyhow!("the sealed value for {context} does not open with key {id:?} (tampered or moved)"))?;
-        String::from_utf8(plain).with_context(|| format!("the value for {context} is not UTF-8"))
+        decrypt(cipher, body, context, &format!("key {id:?}"))
+    }
+
+    fn new_data_key(&self, key_context: &str) -> anyhow::Result<String> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow!("reading the OS random generator: {e}"))?;
+        self.seal(&URL_SAFE_NO_PAD.encode(key), key_context)
+    }
+
+    fn seal_with(&self, wrapped: &str, key_context: &str, plaintext: &str, context: &str) -> anyhow::Result<String> {
+        let blob = encrypt(&self.data_cipher(wrapped, key_context)?, plaintext, context)?;
+        Ok(format!("{DATA_VERSION}.{}", URL_SAFE_NO_PAD.encode(blob)))
+    }
+
+    fn open_with(&self, wrapped: &str, key_context: &str, sealed: &str, context: &str) -> anyhow::Result<String> {
+        let Some(body) = sealed.strip_prefix(DATA_VERSION).and_then(|rest| rest.strip_prefix('.')) else {
+            bail!("the stored value for {context} is not sealed with a data key");
+        };
+        decrypt(&self.data_cipher(wrapped, key_context)?, body, context, "the user's data key")
+    }
+
+    fn is_data_sealed(&self, stored: &str) -> bool {
+        stored.strip_prefix(DATA_VERSION).is_some_and(|rest| rest.starts_with('.'))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_keys_seal_per_user_and_destroying_one_erases_its_values() {
+        let ring = ring(&[("k1", 1)], "k1");
+        let wrapped = ring.new_data_key("user_data_keys:7").unwrap();
+        assert!(wrapped.starts_with("v1.k1."), "wrapped by the key ring: {wrapped}");
+        let sealed = ring.seal_with(&wrapped, "user_data_keys:7", "Ada", "profiles.first_name:x").unwrap();
+        assert!(sealed.starts_with("d1.") && ring.is_data_sealed(&sealed) && !ring.is_data_sealed(&wrapped));
+        assert_eq!(ring.open_with(&wrapped, "user_data_keys:7", &sealed, "profiles.first_name:x").unwrap(), "Ada");
+        // Another user's key, a moved value or a moved key does not open it.
+        let other = ring.new_data_key("user_data_keys:8").unwrap();
+        assert!(ring.open_with(&other, "user_data_keys:8", &sealed, "profiles.first_name:x").is_err());
+        assert!(ring.open_with(&wrapped, "user_data_keys:7", &sealed, "profiles.last_name:x").is_err());
+        assert!(ring.open_with(&wrapped, "user_data_keys:8", &sealed, "profiles.first_name:x").is_err());
+        // Rotating the key ring keeps wrapped data keys readable while the old key is configured.
+        let rotated = KeyRing::new([("k1".to_owned(), [1; 32]), ("k2".to_owned(), [2; 32])], "k2").unwrap();
+        assert_eq!(rotated.open_with(&wrapped, "user_data_keys:7", &sealed, "profiles.first_name:x").unwrap(), "Ada");
+    }
 
     fn ring(keys: &[(&str, u8)], active: &str) -> KeyRing {
         KeyRing::new(keys.iter().map(|(id, b)| ((*id).to_owned(), [*b; 32])), active).unwrap()

@@ -7,9 +7,13 @@
 //! the `profile` label. The `email` label is not stored: it is derived from
 //! `users.email_verified` when labels are read, so it can never disagree
 //! with the identity provider's latest word.
+//!
+//! Personal data is sealed with the user's own data key
+//! (`user_data_keys.wrapped`, itself sealed by the key ring): `shred`
+//! destroys it, so every copy of the values stays sealed for good.
 
 use crate::database::{Database, violates_unique};
-use crate::entities::{labels, profile_decisions, profiles, users};
+use crate::entities::{labels, profile_decisions, profiles, user_data_keys, users};
 use crate::profiles_mapping as mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -46,8 +50,58 @@ impl SqlProfileRepository {
         Self { db, cipher }
     }
 
-    fn read(&self, m: profiles::Model) -> anyhow::Result<Profile> {
-        mapping::profile(m, self.cipher.as_ref())
+    /// Reads one row with its user's data key.
+    async fn read(&self, m: profiles::Model) -> anyhow::Result<Profile> {
+        let keys = self.data_keys(vec![m.user_id]).await?;
+        mapping::profile(m, self.cipher.as_ref(), &keys)
+    }
+
+    /// Reads rows with their users' data keys (one query for all of them).
+    async fn read_all(&self, rows: Vec<profiles::Model>) -> anyhow::Result<Vec<Profile>> {
+        let keys = self.data_keys(rows.iter().map(|m| m.user_id).collect()).await?;
+        rows.into_iter().map(|m| mapping::profile(m, self.cipher.as_ref(), &keys)).collect()
+    }
+
+    /// The wrapped data keys of `users`: absent for a user without one,
+    /// `None` for a destroyed one.
+    async fn data_keys(&self, mut users: Vec<i64>) -> anyhow::Result<mapping::DataKeys> {
+        users.sort_unstable();
+        users.dedup();
+        let rows = user_data_keys::Entity::find()
+            .filter(user_data_keys::Column::UserId.is_in(users))
+            .all(self.db.conn())
+            .await
+            .context("loading users' data keys")?;
+        Ok(rows.into_iter().map(|k| (k.user_id, k.wrapped)).collect())
+    }
+
+    /// The user's wrapped data key, made on first use. `UserMissing` when
+    /// the user does not exist or their key was destroyed by an erasure.
+    async fn data_key_for_write(&self, user: UserId) -> Result<String, CreateProfileError> {
+        let now = time::OffsetDateTime::now_utc();
+        let fresh = user_data_keys::ActiveModel {
+            user_id: Set(user.get()),
+            wrapped: Set(Some(self.cipher.new_data_key(&mapping::key_context(user))?)),
+            created_at: Set(now),
+            destroyed_at: Set(None),
+        };
+        // Concurrent first writes race here: the first key stays, the others are dropped.
+        let inserted = user_data_keys::Entity::insert(fresh)
+            .on_conflict(OnConflict::column(user_data_keys::Column::UserId).do_nothing().to_owned())
+            .exec_without_returning(self.db.conn())
+            .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+                return Err(CreateProfileError::UserMissing);
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("making a user's data key").into()),
+        }
+        let stored = user_data_keys::Entity::find_by_id(user.get())
+            .one(self.db.conn())
+            .await
+            .context("loading a user's data key")?;
+        stored.and_then(|k| k.wrapped).ok_or(CreateProfileError::UserMissing)
     }
 
     async fn summaries(&self, ids: Vec<i64>) -> anyhow::Result<BTreeMap<i64, UserSummary>> {
@@ -68,7 +122,8 @@ const OPEN_STATES: [&str; 2] = ["drafted", "submitted"];
 #[async_trait]
 impl ProfileRepository for SqlProfileRepository {
     async fn create(&self, profile: &Profile) -> Result<(), CreateProfileError> {
-        let model = mapping::active_model(profile, self.cipher.as_ref())?;
+        let key = self.data_key_for_write(profile.user_id).await?;
+        let model = mapping::active_model(profile, self.cipher.as_ref(), &key)?;
         match model.insert(self.db.conn()).await {
             Ok(_) => Ok(()),
             Err(e) if violates_unique(&e, "profiles_one_open_per_user", "profiles.user_id") => {
@@ -86,7 +141,10 @@ impl ProfileRepository for SqlProfileRepository {
             .one(self.db.conn())
             .await
             .with_context(|| format!("loading profile {id}"))?;
-        row.map(|m| self.read(m)).transpose()
+        match row {
+            Some(m) => self.read(m).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn open_of(&self, user: UserId) -> anyhow::Result<Option<Profile>> {
@@ -96,7 +154,10 @@ impl ProfileRepository for SqlProfileRepository {
             .one(self.db.conn())
             .await
             .with_context(|| format!("loading user {user}'s open profile"))?;
-        row.map(|m| self.read(m)).transpose()
+        match row {
+            Some(m) => self.read(m).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn of_user(&self, user: UserId) -> anyhow::Result<Vec<Profile>> {
@@ -107,11 +168,17 @@ impl ProfileRepository for SqlProfileRepository {
             .all(self.db.conn())
             .await
             .with_context(|| format!("loading user {user}'s profiles"))?;
-        rows.into_iter().map(|m| self.read(m)).collect()
+        self.read_all(rows).await
     }
 
     async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool> {
-        let sealed = mapping::seal(profile, self.cipher.as_ref())?;
+        let key = match self.data_key_for_write(profile.user_id).await {
+            Ok(key) => key,
+            // The user was erased meanwhile: their draft is no longer theirs to write.
+            Err(CreateProfileError::UserMissing) => return Ok(false),
+            Err(e) => return Err(anyhow::anyhow!("{e}")),
+        };
+        let sealed = mapping::seal(profile, self.cipher.as_ref(), &key)?;
         let f = &profile.fields;
         let result = profiles::Entity::update_many()
             .col_expr(profiles::Column::FirstName, Expr::value(sealed.first_name))
@@ -215,8 +282,7 @@ impl ProfileRepository for SqlProfileRepository {
         ids.dedup();
         let users = self.summaries(ids).await?;
         let mut items = Vec::with_capacity(rows.len());
-        for m in rows {
-            let profile = self.read(m)?;
+        for profile in self.read_all(rows).await? {
             let user = users
                 .get(&profile.user_id.get())
                 .cloned()
@@ -284,5 +350,41 @@ impl ProfileRepository for SqlProfileRepository {
             labels.push(mapping::label(m)?);
         }
         Ok(Some(labels))
+    }
+
+    async fn shred(&self, user: UserId) -> anyhow::Result<()> {
+        let now = time::OffsetDateTime::now_utc();
+        let txn = self.db.begin_write().await.context("starting an erasure")?;
+        // A tombstone even for a user who never had a key, so none is made later.
+        let tombstone = user_data_keys::ActiveModel {
+            user_id: Set(user.get()),
+            wrapped: Set(None),
+            created_at: Set(now),
+            destroyed_at: Set(Some(now)),
+        };
+        user_data_keys::Entity::insert(tombstone)
+            .on_conflict(
+                OnConflict::column(user_data_keys::Column::UserId)
+                    .update_columns([user_data_keys::Column::Wrapped, user_data_keys::Column::DestroyedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await
+            .with_context(|| format!("destroying user {user}'s data key"))?;
+        let cleared: Option<String> = None;
+        profiles::Entity::update_many()
+            .col_expr(profiles::Column::FirstName, Expr::value(cleared.clone()))
+            .col_expr(profiles::Column::LastName, Expr::value(cleared.clone()))
+            .col_expr(profiles::Column::Dob, Expr::value(cleared.clone()))
+            .col_expr(profiles::Column::Address, Expr::value(cleared.clone()))
+            .col_expr(profiles::Column::Postcode, Expr::value(cleared.clone()))
+            .col_expr(profiles::Column::City, Expr::value(cleared.clone()))
+            .col_expr(profiles::Column::Metadata, Expr::value(cleared))
+            .filter(profiles::Column::UserId.eq(user.get()))
+            .exec(&txn)
+            .await
+            .with_context(|| format!("clearing user {user}'s profile data"))?;
+        txn.commit().await.context("committing an erasure")?;
+        Ok(())
     }
 }

@@ -15,6 +15,14 @@ use profile_verification::{
 use sea_orm::ActiveValue::Set;
 use shared_kernel::{UserId, truncate_to_micros};
 
+/// Wrapped data keys by user id; `None` for a key an erasure destroyed.
+pub(crate) type DataKeys = std::collections::HashMap<i64, Option<String>>;
+
+/// The associated data binding a user's wrapped data key to that user.
+pub(crate) fn key_context(user: UserId) -> String {
+    format!("user_data_keys:{user}")
+}
+
 /// The associated data binding a sealed value to its column and row.
 pub(crate) fn context(column: &str, id: ProfileId) -> String {
     format!("profiles.{column}:{id}")
@@ -31,10 +39,13 @@ pub(crate) struct Sealed {
     pub metadata: Option<String>,
 }
 
-pub(crate) fn seal(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Result<Sealed> {
+/// Seals `p`'s personal data with its user's data key `key` (wrapped).
+pub(crate) fn seal(p: &Profile, cipher: &dyn PiiCipher, key: &str) -> anyhow::Result<Sealed> {
     let f = &p.fields;
-    let seal_one =
-        |column: &str, value: Option<String>| value.map(|v| cipher.seal(&v, &context(column, p.id))).transpose();
+    let key_context = key_context(p.user_id);
+    let seal_one = |column: &str, value: Option<String>| {
+        value.map(|v| cipher.seal_with(key, &key_context, &v, &context(column, p.id))).transpose()
+    };
     Ok(Sealed {
         first_name: seal_one("first_name", f.first_name.as_ref().map(|v| v.as_str().to_owned()))?,
         last_name: seal_one("last_name", f.last_name.as_ref().map(|v| v.as_str().to_owned()))?,
@@ -46,8 +57,8 @@ pub(crate) fn seal(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Result<Sealed
     })
 }
 
-pub(crate) fn active_model(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Result<profiles::ActiveModel> {
-    let sealed = seal(p, cipher)?;
+pub(crate) fn active_model(p: &Profile, cipher: &dyn PiiCipher, key: &str) -> anyhow::Result<profiles::ActiveModel> {
+    let sealed = seal(p, cipher, key)?;
     let f = &p.fields;
     Ok(profiles::ActiveModel {
         id: Set(p.id.as_uuid()),
@@ -68,11 +79,24 @@ pub(crate) fn active_model(p: &Profile, cipher: &dyn PiiCipher) -> anyhow::Resul
     })
 }
 
-pub(crate) fn profile(m: profiles::Model, cipher: &dyn PiiCipher) -> anyhow::Result<Profile> {
+/// Reads a row, opening its values with its user's data key in `keys`.
+/// A value sealed with a destroyed key reads as absent: it was erased.
+pub(crate) fn profile(m: profiles::Model, cipher: &dyn PiiCipher, keys: &DataKeys) -> anyhow::Result<Profile> {
     let id = ProfileId::from_uuid(m.id);
+    let user = UserId::new(m.user_id);
     let row = || format!("reading profile {id}");
+    let key = keys.get(&m.user_id);
     let open = |column: &str, value: Option<String>| -> anyhow::Result<Option<String>> {
-        value.map(|v| cipher.open(&v, &context(column, id))).transpose()
+        let Some(v) = value else { return Ok(None) };
+        if !cipher.is_data_sealed(&v) {
+            // Sealed with the key ring directly, before per-user data keys.
+            return cipher.open(&v, &context(column, id)).map(Some);
+        }
+        match key {
+            Some(Some(wrapped)) => cipher.open_with(wrapped, &key_context(user), &v, &context(column, id)).map(Some),
+            Some(None) => Ok(None),
+            None => Err(anyhow!("the data key of user {user} is missing")),
+        }
     };
     let first_name = open("first_name", m.first_name).with_context(row)?;
     let last_name = open("last_name", m.last_name).with_context(row)?;
@@ -82,7 +106,7 @@ pub(crate) fn profile(m: profiles::Model, cipher: &dyn PiiCipher) -> anyhow::Res
     // sealed format: a postcode, city or JSON object never starts "v1.").
     let open_or_legacy = |column: &str, value: Option<String>| -> anyhow::Result<Option<String>> {
         match value {
-            Some(v) if !v.starts_with("v1.") => Ok(Some(v)),
+            Some(v) if !v.starts_with("v1.") && !cipher.is_data_sealed(&v) => Ok(Some(v)),
             other => open(column, other),
         }
     };
@@ -107,7 +131,7 @@ pub(crate) fn profile(m: profiles::Model, cipher: &dyn PiiCipher) -> anyhow::Res
     };
     Ok(Profile {
         id,
-        user_id: UserId::new(m.user_id),
+        user_id: user,
         author: m.author_id.map(UserId::new),
         fields,
         state: ProfileState::parse(&m.state).ok_or_else(|| anyhow!("unknown state {}", m.state)).with_context(row)?,

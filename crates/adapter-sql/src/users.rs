@@ -1,6 +1,7 @@
 //! `UserRepository` over sea-orm.
 
 use crate::database::{Database, violates_unique};
+use crate::entities::user_erasures;
 use crate::entities::users::{ActiveModel, Column, Entity, Model};
 use crate::mapping;
 use anyhow::Context as _;
@@ -16,8 +17,9 @@ use sea_orm::{
 use shared_kernel::{Cursor, EmailAddress, OrgRole, Page, PageRequest, PlatformRole, Tenure, UserId};
 use time::OffsetDateTime;
 use user_dto::{
-    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, IdentityRefresh, ManualStatus, MembershipRecord,
-    NewUser, OrganizationSummary, SetAvatarError, User, UserRecord, UserRepository, ViewQuery,
+    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, Erased, Erasure, ErasureRecord, IdentityRefresh,
+    ManualStatus, MembershipRecord, NewUser, OrganizationSummary, SetAvatarError, User, UserRecord, UserRepository,
+    ViewQuery,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -190,6 +192,72 @@ fn touch(id: UserId, now: OffsetDateTime) -> ActiveModel {
 
 #[async_trait]
 impl UserRepository for SqlUserRepository {
+    async fn find(&self, id: UserId) -> anyhow::Result<Option<User>> {
+        Entity::find_by_id(id.get())
+            .one(self.db.conn())
+            .await
+            .with_context(|| format!("loading user {id}"))?
+            .map(mapping::user)
+            .transpose()
+    }
+
+    async fn erase(&self, erasure: &Erasure) -> anyhow::Result<Erased> {
+        let id = erasure.user_id;
+        let txn = self.db.begin_write().await.context("starting an erasure")?;
+        let record = |m: user_erasures::Model| ErasureRecord {
+            user_id: UserId::new(m.user_id),
+            by: m.erased_by.map(UserId::new),
+            at: shared_kernel::truncate_to_micros(m.erased_at),
+        };
+        // Under the write lock (SQLite) or the row lock below (PostgreSQL),
+        // so two erasures of one user write one record.
+        let mut query = Entity::find_by_id(id.get()).select_only().column(Column::AvatarKey);
+        if self.db.backend() == DatabaseBackend::Postgres {
+            query = query.lock_exclusive();
+        }
+        let avatar = query
+            .into_tuple::<Option<String>>()
+            .one(&txn)
+            .await
+            .with_context(|| format!("locking user {id} for erasure"))?
+            .with_context(|| format!("user {id} vanished before its erasure"))?;
+        if let Some(done) = user_erasures::Entity::find_by_id(id.get()).one(&txn).await.context("reading an erasure")? {
+            txn.rollback().await.context("ending an erasure already done")?;
+            return Ok(Erased::Already(record(done)));
+        }
+        let model = ActiveModel {
+            subject: Set(erasure.subject.clone()),
+            email: Set(erasure.email.as_str().to_owned()),
+            email_verified: Set(false),
+            first_name: Set(None),
+            last_name: Set(None),
+            display_name: Set(erasure.display_name.as_str().to_owned()),
+            username: Set(erasure.username.as_str().to_owned()),
+            avatar_url: Set(None),
+            avatar_key: Set(None),
+            current_organization_id: Set(None),
+            manual_status: Set(None),
+            google_calendar_connected: Set(false),
+            google_calendar_enabled: Set(false),
+            platform_role: Set(PlatformRole::User.as_str().to_owned()),
+            discord_id: Set(None),
+            ..touch(id, erasure.at)
+        };
+        model.update(&txn).await.with_context(|| format!("pseudonymising user {id}"))?;
+        let written = user_erasures::ActiveModel {
+            user_id: Set(id.get()),
+            erased_by: Set(Some(erasure.by.get())),
+            erased_at: Set(erasure.at),
+        }
+        .insert(&txn)
+        .await
+        .with_context(|| format!("recording user {id}'s erasure"))?;
+        txn.commit().await.context("committing an erasure")?;
+        let avatar = avatar.as_deref().map(ObjectKey::parse).transpose();
+        let avatar = avatar.with_context(|| format!("user {id} had an unreadable avatar key"))?;
+        Ok(Erased::Now { record: record(written), avatar })
+    }
+
     async fn find_by_subject(&self, subject: &str) -> anyhow::Result<Option<User>> {
         Entity::find()
             .filter(Column::Subject.eq(subject))

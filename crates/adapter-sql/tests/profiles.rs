@@ -48,7 +48,6 @@ fn personal() -> FieldsPatch {
         city: Some(Some("London".into())),
         country: Some(Some("gbr".into())),
         metadata: Some(Some(serde_json::json!({"source": "kyc"}))),
-        ..RawFields::default()
     }
     .parse(T0.date())
     .unwrap_or_else(|e| panic!("{e}"))
@@ -89,7 +88,9 @@ async fn profile_story(db: Database, raw: sea_orm::DatabaseConnection) {
     for secret in ["Augusta", "Lovelace", "1990-02-28", "1990", "James", "Square", "SW1Y", "London", "kyc"] {
         assert!(!text.contains(secret), "{secret} is stored in plaintext: {text}");
     }
-    assert!(text.contains("v1.k1."), "sealed values name their key: {text}");
+    assert!(text.contains("d1."), "sealed with the user's data key: {text}");
+    let wrapped = raw_rows(&raw, "SELECT wrapped FROM user_data_keys").await.join("\n");
+    assert!(wrapped.contains("v1.k1."), "data keys are wrapped by the ring and name its key: {wrapped}");
     assert!(text.contains("GB"), "the country alone is not sealed: {text}");
 
     // One open profile per user.
@@ -166,8 +167,8 @@ async fn profile_story(db: Database, raw: sea_orm::DatabaseConnection) {
     let carl = user(&users, 4, true).await;
     let newer = open(&carl, false, T0 + Duration::minutes(8));
     rotated.create(&newer).await.unwrap();
-    let sql = format!("SELECT first_name FROM profiles WHERE user_id = {}", carl.user_id);
-    assert!(raw_rows(&raw, &sql).await[0].starts_with("v1.k2."));
+    let sql = format!("SELECT wrapped FROM user_data_keys WHERE user_id = {}", carl.user_id);
+    assert!(raw_rows(&raw, &sql).await[0].starts_with("v1.k2."), "a new user's data key is wrapped by the new key");
     // Without k1, old rows fail loudly instead of returning garbage.
     let without = SqlProfileRepository::new(db.clone(), ring(&[("k2", 2)], "k2"));
     assert!(without.find(draft.id).await.is_err());
@@ -192,6 +193,20 @@ async fn profile_story(db: Database, raw: sea_orm::DatabaseConnection) {
     assert_eq!(repo.find(third.id).await.unwrap().unwrap().state, ProfileState::Withdrawn);
     assert!(repo.open_of(ada.user_id).await.unwrap().is_none());
     repo.create(&open(&ada, false, T0 + Duration::minutes(12))).await.unwrap();
+
+    // Erasure destroys the user's data key: the columns are cleared, and a
+    // copy of the sealed values (a backup) restored later no longer opens.
+    let backup = raw_rows(&raw, &format!("SELECT first_name FROM profiles WHERE id IN (SELECT id FROM profiles WHERE user_id = {} AND first_name IS NOT NULL)", ada.user_id)).await;
+    assert!(!backup.is_empty() && backup.iter().all(|v| v.starts_with("d1.")), "sealed with the data key: {backup:?}");
+    repo.shred(ada.user_id).await.unwrap();
+    repo.shred(ada.user_id).await.unwrap();
+    assert!(repo.of_user(ada.user_id).await.unwrap().iter().all(|p| p.fields.first_name.is_none()));
+    let restore = format!("UPDATE profiles SET first_name = '{}' WHERE user_id = {}", backup[0], ada.user_id);
+    raw.execute_raw(Statement::from_string(raw.get_database_backend(), restore)).await.unwrap();
+    let restored = repo.of_user(ada.user_id).await.unwrap();
+    assert!(restored.iter().all(|p| p.fields.first_name.is_none()), "a restored backup stays sealed for good");
+    let refused = repo.create(&open(&ada, false, T0 + Duration::minutes(13))).await;
+    assert!(matches!(refused, Err(CreateProfileError::UserMissing)), "no new key for an erased user");
 }
 
 #[tokio::test]

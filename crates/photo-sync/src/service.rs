@@ -6,14 +6,14 @@
 
 use crate::error::{DecisionError, OpenError, ReviewError};
 use crate::model::{
-    ApprovalSide, NewVerification, PhotoEvent, PhotoVerification, PhotoVerificationId, Rejection, Transition,
-    VerificationStatus,
+    ApprovalSide, NewVerification, PhotoEvent, PhotoVerification, PhotoVerificationId, Rejection, RejectionReason,
+    Transition, VerificationStatus,
 };
 use crate::ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, VerificationFilter, VerificationWithUser,
 };
 use image_upload::{ObjectKey, ObjectStore, StoreError, TicketId};
-use shared_kernel::{Actor, Clock, DiscordId, Page, PageRequest, Pause, UserId};
+use shared_kernel::{Actor, Clock, DiscordId, Page, PageRequest, Pause, Retry, UserId};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -261,6 +261,44 @@ impl PhotoVerifications {
         Ok(self.repo.list(&filter, page).await?)
     }
 
+    /// Part of a user's erasure on their request, by a superuser: a pending
+    /// verification is rejected as final (its reason says why), and the photo
+    /// objects of all of them are deleted. The records and their event logs
+    /// stay, naming the user only by id. Returns how many records it went through.
+    pub async fn erase_photos_of(&self, admin: &Actor, user: UserId) -> Result<usize, ReviewError> {
+        if !admin.is_superuser() {
+            return Err(DecisionError::Forbidden.into());
+        }
+        let filter = VerificationFilter { user_id: Some(user), username: None, status: StatusFilter::All };
+        let rejection = Rejection {
+            reason: RejectionReason::parse("The account was erased on request.").map_err(anyhow::Error::new)?,
+            note: None,
+            retry: Retry::Final,
+        };
+        let mut seen = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = PageRequest::parse(Some(100), cursor.as_deref()).map_err(anyhow::Error::new)?;
+            let found = self.repo.list(&filter, &page).await?;
+            for item in found.items {
+                let v = item.verification;
+                if v.status == VerificationStatus::Pending {
+                    match self.decide_on(v.clone(), |v, now| v.reject(admin, &rejection, now)).await {
+                        // Decided or superseded meanwhile: its object goes below all the same.
+                        Ok(_) | Err(ReviewError::Conflict(_) | ReviewError::AlreadyDecided(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                self.store.delete(&v.profile.object_key).await.map_err(anyhow::Error::new)?;
+                seen += 1;
+            }
+            match found.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(seen),
+            }
+        }
+    }
+
     /// A verification's event log (superusers; the app checks the role).
     pub async fn events(&self, id: PhotoVerificationId) -> Result<Vec<PhotoEvent>, ReviewError> {
         if self.repo.find(id).await?.is_none() {
@@ -322,7 +360,7 @@ mod tests {
     }
 
     fn rejection(retry: Retry) -> Rejection {
-        Rejection { reason: crate::model::RejectionReason::parse("blurry").unwrap(), note: None, retry }
+        Rejection { reason: RejectionReason::parse("blurry").unwrap(), note: None, retry }
     }
 
     #[tokio::test]

@@ -85,6 +85,14 @@ pub trait ProfileRepository: Send + Sync {
     /// The user's labels, including `email: verified` derived from the
     /// user's verified e-mail; `None` if there is no such user.
     async fn labels(&self, user: UserId) -> anyhow::Result<Option<Vec<Label>>>;
+
+    /// Erases the user's profile personal data for good, in ONE
+    /// transaction: destroys their data key (so every copy of the sealed
+    /// values, backups included, stays sealed) and clears the sealed
+    /// columns. Profiles, decisions and labels stay. Afterwards no new data
+    /// key is made for the user: creating a profile for them MUST fail with
+    /// `UserMissing`. Idempotent.
+    async fn shred(&self, user: UserId) -> anyhow::Result<()>;
 }
 
 /// A stored value was sealed with a key this instance is not configured
@@ -113,4 +121,20 @@ pub trait PiiCipher: Send + Sync {
     /// sealed with a key that is not configured MUST fail with a
     /// [`KeyUnavailable`] (possibly under added context).
     fn open(&self, sealed: &str, context: &str) -> anyhow::Result<String>;
+
+    /// A fresh random data key for one user, returned wrapped (sealed with
+    /// the active key under `key_context`). A user's personal data is sealed
+    /// with their data key, so destroying the wrapped key erases it
+    /// everywhere, backups included (crypto-shredding).
+    fn new_data_key(&self, key_context: &str) -> anyhow::Result<String>;
+
+    /// Seals `plaintext` with the data key `wrapped` (unwrapped under
+    /// `key_context`), bound to `context` like [`Self::seal`].
+    fn seal_with(&self, wrapped: &str, key_context: &str, plaintext: &str, context: &str) -> anyhow::Result<String>;
+
+    /// Opens a value made by [`Self::seal_with`] with the same data key and contexts.
+    fn open_with(&self, wrapped: &str, key_context: &str, sealed: &str, context: &str) -> anyhow::Result<String>;
+
+    /// Whether `stored` was sealed with a user's data key (by [`Self::seal_with`]).
+    fn is_data_sealed(&self, stored: &str) -> bool;
 }

@@ -198,6 +198,18 @@ impl ProfileService {
         Ok(profile)
     }
 
+    /// Erases the user's profile personal data (part of a superuser's
+    /// erasure on the user's request; see [`ProfileRepository::shred`]).
+    pub async fn shred(&self, admin: &Actor, user: UserId) -> Result<(), ProfileError> {
+        require_superuser(admin)?;
+        Ok(self.profiles.shred(user).await?)
+    }
+
+    /// The caller's own labels (their data export).
+    pub async fn my_labels(&self, actor: &Actor) -> Result<Vec<Label>, ProfileError> {
+        Ok(self.profiles.labels(actor.user_id).await?.unwrap_or_default())
+    }
+
     /// The user's labels and level.
     pub async fn labels(&self, admin: &Actor, user: UserId) -> Result<LabelsView, ProfileError> {
         require_superuser(admin)?;

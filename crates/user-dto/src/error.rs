@@ -7,6 +7,10 @@ pub enum SignInError {
     /// A user must be created but the token carries no usable `email` claim.
     #[error("the token has no usable `email` claim, which a new user needs")]
     EmailMissing,
+    /// The subject's account was erased on request (403 `auth.account_erased`):
+    /// signing up again takes a new account at the identity provider.
+    #[error("this account was erased on request; it cannot be signed in to again")]
+    Erased,
     /// Anything else, including an unavailable database.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

@@ -1,5 +1,6 @@
 //! The persistence port of the user aggregate.
 
+use crate::erasure::{Erased, Erasure};
 use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
 use crate::model::{AdminUserUpdate, DisplayName, IdentityRefresh, ManualStatus, NewUser, User, UserRecord, ViewQuery};
 use async_trait::async_trait;
@@ -89,4 +90,15 @@ pub trait UserRepository: Send + Sync {
     /// Users whose e-mail, username or display name contains `query`
     /// (case-insensitive; every user when `None`), oldest first, keyset-paged.
     async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>>;
+
+    /// The user with this id.
+    async fn find(&self, id: UserId) -> anyhow::Result<Option<User>>;
+
+    /// In ONE transaction: unless the user was already erased (then
+    /// `Already` with that record, writing nothing), replaces the row's
+    /// personal data by `erasure`'s pseudonym (subject, e-mail unverified,
+    /// username, display name; names, avatar, Discord id, status, current
+    /// organization cleared; platform role `user`) and records who erased
+    /// them when. Returns the avatar object the row held.
+    async fn erase(&self, erasure: &Erasure) -> anyhow::Result<Erased>;
 }

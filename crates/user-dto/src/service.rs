@@ -1,6 +1,7 @@
 //! The user use cases: sign-in with just-in-time provisioning, get the
 //! current user, update the profile, set the manual status, promote.
 
+use crate::erasure::{EraseError, Erased, Erasure, erased_subject};
 use crate::error::{AdminUserError, CreateUserError, SignInError, UserError};
 use crate::model::{
     AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, Promotion, User, UserRecord,
@@ -75,6 +76,10 @@ impl UserService {
     async fn find_or_provision(&self, identity: &Identity) -> Result<User, SignInError> {
         if let Some(user) = self.users.find_by_subject(identity.subject()).await? {
             return self.refresh_if_changed(user, identity).await;
+        }
+        // An erased person's token: refused, never a silent new account.
+        if self.users.find_by_subject(&erased_subject(identity.subject())).await?.is_some() {
+            return Err(SignInError::Erased);
         }
         let email = identity.email.clone().ok_or(SignInError::EmailMissing)?;
         let bootstrap = identity.email_verified && self.policy.bootstrap_superusers.contains(&email);
@@ -194,6 +199,17 @@ impl UserService {
         self.users.admin_update(id, update, self.clock.now()).await
     }
 
+    /// A superuser erases a user's personal data from the user record
+    /// (idempotent: a second erasure answers the first one's record).
+    pub async fn erase(&self, actor: &Actor, id: UserId) -> Result<Erased, EraseError> {
+        if !actor.is_superuser() {
+            return Err(EraseError::Forbidden);
+        }
+        let target = self.users.find(id).await?.ok_or(EraseError::NotFound)?;
+        let erasure = Erasure::of(&target, actor, self.clock.now())?;
+        Ok(self.users.erase(&erasure).await?)
+    }
+
     /// A superuser searches users by e-mail, username or display name.
     pub async fn search(
         &self,
@@ -297,6 +313,8 @@ mod tests {
         let mut repo = MockUserRepository::new();
         let mut seq = mockall::Sequence::new();
         repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(|_| Ok(None));
+        // Not an erased subject either.
+        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(|_| Ok(None));
         repo.expect_create().times(1).in_sequence(&mut seq).returning(|_| Err(CreateUserError::SubjectTaken));
         let winner = stored(&NewUser {
             identity: identity("ada@x.io", true),
@@ -309,6 +327,23 @@ mod tests {
         repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(winner.clone())));
         let actor = service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap();
         assert_eq!(actor.user_id, UserId::new(1));
+    }
+
+    #[tokio::test]
+    async fn an_erased_subject_is_refused_not_provisioned_again() {
+        let mut repo = MockUserRepository::new();
+        let erased = stored(&NewUser {
+            identity: identity("erased-1@erased.invalid", false),
+            email: EmailAddress::parse("erased-1@erased.invalid").unwrap(),
+            display_name: DisplayName::parse("Erased user").unwrap(),
+            username: Username::parse("erased-1").unwrap(),
+            platform_role: PlatformRole::User,
+            now: datetime!(2026-06-14 10:00:00 UTC),
+        });
+        repo.expect_find_by_subject().returning(move |s| Ok((s == erased_subject("idp|1")).then(|| erased.clone())));
+        repo.expect_create().never();
+        let err = service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap_err();
+        assert!(matches!(err, SignInError::Erased), "{err:?}");
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ pub mod files;
 pub mod invitations;
 pub mod organizations;
 pub mod pictures;
+pub mod privacy;
 pub mod profiles;
 pub mod service;
 pub mod sidebar;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     avatar::configure(cfg);
     files::configure(cfg);
     pictures::configure(cfg);
+    privacy::configure(cfg);
     admin_users::configure(cfg);
     profiles::configure(cfg);
     organizations::configure(cfg);

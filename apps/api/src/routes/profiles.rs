@@ -18,8 +18,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::Query;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use profile_verification::{
-    Decision, FieldsPatch, Label, Profile, ProfileFilter, ProfileId, ProfileListItem, ProfileState, RawFields, Reason,
-    Retry, ReviewNote, UserSummary, Verdict,
+    Decision, FieldsPatch, Label, MyProfiles, Profile, ProfileFilter, ProfileId, ProfileListItem, ProfileState,
+    RawFields, Reason, Retry, ReviewNote, UserSummary, Verdict,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -488,9 +488,13 @@ fn profile_id(raw: &str) -> Option<ProfileId> {
 #[get("/resource/profiles/me")]
 async fn my_profiles(auth: Authenticated, state: web::Data<AppState>) -> Result<web::Json<Vec<ProfileDto>>, ApiError> {
     let mask = state.profiles.policy().mask_personal_data;
-    let mine = state.profiles.mine(&auth.0).await?;
+    Ok(web::Json(own_profiles(&state.profiles.mine(&auth.0).await?, mask)))
+}
+
+/// The caller's profiles as they see them, each with its decision.
+pub(crate) fn own_profiles(mine: &MyProfiles, mask: bool) -> Vec<ProfileDto> {
     let dto = |p: &Profile| ProfileDto { decision: mine.decision_of(p.id).map(Into::into), ..ProfileDto::own(p, mask) };
-    Ok(web::Json(mine.profiles.iter().map(dto).collect()))
+    mine.profiles.iter().map(dto).collect()
 }
 
 /// Withdraws the caller's draft: it leaves review for good and stays in

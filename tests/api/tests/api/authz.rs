@@ -130,6 +130,8 @@ struct World {
     decide_profile: String,
     /// Frank: no profile; the superuser files one and renames him.
     frank: String,
+    /// Gina, whom the superuser erases.
+    erasable: String,
     /// Tokens of former Acme admins: one removed, one whose time-bound
     /// membership ran out (the sweeper need not have run).
     former_admins: Vec<(&'static str, String)>,
@@ -322,6 +324,21 @@ fn rows() -> Vec<Row> {
             method: "PATCH",
             template: "/discord-actions/avatar/update/{discordId}",
             request: |_, _| req(M::PATCH, format!("/discord-actions/avatar/update/{CAROL_DISCORD}"), None),
+            expect: su(200),
+            codes: SUPER,
+        },
+        // ---- Personal-data rights.
+        Row {
+            method: "GET",
+            template: "/user/export",
+            request: |_, _| get("/user/export"),
+            expect: auth(200),
+            codes: NONE,
+        },
+        Row {
+            method: "POST",
+            template: "/admin/users/{userId}/erase",
+            request: |w, _| req(M::POST, format!("/admin/users/{}/erase", w.erasable), None),
             expect: su(200),
             codes: SUPER,
         },
@@ -816,6 +833,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
     let reject_target = pending_photo(&app, &app.token("dave@x.io"), 7).await;
     let decide_profile = submitted_profile(&app, &app.token("erin@x.io")).await;
     let frank = user_id(&app, &app.token("frank@x.io")).await;
+    let erasable = user_id(&app, &app.token("gina@x.io")).await;
     let blocked = user_id(&app, &join(&app, &admin, &org, "blocked@x.io", "guest").await).await;
     let body = json!({"organizationId": org, "userId": blocked, "block": true});
     assert_eq!(app.post("/organization/members/remove", &admin, &body).await.status(), 200, "blocking a guest");
@@ -849,6 +867,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
         reject_target,
         decide_profile,
         frank,
+        erasable,
         former_admins: vec![("expired admin", expiring), ("removed admin", removed)],
     }
 }

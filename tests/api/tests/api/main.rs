@@ -14,5 +14,6 @@ mod membership_rules;
 mod operations;
 mod organizations;
 mod photos;
+mod privacy;
 mod profiles;
 mod user;

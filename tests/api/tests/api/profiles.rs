@@ -588,6 +588,9 @@ async fn profiles_survive_key_rotation_across_restarts() {
     let mine = ok(send(&app, Method::GET, "/resource/profiles/me", &ada, None).await, 200).await;
     let names: Vec<&str> = mine.as_array().unwrap().iter().filter_map(|p| p["lastName"].as_str()).collect();
     assert_eq!(names, ["Byron", "Lovelace"]);
+    // A new user's data key is wrapped by the active key.
+    let bob = app.token("bob@example.com");
+    ok(create(&app, &bob, json!({"lastName": "Babbage"})).await, 201).await;
     app.stop().await;
 
     let mut bytes = Vec::new();
@@ -597,8 +600,9 @@ async fn profiles_survive_key_rotation_across_restarts() {
         }
     }
     let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains("v1.local-") && text.contains("v1.2027."), "values name the key that sealed them");
-    assert!(!text.contains("Lovelace") && !text.contains("Byron"));
+    assert!(text.contains("v1.local-") && text.contains("v1.2027."), "data keys name the key that wrapped them");
+    assert!(text.contains("d1."), "values are sealed with their user's data key");
+    assert!(!text.contains("Lovelace") && !text.contains("Byron") && !text.contains("Babbage"));
 
     // 4. A replica lacking the keys of stored values answers 503 with a clear code, not a 500.
     std::fs::remove_file(data.join("profile-encryption.key")).unwrap();
