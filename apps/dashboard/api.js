@@ -85,7 +85,23 @@ export const api = {
   post: (path, body) => request('POST', path, { body }),
   patch: (path, body, query) => request('PATCH', path, { body, query }),
   put: (path, body) => request('PUT', path, { body }),
+  del: (path) => request('DELETE', path),
 };
+
+/**
+ * GETs a file the API sends as an attachment (with the bearer token) and
+ * resolves with its bytes as a Blob and the file name the service gave.
+ */
+export async function download(path) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  const token = session.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await send(new URL(path, location.origin), { method: 'GET', headers, cache: 'no-store' });
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  const disposition = res.headers.get('content-disposition') || '';
+  const match = disposition.match(/filename="?([^";]+)"?/i);
+  return { blob: await res.blob(), filename: match ? match[1] : 'usher-export.json' };
+}
 
 /** PUTs a file to a presigned upload URL with the headers the ticket requires. */
 export async function putUpload(uploadUrl, requiredHeaders, file) {

@@ -194,3 +194,45 @@ export function keysetPager(fetchPage, show, onError, { more } = {}) {
     },
   };
 }
+
+let choiceSeq = 0; // names that group each set of radio buttons
+
+/**
+ * The fields of a rejection both review screens share: the reason (shown to
+ * the user), an optional internal note (reviewers only) and the retry/final
+ * choice as radio buttons. `values()` gives `{reason, note?, retry}` as the
+ * API takes them: an empty note is left out, never sent blank.
+ */
+export function rejectionFields({ reasonLabel, reasonHint, reasonMax, retryLabel, finalLabel }) {
+  choiceSeq += 1;
+  const reason = h('textarea', { name: 'reason', rows: 2, maxlength: reasonMax, required: true });
+  const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000 });
+  const group = `retry-${choiceSeq}`;
+  const choice = (value, label, checked) => {
+    const input = h('input', { type: 'radio', name: group, value, checked });
+    return { input, el: h('label', { class: 'check' }, input, label) };
+  };
+  const retry = choice('retry', retryLabel, true);
+  const final = choice('final', finalLabel, false);
+  const el = h(
+    'div',
+    { class: 'rejection-fields' },
+    field(reasonLabel, reason, reasonHint),
+    field('Internal note (optional)', note, 'Only reviewers see this. The user never does.'),
+    h(
+      'fieldset',
+      { class: 'retry-choice' },
+      h('legend', { text: 'After this rejection' }),
+      h('div', { class: 'checks' }, retry.el, final.el),
+    ),
+  );
+  return {
+    el,
+    focus: () => reason.focus(),
+    values() {
+      const out = { reason: reason.value, retry: final.input.checked ? 'final' : 'retry' };
+      if (note.value.trim()) out.note = note.value;
+      return out;
+    },
+  };
+}

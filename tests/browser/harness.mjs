@@ -107,8 +107,12 @@ export async function startFakeDiscord(avatarHash) {
   return { url: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Starts `usher` and waits (at most `timeoutMs`) until `/readyz` answers 200. */
-export async function startUsher({ discordApi, superusers, timeoutMs = 60_000 }) {
+/**
+ * Starts `usher` and waits (at most `timeoutMs`) until `/readyz` answers 200.
+ * `settings`: more `USHER_*` variables, over the defaults below (for example
+ * `{ USHER_PHOTO_VERIFICATION__REQUIRE_DISCORD: 'false' }`).
+ */
+export async function startUsher({ discordApi, superusers, settings = {}, timeoutMs = 60_000 }) {
   if (!existsSync(USHER_BIN)) throw new Error(`no usher binary at ${USHER_BIN}: run cargo build --release --bin usher or set USHER_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), 'usher-browser-'));
   const port = await freePort();
@@ -127,6 +131,10 @@ export async function startUsher({ discordApi, superusers, timeoutMs = 60_000 })
     USHER_AUTH__BOOTSTRAP_SUPERUSERS: superusers.join(','),
     RUST_LOG: process.env.RUST_LOG || 'warn',
   });
+  for (const [key, value] of Object.entries(settings)) {
+    if (!key.startsWith('USHER_')) throw new Error(`startUsher: ${key} is not a USHER_* setting`);
+    env[key] = String(value);
+  }
   const logPath = join(dataDir, 'usher.log');
   const log = openSync(logPath, 'a');
   const child = spawn(USHER_BIN, [], { env, stdio: ['ignore', log, log] });
@@ -198,15 +206,15 @@ export const WAIT = Number(process.env.BROWSER_WAIT_MS) || 30_000;
 
 /**
  * One test file's world: a fake Discord, the service and a browser, plus the
- * helpers every test uses. `problems` collects CSP violations and uncaught
+ * helpers every test uses. `settings` goes to `startUsher`. `problems` collects CSP violations and uncaught
  * page errors; each file asserts it is empty at the end.
  */
-export async function startWorld({ superusers, avatarHash = '8342729096ea3675442027381ff50dfe' }) {
+export async function startWorld({ superusers, avatarHash = '8342729096ea3675442027381ff50dfe', settings }) {
   const discord = await startFakeDiscord(avatarHash);
   let usher;
   let browser;
   try {
-    usher = await startUsher({ discordApi: discord.url, superusers });
+    usher = await startUsher({ discordApi: discord.url, superusers, settings });
     browser = await launchBrowser();
   } catch (err) {
     // No world to stop in `after`: stop what started, or it keeps the run waiting for the test timeout.

@@ -199,7 +199,7 @@ test('a rejection with a reason; the slower reviewer is told someone else decide
   // B still sees the old state and clicks Verify: 409, reloaded, and told so.
   await detailB.getByRole('button', { name: 'Verify', exact: true }).click();
   const now = adminB.locator('section.profile-detail[data-state="rejected"]');
-  await now.getByRole('status').filter({ hasText: 'Someone else decided this profile first' }).waitFor();
+  await now.getByRole('status').filter({ hasText: 'Another reviewer decided first: this profile is now Rejected.' }).waitFor();
   await now.getByRole('alert').locator('.title').filter({ hasText: /\S/ }).waitFor();
   await shot(adminB, 'kyc-11-already-decided');
 

@@ -1,8 +1,9 @@
-// Me: the User DTO as a card, the display name, the manual status, and the
+// Me: the User DTO as a card, the display name, the manual status, the
 // avatar through the real two-step upload (with its photo review, when
-// photo verification is on).
+// photo verification is on), and a download of everything Usher holds
+// about the user (GET /user/export).
 
-import { api, uploadAvatar } from '../api.js';
+import { api, uploadAvatar, download } from '../api.js';
 import { h, replace, field, notices, picture, when, busy } from '../dom.js';
 
 export const title = 'Me';
@@ -39,6 +40,12 @@ function card(user) {
   );
 }
 
+/** A rejected photo's `retry`, for its user. */
+const PHOTO_RETRY = {
+  retry: 'You may upload another photo.',
+  final: 'This decision is final: you may not upload another photo.',
+};
+
 function reviewItem(v) {
   const label = { PENDING: 'Waiting for review', ACCEPTED: 'Approved', REJECTED: 'Rejected', SUPERSEDED: 'Replaced by a newer photo' }[v.status] || v.status;
   const showPhoto = v.status === 'PENDING' || v.status === 'ACCEPTED';
@@ -52,9 +59,13 @@ function reviewItem(v) {
       h('strong', { class: 'badge', text: label }),
       h('small', { class: 'muted', text: ` · sent ${when(v.createdAt)}` }),
       v.reason ? h('p', { class: 'reason', text: `Reason: ${v.reason}` }) : null,
+      v.status === 'REJECTED' && v.retry
+        ? h('p', { class: `retry-line ${v.retry}`, 'data-retry': v.retry, text: PHOTO_RETRY[v.retry] || v.retry })
+        : null,
     ),
   );
 }
+
 
 export async function render(root, ctx) {
   const cardSlot = h('div', {});
@@ -184,6 +195,36 @@ export async function render(root, ctx) {
     h('div', { class: 'actions' }, uploadButton, removeButton),
   );
 
+  // Your data: the export as a file, saved through a Blob's object URL.
+  const exportButton = h('button', { type: 'button', class: 'secondary', text: 'Download my data' });
+  exportButton.addEventListener('click', () =>
+    busy(exportButton, async () => {
+      try {
+        const { blob, filename } = await download('/user/export');
+        const url = URL.createObjectURL(blob);
+        const link = h('a', { href: url, download: filename, hidden: true });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        msg.ok(`Your data was saved as ${filename}.`);
+      } catch (err) {
+        ctx.failed(err);
+        msg.error(err);
+      }
+    }),
+  );
+  const dataPanel = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'data-title' },
+    h('h2', { id: 'data-title', text: 'Your data' }),
+    h('p', {
+      class: 'muted',
+      text: 'Everything Usher holds about you (your account, KYC profiles with their decisions, labels, photo reviews and invitations) as one JSON file.',
+    }),
+    h('div', { class: 'actions' }, exportButton),
+  );
+
   replace(
     root,
     h('h1', { id: 'me-title', text: 'Me' }),
@@ -191,6 +232,7 @@ export async function render(root, ctx) {
     cardSlot,
     h('div', { class: 'grid' }, nameForm, statusForm, avatarForm),
     h('section', { class: 'panel', 'aria-labelledby': 'reviews-title' }, h('h2', { id: 'reviews-title', text: 'Photo reviews' }), reviews),
+    dataPanel,
   );
   showCard();
   await loadReviews();

@@ -26,6 +26,7 @@ export const STATE_LABELS = {
   submitted: 'Waiting for review',
   verified: 'Verified',
   rejected: 'Rejected',
+  withdrawn: 'Withdrawn',
 };
 
 /** `GB (United Kingdom)` where the browser knows the name, else the code. */
@@ -86,6 +87,7 @@ export function profileDates(profile) {
   const started = `started ${when(profile.createdAt)}`;
   if (profile.state === 'verified') return `${started} · verified ${when(profile.updatedAt)}`;
   if (profile.state === 'rejected') return `${started} · rejected ${when(profile.updatedAt)}`;
+  if (profile.state === 'withdrawn') return `${started} · withdrawn ${when(profile.updatedAt)}`;
   if (profile.state === 'submitted') return `${started} · sent for review ${when(profile.updatedAt)}`;
   return `${started} · last saved ${when(profile.updatedAt)}`;
 }

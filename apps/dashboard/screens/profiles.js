@@ -1,11 +1,13 @@
 // Profile reviews (superusers; seed 001): the queue of submitted KYC
 // profiles, one profile beside the user's earlier profiles and past
-// decisions, Verify / Reject with a reason, and the four-eyes refusals as a
-// plain message. Also: file a profile for a user (how four-eyes cases arise).
+// decisions (reason, retry or final, the internal note), Verify / Reject
+// with a reason, a note and retry/final, the four-eyes refusals and a
+// decision another reviewer made first as plain messages. Also: file a
+// profile for a user (how four-eyes cases arise).
 
 import { api, ApiError } from '../api.js';
-import { h, replace, field, notices, problemView, when, debounce, busy, keysetPager } from '../dom.js';
-import { profileForm, profileFacts, profileDates, stateBadge } from './profile-form.js';
+import { h, replace, field, notices, problemView, when, debounce, busy, keysetPager, rejectionFields } from '../dom.js';
+import { profileForm, profileFacts, profileDates, stateBadge, STATE_LABELS } from './profile-form.js';
 
 export const title = 'Profile reviews';
 export const superuser = true;
@@ -16,8 +18,11 @@ const STATES = [
   ['drafted', 'Drafts'],
   ['verified', 'Verified'],
   ['rejected', 'Rejected'],
+  ['withdrawn', 'Withdrawn'],
   ['', 'All states'],
 ];
+/** What a rejection's `retry` means, in the words of the reject form. */
+const PROFILE_RETRY = { retry: 'May send a new profile', final: 'Final: no new profile from the user' };
 const FOUR_EYES = {
   'admin.profiles.second_admin_approval':
     'You filed this profile for the user, so under the four-eyes rule a different superuser must verify or reject it.',
@@ -98,13 +103,16 @@ export async function render(root, ctx) {
           if (err instanceof ApiError && err.status === 403 && FOUR_EYES[err.code]) {
             replace(dmsg.el, fourEyesView(err));
           } else if (err instanceof ApiError && err.status === 409) {
-            await openDetail(profile.id, (m) =>
-              replace(
-                m.el,
-                h('p', { class: 'notice info', role: 'status', text: 'Someone else decided this profile first (or it is no longer waiting). Here is how it stands now.' }),
-                problemView(err),
-              ),
-            );
+            // `admin.profiles.conflict` carries the profile as it is now; the reloaded detail shows it in full.
+            await openDetail(profile.id, (m, now) => {
+              const state = (err.current && err.current.state) || now.state;
+              const label = STATE_LABELS[state] || state;
+              const text =
+                state === 'verified' || state === 'rejected'
+                  ? `Another reviewer decided first: this profile is now ${label}.`
+                  : `This profile is no longer waiting for review: it is now ${label}.`;
+              replace(m.el, h('p', { class: 'notice info conflict', role: 'status', 'data-state': state, text }), problemView(err));
+            });
             restart();
           } else {
             dmsg.error(err);
@@ -116,7 +124,13 @@ export async function render(root, ctx) {
     if (profile.state === 'submitted') {
       const verify = h('button', { type: 'button', text: 'Verify' });
       verify.addEventListener('click', () => decide(verify, { state: 'verified' }));
-      const reason = h('textarea', { name: 'reason', rows: 2, maxlength: 1024, required: true });
+      const fields = rejectionFields({
+        reasonLabel: 'Reason for rejecting',
+        reasonHint: 'Shown to the user, and kept in the decision log.',
+        reasonMax: 1024,
+        retryLabel: PROFILE_RETRY.retry,
+        finalLabel: PROFILE_RETRY.final,
+      });
       const confirm = h('button', { type: 'submit', class: 'danger', text: 'Confirm reject' });
       rejectBox.append(
         h(
@@ -124,10 +138,10 @@ export async function render(root, ctx) {
           {
             onsubmit: (e) => {
               e.preventDefault();
-              decide(confirm, { state: 'rejected', reason: reason.value });
+              decide(confirm, { state: 'rejected', ...fields.values() });
             },
           },
-          field('Reason for rejecting', reason, 'Kept in the decision log for reviewers.'),
+          fields.el,
           h('div', { class: 'actions' }, confirm, h('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => { rejectBox.hidden = true; } })),
         ),
       );
@@ -137,7 +151,7 @@ export async function render(root, ctx) {
         text: 'Reject…',
         onclick: () => {
           rejectBox.hidden = false;
-          reason.focus();
+          fields.focus();
         },
       });
       actions.append(verify, reject);
@@ -170,6 +184,8 @@ export async function render(root, ctx) {
         stateBadge(x.decision),
         h('span', { text: ` ${which} · by ${adminName(x.adminId)} · ${when(x.at)}` }),
         x.reason ? h('p', { class: 'reason', text: `Reason: ${x.reason}` }) : null,
+        x.retry ? h('p', { class: `retry-line ${x.retry}`, 'data-retry': x.retry, text: PROFILE_RETRY[x.retry] || x.retry }) : null,
+        x.note ? h('p', { class: 'note', text: `Internal note: ${x.note}` }) : null,
       );
     });
 
@@ -231,7 +247,7 @@ export async function render(root, ctx) {
     );
     replace(detail, section);
     heading.focus();
-    if (after) after(dmsg);
+    if (after) after(dmsg, profile);
 
     api
       .get(`/admin/users/${encodeURIComponent(user.id)}/labels`)

@@ -1,9 +1,12 @@
 // Users (superusers): search, link or unlink a Discord id, change the
-// platform role. Linking a Discord id is what lets a user upload a photo
-// when photo verification requires Discord.
+// platform role, and erase a user's personal data on their request (after
+// a confirmation that names the user and says what happens). Linking a
+// Discord id is what lets a user upload a photo when photo verification
+// requires Discord.
 
-import { api } from '../api.js';
-import { h, replace, field, notices, debounce, busy, keysetPager } from '../dom.js';
+import { api, ApiError } from '../api.js';
+import { h, replace, field, notices, when, debounce, busy, keysetPager } from '../dom.js';
+import { confirmButton } from './org-shared.js';
 
 export const title = 'Users';
 export const superuser = true;
@@ -37,6 +40,56 @@ export async function render(root, ctx) {
     });
   }
 
+  /** A refused erasure in plain words, then what the service said. */
+  function eraseRefused(err) {
+    const own = err instanceof ApiError && err.code === 'user.erase_own_account';
+    replace(
+      msg.el,
+      h(
+        'div',
+        { class: 'notice error', role: 'alert', 'data-code': err.code || '' },
+        h('strong', { class: 'title', text: own ? 'You cannot erase your own account.' : err.title || 'The erasure failed.' }),
+        own ? h('p', { class: 'detail', text: 'Another superuser has to erase it for you.' }) : null,
+        err.detail ? h('p', { class: 'detail' }, own ? h('span', { class: 'problem-title', text: `${err.title} — ` }) : null, err.detail) : null,
+        err.requestId ? h('small', { class: 'muted', text: `Request id: ${err.requestId}` }) : null,
+      ),
+    );
+  }
+
+  function eraseAction(u) {
+    const name = `${u.displayName} (${u.email})`;
+    return confirmButton({
+      text: 'Erase personal data…',
+      className: 'danger',
+      question: `Erase the personal data of ${name}? This cannot be undone.`,
+      confirmText: `Erase ${u.displayName}'s data`,
+      extra: h(
+        'ul',
+        { class: 'erase-effects' },
+        h('li', { text: 'Their e-mail address, names and username are replaced by a pseudonym; this account can no longer be signed in to.' }),
+        h('li', { text: 'Their KYC profile data is destroyed for good, backups included.' }),
+        h('li', { text: 'Their profile photo and every photo they sent for review are deleted.' }),
+        h('li', { text: 'Decisions, memberships and history are kept, under the pseudonym.' }),
+      ),
+      action: async () => {
+        msg.clear();
+        try {
+          const r = await api.post(`/admin/users/${encodeURIComponent(u.id)}/erase`);
+          const photos = r.photosDeleted === 1 ? '1 photo deleted' : `${r.photosDeleted} photos deleted`;
+          msg.ok(
+            r.alreadyErased
+              ? `${name} was already erased, ${when(r.erasedAt)}. Nothing more to do.`
+              : `Erased the personal data of ${name}, ${when(r.erasedAt)} (user id ${r.userId}; ${photos}).`,
+          );
+          await load();
+        } catch (err) {
+          ctx.failed(err);
+          eraseRefused(err);
+        }
+      },
+    });
+  }
+
   function row(u) {
     const discord = h('input', { name: 'discordId', value: u.discordId || '', inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]*' });
     const link = h('button', { type: 'submit', text: 'Save Discord id' });
@@ -58,13 +111,15 @@ export async function render(root, ctx) {
     const otherRole = u.platformRole === 'superuser' ? 'user' : 'superuser';
     const role = h('button', { type: 'button', class: 'secondary', text: otherRole === 'superuser' ? 'Make superuser' : 'Make regular user' });
     role.addEventListener('click', () => save(role, u.id, { platformRole: otherRole }, (user) => `${user.displayName} is now a ${user.platformRole}.`));
+    const erase = eraseAction(u);
     return h(
       'article',
-      { class: 'card user-row', 'data-email': u.email, 'aria-label': u.displayName },
+      { class: 'card user-row', 'data-id': u.id, 'data-email': u.email, 'aria-label': u.displayName },
       h('h2', { class: 'who', text: u.displayName }),
       h('p', { class: 'muted', text: `${u.email} · @${u.username} · ${u.platformRole}` }),
       form,
-      h('div', { class: 'actions' }, role),
+      h('div', { class: 'actions' }, role, erase.button),
+      erase.box,
     );
   }
 
