@@ -153,6 +153,12 @@ impl ApiError {
 
     /// 503 or 500, depending on whether the chain says the database is down.
     pub fn unexpected(source: anyhow::Error) -> Self {
+        // A use case passing an object-store failure on keeps its meaning
+        // (an unavailable store is a 503 to retry, not a 500).
+        let source = match source.downcast::<StoreError>() {
+            Ok(store) => return store.into(),
+            Err(source) => source,
+        };
         if adapter_sql::is_unavailable(&source) { Self::unavailable(source) } else { Self::internal(source) }
     }
 

@@ -264,9 +264,29 @@ mod tests {
     #[tokio::test]
     async fn a_second_open_profile_is_refused_by_the_repository() {
         let mut repo = MockProfileRepository::new();
+        repo.expect_decisions_of_user().returning(|_| Ok(Vec::new()));
         repo.expect_create().returning(|_| Err(CreateProfileError::OpenProfileExists));
         let err = service(repo).create(&user(), &patch(), false).await.unwrap_err();
         assert!(matches!(err, ProfileError::OpenProfileExists));
+    }
+
+    #[tokio::test]
+    async fn after_a_final_rejection_the_user_opens_no_new_profile() {
+        let mut repo = MockProfileRepository::new();
+        let final_rejection = Decision {
+            id: crate::model::DecisionId::new(),
+            profile_id: ProfileId::new(),
+            admin_id: Some(admin().user_id),
+            verdict: crate::model::DecisionKind::Rejected,
+            reason: crate::model::Reason::parse("forged"),
+            note: None,
+            retry: Some(shared_kernel::Retry::Final),
+            at: datetime!(2026-06-01 0:00 UTC),
+        };
+        repo.expect_decisions_of_user().returning(move |_| Ok(vec![final_rejection.clone()]));
+        repo.expect_create().never();
+        let err = service(repo).create(&user(), &patch(), false).await.unwrap_err();
+        assert!(matches!(err, ProfileError::RejectedFinal));
     }
 
     #[tokio::test]
@@ -303,7 +323,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_decision_that_loses_the_compare_and_set_is_not_decidable() {
+    async fn a_decision_that_loses_the_compare_and_set_is_a_conflict_with_the_current_profile() {
         let mut repo = MockProfileRepository::new();
         let sent = Profile::open(
             &user(),
@@ -313,12 +333,17 @@ mod tests {
             datetime!(2026-06-01 0:00 UTC),
         )
         .unwrap();
-        repo.expect_find().returning(move |_| Ok(Some(sent.clone())));
+        let won = Profile { state: ProfileState::Rejected, version: 2, ..sent.clone() };
+        let mut seq = mockall::Sequence::new();
+        repo.expect_find().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(sent.clone())));
         repo.expect_decide()
             .withf(|d, v| *v == 1 && d.profile.state == ProfileState::Verified)
+            .times(1)
+            .in_sequence(&mut seq)
             .returning(|_, _| Ok(false));
+        repo.expect_find().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(won.clone())));
         let err = service(repo).decide(&admin(), ProfileId::new(), Verdict::Verify(None)).await.unwrap_err();
-        assert!(matches!(err, ProfileError::NotDecidable));
+        assert!(matches!(err, ProfileError::Conflict(current) if current.state == ProfileState::Rejected));
     }
 
     #[tokio::test]

@@ -525,7 +525,7 @@ async fn reject(
     responses(
         (status = 200, body = VerificationDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "`auth.superuser_required`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`auth.superuser_required`; `photo.own_verification` (four eyes: not your own photo)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`photo.no_pending_verification` or `discord.user_not_found`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "`photo.conflict` (with `current`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`request.validation`: not a snowflake", body = ProblemBody, content_type = "application/problem+json"),

@@ -57,11 +57,12 @@ pub struct UserExport {
 #[get("/user/export")]
 async fn export(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let found = crate::privacy::export(&state, &auth.0).await?;
-    let mask = state.profiles.policy().mask_personal_data;
-    let profiles = crate::routes::profiles::own_profiles(&found.profiles, mask);
+    // The person's own data in full: masking is a screen's policy, not the export's.
+    let profiles = crate::routes::profiles::own_profiles(&found.profiles, false);
     let mut photo_verifications = Vec::with_capacity(found.photos.len());
     for item in &found.photos {
-        photo_verifications.push(verification_dto(&state, &item.verification, None, auth.0.is_superuser()).await?);
+        // Reviewers' notes are theirs, even when the caller is a superuser.
+        photo_verifications.push(verification_dto(&state, &item.verification, None, false).await?);
     }
     let now = state.clock.now();
     let invitations = found

@@ -79,7 +79,7 @@ async fn link(app: &TestApp, token: &str, discord: &str) {
 }
 
 /// A PNG header (2×2) followed by `tag`, so every upload has different bytes.
-fn png(tag: u32) -> Vec<u8> {
+pub(crate) fn png(tag: u32) -> Vec<u8> {
     let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
     out.extend_from_slice(b"IHDR");
     out.extend_from_slice(&2u32.to_be_bytes());

@@ -3,6 +3,7 @@
 //! the personal data while decisions, memberships and logs keep the id.
 
 use crate::organizations::{create_org, invite, user_id};
+use crate::photos::png;
 use reqwest::Method;
 use serde_json::{Value, json};
 use test_support::{Backend, TestApp, assert_problem, json};
@@ -16,17 +17,6 @@ async fn spawn(backend: Backend) -> TestApp {
         s.photo_verification.require_discord = false;
     })
     .await
-}
-
-/// A 2×2 PNG header with `tag` appended.
-fn png(tag: u32) -> Vec<u8> {
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
-    out.extend_from_slice(b"IHDR");
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&tag.to_be_bytes());
-    out
 }
 
 /// Uploads a photo for review; returns the verification id.
