@@ -28,7 +28,7 @@ e2e:
     cargo build --release --bin usher
     cd tests/browser && npm ci --no-audit --no-fund && USHER_BIN=../../target/release/usher npm test
 
-# Generated bad input: the pinned schemathesis (venv in target/) against the release binary, every operation.
+# Generated bad input: the pinned schemathesis (venv in target/) against the release binary, every operation and every check but one, on SQLite and PostgreSQL, as a user and as a superuser.
 schemathesis *ARGS:
     cargo build --release --bin usher
     USHER_BIN=target/release/usher tests/schemathesis/run {{ARGS}}

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/schemathesis/run. Three jobs, each narrow:
+"""Schemathesis hooks for tests/schemathesis/run. Four jobs, each narrow:
 
 1. Aim ids. Half of the well-formed generated ids are pointed at the records
    seed.py created, so generated requests reach the code behind the 403/404
@@ -8,10 +8,11 @@
    reproduces a run.
 
 2. Keep the run's identities what they are. Demoting the actor or promoting
-   the peer is dropped from the request (the spare user takes role changes):
-   a demoted actor would turn the rest of a superuser run into a plain
-   user's, and a promoted peer would make object_level_authorization replay
-   the actor's reads as a superuser.
+   the peer is dropped from the request, and erasing either is aimed at the
+   spare user instead: a demoted actor would turn the rest of a superuser run
+   into a plain user's, an erased one's token is refused from then on, and a
+   promoted peer would make object_level_authorization replay the actor's
+   reads as a superuser.
 
 3. Excuse refusals of schema-valid data that the document cannot express
    (filter_failure). positive_data_acceptance holds the API to its document:
@@ -36,6 +37,11 @@
      moves with every Unicode version. Excused only when the value's ASCII
      characters and its length are within the rule, so the refusal can only
      be about a non-ASCII character.
+
+4. Excuse object_level_authorization when the "actor's object" is the peer's
+   own record (filter_failure): the check takes whatever the actor's writes
+   answered for the actor's, but a superuser deciding the peer's photo is
+   answered with the peer's verification, which the peer may read.
 """
 
 import datetime
@@ -49,8 +55,12 @@ import schemathesis
 with open(os.environ["FUZZ_SEED_FILE"]) as _f:
     SEED = json.load(_f)
 
+# --- 1. Aim ids --------------------------------------------------------------
+
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 USER_ID = re.compile(r"^[0-9]{1,19}$")
+# For values the document gives no shape (a token, an object key, a Discord
+# id): any non-empty string counts as well-formed.
 ANY = re.compile(r"^.+$")
 
 # body field -> (what a well-formed value looks like, the seeded values to pick from)
@@ -73,6 +83,7 @@ PATH = {
     ("/picture/verify/{id}", "id"): (UUID, ["actorVerificationId", "peerVerificationId"]),
     ("/picture/reject/{id}", "id"): (UUID, ["actorVerificationId", "peerVerificationId"]),
     ("/files/{key}", "key"): (ANY, ["avatarKey"]),
+    ("/discord-actions/avatar/update/{discordId}", "discordId"): (ANY, ["peerDiscordId"]),
 }
 
 
@@ -103,6 +114,8 @@ def map_path_parameters(context, path_parameters):
     return path_parameters
 
 
+# --- 2. Keep the identities ---------------------------------------------------
+
 # The platform role that would demote the actor or promote the peer. Other
 # values are left alone: the server refuses them, and removing a wrong-typed
 # one would make a negative case valid.
@@ -111,15 +124,20 @@ GUARDED_ROLES = {"actorId": "user", "peerId": "superuser"}
 
 @schemathesis.hook
 def map_case(context, case):
-    if case.operation.path == "/admin/users/{userId}" and isinstance(case.body, dict):
-        user_id = str((case.path_parameters or {}).get("userId"))
+    path = case.operation.path
+    user_id = str((case.path_parameters or {}).get("userId"))
+    if path == "/admin/users/{userId}" and isinstance(case.body, dict):
         for who, role in GUARDED_ROLES.items():
             if user_id == SEED[who] and case.body.get("platformRole") == role:
                 del case.body["platformRole"]
+    # An erased account's tokens are refused from then on: the spare user is
+    # the one erased.
+    if path == "/admin/users/{userId}/erase" and user_id in (SEED["actorId"], SEED["peerId"]):
+        case.path_parameters["userId"] = SEED["spareId"]
     return case
 
 
-# --- 3. Refusals the document cannot express -------------------------------
+# --- 3. Refusals the document cannot express ---------------------------------
 
 
 def _ascii_within(value, allowed):
@@ -267,25 +285,31 @@ def _excused(case, response):
     return True
 
 
+# --- 4. The peer's own record -------------------------------------------------
+
+
 def _peers_own(case, response):
-    """Whether the actor's read was of the peer's own record (its user id in the path or the body)."""
+    """Whether the actor read the peer's own record: the peer's user id in the
+    path, or as the `userId` of the body or of an object in it
+    (`{"verification": {"userId": …}, "events": […]}`)."""
     if str((case.path_parameters or {}).get("userId")) == SEED["peerId"]:
         return True
     try:
         body = json.loads(response.content)
     except ValueError:
         return False
-    return isinstance(body, dict) and str(body.get("userId")) == SEED["peerId"]
+    if not isinstance(body, dict):
+        return False
+    records = [body, *(value for value in body.values() if isinstance(value, dict))]
+    return any(str(record.get("userId")) == SEED["peerId"] for record in records)
 
 
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
-    # "Schema-valid request rejected" for a rule the document cannot express.
+    # "Schema-valid request rejected" for a rule the document cannot express (job 3).
     if failure.code == "ST202" and _excused(case, response):
         return False
-    # object_level_authorization takes what the actor's writes answered for the
-    # actor's own, but a superuser's decision on the peer's photo answers the
-    # peer's verification, which the peer may of course read.
+    # The peer reading its own record (job 4 above).
     if failure.code == "ST402" and _peers_own(case, response):
         return False
     return True

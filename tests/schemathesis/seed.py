@@ -6,14 +6,16 @@ schemathesis.toml (auth.json).
 The actor is whoever the run fuzzes as: the bootstrap superuser `root`, or
 the plain user `owner`. It creates an organization (so it is its owner) with
 a zone and a multi-use invitation; the peer, always a plain user, joins
-through it. Both submit a KYC profile. The actor uploads two profile photos
-(photo verification is on): the first is approved by another superuser, so the
-actor has a published avatar under /files/; the second stays PENDING, and so
-does one of the peer's, so the /picture/* operations have verifications to
-read and decide. A spare plain user
-exists for the platform-role changes that hooks.py keeps away from the actor
-and the peer. Without these, nearly every generated id names no record and
-the run stops at 403/404 before the interesting code.
+through it. Both file a KYC profile: the actor's stays a draft, the peer's is
+submitted. Photo verification is on: the actor uploads two profile photos,
+the first approved by another superuser (so the actor has a published avatar
+under /files/), the second left PENDING; the peer, whose Discord id is linked
+(the run's fake Discord API knows it), leaves one PENDING too. So the
+/picture/* and /discord-actions/* operations have verifications to read,
+decide and refresh. A spare plain user takes the platform-role changes and
+erasures that hooks.py keeps away from the actor and the peer. Without all
+this, nearly every generated id names no record and the run stops at 403/404
+before the interesting code.
 
 Approving the actor's own photo takes a second superuser: for a superuser run
 that is `reviewer` (also a bootstrap superuser), demoted again afterwards so
@@ -34,6 +36,10 @@ import subprocess
 import sys
 import urllib.request
 import zlib
+
+
+# The document's own example of a Discord id, so generated cases use it too.
+DISCORD_ID = "80351110224678912"
 
 
 def call(base, token, method, path, body=None, raw=None, headers=None):
@@ -68,7 +74,7 @@ def upload_photo(base, token):
     return done["pendingVerification"]["id"]
 
 
-def profile(first, last):
+def profile(first, last, submit):
     return {
         "firstName": first,
         "lastName": last,
@@ -77,7 +83,7 @@ def profile(first, last):
         "postcode": "SW1Y 4JH",
         "city": "London",
         "country": "GB",
-        "confirm": True,
+        "confirm": submit,
     }
 
 
@@ -106,8 +112,10 @@ def main():
     created = call(base, actor, "POST", "/invitation/create", {"organizationId": org, "maxUses": 1000})
     joined = call(base, peer, "POST", "/invitation/accept", {"token": created["token"]})
     spare = call(base, tokens["spare"], "POST", "/user/get")
-    actor_profile = call(base, actor, "POST", "/resource/profiles", profile("Ada", "Lovelace"))
-    peer_profile = call(base, peer, "POST", "/resource/profiles", profile("Charles", "Babbage"))
+    # The actor's stays a draft (PUT /resource/profiles edits only a draft);
+    # the peer's is submitted, for a superuser to decide.
+    actor_profile = call(base, actor, "POST", "/resource/profiles", profile("Ada", "Lovelace", False))
+    peer_profile = call(base, peer, "POST", "/resource/profiles", profile("Charles", "Babbage", True))
 
     # Nobody approves their own photo, so a superuser run needs a second one.
     approver = tokens["reviewer"] if role == "superuser" else tokens["root"]
@@ -118,6 +126,9 @@ def main():
         call(base, tokens["root"], "PATCH", f"/admin/users/{reviewer['id']}", {"platformRole": "user"})
     avatar = call(base, actor, "POST", "/user/get")["avatarUrl"]
     actor_pending = upload_photo(base, actor)
+    # The peer's Discord id is linked first, so its verification has a
+    # Discord side for the refresh (the fake Discord API knows every id).
+    call(base, tokens["root"], "PATCH", f"/admin/users/{joined['id']}", {"discordId": DISCORD_ID})
     peer_pending = upload_photo(base, peer)
 
     seed = {
@@ -133,6 +144,7 @@ def main():
         "actorVerificationId": actor_pending,
         "peerVerificationId": peer_pending,
         "avatarKey": avatar.split("/files/", 1)[1],
+        "peerDiscordId": DISCORD_ID,
     }
     with open(f"{out_dir}/seed.json", "w") as f:
         json.dump(seed, f)

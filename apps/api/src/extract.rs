@@ -294,6 +294,7 @@ mod tests {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Rows per page, 1..100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,

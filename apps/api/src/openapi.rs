@@ -99,7 +99,8 @@ pub fn base() -> utoipa::openapi::OpenApi {
 /// Adds the error responses that the shared extractors and middleware give
 /// every operation of a kind, so each annotation lists only its own errors:
 /// a JSON body can be malformed (400), too large (413), of another media type
-/// (415) or invalid (422); a query can fail to parse (400); a path parameter
+/// (415) or invalid (422); a query can fail to parse (400) or hold a NUL
+/// character (422: no parameter may, PostgreSQL stores none); a path parameter
 /// that does not parse names no record (404); a bearer-protected operation
 /// can be refused its token (401) or find the database down (503). A status
 /// the annotation already lists keeps its schema; the shared meaning is
@@ -144,6 +145,10 @@ fn add_shared_errors(operation: &mut Operation) {
     }
     if query {
         shared.push(("400", "`request.malformed_query`: a query parameter does not parse".to_owned()));
+        shared.push((
+            "422",
+            "`request.validation`: a query parameter holds a NUL character (`errors` names it as `/<name>`)".to_owned(),
+        ));
     }
     if path {
         shared.push(("404", "`http.not_found`: a path parameter that does not parse names no record".to_owned()));
