@@ -58,9 +58,13 @@ with open(os.environ["FUZZ_SEED_FILE"]) as _f:
 # --- 1. Aim ids --------------------------------------------------------------
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-USER_ID = re.compile(r"^[0-9]{1,19}$")
-# For values the document gives no shape (a token, an object key, a Discord
-# id): any non-empty string counts as well-formed.
+# Well-formed as the document says, or a subset of it: a value outside the
+# document's shape (a negative case) must reach the server as generated.
+USER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+DISCORD_ID = re.compile(r"^[1-9][0-9]{16,18}$")
+TOKEN = re.compile(r"^[^\x00]{1,128}$", re.DOTALL)
+# For values the document gives no shape (an object key): any non-empty
+# string counts as well-formed.
 ANY = re.compile(r"^.+$")
 
 # body field -> (what a well-formed value looks like, the seeded values to pick from)
@@ -70,7 +74,7 @@ BODY = {
     "invitationId": (UUID, ["invitationId"]),
     "userId": (USER_ID, ["actorId", "peerId"]),
     "createdBy": (USER_ID, ["actorId"]),
-    "token": (ANY, ["invitationToken"]),
+    "token": (TOKEN, ["invitationToken"]),
 }
 # (path template, parameter) -> the seeded values to pick from
 PATH = {
@@ -83,12 +87,12 @@ PATH = {
     ("/picture/verify/{id}", "id"): (UUID, ["actorVerificationId", "peerVerificationId"]),
     ("/picture/reject/{id}", "id"): (UUID, ["actorVerificationId", "peerVerificationId"]),
     ("/files/{key}", "key"): (ANY, ["avatarKey"]),
-    ("/discord-actions/avatar/update/{discordId}", "discordId"): (ANY, ["peerDiscordId"]),
+    ("/discord-actions/avatar/update/{discordId}", "discordId"): (DISCORD_ID, ["peerDiscordId"]),
 }
 
 
 def _swap(value, shape, names):
-    if not isinstance(value, str) or not shape.match(value):
+    if not isinstance(value, str) or not shape.fullmatch(value):
         return value
     digest = zlib.crc32(value.encode())
     if digest % 2:
@@ -148,26 +152,32 @@ def _ascii_within(value, allowed):
 ASCII_WORD = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 ASCII_SPACE = set(" \t\n\r\x0b\x0c")
 ASCII_PRINTABLE = {chr(c) for c in range(0x20, 0x7F)}
+# Unicode White_Space, what Rust's trim removes (Python's str.strip() would
+# also remove U+001C..U+001F).
+WHITE_SPACE = " \t\n\x0b\x0c\r\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
 def _one_line_name(value, _match):
-    # shared-kernel text::one_line: trimmed, then no Cc/Cf/Zl/Zp/Co/Cs/Cn,
-    # 2..100 characters, something visible. Trimming ASCII space is
-    # expressible, so only the trimmed value is judged.
+    # shared-kernel text::one_line: trimmed of Unicode White_Space (as Rust's
+    # trim), then no Cc/Cf/Zl/Zp/Co/Cs/Cn, 2..100 characters, something
+    # visible. The document's pattern carries the trimming, so only the
+    # trimmed value is judged.
     if not isinstance(value, str):
         return False
-    inner = value.strip(" \t\n\r\x0b\x0c")
+    inner = value.strip(WHITE_SPACE)
     return 2 <= len(inner) <= 100 and _ascii_within(inner, ASCII_PRINTABLE)
 
 
 def _squished(allowed):
-    # profile-verification fields: whitespace runs squished, then min..max
-    # characters that are letters, marks, digits (Unicode) or `allowed`.
+    # profile-verification fields: at most max characters as sent, whitespace
+    # runs squished, then at least min characters that are letters, marks,
+    # digits (Unicode) or `allowed`.
     def check(value, match):
         if not isinstance(value, str):
             return False
         low, high = int(match.group("min")), int(match.group("max"))
-        return low <= len(" ".join(value.split())) <= high and _ascii_within(value, allowed | ASCII_SPACE)
+        squished = " ".join(value.split())
+        return low <= len(squished) and len(value) <= high and _ascii_within(value, allowed | ASCII_SPACE)
 
     return check
 

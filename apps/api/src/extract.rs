@@ -57,7 +57,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 }
 
 /// A JSON body like [`ValidJson`], or `T::default()` when the request has
-/// no body at all (for endpoints whose every field is optional).
+/// no body at all or the body is `null` (for endpoints whose every field is
+/// optional).
 #[derive(Debug)]
 pub struct ValidJsonOrEmpty<T>(pub T);
 
@@ -72,6 +73,10 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for ValidJs
         Box::pin(async move {
             let Some(body) = body else { return Ok(ValidJsonOrEmpty(T::default())) };
             let body = body.await?.unwrap_or_default();
+            // JSON `null` is the document's way of saying "no body".
+            if body.trim_ascii() == b"null" {
+                return Ok(ValidJsonOrEmpty(T::default()));
+            }
             let value: T = parse(&body)?;
             value.validate().map_err(validation_problem)?;
             Ok(ValidJsonOrEmpty(value))

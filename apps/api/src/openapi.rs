@@ -11,13 +11,33 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+pub(crate) mod rules;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Usher",
         description = "Users, verification and organization membership: the User DTO and avatar, KYC profile and photo review, invitations and memberships. Every error is application/problem+json.",
     ),
-    components(schemas(ProblemBody)),
+    components(schemas(
+        ProblemBody,
+        rules::UserId,
+        rules::DiscordId,
+        rules::Username,
+        rules::Name,
+        rules::PersonName,
+        rules::City,
+        rules::Postcode,
+        rules::Address,
+        rules::Country,
+        rules::ImageType,
+        rules::ReviewReason,
+        rules::PhotoReason,
+        rules::Note,
+        crate::routes::pictures::StatusFilterWire,
+        crate::routes::pictures::ApprovalSideWire,
+        crate::routes::profiles::ProfileStateFilter,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "service", description = "Health, readiness, metrics"),
@@ -44,7 +64,7 @@ impl Modify for BearerAuth {
     }
 }
 
-// The three enums below are schemas only: the handlers read and write the
+// The enums below are schemas only: the handlers read and write the
 // domain's own enums, whose crates do not depend on utoipa. Each has exactly
 // the variants and lowercase serde names of the enum it stands for.
 
@@ -91,6 +111,17 @@ pub enum InvitationStatusSchema {
     Expired,
 }
 
+/// A user's platform-wide role.
+#[derive(utoipa::ToSchema)]
+#[schema(as = PlatformRole, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: the handlers read and write shared_kernel::PlatformRole")]
+pub enum PlatformRoleSchema {
+    /// Everyone.
+    User,
+    /// Reviews, administers users and organizations.
+    Superuser,
+}
+
 /// The document's static part; paths are collected from the registered services.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -104,7 +135,8 @@ pub fn base() -> utoipa::openapi::OpenApi {
 /// that does not parse names no record (404); a bearer-protected operation
 /// can be refused its token (401) or find the database down (503). A status
 /// the annotation already lists keeps its schema; the shared meaning is
-/// appended to its description so the document names every `code`.
+/// appended to its description so the document names every `code`. Then the
+/// rules between fields of a body are added ([`rules`]).
 pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     for item in api.paths.paths.values_mut() {
         let operations = [
@@ -121,6 +153,7 @@ pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             add_shared_errors(operation);
         }
     }
+    rules::add_between_fields(&mut api);
     api
 }
 
@@ -195,7 +228,10 @@ fn problem_content() -> Content {
 
 /// `/docs` (Swagger UI, vendored) and `/openapi.json`.
 pub fn docs(api: utoipa::openapi::OpenApi) -> SwaggerUi {
-    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api)
+    // The online validator would send the document to swagger.io.
+    SwaggerUi::new("/docs/{_:.*}")
+        .url("/openapi.json", api)
+        .config(utoipa_swagger_ui::Config::default().validator_url("none"))
 }
 
 #[cfg(test)]

@@ -45,9 +45,9 @@ impl VerificationStatus {
         }
     }
 
-    /// Parses a status name (case-insensitive, so `?status=pending` works).
+    /// Parses a status name, exactly as `as_str` spells it.
     pub fn parse(raw: &str) -> Result<Self, VerificationStatusError> {
-        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(raw)).ok_or(VerificationStatusError)
+        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or(VerificationStatusError)
     }
 
     /// Whether no action may change it any more.
@@ -195,7 +195,7 @@ pub struct NewVerification {
     pub discord: Option<DiscordAvatar>,
 }
 
-/// A reason for rejecting: 1 to 500 characters after trimming.
+/// A reason for rejecting: at most 500 characters as sent, trimmed, not empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RejectionReason(String);
 
@@ -208,10 +208,10 @@ impl RejectionReason {
     /// The longest reason.
     pub const MAX: usize = 500;
 
-    /// Trims and checks a reason.
+    /// Checks the length as sent, then trims.
     pub fn parse(raw: &str) -> Result<Self, RejectionReasonError> {
         let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > Self::MAX {
+        if trimmed.is_empty() || raw.chars().count() > Self::MAX {
             return Err(RejectionReasonError);
         }
         Ok(Self(trimmed.to_owned()))
@@ -762,7 +762,7 @@ mod tests {
         for s in VerificationStatus::ALL {
             assert_eq!(VerificationStatus::parse(s.as_str()), Ok(s));
         }
-        assert_eq!(VerificationStatus::parse("pending"), Ok(VerificationStatus::Pending));
+        assert!(VerificationStatus::parse("pending").is_err(), "one spelling: upper case");
         assert!(VerificationStatus::parse("all").is_err());
         for k in PhotoEventKind::ALL {
             assert_eq!(PhotoEventKind::parse(k.as_str()), Some(k));

@@ -430,16 +430,20 @@ pub struct Decided {
     pub label: Label,
 }
 
-/// Why a rejection happened: 1..1024 characters, trimmed.
+/// Why a decision was taken: at most 1024 characters as sent, trimmed,
+/// not empty, without control characters but line feeds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason(String);
 
 impl Reason {
-    /// Trims and checks 1..1024 printable characters.
+    /// The most characters a reason may be sent with.
+    pub const MAX: usize = 1024;
+
+    /// Checks the length as sent, then trims and checks the characters.
     pub fn parse(raw: &str) -> Option<Self> {
         let text = raw.trim();
-        let len = text.chars().count();
-        ((1..=1024).contains(&len) && !text.chars().any(|c| c.is_control() && c != '\n')).then(|| Self(text.to_owned()))
+        let printable = !text.chars().any(|c| c.is_control() && c != '\n');
+        (raw.chars().count() <= Self::MAX && !text.is_empty() && printable).then(|| Self(text.to_owned()))
     }
 
     /// The text.

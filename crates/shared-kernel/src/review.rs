@@ -30,7 +30,8 @@ impl Retry {
     }
 }
 
-/// A reviewer's internal note: 1 to 2000 characters, seen by superusers only.
+/// A reviewer's internal note: at most 2000 characters as sent, trimmed, not
+/// empty; seen by superusers only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReviewNote(String);
 
@@ -43,10 +44,10 @@ impl ReviewNote {
     /// The longest note.
     pub const MAX: usize = 2000;
 
-    /// Trims and checks a note.
+    /// Checks the length as sent, then trims.
     pub fn parse(raw: &str) -> Result<Self, ReviewNoteError> {
         let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > Self::MAX {
+        if trimmed.is_empty() || raw.chars().count() > Self::MAX {
             return Err(ReviewNoteError);
         }
         Ok(Self(trimmed.to_owned()))

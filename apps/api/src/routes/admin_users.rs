@@ -35,7 +35,7 @@ pub struct AdminUserDto {
     /// Live avatar.
     pub avatar_url: Option<String>,
     /// `user` or `superuser`.
-    #[schema(example = "user")]
+    #[schema(value_type = crate::openapi::PlatformRoleSchema, example = "user")]
     pub platform_role: &'static str,
     /// The linked Discord id.
     pub discord_id: Option<String>,
@@ -118,14 +118,15 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AdminUserPatch {
     /// `user` or `superuser`.
-    #[schema(example = "superuser")]
+    #[schema(value_type = Option<crate::openapi::PlatformRoleSchema>, example = "superuser")]
     pub platform_role: Option<String>,
     /// A Discord snowflake to link, or null to unlink.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "80351110224678912")]
+    #[schema(value_type = Option<crate::openapi::rules::DiscordId>)]
     pub discord_id: Option<Option<String>>,
-    /// A new username (lower-case letters, digits, `.`, `_`, `-`).
+    /// A new username.
     #[validate(length(min = 1, max = 40))]
+    #[schema(value_type = Option<crate::openapi::rules::Username>)]
     pub username: Option<String>,
 }
 
@@ -169,7 +170,7 @@ impl AdminUserPatch {
     tag = "admin",
     operation_id = "update-user",
     security(("bearer" = [])),
-    params(("userId" = String, Path, description = "User id (stringified int64)")),
+    params(("userId" = crate::openapi::rules::UserId, Path, description = "The user")),
     request_body = AdminUserPatch,
     responses(
         (status = 200, body = AdminUserDto),

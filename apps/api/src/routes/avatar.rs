@@ -21,9 +21,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UploadTicketRequest {
-    /// `image/jpeg`, `image/png` or `image/webp`.
+    /// The avatar's media type.
     #[validate(length(min = 1, max = 255))]
-    #[schema(example = "image/png")]
+    #[schema(value_type = crate::openapi::rules::ImageType)]
     pub content_type: String,
 }
 
@@ -53,7 +53,7 @@ pub struct UploadTicketResponse {
 pub struct FinalizeRequest {
     /// The `tmpKey` of the ticket.
     #[validate(length(min = 1, max = 512))]
-    #[schema(example = "tmp/avatars/42/0196f0e0-0000-7000-8000-000000000000.png")]
+    #[schema(example = "tmp/avatars/42/0196f0e0-0000-7000-8000-000000000000.png", min_length = 1, max_length = 512)]
     pub tmp_key: String,
 }
 

@@ -205,7 +205,8 @@ pub struct CreateInvitationRequest {
     /// Bind to this e-mail (RFC 5322; stored with an ASCII-lower-cased local part and a punycode domain); the invitee must have it verified. Single-use.
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<EmailAddress>,
-    /// Bind to this user (stringified int64). Single-use.
+    /// Bind to this user. Single-use.
+    #[schema(value_type = Option<crate::openapi::rules::UserId>)]
     pub user_id: Option<String>,
     /// `internal` (default) or `external` (refused to existing members).
     #[schema(value_type = Option<crate::openapi::InvitationKindSchema>, example = "internal")]
@@ -236,7 +237,8 @@ pub struct ListInvitationsRequest {
     pub role: Option<OrgRole>,
     /// Only invitations to this zone.
     pub zone_id: Option<Uuid>,
-    /// Only invitations this user created (stringified int64).
+    /// Only invitations this user created.
+    #[schema(value_type = Option<crate::openapi::rules::UserId>)]
     pub created_by: Option<String>,
     /// Only invitations bound to an e-mail starting with this (case-insensitive in ASCII).
     #[validate(length(max = 254))]
@@ -296,6 +298,7 @@ pub struct MyInvitationsResponse {
 pub struct TokenRequest {
     /// The invitation token.
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub token: String,
 }
 
@@ -332,6 +335,7 @@ pub struct PreviewDto {
 pub struct AcceptRequest {
     /// The token of any invitation.
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub token: Option<String>,
     /// The id of an invitation bound to the caller.
     pub invitation_id: Option<Uuid>,
@@ -399,9 +403,9 @@ pub struct AcceptancesResponse {
         (status = 200, body = CreatedInvitationDto, description = "The token, URL and QR code are shown this once"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`organization.not_member`, `organization.forbidden`, `organization.role_not_allowed`, `organization.out_of_scope` (a zone moderator inviting outside their zones)"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_not_found`"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`organization.zone_not_found`, `user.not_found` (no user has this `userId`)"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.conflict`: the caller's membership kept changing"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`: limits out of range, an e-mail a mailer would refuse, `maxUses` above 1 for a bound invitation, an unknown `userId`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`request.validation`: limits out of range, an e-mail a mailer would refuse, `maxUses` above 1 for a bound invitation"),
         (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`quota.pending_invitations_per_organization`, `quota.emails_per_organization_per_hour`, `quota.emails_per_recipient_per_day`, with Retry-After"),
     )
 )]

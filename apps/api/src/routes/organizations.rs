@@ -156,7 +156,8 @@ pub struct MembershipDto {
     pub id: Uuid,
     /// The organization.
     pub organization_id: Uuid,
-    /// The member (stringified int64).
+    /// The member.
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
     /// The role.
     #[schema(value_type = crate::openapi::OrgRoleSchema, example = "member")]
@@ -369,9 +370,9 @@ pub struct ZonesResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateOrganizationRequest {
-    /// Trimmed, 2..100 characters.
+    /// The name.
     #[validate(custom(function = "valid_name"))]
-    #[schema(example = "Ecole Sainte-Anne")]
+    #[schema(value_type = crate::openapi::rules::Name)]
     pub name: String,
 }
 
@@ -391,6 +392,7 @@ pub struct UpdateOrganizationRequest {
     pub organization_id: Uuid,
     /// The new name.
     #[validate(custom(function = "valid_name"))]
+    #[schema(value_type = crate::openapi::rules::Name)]
     pub name: String,
 }
 
@@ -400,8 +402,9 @@ pub struct UpdateOrganizationRequest {
 pub struct CreateZoneRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// Unique in the organization, 2..100 characters.
+    /// Unique in the organization.
     #[validate(custom(function = "valid_name"))]
+    #[schema(value_type = crate::openapi::rules::Name)]
     pub name: String,
 }
 
@@ -432,8 +435,8 @@ pub struct ListMembersRequest {
 pub struct MemberRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// The member (stringified int64).
-    #[schema(example = "42")]
+    /// The member.
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
 }
 
@@ -443,8 +446,8 @@ pub struct MemberRequest {
 pub struct RemoveMemberRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// The member (stringified int64).
-    #[schema(example = "42")]
+    /// The member.
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
     /// Keep them out of every invitation of the organization until an admin unblocks them (default false).
     pub block: Option<bool>,
@@ -456,7 +459,8 @@ pub struct RemoveMemberRequest {
 pub struct UpdateMemberRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// The member (stringified int64).
+    /// The member.
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
     /// The new role.
     #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
@@ -479,8 +483,8 @@ fn present_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppointAdminRequest {
-    /// The user to make a permanent admin (stringified int64).
-    #[schema(example = "42")]
+    /// The user to make a permanent admin.
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
 }
 
@@ -527,7 +531,8 @@ pub struct BlocksResponse {
 pub struct UpdateRoleRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// The member (stringified int64).
+    /// The member.
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
     /// The new role.
     #[schema(value_type = crate::openapi::OrgRoleSchema, example = "moderator")]
@@ -540,8 +545,9 @@ pub struct UpdateRoleRequest {
 pub struct LogoTicketRequest {
     /// The organization.
     pub organization_id: Uuid,
-    /// `image/jpeg`, `image/png` or `image/webp`.
+    /// The logo's media type.
     #[validate(length(min = 1, max = 255))]
+    #[schema(value_type = crate::openapi::rules::ImageType)]
     pub content_type: String,
 }
 
@@ -567,6 +573,7 @@ pub struct LogoFinalizeRequest {
     pub organization_id: Uuid,
     /// The ticket's `tmpKey`.
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub tmp_key: String,
 }
 

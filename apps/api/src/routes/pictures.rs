@@ -293,6 +293,7 @@ pub struct VerificationPage {
 #[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// `PENDING` (default), `ACCEPTED`, `REJECTED`, `SUPERSEDED`, or `all`.
+    #[param(value_type = Option<StatusFilterWire>)]
     pub status: Option<String>,
 }
 
@@ -304,10 +305,45 @@ pub struct UsernameQuery {
     pub username: Option<String>,
 }
 
+/// The `status` values, as the document lists them.
+#[derive(ToSchema)]
+#[schema(as = VerificationStatusFilter)]
+#[allow(dead_code, reason = "a schema only: status_filter reads the query")]
+pub enum StatusFilterWire {
+    /// Waiting for a decision (the default).
+    #[schema(rename = "PENDING")]
+    Pending,
+    /// Accepted: the photo became the avatar.
+    #[schema(rename = "ACCEPTED")]
+    Accepted,
+    /// Rejected.
+    #[schema(rename = "REJECTED")]
+    Rejected,
+    /// Replaced by a newer upload.
+    #[schema(rename = "SUPERSEDED")]
+    Superseded,
+    /// Every status.
+    #[schema(rename = "all")]
+    All,
+}
+
+/// The `type` values of `/picture/verify/{id}`.
+#[derive(ToSchema)]
+#[schema(as = ApprovalSide, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: the handler reads photo_sync::ApprovalSide")]
+pub enum ApprovalSideWire {
+    /// The photo shows the person of the profile.
+    Profile,
+    /// The photo matches the Discord avatar.
+    Discord,
+    /// Both at once.
+    Both,
+}
+
 fn status_filter(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(StatusFilter::Only(VerificationStatus::Pending)),
-        Some(s) if s.eq_ignore_ascii_case("all") => Ok(StatusFilter::All),
+    match raw {
+        None => Ok(StatusFilter::Only(VerificationStatus::Pending)),
+        Some("all") => Ok(StatusFilter::All),
         Some(s) => VerificationStatus::parse(s)
             .map(StatusFilter::Only)
             .map_err(|e| ApiError::invalid_field("/status", format!("{e}, or all"))),
@@ -380,7 +416,7 @@ async fn one_verification(
     tag = "photo",
     operation_id = "list-user-photo-verifications",
     security(("bearer" = [])),
-    params(("userId" = String, Path, description = "User id (stringified int64)"), StatusQuery, PageQuery),
+    params(("userId" = crate::openapi::rules::UserId, Path, description = "The user"), StatusQuery, PageQuery),
     responses(
         (status = 200, body = VerificationPage),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
@@ -410,7 +446,7 @@ async fn list_for_user(
 pub struct VerifyQuery {
     /// `profile`, `discord` or `both`.
     #[serde(rename = "type")]
-    #[param(rename = "type", required = true)]
+    #[param(rename = "type", required = true, value_type = ApprovalSideWire)]
     pub kind: Option<String>,
 }
 
@@ -452,13 +488,13 @@ async fn verify(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RejectRequest {
-    /// Why, 1 to 500 characters; shown to the user.
+    /// Why, at most 500 characters, trimmed, not blank; shown to the user.
     #[validate(length(min = 1, max = 500))]
-    #[schema(example = "The photo does not show your face.", min_length = 1, max_length = 500)]
+    #[schema(value_type = crate::openapi::rules::PhotoReason, example = "The photo does not show your face.")]
     pub reason: String,
-    /// An internal note for other reviewers, 1 to 2000 characters; never shown to the user.
+    /// An internal note for other reviewers, at most 2000 characters, trimmed, not blank; never shown to the user.
     #[validate(length(min = 1, max = 2000))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(value_type = Option<crate::openapi::rules::Note>)]
     pub note: Option<String>,
     /// `retry` (default: the user may upload another photo) or `final` (they may not).
     #[schema(example = "retry")]
@@ -521,7 +557,7 @@ async fn reject(
     tag = "photo",
     operation_id = "refresh-discord-avatar",
     security(("bearer" = [])),
-    params(("discordId" = String, Path, description = "Discord user id (snowflake)")),
+    params(("discordId" = crate::openapi::rules::DiscordId, Path, description = "The Discord user")),
     responses(
         (status = 200, body = VerificationDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),

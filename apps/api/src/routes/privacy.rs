@@ -114,7 +114,7 @@ pub struct ErasureDto {
     tag = "admin",
     operation_id = "erase-user",
     security(("bearer" = [])),
-    params(("userId" = String, Path, description = "User id (stringified int64)")),
+    params(("userId" = crate::openapi::rules::UserId, Path, description = "The user")),
     responses(
         (status = 200, body = ErasureDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),

@@ -52,33 +52,33 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProfileRequest {
-    /// 1..255 letters, marks, digits, spaces, `_`, `-`, `'` (alias `first_name`).
+    /// The first name (alias `first_name`).
     #[serde(default, deserialize_with = "present", alias = "first_name")]
-    #[schema(value_type = Option<String>, example = "Ada")]
+    #[schema(value_type = Option<crate::openapi::rules::PersonName>, example = "Ada")]
     pub first_name: Option<Option<String>>,
-    /// Same rule as `firstName` (alias `last_name`).
+    /// The last name (alias `last_name`).
     #[serde(default, deserialize_with = "present", alias = "last_name")]
-    #[schema(value_type = Option<String>, example = "Lovelace")]
+    #[schema(value_type = Option<crate::openapi::rules::PersonName>, example = "Lovelace")]
     pub last_name: Option<Option<String>>,
     /// ISO date, 1900-01-01 up to today.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, format = Date, example = "1990-02-28")]
     pub dob: Option<Option<String>>,
-    /// 1..1024 printable characters without `@`.
+    /// The street address.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "12 St James's Square")]
+    #[schema(value_type = Option<crate::openapi::rules::Address>, example = "12 St James's Square")]
     pub address: Option<Option<String>>,
-    /// 2..32 letters, digits, spaces, `-`.
+    /// The postcode.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "SW1Y 4LB")]
+    #[schema(value_type = Option<crate::openapi::rules::Postcode>, example = "SW1Y 4LB")]
     pub postcode: Option<Option<String>>,
-    /// Letters, digits, spaces, `_`, `'`, `.`, `~`, dashes.
+    /// The city.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "London")]
+    #[schema(value_type = Option<crate::openapi::rules::City>, example = "London")]
     pub city: Option<Option<String>>,
-    /// ISO 3166-1 alpha-2 or alpha-3, any case; stored as upper alpha-2.
+    /// The country.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "gbr")]
+    #[schema(value_type = Option<crate::openapi::rules::Country>, example = "gbr")]
     pub country: Option<Option<String>>,
     /// A JSON object of at most 4 KiB, or a string holding one.
     #[serde(default, deserialize_with = "present")]
@@ -108,17 +108,17 @@ impl ProfileRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AdminProfileRequest {
-    /// The user the profile is for (stringified int64; alias `user_id`).
+    /// The user the profile is for (alias `user_id`).
     #[serde(alias = "user_id")]
-    #[schema(example = "42")]
+    #[schema(value_type = crate::openapi::rules::UserId)]
     pub user_id: String,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present", alias = "first_name")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::rules::PersonName>)]
     pub first_name: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present", alias = "last_name")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::rules::PersonName>)]
     pub last_name: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present")]
@@ -126,19 +126,19 @@ pub struct AdminProfileRequest {
     pub dob: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::rules::Address>)]
     pub address: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::rules::Postcode>)]
     pub postcode: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::rules::City>)]
     pub city: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::openapi::rules::Country>)]
     pub country: Option<Option<String>>,
     /// See `ProfileRequest`.
     #[serde(default, deserialize_with = "present")]
@@ -166,17 +166,45 @@ impl AdminProfileRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DecideRequest {
     /// `verified` or `rejected` (anything else: 422 `state.invalid`).
-    #[schema(example = "rejected")]
+    #[schema(value_type = DecisionState, example = "rejected")]
     pub state: String,
-    /// Why; required to reject (422 `reason.missing`), 1..1024 characters (422 `reason.invalid`). Shown to the user.
-    #[schema(example = "the scan of the passport is unreadable")]
+    /// Why (422 `reason.invalid`); required to reject (422 `reason.missing`). Shown to the user.
+    #[schema(value_type = Option<crate::openapi::rules::ReviewReason>)]
     pub reason: Option<String>,
-    /// A rejection's internal note for other reviewers, 1..2000 characters (422 `note.invalid`); never shown to the user.
-    #[schema(example = "second blurry scan this month", min_length = 1, max_length = 2000)]
+    /// Only with `rejected`: an internal note for other reviewers (422 `note.invalid`); never shown to the user.
+    #[schema(value_type = Option<crate::openapi::rules::Note>)]
     pub note: Option<String>,
-    /// A rejection's `retry` (default: the user may open a new profile) or `final` (they may not; a superuser may still file one).
+    /// Only with `rejected`: `retry` (default: the user may open a new profile) or `final` (they may not; a superuser may still file one).
     #[schema(example = "retry")]
     pub retry: Option<crate::routes::pictures::RetryWire>,
+}
+
+/// What a decision makes of a submitted profile.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: admin_decide_profile reads the state")]
+pub enum DecisionState {
+    /// Verified.
+    Verified,
+    /// Rejected, with a reason.
+    Rejected,
+}
+
+/// A profile's state, as the list filter takes it.
+#[derive(ToSchema)]
+#[schema(as = ProfileStateFilter, rename_all = "lowercase")]
+#[allow(dead_code, reason = "a schema only: admin_list_profiles reads the state")]
+pub enum ProfileStateFilter {
+    /// Not yet submitted.
+    Drafted,
+    /// Waiting for review.
+    Submitted,
+    /// Verified.
+    Verified,
+    /// Rejected.
+    Rejected,
+    /// Withdrawn by its user.
+    Withdrawn,
 }
 
 /// Filters and paging of `GET /admin/profiles` (`limit` and `cursor` as every list's `PageQuery`).
@@ -184,11 +212,14 @@ pub struct DecideRequest {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileListQuery {
-    /// Only profiles in this state: `drafted`, `submitted`, `verified`, `rejected` or `withdrawn`.
+    /// Only profiles in this state.
+    #[param(value_type = Option<ProfileStateFilter>)]
     pub state: Option<String>,
-    /// Only this user's profiles (stringified int64).
+    /// Only this user's profiles.
+    #[param(value_type = Option<crate::openapi::rules::UserId>)]
     pub user_id: Option<String>,
     /// Rows per page, 1..100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -590,14 +621,13 @@ async fn admin_list_profiles(
     let filter = query.into_inner();
     let page = PageQuery { limit: filter.limit, cursor: filter.cursor.clone() }.page_of::<uuid::Uuid>()?;
     let state_filter = match filter.state.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(
-            ProfileState::parse(s)
-                .ok_or_else(|| ApiError::invalid_field("/state", "must be drafted, submitted, verified or rejected"))?,
-        ),
+        None => None,
+        Some(s) => Some(ProfileState::parse(s).ok_or_else(|| {
+            ApiError::invalid_field("/state", "must be drafted, submitted, verified, rejected or withdrawn")
+        })?),
     };
     let user_filter = match filter.user_id.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(
             s.parse::<UserId>().map_err(|_| ApiError::invalid_field("/userId", "a user id is a stringified int64"))?,
         ),
@@ -743,7 +773,7 @@ async fn admin_create_profile(
     tag = "profiles",
     operation_id = "admin-user-labels",
     security(("bearer" = [])),
-    params(("userId" = String, Path, description = "The user id (stringified int64)")),
+    params(("userId" = crate::openapi::rules::UserId, Path, description = "The user")),
     responses(
         (status = 200, body = LabelsResponse),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),

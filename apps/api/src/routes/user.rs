@@ -20,9 +20,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateProfileRequest {
-    /// Trimmed, 2..100 Unicode scalar values, no control characters.
+    /// The new display name.
     #[validate(custom(function = "valid_display_name"))]
-    #[schema(min_length = 2, max_length = 100, example = "Ada Lovelace")]
+    #[schema(value_type = crate::openapi::rules::Name)]
     pub display_name: String,
 }
 

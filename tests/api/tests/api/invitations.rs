@@ -186,6 +186,9 @@ on_both_databases! {
         let by_mail = invite(&app, &ada, &org, json!({"email": "bob@example.com", "role": "guest"})).await;
         let mine = json(app.post("/invitation/mine", &bob, &json!({})).await).await;
         assert_eq!(mine["invitations"].as_array().unwrap().len(), 2);
+        // The body is optional, and the document's `null` means the same as none.
+        let null_body = json(app.post("/invitation/mine", &bob, &Value::Null).await).await;
+        assert_eq!(null_body, mine);
         assert_eq!(mine["invitations"][0]["organization"]["name"], "Acme");
         let sidebar = json(app.request(reqwest::Method::GET, "/my-apps/sidebar", Some(&bob), None).await).await;
         assert_eq!(sidebar["pendingInvitations"].as_array().unwrap().len(), 2);
@@ -250,7 +253,8 @@ on_both_databases! {
         assert_problem(post(json!({"organizationId": org, "membershipDurationSeconds": 0})).await, 422, "request.validation").await;
         assert_problem(post(json!({"organizationId": org, "email": "not-an-email"})).await, 422, "request.validation").await;
         assert_problem(post(json!({"organizationId": org, "userId": "-1"})).await, 422, "request.validation").await;
-        assert_problem(post(json!({"organizationId": org, "userId": "999999"})).await, 422, "request.validation").await;
+        // A well-formed id that names nobody is a missing record, not bad input.
+        assert_problem(post(json!({"organizationId": org, "userId": "999999"})).await, 404, "user.not_found").await;
         assert_problem(post(json!({"organizationId": org, "role": "owner"})).await, 422, "request.validation").await;
         assert_problem(post(json!({"organizationId": org, "kind": "vip"})).await, 422, "request.validation").await;
         assert_problem(post(json!({"organizationId": org, "token": "mine"})).await, 422, "request.validation").await;

@@ -285,6 +285,11 @@ async fn the_review_rules(backend: Backend) {
     assert_problem(get(&app, "/picture/abc", &root).await, 404, "http.not_found").await;
     assert_problem(get(&app, &format!("/picture/{ada_id}?status=maybe"), &ada).await, 422, "request.validation").await;
     assert_problem(get(&app, "/picture/all?status=nope", &root).await, 422, "request.validation").await;
+    // One spelling, as the document's enum lists it: no case folding, no empty value.
+    for spelling in ["pending", "All", "", "%20PENDING"] {
+        let res = get(&app, &format!("/picture/all?status={spelling}"), &root).await;
+        assert_problem(res, 422, "request.validation").await;
+    }
     assert_problem(get(&app, "/picture/all?limit=0", &root).await, 422, "request.validation").await;
     assert_problem(get(&app, "/picture/all?cursor=garbage", &root).await, 422, "request.validation").await;
     let res = patch(&app, "/discord-actions/avatar/update/12345", &root, None).await;

@@ -164,6 +164,9 @@ both! {
             ("address", json!("two\nlines"), "address.invalid"),
             ("postcode", json!("1"), "postcode.invalid"),
             ("postcode", json!("12#45"), "postcode.invalid"),
+            // Upper bounds count the characters as sent (the document's maxLength).
+            ("postcode", json!(format!("SW1A 1AA{}", " ".repeat(25))), "postcode.invalid"),
+            ("city", json!(format!("London{}", " ".repeat(250))), "city.invalid"),
             ("city", json!("#1 City"), "city.invalid"),
             ("city", json!("a@b"), "city.invalid"),
             ("country", json!("XX"), "country.invalid"),
