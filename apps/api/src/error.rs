@@ -268,6 +268,7 @@ impl ApiError {
         let mut res = HttpResponse::build(self.0.status);
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        res.insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
         if let Some(seconds) = self.0.retry_after {
             res.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
@@ -640,7 +641,7 @@ impl From<InvitationError> for ApiError {
             InvitationError::OpenLink => (StatusCode::CONFLICT, "invitation.open_link", "Open link"),
             InvitationError::NotPending(_) => (StatusCode::CONFLICT, "invitation.not_pending", "Not pending"),
             InvitationError::BoundIsSingleUse => return Self::invalid_field("/maxUses", detail),
-            InvitationError::UnknownUser => return Self::invalid_field("/userId", detail),
+            InvitationError::UnknownUser => (StatusCode::NOT_FOUND, "user.not_found", "No such user"),
             InvitationError::Conflict => (StatusCode::CONFLICT, "invitation.conflict", "Concurrent change"),
             InvitationError::Unexpected(e) => return Self::unexpected(e),
         };

@@ -9,11 +9,20 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::io::Write as _;
 use std::path::Path;
 
+/// Creates `dir` and its missing parents readable by this user only (0700).
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
 /// Reads the secret in `path`, or generates 48 random bytes (base64url) into
 /// it with mode 0600; `what` names it in the log.
 pub fn read_or_generate(path: &Path, what: &str) -> anyhow::Result<Secret> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        create_private_dir(dir)?;
     }
     let mut bytes = [0u8; 48];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("reading the OS random generator: {e}"))?;

@@ -147,10 +147,31 @@ pub struct Application {
     background: tokio::task::JoinHandle<()>,
 }
 
+/// Creates the data directory (mode 0700) and, for SQLite, the database file
+/// (mode 0600, which SQLite gives its `-wal` and `-shm` files too) when they
+/// do not exist yet: they hold secrets, keys and personal data.
+fn create_private(settings: &Settings) -> anyhow::Result<()> {
+    crate::secrets::create_private_dir(&settings.data_dir)?;
+    let url = settings.database_url();
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else { return Ok(()) };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating the SQLite database {path}")),
+    }
+}
+
 /// Connects to and migrates the configured database.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    create_private(settings)?;
     let pool = PoolSettings {
         max_connections: settings.max_connections(),
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_seconds.max(1)),

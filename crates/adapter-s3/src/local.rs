@@ -129,7 +129,11 @@ impl LocalObjectStore {
             "the app's public URL {app_public_url:?} must be an http(s) URL without query or fragment"
         );
         let mac = HmacSha256::new_from_slice(&signing_key).context("keying HMAC-SHA256")?;
-        std::fs::create_dir_all(root.join(PARTIAL_DIR))
+        let mut dirs = std::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, PRIVATE_DIR);
+        dirs.create(root.join(PARTIAL_DIR))
             .with_context(|| format!("creating the object directory {}", root.display()))?;
         let root = root.canonicalize().with_context(|| format!("resolving the object directory {}", root.display()))?;
         Ok(Self { root, app_public_url: app_public_url.trim_end_matches('/').to_owned(), signing_key: mac })
@@ -227,9 +231,13 @@ impl LocalObjectStore {
     /// A fresh, uniquely named partial file, created exclusively.
     async fn create_partial(&self) -> io::Result<(tokio::fs::File, PathBuf)> {
         let dir = self.root.join(PARTIAL_DIR);
-        tokio::fs::create_dir_all(&dir).await?;
+        create_private_dir(&dir).await?;
         let partial = dir.join(format!("{}.part", uuid::Uuid::now_v7()));
-        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&partial).await?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE);
+        let file = tokio::fs::OpenOptions::from(options).open(&partial).await?;
         Ok((file, partial))
     }
 
@@ -463,9 +471,24 @@ impl Drop for PartialGuard {
 /// Renames `partial` to `target`, creating the target's parent directories.
 async fn move_into_place(partial: &Path, target: &Path) -> io::Result<()> {
     if let Some(parent) = target.parent() {
-        tokio::fs::create_dir_all(parent).await?;
+        create_private_dir(parent).await?;
     }
     tokio::fs::rename(partial, target).await
+}
+
+/// The mode of the store's directories and files: this user's only, since
+/// the objects include photos waiting for review.
+const PRIVATE_DIR: u32 = 0o700;
+/// See [`PRIVATE_DIR`].
+const PRIVATE_FILE: u32 = 0o600;
+
+/// Creates a directory and its missing parents with [`PRIVATE_DIR`].
+async fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(PRIVATE_DIR);
+    builder.create(path).await
 }
 
 /// The media type without parameters.

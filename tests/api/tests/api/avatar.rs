@@ -43,7 +43,7 @@ async fn harness(backend: Backend, store: Store, configure: impl FnOnce(&mut ush
 }
 
 /// A valid PNG of `width`×`height` (stored deflate blocks, so no compressor is needed).
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
         out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
         let mut crc_input = kind.to_vec();

@@ -78,6 +78,34 @@ on_both_databases! {
     }
 }
 
+/// Every `$ref` in the document names a component it defines: a schema used
+/// only by a query or path parameter is not collected by the derive, so a
+/// forgotten registration would leave the parameter without its rule.
+#[tokio::test]
+async fn every_reference_in_the_document_resolves() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc: Value = json(app.request(Method::GET, "/openapi.json", None, None).await).await;
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    out.push(target);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 100, "only {} references", found.len());
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{target} is not a schema"));
+        assert!(doc["components"]["schemas"][name].is_object(), "{target} is not defined");
+    }
+}
+
 /// Found by schemathesis: operations answered 400, 401, 415 or 422 from the
 /// shared extractors without documenting them. Every operation now lists the
 /// errors its kind of input can produce, each as problem+json.
@@ -164,4 +192,81 @@ async fn readiness_is_503_while_postgres_is_down_and_recovers_without_a_restart(
     assert_eq!(user["email"], "ada@example.com", "the data written before the outage is still there");
     drop(app);
     drop(db);
+}
+
+/// Every response says "do not sniff"; whatever is answered to a bearer token
+/// is never cached (decrypted KYC data is among it); the API docs cannot be
+/// framed and do not send the document to an online validator.
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.token("ada@example.com");
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+
+    let health = app.request(Method::GET, "/healthz", None, None).await;
+    assert_eq!(header(&health, "x-content-type-options"), "nosniff");
+    let missing = app.request(Method::GET, "/no-such-page", None, None).await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(header(&missing, "x-content-type-options"), "nosniff");
+
+    for (method, path) in
+        [(Method::POST, "/user/get"), (Method::GET, "/resource/profiles/me"), (Method::GET, "/user/export")]
+    {
+        let res = app.request(method, path, Some(&token), None).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(header(&res, "cache-control"), "no-store", "{path}");
+        assert_eq!(header(&res, "x-content-type-options"), "nosniff", "{path}");
+    }
+
+    let docs = app.request(Method::GET, "/docs/", None, None).await;
+    assert_eq!(docs.status(), 200);
+    let csp = header(&docs, "content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(header(&docs, "x-frame-options"), "DENY");
+    let init = app.request(Method::GET, "/docs/swagger-initializer.js", None, None).await.text().await.unwrap();
+    assert!(init.contains("/openapi.json"), "{init}");
+    assert!(init.contains(r#""validatorUrl": "none""#), "{init}");
+}
+
+/// The data directory holds secrets, keys, the SQLite database and photos
+/// waiting for review: whatever the umask, only the service's user reads it.
+#[tokio::test]
+async fn the_data_directory_and_what_it_holds_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.data_dir = s.data_dir.join("fresh")).await;
+    let data = app.data_dir().join("fresh");
+    let token = app.token("ada@example.com");
+    // A stored object: the avatar's upload goes through the embedded store.
+    let png = crate::avatar::png(64, 64);
+    let ticket =
+        json(app.post("/user/avatar/upload-ticket", &token, &serde_json::json!({"contentType": "image/png"})).await)
+            .await;
+    let put = app
+        .client
+        .put(ticket["uploadUrl"].as_str().unwrap())
+        .header("Content-Type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    let done = app.post("/user/avatar/finalize", &token, &serde_json::json!({"tmpKey": ticket["tmpKey"]})).await;
+    assert_eq!(done.status(), 200);
+
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let mut checked = 0;
+    let mut stack = vec![data.clone()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            assert_eq!(mode(&path), 0o700, "{}", path.display());
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(data.join("usher.db").exists() && data.join("objects").is_dir(), "the layout changed");
+    assert!(checked >= 6, "only {checked} entries checked");
 }
