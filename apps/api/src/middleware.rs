@@ -25,8 +25,9 @@ fn acceptable(value: &HeaderValue) -> Option<String> {
     visible.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// Assigns the request id, opens the request span, logs the outcome and turns
-/// every error or bare error status into problem+json.
+/// Assigns the request id, opens the request span, logs the outcome, counts
+/// it in the metrics, sets the security headers and turns every error or
+/// bare error status into problem+json.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -34,6 +35,8 @@ pub async fn request_context(
     let request_id =
         req.headers().get(&REQUEST_ID).and_then(acceptable).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let method = req.method().clone();
+    let state = req.app_data::<actix_web::web::Data<crate::startup::AppState>>().cloned();
     let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
     req.extensions_mut().insert(RequestId(request_id.clone()));
     // A NUL byte in any query parameter is refused at the door: PostgreSQL
@@ -61,6 +64,9 @@ pub async fn request_context(
             let api = api_error_of(&err);
             log_failure(&api);
             tracing::info!(status = api.status().as_u16(), "request finished");
+            if let Some(state) = &state {
+                state.metrics.observe(None, &method, api.status().as_u16(), started.elapsed().as_secs_f64());
+            }
             return Err(Rendered { api, request_id }.into());
         }
     };
@@ -69,6 +75,14 @@ pub async fn request_context(
     }
     secure(res.headers_mut(), authenticated, docs);
     let status = res.status().as_u16();
+    if let Some(state) = &state {
+        state.metrics.observe(
+            res.request().match_pattern().as_deref(),
+            &method,
+            status,
+            started.elapsed().as_secs_f64(),
+        );
+    }
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(status, latency_ms, "request finished");
     Ok(res)

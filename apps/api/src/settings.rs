@@ -71,6 +71,17 @@ pub struct Settings {
     pub quotas: QuotaSettings,
     /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
     pub log_format: LogFormat,
+    /// `/metrics`.
+    pub metrics: MetricsSettings,
+}
+
+/// `metrics.*`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` answers only requests with `Authorization:
+    /// Bearer <this>`; when unset, anyone who reaches it may read it.
+    pub bearer_token: Option<Secret>,
 }
 
 /// `server.*`
@@ -354,6 +365,7 @@ impl Default for Settings {
             },
             quotas: QuotaSettings::default(),
             log_format: LogFormat::Pretty,
+            metrics: MetricsSettings::default(),
         }
     }
 }

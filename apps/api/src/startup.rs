@@ -43,6 +43,8 @@ pub struct AppState {
     pub db: Database,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// The token `/metrics` requires, when one is set.
+    pub metrics_token: Option<crate::settings::Secret>,
     /// Base of the links the service hands out.
     pub public_url: String,
     /// The avatar use cases.
@@ -390,6 +392,7 @@ impl Application {
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
             metrics: Metrics::new()?,
+            metrics_token: settings.metrics.bearer_token.clone(),
             public_url: public_url.clone(),
             avatars,
             local_store,
@@ -407,7 +410,6 @@ impl Application {
             preview_limiter: routes::invitations::PreviewLimiter::new(settings.invitations.preview_per_minute),
             clock,
         });
-        let prometheus = state.metrics.middleware();
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
 
         let mut server = HttpServer::new(move || {
@@ -428,7 +430,6 @@ impl Application {
                 .service(openapi::docs(api))
                 .default_service(web::to(routes::not_found))
                 .wrap(Compress::default())
-                .wrap(prometheus.clone())
                 .wrap(from_fn(middleware::request_context))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);

@@ -137,7 +137,9 @@ async fn finalize(
     state: web::Data<AppState>,
     body: ValidJson<FinalizeRequest>,
 ) -> Result<web::Json<FinalizeResponse>, ApiError> {
-    let response = match crate::photo_flow::finalize(&state, &auth.0, &body.0.tmp_key).await? {
+    let finalized = crate::photo_flow::finalize(&state, &auth.0, &body.0.tmp_key).await;
+    state.metrics.outcome(crate::metrics::UseCase::AvatarFinalize, &finalized);
+    let response = match finalized? {
         Finalized::Applied { avatar_url } => {
             FinalizeResponse { avatar_url: Some(avatar_url), pending_verification: None }
         }

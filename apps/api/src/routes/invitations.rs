@@ -573,15 +573,16 @@ async fn accept(
     body: ValidJson<AcceptRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
     let info = client(&req);
-    match (body.0.token, body.0.invitation_id) {
+    let accepted = match (body.0.token, body.0.invitation_id) {
         (Some(token), None) => {
-            state.invitations.accept_token(&auth.0, &InvitationToken::from_presented(&token), &info).await?;
+            state.invitations.accept_token(&auth.0, &InvitationToken::from_presented(&token), &info).await.map(drop)
         }
-        (None, Some(id)) => {
-            state.invitations.accept_id(&auth.0, InvitationId::from_uuid(id), &info).await?;
-        }
+        (None, Some(id)) => state.invitations.accept_id(&auth.0, InvitationId::from_uuid(id), &info).await.map(drop),
         _ => return Err(ApiError::invalid_field("", "send exactly one of token and invitationId")),
     }
+    .map_err(ApiError::from);
+    state.metrics.outcome(crate::metrics::UseCase::InvitationAccept, &accepted);
+    accepted?;
     current_user(&state, &auth).await
 }
 

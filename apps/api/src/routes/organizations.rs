@@ -730,7 +730,10 @@ async fn logo_finalize(
     state: web::Data<AppState>,
     body: ValidJson<LogoFinalizeRequest>,
 ) -> Result<web::Json<LogoResponse>, ApiError> {
-    let logo_url = state.logos.finalize(&auth.0, org(body.0.organization_id), &body.0.tmp_key).await?;
+    let logo_url =
+        state.logos.finalize(&auth.0, org(body.0.organization_id), &body.0.tmp_key).await.map_err(ApiError::from);
+    state.metrics.outcome(crate::metrics::UseCase::LogoFinalize, &logo_url);
+    let logo_url = logo_url?;
     Ok(web::Json(LogoResponse { logo_url }))
 }
 

@@ -480,7 +480,9 @@ async fn verify(
         .and_then(ApprovalSide::parse)
         .ok_or_else(|| ApiError::invalid_field("/type", "type must be profile, discord or both"))?;
     let id = verification_id(&path)?;
-    let record = state.photos.approve(&su.0, id, side).await?;
+    let record = state.photos.approve(&su.0, id, side).await.map_err(ApiError::from);
+    state.metrics.outcome(crate::metrics::UseCase::PhotoDecision, &record);
+    let record = record?;
     Ok(web::Json(verification_dto(&state, &record, None, true).await?))
 }
 
@@ -547,7 +549,9 @@ async fn reject(
         Some(RetryWire::Final) => Retry::Final,
     };
     let id = verification_id(&path)?;
-    let record = state.photos.reject(&su.0, id, &Rejection { reason, note, retry }).await?;
+    let record = state.photos.reject(&su.0, id, &Rejection { reason, note, retry }).await.map_err(ApiError::from);
+    state.metrics.outcome(crate::metrics::UseCase::PhotoDecision, &record);
+    let record = record?;
     Ok(web::Json(verification_dto(&state, &record, None, true).await?))
 }
 

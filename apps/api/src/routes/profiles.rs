@@ -734,7 +734,9 @@ async fn admin_decide_profile(
         }
     };
     let id = profile_id(&id).ok_or_else(|| ApiError::from(profile_verification::ProfileError::NotDecidable))?;
-    let profile = state.profiles.decide(&admin.0, id, verdict).await?;
+    let profile = state.profiles.decide(&admin.0, id, verdict).await.map_err(ApiError::from);
+    state.metrics.outcome(crate::metrics::UseCase::ProfileDecision, &profile);
+    let profile = profile?;
     Ok(web::Json(ProfileDto::full(&profile)))
 }
 

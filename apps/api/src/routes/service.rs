@@ -2,8 +2,10 @@
 
 use crate::error::{ApiError, ProblemBody};
 use crate::startup::AppState;
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 use std::time::Duration;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -49,10 +51,35 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiErro
     }
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(tag = "service", operation_id = "metrics", responses((status = 200, content_type = "text/plain", body = String)))]
+/// Prometheus metrics in the text exposition format. With
+/// `metrics.bearer_token` set, only requests bearing that token get them.
+#[utoipa::path(
+    tag = "service",
+    operation_id = "metrics",
+    responses(
+        (status = 200, content_type = "text/plain", body = String),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json", description = "`auth.invalid_token`: `metrics.bearer_token` is set and the request does not bear it"),
+    )
+)]
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.metrics_token {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Digests compared, so the time taken says nothing about the token.
+        let digest = |s: &str| Sha256::digest(s.as_bytes());
+        if sent.is_none_or(|sent| digest(sent) != digest(expected.expose())) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.invalid_token",
+                "Metrics need their token",
+                "send the metrics.bearer_token as a bearer token",
+            ));
+        }
+    }
     let text = state.metrics.render(state.db.pool_stats()).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }
