@@ -59,14 +59,16 @@ async function send(url, init) {
   }
 }
 
-/** Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError. */
-export async function request(method, path, { body, query } = {}) {
+/**
+ * Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError.
+ * `token` sends that bearer token instead of the session's (to ask who a token belongs to).
+ */
+export async function request(method, path, { body, query, token = session.token } = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
   }
   const headers = { Accept: 'application/json, application/problem+json' };
-  const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers, cache: 'no-store' };
   if (body !== undefined) {
@@ -87,6 +89,11 @@ export const api = {
   put: (path, body) => request('PUT', path, { body }),
   del: (path) => request('DELETE', path),
 };
+
+/** The user a bearer token signs in as (`POST /user/get` with that token), without making it the session. */
+export function userOf(token) {
+  return request('POST', '/user/get', { body: {}, token });
+}
 
 /**
  * GETs a file the API sends as an attachment (with the bearer token) and

@@ -1,10 +1,11 @@
-// The dashboard shell: takes the token from `#token=` once, loads the
-// signed-in user, and routes `#/<screen>` to one ES module per screen.
+// The dashboard shell: takes the token from `#token=` once (asking first
+// when it would replace another account's session), loads the signed-in
+// user, and routes `#/<screen>` to one ES module per screen.
 // A screen module exports `title`, optional `superuser: true`, and
 // `render(root, ctx)`; add new screens to SCREENS.
 
-import { api, session, ApiError } from './api.js';
-import { h, replace, problemView } from './dom.js';
+import { api, session, userOf, ApiError } from './api.js';
+import { h, replace, problemView, busy } from './dom.js';
 import * as signin from './screens/signin.js';
 import * as me from './screens/me.js';
 import * as kyc from './screens/kyc.js';
@@ -55,14 +56,135 @@ const ctx = {
 
 const onInvitePage = location.pathname.replace(/\/+$/, '').endsWith('/invite');
 
-/** `#token=…` signs in once; the token then leaves the address bar and the history. */
-function captureToken() {
-  if (onInvitePage) return false; // there `#token=` is an invitation token, not a session
+/**
+ * The token of a `#token=…` link, or null. Whatever happens next, the token
+ * leaves the address bar and the history entry at once.
+ */
+function takeLinkToken() {
+  if (onInvitePage) return null; // there `#token=` is an invitation token, not a session
   const match = location.hash.match(/^#token=([^&]+)/);
-  if (!match) return false;
-  session.set(decodeURIComponent(match[1]));
+  if (!match) return null;
   history.replaceState(null, '', `${location.pathname}${location.search}#/${DEFAULT_SCREEN}`);
-  return true;
+  let token;
+  try {
+    token = decodeURIComponent(match[1]).trim();
+  } catch {
+    token = match[1].trim(); // a malformed escape: the API will say the token is not valid
+  }
+  return token || null;
+}
+
+/** "Ada Lovelace (ada@example.com)": how the swap confirmation names an account. */
+function identity(user) {
+  return `${user.displayName} (${user.email})`;
+}
+
+/**
+ * A `#token=…` link was opened. Without a session (or with one the service
+ * no longer accepts) it signs in, as it always did. With the same token, or
+ * another token of the same user, it is the same identity: the session just
+ * takes the newer token. A token of another user never replaces the session
+ * silently: a link can carry anyone's token (an attacker's, so that the
+ * victim files KYC data into the attacker's account), so the page names both
+ * accounts and switches only when asked to.
+ */
+async function arriveWithLink(linkToken) {
+  const current = session.token;
+  if (!current || current === linkToken) {
+    session.set(linkToken);
+    start();
+    return;
+  }
+  replace(main, h('p', { class: 'muted', role: 'status', text: 'Checking the sign-in link…' }));
+  document.title = 'Sign-in link · Usher';
+  const [mine, theirs] = await Promise.allSettled([userOf(current), userOf(linkToken)]);
+  const refused = (result) => result.reason instanceof ApiError && [401, 403].includes(result.reason.status);
+  if (mine.status === 'rejected' && refused(mine)) {
+    // The service no longer takes the session's token: there is no signed-in account to protect.
+    ctx.me = null;
+    session.set(linkToken);
+    start();
+    return;
+  }
+  if (theirs.status === 'rejected') {
+    const why = refused(theirs)
+      ? "The link's token is not valid: it may have expired or been revoked."
+      : 'The sign-in link could not be checked.';
+    linkNotUsed(mine.status === 'fulfilled' ? mine.value : null, theirs.reason, why);
+    return;
+  }
+  if (mine.status === 'rejected') {
+    linkNotUsed(null, mine.reason, 'The account signed in in this tab could not be loaded, so the link was not used.');
+    return;
+  }
+  if (mine.value.id === theirs.value.id) {
+    session.set(linkToken);
+    start();
+    return;
+  }
+  confirmSwap(mine.value, theirs.value, linkToken);
+}
+
+/** Asks before replacing the session with another account's token. */
+function confirmSwap(me, other, linkToken) {
+  const keep = h('button', { type: 'button', text: `Keep my session as ${me.email}` });
+  const swap = h('button', { type: 'button', class: 'secondary', text: `Switch to ${other.email}` });
+  keep.addEventListener('click', () => {
+    // The link's token is dropped: never stored, and already gone from the address bar.
+    start();
+  });
+  swap.addEventListener('click', () =>
+    busy(swap, async () => {
+      session.set(linkToken);
+      ctx.me = null;
+      await start();
+    }),
+  );
+  const dialog = h(
+    'section',
+    { class: 'screen narrow', role: 'alertdialog', 'aria-labelledby': 'swap-title', 'aria-describedby': 'swap-detail' },
+    h('h1', { id: 'swap-title', text: 'Switch accounts?' }),
+    h(
+      'div',
+      { class: 'confirm', id: 'swap-detail' },
+      h('p', { text: 'The link you opened belongs to a different account from the one signed in in this tab.' }),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', { text: 'Signed in now' }),
+        h('dd', { class: 'swap-current', text: identity(me) }),
+        h('dt', { text: 'The link signs in as' }),
+        h('dd', { class: 'swap-link', text: identity(other) }),
+      ),
+      h('p', {
+        text:
+          `Switch only if you meant to use ${other.email}: whatever you do after switching, such as filing your KYC ` +
+          'profile, goes to that account. If you did not expect this link, keep your session.',
+      }),
+    ),
+    h('div', { class: 'actions' }, keep, swap),
+  );
+  replace(main, dialog);
+  document.title = 'Switch accounts? · Usher';
+  keep.focus();
+}
+
+/** The link's token was refused or could not be checked: the session stays as it is. */
+function linkNotUsed(me, err, why) {
+  const who = me ? ` You are still signed in as ${identity(me)}.` : ' Your session stays as it is.';
+  const next = h('button', { type: 'button', text: me ? `Continue as ${me.email}` : 'Continue' });
+  next.addEventListener('click', () => start());
+  const notice = h(
+    'section',
+    { class: 'screen narrow', role: 'alertdialog', 'aria-labelledby': 'link-title', 'aria-describedby': 'link-detail' },
+    h('h1', { id: 'link-title', text: 'Sign-in link not used' }),
+    h('p', { id: 'link-detail', text: why + who }),
+    problemView(err),
+    h('div', { class: 'actions' }, next),
+  );
+  replace(main, notice);
+  document.title = 'Sign-in link not used · Usher';
+  next.focus();
 }
 
 function showSignin(err) {
@@ -198,10 +320,12 @@ window.addEventListener('hashchange', () => {
     showInviteLanding();
     return;
   }
-  // A new token link opened in this tab replaces the session.
-  if (captureToken()) ctx.me = null;
-  if (session.token && !ctx.me) start();
+  // A token link opened in this tab: signs in, or asks before replacing another account.
+  const linkToken = takeLinkToken();
+  if (linkToken) arriveWithLink(linkToken);
+  else if (session.token && !ctx.me) start();
   else route();
 });
-captureToken();
-start();
+const openedWith = takeLinkToken();
+if (openedWith) arriveWithLink(openedWith);
+else start();
