@@ -15,6 +15,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use shared_kernel::{PageRequest, PagingError};
 use std::collections::BTreeMap;
+use std::time::Duration;
 use validator::Validate;
 
 /// The largest accepted request body.
@@ -84,12 +85,33 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for ValidJs
     }
 }
 
+/// How many times `server.body_timeout_seconds` an image upload may take:
+/// uploads are up to a few MiB, JSON bodies a few KiB.
+pub const UPLOAD_TIMEOUT_FACTOR: u32 = 4;
+
+/// The default of `server.body_timeout_seconds`, for requests outside the app.
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// 408 `request.body_timeout`: the body did not arrive within `deadline`.
+pub fn body_timed_out(deadline: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request.body_timeout",
+        "Request body too slow",
+        format!("the request body did not arrive within {} seconds", deadline.as_secs()),
+    )
+}
+
 /// Reads a JSON body under the API's rules: `application/json` (or a
-/// `+json` type) else 415, at most [`BODY_LIMIT`] bytes else 413.
+/// `+json` type) else 415, at most [`BODY_LIMIT`] bytes else 413, all of it
+/// within `server.body_timeout_seconds` else 408.
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<Option<Vec<u8>>, actix_web::Error>> {
+    let deadline = req
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
     let json = is_json(req);
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
@@ -107,14 +129,18 @@ fn read_body(
         if declared.is_some_and(|len| len > BODY_LIMIT) {
             return Err(too_large().into());
         }
-        let mut body = Vec::with_capacity(declared.unwrap_or(256).min(BODY_LIMIT));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
-            if body.len() + chunk.len() > BODY_LIMIT {
-                return Err(too_large().into());
+        let receive = async {
+            let mut body = Vec::with_capacity(declared.unwrap_or(256).min(BODY_LIMIT));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
-        }
+            Ok(body)
+        };
+        let body = tokio::time::timeout(deadline, receive).await.map_err(|_| body_timed_out(deadline))??;
         Ok(Some(body))
     })
 }

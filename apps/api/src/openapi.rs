@@ -129,7 +129,7 @@ pub fn base() -> utoipa::openapi::OpenApi {
 
 /// Adds the error responses that the shared extractors and middleware give
 /// every operation of a kind, so each annotation lists only its own errors:
-/// a JSON body can be malformed (400), too large (413), of another media type
+/// a JSON body can be malformed (400), too slow (408), too large (413), of another media type
 /// (415) or invalid (422); a query can fail to parse (400) or hold a NUL
 /// character (422: no parameter may, PostgreSQL stores none); a path parameter
 /// that does not parse names no record (404); a bearer-protected operation
@@ -169,6 +169,10 @@ fn add_shared_errors(operation: &mut Operation) {
     let mut shared: Vec<(&str, String)> = Vec::new();
     if json_body {
         shared.push(("400", "`request.malformed`: the body is not JSON".to_owned()));
+        shared.push((
+            "408",
+            "`request.body_timeout`: the body did not arrive within `server.body_timeout_seconds`".to_owned(),
+        ));
         shared.push(("413", format!("`request.body_too_large`: the body is over {} KiB", BODY_LIMIT / 1024)));
         shared.push(("415", "`request.unsupported_media_type`: the body is not `application/json`".to_owned()));
         shared.push((

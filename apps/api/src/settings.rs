@@ -96,6 +96,9 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout_seconds: u64,
+    /// Seconds a request body may take to arrive (408 after); image uploads
+    /// to the embedded store get four times as long.
+    pub body_timeout_seconds: u64,
 }
 
 /// `database.*`
@@ -167,6 +170,8 @@ pub struct StorageSettings {
     pub public_base_url: Option<String>,
     /// Seconds between runs of the sweeper that deletes abandoned uploads.
     pub sweep_interval_seconds: u64,
+    /// How many uploads the embedded store receives at once (503 `upload.busy` beyond).
+    pub max_concurrent_uploads: usize,
 }
 
 /// `discord.*`
@@ -319,6 +324,7 @@ impl Default for Settings {
                 public_url: None,
                 workers: 0,
                 shutdown_timeout_seconds: 30,
+                body_timeout_seconds: 15,
             },
             data_dir: PathBuf::from("./data"),
             database: DatabaseSettings { url: None, max_connections: 0, acquire_timeout_seconds: 3 },
@@ -343,6 +349,7 @@ impl Default for Settings {
                 secret_access_key: None,
                 public_base_url: None,
                 sweep_interval_seconds: 60,
+                max_concurrent_uploads: adapter_s3::local::DEFAULT_CONCURRENT_UPLOADS,
             },
             discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
             features: FeatureSettings { photo_verification: false },

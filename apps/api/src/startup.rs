@@ -43,6 +43,8 @@ pub struct AppState {
     pub db: Database,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// How long a request body may take to arrive (uploads: a multiple).
+    pub body_timeout: Duration,
     /// The token `/metrics` requires, when one is set.
     pub metrics_token: Option<crate::settings::Secret>,
     /// Base of the links the service hands out.
@@ -193,11 +195,10 @@ pub fn object_store(settings: &Settings, public_url: &str) -> anyhow::Result<Sto
     match settings.storage.kind {
         StorageKind::Local => {
             let key = crate::secrets::read_or_generate(&settings.data_dir.join(UPLOAD_KEY_FILE), "upload signing key")?;
-            let local = Arc::new(LocalObjectStore::new(
-                settings.data_dir.join("objects"),
-                public_url,
-                key.expose().as_bytes().to_vec(),
-            )?);
+            let local = Arc::new(
+                LocalObjectStore::new(settings.data_dir.join("objects"), public_url, key.expose().as_bytes().to_vec())?
+                    .with_upload_limit(settings.storage.max_concurrent_uploads),
+            );
             Ok((local.clone(), Some(local)))
         }
         StorageKind::S3 => {
@@ -393,6 +394,7 @@ impl Application {
             db: db.clone(),
             metrics: Metrics::new()?,
             metrics_token: settings.metrics.bearer_token.clone(),
+            body_timeout: Duration::from_secs(settings.server.body_timeout_seconds.max(1)),
             public_url: public_url.clone(),
             avatars,
             local_store,

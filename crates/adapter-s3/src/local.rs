@@ -27,13 +27,16 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use image_upload::{ImageType, ObjectInfo, ObjectKey, ObjectStore, PresignedPut, StoreError};
 use sha2::Sha256;
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -56,7 +59,16 @@ pub struct LocalObjectStore {
     app_public_url: String,
     /// HMAC-SHA256 keyed with the signing key; cloned for each signature.
     signing_key: HmacSha256,
+    /// One slot per upload being written: a bound on partial files, open
+    /// descriptors and disk that slow clients can hold.
+    upload_slots: Arc<Semaphore>,
+    /// The keys being written now: one writer per key.
+    writing: Arc<Mutex<HashSet<String>>>,
 }
+
+/// How many uploads the embedded store writes at once, unless
+/// [`LocalObjectStore::with_upload_limit`] says otherwise.
+pub const DEFAULT_CONCURRENT_UPLOADS: usize = 64;
 
 impl fmt::Debug for LocalObjectStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,6 +92,12 @@ pub enum LocalPutError {
     /// The request's `Content-Type` header differs from the signed one (or is missing).
     #[error("the Content-Type header does not match the content type signed into the upload URL")]
     WrongContentType,
+    /// Another upload to the same key is still being written.
+    #[error("another upload to this key is in progress")]
+    InProgress,
+    /// As many uploads as the store takes at once are being written.
+    #[error("too many uploads are in progress")]
+    Saturated,
     /// The disk failed, or the key cannot be stored.
     #[error("the upload could not be stored")]
     Io(#[from] io::Error),
@@ -136,7 +154,20 @@ impl LocalObjectStore {
         dirs.create(root.join(PARTIAL_DIR))
             .with_context(|| format!("creating the object directory {}", root.display()))?;
         let root = root.canonicalize().with_context(|| format!("resolving the object directory {}", root.display()))?;
-        Ok(Self { root, app_public_url: app_public_url.trim_end_matches('/').to_owned(), signing_key: mac })
+        Ok(Self {
+            root,
+            app_public_url: app_public_url.trim_end_matches('/').to_owned(),
+            signing_key: mac,
+            upload_slots: Arc::new(Semaphore::new(DEFAULT_CONCURRENT_UPLOADS)),
+            writing: Arc::default(),
+        })
+    }
+
+    /// Writes at most `limit` uploads at once (at least one).
+    #[must_use]
+    pub fn with_upload_limit(mut self, limit: usize) -> Self {
+        self.upload_slots = Arc::new(Semaphore::new(limit.max(1)));
+        self
     }
 
     /// Checks a `PUT`'s signature, expiry and `Content-Type` header (its
@@ -171,10 +202,27 @@ impl LocalObjectStore {
     /// Starts writing `key`, refusing a body of more than `limit` bytes. The
     /// bytes go to a hidden partial file, renamed into place by
     /// [`LocalUpload::finish`]; dropping the upload unfinished removes it.
+    ///
+    /// Refused with [`LocalPutError::InProgress`] while another upload to
+    /// `key` is being written, and with [`LocalPutError::Saturated`] while
+    /// the store writes as many uploads as it takes at once: neither waits,
+    /// so stalled clients cannot queue more of themselves.
     pub async fn begin_write(&self, key: &ObjectKey, limit: u64) -> Result<LocalUpload, LocalPutError> {
         let target = self.path_of(key).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, UnstorableKey))?;
+        let writer = KeyWriter::claim(&self.writing, key.as_str()).ok_or(LocalPutError::InProgress)?;
+        let slot = Arc::clone(&self.upload_slots).try_acquire_owned().map_err(|_| LocalPutError::Saturated)?;
         let (file, partial) = self.create_partial().await?;
-        Ok(LocalUpload { file: Some(file), partial, target, written: 0, limit, failed: false, finished: false })
+        Ok(LocalUpload {
+            file: Some(file),
+            partial,
+            target,
+            written: 0,
+            limit,
+            failed: false,
+            finished: false,
+            _slot: slot,
+            _writer: writer,
+        })
     }
 
     /// Whether a `GET` of `key` carries a valid, unexpired signature from
@@ -384,6 +432,31 @@ pub struct LocalUpload {
     failed: bool,
     /// Moved into place; nothing to clean up.
     finished: bool,
+    /// Held until the upload is finished or dropped.
+    _slot: OwnedSemaphorePermit,
+    /// Held until the upload is finished or dropped.
+    _writer: KeyWriter,
+}
+
+/// The claim of one key's single writer, released on drop.
+#[derive(Debug)]
+struct KeyWriter {
+    keys: Arc<Mutex<HashSet<String>>>,
+    key: String,
+}
+
+impl KeyWriter {
+    /// Claims `key`, or `None` when another writer holds it.
+    fn claim(keys: &Arc<Mutex<HashSet<String>>>, key: &str) -> Option<Self> {
+        let mut held = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.insert(key.to_owned()).then(|| Self { keys: Arc::clone(keys), key: key.to_owned() })
+    }
+}
+
+impl Drop for KeyWriter {
+    fn drop(&mut self) {
+        self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.key);
+    }
 }
 
 impl LocalUpload {

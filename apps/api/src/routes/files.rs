@@ -37,6 +37,19 @@ fn put_refused(e: LocalPutError) -> ApiError {
             "Unsupported media type",
             "send the Content-Type the upload ticket was issued for",
         ),
+        LocalPutError::InProgress => ApiError::new(
+            StatusCode::CONFLICT,
+            "upload.in_progress",
+            "Upload in progress",
+            "another upload to this URL is still being received; wait for it to finish",
+        ),
+        LocalPutError::Saturated => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upload.busy",
+            "Too many uploads",
+            "the service is receiving as many uploads as it takes at once; retry shortly",
+        )
+        .with_retry_after(crate::error::UNAVAILABLE_RETRY_AFTER),
         LocalPutError::Io(e) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage.unavailable",
@@ -62,7 +75,9 @@ fn put_refused(e: LocalPutError) -> ApiError {
     responses(
         (status = 200, description = "Stored"),
         (status = 403, description = "`upload.signature_invalid` or `upload.url_expired`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "`upload.ticket_invalid`: the ticket was already used, rejected or expired", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 408, description = "`request.body_timeout`: the body did not arrive within 4 × `server.body_timeout_seconds`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`upload.ticket_invalid`: the ticket was already used, rejected or expired; `upload.in_progress`: another upload to this URL is still being received", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "`upload.busy`: as many uploads as the service takes at once are being received; retry after `Retry-After` seconds", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "`upload.too_large`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`upload.content_type_mismatch`", body = ProblemBody, content_type = "application/problem+json"),
@@ -112,13 +127,20 @@ async fn put_upload(
         return Err(too_large());
     }
     let mut upload = local.begin_write(&key, limit).await.map_err(put_refused)?;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
-        upload.append(&chunk).await.map_err(|e| match e {
-            LocalWriteError::TooLarge { .. } => too_large(),
-            LocalWriteError::Io(e) => put_refused(LocalPutError::Io(e)),
-        })?;
-    }
+    // A slow client holds a slot, a descriptor and a partial file: the body
+    // gets a deadline (dropping the upload removes the partial file).
+    let receive = async {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::malformed(format!("could not read the body: {e}")))?;
+            upload.append(&chunk).await.map_err(|e| match e {
+                LocalWriteError::TooLarge { .. } => too_large(),
+                LocalWriteError::Io(e) => put_refused(LocalPutError::Io(e)),
+            })?;
+        }
+        Ok::<(), ApiError>(())
+    };
+    let deadline = state.body_timeout * crate::extract::UPLOAD_TIMEOUT_FACTOR;
+    tokio::time::timeout(deadline, receive).await.map_err(|_| crate::extract::body_timed_out(deadline))??;
     upload.finish().await.map_err(|e| match e {
         LocalWriteError::TooLarge { .. } => too_large(),
         LocalWriteError::Io(e) => put_refused(LocalPutError::Io(e)),

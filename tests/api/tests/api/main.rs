@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod avatar;
 mod dashboard;
+mod edge;
 mod errors;
 mod invitations;
 mod jwks;

@@ -121,7 +121,7 @@ async fn every_operation_documents_the_shared_errors_its_input_can_produce() {
             let param_in = |place: &str| params.iter().any(|p| p["in"] == place);
             let mut expected: Vec<&str> = Vec::new();
             if op["requestBody"]["content"].get("application/json").is_some() {
-                expected.extend(["400", "413", "415", "422"]);
+                expected.extend(["400", "408", "413", "415", "422"]);
             }
             if param_in("query") {
                 expected.push("400");

@@ -1,0 +1,139 @@
+//! The HTTP edge against what the open internet sends: clients that stall
+//! mid-body, and more uploads at once than the service takes. Each test
+//! holds a bounded number of sockets and waits only on the service's own
+//! deadlines (one second here), never on a sleep.
+
+use std::time::Duration;
+use test_support::{Backend, TestApp, assert_problem, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// The longest any answer may take here: the service's one-second deadline
+/// plus generous slack for a loaded machine.
+const BOUND: Duration = Duration::from_secs(20);
+
+async fn spawn(configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
+    TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.server.body_timeout_seconds = 1;
+        configure(s);
+    })
+    .await
+}
+
+/// Opens a connection and sends `head` and `partial` of a body that
+/// announced more: a client that stalls mid-body.
+async fn stall(app: &TestApp, head: &str, partial: &[u8]) -> TcpStream {
+    let addr = app.address.trim_start_matches("http://");
+    let mut socket = TcpStream::connect(addr).await.unwrap();
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(partial).await.unwrap();
+    socket.flush().await.unwrap();
+    socket
+}
+
+/// The status line the service answers a stalled socket with, within [`BOUND`].
+async fn status_of(mut socket: TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(BOUND, async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the service answered a stalled body within its deadline");
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+/// Seen on the release binary: 300 stalled bodies exhausted file
+/// descriptors. Each now gets 408 after `server.body_timeout_seconds`, and
+/// the service answers others meanwhile.
+#[tokio::test]
+async fn stalled_json_bodies_get_408_and_do_not_hold_the_service() {
+    let app = spawn(|_| {}).await;
+    let token = app.token("ada@example.com");
+    let head = format!(
+        "POST /user/update HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    );
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        stalled.push(stall(&app, &head, b"{\"displayName\": \"Ad").await);
+    }
+    // The service still answers while twenty bodies stall.
+    assert_eq!(app.get_user(&token).await.status(), 200);
+    for socket in stalled {
+        assert!(status_of(socket).await.starts_with("HTTP/1.1 408"));
+    }
+    // Nothing of the stalled updates was applied.
+    let user = json(app.get_user(&token).await).await;
+    assert_ne!(user["displayName"], "Ad");
+}
+
+/// One upload URL held 81 MB of partial files: a key takes one writer at a
+/// time, the store a bounded number, and a stalled upload is dropped with
+/// its partial file after its deadline.
+#[tokio::test]
+async fn uploads_are_one_per_key_bounded_in_number_and_dropped_when_they_stall() {
+    let app = spawn(|s| s.storage.max_concurrent_uploads = 1).await;
+    let token = app.token("ada@example.com");
+    let ticket = |token: String| {
+        let app = &app;
+        async move {
+            json(app.post("/user/avatar/upload-ticket", &token, &serde_json::json!({"contentType": "image/png"})).await)
+                .await
+        }
+    };
+    let first = ticket(token.clone()).await;
+    let second = ticket(app.token("bob@example.com")).await;
+    let path_of = |t: &serde_json::Value| {
+        let url = t["uploadUrl"].as_str().unwrap();
+        url[url.find("/uploads/").unwrap()..].to_owned()
+    };
+    let head = |path: &str| {
+        format!("PUT {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\nContent-Length: 4096\r\n\r\n")
+    };
+    let stalled = stall(&app, &head(&path_of(&first)), &[0x89, b'P', b'N', b'G']).await;
+    // Give the service the moment it needs to claim the key: poll for the partial file.
+    let partials = app.data_dir().join("objects").join(".partial");
+    let count = || std::fs::read_dir(&partials).map(|d| d.count()).unwrap_or(0);
+    tokio::time::timeout(BOUND, async {
+        while count() == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the stalled upload started");
+
+    let put = |path: String| {
+        let app = &app;
+        async move {
+            app.client
+                .put(format!("{}{path}", app.address))
+                .header("Content-Type", "image/png")
+                .body(vec![0u8; 16])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_problem(put(path_of(&first)).await, 409, "upload.in_progress").await;
+    let busy = put(path_of(&second)).await;
+    assert!(busy.headers().contains_key("retry-after"));
+    assert_problem(busy, 503, "upload.busy").await;
+
+    assert!(status_of(stalled).await.starts_with("HTTP/1.1 408"));
+    tokio::time::timeout(BOUND, async {
+        while count() > 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the stalled upload's partial file is removed");
+    // Its slot and its key are free again.
+    assert_eq!(put(path_of(&second)).await.status(), 200);
+}
