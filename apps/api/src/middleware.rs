@@ -108,6 +108,20 @@ fn secure(headers: &mut header::HeaderMap, authenticated: bool, docs: bool) {
     }
 }
 
+/// Cross-origin access for the pages of exactly `origins`: the methods and
+/// headers the API uses, `X-Request-Id` and `Retry-After` readable, never
+/// credentials (the API takes bearer tokens, not cookies). Requests from
+/// other origins are served without CORS headers, so browsers refuse them.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, REQUEST_ID])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(600)
+}
+
 /// The name of a query parameter whose name or value holds a NUL byte.
 fn nul_parameter(query: &str) -> Option<String> {
     if !query.contains('\0') && !query.to_ascii_lowercase().contains("%00") {

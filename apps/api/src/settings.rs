@@ -99,6 +99,10 @@ pub struct ServerSettings {
     /// Seconds a request body may take to arrive (408 after); image uploads
     /// to the embedded store get four times as long.
     pub body_timeout_seconds: u64,
+    /// Web origins (`https://app.example.com`, exactly) whose pages may call
+    /// the API from a browser; none by default.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// `database.*`
@@ -325,6 +329,7 @@ impl Default for Settings {
                 workers: 0,
                 shutdown_timeout_seconds: 30,
                 body_timeout_seconds: 15,
+                cors_allowed_origins: Vec::new(),
             },
             data_dir: PathBuf::from("./data"),
             database: DatabaseSettings { url: None, max_connections: 0, acquire_timeout_seconds: 3 },
@@ -430,6 +435,18 @@ impl Settings {
             .collect();
             if !missing.is_empty() {
                 return Err(SettingsError::Inconsistent(format!("storage.kind = \"s3\" needs {}", missing.join(", "))));
+            }
+        }
+        for origin in &self.server.cors_allowed_origins {
+            let exact = url::Url::parse(origin)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .is_some_and(|u| u.origin().ascii_serialization() == *origin);
+            if !exact {
+                return Err(SettingsError::Inconsistent(format!(
+                    "server.cors_allowed_origins: {origin:?} is not an exact origin like https://app.example.com \
+                     (scheme, host and port only; no path, slash or wildcard)"
+                )));
             }
         }
         if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
@@ -550,6 +567,21 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String
 mod tests {
     use super::*;
     use figment::Jail;
+
+    #[test]
+    fn cors_origins_are_exact_origins_from_a_list_or_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("USHER_SERVER__CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:5173");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.server.cors_allowed_origins, vec!["https://app.example.com", "http://localhost:5173"]);
+            Ok(())
+        });
+        for bad in ["*", "https://app.example.com/", "https://app.example.com/path", "app.example.com", "ftp://x.io"] {
+            let mut s = Settings::default();
+            s.server.cors_allowed_origins = vec![bad.to_owned()];
+            assert!(matches!(s.check(), Err(SettingsError::Inconsistent(_))), "{bad}");
+        }
+    }
 
     #[test]
     fn the_embedded_defaults_need_no_file_and_no_environment() {

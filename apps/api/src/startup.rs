@@ -8,7 +8,7 @@ use crate::settings::Settings;
 use crate::settings::StorageKind;
 use crate::{middleware, openapi, routes};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use adapter_crypto::KeyRing;
 use adapter_discord::{DiscordClient, DiscordConfig};
@@ -413,6 +413,7 @@ impl Application {
             clock,
         });
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
+        let cors_origins = settings.server.cors_allowed_origins.clone();
 
         let mut server = HttpServer::new(move || {
             let (app, api) = App::new()
@@ -432,6 +433,7 @@ impl Application {
                 .service(openapi::docs(api))
                 .default_service(web::to(routes::not_found))
                 .wrap(Compress::default())
+                .wrap(Condition::new(!cors_origins.is_empty(), middleware::cors(&cors_origins)))
                 .wrap(from_fn(middleware::request_context))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);

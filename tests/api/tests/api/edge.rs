@@ -137,3 +137,74 @@ async fn uploads_are_one_per_key_bounded_in_number_and_dropped_when_they_stall()
     // Its slot and its key are free again.
     assert_eq!(put(path_of(&second)).await.status(), 200);
 }
+
+/// A web app on another origin may call the API only when its origin is
+/// listed exactly: preflight answered, the request id readable, credentials
+/// never allowed; other origins get no CORS headers, so browsers refuse.
+#[tokio::test]
+async fn only_listed_origins_may_call_from_a_browser() {
+    let app = spawn(|s| s.server.cors_allowed_origins = vec!["https://app.example.com".into()]).await;
+    let token = app.token("ada@example.com");
+    let preflight = |origin: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .request(reqwest::Method::OPTIONS, format!("{}/user/get", app.address))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization, content-type")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers().get(name).map(|v| v.to_str().unwrap().to_ascii_lowercase()).unwrap_or_default()
+    };
+
+    let ok = preflight("https://app.example.com").await;
+    assert!(ok.status().is_success(), "{}", ok.status());
+    assert_eq!(header(&ok, "access-control-allow-origin"), "https://app.example.com");
+    assert!(header(&ok, "access-control-allow-methods").contains("post"));
+    assert!(header(&ok, "access-control-allow-headers").contains("authorization"));
+    assert_eq!(header(&ok, "access-control-allow-credentials"), "");
+
+    let call = app
+        .client
+        .post(format!("{}/user/get", app.address))
+        .header("Origin", "https://app.example.com")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), 200);
+    assert_eq!(header(&call, "access-control-allow-origin"), "https://app.example.com");
+    assert!(header(&call, "access-control-expose-headers").contains("x-request-id"));
+
+    let evil = preflight("https://evil.example.com").await;
+    assert_eq!(header(&evil, "access-control-allow-origin"), "");
+    let evil_call = app
+        .client
+        .post(format!("{}/user/get", app.address))
+        .header("Origin", "https://evil.example.com")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&evil_call, "access-control-allow-origin"), "");
+}
+
+/// Without `server.cors_allowed_origins`, no origin gets CORS headers.
+#[tokio::test]
+async fn without_listed_origins_there_is_no_cross_origin_access() {
+    let app = spawn(|_| {}).await;
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/user/get", app.address))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
