@@ -73,6 +73,20 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `/metrics`.
     pub metrics: MetricsSettings,
+    /// `development` (default) or `production` (`USHER_ENV`): production
+    /// refuses to serve with secrets generated into `data_dir`.
+    pub env: Environment,
+}
+
+/// Where the service runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A developer's machine: missing secrets are generated into `data_dir`.
+    #[default]
+    Development,
+    /// A deployment: every secret and key must be configured.
+    Production,
 }
 
 /// `metrics.*`
@@ -174,6 +188,9 @@ pub struct StorageSettings {
     pub public_base_url: Option<String>,
     /// Seconds between runs of the sweeper that deletes abandoned uploads.
     pub sweep_interval_seconds: u64,
+    /// The embedded store's upload URL signing key (at least 32 bytes);
+    /// generated into `data_dir` when unset.
+    pub signing_key: Option<Secret>,
     /// How many uploads the embedded store receives at once (503 `upload.busy` beyond).
     pub max_concurrent_uploads: usize,
 }
@@ -354,6 +371,7 @@ impl Default for Settings {
                 secret_access_key: None,
                 public_base_url: None,
                 sweep_interval_seconds: 60,
+                signing_key: None,
                 max_concurrent_uploads: adapter_s3::local::DEFAULT_CONCURRENT_UPLOADS,
             },
             discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
@@ -378,6 +396,7 @@ impl Default for Settings {
             quotas: QuotaSettings::default(),
             log_format: LogFormat::Pretty,
             metrics: MetricsSettings::default(),
+            env: Environment::Development,
         }
     }
 }
@@ -407,6 +426,50 @@ impl Settings {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.check()?;
         Ok(settings)
+    }
+
+    /// The secrets this configuration leaves to be generated into
+    /// `data_dir`, by setting name. Each replica would generate its own, so
+    /// tokens, upload URLs and sealed personal data of one would be
+    /// unreadable to another.
+    pub fn generated_secrets(&self) -> Vec<&'static str> {
+        let a = &self.auth;
+        let mut names = Vec::new();
+        if a.hs256_secret.is_none() && a.jwks_url.is_none() && a.jwks_file.is_none() {
+            names.push("auth.hs256_secret");
+        }
+        if self.storage.kind == StorageKind::Local && self.storage.signing_key.is_none() {
+            names.push("storage.signing_key");
+        }
+        if self.profiles.encryption_keys.is_empty() {
+            names.push("profiles.encryption_keys");
+        }
+        names
+    }
+
+    /// Whether `usher serve` may start with these settings: in production
+    /// not with generated secrets (an error saying which to set); otherwise
+    /// yes, with a warning to log when generated secrets meet PostgreSQL,
+    /// the database replicas share.
+    pub fn serving_advice(&self) -> Result<Option<String>, SettingsError> {
+        let generated = self.generated_secrets();
+        if generated.is_empty() {
+            return Ok(None);
+        }
+        let why = format!(
+            "{} would be generated into data_dir; replicas must share them, and a key generated on one replica \
+             makes another replica's tokens, upload URLs and sealed personal data unreadable",
+            generated.join(", ")
+        );
+        match self.env {
+            Environment::Production => {
+                Err(SettingsError::Inconsistent(format!("USHER_ENV=production refuses to serve: set {why}")))
+            }
+            Environment::Development if self.database_url().starts_with("postgres") => Ok(Some(format!(
+                "serving on PostgreSQL with generated secrets: {why}; set them (USHER_ENV=production refuses to start without them)"
+            ))),
+            Environment::Development => Ok(None),
+        }
     }
 
     /// Checks combinations that each parse but conflict.
@@ -567,6 +630,25 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String
 mod tests {
     use super::*;
     use figment::Jail;
+
+    #[test]
+    fn production_refuses_generated_secrets_and_postgres_warns_about_them() {
+        let mut s = Settings::default();
+        assert_eq!(s.generated_secrets(), ["auth.hs256_secret", "storage.signing_key", "profiles.encryption_keys"]);
+        assert_eq!(s.serving_advice().unwrap(), None, "the embedded defaults serve quietly");
+        s.database.url = Some(Secret::new("postgres://u@db/usher"));
+        let warning = s.serving_advice().unwrap().expect("a warning on PostgreSQL");
+        assert!(warning.contains("auth.hs256_secret, storage.signing_key, profiles.encryption_keys"), "{warning}");
+        s.env = Environment::Production;
+        let refused = s.serving_advice().unwrap_err().to_string();
+        assert!(refused.contains("USHER_ENV=production") && refused.contains("storage.signing_key"), "{refused}");
+
+        s.auth.jwks_url = Some("https://idp.example.com/jwks".into());
+        s.storage.kind = StorageKind::S3;
+        s.profiles.encryption_keys = vec![EncryptionKey { id: "k1".into(), key: Secret::new("a".repeat(44)) }];
+        assert!(s.generated_secrets().is_empty());
+        assert_eq!(s.serving_advice().unwrap(), None);
+    }
 
     #[test]
     fn cors_origins_are_exact_origins_from_a_list_or_the_environment() {

@@ -194,7 +194,12 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
 pub fn object_store(settings: &Settings, public_url: &str) -> anyhow::Result<Stores> {
     match settings.storage.kind {
         StorageKind::Local => {
-            let key = crate::secrets::read_or_generate(&settings.data_dir.join(UPLOAD_KEY_FILE), "upload signing key")?;
+            let key = match &settings.storage.signing_key {
+                Some(key) => key.clone(),
+                None => {
+                    crate::secrets::read_or_generate(&settings.data_dir.join(UPLOAD_KEY_FILE), "upload signing key")?
+                }
+            };
             let local = Arc::new(
                 LocalObjectStore::new(settings.data_dir.join("objects"), public_url, key.expose().as_bytes().to_vec())?
                     .with_upload_limit(settings.storage.max_concurrent_uploads),
@@ -347,6 +352,9 @@ impl Application {
             );
         }
 
+        if let Some(warning) = settings.serving_advice()? {
+            tracing::warn!("{warning}");
+        }
         let db = connect_database(&settings).await?;
         let (store, local_store) = object_store(&settings, &public_url)?;
         let clock = deps.clock.clone();

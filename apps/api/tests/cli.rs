@@ -29,7 +29,12 @@ fn output(cmd: &mut Command) -> (bool, String, String) {
 
 /// Starts `usher` (serve) and reads its log until it says where it listens.
 fn serve(dir: &Path) -> (Child, String) {
-    let mut child = usher(dir).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("starting usher");
+    serve_with(usher(dir))
+}
+
+/// Starts `cmd` (an `usher` serving) and reads its log until it says where it listens.
+fn serve_with(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("starting usher");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -124,6 +129,36 @@ fn an_unknown_setting_or_a_bad_file_is_refused_before_anything_starts() {
     std::fs::write(dir.path().join("usher.toml"), "this is not toml").unwrap();
     let (ok, _, err) = output(usher(dir.path()).arg("config"));
     assert!(!ok && err.contains("invalid configuration"), "{err}");
+}
+
+/// Replicas must share their secrets: with `USHER_ENV=production`, `serve`
+/// refuses to generate any, names what to set, and writes nothing; with
+/// them all set, it serves.
+#[tokio::test]
+async fn production_refuses_to_serve_with_generated_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = output(usher(dir.path()).arg("serve").env("USHER_ENV", "production"));
+    assert!(!ok, "{err}");
+    for name in ["auth.hs256_secret", "storage.signing_key", "profiles.encryption_keys"] {
+        assert!(err.contains(name), "{name} is not named: {err}");
+    }
+    let generated: Vec<_> = std::fs::read_dir(dir.path().join("data"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(generated.is_empty(), "nothing is generated or created: {generated:?}");
+
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes, base64
+    let mut cmd = usher(dir.path());
+    cmd.arg("serve")
+        .env("USHER_ENV", "production")
+        .env("USHER_AUTH__HS256_SECRET", "a-shared-secret-of-at-least-32-bytes!")
+        .env("USHER_STORAGE__SIGNING_KEY", "a-shared-upload-key-of-32-bytes-or-more")
+        .env("USHER_PROFILES__ENCRYPTION_KEYS", format!("[{{id=\"k1\",key=\"{key}\"}}]"))
+        .env("USHER_PROFILES__ACTIVE_KEY_ID", "k1");
+    let (mut child, base) = serve_with(cmd);
+    wait_ready(&base).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[test]

@@ -44,6 +44,9 @@ pub struct Database {
     max_connections: u32,
 }
 
+/// The PostgreSQL advisory lock key migrations run under ("usher" in ASCII).
+pub const MIGRATION_LOCK: i64 = 0x0075_7368_6572;
+
 impl Database {
     /// Connects to `url` (`postgres://…` or `sqlite://…`). A SQLite file is
     /// created if missing and runs with WAL, foreign keys on and a 5 s busy
@@ -75,9 +78,27 @@ impl Database {
         Ok(Self { conn, max_connections: pool.max_connections })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration. On PostgreSQL, under a session
+    /// advisory lock, so that replicas starting together migrate once: the
+    /// others wait, then find nothing pending.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None).await.context("applying database migrations")
+        if self.backend() != DatabaseBackend::Postgres {
+            return Migrator::up(&self.conn, None).await.context("applying database migrations");
+        }
+        let mut lock = self.conn.get_postgres_connection_pool().acquire().await.context("connecting to migrate")?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *lock)
+            .await
+            .context("taking the migration lock")?;
+        let applied = Migrator::up(&self.conn, None).await.context("applying database migrations");
+        // Closing the session releases the lock too, should the unlock fail.
+        let unlocked =
+            sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *lock).await;
+        if unlocked.is_err() {
+            lock.detach();
+        }
+        applied
     }
 
     /// Whether the database answers a trivial query.

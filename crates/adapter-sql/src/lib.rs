@@ -28,7 +28,7 @@ mod profiles_mapping;
 pub mod tickets;
 pub mod users;
 
-pub use database::{Database, PoolSettings, PoolStats, is_unavailable};
+pub use database::{Database, MIGRATION_LOCK, PoolSettings, PoolStats, is_unavailable};
 pub use invitations_repo::SqlInvitationRepository;
 pub use organizations::SqlOrganizationRepository;
 pub use photos::SqlPhotoVerificationRepository;
