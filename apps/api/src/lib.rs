@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod background;
 pub mod cli;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod metrics;

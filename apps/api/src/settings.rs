@@ -117,6 +117,10 @@ pub struct ServerSettings {
     /// the API from a browser; none by default.
     #[serde(deserialize_with = "list_or_comma_separated")]
     pub cors_allowed_origins: Vec<String>,
+    /// Proxies (CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client; none by default (the TCP peer is the client).
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `database.*`
@@ -281,6 +285,8 @@ pub struct EncryptionKey {
 pub struct InvitationSettings {
     /// Public previews per client address per minute (in-process token bucket).
     pub preview_per_minute: u32,
+    /// Invitation accepts per caller per minute (429 beyond).
+    pub accept_per_minute: u32,
     /// How often the sweeper ends time-bound memberships that ran out, in seconds.
     pub sweep_interval_seconds: u64,
     /// Organization logo upload tickets per organization per day.
@@ -347,6 +353,7 @@ impl Default for Settings {
                 shutdown_timeout_seconds: 30,
                 body_timeout_seconds: 15,
                 cors_allowed_origins: Vec::new(),
+                trusted_proxies: Vec::new(),
             },
             data_dir: PathBuf::from("./data"),
             database: DatabaseSettings { url: None, max_connections: 0, acquire_timeout_seconds: 3 },
@@ -389,6 +396,7 @@ impl Default for Settings {
             },
             invitations: InvitationSettings {
                 preview_per_minute: 30,
+                accept_per_minute: 30,
                 sweep_interval_seconds: 60,
                 logo_tries_per_day: 20,
                 outbox_interval_seconds: 5,
@@ -512,6 +520,8 @@ impl Settings {
                 )));
             }
         }
+        crate::client::TrustedProxies::parse(&self.server.trusted_proxies)
+            .map_err(|e| SettingsError::Inconsistent(format!("server.trusted_proxies: {e}")))?;
         if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
             return Err(SettingsError::Inconsistent(
                 "avatar.ticket_ttl_seconds must be 1..=3600 and storage.sweep_interval_seconds positive".into(),
@@ -519,12 +529,13 @@ impl Settings {
         }
         let i = &self.invitations;
         if i.preview_per_minute == 0
+            || i.accept_per_minute == 0
             || i.sweep_interval_seconds == 0
             || i.logo_tries_per_day == 0
             || i.outbox_interval_seconds == 0
         {
             return Err(SettingsError::Inconsistent(
-                "invitations.preview_per_minute, sweep_interval_seconds, logo_tries_per_day and \
+                "invitations.preview_per_minute, accept_per_minute, sweep_interval_seconds, logo_tries_per_day and \
                  outbox_interval_seconds must be positive"
                     .into(),
             ));

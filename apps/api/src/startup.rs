@@ -70,7 +70,11 @@ pub struct AppState {
     /// Organization logos.
     pub logos: LogoService,
     /// The per-address rate limit of the public invitation preview.
-    pub preview_limiter: routes::invitations::PreviewLimiter,
+    pub preview_limiter: crate::client::Limiter<std::net::IpAddr>,
+    /// The per-caller rate limit of accepting invitations.
+    pub accept_limiter: crate::client::Limiter<shared_kernel::UserId>,
+    /// The proxies whose forwarding headers name the client.
+    pub trusted_proxies: crate::client::TrustedProxies,
     /// The clock every use case and every "as of now" reading uses.
     pub clock: Arc<dyn Clock>,
 }
@@ -417,7 +421,10 @@ impl Application {
             orgs,
             invitations,
             logos,
-            preview_limiter: routes::invitations::PreviewLimiter::new(settings.invitations.preview_per_minute),
+            preview_limiter: crate::client::Limiter::per_minute(settings.invitations.preview_per_minute),
+            accept_limiter: crate::client::Limiter::per_minute(settings.invitations.accept_per_minute),
+            trusted_proxies: crate::client::TrustedProxies::parse(&settings.server.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
             clock,
         });
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));

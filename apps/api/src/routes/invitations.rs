@@ -20,10 +20,6 @@ use invitations::{
 };
 use serde::{Deserialize, Serialize};
 use shared_kernel::{EmailAddress, OrgRole};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::Instant;
 use time::OffsetDateTime;
 use user_dto::UserDto;
 use utoipa::ToSchema;
@@ -44,48 +40,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(acceptances);
 }
 
-/// Most client addresses the preview limiter remembers before forgetting full buckets.
-const LIMITER_CAPACITY: usize = 10_000;
-
-/// An in-process token bucket per client address for the public preview:
-/// `per_minute` requests in a burst, refilled continuously. Each replica
-/// counts on its own, so N replicas allow N times the rate.
-#[derive(Debug)]
-pub struct PreviewLimiter {
-    per_minute: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
-}
-
-impl PreviewLimiter {
-    /// A limiter allowing `per_minute` previews per address.
-    pub fn new(per_minute: u32) -> Self {
-        Self { per_minute: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
-    }
-
-    /// Takes one token for `ip`; `Err(seconds)` until the next one when empty.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let now = Instant::now();
-        let rate = self.per_minute / 60.0;
-        // A poisoned lock only means a panic mid-update; the map is still usable.
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= LIMITER_CAPACITY {
-            let full = self.per_minute;
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < full);
-        }
-        let (tokens, at) = buckets.entry(ip).or_insert((self.per_minute, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(self.per_minute);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / rate).ceil().max(1.0) as u64)
-        }
-    }
-}
-
 /// Where the request came from, for the acceptance log.
-fn client(req: &HttpRequest) -> ClientInfo {
+fn client(req: &HttpRequest, state: &AppState) -> ClientInfo {
     let user_agent = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| {
         let mut end = ua.len().min(512);
         while !ua.is_char_boundary(end) {
@@ -93,7 +49,7 @@ fn client(req: &HttpRequest) -> ClientInfo {
         }
         ua[..end].to_owned()
     });
-    ClientInfo { ip: req.peer_addr().map(|a| a.ip().to_string()), user_agent }
+    ClientInfo { ip: state.trusted_proxies.client_ip(req).map(|ip| ip.to_string()), user_agent }
 }
 
 /// An invitation as the organization sees it.
@@ -525,8 +481,8 @@ async fn preview(
     state: web::Data<AppState>,
     body: ValidJson<TokenRequest>,
 ) -> Result<web::Json<PreviewDto>, ApiError> {
-    if let Some(ip) = req.peer_addr().map(|a| a.ip())
-        && let Err(seconds) = state.preview_limiter.check(ip)
+    if let Some(ip) = state.trusted_proxies.client_ip(&req)
+        && let Err(seconds) = state.preview_limiter.check(&ip)
     {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -563,6 +519,7 @@ async fn preview(
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.external_member`, `invitation.already_member` (also for the creator's own link), `invitation.would_widen`, `invitation.conflict`"),
         (status = 410, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.revoked`, `invitation.rejected`, `invitation.expired`, `invitation.used_up`"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "neither or both of token and invitationId"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.accept_rate_limited`: more than `invitations.accept_per_minute` accepts by the caller, with Retry-After"),
     )
 )]
 #[post("/invitation/accept")]
@@ -572,7 +529,18 @@ async fn accept(
     state: web::Data<AppState>,
     body: ValidJson<AcceptRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    let info = client(&req);
+    if let Err(seconds) = state.accept_limiter.check(&auth.0.user_id) {
+        let refused = Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invitation.accept_rate_limited",
+            "Too many accepts",
+            format!("too many invitation accepts; retry in {seconds} s"),
+        )
+        .with_retry_after(seconds));
+        state.metrics.outcome(crate::metrics::UseCase::InvitationAccept, &refused);
+        return refused;
+    }
+    let info = client(&req, &state);
     let accepted = match (body.0.token, body.0.invitation_id) {
         (Some(token), None) => {
             state.invitations.accept_token(&auth.0, &InvitationToken::from_presented(&token), &info).await.map(drop)
@@ -607,7 +575,7 @@ async fn reject(
     state: web::Data<AppState>,
     body: ValidJson<AcceptRequest>,
 ) -> Result<web::Json<InvitationDto>, ApiError> {
-    let info = client(&req);
+    let info = client(&req, &state);
     let rejected = match (body.0.token, body.0.invitation_id) {
         (Some(token), None) => {
             state.invitations.reject_token(&auth.0, &InvitationToken::from_presented(&token), &info).await?
@@ -685,22 +653,4 @@ async fn acceptances(
 ) -> Result<web::Json<AcceptancesResponse>, ApiError> {
     let log = state.invitations.acceptances(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
     Ok(web::Json(AcceptancesResponse { acceptances: log.into_iter().map(Into::into).collect() }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_preview_limiter_allows_a_burst_then_refuses_per_address() {
-        let limiter = PreviewLimiter::new(3);
-        let a: IpAddr = [10, 0, 0, 1].into();
-        let b: IpAddr = [10, 0, 0, 2].into();
-        for _ in 0..3 {
-            assert!(limiter.check(a).is_ok());
-        }
-        let wait = limiter.check(a).unwrap_err();
-        assert!((1..=20).contains(&wait), "{wait}");
-        assert!(limiter.check(b).is_ok(), "another address has its own bucket");
-    }
 }

@@ -208,3 +208,84 @@ async fn without_listed_origins_there_is_no_cross_origin_access() {
         .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+
+async fn preview_from(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/invitation/preview", app.address))
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&serde_json::json!({"token": "unknown"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Behind a proxy every request comes from the proxy's address: with
+/// `server.trusted_proxies` each client gets its own bucket, read from the
+/// rightmost address the trusted proxy did not write; without it, the
+/// header is ignored, so no client can pick its own bucket.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_cannot_choose_it() {
+    let app = spawn(|s| {
+        s.invitations.preview_per_minute = 2;
+        s.server.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await;
+    for _ in 0..2 {
+        assert_problem(preview_from(&app, "203.0.113.5").await, 404, "invitation.not_found").await;
+    }
+    assert_problem(preview_from(&app, "203.0.113.5").await, 429, "invitation.preview_rate_limited").await;
+    // Another client behind the same proxy is not affected...
+    assert_problem(preview_from(&app, "203.0.113.6").await, 404, "invitation.not_found").await;
+    // ...and prefixing a made-up address does not escape the bucket.
+    assert_problem(preview_from(&app, "198.51.100.1, 203.0.113.5").await, 429, "invitation.preview_rate_limited").await;
+
+    let untrusting = spawn(|s| s.invitations.preview_per_minute = 2).await;
+    for client in ["203.0.113.5", "203.0.113.6"] {
+        assert_problem(preview_from(&untrusting, client).await, 404, "invitation.not_found").await;
+    }
+    assert_problem(preview_from(&untrusting, "203.0.113.7").await, 429, "invitation.preview_rate_limited").await;
+}
+
+/// Accepting is limited per caller too (`invitations.accept_per_minute`),
+/// and the acceptance log records the client's address through the proxy.
+#[tokio::test]
+async fn accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address() {
+    let app = spawn(|s| {
+        s.invitations.accept_per_minute = 2;
+        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let ada = app.token("ada@example.com");
+    let org = crate::organizations::create_org(&app, &ada, "Acme").await;
+    let link = crate::organizations::invite(&app, &ada, &org, serde_json::json!({"maxUses": 5})).await;
+    let bob = app.token("bob@example.com");
+    let accept = |token: &str, body: serde_json::Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            app.client
+                .post(format!("{}/invitation/accept", app.address))
+                .bearer_auth(token)
+                .header("X-Forwarded-For", "203.0.113.5")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(accept(&bob, serde_json::json!({"token": link["token"]})).await.status(), 200);
+    assert_problem(accept(&bob, serde_json::json!({"token": link["token"]})).await, 409, "invitation.already_member")
+        .await;
+    let limited = accept(&bob, serde_json::json!({"token": link["token"]})).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429, "invitation.accept_rate_limited").await;
+    // Another caller has their own allowance.
+    let cleo = app.token("cleo@example.com");
+    assert_eq!(accept(&cleo, serde_json::json!({"token": link["token"]})).await.status(), 200);
+
+    let log = json(
+        app.post("/invitation/acceptances", &ada, &serde_json::json!({"invitationId": link["invitation"]["id"]})).await,
+    )
+    .await;
+    let ips: Vec<&str> = log["acceptances"].as_array().unwrap().iter().filter_map(|a| a["ip"].as_str()).collect();
+    assert!(!ips.is_empty() && ips.iter().all(|ip| *ip == "203.0.113.5"), "{log}");
+}
