@@ -1,9 +1,13 @@
 //! Bearer-token authentication.
 //!
 //! Tokens are verified with HS256 (a configured secret, or one generated into
-//! `data_dir` on first run) or with RS256/ES256 keys from a JWKS file or URL,
-//! so WorkOS, Auth0, Keycloak and Ory tokens work. Each key family accepts
-//! only its own algorithm, which rules out `alg: none` and HS/RS confusion.
+//! `data_dir` on first run) or with keys from a JWKS file, URL or the
+//! issuer's OpenID discovery document (RS256/384/512, PS256/384/512,
+//! ES256/384, EdDSA), so WorkOS, Auth0, Keycloak and Ory tokens work. Each
+//! key accepts only its family's algorithms (or the one its JWK declares),
+//! which rules out `alg: none` and HS/RS confusion. The keys are served from
+//! a cache refreshed in the background, and no request waits longer than a
+//! short fetch budget for the provider.
 //! `exp`, `nbf`, `iss` and `aud` are checked (60 s leeway); the platform
 //! role always comes from the database, never from a claim.
 
@@ -15,14 +19,16 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use anyhow::Context as _;
 use futures_util::future::LocalBoxFuture;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use shared_kernel::{Actor, DiscordId, EmailAddress};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{RwLock, watch};
 use user_dto::Identity;
 
 /// Clock skew tolerated on `exp` and `nbf`.
@@ -121,7 +127,7 @@ pub struct Authenticator {
 
 enum KeySource {
     Hmac(DecodingKey),
-    Jwks(Jwks),
+    Jwks(Arc<Jwks>),
 }
 
 impl Authenticator {
@@ -129,17 +135,23 @@ impl Authenticator {
     /// into `data_dir` when no key source is configured.
     pub async fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let auth = &settings.auth;
-        let keys = match (&auth.jwks_url, &auth.jwks_file) {
-            (Some(url), _) => KeySource::Jwks(Jwks::new(JwksOrigin::Url(url.clone()), auth)?),
-            (None, Some(file)) => KeySource::Jwks(Jwks::new(JwksOrigin::File(file.clone()), auth)?),
-            (None, None) => {
+        let keys = match (&auth.jwks_url, &auth.jwks_file, &auth.issuer) {
+            (Some(url), _, _) => KeySource::Jwks(Jwks::new(JwksOrigin::Url(url.clone()), auth)?),
+            (None, Some(file), _) => KeySource::Jwks(Jwks::new(JwksOrigin::File(file.clone()), auth)?),
+            (None, None, Some(issuer)) if auth.oidc_discovery => {
+                KeySource::Jwks(Jwks::new(JwksOrigin::Discovery(issuer.clone()), auth)?)
+            }
+            (None, None, _) => {
                 let secret = hs256_secret(settings)?;
                 KeySource::Hmac(DecodingKey::from_secret(secret.expose().as_bytes()))
             }
         };
         if let KeySource::Jwks(jwks) = &keys {
             // Warm the cache; a provider that is down now is retried on the first request.
-            if let Err(e) = jwks.refresh().await {
+            if let Err(e) = tokio::time::timeout(FETCH_BUDGET, jwks.refresh())
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {FETCH_BUDGET:?}")))
+            {
                 tracing::warn!(error = ?e, "could not load the JWKS at start-up; will retry on the first request");
             }
         }
@@ -218,101 +230,203 @@ fn describe(kind: &ErrorKind) -> String {
     }
 }
 
+/// Where the keys come from.
 enum JwksOrigin {
     Url(String),
     File(PathBuf),
+    /// `{issuer}/.well-known/openid-configuration`'s `jwks_uri`.
+    Discovery(String),
+}
+
+/// A key of the set and the algorithms it may verify: its family's, or the
+/// one its JWK declares.
+#[derive(Clone)]
+struct VerifyingKey {
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
 }
 
 struct JwksState {
-    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    keys: HashMap<String, VerifyingKey>,
     /// Keys without a `kid`, usable only when the token has none either.
-    anonymous: Vec<(DecodingKey, Algorithm)>,
+    anonymous: Vec<VerifyingKey>,
     fetched_at: Option<Instant>,
+    /// Kids found unknown, and when: not looked for again before `min_refresh`.
+    unknown: HashMap<String, Instant>,
+    /// The discovered `jwks_uri`, once read.
+    jwks_uri: Option<String>,
 }
 
+/// How long a request may wait for keys it lacks (the first load, a
+/// rotated key): never longer, whatever the provider does.
+const FETCH_BUDGET: Duration = Duration::from_secs(2);
+/// How many unknown kids are remembered.
+const UNKNOWN_CAPACITY: usize = 1024;
+
+/// The identity provider's keys, refreshed in the background: requests are
+/// served from the cached keys while one refresh runs (stale-while-
+/// revalidate), and wait at most [`FETCH_BUDGET`] for keys they lack.
 struct Jwks {
     origin: JwksOrigin,
     http: reqwest::Client,
     state: RwLock<JwksState>,
-    /// One refresh at a time; others wait for it and reuse its result.
-    refreshing: Mutex<()>,
+    /// Whether a refresh is running (one at a time).
+    refreshing: AtomicBool,
+    /// Bumped after every refresh attempt, for requests waiting on one.
+    refreshed: watch::Sender<u64>,
     min_refresh: Duration,
     max_age: Duration,
 }
 
 impl Jwks {
-    fn new(origin: JwksOrigin, auth: &AuthSettings) -> anyhow::Result<Self> {
+    fn new(origin: JwksOrigin, auth: &AuthSettings) -> anyhow::Result<Arc<Self>> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .context("building the JWKS HTTP client")?;
-        Ok(Self {
+        Ok(Arc::new(Self {
             origin,
             http,
-            state: RwLock::new(JwksState { keys: HashMap::new(), anonymous: Vec::new(), fetched_at: None }),
-            refreshing: Mutex::new(()),
+            state: RwLock::new(JwksState {
+                keys: HashMap::new(),
+                anonymous: Vec::new(),
+                fetched_at: None,
+                unknown: HashMap::new(),
+                jwks_uri: None,
+            }),
+            refreshing: AtomicBool::new(false),
+            refreshed: watch::channel(0).0,
             min_refresh: Duration::from_secs(auth.jwks_min_refresh_seconds),
             max_age: Duration::from_secs(auth.jwks_cache_seconds),
-        })
+        }))
     }
 
-    async fn key_for(&self, alg: Algorithm, kid: Option<&str>) -> Result<(DecodingKey, Algorithm), AuthError> {
-        if !matches!(alg, Algorithm::RS256 | Algorithm::ES256) {
-            return Err(AuthError::Invalid(format!("algorithm {alg:?} is not accepted; use RS256 or ES256")));
+    async fn key_for(
+        self: &Arc<Self>,
+        alg: Algorithm,
+        kid: Option<&str>,
+    ) -> Result<(DecodingKey, Algorithm), AuthError> {
+        if !ACCEPTED_ALGORITHMS.contains(&alg) {
+            return Err(AuthError::Invalid(format!(
+                "algorithm {alg:?} is not accepted; use RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
+            )));
         }
-        let stale = self.state.read().await.fetched_at.is_none_or(|t| t.elapsed() >= self.max_age);
-        if stale {
-            self.refresh_if_due(Duration::ZERO).await;
+        let fetched_at = self.state.read().await.fetched_at;
+        match fetched_at {
+            None => self.refresh_within_budget().await,
+            Some(at) if at.elapsed() >= self.max_age => self.refresh_in_background(),
+            Some(_) => {}
         }
         if let Some(found) = self.lookup(alg, kid).await? {
             return Ok(found);
         }
-        // An unknown kid may be a freshly rotated key: re-read the set, at most
-        // once per `min_refresh` so random kids cannot hammer the provider.
-        self.refresh_if_due(self.min_refresh).await;
         if self.state.read().await.fetched_at.is_none() {
-            return Err(AuthError::KeysUnavailable(anyhow::anyhow!("the JWKS has never been loaded")));
+            return Err(AuthError::KeysUnavailable(anyhow::anyhow!("the JWKS could not be loaded")));
         }
-        self.lookup(alg, kid).await?.ok_or_else(|| AuthError::Invalid("the token's signing key is unknown".into()))
+        let unknown = || AuthError::Invalid("the token's signing key is unknown".into());
+        let Some(kid) = kid else { return Err(unknown()) };
+        // An unknown kid may be a freshly rotated key: re-read the set, at
+        // most once per `min_refresh` per kid and for the whole set, so random
+        // kids cannot hammer the provider.
+        {
+            let mut state = self.state.write().await;
+            if state.unknown.get(kid).is_some_and(|at| at.elapsed() < self.min_refresh) {
+                return Err(unknown());
+            }
+            if state.unknown.len() >= UNKNOWN_CAPACITY {
+                state.unknown.clear();
+            }
+            state.unknown.insert(kid.to_owned(), Instant::now());
+        }
+        if self.state.read().await.fetched_at.is_some_and(|at| at.elapsed() >= self.min_refresh) {
+            self.refresh_within_budget().await;
+        }
+        match self.lookup(alg, Some(kid)).await? {
+            Some(found) => {
+                self.state.write().await.unknown.remove(kid);
+                Ok(found)
+            }
+            None => Err(unknown()),
+        }
     }
 
     async fn lookup(&self, alg: Algorithm, kid: Option<&str>) -> Result<Option<(DecodingKey, Algorithm)>, AuthError> {
         let state = self.state.read().await;
         let found = match kid {
             Some(kid) => state.keys.get(kid).cloned(),
-            None => state.anonymous.iter().find(|(_, a)| *a == alg).cloned(),
+            None => state.anonymous.iter().find(|k| k.algorithms.contains(&alg)).cloned(),
         };
         match found {
-            Some((_, key_alg)) if key_alg != alg => {
-                Err(AuthError::Invalid(format!("the key is for {key_alg:?}, the token says {alg:?}")))
+            Some(k) if !k.algorithms.contains(&alg) => {
+                Err(AuthError::Invalid(format!("the key is for {:?}, the token says {alg:?}", k.algorithms)))
             }
-            other => Ok(other),
+            Some(k) => Ok(Some((k.key, alg))),
+            None => Ok(None),
         }
     }
 
-    async fn refresh_if_due(&self, min_interval: Duration) {
-        let _guard = self.refreshing.lock().await;
-        let last = self.state.read().await.fetched_at;
-        if last.is_some_and(|t| t.elapsed() < min_interval) {
+    /// Starts a refresh unless one is running; returns at once.
+    fn refresh_in_background(self: &Arc<Self>) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
-        if let Err(e) = self.refresh().await {
-            tracing::warn!(error = ?e, "could not refresh the JWKS; keeping the keys already loaded");
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = this.refresh().await {
+                tracing::warn!(error = ?e, "could not refresh the JWKS; keeping the keys already loaded");
+            }
+            this.refreshing.store(false, Ordering::Release);
+            this.refreshed.send_modify(|n| *n += 1);
+        });
+    }
+
+    /// Starts (or joins) a refresh and waits for it, at most [`FETCH_BUDGET`].
+    async fn refresh_within_budget(self: &Arc<Self>) {
+        let mut done = self.refreshed.subscribe();
+        done.mark_unchanged();
+        self.refresh_in_background();
+        let _ = tokio::time::timeout(FETCH_BUDGET, done.changed()).await;
+    }
+
+    async fn fetch_json(&self, url: &str, what: &str) -> anyhow::Result<serde_json::Value> {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("fetching the {what} from {url}"))?
+            .json()
+            .await
+            .with_context(|| format!("reading the {what} from {url}"))
+    }
+
+    /// The `jwks_uri` of the issuer's discovery document, whose `issuer`
+    /// must be the configured one.
+    async fn discover(&self, issuer: &str) -> anyhow::Result<String> {
+        if let Some(uri) = self.state.read().await.jwks_uri.clone() {
+            return Ok(uri);
         }
+        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        let document = self.fetch_json(&url, "OpenID configuration").await?;
+        let stated = document.get("issuer").and_then(serde_json::Value::as_str).unwrap_or_default();
+        anyhow::ensure!(stated == issuer, "{url} names the issuer {stated:?}, not {issuer:?}");
+        let uri = document
+            .get("jwks_uri")
+            .and_then(serde_json::Value::as_str)
+            .with_context(|| format!("{url} has no jwks_uri"))?
+            .to_owned();
+        anyhow::ensure!(secure_url(&uri), "{url} names a jwks_uri that is not https: {uri}");
+        self.state.write().await.jwks_uri = Some(uri.clone());
+        Ok(uri)
     }
 
     async fn refresh(&self) -> anyhow::Result<()> {
         let body: serde_json::Value = match &self.origin {
-            JwksOrigin::Url(url) => self
-                .http
-                .get(url)
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .with_context(|| format!("fetching the JWKS from {url}"))?
-                .json()
-                .await
-                .with_context(|| format!("reading the JWKS from {url}"))?,
+            JwksOrigin::Url(url) => self.fetch_json(url, "JWKS").await?,
+            JwksOrigin::Discovery(issuer) => {
+                let uri = self.discover(issuer).await?;
+                self.fetch_json(&uri, "JWKS").await?
+            }
             JwksOrigin::File(path) => {
                 let text = tokio::fs::read_to_string(path)
                     .await
@@ -329,10 +443,41 @@ impl Jwks {
     }
 }
 
-type ParsedKeys = (HashMap<String, (DecodingKey, Algorithm)>, Vec<(DecodingKey, Algorithm)>);
+/// Whether `url` is https, or http to this machine (a development provider).
+pub fn secure_url(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else { return false };
+    match parsed.scheme() {
+        "https" => true,
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
 
-/// Keeps the RSA and P-256 signing keys of a JWKS; skips the rest (encryption
-/// keys, other curves, malformed entries) instead of failing the whole set.
+/// The algorithms identity providers sign with; anything else (HS*, `none`)
+/// is refused under a JWKS.
+const ACCEPTED_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+type ParsedKeys = (HashMap<String, VerifyingKey>, Vec<VerifyingKey>);
+
+/// Keeps the signing keys of a JWKS (RSA, P-256, P-384, Ed25519), each with
+/// the algorithms of its family, or only the one its JWK declares; skips the
+/// rest (encryption keys, other curves, malformed entries) instead of
+/// failing the whole set.
 fn parse_jwks(body: &serde_json::Value) -> ParsedKeys {
     let mut keys = HashMap::new();
     let mut anonymous = Vec::new();
@@ -344,24 +489,39 @@ fn parse_jwks(body: &serde_json::Value) -> ParsedKeys {
         let Ok(jwk) = serde_json::from_value::<Jwk>(entry) else {
             continue;
         };
-        let alg = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => Algorithm::RS256,
-            AlgorithmParameters::EllipticCurve(ec) if format!("{:?}", ec.curve) == "P256" => Algorithm::ES256,
+        let family: Vec<Algorithm> = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => vec![
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::PS256,
+                Algorithm::PS384,
+                Algorithm::PS512,
+            ],
+            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+                EllipticCurve::P256 => vec![Algorithm::ES256],
+                EllipticCurve::P384 => vec![Algorithm::ES384],
+                _ => continue,
+            },
+            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => vec![Algorithm::EdDSA],
             _ => continue,
         };
-        if let Some(declared) = jwk.common.key_algorithm
-            && format!("{declared:?}") != format!("{alg:?}")
-        {
-            continue;
-        }
+        let algorithms = match jwk.common.key_algorithm {
+            None => family,
+            Some(declared) => match family.into_iter().find(|a| format!("{a:?}") == format!("{declared:?}")) {
+                Some(alg) => vec![alg],
+                None => continue,
+            },
+        };
         let Ok(key) = DecodingKey::from_jwk(&jwk) else {
             continue;
         };
+        let verifying = VerifyingKey { key, algorithms };
         match jwk.common.key_id.clone() {
             Some(kid) => {
-                keys.insert(kid, (key, alg));
+                keys.insert(kid, verifying);
             }
-            None => anonymous.push((key, alg)),
+            None => anonymous.push(verifying),
         }
     }
     (keys, anonymous)

@@ -1,7 +1,7 @@
 //! Prometheus metrics on an app-owned registry (so several apps can live in
 //! one process): HTTP requests by matched route, method and status with
 //! bounded labels, the outcomes of the use cases operators watch, the
-//! database pool, the process and the build.
+//! invitation outbox, the database pool, the process and the build.
 //!
 //! Every label value comes from a closed set, so no client can grow the
 //! output: a route is its matched pattern or `other`, a method one of the
@@ -25,6 +25,7 @@ pub struct Metrics {
     outcomes: IntCounterVec,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
+    outbox_depth: IntGauge,
 }
 
 /// A use case whose outcomes are counted (`usher_use_case_outcomes_total`).
@@ -83,6 +84,10 @@ impl Metrics {
         )?;
         let pool_max =
             IntGauge::with_opts(Opts::new("db_pool_max_connections", "Configured pool size").namespace("usher"))?;
+        let outbox_depth = IntGauge::with_opts(
+            Opts::new("invitation_outbox_depth", "Invitation e-mails waiting to be sent (neither sent nor abandoned)")
+                .namespace("usher"),
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new("build_info", "Always 1; the labels say which build runs").namespace("usher"),
             &["version"],
@@ -94,6 +99,7 @@ impl Metrics {
             Box::new(outcomes.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
+            Box::new(outbox_depth.clone()),
             Box::new(build_info),
         ] {
             registry.register(metric).context("registering a metric")?;
@@ -102,7 +108,7 @@ impl Metrics {
         registry
             .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
             .context("registering the process metrics")?;
-        Ok(Self { registry, requests, duration, outcomes, pool_connections, pool_max })
+        Ok(Self { registry, requests, duration, outcomes, pool_connections, pool_max, outbox_depth })
     }
 
     /// Records one finished request: `pattern` is the matched route, if any.
@@ -129,8 +135,12 @@ impl Metrics {
         self.outcomes.with_label_values(&[use_case.label(), outcome]).inc();
     }
 
-    /// Renders every metric in the Prometheus text format.
-    pub fn render(&self, pool: PoolStats) -> anyhow::Result<String> {
+    /// Renders every metric in the Prometheus text format; `outbox` is the
+    /// outbox's depth when it could be read (the last value stays otherwise).
+    pub fn render(&self, pool: PoolStats, outbox: Option<i64>) -> anyhow::Result<String> {
+        if let Some(depth) = outbox {
+            self.outbox_depth.set(depth);
+        }
         self.pool_connections.with_label_values(&["idle"]).set(i64::from(pool.idle));
         self.pool_connections.with_label_values(&["in_use"]).set(i64::from(pool.size.saturating_sub(pool.idle)));
         self.pool_max.set(i64::from(pool.max));

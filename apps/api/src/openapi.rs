@@ -275,7 +275,7 @@ mod tests {
             .response("404", Response::new("`thing.not_found`"))
             .build();
         let statuses: Vec<String> = responses(&complete(api(op))).into_iter().map(|(s, _)| s).collect();
-        assert_eq!(statuses, ["200", "400", "401", "404", "413", "415", "422", "503"]);
+        assert_eq!(statuses, ["200", "400", "401", "404", "408", "413", "415", "422", "503"]);
     }
 
     #[test]

@@ -141,9 +141,14 @@ pub struct DatabaseSettings {
 pub struct AuthSettings {
     /// HS256 secret; generated into `data_dir` when neither it nor a JWKS is set.
     pub hs256_secret: Option<Secret>,
-    /// JWKS URL for RS256/ES256 tokens (WorkOS, Auth0, Keycloak, Ory…).
+    /// JWKS URL of the identity provider (WorkOS, Auth0, Keycloak, Ory…); https, or http on loopback.
     pub jwks_url: Option<String>,
-    /// JWKS file for RS256/ES256 tokens.
+    /// Read the JWKS URL from `{auth.issuer}/.well-known/openid-configuration`.
+    pub oidc_discovery: bool,
+    /// With a JWKS, accept tokens of any issuer and audience (not recommended:
+    /// any token the provider signs for another app would be accepted).
+    pub insecure_any_issuer_and_audience: bool,
+    /// JWKS file of the identity provider (read like `jwks_url`).
     pub jwks_file: Option<PathBuf>,
     /// Required `iss`, when set.
     pub issuer: Option<String>,
@@ -361,6 +366,8 @@ impl Default for Settings {
                 hs256_secret: None,
                 jwks_url: None,
                 jwks_file: None,
+                oidc_discovery: false,
+                insecure_any_issuer_and_audience: false,
                 issuer: None,
                 audience: None,
                 bootstrap_superusers: Vec::new(),
@@ -443,7 +450,7 @@ impl Settings {
     pub fn generated_secrets(&self) -> Vec<&'static str> {
         let a = &self.auth;
         let mut names = Vec::new();
-        if a.hs256_secret.is_none() && a.jwks_url.is_none() && a.jwks_file.is_none() {
+        if a.hs256_secret.is_none() && a.jwks_url.is_none() && a.jwks_file.is_none() && !a.oidc_discovery {
             names.push("auth.hs256_secret");
         }
         if self.storage.kind == StorageKind::Local && self.storage.signing_key.is_none() {
@@ -488,6 +495,32 @@ impl Settings {
             return Err(SettingsError::Inconsistent(
                 "set only one of auth.hs256_secret, auth.jwks_url and auth.jwks_file".into(),
             ));
+        }
+        if a.oidc_discovery && (a.issuer.is_none() || a.jwks_url.is_some() || a.jwks_file.is_some()) {
+            return Err(SettingsError::Inconsistent(
+                "auth.oidc_discovery reads the keys from auth.issuer: set auth.issuer, and neither auth.jwks_url nor \
+                 auth.jwks_file"
+                    .into(),
+            ));
+        }
+        let provider = a.jwks_url.is_some() || a.jwks_file.is_some() || a.oidc_discovery;
+        if provider && !a.insecure_any_issuer_and_audience && (a.issuer.is_none() || a.audience.is_none()) {
+            return Err(SettingsError::Inconsistent(
+                "with an identity provider's keys (auth.jwks_url, auth.jwks_file or auth.oidc_discovery), set \
+                 auth.issuer and auth.audience, or auth.insecure_any_issuer_and_audience = true"
+                    .into(),
+            ));
+        }
+        for (name, url) in
+            [("auth.jwks_url", a.jwks_url.as_ref()), ("auth.issuer", a.issuer.as_ref().filter(|_| a.oidc_discovery))]
+        {
+            if let Some(url) = url
+                && !crate::auth::secure_url(url)
+            {
+                return Err(SettingsError::Inconsistent(format!(
+                    "{name} must be https (http only to this machine): {url}"
+                )));
+            }
         }
         if a.hs256_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
             return Err(SettingsError::Inconsistent("auth.hs256_secret must be at least 32 bytes".into()));
@@ -659,6 +692,40 @@ mod tests {
         s.profiles.encryption_keys = vec![EncryptionKey { id: "k1".into(), key: Secret::new("a".repeat(44)) }];
         assert!(s.generated_secrets().is_empty());
         assert_eq!(s.serving_advice().unwrap(), None);
+    }
+
+    #[test]
+    fn an_identity_provider_needs_issuer_audience_and_https_unless_opted_out() {
+        let mut s = Settings::default();
+        s.auth.jwks_url = Some("https://idp.example.com/jwks".into());
+        assert!(s.check().unwrap_err().to_string().contains("auth.issuer and auth.audience"));
+        s.auth.issuer = Some("https://idp.example.com".into());
+        s.auth.audience = Some("usher".into());
+        assert!(s.check().is_ok());
+        for (url, ok) in [
+            ("http://idp.example.com/jwks", false),
+            ("http://127.0.0.1:9000/jwks", true),
+            ("http://localhost:9000/jwks", true),
+            ("http://[::1]:9000/jwks", true),
+            ("ftp://idp.example.com/jwks", false),
+        ] {
+            s.auth.jwks_url = Some(url.into());
+            assert_eq!(s.check().is_ok(), ok, "{url}");
+        }
+        s.auth.jwks_url = Some("https://idp.example.com/jwks".into());
+        s.auth.audience = None;
+        s.auth.insecure_any_issuer_and_audience = true;
+        assert!(s.check().is_ok(), "an explicit opt-out");
+
+        let mut discovery = Settings::default();
+        discovery.auth.oidc_discovery = true;
+        assert!(discovery.check().is_err(), "discovery needs an issuer");
+        discovery.auth.issuer = Some("http://idp.example.com".into());
+        discovery.auth.audience = Some("usher".into());
+        assert!(discovery.check().is_err(), "over https");
+        discovery.auth.issuer = Some("https://idp.example.com".into());
+        assert!(discovery.check().is_ok());
+        assert!(!discovery.generated_secrets().contains(&"auth.hs256_secret"));
     }
 
     #[test]

@@ -834,18 +834,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn concurrent_writers_of_one_key_do_not_mix_their_bytes() {
+    async fn a_key_takes_one_writer_at_a_time_and_the_store_a_bounded_number() {
         let (_dir, store) = store();
+        let store = store.with_upload_limit(2);
         let tmp = tmp_key();
         let mut first = store.begin_write(&tmp, 1024).await.unwrap();
-        let mut second = store.begin_write(&tmp, 1024).await.unwrap();
-        first.append(b"first-").await.unwrap();
-        second.append(b"second-").await.unwrap();
-        first.append(b"writer").await.unwrap();
-        second.append(b"writer").await.unwrap();
-        second.finish().await.unwrap();
+        assert!(matches!(store.begin_write(&tmp, 1024).await, Err(LocalPutError::InProgress)));
+        let other = key("tmp/avatars/42/0196f0e0-0000-7000-8000-00000000000b.png");
+        let third = key("tmp/avatars/42/0196f0e0-0000-7000-8000-00000000000c.png");
+        let busy = store.begin_write(&other, 1024).await.unwrap();
+        assert!(matches!(store.begin_write(&third, 1024).await, Err(LocalPutError::Saturated)));
+        drop(busy);
+        first.append(b"first-writer").await.unwrap();
         first.finish().await.unwrap();
         assert_eq!(store.read_range(&tmp, 0..100).await.unwrap(), b"first-writer");
+        // Finished or dropped, a writer frees its key and its slot.
+        let mut again = store.begin_write(&tmp, 1024).await.unwrap();
+        again.append(b"again").await.unwrap();
+        again.finish().await.unwrap();
+        assert!(store.begin_write(&third, 1024).await.is_ok());
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use migrations::Migrator;
+use sea_orm::ConnectionTrait as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
@@ -99,6 +100,18 @@ impl Database {
             lock.detach();
         }
         applied
+    }
+
+    /// Invitation e-mails waiting in the outbox (neither sent nor abandoned), for the metrics.
+    pub async fn outbox_depth(&self) -> anyhow::Result<i64> {
+        let sql = "SELECT COUNT(*) FROM invitation_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL";
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(self.backend(), sql))
+            .await
+            .context("counting the invitation outbox")?
+            .context("COUNT(*) returned no row")?;
+        row.try_get_by_index::<i64>(0).context("reading the outbox count")
     }
 
     /// Whether the database answers a trivial query.

@@ -19,6 +19,15 @@ pub const RSA_A_PUBLIC: &str = include_str!("../keys/rsa-a.pub.pem");
 pub const RSA_B: &str = include_str!("../keys/rsa-b.pem");
 /// A test P-256 private key, kid `ec-a`.
 pub const EC_A: &str = include_str!("../keys/ec-a.pem");
+/// A test P-384 private key, kid `ec384-a`.
+pub const EC384_A: &str = include_str!("../keys/ec384-a.pem");
+/// A test Ed25519 private key, kid `ed-a`.
+pub const ED_A: &str = include_str!("../keys/ed-a.pem");
+
+/// The issuer the test identity provider's tokens name (`iss`).
+pub const ISSUER: &str = "https://idp.test.example";
+/// The audience the test identity provider's tokens name (`aud`).
+pub const AUDIENCE: &str = "usher-test";
 
 /// Seconds since the epoch, now.
 pub fn now() -> i64 {
@@ -30,6 +39,8 @@ pub fn claims(email: &str) -> Value {
     let now = now();
     json!({
         "sub": format!("test|{email}"),
+        "iss": ISSUER,
+        "aud": AUDIENCE,
         "email": email,
         "email_verified": true,
         "iat": now,
@@ -44,9 +55,16 @@ pub fn hs256(secret: &str, claims: &Value) -> String {
         .expect("HS256 signing cannot fail")
 }
 
-/// Signs `claims` with one of the test keys: `"rsa-a"`, `"rsa-b"` (RS256) or `"ec-a"` (ES256).
+/// Signs `claims` with one of the test keys: `"rsa-a"`, `"rsa-b"` (RS256),
+/// `"ec-a"` (ES256), `"ec384-a"` (ES384) or `"ed-a"` (EdDSA).
 pub fn signed(kid: &str, claims: &Value) -> String {
-    let (key, alg) = private_key(kid);
+    signed_with(kid, private_key(kid).1, claims)
+}
+
+/// Signs `claims` with a test key and another algorithm of its family
+/// (`"rsa-a"` with PS256 or RS512).
+pub fn signed_with(kid: &str, alg: Algorithm, claims: &Value) -> String {
+    let (key, _) = private_key(kid);
     let mut header = Header::new(alg);
     header.kid = Some(kid.to_owned());
     jsonwebtoken::encode(&header, claims, &key).expect("signing with a test key")
@@ -57,6 +75,8 @@ fn private_key(kid: &str) -> (EncodingKey, Algorithm) {
         "rsa-a" => (EncodingKey::from_rsa_pem(RSA_A.as_bytes()).expect("test key"), Algorithm::RS256),
         "rsa-b" => (EncodingKey::from_rsa_pem(RSA_B.as_bytes()).expect("test key"), Algorithm::RS256),
         "ec-a" => (EncodingKey::from_ec_pem(EC_A.as_bytes()).expect("test key"), Algorithm::ES256),
+        "ec384-a" => (EncodingKey::from_ec_pem(EC384_A.as_bytes()).expect("test key"), Algorithm::ES384),
+        "ed-a" => (EncodingKey::from_ed_pem(ED_A.as_bytes()).expect("test key"), Algorithm::EdDSA),
         other => panic!("no test key named {other}"),
     }
 }

@@ -80,6 +80,8 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
             ));
         }
     }
-    let text = state.metrics.render(state.db.pool_stats()).map_err(ApiError::internal)?;
+    let outbox =
+        state.db.outbox_depth().await.inspect_err(|e| tracing::warn!(error = ?e, "reading the outbox depth")).ok();
+    let text = state.metrics.render(state.db.pool_stats(), outbox).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

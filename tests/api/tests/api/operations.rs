@@ -50,6 +50,7 @@ on_both_databases! {
         assert!(text.contains("usher_http_requests_duration_seconds_bucket"), "{text}");
         assert!(text.contains("usher_db_pool_connections{state=\"idle\"}"), "{text}");
         assert!(text.contains("usher_db_pool_max_connections 5"), "{text}");
+        assert!(text.contains("usher_invitation_outbox_depth 0"), "{text}");
     }
 
     async fn the_openapi_document_is_generated_and_the_docs_page_works_offline(app: TestApp) {
