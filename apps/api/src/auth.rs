@@ -306,7 +306,7 @@ impl Jwks {
         alg: Algorithm,
         kid: Option<&str>,
     ) -> Result<(DecodingKey, Algorithm), AuthError> {
-        if !ACCEPTED_ALGORITHMS.contains(&alg) {
+        if !accepted(alg) {
             return Err(AuthError::Invalid(format!(
                 "algorithm {alg:?} is not accepted; use RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
             )));
@@ -458,19 +458,15 @@ pub fn secure_url(url: &str) -> bool {
     }
 }
 
-/// The algorithms identity providers sign with; anything else (HS*, `none`)
+/// The algorithms an RSA key may verify.
+const RSA_FAMILY: [Algorithm; 6] =
+    [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512];
+
+/// Whether identity providers sign with `alg`; anything else (HS*, `none`)
 /// is refused under a JWKS.
-const ACCEPTED_ALGORITHMS: [Algorithm; 9] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
+fn accepted(alg: Algorithm) -> bool {
+    RSA_FAMILY.contains(&alg) || matches!(alg, Algorithm::ES256 | Algorithm::ES384 | Algorithm::EdDSA)
+}
 
 type ParsedKeys = (HashMap<String, VerifyingKey>, Vec<VerifyingKey>);
 
@@ -490,14 +486,7 @@ fn parse_jwks(body: &serde_json::Value) -> ParsedKeys {
             continue;
         };
         let family: Vec<Algorithm> = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => vec![
-                Algorithm::RS256,
-                Algorithm::RS384,
-                Algorithm::RS512,
-                Algorithm::PS256,
-                Algorithm::PS384,
-                Algorithm::PS512,
-            ],
+            AlgorithmParameters::RSA(_) => RSA_FAMILY.to_vec(),
             AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
                 EllipticCurve::P256 => vec![Algorithm::ES256],
                 EllipticCurve::P384 => vec![Algorithm::ES384],

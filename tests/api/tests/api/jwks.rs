@@ -20,14 +20,18 @@ async fn jwks_server(kids: &[&str]) -> MockServer {
     server
 }
 
+/// Settings for tokens of the test provider, with keys from `server`.
+fn provider(s: &mut usher_api::Settings, server: &MockServer) {
+    s.auth.hs256_secret = None;
+    s.auth.jwks_url = Some(format!("{}/.well-known/jwks.json", server.uri()));
+    s.auth.issuer = Some(tokens::ISSUER.into());
+    s.auth.audience = Some(tokens::AUDIENCE.into());
+}
+
 async fn app_for(server: &MockServer) -> TestApp {
-    let url = format!("{}/.well-known/jwks.json", server.uri());
     TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.auth.hs256_secret = None;
-        s.auth.jwks_url = Some(url);
+        provider(s, server);
         s.auth.jwks_min_refresh_seconds = 0;
-        s.auth.issuer = Some(tokens::ISSUER.into());
-        s.auth.audience = Some(tokens::AUDIENCE.into());
     })
     .await
 }
@@ -159,12 +163,8 @@ async fn tokens_for_another_issuer_or_audience_are_refused() {
 #[tokio::test]
 async fn a_hung_provider_does_not_hold_requests_served_from_cached_keys() {
     let server = jwks_server(&["rsa-a"]).await;
-    let url = format!("{}/.well-known/jwks.json", server.uri());
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.auth.hs256_secret = None;
-        s.auth.jwks_url = Some(url);
-        s.auth.issuer = Some(tokens::ISSUER.into());
-        s.auth.audience = Some(tokens::AUDIENCE.into());
+        provider(s, &server);
         s.auth.jwks_cache_seconds = 0; // always stale: every request wants a refresh
     })
     .await;
@@ -210,12 +210,8 @@ async fn a_provider_that_never_answered_gives_503_within_the_fetch_budget() {
 #[tokio::test]
 async fn unknown_kids_are_cached_negatively_and_do_not_refetch_the_set() {
     let server = jwks_server(&["rsa-a"]).await;
-    let url = format!("{}/.well-known/jwks.json", server.uri());
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.auth.hs256_secret = None;
-        s.auth.jwks_url = Some(url);
-        s.auth.issuer = Some(tokens::ISSUER.into());
-        s.auth.audience = Some(tokens::AUDIENCE.into());
+        provider(s, &server);
         s.auth.jwks_min_refresh_seconds = 3600;
     })
     .await;
