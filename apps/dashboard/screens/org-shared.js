@@ -1,9 +1,9 @@
 // Pieces the organization screens share: role and status wording, the
 // caller's standing in an organization as the server states it (`youMay`
 // of `POST /organization/get`), the two-step confirm, the organization
-// logo, and the invitation QR code taken from the server's SVG through a
-// strict allow-list (no markup parsing into the page: DOMParser, checked
-// element by element, then importNode).
+// logo, and the invitation QR code: the server's SVG shown as an <img>
+// (a data: URL), where SVG can run no script and load nothing, so no markup
+// is ever parsed into the page.
 //
 // What a caller may do is never worked out here from roles: the screens
 // show the controls `youMay` allows, and whatever the API still refuses is
@@ -133,36 +133,14 @@ export function confirmButton({ text, question, confirmText, action, className =
   return { button: open, box };
 }
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-const SVG_ELEMENTS = new Set(['svg', 'path', 'rect', 'g', 'title', 'desc']);
-// What the qrcode crate writes (svg, rect, path), plus harmless presentation.
-const SVG_ATTRIBUTES = new Set([
-  'xmlns', 'version', 'width', 'height', 'viewBox', 'shape-rendering',
-  'x', 'y', 'fill', 'd', 'stroke', 'stroke-width', 'transform', 'preserveAspectRatio',
-]);
-
 /**
- * The server's QR code SVG as a DOM node, or null when it holds anything
- * but plain shapes (no scripts, handlers, links, styles or foreign elements).
+ * The server's QR code SVG as an image, or null when it is not a plain
+ * ASCII SVG document. As an <img>, an SVG runs no script and loads nothing.
  */
 export function qrImage(svgText, label) {
-  if (typeof svgText !== 'string' || !svgText) return null;
-  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
-  const root = doc.documentElement;
-  if (!root || doc.getElementsByTagName('parsererror').length) return null;
-  if (root.namespaceURI !== SVG_NS || root.localName !== 'svg') return null;
-  for (const el of [root, ...root.getElementsByTagName('*')]) {
-    if (el.namespaceURI !== SVG_NS || !SVG_ELEMENTS.has(el.localName)) return null;
-    for (const attr of el.attributes) {
-      const name = attr.name.toLowerCase();
-      if (name.startsWith('on') || name.includes('href') || !SVG_ATTRIBUTES.has(attr.name)) return null;
-    }
-  }
-  const svg = document.importNode(root, true);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', label);
-  svg.setAttribute('class', 'qr');
-  return svg;
+  if (typeof svgText !== 'string' || !/^\s*(<\?xml[^>]*\?>\s*)?<svg[\s>]/.test(svgText)) return null;
+  if (!/^[\x20-\x7e\t\n\r]*$/.test(svgText)) return null;
+  return h('img', { class: 'qr', alt: label, src: `data:image/svg+xml;base64,${btoa(svgText)}` });
 }
 
 /** Reasons a token cannot be used, in plain words (preview `reason`, accept problem codes). */

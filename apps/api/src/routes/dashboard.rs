@@ -68,8 +68,8 @@ pub struct DashboardPolicy {
 
 impl DashboardPolicy {
     /// The policy for this configuration: images may also come from the
-    /// public storage origin and the Discord CDN; uploads (`fetch` PUTs)
-    /// may also go to the storage endpoint.
+    /// public storage origin, the Discord CDN and `data:` (the invitation QR
+    /// code); uploads (`fetch` PUTs) may also go to the storage endpoint.
     pub fn from_settings(settings: &Settings, public_url: &str) -> Self {
         let mut img = vec!["'self'".to_owned()];
         let mut connect = vec!["'self'".to_owned()];
@@ -92,6 +92,9 @@ impl DashboardPolicy {
             }
         }
         img.push("https://cdn.discordapp.com".to_owned());
+        // The invitation QR code: the server's SVG shown as an image, where
+        // SVG can run no script and load nothing.
+        img.push("data:".to_owned());
         img.dedup();
         connect.dedup();
         let csp = format!(
@@ -112,7 +115,7 @@ impl DashboardPolicy {
 }
 
 /// The policy when the computed one cannot be a header (never expected).
-const FALLBACK_CSP: &str = "default-src 'self'; img-src 'self' https://cdn.discordapp.com; frame-ancestors 'none'; \
+const FALLBACK_CSP: &str = "default-src 'self'; img-src 'self' https://cdn.discordapp.com data:; frame-ancestors 'none'; \
                             base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// `scheme://host[:port]` of an http(s) URL; `None` for anything else, or
@@ -215,7 +218,7 @@ mod tests {
         let local = DashboardPolicy::from_settings(&settings, "http://127.0.0.1:3000");
         let csp = local.csp().to_str().expect("ascii");
         assert!(
-            csp.starts_with("default-src 'self'; img-src 'self' http://127.0.0.1:3000 https://cdn.discordapp.com;")
+            csp.starts_with("default-src 'self'; img-src 'self' http://127.0.0.1:3000 https://cdn.discordapp.com data:;")
         );
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:3000;"));
         assert!(csp.contains("frame-ancestors 'none'; base-uri 'none'; form-action 'self'"));
@@ -225,7 +228,7 @@ mod tests {
         settings.storage.endpoint = Some("https://acct.r2.cloudflarestorage.com".into());
         let s3 = DashboardPolicy::from_settings(&settings, "https://usher.example.com");
         let csp = s3.csp().to_str().expect("ascii");
-        assert!(csp.contains("img-src 'self' https://img.example.com https://cdn.discordapp.com;"), "{csp}");
+        assert!(csp.contains("img-src 'self' https://img.example.com https://cdn.discordapp.com data:;"), "{csp}");
         assert!(csp.contains("connect-src 'self' https://acct.r2.cloudflarestorage.com;"), "{csp}");
     }
 }
