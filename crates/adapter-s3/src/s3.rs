@@ -21,8 +21,10 @@ use image_upload::{ImageType, ObjectInfo, ObjectKey, ObjectStore, PresignedPut, 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE};
 use reqwest::{Client, Response, StatusCode};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
+use shared_kernel::{Clock, SystemClock};
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use time::Duration;
 use url::Url;
@@ -82,6 +84,9 @@ pub struct S3ObjectStore {
     credentials: Credentials,
     client: Client,
     public_base_url: String,
+    /// When presigned URLs handed to clients start (requests the store sends
+    /// itself are signed with the wall clock the server checks against).
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for S3ObjectStore {
@@ -127,7 +132,20 @@ impl S3ObjectStore {
             credentials: Credentials::new(access_key_id, secret_access_key),
             client,
             public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Presigns the URLs handed to clients as of `clock`'s now.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The instant presigned URLs start at.
+    fn signed_at(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(self.clock.now().unix_timestamp()).unwrap_or_else(|_| jiff::Timestamp::now())
     }
 
     /// Sends the request `build` makes (from a freshly signed URL each time),
@@ -209,7 +227,8 @@ fn excerpt(body: &[u8]) -> String {
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
     async fn presign_get(&self, key: &ObjectKey, expires_in: Duration) -> Result<String, StoreError> {
-        Ok(self.bucket.get_object(Some(&self.credentials), key.as_str()).sign(presign_ttl(expires_in)).into())
+        let action = self.bucket.get_object(Some(&self.credentials), key.as_str());
+        Ok(action.sign_with_time(presign_ttl(expires_in), &self.signed_at()).into())
     }
 
     async fn presign_put(
@@ -221,7 +240,7 @@ impl ObjectStore for S3ObjectStore {
         let mut action = self.bucket.put_object(Some(&self.credentials), key.as_str());
         // Signed, so the store refuses the PUT unless it carries exactly this type.
         action.headers_mut().insert("content-type", content_type.mime());
-        let url = action.sign(presign_ttl(expires_in));
+        let url = action.sign_with_time(presign_ttl(expires_in), &self.signed_at());
         Ok(PresignedPut { url: url.into(), headers: vec![("Content-Type".to_owned(), content_type.mime().to_owned())] })
     }
 
