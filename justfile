@@ -19,6 +19,10 @@ audit:
     rm -rf target/advisory-db && cp -r ../shared/advisory-db target/advisory-db
     cargo audit --db target/advisory-db --no-fetch --no-yanked --deny warnings
 
+# Licences, bans and sources of every dependency (deny.toml).
+deny:
+    cargo deny --offline check licenses bans sources
+
 # Exactly what CI runs.
 ci:
     .ci/run
