@@ -218,7 +218,9 @@ mod tests {
         let local = DashboardPolicy::from_settings(&settings, "http://127.0.0.1:3000");
         let csp = local.csp().to_str().expect("ascii");
         assert!(
-            csp.starts_with("default-src 'self'; img-src 'self' http://127.0.0.1:3000 https://cdn.discordapp.com data:;")
+            csp.starts_with(
+                "default-src 'self'; img-src 'self' http://127.0.0.1:3000 https://cdn.discordapp.com data:;"
+            )
         );
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:3000;"));
         assert!(csp.contains("frame-ancestors 'none'; base-uri 'none'; form-action 'self'"));
