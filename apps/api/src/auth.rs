@@ -11,18 +11,12 @@
 //! `exp`, `nbf`, `iss` and `aud` are checked (60 s leeway); the platform
 //! role always comes from the database, never from a claim.
 
-use crate::error::ApiError;
-use crate::settings::{AuthSettings, Secret, Settings};
-use crate::startup::AppState;
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use crate::settings::{AuthSettings, Secret, Settings, secure_url};
 use anyhow::Context as _;
-use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
-use shared_kernel::{Actor, DiscordId, EmailAddress};
+use shared_kernel::{DiscordId, EmailAddress};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,18 +41,6 @@ pub enum AuthError {
     /// The JWKS could not be fetched, so no token can be checked right now (503).
     #[error("the identity provider's keys are unavailable")]
     KeysUnavailable(#[source] anyhow::Error),
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::Invalid(detail) => ApiError::unauthorized("auth.invalid_token", detail),
-            AuthError::KeysUnavailable(source) => ApiError::dependency_unavailable(
-                "the identity provider's signing keys could not be fetched; retry shortly",
-                source,
-            ),
-        }
-    }
 }
 
 /// The claims Usher reads. Optional claims of an unexpected type are ignored
@@ -443,21 +425,6 @@ impl Jwks {
     }
 }
 
-/// Whether `url` is https, or http to this machine (a development provider).
-pub fn secure_url(url: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else { return false };
-    match parsed.scheme() {
-        "https" => true,
-        "http" => match parsed.host() {
-            Some(url::Host::Domain(domain)) => domain == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
-}
-
 /// The algorithms an RSA key may verify.
 const RSA_FAMILY: [Algorithm; 6] =
     [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512];
@@ -571,44 +538,6 @@ pub fn mint_local_token(
         .context("signing the token")
 }
 
-/// The authenticated caller, provisioned on first sight.
-#[derive(Clone, Copy, Debug)]
-pub struct Authenticated(pub Actor);
-
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("auth.missing_token", "send `Authorization: Bearer <token>`"))?;
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("auth.invalid_token", "the Authorization header is not text"))?;
-    match text.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
-            Ok(token.trim().to_owned())
-        }
-        _ => Err(ApiError::unauthorized("auth.missing_token", "the Authorization header must be `Bearer <token>`")),
-    }
-}
-
-impl FromRequest for Authenticated {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is not registered")))?;
-            let identity = state.auth.verify(&token?).await.map_err(ApiError::from)?;
-            let actor = state.users.sign_in(&identity).await.map_err(ApiError::from)?;
-            tracing::Span::current().record("user_id", actor.user_id.get());
-            Ok(Authenticated(actor))
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,25 +579,5 @@ mod tests {
         ]});
         let (keys, anonymous) = parse_jwks(&body);
         assert!(keys.is_empty() && anonymous.is_empty());
-    }
-}
-
-/// The authenticated caller, who must be a superuser (else 403 `auth.superuser_required`).
-#[derive(Clone, Copy, Debug)]
-pub struct Superuser(pub Actor);
-
-impl FromRequest for Superuser {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let authenticated = Authenticated::from_request(req, payload);
-        Box::pin(async move {
-            let Authenticated(actor) = authenticated.await?;
-            if !actor.is_superuser() {
-                return Err(ApiError::forbidden("auth.superuser_required", "only a superuser may do this").into());
-            }
-            Ok(Superuser(actor))
-        })
     }
 }

@@ -1,17 +1,10 @@
-//! Who is calling: the client's address, read through the proxies the
-//! operator trusts (`server.trusted_proxies`), and the per-key rate limits
-//! of the paths anyone can hammer (governor's GCRA, in process).
+//! Where a request comes from: the client's address, read through the
+//! proxies the operator trusts (`server.trusted_proxies`).
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 /// The proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
 #[derive(Clone, Debug, Default)]
@@ -90,60 +83,6 @@ fn node(raw: &str) -> Option<IpAddr> {
     raw.parse().ok().or_else(|| raw.rsplit_once(':').and_then(|(host, _port)| host.parse().ok()))
 }
 
-/// Keys a limiter forgets by: above this many, idle keys are dropped.
-const CAPACITY: usize = 10_000;
-
-/// `per_minute` requests per key in a burst, refilled continuously. Each
-/// replica counts on its own.
-#[derive(Debug)]
-pub struct Limiter<K: Hash + Eq + Clone> {
-    limiter: DefaultKeyedRateLimiter<K>,
-    clock: DefaultClock,
-    /// When the limiter was made, for [`Self::forgotten_at`].
-    started: Instant,
-    /// Milliseconds after `started` of the last forgetting pass.
-    forgotten_at: AtomicU64,
-}
-
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    /// A limiter of `per_minute` requests per key (at least one).
-    pub fn per_minute(per_minute: u32) -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: RateLimiter::keyed(quota),
-            clock: DefaultClock::default(),
-            started: Instant::now(),
-            forgotten_at: AtomicU64::new(0),
-        }
-    }
-
-    /// Takes one request for `key`; `Err(seconds)` until the next is allowed.
-    pub fn check(&self, key: &K) -> Result<(), u64> {
-        self.forget_idle();
-        self.limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-        })
-    }
-
-    /// Drops keys whose buckets are full again, at most once a second, when
-    /// more than [`CAPACITY`] are held: memory stays bounded by the keys
-    /// active within a minute.
-    fn forget_idle(&self) {
-        if self.limiter.len() < CAPACITY {
-            return;
-        }
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let last = self.forgotten_at.load(Ordering::Relaxed);
-        if now.saturating_sub(last) >= 1_000
-            && self.forgotten_at.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
-        {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,17 +132,5 @@ mod tests {
         assert!(TrustedProxies::parse(&["10.0.0.0/8".into(), "::1".into(), " 192.168.1.1 ".into()]).is_ok());
         assert!(TrustedProxies::parse(&["10.0.0.0/33".into()]).is_err());
         assert!(TrustedProxies::parse(&["proxy.internal".into()]).is_err());
-    }
-
-    #[test]
-    fn a_limiter_allows_a_burst_per_key_then_says_how_long_to_wait() {
-        let limiter = Limiter::per_minute(3);
-        let (a, b): (IpAddr, IpAddr) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
-        for _ in 0..3 {
-            assert!(limiter.check(&a).is_ok());
-        }
-        let wait = limiter.check(&a).unwrap_err();
-        assert!((1..=20).contains(&wait), "{wait}");
-        assert!(limiter.check(&b).is_ok(), "another key has its own bucket");
     }
 }

@@ -5,6 +5,8 @@
 //! and logs the full error chain of a 5xx, whose body never carries internals.
 //! Domain errors are mapped to codes here, in one place.
 
+use crate::auth::AuthError;
+use crate::avatar_flow::AvatarFlowError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -242,11 +244,6 @@ impl ApiError {
     /// The machine code.
     pub fn code(&self) -> &'static str {
         self.0.code
-    }
-
-    /// The underlying error chain, if any (logged, never sent).
-    pub fn source_chain(&self) -> Option<&anyhow::Error> {
-        self.0.source.as_ref()
     }
 
     /// The body, for the given request id.
@@ -500,7 +497,7 @@ impl From<ReviewError> for ApiError {
 
 /// A verification as the `current` member of a 409.
 fn verification_json(v: &photo_sync::PhotoVerification) -> serde_json::Value {
-    serde_json::to_value(crate::routes::pictures::VerificationDto::from_record(v, None)).unwrap_or_default()
+    serde_json::to_value(crate::wire::photos::VerificationDto::from_record(v, None)).unwrap_or_default()
 }
 
 impl From<OpenError> for ApiError {
@@ -574,7 +571,7 @@ impl From<ProfileError> for ApiError {
             ProfileError::OwnProfile => Self::forbidden("admin.profiles.own_profile", detail),
             ProfileError::Conflict(current) => {
                 Self::new(StatusCode::CONFLICT, "admin.profiles.conflict", "Conflict", detail)
-                    .with_current(crate::routes::profiles::profile_json(&current))
+                    .with_current(crate::wire::profiles::profile_json(&current))
             }
             ProfileError::RejectedFinal => Self::forbidden("resource.profile.rejected_final", detail),
             ProfileError::Forbidden => Self::forbidden("auth.superuser_required", detail),
@@ -686,6 +683,30 @@ impl From<LogoError> for ApiError {
             }
             LogoError::Ticket(e) => e.into(),
             LogoError::Finalize(e) => e.into(),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(detail) => ApiError::unauthorized("auth.invalid_token", detail),
+            AuthError::KeysUnavailable(source) => ApiError::dependency_unavailable(
+                "the identity provider's signing keys could not be fetched; retry shortly",
+                source,
+            ),
+        }
+    }
+}
+
+impl From<AvatarFlowError> for ApiError {
+    fn from(e: AvatarFlowError) -> Self {
+        match e {
+            AvatarFlowError::DiscordNotLinked => ApiError::forbidden("photo.discord_not_linked", e.to_string()),
+            AvatarFlowError::User(e) => e.into(),
+            AvatarFlowError::Avatar(e) => e.into(),
+            AvatarFlowError::Open(e) => e.into(),
+            AvatarFlowError::Store(e) => e.into(),
         }
     }
 }

@@ -110,7 +110,7 @@ fn read_body(
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<Option<Vec<u8>>, actix_web::Error>> {
     let deadline = req
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
     let json = is_json(req);
     let declared =

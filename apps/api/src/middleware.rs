@@ -6,17 +6,13 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage as _, HttpResponse, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError};
 use std::fmt;
 use std::time::Instant;
 use tracing::Instrument as _;
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The id of the current request, in the request extensions.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
 
 /// A client-supplied id is honoured when it is 1..=64 visible ASCII characters.
 fn acceptable(value: &HeaderValue) -> Option<String> {
@@ -36,9 +32,8 @@ pub async fn request_context(
         req.headers().get(&REQUEST_ID).and_then(acceptable).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let method = req.method().clone();
-    let state = req.app_data::<actix_web::web::Data<crate::startup::AppState>>().cloned();
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>().cloned();
     let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
-    req.extensions_mut().insert(RequestId(request_id.clone()));
     // A NUL byte in any query parameter is refused at the door: PostgreSQL
     // cannot store one, and no parameter of this API may hold one.
     if let Some(name) = nul_parameter(req.query_string()) {

@@ -3,15 +3,19 @@
 
 use crate::error::{PROBLEM_JSON, ProblemBody};
 use crate::extract::BODY_LIMIT;
+use crate::routes::invitations::{AcceptRequest, CreateInvitationRequest};
+use crate::routes::profiles::DecideRequest;
+use crate::schema::rules;
+use serde_json::json;
+use std::borrow::Cow;
 use utoipa::openapi::content::Content;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
-
-pub(crate) mod rules;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,64 +68,6 @@ impl Modify for BearerAuth {
     }
 }
 
-// The enums below are schemas only: the handlers read and write the
-// domain's own enums, whose crates do not depend on utoipa. Each has exactly
-// the variants and lowercase serde names of the enum it stands for.
-
-/// A role inside an organization, lowest grant first: `guest < member < moderator < admin`.
-#[derive(utoipa::ToSchema)]
-#[schema(as = OrgRole, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handlers read and write shared_kernel::OrgRole")]
-pub enum OrgRoleSchema {
-    /// A visitor, often time-bound.
-    Guest,
-    /// The default role.
-    Member,
-    /// Invites and removes guests and members.
-    Moderator,
-    /// Owns the organization.
-    Admin,
-}
-
-/// Internal invitations may go to members; external ones are refused to them.
-#[derive(utoipa::ToSchema)]
-#[schema(as = InvitationKind, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handlers read and write invitations::InvitationKind")]
-pub enum InvitationKindSchema {
-    /// May go to members (the default).
-    Internal,
-    /// Only for people not yet in the organization.
-    External,
-}
-
-/// An invitation's status as read at a given instant (`expired` once past `expiresAt`).
-#[derive(utoipa::ToSchema)]
-#[schema(as = InvitationStatus, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handlers read and write invitations::InvitationState")]
-pub enum InvitationStatusSchema {
-    /// Usable.
-    Pending,
-    /// Used up.
-    Accepted,
-    /// Declined.
-    Rejected,
-    /// Withdrawn.
-    Revoked,
-    /// Past `expiresAt`.
-    Expired,
-}
-
-/// A user's platform-wide role.
-#[derive(utoipa::ToSchema)]
-#[schema(as = PlatformRole, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handlers read and write shared_kernel::PlatformRole")]
-pub enum PlatformRoleSchema {
-    /// Everyone.
-    User,
-    /// Reviews, administers users and organizations.
-    Superuser,
-}
-
 /// The document's static part; paths are collected from the registered services.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -153,7 +99,7 @@ pub fn complete(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             add_shared_errors(operation);
         }
     }
-    rules::add_between_fields(&mut api);
+    add_between_fields(&mut api);
     api
 }
 
@@ -236,6 +182,82 @@ pub fn docs(api: utoipa::openapi::OpenApi) -> SwaggerUi {
     SwaggerUi::new("/docs/{_:.*}")
         .url("/openapi.json", api)
         .config(utoipa_swagger_ui::Config::default().validator_url("none"))
+}
+
+/// `{field: <schema>, ...}` with no other keyword: a constraint on the
+/// named fields where they are present.
+fn fields<const N: usize>(required: &[&str], props: [(&str, ObjectBuilder); N]) -> ObjectBuilder {
+    let mut object = ObjectBuilder::new();
+    for (name, schema) in props {
+        object = object.property(name, schema);
+    }
+    for name in required {
+        object = object.required(*name);
+    }
+    object
+}
+
+fn null() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Null)
+}
+
+fn text() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn exactly(value: &'static str) -> ObjectBuilder {
+    text().enum_values(Some([value]))
+}
+
+/// The rules between fields of one body, which no field's own schema can
+/// carry: each of these components must also match the schema given here.
+fn between_fields() -> Vec<(Cow<'static, str>, RefOr<Schema>)> {
+    vec![
+        // Exactly one of `token` and `invitationId` (null counts as absent).
+        (
+            AcceptRequest::name(),
+            OneOfBuilder::new()
+                .item(fields(&["token"], [("token", text()), ("invitationId", null())]))
+                .item(fields(&["invitationId"], [("invitationId", text()), ("token", null())]))
+                .into(),
+        ),
+        // An invitation bound to an e-mail or a user is single-use.
+        (
+            CreateInvitationRequest::name(),
+            AnyOfBuilder::new()
+                .item(fields(&[], [("email", null()), ("userId", null())]))
+                .item(fields(
+                    &[],
+                    [(
+                        "maxUses",
+                        ObjectBuilder::new()
+                            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+                            .enum_values(Some([json!(1), json!(null)])),
+                    )],
+                ))
+                .into(),
+        ),
+        // A verification carries no note or retry; a rejection needs a reason.
+        (
+            DecideRequest::name(),
+            OneOfBuilder::new()
+                .item(fields(&[], [("state", exactly("verified")), ("note", null()), ("retry", null())]))
+                .item(fields(&["reason"], [("state", exactly("rejected")), ("reason", text())]))
+                .into(),
+        ),
+    ]
+}
+
+/// Adds [`between_fields`] to the components they constrain: `allOf` of the
+/// generated schema and the rule.
+fn add_between_fields(api: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = api.components.as_mut() else { return };
+    for (name, rule) in between_fields() {
+        if let Some(generated) = components.schemas.remove(name.as_ref()) {
+            let both = AllOfBuilder::new().item(generated).item(rule).build();
+            components.schemas.insert(name.into_owned(), RefOr::T(Schema::AllOf(both)));
+        }
+    }
 }
 
 #[cfg(test)]

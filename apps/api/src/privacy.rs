@@ -5,7 +5,7 @@
 //! rule keeps domain crates apart); every rule they apply is a domain's.
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use photo_sync::{StatusFilter, VerificationWithUser};
 use shared_kernel::{Actor, PageRequest, UserId};
 use user_dto::{ErasureRecord, UserView};

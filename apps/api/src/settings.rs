@@ -515,7 +515,7 @@ impl Settings {
             [("auth.jwks_url", a.jwks_url.as_ref()), ("auth.issuer", a.issuer.as_ref().filter(|_| a.oidc_discovery))]
         {
             if let Some(url) = url
-                && !crate::auth::secure_url(url)
+                && !secure_url(url)
             {
                 return Err(SettingsError::Inconsistent(format!(
                     "{name} must be https (http only to this machine): {url}"
@@ -856,5 +856,20 @@ mod tests {
         assert!(s.check().is_err(), "the active key must be configured");
         s.profiles.active_key_id = None;
         assert!(s.check().is_err(), "keys need an active one");
+    }
+}
+
+/// Whether `url` is https, or http to this machine (a development provider).
+pub fn secure_url(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else { return false };
+    match parsed.scheme() {
+        "https" => true,
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
     }
 }

@@ -3,9 +3,11 @@
 //! database, builds the services and returns a server ready to run.
 
 use crate::auth::Authenticator;
+use crate::avatar_flow::{AvatarFlow, PhotoFlowSettings};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::settings::StorageKind;
+use crate::state::AppState;
 use crate::{middleware, openapi, routes};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, Condition, from_fn};
@@ -32,52 +34,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use user_dto::{AvatarService, UserPolicy, UserService};
 use utoipa_actix_web::AppExt as _;
-
-/// Everything handlers share.
-pub struct AppState {
-    /// The user use cases.
-    pub users: UserService,
-    /// Token verification.
-    pub auth: Authenticator,
-    /// The database, for readiness and pool metrics.
-    pub db: Database,
-    /// Prometheus metrics.
-    pub metrics: Metrics,
-    /// How long a request body may take to arrive (uploads: a multiple).
-    pub body_timeout: Duration,
-    /// The token `/metrics` requires, when one is set.
-    pub metrics_token: Option<crate::settings::Secret>,
-    /// Base of the links the service hands out.
-    pub public_url: String,
-    /// The avatar use cases.
-    pub avatars: AvatarService,
-    /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
-    pub local_store: Option<Arc<LocalObjectStore>>,
-    /// The configured object store (photo verification hashes finalized uploads through it).
-    pub store: Arc<dyn ObjectStore>,
-    /// The upload tickets (the embedded store's upload route asks whether a key still takes bytes).
-    pub uploads: ImageUploads,
-    /// The photo verification use cases.
-    pub photos: PhotoVerifications,
-    /// Whether avatar finalize opens a verification, and whether Discord must be linked.
-    pub photo_flow: crate::photo_flow::PhotoFlowSettings,
-    /// The KYC profile use cases.
-    pub profiles: ProfileService,
-    /// Organizations, zones and memberships.
-    pub orgs: OrganizationService,
-    /// Invitations.
-    pub invitations: InvitationService,
-    /// Organization logos.
-    pub logos: LogoService,
-    /// The per-address rate limit of the public invitation preview.
-    pub preview_limiter: crate::client::Limiter<std::net::IpAddr>,
-    /// The per-caller rate limit of accepting invitations.
-    pub accept_limiter: crate::client::Limiter<shared_kernel::UserId>,
-    /// The proxies whose forwarding headers name the client.
-    pub trusted_proxies: crate::client::TrustedProxies,
-    /// The clock every use case and every "as of now" reading uses.
-    pub clock: Arc<dyn Clock>,
-}
 
 /// What `Application::build_with` takes besides the settings: the parts a
 /// test replaces.
@@ -400,32 +356,39 @@ impl Application {
             memberships: Duration::from_secs(settings.invitations.sweep_interval_seconds.max(1)),
             outbox: Duration::from_secs(settings.invitations.outbox_interval_seconds.max(1)),
         });
+        let users = user_service(&settings, &db, clock.clone())?;
+        let avatar_flow = AvatarFlow::new(
+            users.clone(),
+            avatars.clone(),
+            photos.clone(),
+            store.clone(),
+            PhotoFlowSettings {
+                enabled: settings.features.photo_verification,
+                require_discord: settings.photo_verification.require_discord,
+            },
+        );
         let state = web::Data::new(AppState {
-            users: user_service(&settings, &db, clock.clone())?,
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
             metrics: Metrics::new()?,
             metrics_token: settings.metrics.bearer_token.clone(),
             body_timeout: Duration::from_secs(settings.server.body_timeout_seconds.max(1)),
-            public_url: public_url.clone(),
             avatars,
             local_store,
             store,
             uploads: jobs.uploads.clone(),
             photos,
-            photo_flow: crate::photo_flow::PhotoFlowSettings {
-                enabled: settings.features.photo_verification,
-                require_discord: settings.photo_verification.require_discord,
-            },
+            avatar_flow,
             profiles: profile_service(&settings, &db, clock.clone(), deps.pause.clone())?,
             orgs,
             invitations,
             logos,
-            preview_limiter: crate::client::Limiter::per_minute(settings.invitations.preview_per_minute),
-            accept_limiter: crate::client::Limiter::per_minute(settings.invitations.accept_per_minute),
+            preview_limiter: crate::rate_limit::Limiter::per_minute(settings.invitations.preview_per_minute),
+            accept_limiter: crate::rate_limit::Limiter::per_minute(settings.invitations.accept_per_minute),
             trusted_proxies: crate::client::TrustedProxies::parse(&settings.server.trusted_proxies)
                 .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
             clock,
+            users,
         });
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
         let cors_origins = settings.server.cors_allowed_origins.clone();

@@ -2,10 +2,10 @@
 //! `PATCH /admin/users/{userId}` (platform role, Discord id, username).
 #![expect(unused_qualifications, reason = "utoipa's IntoParams expansion re-qualifies the query types of the handlers")]
 
-use crate::auth::Superuser;
+use crate::caller::Superuser;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::{PageQuery, ValidJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, patch, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use shared_kernel::{DiscordId, PlatformRole, UserId};
@@ -35,7 +35,7 @@ pub struct AdminUserDto {
     /// Live avatar.
     pub avatar_url: Option<String>,
     /// `user` or `superuser`.
-    #[schema(value_type = crate::openapi::PlatformRoleSchema, example = "user")]
+    #[schema(value_type = crate::schema::PlatformRoleSchema, example = "user")]
     pub platform_role: &'static str,
     /// The linked Discord id.
     pub discord_id: Option<String>,
@@ -118,15 +118,15 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AdminUserPatch {
     /// `user` or `superuser`.
-    #[schema(value_type = Option<crate::openapi::PlatformRoleSchema>, example = "superuser")]
+    #[schema(value_type = Option<crate::schema::PlatformRoleSchema>, example = "superuser")]
     pub platform_role: Option<String>,
     /// A Discord snowflake to link, or null to unlink.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<crate::openapi::rules::DiscordId>)]
+    #[schema(value_type = Option<crate::schema::rules::DiscordId>)]
     pub discord_id: Option<Option<String>>,
     /// A new username.
     #[validate(length(min = 1, max = 40))]
-    #[schema(value_type = Option<crate::openapi::rules::Username>)]
+    #[schema(value_type = Option<crate::schema::rules::Username>)]
     pub username: Option<String>,
 }
 
@@ -170,7 +170,7 @@ impl AdminUserPatch {
     tag = "admin",
     operation_id = "update-user",
     security(("bearer" = [])),
-    params(("userId" = crate::openapi::rules::UserId, Path, description = "The user")),
+    params(("userId" = crate::schema::rules::UserId, Path, description = "The user")),
     request_body = AdminUserPatch,
     responses(
         (status = 200, body = AdminUserDto),

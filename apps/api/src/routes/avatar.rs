@@ -1,10 +1,10 @@
 //! The avatar (seed 003): `/user/avatar/upload-ticket`, `/finalize`, `/remove`.
 
-use crate::auth::Authenticated;
+use crate::avatar_flow::Finalized;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::ValidJson;
-use crate::photo_flow::Finalized;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct UploadTicketRequest {
     /// The avatar's media type.
     #[validate(length(min = 1, max = 255))]
-    #[schema(value_type = crate::openapi::rules::ImageType)]
+    #[schema(value_type = crate::schema::rules::ImageType)]
     pub content_type: String,
 }
 
@@ -101,7 +101,7 @@ async fn upload_ticket(
     state: web::Data<AppState>,
     body: ValidJson<UploadTicketRequest>,
 ) -> Result<web::Json<UploadTicketResponse>, ApiError> {
-    let issued = crate::photo_flow::ticket(&state, &auth.0, &body.0.content_type).await?;
+    let issued = state.avatar_flow.ticket(&auth.0, &body.0.content_type).await?;
     Ok(web::Json(UploadTicketResponse {
         upload_url: issued.upload.url,
         tmp_key: issued.ticket.tmp_key.as_str().to_owned(),
@@ -137,7 +137,7 @@ async fn finalize(
     state: web::Data<AppState>,
     body: ValidJson<FinalizeRequest>,
 ) -> Result<web::Json<FinalizeResponse>, ApiError> {
-    let finalized = crate::photo_flow::finalize(&state, &auth.0, &body.0.tmp_key).await;
+    let finalized = state.avatar_flow.finalize(&auth.0, &body.0.tmp_key).await.map_err(ApiError::from);
     state.metrics.outcome(crate::metrics::UseCase::AvatarFinalize, &finalized);
     let response = match finalized? {
         Finalized::Applied { avatar_url } => {

@@ -4,7 +4,7 @@
 //! store configured both answer 404: objects live at the store's own URLs.
 
 use crate::error::{ApiError, ProblemBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, put, route, web};

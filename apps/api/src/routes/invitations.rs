@@ -6,11 +6,11 @@
 //! or query strings, which the request log records) and in the fragment of
 //! the invitation URL, which browsers do not send to servers.
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::{PageQuery, ValidJson, ValidJsonOrEmpty};
 use crate::routes::organizations::{OrgSummaryDto, ZoneDto, current_user, user_id};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, post, web};
 use invitations::{
@@ -63,14 +63,14 @@ pub struct InvitationDto {
     /// The zone it grants, if any.
     pub zone_id: Option<Uuid>,
     /// The role it grants.
-    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "member")]
+    #[schema(value_type = crate::schema::OrgRoleSchema, example = "member")]
     pub role: OrgRole,
     /// The bound e-mail.
     pub email: Option<String>,
     /// The bound user (stringified int64).
     pub user_id: Option<String>,
     /// `internal` or `external`.
-    #[schema(value_type = crate::openapi::InvitationKindSchema, example = "internal")]
+    #[schema(value_type = crate::schema::InvitationKindSchema, example = "internal")]
     pub kind: InvitationKind,
     /// How many people may accept it.
     pub max_uses: u32,
@@ -83,7 +83,7 @@ pub struct InvitationDto {
     /// How long granted memberships last, in seconds; null = open-ended.
     pub membership_duration_seconds: Option<i64>,
     /// `pending`, `accepted`, `rejected`, `revoked` or `expired` (computed now).
-    #[schema(value_type = crate::openapi::InvitationStatusSchema, example = "pending")]
+    #[schema(value_type = crate::schema::InvitationStatusSchema, example = "pending")]
     pub status: InvitationState,
     /// Who created it (stringified int64).
     pub created_by: String,
@@ -156,16 +156,16 @@ pub struct CreateInvitationRequest {
     /// moderator scoped to zones must name one of theirs.
     pub zone_id: Option<Uuid>,
     /// The role granted (default `member`); never above the caller's own, and moderators grant only guest or member.
-    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>, example = "member")]
+    #[schema(value_type = Option<crate::schema::OrgRoleSchema>, example = "member")]
     pub role: Option<OrgRole>,
     /// Bind to this e-mail (RFC 5322; stored with an ASCII-lower-cased local part and a punycode domain); the invitee must have it verified. Single-use.
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<EmailAddress>,
     /// Bind to this user. Single-use.
-    #[schema(value_type = Option<crate::openapi::rules::UserId>)]
+    #[schema(value_type = Option<crate::schema::rules::UserId>)]
     pub user_id: Option<String>,
     /// `internal` (default) or `external` (refused to existing members).
-    #[schema(value_type = Option<crate::openapi::InvitationKindSchema>, example = "internal")]
+    #[schema(value_type = Option<crate::schema::InvitationKindSchema>, example = "internal")]
     pub kind: Option<InvitationKind>,
     /// How many people may accept it: 1..1000, default 1; 1 when bound to an e-mail or user.
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
@@ -186,15 +186,15 @@ pub struct ListInvitationsRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// `pending`, `accepted`, `rejected`, `revoked` or `expired` (as read now).
-    #[schema(value_type = Option<crate::openapi::InvitationStatusSchema>)]
+    #[schema(value_type = Option<crate::schema::InvitationStatusSchema>)]
     pub status: Option<InvitationState>,
     /// Only invitations granting this role.
-    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
+    #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// Only invitations to this zone.
     pub zone_id: Option<Uuid>,
     /// Only invitations this user created.
-    #[schema(value_type = Option<crate::openapi::rules::UserId>)]
+    #[schema(value_type = Option<crate::schema::rules::UserId>)]
     pub created_by: Option<String>,
     /// Only invitations bound to an e-mail starting with this (case-insensitive in ASCII).
     #[validate(length(max = 254))]
@@ -267,10 +267,10 @@ pub struct PreviewDto {
     /// The zone, if any.
     pub zone: Option<ZoneDto>,
     /// The role it grants.
-    #[schema(value_type = crate::openapi::OrgRoleSchema)]
+    #[schema(value_type = crate::schema::OrgRoleSchema)]
     pub role: OrgRole,
     /// `internal` or `external`.
-    #[schema(value_type = crate::openapi::InvitationKindSchema)]
+    #[schema(value_type = crate::schema::InvitationKindSchema)]
     pub kind: InvitationKind,
     /// When it stops being usable.
     #[serde(with = "time::serde::rfc3339")]
@@ -279,7 +279,7 @@ pub struct PreviewDto {
     /// The inviter's display name.
     pub invited_by: String,
     /// Its status now.
-    #[schema(value_type = crate::openapi::InvitationStatusSchema, example = "pending")]
+    #[schema(value_type = crate::schema::InvitationStatusSchema, example = "pending")]
     pub status: InvitationState,
     /// Why it cannot be used: `expired`, `revoked`, `used_up`, `rejected` or `accepted`; null when usable.
     pub reason: Option<String>,

@@ -3,10 +3,10 @@
 //! and leaving. Every `org:R` check reads the caller's membership from the
 //! database on the request, so an ended or expired membership grants nothing.
 
-use crate::auth::{Authenticated, Superuser};
+use crate::caller::{Authenticated, Superuser};
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::{PageQuery, ValidJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{HttpResponse, post, web};
 use invitations::{
     Block, EndReason, HistoryCause, Member, MemberFilter, MemberUpdate, Membership, MembershipHistory,
@@ -157,10 +157,10 @@ pub struct MembershipDto {
     /// The organization.
     pub organization_id: Uuid,
     /// The member.
-    #[schema(value_type = crate::openapi::rules::UserId)]
+    #[schema(value_type = crate::schema::rules::UserId)]
     pub user_id: String,
     /// The role.
-    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "member")]
+    #[schema(value_type = crate::schema::OrgRoleSchema, example = "member")]
     pub role: OrgRole,
     /// Zones covered; empty = the whole organization.
     pub zones: Vec<Uuid>,
@@ -212,10 +212,10 @@ impl MembershipDto {
 #[serde(rename_all = "camelCase")]
 pub struct PermissionsDto {
     /// The caller's role.
-    #[schema(value_type = crate::openapi::OrgRoleSchema)]
+    #[schema(value_type = crate::schema::OrgRoleSchema)]
     pub role: OrgRole,
     /// Roles the caller may grant by invitation, and remove or block.
-    #[schema(value_type = Vec<crate::openapi::OrgRoleSchema>)]
+    #[schema(value_type = Vec<crate::schema::OrgRoleSchema>)]
     pub grant_roles: Vec<OrgRole>,
     /// The zones the caller's management is limited to; null: the whole organization.
     pub zones: Option<Vec<Uuid>>,
@@ -307,7 +307,7 @@ pub struct HistoryDto {
     /// The membership.
     pub membership_id: Uuid,
     /// Role of this version.
-    #[schema(value_type = crate::openapi::OrgRoleSchema)]
+    #[schema(value_type = crate::schema::OrgRoleSchema)]
     pub role: OrgRole,
     /// Zones of this version.
     pub zones: Vec<Uuid>,
@@ -372,7 +372,7 @@ pub struct ZonesResponse {
 pub struct CreateOrganizationRequest {
     /// The name.
     #[validate(custom(function = "valid_name"))]
-    #[schema(value_type = crate::openapi::rules::Name)]
+    #[schema(value_type = crate::schema::rules::Name)]
     pub name: String,
 }
 
@@ -392,7 +392,7 @@ pub struct UpdateOrganizationRequest {
     pub organization_id: Uuid,
     /// The new name.
     #[validate(custom(function = "valid_name"))]
-    #[schema(value_type = crate::openapi::rules::Name)]
+    #[schema(value_type = crate::schema::rules::Name)]
     pub name: String,
 }
 
@@ -404,7 +404,7 @@ pub struct CreateZoneRequest {
     pub organization_id: Uuid,
     /// Unique in the organization.
     #[validate(custom(function = "valid_name"))]
-    #[schema(value_type = crate::openapi::rules::Name)]
+    #[schema(value_type = crate::schema::rules::Name)]
     pub name: String,
 }
 
@@ -418,7 +418,7 @@ pub struct ListMembersRequest {
     #[schema(value_type = Option<user_dto::MembershipStatus>)]
     pub status: Option<MembershipStatus>,
     /// Only this role.
-    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
+    #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// Only members covering this zone.
     pub zone_id: Option<Uuid>,
@@ -436,7 +436,7 @@ pub struct MemberRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// The member.
-    #[schema(value_type = crate::openapi::rules::UserId)]
+    #[schema(value_type = crate::schema::rules::UserId)]
     pub user_id: String,
 }
 
@@ -447,7 +447,7 @@ pub struct RemoveMemberRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// The member.
-    #[schema(value_type = crate::openapi::rules::UserId)]
+    #[schema(value_type = crate::schema::rules::UserId)]
     pub user_id: String,
     /// Keep them out of every invitation of the organization until an admin unblocks them (default false).
     pub block: Option<bool>,
@@ -460,10 +460,10 @@ pub struct UpdateMemberRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// The member.
-    #[schema(value_type = crate::openapi::rules::UserId)]
+    #[schema(value_type = crate::schema::rules::UserId)]
     pub user_id: String,
     /// The new role.
-    #[schema(value_type = Option<crate::openapi::OrgRoleSchema>)]
+    #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// The new zones (each a zone of the organization); `[]` = the whole organization.
     #[validate(length(max = 100))]
@@ -484,7 +484,7 @@ fn present_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppointAdminRequest {
     /// The user to make a permanent admin.
-    #[schema(value_type = crate::openapi::rules::UserId)]
+    #[schema(value_type = crate::schema::rules::UserId)]
     pub user_id: String,
 }
 
@@ -532,10 +532,10 @@ pub struct UpdateRoleRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// The member.
-    #[schema(value_type = crate::openapi::rules::UserId)]
+    #[schema(value_type = crate::schema::rules::UserId)]
     pub user_id: String,
     /// The new role.
-    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "moderator")]
+    #[schema(value_type = crate::schema::OrgRoleSchema, example = "moderator")]
     pub role: OrgRole,
 }
 
@@ -547,7 +547,7 @@ pub struct LogoTicketRequest {
     pub organization_id: Uuid,
     /// The logo's media type.
     #[validate(length(min = 1, max = 255))]
-    #[schema(value_type = crate::openapi::rules::ImageType)]
+    #[schema(value_type = crate::schema::rules::ImageType)]
     pub content_type: String,
 }
 

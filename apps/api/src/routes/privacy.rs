@@ -1,12 +1,13 @@
 //! Personal-data rights: `GET /user/export` (articles 15 and 20) and
 //! `POST /admin/users/{userId}/erase` (article 17). See `docs/privacy.md`.
 
-use crate::auth::{Authenticated, Superuser};
+use crate::caller::{Authenticated, Superuser};
 use crate::error::{ApiError, ProblemBody};
 use crate::routes::invitations::{InvitationDto, MyInvitationDto};
-use crate::routes::pictures::{VerificationDto, verification_dto};
-use crate::routes::profiles::{LabelDto, ProfileDto};
-use crate::startup::AppState;
+use crate::routes::pictures::verification_dto;
+use crate::state::AppState;
+use crate::wire::photos::VerificationDto;
+use crate::wire::profiles::{LabelDto, ProfileDto};
 use actix_web::{HttpResponse, get, http::header, post, web};
 use serde::Serialize;
 use shared_kernel::UserId;
@@ -114,7 +115,7 @@ pub struct ErasureDto {
     tag = "admin",
     operation_id = "erase-user",
     security(("bearer" = [])),
-    params(("userId" = crate::openapi::rules::UserId, Path, description = "The user")),
+    params(("userId" = crate::schema::rules::UserId, Path, description = "The user")),
     responses(
         (status = 200, body = ErasureDto),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),

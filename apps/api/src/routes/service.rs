@@ -1,7 +1,7 @@
 //! `/healthz`, `/readyz`, `/metrics`.
 
 use crate::error::{ApiError, ProblemBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;

@@ -1,11 +1,11 @@
 //! Seed 002's sidebar: the apps (organizations) the caller owns or joined,
 //! and the invitations waiting for them.
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ProblemBody};
 use crate::routes::invitations::{MyInvitationDto, my_invitations};
 use crate::routes::organizations::OrgSummaryDto;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, web};
 use serde::Serialize;
 use shared_kernel::OrgRole;
@@ -27,7 +27,7 @@ pub struct SidebarAppDto {
     /// The organization.
     pub organization: OrgSummaryDto,
     /// The caller's role there.
-    #[schema(value_type = crate::openapi::OrgRoleSchema, example = "admin")]
+    #[schema(value_type = crate::schema::OrgRoleSchema, example = "admin")]
     pub role: OrgRole,
     /// Zones covered; empty = the whole organization.
     pub zones: Vec<Uuid>,

@@ -1,9 +1,9 @@
 //! The User contract (seed 003): `/user/get`, `/user/update`, `/user/status`.
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::ValidJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{post, web};
 use serde::{Deserialize, Deserializer};
 use user_dto::{DisplayName, ManualStatus, UserDto};
@@ -22,7 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct UpdateProfileRequest {
     /// The new display name.
     #[validate(custom(function = "valid_display_name"))]
-    #[schema(value_type = crate::openapi::rules::Name)]
+    #[schema(value_type = crate::schema::rules::Name)]
     pub display_name: String,
 }
 

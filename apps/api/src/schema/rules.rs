@@ -10,13 +10,9 @@
 //! patterns therefore pin every ASCII and C1 character exactly and admit the
 //! rest of Unicode, which the parser then judges.
 
-use crate::routes::invitations::{AcceptRequest, CreateInvitationRequest};
-use crate::routes::profiles::DecideRequest;
-use serde_json::json;
 use std::borrow::Cow;
-use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 /// Unicode `White_Space`: what Rust's `trim` and `split_whitespace` remove.
 /// Spelled out, because `\s` means something slightly different in each of
@@ -269,82 +265,6 @@ rule!(
         .max_length(Some(2000))
         .examples(["second blurry scan this month"])
 );
-
-/// `{field: <schema>, ...}` with no other keyword: a constraint on the
-/// named fields where they are present.
-fn fields<const N: usize>(required: &[&str], props: [(&str, ObjectBuilder); N]) -> ObjectBuilder {
-    let mut object = ObjectBuilder::new();
-    for (name, schema) in props {
-        object = object.property(name, schema);
-    }
-    for name in required {
-        object = object.required(*name);
-    }
-    object
-}
-
-fn null() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Null)
-}
-
-fn text() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String)
-}
-
-fn exactly(value: &'static str) -> ObjectBuilder {
-    text().enum_values(Some([value]))
-}
-
-/// The rules between fields of one body, which no field's own schema can
-/// carry: each of these components must also match the schema given here.
-fn between_fields() -> Vec<(Cow<'static, str>, RefOr<Schema>)> {
-    vec![
-        // Exactly one of `token` and `invitationId` (null counts as absent).
-        (
-            AcceptRequest::name(),
-            OneOfBuilder::new()
-                .item(fields(&["token"], [("token", text()), ("invitationId", null())]))
-                .item(fields(&["invitationId"], [("invitationId", text()), ("token", null())]))
-                .into(),
-        ),
-        // An invitation bound to an e-mail or a user is single-use.
-        (
-            CreateInvitationRequest::name(),
-            AnyOfBuilder::new()
-                .item(fields(&[], [("email", null()), ("userId", null())]))
-                .item(fields(
-                    &[],
-                    [(
-                        "maxUses",
-                        ObjectBuilder::new()
-                            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
-                            .enum_values(Some([json!(1), json!(null)])),
-                    )],
-                ))
-                .into(),
-        ),
-        // A verification carries no note or retry; a rejection needs a reason.
-        (
-            DecideRequest::name(),
-            OneOfBuilder::new()
-                .item(fields(&[], [("state", exactly("verified")), ("note", null()), ("retry", null())]))
-                .item(fields(&["reason"], [("state", exactly("rejected")), ("reason", text())]))
-                .into(),
-        ),
-    ]
-}
-
-/// Adds [`between_fields`] to the components they constrain: `allOf` of the
-/// generated schema and the rule.
-pub(crate) fn add_between_fields(api: &mut utoipa::openapi::OpenApi) {
-    let Some(components) = api.components.as_mut() else { return };
-    for (name, rule) in between_fields() {
-        if let Some(generated) = components.schemas.remove(name.as_ref()) {
-            let both = AllOfBuilder::new().item(generated).item(rule).build();
-            components.schemas.insert(name.into_owned(), RefOr::T(Schema::AllOf(both)));
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

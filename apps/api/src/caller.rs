@@ -1,0 +1,70 @@
+//! Who is calling: the `Authenticated` and `Superuser` extractors. They read
+//! the bearer token, have [`crate::auth`] verify it and the user use cases
+//! sign the caller in (provisioning on first sight); verification itself
+//! knows nothing of requests or of the application state.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use shared_kernel::Actor;
+
+/// The authenticated caller, provisioned on first sight.
+#[derive(Clone, Copy, Debug)]
+pub struct Authenticated(pub Actor);
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("auth.missing_token", "send `Authorization: Bearer <token>`"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("auth.invalid_token", "the Authorization header is not text"))?;
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::unauthorized("auth.missing_token", "the Authorization header must be `Bearer <token>`")),
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is not registered")))?;
+            let identity = state.auth.verify(&token?).await.map_err(ApiError::from)?;
+            let actor = state.users.sign_in(&identity).await.map_err(ApiError::from)?;
+            tracing::Span::current().record("user_id", actor.user_id.get());
+            Ok(Authenticated(actor))
+        })
+    }
+}
+
+/// The authenticated caller, who must be a superuser (else 403 `auth.superuser_required`).
+#[derive(Clone, Copy, Debug)]
+pub struct Superuser(pub Actor);
+
+impl FromRequest for Superuser {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let Authenticated(actor) = authenticated.await?;
+            if !actor.is_superuser() {
+                return Err(ApiError::forbidden("auth.superuser_required", "only a superuser may do this").into());
+            }
+            Ok(Superuser(actor))
+        })
+    }
+}

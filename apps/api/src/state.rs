@@ -1,0 +1,61 @@
+//! What every handler shares: the use cases, the adapters a route reads
+//! directly, the limits and the clock. Built once by `startup`, which is the
+//! only module that knows the concrete adapters behind it.
+
+use crate::auth::Authenticator;
+use crate::avatar_flow::AvatarFlow;
+use crate::metrics::Metrics;
+use adapter_s3::LocalObjectStore;
+use adapter_sql::Database;
+use image_upload::{ImageUploads, ObjectStore};
+use invitations::{InvitationService, LogoService, OrganizationService};
+use photo_sync::PhotoVerifications;
+use profile_verification::ProfileService;
+use shared_kernel::Clock;
+use std::sync::Arc;
+use std::time::Duration;
+use user_dto::{AvatarService, UserService};
+
+/// Everything handlers share.
+pub struct AppState {
+    /// The user use cases.
+    pub users: UserService,
+    /// Token verification.
+    pub auth: Authenticator,
+    /// The database, for readiness and pool metrics.
+    pub db: Database,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// How long a request body may take to arrive (uploads: a multiple).
+    pub body_timeout: Duration,
+    /// The token `/metrics` requires, when one is set.
+    pub metrics_token: Option<crate::settings::Secret>,
+    /// The avatar use cases.
+    pub avatars: AvatarService,
+    /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
+    pub local_store: Option<Arc<LocalObjectStore>>,
+    /// The configured object store (photo verification hashes finalized uploads through it).
+    pub store: Arc<dyn ObjectStore>,
+    /// The upload tickets (the embedded store's upload route asks whether a key still takes bytes).
+    pub uploads: ImageUploads,
+    /// The photo verification use cases.
+    pub photos: PhotoVerifications,
+    /// The avatar upload, with photo verification when it is on.
+    pub avatar_flow: AvatarFlow,
+    /// The KYC profile use cases.
+    pub profiles: ProfileService,
+    /// Organizations, zones and memberships.
+    pub orgs: OrganizationService,
+    /// Invitations.
+    pub invitations: InvitationService,
+    /// Organization logos.
+    pub logos: LogoService,
+    /// The per-address rate limit of the public invitation preview.
+    pub preview_limiter: crate::rate_limit::Limiter<std::net::IpAddr>,
+    /// The per-caller rate limit of accepting invitations.
+    pub accept_limiter: crate::rate_limit::Limiter<shared_kernel::UserId>,
+    /// The proxies whose forwarding headers name the client.
+    pub trusted_proxies: crate::client::TrustedProxies,
+    /// The clock every use case and every "as of now" reading uses.
+    pub clock: Arc<dyn Clock>,
+}
