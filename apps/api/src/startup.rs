@@ -449,6 +449,9 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT or `handle().stop(..)`, draining in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // Migrated and connected: from here /readyz answers 200 (whoever
+        // starts the process can wait for this line instead of polling).
+        tracing::info!(addr = %self.addr, "serving");
         let served = self.server.await.context("running the HTTP server");
         self.background.abort();
         served?;

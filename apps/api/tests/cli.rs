@@ -4,7 +4,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn usher(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_usher"));
@@ -27,39 +27,54 @@ fn output(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
-/// Starts `usher` (serve) and reads its log until it says where it listens.
+/// Starts `usher` (serve) and reads its log until it says it is serving.
 fn serve(dir: &Path) -> (Child, String) {
     serve_with(usher(dir))
 }
 
-/// Starts `cmd` (an `usher` serving) and reads its log until it says where it listens.
-fn serve_with(mut cmd: Command) -> (Child, String) {
+/// Starts `cmd` (an `usher` serving) and reads its log until it says it is
+/// serving (connected and migrated), with the address it serves on.
+fn serve_with(cmd: Command) -> (Child, String) {
+    let (child, base, _log) = serve_logged(cmd);
+    (child, base)
+}
+
+/// [`serve_with`], also handing over the log lines that follow "serving".
+fn serve_logged(mut cmd: Command) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("starting usher");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (tx, rx) = std::sync::mpsc::channel();
+    let (log_tx, log_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut serving = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("addr=").nth(1) {
+            if serving {
+                let _ = log_tx.send(line);
+            } else if line.contains("serving")
+                && let Some(rest) = line.split("addr=").nth(1)
+            {
+                serving = true;
                 let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("usher logged its address");
-    (child, format!("http://{addr}"))
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("usher logged that it is serving");
+    (child, format!("http://{addr}"), log_rx)
 }
 
+/// Once `usher` said it is serving, it is ready: one look, no polling.
 async fn wait_ready(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = reqwest::Client::new();
-    loop {
-        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
-            && res.status() == 200
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "usher never became ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let res = reqwest::get(format!("{base}/readyz")).await.expect("usher answers");
+    assert_eq!(res.status(), 200, "usher said it is serving but is not ready");
+}
+
+/// Waits for `child` to exit, at most `limit`.
+fn exit_within(mut child: Child, limit: Duration) -> std::process::ExitStatus {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    rx.recv_timeout(limit).expect("usher exited in time").expect("waiting for usher")
 }
 
 #[tokio::test]
@@ -97,14 +112,7 @@ async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves()
     // SIGTERM drains and exits cleanly.
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "usher did not stop on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = exit_within(child, Duration::from_secs(30));
     assert!(status.success(), "{status}");
 }
 
@@ -266,4 +274,49 @@ async fn promote_and_import_trust_only_verified_emails_and_say_what_they_did() {
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(child.wait().unwrap().success());
+}
+
+/// SIGTERM drains: a request already in flight when the signal arrives (its
+/// body half sent) is answered in full, and the process then exits cleanly.
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish_then_exits() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = usher(dir.path());
+    // actix-server says when the graceful shutdown starts.
+    cmd.env("RUST_LOG", "info,actix_server=info");
+    let (child, base, log) = serve_logged(cmd);
+    wait_ready(&base).await;
+    let (ok, token, hints) = output(usher(dir.path()).args(["token", "--email", "ada@example.com"]));
+    assert!(ok, "{hints}");
+
+    let body = br#"{"displayName": "Ada Byron"}"#;
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /user/update HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        token.trim(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..10]).await.unwrap();
+    stream.flush().await.unwrap();
+
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let started = std::thread::spawn(move || {
+        log.iter().any(|line| line.contains("SIGTERM received; starting graceful shutdown"))
+    });
+    assert!(started.join().unwrap(), "usher logged the start of its graceful shutdown");
+
+    // The rest of the body, after the server began to drain.
+    stream.write_all(&body[10..]).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"displayName\":\"Ada Byron\""), "{response}");
+
+    let status = exit_within(child, Duration::from_secs(30));
+    assert!(status.success(), "{status}");
 }
