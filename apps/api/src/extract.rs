@@ -266,6 +266,11 @@ pub fn validation_problem(errors: validator::ValidationErrors) -> ApiError {
     ApiError::validation(map)
 }
 
+/// Parses a stringified int64 user id at `pointer`.
+pub(crate) fn user_id(raw: &str, pointer: &str) -> Result<shared_kernel::UserId, ApiError> {
+    raw.parse::<shared_kernel::UserId>().map_err(|e| ApiError::invalid_field(pointer, e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

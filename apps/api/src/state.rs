@@ -4,17 +4,19 @@
 
 use crate::auth::Authenticator;
 use crate::avatar_flow::AvatarFlow;
+use crate::error::ApiError;
 use crate::metrics::Metrics;
+use actix_web::web;
 use adapter_s3::LocalObjectStore;
 use adapter_sql::Database;
 use image_upload::{ImageUploads, ObjectStore};
 use invitations::{InvitationService, LogoService, OrganizationService};
 use photo_sync::PhotoVerifications;
 use profile_verification::ProfileService;
-use shared_kernel::Clock;
+use shared_kernel::{Actor, Clock};
 use std::sync::Arc;
 use std::time::Duration;
-use user_dto::{AvatarService, UserService};
+use user_dto::{AvatarService, UserDto, UserService};
 
 /// Everything handlers share.
 pub struct AppState {
@@ -58,4 +60,19 @@ pub struct AppState {
     pub trusted_proxies: crate::client::TrustedProxies,
     /// The clock every use case and every "as of now" reading uses.
     pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// "Change, then answer with the caller": awaits `change` (a use case
+    /// acting for `actor`) and, when it succeeds, answers with the caller's
+    /// User DTO as it now stands (memberships, current organization), which
+    /// is what every organization-changing endpoint returns.
+    pub async fn then_current_user<T, E: Into<ApiError>>(
+        &self,
+        actor: &Actor,
+        change: impl Future<Output = Result<T, E>>,
+    ) -> Result<web::Json<UserDto>, ApiError> {
+        change.await.map_err(Into::into)?;
+        Ok(web::Json(self.users.current(actor).await?.into()))
+    }
 }

@@ -3,6 +3,7 @@
 //! that more than one endpoint returns. Route-local request and response
 //! types stay with their route.
 
+pub mod organizations;
 pub mod photos;
 pub mod profiles;
 

@@ -80,7 +80,7 @@ fn exit_within(mut child: Child, limit: Duration) -> std::process::ExitStatus {
 #[tokio::test]
 async fn a_newcomer_can_serve_mint_a_token_call_the_api_and_promote_themselves() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = serve(dir.path());
+    let (child, base) = serve(dir.path());
     wait_ready(&base).await;
     assert!(dir.path().join("data/usher.db").exists(), "the embedded SQLite database lives in ./data");
     assert!(dir.path().join("data/hs256.secret").exists(), "the dev secret is generated into ./data");

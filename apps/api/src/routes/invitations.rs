@@ -8,9 +8,10 @@
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ProblemBody};
+use crate::extract::user_id;
 use crate::extract::{PageQuery, ValidJson, ValidJsonOrEmpty};
-use crate::routes::organizations::{OrgSummaryDto, ZoneDto, current_user, user_id};
 use crate::state::AppState;
+use crate::wire::organizations::{OrgSummaryDto, ZoneDto};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, post, web};
 use invitations::{
@@ -550,8 +551,7 @@ async fn accept(
     }
     .map_err(ApiError::from);
     state.metrics.outcome(crate::metrics::UseCase::InvitationAccept, &accepted);
-    accepted?;
-    current_user(&state, &auth).await
+    state.then_current_user(&auth.0, std::future::ready(accepted)).await
 }
 
 /// The bound invitee declines, by `invitationId` or by `token`; it leaves their list and stays visible to the organization.

@@ -5,15 +5,16 @@
 
 use crate::caller::{Authenticated, Superuser};
 use crate::error::{ApiError, ProblemBody};
-use crate::extract::{PageQuery, ValidJson};
+use crate::extract::{PageQuery, ValidJson, user_id};
 use crate::state::AppState;
+use crate::wire::organizations::ZoneDto;
 use actix_web::{HttpResponse, post, web};
 use invitations::{
     Block, EndReason, HistoryCause, Member, MemberFilter, MemberUpdate, Membership, MembershipHistory,
     MembershipStatus, Name, Organization, OrganizationId, OrganizationView, Permissions, Zone, ZoneId,
 };
 use serde::{Deserialize, Serialize};
-use shared_kernel::{OrgRole, UserId};
+use shared_kernel::OrgRole;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use user_dto::UserDto;
@@ -50,43 +51,6 @@ pub(crate) fn valid_name(value: &str) -> Result<(), ValidationError> {
 
 fn name(raw: &str) -> Result<Name, ApiError> {
     Name::parse(raw).map_err(|e| ApiError::invalid_field("/name", e.to_string()))
-}
-
-/// Parses a stringified int64 user id at `pointer`.
-pub(crate) fn user_id(raw: &str, pointer: &str) -> Result<UserId, ApiError> {
-    raw.parse::<UserId>().map_err(|e| ApiError::invalid_field(pointer, e.to_string()))
-}
-
-/// The signed-in user's DTO.
-pub(crate) async fn current_user(state: &AppState, auth: &Authenticated) -> Result<web::Json<UserDto>, ApiError> {
-    Ok(web::Json(state.users.current(&auth.0).await?.into()))
-}
-
-/// A zone.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ZoneDto {
-    /// Zone id (UUIDv7).
-    pub id: Uuid,
-    /// Its organization.
-    pub organization_id: Uuid,
-    /// Unique in the organization.
-    pub name: String,
-    /// Creation time (RFC 3339, UTC).
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-}
-
-impl From<Zone> for ZoneDto {
-    fn from(z: Zone) -> Self {
-        Self {
-            id: z.id.as_uuid(),
-            organization_id: z.organization_id.as_uuid(),
-            name: z.name,
-            created_at: z.created_at,
-        }
-    }
 }
 
 /// A full organization.
@@ -127,24 +91,6 @@ impl OrganizationDto {
             updated_at: o.updated_at,
             zones: zones.into_iter().map(Into::into).collect(),
         }
-    }
-}
-
-/// The light organization summary.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OrgSummaryDto {
-    /// Organization id.
-    pub id: Uuid,
-    /// Name.
-    pub name: String,
-    /// Public logo URL.
-    pub logo_url: Option<String>,
-}
-
-impl From<&Organization> for OrgSummaryDto {
-    fn from(o: &Organization) -> Self {
-        Self { id: o.id.as_uuid(), name: o.name.clone(), logo_url: o.logo_url.clone() }
     }
 }
 
@@ -608,8 +554,7 @@ async fn create(
     state: web::Data<AppState>,
     body: ValidJson<CreateOrganizationRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    state.orgs.create(&auth.0, &name(&body.0.name)?).await?;
-    current_user(&state, &auth).await
+    state.then_current_user(&auth.0, state.orgs.create(&auth.0, &name(&body.0.name)?)).await
 }
 
 /// Makes an organization the caller's current one.
@@ -631,8 +576,7 @@ async fn switch(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    state.orgs.switch(&auth.0, org(body.0.organization_id)).await?;
-    current_user(&state, &auth).await
+    state.then_current_user(&auth.0, state.orgs.switch(&auth.0, org(body.0.organization_id))).await
 }
 
 /// The organization with its zones, the caller's membership and what they may do there (`org:guest`).
@@ -1038,6 +982,5 @@ async fn leave(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    state.orgs.leave(&auth.0, org(body.0.organization_id)).await?;
-    current_user(&state, &auth).await
+    state.then_current_user(&auth.0, state.orgs.leave(&auth.0, org(body.0.organization_id))).await
 }

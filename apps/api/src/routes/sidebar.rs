@@ -4,8 +4,8 @@
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ProblemBody};
 use crate::routes::invitations::{MyInvitationDto, my_invitations};
-use crate::routes::organizations::OrgSummaryDto;
 use crate::state::AppState;
+use crate::wire::organizations::OrgSummaryDto;
 use actix_web::{get, web};
 use serde::Serialize;
 use shared_kernel::OrgRole;
