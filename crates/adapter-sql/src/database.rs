@@ -1,14 +1,15 @@
 //! Connecting to PostgreSQL or SQLite, migrating, and classifying failures.
 
+use crate::backend;
+use crate::schema::InvitationOutbox;
 use anyhow::Context as _;
-use migrations::Migrator;
 use sea_orm::ConnectionTrait as _;
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait as _,
 };
-use sea_orm_migration::MigratorTrait as _;
 use std::time::Duration;
 
 /// Connection-pool settings.
@@ -80,38 +81,27 @@ impl Database {
     }
 
     /// Applies every pending migration. On PostgreSQL, under a session
-    /// advisory lock, so that replicas starting together migrate once: the
-    /// others wait, then find nothing pending.
+    /// advisory lock ([`MIGRATION_LOCK`]), so that replicas starting together
+    /// migrate once: the others wait, then find nothing pending.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        if self.backend() != DatabaseBackend::Postgres {
-            return Migrator::up(&self.conn, None).await.context("applying database migrations");
-        }
-        let mut lock = self.conn.get_postgres_connection_pool().acquire().await.context("connecting to migrate")?;
-        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *lock)
-            .await
-            .context("taking the migration lock")?;
-        let applied = Migrator::up(&self.conn, None).await.context("applying database migrations");
-        // Closing the session releases the lock too, should the unlock fail.
-        let unlocked =
-            sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *lock).await;
-        if unlocked.is_err() {
-            lock.detach();
-        }
-        applied
+        backend::migrate(&self.conn, MIGRATION_LOCK).await
     }
 
     /// Invitation e-mails waiting in the outbox (neither sent nor abandoned), for the metrics.
     pub async fn outbox_depth(&self) -> anyhow::Result<i64> {
-        let sql = "SELECT COUNT(*) FROM invitation_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL";
+        let waiting = Query::select()
+            .expr_as(Expr::col(InvitationOutbox::Id).count(), "depth")
+            .from(InvitationOutbox::Table)
+            .and_where(Expr::col(InvitationOutbox::SentAt).is_null())
+            .and_where(Expr::col(InvitationOutbox::AbandonedAt).is_null())
+            .to_owned();
         let row = self
             .conn
-            .query_one_raw(sea_orm::Statement::from_string(self.backend(), sql))
+            .query_one(&waiting)
             .await
             .context("counting the invitation outbox")?
-            .context("COUNT(*) returned no row")?;
-        row.try_get_by_index::<i64>(0).context("reading the outbox count")
+            .context("COUNT returned no row")?;
+        row.try_get::<i64>("", "depth").context("reading the outbox count")
     }
 
     /// Whether the database answers a trivial query.
@@ -126,17 +116,7 @@ impl Database {
 
     /// Pool occupancy.
     pub fn pool_stats(&self) -> PoolStats {
-        let (size, idle) = match self.backend() {
-            DatabaseBackend::Postgres => {
-                let pool = self.conn.get_postgres_connection_pool();
-                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
-            }
-            DatabaseBackend::Sqlite => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
-            }
-            _ => (0, 0),
-        };
+        let (size, idle) = backend::pool_occupancy(&self.conn);
         PoolStats { size, idle, max: self.max_connections }
     }
 
@@ -201,17 +181,6 @@ fn sqlx_unavailable(e: &sea_orm::sqlx::Error) -> bool {
         // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
         E::Database(db) => {
             db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
-        }
-        _ => false,
-    }
-}
-
-/// Whether `err` is a unique violation of `constraint` (named `table_column_key`
-/// on PostgreSQL; reported as `table.column` by SQLite).
-pub(crate) fn violates_unique(err: &DbErr, constraint: &str, sqlite_column: &str) -> bool {
-    match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => {
-            message.contains(constraint) || message.contains(sqlite_column)
         }
         _ => false,
     }

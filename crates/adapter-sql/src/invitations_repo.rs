@@ -1,4 +1,4 @@
-//! `InvitationRepository` over raw SQL on PostgreSQL and SQLite.
+//! `InvitationRepository` over sea-query statements on PostgreSQL and SQLite.
 //!
 //! Accepting is one transaction: the guards the decision relied on (the
 //! creator's membership unchanged, the invitee not blocked) are checked
@@ -9,19 +9,22 @@
 //! winner's count, so a link can never be used more than `max_uses` times.
 
 use crate::database::Database;
-use crate::memberships::{all, check, exec, execute, failed, one, role_of, time_of};
-use crate::organizations::finish;
+use crate::entities::users;
+use crate::mapping;
+use crate::memberships::{check, execute, failed};
+use crate::organizations::{accounts_with, finish};
+use crate::schema::{InvitationAcceptances, InvitationOutbox, Invitations, MembershipImports};
 use ::invitations::{
-    AcceptPlan, Acceptance, AcceptanceId, Account, DueImport, Guard, ImportLine, Invitation, InvitationDraft,
-    InvitationId, InvitationKind, InvitationMail, InvitationOrigin, InvitationQuery, InvitationRepository,
-    InvitationState, InvitationStatus, InvitationUpdate, OrganizationId, OutboxId, OutboxMail, Outcome, TokenHash,
-    WriteError, ZoneId,
+    AcceptPlan, Acceptance, DueImport, Guard, ImportLine, Invitation, InvitationDraft, InvitationId, InvitationQuery,
+    InvitationRepository, InvitationState, InvitationStatus, InvitationUpdate, OrganizationId, OutboxId, OutboxMail,
+    TokenHash, WriteError,
 };
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 use async_trait::async_trait;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Value};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict, Order, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, UserId};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Invitations and their acceptance log in PostgreSQL or SQLite.
@@ -37,122 +40,86 @@ impl SqlInvitationRepository {
     }
 }
 
-/// The columns [`invitation`] reads. Raw SQL names its columns: a `*` breaks
-/// pooled SQLite statements once a migration adds a column (docs/architecture.md).
-const INVITATION_COLUMNS: &str = "inv.id, inv.organization_id, inv.zone_id, inv.role, inv.email, inv.user_id, \
-     inv.kind, inv.origin, inv.max_uses, inv.use_count, inv.expires_at, inv.valid_for_seconds, \
-     inv.membership_duration_seconds, inv.status, inv.token_hash, inv.created_by, inv.created_at, inv.updated_at, \
-     inv.version";
-
-/// The columns [`acceptance`] reads.
-const ACCEPTANCE_COLUMNS: &str = "id, invitation_id, user_id, outcome, reason, at, ip, user_agent";
-
-/// The columns [`outbox_mail`] reads.
-const OUTBOX_COLUMNS: &str = "id, invitation_id, recipient, organization, invited_by, role, link, expires_at, \
-     attempts, next_attempt_at";
-
-fn invitation(row: &QueryResult) -> anyhow::Result<Invitation> {
-    let id: Uuid = row.try_get("", "id").context("reading an invitation id")?;
-    let read = || -> anyhow::Result<Invitation> {
-        let status: String = row.try_get("", "status")?;
-        let kind: String = row.try_get("", "kind")?;
-        let origin: String = row.try_get("", "origin")?;
-        let hash: String = row.try_get("", "token_hash")?;
-        let email: Option<String> = row.try_get("", "email")?;
-        let count = |col: &str| -> anyhow::Result<u32> { Ok(u32::try_from(row.try_get::<i64>("", col)?)?) };
-        Ok(Invitation {
-            id: InvitationId::from_uuid(id),
-            organization_id: OrganizationId::from_uuid(row.try_get("", "organization_id")?),
-            zone_id: row.try_get::<Option<Uuid>>("", "zone_id")?.map(ZoneId::from_uuid),
-            role: role_of(&row.try_get::<String>("", "role")?)?,
-            email: email.as_deref().map(EmailAddress::parse).transpose()?,
-            user_id: row.try_get::<Option<i64>>("", "user_id")?.map(UserId::new),
-            kind: InvitationKind::parse(&kind).ok_or_else(|| anyhow!("unknown kind {kind:?}"))?,
-            origin: InvitationOrigin::parse(&origin).ok_or_else(|| anyhow!("unknown origin {origin:?}"))?,
-            max_uses: count("max_uses")?,
-            use_count: count("use_count")?,
-            expires_at: time_of(row, "", "expires_at")?,
-            valid_for: Duration::seconds(row.try_get("", "valid_for_seconds")?),
-            membership_duration: row.try_get::<Option<i64>>("", "membership_duration_seconds")?.map(Duration::seconds),
-            status: InvitationStatus::parse(&status).ok_or_else(|| anyhow!("unknown status {status:?}"))?,
-            token_hash: TokenHash::from_hex(&hash).ok_or_else(|| anyhow!("unreadable token hash"))?,
-            created_by: UserId::new(row.try_get("", "created_by")?),
-            created_at: time_of(row, "", "created_at")?,
-            updated_at: time_of(row, "", "updated_at")?,
-            version: row.try_get("", "version")?,
-        })
-    };
-    read().with_context(|| format!("reading invitation {id}"))
+/// `SELECT` of every invitation column (`mapping::invitation`), from `invitations`.
+/// Statements name their columns: a `*` breaks pooled SQLite statements once
+/// a migration adds a column (docs/architecture.md).
+fn select_invitations() -> SelectStatement {
+    Query::select().columns(Invitations::ALL.map(|c| (Invitations::Table, c))).from(Invitations::Table).to_owned()
 }
 
-fn acceptance(row: &QueryResult) -> anyhow::Result<Acceptance> {
-    let outcome: String = row.try_get("", "outcome")?;
-    Ok(Acceptance {
-        id: AcceptanceId::from_uuid(row.try_get("", "id")?),
-        invitation_id: InvitationId::from_uuid(row.try_get("", "invitation_id")?),
-        user_id: row.try_get::<Option<i64>>("", "user_id")?.map(UserId::new),
-        outcome: Outcome::parse(&outcome).ok_or_else(|| anyhow!("unknown outcome {outcome:?}"))?,
-        reason: row.try_get("", "reason")?,
-        at: time_of(row, "", "at")?,
-        ip: row.try_get("", "ip")?,
-        user_agent: row.try_get("", "user_agent")?,
-    })
+/// The page of invitations `select` finds after `page`'s cursor, newest first.
+async fn invitation_page<C: ConnectionTrait>(
+    c: &C,
+    mut select: SelectStatement,
+    page: &PageRequest,
+) -> anyhow::Result<Page<Invitation>> {
+    use Invitations as I;
+    if let Some(after) = page.after() {
+        let id: Uuid = after.id.parse().context("an invitations cursor carries an invitation id")?;
+        select.and_where(
+            Expr::tuple([Expr::col((I::Table, I::CreatedAt)), Expr::col((I::Table, I::Id))])
+                .lt(Expr::tuple([Expr::val(after.created_at), Expr::val(id)])),
+        );
+    }
+    select
+        .order_by((I::Table, I::CreatedAt), Order::Desc)
+        .order_by((I::Table, I::Id), Order::Desc)
+        .limit(u64::from(page.limit()) + 1);
+    let rows = c.query_all(&select).await?;
+    let found = rows.iter().map(mapping::invitation).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(found, page, |i| Cursor { created_at: i.created_at, id: i.id.as_uuid().to_string() }))
 }
 
 async fn insert_acceptance<C: ConnectionTrait>(c: &C, a: &Acceptance) -> Result<(), WriteError> {
-    exec(
-        c,
-        "INSERT INTO invitation_acceptances (id, invitation_id, user_id, outcome, reason, at, ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        vec![
-            a.id.as_uuid().into(),
-            a.invitation_id.as_uuid().into(),
-            a.user_id.map(UserId::get).into(),
-            a.outcome.as_str().into(),
-            a.reason.clone().into(),
-            a.at.into(),
-            a.ip.clone().into(),
-            a.user_agent.clone().into(),
-        ],
-    )
-    .await
-    .map(drop)
-    .map_err(|e| failed(e, "logging an acceptance"))
+    let values: [Value; 8] = [
+        a.id.as_uuid().into(),
+        a.invitation_id.as_uuid().into(),
+        a.user_id.map(UserId::get).into(),
+        a.outcome.as_str().into(),
+        a.reason.clone().into(),
+        a.at.into(),
+        a.ip.clone().into(),
+        a.user_agent.clone().into(),
+    ];
+    let insert = Query::insert()
+        .into_table(InvitationAcceptances::Table)
+        .columns(InvitationAcceptances::ALL)
+        // As many values as columns, so this cannot panic.
+        .values_panic(values.map(Expr::val))
+        .to_owned();
+    c.execute(&insert).await.map(drop).map_err(|e| failed(e, "logging an acceptance"))
 }
 
 /// Inserts an invitation row.
 async fn insert_invitation<C: ConnectionTrait>(c: &C, inv: &Invitation) -> Result<(), WriteError> {
-    exec(
-        c,
-        "INSERT INTO invitations (id, organization_id, zone_id, role, email, user_id, kind, origin, max_uses, \
-         use_count, expires_at, valid_for_seconds, membership_duration_seconds, status, token_hash, created_by, \
-         created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        vec![
-            inv.id.as_uuid().into(),
-            inv.organization_id.as_uuid().into(),
-            inv.zone_id.map(|z| z.as_uuid()).into(),
-            inv.role.as_str().into(),
-            inv.email.as_ref().map(|e| e.as_str().to_owned()).into(),
-            inv.user_id.map(UserId::get).into(),
-            inv.kind.as_str().into(),
-            inv.origin.as_str().into(),
-            i64::from(inv.max_uses).into(),
-            i64::from(inv.use_count).into(),
-            inv.expires_at.into(),
-            inv.valid_for.whole_seconds().into(),
-            inv.membership_duration.map(|d| d.whole_seconds()).into(),
-            inv.status.as_str().into(),
-            inv.token_hash.to_hex().into(),
-            inv.created_by.get().into(),
-            inv.created_at.into(),
-            inv.updated_at.into(),
-            inv.version.into(),
-        ],
-    )
-    .await
-    .map(drop)
-    .map_err(|e| failed(e, "inserting an invitation"))
+    let values: [Value; 19] = [
+        inv.id.as_uuid().into(),
+        inv.organization_id.as_uuid().into(),
+        inv.zone_id.map(|z| z.as_uuid()).into(),
+        inv.role.as_str().into(),
+        inv.email.as_ref().map(|e| e.as_str().to_owned()).into(),
+        inv.user_id.map(UserId::get).into(),
+        inv.kind.as_str().into(),
+        inv.origin.as_str().into(),
+        i64::from(inv.max_uses).into(),
+        i64::from(inv.use_count).into(),
+        inv.expires_at.into(),
+        inv.valid_for.whole_seconds().into(),
+        inv.membership_duration.map(|d| d.whole_seconds()).into(),
+        inv.status.as_str().into(),
+        inv.token_hash.to_hex().into(),
+        inv.created_by.get().into(),
+        inv.created_at.into(),
+        inv.updated_at.into(),
+        inv.version.into(),
+    ];
+    let insert = Query::insert()
+        .into_table(Invitations::Table)
+        .columns(Invitations::ALL)
+        // As many values as columns, so this cannot panic.
+        .values_panic(values.map(Expr::val))
+        .to_owned();
+    c.execute(&insert).await.map(drop).map_err(|e| failed(e, "inserting an invitation"))
 }
 
 /// Checks every guard but `Remains` (which `execute` checks after its write).
@@ -165,6 +132,7 @@ async fn check_all<C: ConnectionTrait>(c: &C, guards: &[Guard]) -> Result<(), Wr
 
 /// The accept transaction's body; `Conflict` makes the caller roll back.
 async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), WriteError> {
+    use Invitations as I;
     // The creator's membership row first, the invitation's second: the
     // order a removal locks them in, so the two never deadlock.
     check_all(txn, &plan.membership.guards).await?;
@@ -172,23 +140,24 @@ async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), W
     let taken = plan.invitation.user_id.filter(|_| read.user_id.is_none());
     // `Invitation::take_use`, done under the row lock so that concurrent
     // takers queue instead of overwriting each other's count.
-    let took = exec(
-        txn,
-        "UPDATE invitations SET use_count = use_count + 1, \
-         status = CASE WHEN use_count + 1 >= max_uses THEN $1 ELSE status END, \
-         user_id = COALESCE(user_id, $2), version = version + 1, updated_at = $3 \
-         WHERE id = $4 AND token_hash = $5 AND status = $6 AND use_count < max_uses AND expires_at > $3",
-        vec![
-            InvitationStatus::Accepted.as_str().into(),
-            taken.map(UserId::get).into(),
-            plan.log.at.into(),
-            read.id.as_uuid().into(),
-            read.token_hash.to_hex().into(),
-            InvitationStatus::Pending.as_str().into(),
-        ],
-    )
-    .await
-    .map_err(|e| failed(e, "taking a use of an invitation"))?;
+    let take = Query::update()
+        .table(I::Table)
+        .value(I::UseCount, Expr::col(I::UseCount).add(1))
+        .value(
+            I::Status,
+            Expr::case(Expr::col(I::UseCount).add(1).gte(Expr::col(I::MaxUses)), InvitationStatus::Accepted.as_str())
+                .finally(Expr::col(I::Status)),
+        )
+        .value(I::UserId, Func::coalesce([Expr::col(I::UserId), Expr::val(taken.map(UserId::get))]))
+        .value(I::Version, Expr::col(I::Version).add(1))
+        .value(I::UpdatedAt, plan.log.at)
+        .and_where(Expr::col(I::Id).eq(read.id.as_uuid()))
+        .and_where(Expr::col(I::TokenHash).eq(read.token_hash.to_hex()))
+        .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()))
+        .and_where(Expr::col(I::UseCount).lt(Expr::col(I::MaxUses)))
+        .and_where(Expr::col(I::ExpiresAt).gt(plan.log.at))
+        .to_owned();
+    let took = txn.execute(&take).await.map_err(|e| failed(e, "taking a use of an invitation"))?.rows_affected();
     if took != 1 {
         return Err(WriteError::Conflict);
     }
@@ -214,83 +183,55 @@ impl InvitationRepository for SqlInvitationRepository {
     }
 
     async fn find_by_hash(&self, hash: &TokenHash) -> anyhow::Result<Option<Invitation>> {
-        let row = one(
-            self.db.conn(),
-            &format!("SELECT {INVITATION_COLUMNS} FROM invitations inv WHERE inv.token_hash = $1"),
-            vec![hash.to_hex().into()],
-        )
-        .await
-        .context("finding an invitation by token")?;
-        row.map(|r| invitation(&r)).transpose()
+        let select = select_invitations().and_where(Expr::col(Invitations::TokenHash).eq(hash.to_hex())).to_owned();
+        let row = self.db.conn().query_one(&select).await.context("finding an invitation by token")?;
+        row.map(|r| mapping::invitation(&r)).transpose()
     }
 
     async fn find(&self, id: InvitationId) -> anyhow::Result<Option<Invitation>> {
-        let row = one(
-            self.db.conn(),
-            &format!("SELECT {INVITATION_COLUMNS} FROM invitations inv WHERE inv.id = $1"),
-            vec![id.as_uuid().into()],
-        )
-        .await
-        .with_context(|| format!("loading invitation {id}"))?;
-        row.map(|r| invitation(&r)).transpose()
+        let row = find_invitation(self.db.conn(), id).await.with_context(|| format!("loading invitation {id}"))?;
+        row.map(|r| mapping::invitation(&r)).transpose()
     }
 
     async fn list(&self, query: &InvitationQuery, page: &PageRequest) -> anyhow::Result<Page<Invitation>> {
-        let mut values: Vec<Value> = vec![query.organization_id.as_uuid().into()];
-        let mut sql = format!("SELECT {INVITATION_COLUMNS} FROM invitations inv WHERE inv.organization_id = $1");
-        let bind = |values: &mut Vec<Value>, v: Value| {
-            values.push(v);
-            format!("${}", values.len())
-        };
+        use Invitations as I;
+        let mut select = select_invitations();
+        select.and_where(Expr::col(I::OrganizationId).eq(query.organization_id.as_uuid()));
         let f = &query.filter;
         // The states are the model's (`InvitationFilter::state`), read at `query.at`.
         match f.state {
             None => {}
             Some(state @ (InvitationState::Pending | InvitationState::Expired)) => {
-                let pending = bind(&mut values, InvitationStatus::Pending.as_str().into());
-                let at = bind(&mut values, query.at.into());
-                let cmp = if state == InvitationState::Pending { ">" } else { "<=" };
-                sql.push_str(&format!(" AND inv.status = {pending} AND inv.expires_at {cmp} {at}"));
+                select.and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()));
+                select.and_where(if state == InvitationState::Pending {
+                    Expr::col(I::ExpiresAt).gt(query.at)
+                } else {
+                    Expr::col(I::ExpiresAt).lte(query.at)
+                });
             }
             Some(other) => {
-                let s = bind(&mut values, other.as_str().into());
-                sql.push_str(&format!(" AND inv.status = {s}"));
+                select.and_where(Expr::col(I::Status).eq(other.as_str()));
             }
         }
         if let Some(role) = f.role {
-            let p = bind(&mut values, role.as_str().into());
-            sql.push_str(&format!(" AND inv.role = {p}"));
+            select.and_where(Expr::col(I::Role).eq(role.as_str()));
         }
         if let Some(zone) = f.zone {
-            let p = bind(&mut values, zone.as_uuid().into());
-            sql.push_str(&format!(" AND inv.zone_id = {p}"));
+            select.and_where(Expr::col(I::ZoneId).eq(zone.as_uuid()));
         }
         if let Some(creator) = f.created_by {
-            let p = bind(&mut values, creator.get().into());
-            sql.push_str(&format!(" AND inv.created_by = {p}"));
+            select.and_where(Expr::col(I::CreatedBy).eq(creator.get()));
         }
         if let Some(prefix) = &f.email_prefix {
             let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let p = bind(&mut values, format!("{escaped}%").into());
-            sql.push_str(&format!(" AND inv.email LIKE {p} ESCAPE '\\'"));
+            select.and_where(Expr::col(I::Email).like(LikeExpr::new(format!("{escaped}%")).escape('\\')));
         }
         if let Some(within) = &query.within {
-            let list = within.iter().map(|z| bind(&mut values, z.as_uuid().into())).collect::<Vec<_>>().join(", ");
-            sql.push_str(&format!(" AND inv.zone_id IN ({list})"));
+            select.and_where(Expr::col(I::ZoneId).is_in(within.iter().map(|z| z.as_uuid())));
         }
-        if let Some(after) = page.after() {
-            let id: Uuid = after.id.parse().context("an invitations cursor carries an invitation id")?;
-            let at = bind(&mut values, after.created_at.into());
-            let id = bind(&mut values, id.into());
-            sql.push_str(&format!(" AND (inv.created_at, inv.id) < ({at}, {id})"));
-        }
-        let limit = bind(&mut values, i64::from(page.limit() + 1).into());
-        sql.push_str(&format!(" ORDER BY inv.created_at DESC, inv.id DESC LIMIT {limit}"));
-        let rows = all(self.db.conn(), &sql, values)
+        invitation_page(self.db.conn(), select, page)
             .await
-            .with_context(|| format!("listing invitations of {}", query.organization_id))?;
-        let found = rows.iter().map(invitation).collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(found, page, |i| Cursor { created_at: i.created_at, id: i.id.as_uuid().to_string() }))
+            .with_context(|| format!("listing invitations of {}", query.organization_id))
     }
 
     async fn mine(
@@ -300,27 +241,18 @@ impl InvitationRepository for SqlInvitationRepository {
         at: OffsetDateTime,
         page: &PageRequest,
     ) -> anyhow::Result<Page<Invitation>> {
-        let mut values: Vec<Value> = vec![
-            InvitationStatus::Pending.as_str().into(),
-            at.into(),
-            user.get().into(),
-            email.map(|e| e.as_str().to_owned()).into(),
-        ];
-        let mut sql = format!(
-            "SELECT {INVITATION_COLUMNS} FROM invitations inv WHERE inv.status = $1 AND inv.expires_at > $2 \
-             AND (inv.user_id = $3 OR (inv.user_id IS NULL AND inv.email = $4))"
-        );
-        if let Some(after) = page.after() {
-            let id: Uuid = after.id.parse().context("an invitations cursor carries an invitation id")?;
-            values.push(after.created_at.into());
-            values.push(id.into());
-            sql.push_str(&format!(" AND (inv.created_at, inv.id) < (${}, ${})", values.len() - 1, values.len()));
+        use Invitations as I;
+        // Addressed to the user, or still open and addressed to their e-mail.
+        let mut addressed = Expr::col(I::UserId).eq(user.get());
+        if let Some(email) = email {
+            addressed = addressed.or(Expr::col(I::UserId).is_null().and(Expr::col(I::Email).eq(email.as_str())));
         }
-        values.push(i64::from(page.limit() + 1).into());
-        sql.push_str(&format!(" ORDER BY inv.created_at DESC, inv.id DESC LIMIT ${}", values.len()));
-        let rows = all(self.db.conn(), &sql, values).await.with_context(|| format!("listing {user}'s invitations"))?;
-        let found = rows.iter().map(invitation).collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(found, page, |i| Cursor { created_at: i.created_at, id: i.id.as_uuid().to_string() }))
+        let select = select_invitations()
+            .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()))
+            .and_where(Expr::col(I::ExpiresAt).gt(at))
+            .and_where(addressed)
+            .to_owned();
+        invitation_page(self.db.conn(), select, page).await.with_context(|| format!("listing {user}'s invitations"))
     }
 
     async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError> {
@@ -342,25 +274,26 @@ impl InvitationRepository for SqlInvitationRepository {
         entry: Option<Acceptance>,
         mail: Option<OutboxMail>,
     ) -> Result<(), WriteError> {
+        use Invitations as I;
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an invitation transaction"))?;
         let result = async {
             check_all(&txn, &update.guards).await?;
             let next = &update.next;
-            let mut values: Vec<Value> = vec![
-                next.status.as_str().into(),
-                next.updated_at.into(),
-                next.id.as_uuid().into(),
-                InvitationStatus::Pending.as_str().into(),
-            ];
-            let mut sql = "UPDATE invitations SET status = $1, updated_at = $2, version = version + 1".to_owned();
-            let mut guard = " WHERE id = $3 AND status = $4".to_owned();
+            let mut write = Query::update();
+            write
+                .table(I::Table)
+                .value(I::Status, next.status.as_str())
+                .value(I::UpdatedAt, next.updated_at)
+                .value(I::Version, Expr::col(I::Version).add(1))
+                .and_where(Expr::col(I::Id).eq(next.id.as_uuid()))
+                .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()));
             if let Some(expected) = update.expected_token {
-                values.extend([next.token_hash.to_hex().into(), next.expires_at.into(), expected.to_hex().into()]);
-                sql.push_str(", token_hash = $5, expires_at = $6");
-                guard.push_str(" AND token_hash = $7");
+                write
+                    .value(I::TokenHash, next.token_hash.to_hex())
+                    .value(I::ExpiresAt, next.expires_at)
+                    .and_where(Expr::col(I::TokenHash).eq(expected.to_hex()));
             }
-            sql.push_str(&guard);
-            let changed = exec(&txn, &sql, values).await.map_err(|e| failed(e, "updating an invitation"))?;
+            let changed = txn.execute(&write).await.map_err(|e| failed(e, "updating an invitation"))?.rows_affected();
             if changed != 1 {
                 return Err(WriteError::Conflict);
             }
@@ -377,31 +310,34 @@ impl InvitationRepository for SqlInvitationRepository {
     }
 
     async fn acceptances(&self, id: InvitationId) -> anyhow::Result<Vec<Acceptance>> {
-        let rows = all(
-            self.db.conn(),
-            &format!(
-                "SELECT {ACCEPTANCE_COLUMNS} FROM invitation_acceptances WHERE invitation_id = $1 \
-                 ORDER BY at DESC, id DESC LIMIT 1000"
-            ),
-            vec![id.as_uuid().into()],
-        )
-        .await
-        .with_context(|| format!("loading the acceptances of {id}"))?;
-        rows.iter().map(acceptance).collect()
+        use InvitationAcceptances as A;
+        let select = Query::select()
+            .columns(A::ALL)
+            .from(A::Table)
+            .and_where(Expr::col(A::InvitationId).eq(id.as_uuid()))
+            .order_by(A::At, Order::Desc)
+            .order_by(A::Id, Order::Desc)
+            .limit(1000)
+            .to_owned();
+        let rows =
+            self.db.conn().query_all(&select).await.with_context(|| format!("loading the acceptances of {id}"))?;
+        rows.iter().map(mapping::acceptance).collect()
     }
 
     async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>> {
-        let rows = all(
-            self.db.conn(),
-            &format!(
-                "SELECT {OUTBOX_COLUMNS} FROM invitation_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL \
-                 AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
-            ),
-            vec![now.into(), i64::from(limit).into()],
-        )
-        .await
-        .context("reading the invitation outbox")?;
-        rows.iter().map(outbox_mail).collect()
+        use InvitationOutbox as X;
+        let select = Query::select()
+            .columns(X::READ)
+            .from(X::Table)
+            .and_where(Expr::col(X::SentAt).is_null())
+            .and_where(Expr::col(X::AbandonedAt).is_null())
+            .and_where(Expr::col(X::NextAttemptAt).lte(now))
+            .order_by(X::NextAttemptAt, Order::Asc)
+            .order_by(X::Id, Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        let rows = self.db.conn().query_all(&select).await.context("reading the invitation outbox")?;
+        rows.iter().map(mapping::outbox_mail).collect()
     }
 
     async fn claim_mail(
@@ -409,39 +345,36 @@ impl InvitationRepository for SqlInvitationRepository {
         mail: &OutboxMail,
         lease_until: OffsetDateTime,
     ) -> anyhow::Result<Option<Option<Invitation>>> {
+        use InvitationOutbox as X;
         let txn = self.db.begin_write().await.context("starting an outbox claim")?;
-        let claimed = exec(
-            &txn,
-            "UPDATE invitation_outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 \
-             AND sent_at IS NULL AND abandoned_at IS NULL",
-            vec![lease_until.into(), mail.id.as_uuid().into(), mail.next_attempt_at.into()],
-        )
-        .await
-        .context("claiming an outbox mail")?;
+        let claim = Query::update()
+            .table(X::Table)
+            .value(X::NextAttemptAt, lease_until)
+            .and_where(Expr::col(X::Id).eq(mail.id.as_uuid()))
+            .and_where(Expr::col(X::NextAttemptAt).eq(mail.next_attempt_at))
+            .and_where(Expr::col(X::SentAt).is_null())
+            .and_where(Expr::col(X::AbandonedAt).is_null())
+            .to_owned();
+        let claimed = txn.execute(&claim).await.context("claiming an outbox mail")?.rows_affected();
         if claimed != 1 {
             txn.rollback().await.context("rolling back an outbox claim")?;
             return Ok(None);
         }
-        let row = one(
-            &txn,
-            &format!("SELECT {INVITATION_COLUMNS} FROM invitations inv WHERE inv.id = $1"),
-            vec![mail.invitation_id.as_uuid().into()],
-        )
-        .await
-        .context("re-reading a mail's invitation")?;
-        let found = row.map(|r| invitation(&r)).transpose()?;
+        let row = find_invitation(&txn, mail.invitation_id).await.context("re-reading a mail's invitation")?;
+        let found = row.map(|r| mapping::invitation(&r)).transpose()?;
         txn.commit().await.context("committing an outbox claim")?;
         Ok(Some(found))
     }
 
     async fn mail_sent(&self, id: OutboxId, now: OffsetDateTime) -> anyhow::Result<()> {
-        exec(
-            self.db.conn(),
-            "UPDATE invitation_outbox SET sent_at = $1, last_error = NULL WHERE id = $2",
-            vec![now.into(), id.as_uuid().into()],
-        )
-        .await
-        .context("marking an outbox mail sent")?;
+        use InvitationOutbox as X;
+        let sent = Query::update()
+            .table(X::Table)
+            .value(X::SentAt, now)
+            .value(X::LastError, Option::<String>::None)
+            .and_where(Expr::col(X::Id).eq(id.as_uuid()))
+            .to_owned();
+        self.db.conn().execute(&sent).await.context("marking an outbox mail sent")?;
         Ok(())
     }
 
@@ -453,38 +386,43 @@ impl InvitationRepository for SqlInvitationRepository {
         error: &str,
         now: OffsetDateTime,
     ) -> anyhow::Result<()> {
+        use InvitationOutbox as X;
         let error: String = error.chars().take(1000).collect();
-        exec(
-            self.db.conn(),
-            "UPDATE invitation_outbox SET attempts = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-             abandoned_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END, last_error = $4 WHERE id = $5",
-            vec![i64::from(attempts).into(), Value::from(retry_at), now.into(), error.into(), id.as_uuid().into()],
-        )
-        .await
-        .context("recording a failed send")?;
+        let mut failed = Query::update();
+        failed.table(X::Table).value(X::Attempts, i64::from(attempts)).value(X::LastError, error);
+        match retry_at {
+            // Tried again at `retry_at`.
+            Some(at) => failed.value(X::NextAttemptAt, at).value(X::AbandonedAt, Option::<OffsetDateTime>::None),
+            // Given up on.
+            None => failed.value(X::AbandonedAt, now),
+        };
+        failed.and_where(Expr::col(X::Id).eq(id.as_uuid()));
+        self.db.conn().execute(&failed).await.context("recording a failed send")?;
         Ok(())
     }
 
     async fn mail_closed(&self, id: OutboxId, reason: &str, now: OffsetDateTime) -> anyhow::Result<()> {
+        use InvitationOutbox as X;
         let reason: String = reason.chars().take(1000).collect();
-        exec(
-            self.db.conn(),
-            "UPDATE invitation_outbox SET abandoned_at = $1, last_error = $2 WHERE id = $3",
-            vec![now.into(), reason.into(), id.as_uuid().into()],
-        )
-        .await
-        .context("closing an outbox mail")?;
+        let closed = Query::update()
+            .table(X::Table)
+            .value(X::AbandonedAt, now)
+            .value(X::LastError, reason)
+            .and_where(Expr::col(X::Id).eq(id.as_uuid()))
+            .to_owned();
+        self.db.conn().execute(&closed).await.context("closing an outbox mail")?;
         Ok(())
     }
 
     async fn imported(&self, org: OrganizationId, email: &EmailAddress) -> anyhow::Result<bool> {
-        let row = one(
-            self.db.conn(),
-            "SELECT email FROM membership_imports WHERE organization_id = $1 AND email = $2",
-            vec![org.as_uuid().into(), email.as_str().into()],
-        )
-        .await
-        .context("checking for an earlier import")?;
+        use MembershipImports as MI;
+        let select = Query::select()
+            .column(MI::Email)
+            .from(MI::Table)
+            .and_where(Expr::col(MI::OrganizationId).eq(org.as_uuid()))
+            .and_where(Expr::col(MI::Email).eq(email.as_str()))
+            .to_owned();
+        let row = self.db.conn().query_one(&select).await.context("checking for an earlier import")?;
         Ok(row.is_some())
     }
 
@@ -496,28 +434,38 @@ impl InvitationRepository for SqlInvitationRepository {
         join: Option<AcceptPlan>,
         now: OffsetDateTime,
     ) -> Result<bool, WriteError> {
+        use MembershipImports as MI;
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an import transaction"))?;
         let result = async {
             if let Some(invitation) = &invitation {
                 insert_invitation(&txn, invitation).await?;
             }
             let applied = (join.is_some() || invitation.is_none()).then_some(now);
-            let recorded = exec(
-                &txn,
-                "INSERT INTO membership_imports (organization_id, email, role, joined_at, invitation_id, created_at, applied_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id, email) DO NOTHING",
-                vec![
-                    org.as_uuid().into(),
-                    line.email.as_str().into(),
-                    line.role.as_str().into(),
-                    line.joined_at.into(),
-                    invitation.as_ref().map(|i| i.id.as_uuid()).into(),
-                    now.into(),
-                    Value::from(applied),
-                ],
-            )
-            .await
-            .map_err(|e| failed(e, "recording an import"))?;
+            let values: [Value; 7] = [
+                org.as_uuid().into(),
+                line.email.as_str().into(),
+                line.role.as_str().into(),
+                line.joined_at.into(),
+                invitation.as_ref().map(|i| i.id.as_uuid()).into(),
+                now.into(),
+                applied.into(),
+            ];
+            let record = Query::insert()
+                .into_table(MI::Table)
+                .columns([
+                    MI::OrganizationId,
+                    MI::Email,
+                    MI::Role,
+                    MI::JoinedAt,
+                    MI::InvitationId,
+                    MI::CreatedAt,
+                    MI::AppliedAt,
+                ])
+                // As many values as columns, so this cannot panic.
+                .values_panic(values.map(Expr::val))
+                .on_conflict(OnConflict::columns([MI::OrganizationId, MI::Email]).do_nothing().to_owned())
+                .to_owned();
+            let recorded = txn.execute(&record).await.map_err(|e| failed(e, "recording an import"))?.rows_affected();
             if recorded != 1 {
                 // A concurrent run imported this line first.
                 return Err(WriteError::Conflict);
@@ -536,45 +484,38 @@ impl InvitationRepository for SqlInvitationRepository {
     }
 
     async fn due_imports(&self, limit: u32) -> anyhow::Result<Vec<DueImport>> {
-        let rows = all(
-            self.db.conn(),
-            &format!(
-                "SELECT i.email AS i_email, i.role AS i_role, i.joined_at AS i_joined_at, {INVITATION_COLUMNS} \
-                 FROM membership_imports i JOIN invitations inv ON inv.id = i.invitation_id \
-                 WHERE i.applied_at IS NULL AND inv.status = $1 \
-                 AND EXISTS (SELECT 1 FROM users u WHERE u.email = i.email AND u.email_verified = $2) \
-                 ORDER BY i.created_at LIMIT $3"
-            ),
-            vec![InvitationStatus::Pending.as_str().into(), true.into(), i64::from(limit).into()],
-        )
-        .await
-        .context("finding imports to apply")?;
+        use Invitations as I;
+        use MembershipImports as MI;
+        let verified_account = Query::select()
+            .expr(Expr::val(1))
+            .from(users::Entity)
+            .and_where(Expr::col((users::Entity, users::Column::Email)).equals((MI::Table, MI::Email)))
+            .and_where(Expr::col((users::Entity, users::Column::EmailVerified)).eq(true))
+            .to_owned();
+        let select = select_invitations()
+            .expr_as(Expr::col((MI::Table, MI::Email)), "i_email")
+            .expr_as(Expr::col((MI::Table, MI::Role)), "i_role")
+            .expr_as(Expr::col((MI::Table, MI::JoinedAt)), "i_joined_at")
+            .inner_join(MI::Table, Expr::col((I::Table, I::Id)).equals((MI::Table, MI::InvitationId)))
+            .and_where(Expr::col((MI::Table, MI::AppliedAt)).is_null())
+            .and_where(Expr::col((I::Table, I::Status)).eq(InvitationStatus::Pending.as_str()))
+            .and_where(Expr::exists(verified_account))
+            .order_by((MI::Table, MI::CreatedAt), Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        let rows = self.db.conn().query_all(&select).await.context("finding imports to apply")?;
         let mut due = Vec::with_capacity(rows.len());
         for row in &rows {
-            let invitation = invitation(row)?;
-            let email: String = row.try_get("", "i_email").context("an import row")?;
+            let invitation = mapping::invitation(row)?;
+            let email: String = mapping::get(row, "", "i_email").context("an import row")?;
             let email = EmailAddress::parse(&email).context("an imported e-mail")?;
-            let accounts = all(
-                self.db.conn(),
-                "SELECT id, email_verified FROM users WHERE email = $1 ORDER BY id",
-                vec![email.as_str().into()],
-            )
-            .await
-            .context("finding the accounts of an import")?
-            .iter()
-            .map(|r| {
-                Ok(Account {
-                    user_id: UserId::new(r.try_get("", "id")?),
-                    email_verified: r.try_get("", "email_verified")?,
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            let accounts = accounts_with(self.db.conn(), &email).await.context("finding the accounts of an import")?;
             due.push(DueImport {
                 line: ImportLine {
                     organization: invitation.organization_id.to_string(),
                     email,
-                    role: role_of(&row.try_get::<String>("", "i_role").context("an import row")?)?,
-                    joined_at: time_of(row, "", "i_joined_at")?,
+                    role: mapping::role_of(&mapping::get::<String>(row, "", "i_role").context("an import row")?)?,
+                    joined_at: mapping::time_of(row, "", "i_joined_at")?,
                 },
                 organization_id: invitation.organization_id,
                 invitation,
@@ -610,15 +551,25 @@ impl InvitationRepository for SqlInvitationRepository {
     }
 }
 
+/// The invitation row `id`.
+async fn find_invitation<C: ConnectionTrait>(
+    c: &C,
+    id: InvitationId,
+) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
+    c.query_one(select_invitations().and_where(Expr::col(Invitations::Id).eq(id.as_uuid()))).await
+}
+
 /// Marks an import applied; `false` when another replica did first.
 async fn claim_import(txn: &DatabaseTransaction, due: &DueImport, at: OffsetDateTime) -> Result<bool, WriteError> {
-    let claimed = exec(
-        txn,
-        "UPDATE membership_imports SET applied_at = $1 WHERE organization_id = $2 AND email = $3 AND applied_at IS NULL",
-        vec![at.into(), due.organization_id.as_uuid().into(), due.line.email.as_str().into()],
-    )
-    .await
-    .map_err(|e| failed(e, "claiming an import"))?;
+    use MembershipImports as MI;
+    let claim = Query::update()
+        .table(MI::Table)
+        .value(MI::AppliedAt, at)
+        .and_where(Expr::col(MI::OrganizationId).eq(due.organization_id.as_uuid()))
+        .and_where(Expr::col(MI::Email).eq(due.line.email.as_str()))
+        .and_where(Expr::col(MI::AppliedAt).is_null())
+        .to_owned();
+    let claimed = txn.execute(&claim).await.map_err(|e| failed(e, "claiming an import"))?.rows_affected();
     Ok(claimed == 1)
 }
 
@@ -628,44 +579,39 @@ async fn queue_mail<C: ConnectionTrait>(
     org: OrganizationId,
     now: OffsetDateTime,
 ) -> Result<(), WriteError> {
-    exec(
-        c,
-        "INSERT INTO invitation_outbox (id, invitation_id, organization_id, recipient, organization, invited_by, role, \
-         link, expires_at, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        vec![
-            m.id.as_uuid().into(),
-            m.invitation_id.as_uuid().into(),
-            org.as_uuid().into(),
-            m.mail.to.as_str().into(),
-            m.mail.organization.clone().into(),
-            m.mail.invited_by.clone().into(),
-            m.mail.role.as_str().into(),
-            m.mail.link.clone().into(),
-            m.mail.expires_at.into(),
-            i64::from(m.attempts).into(),
-            m.next_attempt_at.into(),
-            now.into(),
-        ],
-    )
-    .await
-    .map(drop)
-    .map_err(|e| failed(e, "queueing an invitation e-mail"))
-}
-
-fn outbox_mail(row: &QueryResult) -> anyhow::Result<OutboxMail> {
-    let recipient: String = row.try_get("", "recipient")?;
-    Ok(OutboxMail {
-        id: OutboxId::from_uuid(row.try_get("", "id")?),
-        invitation_id: InvitationId::from_uuid(row.try_get("", "invitation_id")?),
-        mail: InvitationMail {
-            to: EmailAddress::parse(&recipient).context("an outbox recipient")?,
-            organization: row.try_get("", "organization")?,
-            invited_by: row.try_get("", "invited_by")?,
-            role: role_of(&row.try_get::<String>("", "role")?)?,
-            link: row.try_get("", "link")?,
-            expires_at: time_of(row, "", "expires_at")?,
-        },
-        attempts: u32::try_from(row.try_get::<i64>("", "attempts")?)?,
-        next_attempt_at: time_of(row, "", "next_attempt_at")?,
-    })
+    use InvitationOutbox as X;
+    let values: [Value; 12] = [
+        m.id.as_uuid().into(),
+        m.invitation_id.as_uuid().into(),
+        org.as_uuid().into(),
+        m.mail.to.as_str().into(),
+        m.mail.organization.clone().into(),
+        m.mail.invited_by.clone().into(),
+        m.mail.role.as_str().into(),
+        m.mail.link.clone().into(),
+        m.mail.expires_at.into(),
+        i64::from(m.attempts).into(),
+        m.next_attempt_at.into(),
+        now.into(),
+    ];
+    let insert = Query::insert()
+        .into_table(X::Table)
+        .columns([
+            X::Id,
+            X::InvitationId,
+            X::OrganizationId,
+            X::Recipient,
+            X::Organization,
+            X::InvitedBy,
+            X::Role,
+            X::Link,
+            X::ExpiresAt,
+            X::Attempts,
+            X::NextAttemptAt,
+            X::CreatedAt,
+        ])
+        // As many values as columns, so this cannot panic.
+        .values_panic(values.map(Expr::val))
+        .to_owned();
+    c.execute(&insert).await.map(drop).map_err(|e| failed(e, "queueing an invitation e-mail"))
 }

@@ -12,10 +12,16 @@
 //! - [`invitations_repo`]: the `InvitationRepository` (invitations, the
 //!   acceptance log, accept in one transaction).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
-//! - `entities` and `mapping`: the persistence models and their conversion to
-//!   domain records; neither leaves this crate.
+//! - `backend`: the only module that tells PostgreSQL from SQLite (row and
+//!   advisory locks, the migration lock, reading constraint violations).
+//! - `schema` and `entities`: the tables, named once; `mapping`: rows →
+//!   domain records. None of them leaves this crate.
+//!
+//! Every statement is built with sea-query or a sea-orm entity and rendered
+//! for the connection's backend (docs/decisions/0008-one-sql-idiom.md).
 #![forbid(unsafe_code)]
 
+mod backend;
 pub mod database;
 mod entities;
 pub mod invitations_repo;
@@ -24,7 +30,7 @@ mod memberships;
 pub mod organizations;
 pub mod photos;
 pub mod profiles;
-mod profiles_mapping;
+mod schema;
 pub mod tickets;
 pub mod users;
 

@@ -1,20 +1,25 @@
-//! `OrganizationRepository` over raw SQL on PostgreSQL and SQLite. Every
-//! membership change is a model plan carried out by `memberships::execute`
-//! in one transaction.
+//! `OrganizationRepository` over sea-query statements on PostgreSQL and
+//! SQLite. Every membership change is a model plan carried out by
+//! `memberships::execute` in one transaction.
 
-use crate::database::{Database, violates_unique};
-use crate::memberships::{
-    MEMBER_COLUMNS, ORGANIZATION_COLUMNS, all, check, exec, execute, failed, membership, one, organization, time_of,
-    with_zones,
-};
+use crate::backend::{self, violates_unique};
+use crate::database::Database;
+use crate::entities::users;
+use crate::mapping;
+use crate::memberships::{check, execute, failed, with_zones};
+use crate::schema::{MembershipHistory, MembershipZones, Memberships, OrganizationBlocks, Organizations, Zones};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
 use invitations::{
-    Account, Block, Founding, Invitee, Member, MemberQuery, Membership, MembershipHistory, MembershipPlan,
-    MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, WriteError, Zone, ZoneId,
+    Account, Founding, Invitee, Member, MemberQuery, Membership, MembershipHistory as History, MembershipPlan,
+    MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, WriteError, Zone,
 };
-use sea_orm::{DatabaseTransaction, Value};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
+};
 use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, UserId};
 use time::OffsetDateTime;
 
@@ -45,7 +50,38 @@ pub(crate) async fn finish<T>(txn: DatabaseTransaction, result: Result<T, WriteE
     }
 }
 
-const ORG_COLUMNS: &str = "id, name, slug, logo_url, created_by, created_at, updated_at";
+/// `SELECT` of the membership columns `mapping::membership` reads, from `memberships`.
+fn select_memberships() -> SelectStatement {
+    Query::select().columns(Memberships::READ.map(|c| (Memberships::Table, c))).from(Memberships::Table).to_owned()
+}
+
+/// `SELECT` of the organization columns `mapping::organization` reads, from `organizations`.
+fn select_organizations() -> SelectStatement {
+    Query::select().columns(Organizations::READ).from(Organizations::Table).to_owned()
+}
+
+/// The accounts holding `email`, oldest first.
+pub(crate) async fn accounts_with<C: ConnectionTrait>(c: &C, email: &EmailAddress) -> anyhow::Result<Vec<Account>> {
+    let rows = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::EmailVerified)
+        .filter(users::Column::Email.eq(email.as_str()))
+        .order_by_asc(users::Column::Id)
+        .into_tuple::<(i64, bool)>()
+        .all(c)
+        .await
+        .context("finding the accounts of an e-mail")?;
+    Ok(rows.into_iter().map(mapping::account).collect())
+}
+
+/// Loads the memberships `select` finds, with their zones.
+async fn memberships_of<C: ConnectionTrait>(c: &C, select: &SelectStatement) -> anyhow::Result<Vec<Membership>> {
+    let rows = c.query_all(select).await?;
+    let mut found = rows.iter().map(|r| mapping::membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
+    with_zones(c, &mut found).await?;
+    Ok(found)
+}
 
 #[async_trait]
 impl OrganizationRepository for SqlOrganizationRepository {
@@ -56,21 +92,20 @@ impl OrganizationRepository for SqlOrganizationRepository {
                 check(&txn, guard).await?;
             }
             let org = &founding.organization;
-            let inserted = exec(
-                &txn,
-                "INSERT INTO organizations (id, name, slug, logo_url, logo_key, created_by, created_at, updated_at) \
-                 VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)",
-                vec![
-                    org.id.as_uuid().into(),
-                    org.name.clone().into(),
-                    org.slug.clone().into(),
-                    org.created_by.get().into(),
-                    org.created_at.into(),
-                    org.updated_at.into(),
-                ],
-            )
-            .await;
-            match inserted {
+            use Organizations as O;
+            let insert = Query::insert()
+                .into_table(O::Table)
+                .columns([O::Id, O::Name, O::Slug, O::CreatedBy, O::CreatedAt, O::UpdatedAt])
+                .values_panic([
+                    Expr::val(org.id.as_uuid()),
+                    Expr::val(org.name.clone()),
+                    Expr::val(org.slug.clone()),
+                    Expr::val(org.created_by.get()),
+                    Expr::val(org.created_at),
+                    Expr::val(org.updated_at),
+                ])
+                .to_owned();
+            match txn.execute(&insert).await {
                 // Slugs carry a random suffix; a clash is a lost race to retry with another.
                 Err(e) if violates_unique(&e, "organizations_slug_key", "organizations.slug") => {
                     return Err(WriteError::Conflict);
@@ -78,13 +113,9 @@ impl OrganizationRepository for SqlOrganizationRepository {
                 other => other.map_err(|e| failed(e, "inserting an organization"))?,
             };
             execute(&txn, std::slice::from_ref(&founding.admin)).await?;
-            exec(
-                &txn,
-                "UPDATE users SET current_organization_id = $1, updated_at = $2 WHERE id = $3",
-                vec![org.id.as_uuid().into(), org.created_at.into(), org.created_by.get().into()],
-            )
-            .await
-            .map_err(|e| failed(e, "switching to the new organization"))?;
+            switch_to(&txn, org.created_by, org.id, org.created_at)
+                .await
+                .map_err(|e| failed(e, "switching to the new organization"))?;
             Ok(())
         }
         .await;
@@ -92,31 +123,24 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn get(&self, id: OrganizationId) -> anyhow::Result<Option<Organization>> {
-        let row = one(
-            self.db.conn(),
-            &format!("SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"),
-            vec![id.as_uuid().into()],
-        )
-        .await
-        .with_context(|| format!("loading organization {id}"))?;
-        row.map(|r| organization(&r, "")).transpose()
+        let select = select_organizations().and_where(Expr::col(Organizations::Id).eq(id.as_uuid())).to_owned();
+        let row = self.db.conn().query_one(&select).await.with_context(|| format!("loading organization {id}"))?;
+        row.map(|r| mapping::organization(&r, "")).transpose()
     }
 
     async fn find(&self, reference: &str) -> anyhow::Result<Option<Organization>> {
         if let Ok(id) = reference.parse::<uuid::Uuid>() {
             return self.get(OrganizationId::from_uuid(id)).await;
         }
-        let row = one(
-            self.db.conn(),
-            &format!(
-                "SELECT {ORG_COLUMNS} FROM organizations WHERE slug = $1 OR name = $1 \
-                 ORDER BY CASE WHEN slug = $1 THEN 0 ELSE 1 END, created_at LIMIT 1"
-            ),
-            vec![reference.into()],
-        )
-        .await
-        .context("finding an organization")?;
-        row.map(|r| organization(&r, "")).transpose()
+        use Organizations as O;
+        let select = select_organizations()
+            .and_where(Expr::col(O::Slug).eq(reference).or(Expr::col(O::Name).eq(reference)))
+            .order_by_expr(Expr::case(Expr::col(O::Slug).eq(reference), 0).finally(1).into(), Order::Asc)
+            .order_by(O::CreatedAt, Order::Asc)
+            .limit(1)
+            .to_owned();
+        let row = self.db.conn().query_one(&select).await.context("finding an organization")?;
+        row.map(|r| mapping::organization(&r, "")).transpose()
     }
 
     async fn rename(
@@ -125,13 +149,13 @@ impl OrganizationRepository for SqlOrganizationRepository {
         name: &str,
         now: OffsetDateTime,
     ) -> anyhow::Result<Option<Organization>> {
-        exec(
-            self.db.conn(),
-            "UPDATE organizations SET name = $1, updated_at = $2 WHERE id = $3",
-            vec![name.into(), now.into(), id.as_uuid().into()],
-        )
-        .await
-        .with_context(|| format!("renaming organization {id}"))?;
+        let rename = Query::update()
+            .table(Organizations::Table)
+            .value(Organizations::Name, name)
+            .value(Organizations::UpdatedAt, now)
+            .and_where(Expr::col(Organizations::Id).eq(id.as_uuid()))
+            .to_owned();
+        self.db.conn().execute(&rename).await.with_context(|| format!("renaming organization {id}"))?;
         self.get(id).await
     }
 
@@ -161,19 +185,19 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn create_zone(&self, zone: &Zone) -> Result<(), WriteError> {
-        let inserted = exec(
-            self.db.conn(),
-            "INSERT INTO zones (id, organization_id, name, name_key, created_at) VALUES ($1, $2, $3, $4, $5)",
-            vec![
-                zone.id.as_uuid().into(),
-                zone.organization_id.as_uuid().into(),
-                zone.name.clone().into(),
-                zone.key().into(),
-                zone.created_at.into(),
-            ],
-        )
-        .await;
-        match inserted {
+        use Zones as Z;
+        let insert = Query::insert()
+            .into_table(Z::Table)
+            .columns([Z::Id, Z::OrganizationId, Z::Name, Z::NameKey, Z::CreatedAt])
+            .values_panic([
+                Expr::val(zone.id.as_uuid()),
+                Expr::val(zone.organization_id.as_uuid()),
+                Expr::val(zone.name.clone()),
+                Expr::val(zone.key()),
+                Expr::val(zone.created_at),
+            ])
+            .to_owned();
+        match self.db.conn().execute(&insert).await {
             Ok(_) => Ok(()),
             Err(e)
                 if violates_unique(&e, "zones_name_key_idx", "zones.name_key")
@@ -186,100 +210,98 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn zones(&self, org: OrganizationId) -> anyhow::Result<Vec<Zone>> {
-        let rows = all(
-            self.db.conn(),
-            "SELECT id, organization_id, name, created_at FROM zones WHERE organization_id = $1 ORDER BY name, id",
-            vec![org.as_uuid().into()],
-        )
-        .await
-        .with_context(|| format!("listing the zones of {org}"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(Zone {
-                    id: ZoneId::from_uuid(r.try_get("", "id")?),
-                    organization_id: OrganizationId::from_uuid(r.try_get("", "organization_id")?),
-                    name: r.try_get("", "name")?,
-                    created_at: time_of(r, "", "created_at")?,
-                })
-            })
-            .collect::<anyhow::Result<_>>()
-            .context("reading a zone")
+        use Zones as Z;
+        let select = Query::select()
+            .columns([Z::Id, Z::OrganizationId, Z::Name, Z::CreatedAt])
+            .from(Z::Table)
+            .and_where(Expr::col(Z::OrganizationId).eq(org.as_uuid()))
+            .order_by(Z::Name, Order::Asc)
+            .order_by(Z::Id, Order::Asc)
+            .to_owned();
+        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("listing the zones of {org}"))?;
+        rows.iter().map(mapping::zone).collect()
     }
 
     async fn active_membership(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Option<Membership>> {
-        let row = one(
-            self.db.conn(),
-            &format!(
-                "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.organization_id = $1 AND m.user_id = $2 AND m.status = $3"
-            ),
-            vec![org.as_uuid().into(), user.get().into(), MembershipStatus::Active.as_str().into()],
-        )
-        .await
-        .with_context(|| format!("loading {user}'s membership of {org}"))?;
-        let Some(row) = row else { return Ok(None) };
-        let mut found = [membership(&row, "")?];
-        with_zones(self.db.conn(), &mut found).await?;
-        let [m] = found;
-        Ok(Some(m))
+        use Memberships as M;
+        let select = select_memberships()
+            .and_where(Expr::col(M::OrganizationId).eq(org.as_uuid()))
+            .and_where(Expr::col(M::UserId).eq(user.get()))
+            .and_where(Expr::col(M::Status).eq(MembershipStatus::Active.as_str()))
+            .to_owned();
+        let found = memberships_of(self.db.conn(), &select)
+            .await
+            .with_context(|| format!("loading {user}'s membership of {org}"))?;
+        Ok(found.into_iter().next())
     }
 
     async fn members(&self, query: &MemberQuery, page: &PageRequest) -> anyhow::Result<Page<Member>> {
+        use MembershipZones as MZ;
+        use Memberships as M;
         let org = query.organization_id;
-        let mut sql = format!(
-            "SELECT {MEMBER_COLUMNS}, u.display_name AS u_display_name, u.email AS u_email \
-             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1"
-        );
-        let mut values: Vec<Value> = vec![org.as_uuid().into()];
-        let bind = |values: &mut Vec<Value>, v: Value| {
-            values.push(v);
-            format!("${}", values.len())
-        };
+        let mut select = select_memberships();
+        select
+            .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), "u_display_name")
+            .expr_as(Expr::col((users::Entity, users::Column::Email)), "u_email")
+            .inner_join(users::Entity, Expr::col((users::Entity, users::Column::Id)).equals((M::Table, M::UserId)))
+            .and_where(Expr::col((M::Table, M::OrganizationId)).eq(org.as_uuid()));
         // `active` is the model's definition (shared_kernel::Tenure::grants_at), read at `query.at`.
-        let granting = |values: &mut Vec<Value>| {
-            let active = bind(values, MembershipStatus::Active.as_str().into());
-            let at = bind(values, query.at.into());
-            format!("(m.status = {active} AND (m.expires_at IS NULL OR m.expires_at > {at}))")
+        let granting = || {
+            Expr::col((M::Table, M::Status))
+                .eq(MembershipStatus::Active.as_str())
+                .and(Expr::col((M::Table, M::ExpiresAt)).is_null().or(Expr::col((M::Table, M::ExpiresAt)).gt(query.at)))
         };
         match query.filter.status {
             Some(MembershipStatus::Active) => {
-                let g = granting(&mut values);
-                sql.push_str(&format!(" AND {g}"));
+                select.and_where(granting());
             }
             Some(MembershipStatus::Inactive) => {
-                let g = granting(&mut values);
-                sql.push_str(&format!(" AND NOT {g}"));
+                select.and_where(granting().not());
             }
             None => {}
         }
         if let Some(role) = query.filter.role {
-            let p = bind(&mut values, role.as_str().into());
-            sql.push_str(&format!(" AND m.role = {p}"));
+            select.and_where(Expr::col((M::Table, M::Role)).eq(role.as_str()));
         }
+        // The zones of the membership being filtered, with `extra` conditions.
+        let zones_where = |extra: Option<Expr>| {
+            let mut zones = Query::select();
+            zones
+                .expr(Expr::val(1))
+                .from(MZ::Table)
+                .and_where(Expr::col((MZ::Table, MZ::MembershipId)).equals((M::Table, M::Id)));
+            if let Some(extra) = extra {
+                zones.and_where(extra);
+            }
+            zones
+        };
         if let Some(zone) = query.filter.zone {
-            let p = bind(&mut values, zone.as_uuid().into());
-            sql.push_str(&format!(
-                " AND (NOT EXISTS (SELECT 1 FROM membership_zones z WHERE z.membership_id = m.id) \
-                 OR EXISTS (SELECT 1 FROM membership_zones z WHERE z.membership_id = m.id AND z.zone_id = {p}))"
-            ));
+            // The whole organization, or that zone among others.
+            select.and_where(
+                Expr::exists(zones_where(None))
+                    .not()
+                    .or(Expr::exists(zones_where(Some(Expr::col((MZ::Table, MZ::ZoneId)).eq(zone.as_uuid()))))),
+            );
         }
         if let Some(within) = &query.within {
-            let list = within.iter().map(|z| bind(&mut values, z.as_uuid().into())).collect::<Vec<_>>().join(", ");
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM membership_zones z WHERE z.membership_id = m.id) \
-                 AND NOT EXISTS (SELECT 1 FROM membership_zones z WHERE z.membership_id = m.id AND z.zone_id NOT IN ({list}))"
-            ));
+            // Limited to zones, every one of them within.
+            let outside = Expr::col((MZ::Table, MZ::ZoneId)).is_not_in(within.iter().map(|z| z.as_uuid()));
+            select.and_where(Expr::exists(zones_where(None))).and_where(Expr::exists(zones_where(Some(outside))).not());
         }
         if let Some(after) = page.after() {
             let id: uuid::Uuid = after.id.parse().context("a members cursor carries a membership id")?;
-            let at = bind(&mut values, after.created_at.into());
-            let id = bind(&mut values, id.into());
             // A row comparison, so the (organization_id, joined_at, id) index seeks to the cursor.
-            sql.push_str(&format!(" AND (m.joined_at, m.id) < ({at}, {id})"));
+            select.and_where(
+                Expr::tuple([Expr::col((M::Table, M::JoinedAt)), Expr::col((M::Table, M::Id))])
+                    .lt(Expr::tuple([Expr::val(after.created_at), Expr::val(id)])),
+            );
         }
-        let limit = bind(&mut values, i64::from(page.limit() + 1).into());
-        sql.push_str(&format!(" ORDER BY m.joined_at DESC, m.id DESC LIMIT {limit}"));
-        let rows = all(self.db.conn(), &sql, values).await.with_context(|| format!("listing members of {org}"))?;
-        let mut memberships = rows.iter().map(|r| membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
+        select
+            .order_by((M::Table, M::JoinedAt), Order::Desc)
+            .order_by((M::Table, M::Id), Order::Desc)
+            .limit(u64::from(page.limit()) + 1);
+        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("listing members of {org}"))?;
+        let mut memberships = rows.iter().map(|r| mapping::membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
         with_zones(self.db.conn(), &mut memberships).await?;
         let members = rows
             .iter()
@@ -304,30 +326,28 @@ impl OrganizationRepository for SqlOrganizationRepository {
         finish(txn, result).await
     }
 
-    async fn history(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Vec<MembershipHistory>> {
-        let rows = all(
-            self.db.conn(),
-            "SELECT membership_id, organization_id, user_id, role, zones, status, expires_at, valid_from, valid_to, \
-             changed_by, cause, invitation_id FROM membership_history WHERE organization_id = $1 AND user_id = $2 \
-             ORDER BY valid_from, id",
-            vec![org.as_uuid().into(), user.get().into()],
-        )
-        .await
-        .with_context(|| format!("loading {user}'s history in {org}"))?;
-        rows.iter().map(crate::memberships::history).collect()
+    async fn history(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Vec<History>> {
+        use MembershipHistory as H;
+        let select = Query::select()
+            .columns(H::READ)
+            .from(H::Table)
+            .and_where(Expr::col(H::OrganizationId).eq(org.as_uuid()))
+            .and_where(Expr::col(H::UserId).eq(user.get()))
+            .order_by(H::ValidFrom, Order::Asc)
+            .order_by(H::Id, Order::Asc)
+            .to_owned();
+        let rows =
+            self.db.conn().query_all(&select).await.with_context(|| format!("loading {user}'s history in {org}"))?;
+        rows.iter().map(mapping::history).collect()
     }
 
     async fn set_current(&self, m: &Membership, now: OffsetDateTime) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting a switch"))?;
         let result = async {
             check(&txn, &invitations::Guard::Unchanged { membership_id: m.id, version: m.version }).await?;
-            exec(
-                &txn,
-                "UPDATE users SET current_organization_id = $1, updated_at = $2 WHERE id = $3",
-                vec![m.organization_id.as_uuid().into(), now.into(), m.user_id.get().into()],
-            )
-            .await
-            .map_err(|e| failed(e, "switching organization"))?;
+            switch_to(&txn, m.user_id, m.organization_id, now)
+                .await
+                .map_err(|e| failed(e, "switching organization"))?;
             Ok(())
         }
         .await;
@@ -335,121 +355,125 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn sidebar(&self, user: UserId) -> anyhow::Result<Vec<SidebarApp>> {
-        let rows = all(
-            self.db.conn(),
-            &format!(
-                "SELECT {MEMBER_COLUMNS}, {ORGANIZATION_COLUMNS} FROM memberships m \
-                 JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 AND m.status = $2"
-            ),
-            vec![user.get().into(), MembershipStatus::Active.as_str().into()],
-        )
-        .await
-        .with_context(|| format!("loading {user}'s sidebar"))?;
-        let mut memberships = rows.iter().map(|r| membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
+        use Memberships as M;
+        use Organizations as O;
+        let mut select = select_memberships();
+        for column in O::READ {
+            select.expr_as(
+                Expr::col((O::Table, column)),
+                Alias::new(format!("o_{}", sea_orm::sea_query::Iden::unquoted(&column))),
+            );
+        }
+        select
+            .inner_join(O::Table, Expr::col((O::Table, O::Id)).equals((M::Table, M::OrganizationId)))
+            .and_where(Expr::col((M::Table, M::UserId)).eq(user.get()))
+            .and_where(Expr::col((M::Table, M::Status)).eq(MembershipStatus::Active.as_str()));
+        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("loading {user}'s sidebar"))?;
+        let mut memberships = rows.iter().map(|r| mapping::membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
         with_zones(self.db.conn(), &mut memberships).await?;
         rows.iter()
             .zip(memberships)
-            .map(|(r, membership)| Ok(SidebarApp { organization: organization(r, "o_")?, membership }))
+            .map(|(r, membership)| Ok(SidebarApp { organization: mapping::organization(r, "o_")?, membership }))
             .collect()
     }
 
     async fn invitee(&self, user: UserId) -> anyhow::Result<Option<Invitee>> {
-        let row = one(self.db.conn(), "SELECT email, email_verified FROM users WHERE id = $1", vec![user.get().into()])
+        let row = users::Entity::find_by_id(user.get())
+            .select_only()
+            .column(users::Column::Email)
+            .column(users::Column::EmailVerified)
+            .into_tuple::<(String, bool)>()
+            .one(self.db.conn())
             .await
             .with_context(|| format!("loading user {user}"))?;
-        let Some(row) = row else { return Ok(None) };
-        let email: String = row.try_get("", "email").context("reading an e-mail")?;
+        let Some((email, email_verified)) = row else { return Ok(None) };
         Ok(Some(Invitee {
             user_id: user,
             email: EmailAddress::parse(&email).with_context(|| format!("user {user} has an invalid e-mail"))?,
-            email_verified: row.try_get("", "email_verified").context("reading email_verified")?,
+            email_verified,
         }))
     }
 
     async fn display_name(&self, user: UserId) -> anyhow::Result<Option<String>> {
-        let row = one(self.db.conn(), "SELECT display_name FROM users WHERE id = $1", vec![user.get().into()])
+        users::Entity::find_by_id(user.get())
+            .select_only()
+            .column(users::Column::DisplayName)
+            .into_tuple::<String>()
+            .one(self.db.conn())
             .await
-            .with_context(|| format!("loading user {user}"))?;
-        row.map(|r| r.try_get("", "display_name")).transpose().context("reading a display name")
+            .with_context(|| format!("loading user {user}"))
     }
 
     async fn accounts_with_email(&self, email: &EmailAddress) -> anyhow::Result<Vec<Account>> {
-        let rows = all(
-            self.db.conn(),
-            "SELECT id, email_verified FROM users WHERE email = $1 ORDER BY id",
-            vec![email.as_str().into()],
-        )
-        .await
-        .context("finding the accounts of an e-mail")?;
-        rows.iter()
-            .map(|r| {
-                Ok(Account {
-                    user_id: UserId::new(r.try_get("", "id")?),
-                    email_verified: r.try_get("", "email_verified")?,
-                })
-            })
-            .collect()
+        accounts_with(self.db.conn(), email).await
     }
 
     async fn is_blocked(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {
-        let row = one(
-            self.db.conn(),
-            "SELECT user_id FROM organization_blocks WHERE organization_id = $1 AND user_id = $2",
-            vec![org.as_uuid().into(), user.get().into()],
-        )
-        .await
-        .context("checking a block")?;
+        use OrganizationBlocks as B;
+        let select = Query::select()
+            .column(B::UserId)
+            .from(B::Table)
+            .and_where(Expr::col(B::OrganizationId).eq(org.as_uuid()))
+            .and_where(Expr::col(B::UserId).eq(user.get()))
+            .to_owned();
+        let row = self.db.conn().query_one(&select).await.context("checking a block")?;
         Ok(row.is_some())
     }
 
     async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {
-        let removed = exec(
-            self.db.conn(),
-            "DELETE FROM organization_blocks WHERE organization_id = $1 AND user_id = $2",
-            vec![org.as_uuid().into(), user.get().into()],
-        )
-        .await
-        .context("lifting a block")?;
-        Ok(removed == 1)
+        use OrganizationBlocks as B;
+        let delete = Query::delete()
+            .from_table(B::Table)
+            .and_where(Expr::col(B::OrganizationId).eq(org.as_uuid()))
+            .and_where(Expr::col(B::UserId).eq(user.get()))
+            .to_owned();
+        let removed = self.db.conn().execute(&delete).await.context("lifting a block")?;
+        Ok(removed.rows_affected() == 1)
     }
 
-    async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<Block>> {
-        let rows = all(
-            self.db.conn(),
-            "SELECT b.user_id, b.blocked_by, b.blocked_at, u.display_name, u.email FROM organization_blocks b \
-             JOIN users u ON u.id = b.user_id WHERE b.organization_id = $1 ORDER BY b.blocked_at DESC, b.user_id",
-            vec![org.as_uuid().into()],
-        )
-        .await
-        .context("listing blocks")?;
-        rows.iter()
-            .map(|r| {
-                Ok(Block {
-                    user_id: UserId::new(r.try_get("", "user_id")?),
-                    display_name: r.try_get("", "display_name")?,
-                    email: r.try_get("", "email")?,
-                    blocked_by: UserId::new(r.try_get("", "blocked_by")?),
-                    blocked_at: time_of(r, "", "blocked_at")?,
-                })
-            })
-            .collect()
+    async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<invitations::Block>> {
+        use OrganizationBlocks as B;
+        let select = Query::select()
+            .columns([(B::Table, B::UserId), (B::Table, B::BlockedBy), (B::Table, B::BlockedAt)])
+            .column((users::Entity, users::Column::DisplayName))
+            .column((users::Entity, users::Column::Email))
+            .from(B::Table)
+            .inner_join(users::Entity, Expr::col((users::Entity, users::Column::Id)).equals((B::Table, B::UserId)))
+            .and_where(Expr::col((B::Table, B::OrganizationId)).eq(org.as_uuid()))
+            .order_by((B::Table, B::BlockedAt), Order::Desc)
+            .order_by((B::Table, B::UserId), Order::Asc)
+            .to_owned();
+        let rows = self.db.conn().query_all(&select).await.context("listing blocks")?;
+        rows.iter().map(mapping::block).collect()
     }
 
     async fn due_expiries(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<Membership>> {
-        let rows = all(
-            self.db.conn(),
-            &format!(
-                "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.status = $1 \
-                 AND m.expires_at IS NOT NULL AND m.expires_at <= $2 ORDER BY m.expires_at LIMIT $3"
-            ),
-            vec![MembershipStatus::Active.as_str().into(), now.into(), i64::from(limit).into()],
-        )
-        .await
-        .context("finding expired memberships")?;
-        let mut due = rows.iter().map(|r| membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
-        with_zones(self.db.conn(), &mut due).await?;
-        Ok(due)
+        use Memberships as M;
+        let select = select_memberships()
+            .and_where(Expr::col(M::Status).eq(MembershipStatus::Active.as_str()))
+            .and_where(Expr::col(M::ExpiresAt).is_not_null())
+            .and_where(Expr::col(M::ExpiresAt).lte(now))
+            .order_by(M::ExpiresAt, Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        memberships_of(self.db.conn(), &select).await.context("finding expired memberships")
     }
+}
+
+/// Makes `org` the current organization of `user`.
+async fn switch_to<C: ConnectionTrait>(
+    c: &C,
+    user: UserId,
+    org: OrganizationId,
+    now: OffsetDateTime,
+) -> Result<(), sea_orm::DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::CurrentOrganizationId, Expr::val(org.as_uuid()))
+        .col_expr(users::Column::UpdatedAt, Expr::val(now))
+        .filter(users::Column::Id.eq(user.get()))
+        .exec(c)
+        .await
+        .map(drop)
 }
 
 /// Replaces the logo inside `txn` and returns the previous key; the row is
@@ -460,28 +484,22 @@ async fn replace_logo(
     logo: Option<(&str, &str)>,
     now: OffsetDateTime,
 ) -> Result<Option<ObjectKey>, WriteError> {
-    use sea_orm::ConnectionTrait as _;
-    let sql = if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        "SELECT logo_key FROM organizations WHERE id = $1 FOR UPDATE"
-    } else {
-        "SELECT logo_key FROM organizations WHERE id = $1"
-    };
-    let row = one(txn, sql, vec![id.as_uuid().into()]).await.context("reading a logo")?;
+    use Organizations as O;
+    let mut select = Query::select();
+    select.column(O::LogoKey).from(O::Table).and_where(Expr::col(O::Id).eq(id.as_uuid()));
+    backend::for_update(&mut select);
+    let row = txn.query_one(&select).await.context("reading a logo")?;
     let previous: Option<String> = match row {
-        Some(r) => r.try_get("", "logo_key").context("reading a logo key")?,
+        Some(r) => mapping::get(&r, "", O::LogoKey)?,
         None => return Err(anyhow::anyhow!("organization {id} vanished").into()),
     };
-    exec(
-        txn,
-        "UPDATE organizations SET logo_key = $1, logo_url = $2, updated_at = $3 WHERE id = $4",
-        vec![
-            logo.map(|(k, _)| k.to_owned()).into(),
-            logo.map(|(_, u)| u.to_owned()).into(),
-            now.into(),
-            id.as_uuid().into(),
-        ],
-    )
-    .await
-    .context("setting a logo")?;
+    let update = Query::update()
+        .table(O::Table)
+        .value(O::LogoKey, logo.map(|(k, _)| k.to_owned()))
+        .value(O::LogoUrl, logo.map(|(_, u)| u.to_owned()))
+        .value(O::UpdatedAt, now)
+        .and_where(Expr::col(O::Id).eq(id.as_uuid()))
+        .to_owned();
+    txn.execute(&update).await.context("setting a logo")?;
     Ok(previous.as_deref().map(ObjectKey::parse).transpose().context("an unreadable logo key")?)
 }

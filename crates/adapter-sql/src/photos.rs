@@ -6,6 +6,7 @@
 //! `photo_verifications_one_pending_key` is the backstop for "one PENDING per
 //! user". Every later change is compare-and-set on `version`.
 
+use crate::backend;
 use crate::database::Database;
 use crate::entities::photo_verification_events as events;
 use crate::entities::photo_verifications::{Column, Entity};
@@ -21,8 +22,8 @@ use photo_sync::{
 use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, DatabaseBackend, DatabaseTransaction, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _,
+    ActiveModelTrait as _, ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
 };
 use shared_kernel::{Cursor, DiscordId, Page, PageRequest, UserId};
 use std::collections::HashMap;
@@ -43,11 +44,12 @@ impl SqlPhotoVerificationRepository {
     /// Locks the user's row on PostgreSQL (SQLite already holds the write
     /// lock); `false` if the user is gone.
     async fn lock_user(&self, txn: &DatabaseTransaction, id: UserId) -> anyhow::Result<bool> {
-        let mut query = users::Entity::find_by_id(id.get()).select_only().column(users::Column::Id);
-        if self.db.backend() == DatabaseBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let found = query.into_tuple::<i64>().one(txn).await.with_context(|| format!("locking user {id}"))?;
+        let query = users::Entity::find_by_id(id.get()).select_only().column(users::Column::Id);
+        let found = backend::for_update_of(query)
+            .into_tuple::<i64>()
+            .one(txn)
+            .await
+            .with_context(|| format!("locking user {id}"))?;
         Ok(found.is_some())
     }
 
@@ -88,11 +90,8 @@ impl SqlPhotoVerificationRepository {
         record: &PhotoVerification,
     ) -> anyhow::Result<Option<ObjectKey>> {
         let id = record.user_id;
-        let mut query = users::Entity::find_by_id(id.get()).select_only().column(users::Column::AvatarKey);
-        if self.db.backend() == DatabaseBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let previous = query
+        let query = users::Entity::find_by_id(id.get()).select_only().column(users::Column::AvatarKey);
+        let previous = backend::for_update_of(query)
             .into_tuple::<Option<String>>()
             .one(txn)
             .await

@@ -12,9 +12,10 @@
 //! (`user_data_keys.wrapped`, itself sealed by the key ring): `shred`
 //! destroys it, so every copy of the values stays sealed for good.
 
-use crate::database::{Database, violates_unique};
+use crate::backend::violates_unique;
+use crate::database::Database;
 use crate::entities::{labels, profile_decisions, profiles, user_data_keys, users};
-use crate::profiles_mapping as mapping;
+use crate::mapping::profiles as mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use profile_verification::{

@@ -3,6 +3,7 @@
 //! holds a per-owner lock (a transaction-scoped advisory lock on PostgreSQL,
 //! the database write lock taken up front on SQLite).
 
+use crate::backend;
 use crate::database::Database;
 use crate::entities::upload_tickets::{ActiveModel, Column, Entity};
 use crate::mapping;
@@ -12,8 +13,8 @@ use image_upload::{ObjectKey, TicketId, TicketState, TriesUsed, UploadTicket, Up
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DatabaseBackend, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _, Statement,
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
 };
 use time::OffsetDateTime;
 
@@ -80,16 +81,8 @@ impl UploadTicketRepository for SqlUploadTicketRepository {
         limit: u32,
     ) -> anyhow::Result<Result<(), TriesUsed>> {
         let txn = self.db.begin_write().await.context("starting an upload-ticket transaction")?;
-        if self.db.backend() == DatabaseBackend::Postgres {
-            let lock_key = format!("upload:{}:{}", ticket.purpose, ticket.owner);
-            txn.execute_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                [lock_key.into()],
-            ))
-            .await
-            .context("locking the owner's upload tries")?;
-        }
+        let lock_key = format!("upload:{}:{}", ticket.purpose, ticket.owner);
+        backend::advisory_xact_lock(&txn, &lock_key).await.context("locking the owner's upload tries")?;
         let used = tries_used(&txn, &ticket.purpose, &ticket.owner, window_start).await?;
         if used.count >= limit {
             txn.rollback().await.context("ending an upload-ticket transaction")?;

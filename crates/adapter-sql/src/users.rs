@@ -1,25 +1,26 @@
 //! `UserRepository` over sea-orm.
 
-use crate::database::{Database, violates_unique};
-use crate::entities::user_erasures;
+use crate::backend::{self, violates_unique};
+use crate::database::Database;
 use crate::entities::users::{ActiveModel, Column, Entity, Model};
+use crate::entities::{upload_tickets, user_erasures};
 use crate::mapping;
+use crate::schema::{Memberships, Organizations};
 use anyhow::Context as _;
 use async_trait::async_trait;
+use image_upload::TicketState;
 use image_upload::{ObjectKey, TicketId};
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
-    EntityTrait as _, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _, Statement,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseTransaction, DbErr,
+    EntityTrait as _, FromQueryResult as _, Iterable as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
-use shared_kernel::{Cursor, EmailAddress, OrgRole, Page, PageRequest, PlatformRole, Tenure, UserId};
+use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, PlatformRole, UserId};
 use time::OffsetDateTime;
 use user_dto::{
     AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, Erased, Erasure, ErasureRecord, IdentityRefresh,
-    ManualStatus, MembershipRecord, NewUser, OrganizationSummary, SetAvatarError, User, UserRecord, UserRepository,
-    ViewQuery,
+    ManualStatus, NewUser, SetAvatarError, User, UserRecord, UserRepository, ViewQuery,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -46,43 +47,52 @@ impl SqlUserRepository {
     /// memberships the query selects (one row per membership, at least one
     /// row), in one query. The model derives every status from them.
     async fn load_view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
-        let backend = self.db.backend();
+        use Memberships as M;
+        use Organizations as O;
+        use upload_tickets::Column as T;
+        let tries = Query::select()
+            .expr(Expr::col((upload_tickets::Entity, T::Id)).count())
+            .from(upload_tickets::Entity)
+            .and_where(Expr::col((upload_tickets::Entity, T::Purpose)).eq("avatar"))
+            .and_where(
+                Expr::col((upload_tickets::Entity, T::Owner)).eq(Expr::col((Entity, Column::Id)).cast_as("TEXT")),
+            )
+            .and_where(Expr::col((upload_tickets::Entity, T::State)).ne(TicketState::Rejected.as_str()))
+            .and_where(Expr::col((upload_tickets::Entity, T::CreatedAt)).gt(query.tries_since))
+            .to_owned();
         // Named columns, never `users.*`: SQLite re-prepares a statement whose
         // table gained a column (a migration run after the connection opened),
         // and sqlx's cached column list would no longer match the row.
-        let columns: Vec<String> = Column::iter().map(|c| format!("users.{}", c.as_str())).collect();
-        let sql = placeholders(
-            backend,
-            &format!(
-                "SELECT {}, (SELECT COUNT(*) FROM upload_tickets t \
-                   WHERE t.purpose = 'avatar' AND t.owner = CAST(users.id AS TEXT) \
-                   AND t.state <> 'rejected' AND t.created_at > $2) AS avatar_tries_used, \
-                   m.role AS m_role, m.status AS m_status, m.joined_at AS m_joined_at, m.ended_at AS m_ended_at, \
-                   m.expires_at AS m_expires_at, o.id AS o_id, o.name AS o_name, o.logo_url AS o_logo_url \
-                 FROM users LEFT JOIN memberships m ON m.user_id = users.id AND (m.status = $3 OR m.ended_at > $4) \
-                 LEFT JOIN organizations o ON o.id = m.organization_id \
-                 WHERE users.id = $1",
-                columns.join(", "),
-            ),
-        );
-        let values = [
-            id.get().into(),
-            query.tries_since.into(),
-            invitations::MembershipStatus::Active.as_str().into(),
-            query.ended_since.into(),
-        ];
-        let rows = self
-            .db
-            .conn()
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await
-            .with_context(|| format!("loading user {id}"))?;
+        let select = Query::select()
+            .columns(Column::iter().map(|c| (Entity, c)))
+            .expr_as(Expr::SubQuery(None, Box::new(tries.into())), "avatar_tries_used")
+            .expr_as(Expr::col((M::Table, M::Role)), "m_role")
+            .expr_as(Expr::col((M::Table, M::Status)), "m_status")
+            .expr_as(Expr::col((M::Table, M::JoinedAt)), "m_joined_at")
+            .expr_as(Expr::col((M::Table, M::EndedAt)), "m_ended_at")
+            .expr_as(Expr::col((M::Table, M::ExpiresAt)), "m_expires_at")
+            .expr_as(Expr::col((O::Table, O::Id)), "o_id")
+            .expr_as(Expr::col((O::Table, O::Name)), "o_name")
+            .expr_as(Expr::col((O::Table, O::LogoUrl)), "o_logo_url")
+            .from(Entity)
+            .left_join(
+                M::Table,
+                Expr::col((M::Table, M::UserId)).equals((Entity, Column::Id)).and(
+                    Expr::col((M::Table, M::Status))
+                        .eq(invitations::MembershipStatus::Active.as_str())
+                        .or(Expr::col((M::Table, M::EndedAt)).gt(query.ended_since)),
+                ),
+            )
+            .left_join(O::Table, Expr::col((O::Table, O::Id)).equals((M::Table, M::OrganizationId)))
+            .and_where(Expr::col((Entity, Column::Id)).eq(id.get()))
+            .to_owned();
+        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("loading user {id}"))?;
         let Some(first) = rows.first() else { return Ok(None) };
         let model = Model::from_query_result(first, "").with_context(|| format!("reading user {id}"))?;
         let used: i64 = first.try_get("", "avatar_tries_used").with_context(|| format!("reading user {id}'s tries"))?;
         let memberships = rows
             .iter()
-            .filter_map(|row| membership_record(row).transpose())
+            .filter_map(|row| mapping::membership_record(row).transpose())
             .collect::<anyhow::Result<Vec<_>>>()
             .with_context(|| format!("reading user {id}'s memberships"))?;
         Ok(Some(UserRecord {
@@ -102,11 +112,8 @@ impl SqlUserRepository {
         avatar: Option<(&ObjectKey, &str)>,
         now: OffsetDateTime,
     ) -> Result<Option<ObjectKey>, SetAvatarError> {
-        let mut query = Entity::find_by_id(id.get()).select_only().column(Column::AvatarKey);
-        if self.db.backend() == DatabaseBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let previous = query
+        let query = Entity::find_by_id(id.get()).select_only().column(Column::AvatarKey);
+        let previous = backend::for_update_of(query)
             .into_tuple::<Option<String>>()
             .one(txn)
             .await
@@ -123,64 +130,26 @@ impl SqlUserRepository {
     }
 }
 
-/// The membership columns of a view row; `None` for the row of a user without memberships.
-fn membership_record(row: &sea_orm::QueryResult) -> anyhow::Result<Option<MembershipRecord>> {
-    let Some(org) = row.try_get::<Option<uuid::Uuid>>("", "o_id")? else { return Ok(None) };
-    let role: String = row.try_get("", "m_role")?;
-    let status: String = row.try_get("", "m_status")?;
-    let time = |col: &str| -> anyhow::Result<Option<OffsetDateTime>> {
-        Ok(row.try_get::<Option<OffsetDateTime>>("", col)?.map(shared_kernel::truncate_to_micros))
-    };
-    let joined_at = time("m_joined_at")?.context("a membership without a join time")?;
-    Ok(Some(MembershipRecord {
-        organization: OrganizationSummary {
-            id: org,
-            name: row.try_get("", "o_name")?,
-            logo_url: row.try_get("", "o_logo_url")?,
-        },
-        role: role.parse::<OrgRole>().map_err(|_| anyhow::anyhow!("unknown role {role:?}"))?,
-        joined_at,
-        tenure: Tenure::stored(
-            status == invitations::MembershipStatus::Active.as_str(),
-            joined_at,
-            time("m_ended_at")?,
-            time("m_expires_at")?,
-        ),
-    }))
-}
-
-/// `$n` placeholders as the backend wants them (`?n` on SQLite).
-fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
-    match backend {
-        DatabaseBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    }
-}
-
 /// Whether `id` is a superuser and no other user is. On PostgreSQL it first
 /// takes a transaction-scoped lock shared by every demotion, so two demotions
 /// decide one after the other (on SQLite `begin_write` already serialises).
 async fn is_last_superuser(txn: &DatabaseTransaction, id: UserId) -> anyhow::Result<bool> {
-    let backend = txn.get_database_backend();
-    if backend == DatabaseBackend::Postgres {
-        txn.execute_raw(Statement::from_string(
-            backend,
-            "SELECT pg_advisory_xact_lock(hashtextextended('usher:platform-roles', 0))",
-        ))
-        .await
-        .context("locking the platform roles")?;
-    }
-    let sql = placeholders(
-        backend,
-        "SELECT \
-           (SELECT COUNT(*) FROM users WHERE id = $1 AND platform_role = 'superuser') AS target, \
-           (SELECT COUNT(*) FROM users WHERE id <> $1 AND platform_role = 'superuser') AS others",
-    );
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.get().into()]))
-        .await
-        .context("counting superusers")?
-        .context("counting superusers returned no row")?;
+    backend::advisory_xact_lock(txn, "usher:platform-roles").await.context("locking the platform roles")?;
+    let superusers = |who: Expr| {
+        let counted = Query::select()
+            .expr(Expr::col(Column::Id).count())
+            .from(Entity)
+            .and_where(who)
+            .and_where(Expr::col(Column::PlatformRole).eq(PlatformRole::Superuser.as_str()))
+            .to_owned();
+        Expr::SubQuery(None, Box::new(counted.into()))
+    };
+    let count = Query::select()
+        .expr_as(superusers(Expr::col(Column::Id).eq(id.get())), "target")
+        .expr_as(superusers(Expr::col(Column::Id).ne(id.get())), "others")
+        .to_owned();
+    let row =
+        txn.query_one(&count).await.context("counting superusers")?.context("counting superusers returned no row")?;
     let target: i64 = row.try_get("", "target").context("reading the superuser count")?;
     let others: i64 = row.try_get("", "others").context("reading the superuser count")?;
     Ok(target > 0 && others == 0)
@@ -211,11 +180,8 @@ impl UserRepository for SqlUserRepository {
         };
         // Under the write lock (SQLite) or the row lock below (PostgreSQL),
         // so two erasures of one user write one record.
-        let mut query = Entity::find_by_id(id.get()).select_only().column(Column::AvatarKey);
-        if self.db.backend() == DatabaseBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let avatar = query
+        let query = Entity::find_by_id(id.get()).select_only().column(Column::AvatarKey);
+        let avatar = backend::for_update_of(query)
             .into_tuple::<Option<String>>()
             .one(&txn)
             .await
