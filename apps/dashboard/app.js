@@ -3,20 +3,29 @@
 // user, and routes `#/<screen>` to one ES module per screen.
 // A screen module exports `title`, optional `superuser: true`, and
 // `render(root, ctx)`; add new screens to SCREENS.
+//
+// Layout: `screens/` holds the screens (one module per section of the UI,
+// named after its route; a large screen keeps its sections in a directory of
+// its own, as `screens/org-admin/`), `dom.js` the shared UI helpers, and
+// `api/` the one resource client: `api/client.js` (bearer token, problem+json
+// → ApiError) and one module per resource. Every endpoint path is in `api/`;
+// screens call functions such as `organizations.get(id)`.
 
-import { api, session, userOf, ApiError } from './api.js';
+import { session, ApiError } from './api/client.js';
+import * as users from './api/users.js';
+import * as admin from './api/admin.js';
 import { h, replace, problemView, busy } from './dom.js';
 import * as signin from './screens/signin.js';
 import * as me from './screens/me.js';
 import * as kyc from './screens/kyc.js';
 import * as photos from './screens/photos.js';
-import * as users from './screens/users.js';
+import * as usersScreen from './screens/users.js';
 import * as profiles from './screens/profiles.js';
 import * as orgs from './screens/orgs.js';
 import * as orgAdmin from './screens/org-admin.js';
 import * as invite from './screens/invite.js';
 
-const SCREENS = { me, orgs, org: orgAdmin, kyc, photos, profiles, users };
+const SCREENS = { me, orgs, org: orgAdmin, kyc, photos, profiles, users: usersScreen };
 const DEFAULT_SCREEN = 'me';
 
 const main = document.getElementById('main');
@@ -97,7 +106,7 @@ async function arriveWithLink(linkToken) {
   }
   replace(main, h('p', { class: 'muted', role: 'status', text: 'Checking the sign-in link…' }));
   document.title = 'Sign-in link · Usher';
-  const [mine, theirs] = await Promise.allSettled([userOf(current), userOf(linkToken)]);
+  const [mine, theirs] = await Promise.allSettled([users.whoIs(current), users.whoIs(linkToken)]);
   const refused = (result) => result.reason instanceof ApiError && [401, 403].includes(result.reason.status);
   if (mine.status === 'rejected' && refused(mine)) {
     // The service no longer takes the session's token: there is no signed-in account to protect.
@@ -242,10 +251,10 @@ async function route() {
 
 /** Loads the signed-in user, whether they are a superuser, and the navigation. */
 async function loadSession() {
-  ctx.setMe(await api.post('/user/get', {}));
+  ctx.setMe(await users.me());
   // The User contract does not say who is a superuser; the admin search does.
   try {
-    await api.get('/admin/users', { limit: 1 });
+    await admin.searchUsers({ limit: 1 });
     ctx.isSuperuser = true;
   } catch {
     ctx.isSuperuser = false;

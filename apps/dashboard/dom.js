@@ -195,6 +195,44 @@ export function keysetPager(fetchPage, show, onError, { more } = {}) {
   };
 }
 
+/**
+ * A button that asks before acting: the first click shows a question with
+ * "confirmText" and Cancel next to it (and `extra`, such as a checkbox,
+ * between them); only the second button runs `action`.
+ */
+export function confirmButton({ text, question, confirmText, action, className = 'secondary', extra = null }) {
+  const box = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': question });
+  const open = h('button', { type: 'button', class: className, text, 'aria-expanded': 'false' });
+  const yes = h('button', { type: 'button', class: 'danger', text: confirmText });
+  const no = h('button', {
+    type: 'button',
+    class: 'secondary',
+    text: 'Cancel',
+    onclick: () => {
+      box.hidden = true;
+      open.setAttribute('aria-expanded', 'false');
+      open.focus();
+    },
+  });
+  replace(box, h('p', { text: question }), extra, h('div', { class: 'actions' }, yes, no));
+  open.addEventListener('click', () => {
+    box.hidden = false;
+    open.setAttribute('aria-expanded', 'true');
+    yes.focus();
+  });
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    try {
+      await action();
+    } finally {
+      yes.disabled = false;
+      box.hidden = true;
+      open.setAttribute('aria-expanded', 'false');
+    }
+  });
+  return { button: open, box };
+}
+
 let choiceSeq = 0; // names that group each set of radio buttons
 
 /**

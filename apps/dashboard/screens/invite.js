@@ -6,7 +6,8 @@
 //   invited address, then find it among my pending invitations (paging
 //   through them) and answer.
 
-import { api, ApiError } from '../api.js';
+import { ApiError } from '../api/client.js';
+import * as invitations from '../api/invitations.js';
 import { h, replace, notices, problemView, when, busy } from '../dom.js';
 import * as signin from './signin.js';
 import { logo, roleLabel, UNUSABLE, acceptProblem } from './org-shared.js';
@@ -66,12 +67,12 @@ function answerButtons(ctx, orgName, role, which) {
       }
     });
   accept.addEventListener('click', () =>
-    answer(accept, async () => ctx.setMe(await api.post('/invitation/accept', which)), () => joined(orgName, role)),
+    answer(accept, async () => ctx.setMe(await invitations.accept(which)), () => joined(orgName, role)),
   );
   decline.addEventListener('click', () =>
     answer(
       decline,
-      () => api.post('/invitation/reject', which),
+      () => invitations.reject(which),
       () => h('p', { class: 'notice ok', role: 'status', text: `You declined the invitation to ${orgName}.` }),
     ),
   );
@@ -105,15 +106,15 @@ const MINE_PAGE = 100;
 const MINE_PAGES = 10;
 
 /**
- * The pending invitation `id` among mine (`POST /invitation/mine`, newest
+ * The pending invitation `id` among mine (`invitations.mine`, newest
  * first), paging on until it turns up or the list ends; null when it is not
  * there (or beyond the first MINE_PAGES × MINE_PAGE).
  */
 async function findMine(id) {
   let cursor;
   for (let page = 0; page < MINE_PAGES; page += 1) {
-    const { invitations, nextCursor } = await api.post('/invitation/mine', { limit: MINE_PAGE, cursor });
-    const found = invitations.find((x) => x.invitation.id === id);
+    const { invitations: mine, nextCursor } = await invitations.mine({ limit: MINE_PAGE, cursor });
+    const found = mine.find((x) => x.invitation.id === id);
     if (found) return found;
     if (!nextCursor) return null;
     cursor = nextCursor;
@@ -181,7 +182,7 @@ export async function render(root, ctx) {
   if (token) {
     let preview;
     try {
-      preview = await api.post('/invitation/preview', { token });
+      preview = await invitations.preview(token);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
         body.append(refusal(err), h('p', {}, h('a', { href: './', text: 'Go to the dashboard' })));

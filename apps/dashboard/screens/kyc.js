@@ -4,10 +4,10 @@
 // user has at most one open (drafted or submitted) profile; once it is
 // decided they may start a new one, unless the rejection was final.
 
-import { api, ApiError } from '../api.js';
-import { h, replace, notices, when, busy } from '../dom.js';
+import { ApiError } from '../api/client.js';
+import * as profiles from '../api/profiles.js';
+import { h, replace, notices, when, busy, confirmButton } from '../dom.js';
 import { profileForm, profileFacts, profileDates, stateBadge } from './profile-form.js';
-import { confirmButton } from './org-shared.js';
 
 export const title = 'My KYC profile';
 
@@ -32,9 +32,9 @@ function decisionLines(d) {
 }
 
 /** The profile whose decision came last (null when none was decided). */
-function lastDecidedOf(profiles) {
+function lastDecidedOf(list) {
   let last = null;
-  for (const p of profiles) {
+  for (const p of list) {
     if (p.decision && (!last || new Date(p.decision.at) > new Date(last.decision.at))) last = p;
   }
   return last;
@@ -70,9 +70,9 @@ export async function render(root, ctx) {
   );
 
   async function load() {
-    const profiles = await api.get('/resource/profiles/me');
-    const open = profiles.find((p) => p.state === 'drafted' || p.state === 'submitted') || null;
-    const past = profiles.filter((p) => p !== open);
+    const mine = await profiles.mine();
+    const open = mine.find((p) => p.state === 'drafted' || p.state === 'submitted') || null;
+    const past = mine.filter((p) => p !== open);
     const lastDecided = lastDecidedOf(past);
     replace(history, past.length ? past.map(pastItem) : h('li', { class: 'muted', text: 'No decided profiles yet.' }));
     if (open && open.state === 'submitted') showSubmitted(open);
@@ -139,9 +139,9 @@ export async function render(root, ctx) {
         form.clearErrors();
         try {
           if (draft) {
-            await api.put('/resource/profiles', { ...form.changes(), ...(confirm ? { confirm: true } : {}) });
+            await profiles.update({ ...form.changes(), ...(confirm ? { confirm: true } : {}) });
           } else {
-            await api.post('/resource/profiles', { ...form.values(), ...(confirm ? { confirm: true } : {}) });
+            await profiles.create({ ...form.values(), ...(confirm ? { confirm: true } : {}) });
           }
           await load();
           msg.ok(confirm ? 'Your profile was sent for review.' : 'Draft saved.');
@@ -165,7 +165,7 @@ export async function render(root, ctx) {
           action: async () => {
             msg.clear();
             try {
-              await api.del('/resource/profiles');
+              await profiles.withdraw();
               await load();
               msg.ok('Your draft was withdrawn.');
             } catch (err) {

@@ -1,9 +1,10 @@
 // Me: the User DTO as a card, the display name, the manual status, the
 // avatar through the real two-step upload (with its photo review, when
 // photo verification is on), and a download of everything Usher holds
-// about the user (GET /user/export).
+// about the user (the data export).
 
-import { api, uploadAvatar, download } from '../api.js';
+import * as users from '../api/users.js';
+import * as photos from '../api/photos.js';
 import { h, replace, field, notices, picture, when, busy } from '../dom.js';
 
 export const title = 'Me';
@@ -79,7 +80,7 @@ export async function render(root, ctx) {
   };
   const loadReviews = async () => {
     try {
-      const page = await api.get(`/picture/${encodeURIComponent(ctx.me.id)}`, { status: 'all', limit: 5 });
+      const page = await photos.ofUser(ctx.me.id, { status: 'all', limit: 5 });
       replace(reviews, page.items.length ? page.items.map(reviewItem) : h('li', { class: 'muted', text: 'No photo reviews yet.' }));
     } catch (err) {
       ctx.failed(err);
@@ -98,7 +99,7 @@ export async function render(root, ctx) {
         e.preventDefault();
         busy(nameButton, async () => {
           try {
-            ctx.setMe(await api.post('/user/update', { displayName: nameInput.value }));
+            ctx.setMe(await users.update({ displayName: nameInput.value }));
             showCard();
             msg.ok('Display name saved.');
           } catch (err) {
@@ -128,7 +129,7 @@ export async function render(root, ctx) {
         e.preventDefault();
         busy(statusButton, async () => {
           try {
-            ctx.setMe(await api.post('/user/status', { manualStatus: statusSelect.value || null }));
+            ctx.setMe(await users.setStatus(statusSelect.value || null));
             showCard();
             msg.ok('Status saved.');
           } catch (err) {
@@ -153,7 +154,7 @@ export async function render(root, ctx) {
     onclick: () =>
       busy(removeButton, async () => {
         try {
-          ctx.setMe(await api.post('/user/avatar/remove', {}));
+          ctx.setMe(await users.removeAvatar());
           showCard();
           msg.ok('Photo removed.');
         } catch (err) {
@@ -176,9 +177,9 @@ export async function render(root, ctx) {
         busy(uploadButton, async () => {
           msg.info('Uploading…');
           try {
-            const done = await uploadAvatar(file);
+            const done = await users.uploadAvatar(file);
             fileInput.value = '';
-            ctx.setMe(await api.post('/user/get', {}));
+            ctx.setMe(await users.me());
             showCard();
             if (done.pendingVerification) msg.ok('Your new photo is waiting for review; your current photo stays until it is approved.');
             else msg.ok('Your new photo is live.');
@@ -200,7 +201,7 @@ export async function render(root, ctx) {
   exportButton.addEventListener('click', () =>
     busy(exportButton, async () => {
       try {
-        const { blob, filename } = await download('/user/export');
+        const { blob, filename } = await users.exportData();
         const url = URL.createObjectURL(blob);
         const link = h('a', { href: url, download: filename, hidden: true });
         document.body.append(link);

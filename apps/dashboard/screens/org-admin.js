@@ -11,9 +11,10 @@
 // read logs, run the organization). Nothing here re-derives those rules from
 // roles; whatever the API still refuses is shown with its title and detail.
 
-import { api, putUpload } from '../api.js';
-import { h, replace, field, notices, when, busy, debounce, keysetPager } from '../dom.js';
-import { logo, roleLabel, roleOption, expiry, duration, confirmButton, qrImage, managesAnything, organizationViews } from './org-shared.js';
+import * as organizations from '../api/organizations.js';
+import * as invitations from '../api/invitations.js';
+import { h, replace, field, notices, when, busy, debounce, keysetPager, confirmButton } from '../dom.js';
+import { logo, roleLabel, roleOption, expiry, duration, qrImage, managesAnything, organizationViews } from './org-shared.js';
 
 /** Members shown per page (the API allows up to 100). */
 const MEMBERS_PAGE = 50;
@@ -82,7 +83,7 @@ export async function render(root, ctx) {
   replace(root, h('h1', { id: 'org-title', text: title }), msg.el);
 
   // The sidebar lists my organizations; each one's `youMay` says whether there is anything to manage.
-  const side = await api.get('/my-apps/sidebar');
+  const side = await organizations.sidebar();
   const views = await organizationViews(side.apps);
   const manageable = side.apps.filter((a) => managesAnything(views.get(a.organization.id)?.youMay));
   let orgId = idFromHash();
@@ -130,7 +131,7 @@ export async function render(root, ctx) {
   let organization = views.get(orgId);
   if (!organization) {
     try {
-      organization = await api.post('/organization/get', { organizationId: orgId });
+      organization = await organizations.get(orgId);
     } catch (err) {
       ctx.failed(err);
       replace(header, h('div', { class: 'org-body' }, h('h2', { class: 'org-name', text: mineApp ? mineApp.organization.name : 'This organization' })));
@@ -164,7 +165,7 @@ export async function render(root, ctx) {
   }
   showHeader();
   async function loadOrganization() {
-    const fresh = await api.post('/organization/get', { organizationId: orgId });
+    const fresh = await organizations.get(orgId);
     organization = { ...fresh, youMay };
     showHeader();
   }
@@ -229,7 +230,7 @@ export async function render(root, ctx) {
             e.preventDefault();
             busy(save, async () => {
               try {
-                const updated = await api.post('/organization/members/update', { organizationId: orgId, userId: m.userId, role: roleSelect.value });
+                const updated = await organizations.updateMember({ organizationId: orgId, userId: m.userId, role: roleSelect.value });
                 if (m.userId === ctx.me.id) {
                   await again();
                   return;
@@ -248,7 +249,7 @@ export async function render(root, ctx) {
     }
 
     /**
-     * Zones and end date of one member (`/organization/members/update`):
+     * Zones and end date of one member (`organizations.updateMember`):
      * only what was changed is sent, so an unchanged end keeps its exact time.
      */
     function termsForm(m) {
@@ -305,7 +306,7 @@ export async function render(root, ctx) {
             }
             busy(save, async () => {
               try {
-                const updated = await api.post('/organization/members/update', body);
+                const updated = await organizations.updateMember(body);
                 if (m.userId === ctx.me.id) {
                   await again();
                   return;
@@ -352,7 +353,7 @@ export async function render(root, ctx) {
           try {
             const body = { organizationId: orgId, userId: m.userId };
             if (block.checked) body.block = true;
-            await api.post('/organization/members/remove', body);
+            await organizations.removeMember(body);
             await Promise.all([sections.members.load(), sections.blocks.load()]);
             n.ok(block.checked ? `${m.displayName} was removed and blocked from rejoining.` : `${m.displayName} was removed.`);
           } catch (err) {
@@ -374,7 +375,7 @@ export async function render(root, ctx) {
         }
         busy(show, async () => {
           try {
-            const { history } = await api.post('/organization/members/history', { organizationId: orgId, userId: m.userId });
+            const { history } = await organizations.memberHistory(orgId, m.userId);
             replace(
               historyBox,
               h('h4', { text: `History of ${m.displayName}` }),
@@ -447,7 +448,7 @@ export async function render(root, ctx) {
     // A page at a time, newest first; "Show more members" appends the next page.
     const pager = keysetPager(
       async (cursor) => {
-        const page = await api.post('/organization/members/list', {
+        const page = await organizations.listMembers({
           organizationId: orgId,
           status: statusFilter.value || undefined,
           limit: MEMBERS_PAGE,
@@ -486,7 +487,7 @@ export async function render(root, ctx) {
         unblock.addEventListener('click', () =>
           busy(unblock, async () => {
             try {
-              await api.post('/organization/members/unblock', { organizationId: orgId, userId: b.userId });
+              await organizations.unblock(orgId, b.userId);
               await loadBlocks();
               n.ok(`${b.displayName} may join again by invitation.`);
             } catch (err) {
@@ -507,7 +508,7 @@ export async function render(root, ctx) {
     }
 
     async function loadBlocks() {
-      const { blocks } = await api.post('/organization/blocks/list', { organizationId: orgId });
+      const { blocks } = await organizations.listBlocks(orgId);
       replace(list, blocks.length ? blocks.map(blockRow) : h('p', { class: 'muted empty-list', text: 'Nobody is blocked.' }));
     }
     section.load = () => loadBlocks().catch(fail(n));
@@ -635,7 +636,7 @@ export async function render(root, ctx) {
             if (days.value.trim()) body.membershipDurationSeconds = Math.round(Number(days.value) * DAY);
             busy(createButton, async () => {
               try {
-                const made = await api.post('/invitation/create', body);
+                const made = await invitations.create(body);
                 showOnce(made, made.invitation.email ? `Invitation for ${made.invitation.email}` : 'Open invitation link');
                 n.ok('Invitation created.');
                 email.value = '';
@@ -681,7 +682,7 @@ export async function render(root, ctx) {
             confirmText: 'Withdraw invitation',
             action: async () => {
               try {
-                await api.post('/invitation/revoke', { invitationId: inv.id });
+                await invitations.revoke(inv.id);
                 await reloadList();
                 n.ok('The invitation was withdrawn.');
               } catch (err) {
@@ -697,7 +698,7 @@ export async function render(root, ctx) {
           resend.addEventListener('click', () =>
             busy(resend, async () => {
               try {
-                const made = await api.post('/invitation/resend', { invitationId: inv.id });
+                const made = await invitations.resend(inv.id);
                 showOnce(made, made.invitation.email ? `New link for ${made.invitation.email}` : 'New open invitation link');
                 n.ok('A new link was made; the old one no longer works.');
                 await reloadList();
@@ -719,7 +720,7 @@ export async function render(root, ctx) {
             }
             busy(show, async () => {
               try {
-                const { acceptances } = await api.post('/invitation/acceptances', { invitationId: inv.id });
+                const { acceptances } = await invitations.acceptances(inv.id);
                 replace(
                   logBox,
                   h('h4', { text: 'Acceptance log' }),
@@ -774,7 +775,7 @@ export async function render(root, ctx) {
       // Newest first, a page at a time; "Show more invitations" appends the next page.
       const pager = keysetPager(
         (cursor) =>
-          api.post('/invitation/list', {
+          invitations.list({
             organizationId: orgId,
             status: statusFilter.value || undefined,
             emailPrefix: search.value.trim() || undefined,
@@ -820,7 +821,7 @@ export async function render(root, ctx) {
     };
     showZones();
     async function loadZones() {
-      const res = await api.post('/organization/zones/list', { organizationId: orgId });
+      const res = await organizations.listZones(orgId);
       zones = res.zones;
       showZones();
       sections.invitations.refreshZones?.();
@@ -837,7 +838,7 @@ export async function render(root, ctx) {
               e.preventDefault();
               busy(add, async () => {
                 try {
-                  const zone = await api.post('/organization/zones/create', { organizationId: orgId, name: name.value.trim() });
+                  const zone = await organizations.createZone(orgId, name.value.trim());
                   name.value = '';
                   await loadZones();
                   n.ok(`Zone ${zone.name} added.`);
@@ -874,7 +875,7 @@ export async function render(root, ctx) {
     removeLogo.addEventListener('click', () =>
       busy(removeLogo, async () => {
         try {
-          await api.post('/organization/logo/remove', { organizationId: orgId });
+          await organizations.removeLogo(orgId);
           await refresh();
           n.ok('Logo removed.');
         } catch (err) {
@@ -893,7 +894,7 @@ export async function render(root, ctx) {
               e.preventDefault();
               busy(rename, async () => {
                 try {
-                  await api.post('/organization/update', { organizationId: orgId, name: name.value.trim() });
+                  await organizations.rename(orgId, name.value.trim());
                   await refresh();
                   n.ok(`Renamed to ${organization.name}.`);
                 } catch (err) {
@@ -918,9 +919,7 @@ export async function render(root, ctx) {
               busy(upload, async () => {
                 n.info('Uploading…');
                 try {
-                  const ticket = await api.post('/organization/logo/upload-ticket', { organizationId: orgId, contentType: chosen.type });
-                  await putUpload(ticket.uploadUrl, ticket.requiredHeaders || {}, chosen);
-                  await api.post('/organization/logo/finalize', { organizationId: orgId, tmpKey: ticket.tmpKey });
+                  await organizations.uploadLogo(orgId, chosen);
                   file.value = '';
                   await refresh();
                   n.ok('The new logo is live.');

@@ -1,15 +1,14 @@
 // Pieces the organization screens share: role and status wording, the
 // caller's standing in an organization as the server states it (`youMay`
-// of `POST /organization/get`), the two-step confirm, the organization
-// logo, and the invitation QR code: the server's SVG shown as an <img>
-// (a data: URL), where SVG can run no script and load nothing, so no markup
-// is ever parsed into the page.
+// of `POST /organization/get`), the organization logo, and the invitation
+// QR code: the server's SVG shown as an <img> (a data: URL), where SVG can
+// run no script and load nothing, so no markup is ever parsed into the page.
 //
 // What a caller may do is never worked out here from roles: the screens
 // show the controls `youMay` allows, and whatever the API still refuses is
 // shown with its problem title and detail.
 
-import { api } from '../api.js';
+import * as organizations from '../api/organizations.js';
 import { h, replace, picture, when } from '../dom.js';
 
 const ROLE_LABELS = { guest: 'Guest', member: 'Member', moderator: 'Moderator', admin: 'Admin' };
@@ -50,7 +49,7 @@ export async function organizationViews(apps) {
   await Promise.all(
     apps.map(async (a) => {
       try {
-        views.set(a.organization.id, await api.post('/organization/get', { organizationId: a.organization.id }));
+        views.set(a.organization.id, await organizations.get(a.organization.id));
       } catch {
         // left out, as said above
       }
@@ -93,44 +92,6 @@ export function duration(seconds) {
     }
   }
   return `${seconds} seconds`;
-}
-
-/**
- * A button that asks before acting: the first click shows a question with
- * "confirmText" and Cancel next to it (and `extra`, such as a checkbox,
- * between them); only the second button runs `action`.
- */
-export function confirmButton({ text, question, confirmText, action, className = 'secondary', extra = null }) {
-  const box = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': question });
-  const open = h('button', { type: 'button', class: className, text, 'aria-expanded': 'false' });
-  const yes = h('button', { type: 'button', class: 'danger', text: confirmText });
-  const no = h('button', {
-    type: 'button',
-    class: 'secondary',
-    text: 'Cancel',
-    onclick: () => {
-      box.hidden = true;
-      open.setAttribute('aria-expanded', 'false');
-      open.focus();
-    },
-  });
-  replace(box, h('p', { text: question }), extra, h('div', { class: 'actions' }, yes, no));
-  open.addEventListener('click', () => {
-    box.hidden = false;
-    open.setAttribute('aria-expanded', 'true');
-    yes.focus();
-  });
-  yes.addEventListener('click', async () => {
-    yes.disabled = true;
-    try {
-      await action();
-    } finally {
-      yes.disabled = false;
-      box.hidden = true;
-      open.setAttribute('aria-expanded', 'false');
-    }
-  });
-  return { button: open, box };
 }
 
 /**

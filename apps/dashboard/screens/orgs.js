@@ -5,9 +5,10 @@
 // organization offers "Manage" is what its `youMay` says, not my role.
 // Every change reloads the list.
 
-import { api } from '../api.js';
-import { h, replace, field, notices, when, busy, keysetPager } from '../dom.js';
-import { logo, roleLabel, expiry, confirmButton, acceptProblem, managesAnything, organizationViews } from './org-shared.js';
+import * as organizations from '../api/organizations.js';
+import * as invitations from '../api/invitations.js';
+import { h, replace, field, notices, when, busy, keysetPager, confirmButton } from '../dom.js';
+import { logo, roleLabel, expiry, acceptProblem, managesAnything, organizationViews } from './org-shared.js';
 
 export const title = 'My organizations';
 
@@ -20,7 +21,7 @@ export async function render(root, ctx) {
   const list = h('div', { class: 'cards' });
   // Newest first, a page at a time; "Show more invitations" appends the next page.
   const pendingPager = keysetPager(
-    (cursor) => api.post('/invitation/mine', { limit: MINE_PAGE, cursor: cursor || undefined }),
+    (cursor) => invitations.mine({ limit: MINE_PAGE, cursor: cursor || undefined }),
     (page, { append }) => {
       if (append) {
         pending.append(...page.invitations.map(invitationCard));
@@ -64,13 +65,13 @@ export async function render(root, ctx) {
     const decline = h('button', { type: 'button', class: 'secondary', text: 'Decline' });
     accept.addEventListener('click', () =>
       change(accept, async () => {
-        ctx.setMe(await api.post('/invitation/accept', { invitationId: inv.id }));
+        ctx.setMe(await invitations.accept({ invitationId: inv.id }));
         return `You joined ${org.name} as ${roleLabel(inv.role).toLowerCase()}.`;
       }),
     );
     decline.addEventListener('click', () =>
       change(decline, async () => {
-        await api.post('/invitation/reject', { invitationId: inv.id });
+        await invitations.reject({ invitationId: inv.id });
         return `You declined the invitation to ${org.name}.`;
       }),
     );
@@ -102,7 +103,7 @@ export async function render(root, ctx) {
       const makeCurrent = h('button', { type: 'button', class: 'secondary', text: 'Make current' });
       makeCurrent.addEventListener('click', () =>
         change(makeCurrent, async () => {
-          ctx.setMe(await api.post('/organization/switch', { organizationId: org.id }));
+          ctx.setMe(await organizations.switchTo(org.id));
           return `${org.name} is now your current organization.`;
         }),
       );
@@ -117,7 +118,7 @@ export async function render(root, ctx) {
       confirmText: `Leave ${org.name}`,
       action: () =>
         change(leave.button, async () => {
-          ctx.setMe(await api.post('/organization/leave', { organizationId: org.id }));
+          ctx.setMe(await organizations.leave(org.id));
           return `You left ${org.name}.`;
         }),
     });
@@ -153,7 +154,7 @@ export async function render(root, ctx) {
   }
 
   async function load() {
-    const [side] = await Promise.all([api.get('/my-apps/sidebar'), pendingPager.restart()]);
+    const [side] = await Promise.all([organizations.sidebar(), pendingPager.restart()]);
     // Each organization's view: its zone names and what I may do there.
     const views = await organizationViews(side.apps);
     replace(
@@ -174,7 +175,7 @@ export async function render(root, ctx) {
         e.preventDefault();
         const name = nameInput.value.trim();
         change(createButton, async () => {
-          ctx.setMe(await api.post('/organization/create', { name }));
+          ctx.setMe(await organizations.create({ name }));
           nameInput.value = '';
           return `${name} is created. You are its admin, and it is now your current organization.`;
         });

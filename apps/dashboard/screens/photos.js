@@ -5,7 +5,8 @@
 // Search by username (debounced) and paging. The four-eyes refusal and a
 // decision another reviewer made first are shown as plain messages.
 
-import { api, ApiError } from '../api.js';
+import { ApiError } from '../api/client.js';
+import * as photos from '../api/photos.js';
 import { h, replace, field, notices, problemView, picture, when, debounce, busy, keysetPager, rejectionFields } from '../dom.js';
 
 export const title = 'Photo verifications';
@@ -54,7 +55,7 @@ export async function render(root, ctx) {
   const search = h('input', { type: 'search', name: 'username', autocomplete: 'off', placeholder: 'e.g. ada' });
   const statusSelect = h('select', { name: 'status' }, STATUSES.map(([v, l]) => h('option', { value: v, text: l })));
   const pager = keysetPager(
-    (cursor) => api.get('/picture/all', { status: statusSelect.value, username: search.value.trim(), limit: PAGE_SIZE, cursor }),
+    (cursor) => photos.list({ status: statusSelect.value, username: search.value.trim(), limit: PAGE_SIZE, cursor }),
     (page) => replace(list, page.items.length ? page.items.map(cardOf) : h('p', { class: 'muted empty-list', text: 'No verifications match.' })),
     (err) => {
       ctx.failed(err);
@@ -150,7 +151,7 @@ export async function render(root, ctx) {
           return;
         }
         try {
-          const d = await api.get(`/picture/verification/${encodeURIComponent(v.id)}`);
+          const d = await photos.verification(v.id);
           const person = personOf(d.verification, who);
           replace(
             box,
@@ -201,7 +202,7 @@ export async function render(root, ctx) {
         b.addEventListener('click', () =>
           decide(
             b,
-            () => api.patch(`/picture/verify/${encodeURIComponent(v.id)}`, undefined, { type }),
+            () => photos.approve(v.id, type),
             (r) => (r.status === 'ACCEPTED' ? `${who}: accepted, the new photo is live.` : `${who}: ${type} side approved; still waiting for the other side.`),
           ),
         );
@@ -227,7 +228,7 @@ export async function render(root, ctx) {
             const body = fields.values();
             decide(
               confirm,
-              () => api.patch(`/picture/reject/${encodeURIComponent(v.id)}`, body),
+              () => photos.reject(v.id, body),
               (r) => `${who}: rejected (${PHOTO_RETRY[r.retry] || r.retry}).`,
             );
           },
@@ -250,7 +251,7 @@ export async function render(root, ctx) {
     if (pending && v.discordId) {
       const refresh = h('button', { type: 'button', class: 'secondary', text: 'Refresh Discord avatar' });
       refresh.addEventListener('click', () =>
-        decide(refresh, () => api.patch(`/discord-actions/avatar/update/${encodeURIComponent(v.discordId)}`), () => `${who}: Discord avatar read again.`),
+        decide(refresh, () => photos.refreshDiscordAvatar(v.discordId), () => `${who}: Discord avatar read again.`),
       );
       actions.append(refresh);
     }

@@ -5,7 +5,8 @@
 // decision another reviewer made first as plain messages. Also: file a
 // profile for a user (how four-eyes cases arise).
 
-import { api, ApiError } from '../api.js';
+import { ApiError } from '../api/client.js';
+import * as admin from '../api/admin.js';
 import { h, replace, field, notices, problemView, when, debounce, busy, keysetPager, rejectionFields } from '../dom.js';
 import { profileForm, profileFacts, profileDates, stateBadge, STATE_LABELS } from './profile-form.js';
 
@@ -50,7 +51,7 @@ export async function render(root, ctx) {
   const stateSelect = h('select', { name: 'state' }, STATES.map(([v, l]) => h('option', { value: v, text: l })));
   const refresh = h('button', { type: 'button', class: 'secondary', text: 'Refresh' });
   const pager = keysetPager(
-    (cursor) => api.get('/admin/profiles', { state: stateSelect.value, limit: PAGE_SIZE, cursor }),
+    (cursor) => admin.listProfiles({ state: stateSelect.value, limit: PAGE_SIZE, cursor }),
     (page) => replace(list, page.items.length ? page.items.map(queueCard) : h('p', { class: 'muted empty-list', text: 'No profiles here.' })),
     (err) => {
       ctx.failed(err);
@@ -77,7 +78,7 @@ export async function render(root, ctx) {
   async function openDetail(id, after) {
     let d;
     try {
-      d = await api.get(`/admin/profiles/${encodeURIComponent(id)}`);
+      d = await admin.profile(id);
     } catch (err) {
       ctx.failed(err);
       msg.error(err);
@@ -95,7 +96,7 @@ export async function render(root, ctx) {
       await busy(button, async () => {
         dmsg.clear();
         try {
-          const decided = await api.put(`/admin/profiles/${encodeURIComponent(profile.id)}`, body);
+          const decided = await admin.decideProfile(profile.id, body);
           await openDetail(profile.id, (m) => m.ok(`${user.displayName}: profile ${decided.state}.`));
           restart();
         } catch (err) {
@@ -249,8 +250,8 @@ export async function render(root, ctx) {
     heading.focus();
     if (after) after(dmsg, profile);
 
-    api
-      .get(`/admin/users/${encodeURIComponent(user.id)}/labels`)
+    admin
+      .userLabels(user.id)
       .then((l) => {
         const shown = l.labels.map((x) => `${x.key === 'email' ? 'e-mail' : x.key} ${x.value}`).join(', ');
         replace(labels, `Level ${l.level}${shown ? ` · ${shown}` : ''}`);
@@ -282,7 +283,7 @@ export async function render(root, ctx) {
       return;
     }
     try {
-      const page = await api.get('/admin/users', { q, limit: 5 });
+      const page = await admin.searchUsers({ q, limit: 5 });
       if (mine !== searchSeq) return;
       replace(
         found,
@@ -337,7 +338,7 @@ export async function render(root, ctx) {
             fmsg.clear();
             fileForm.clearErrors();
             try {
-              await api.post('/admin/profiles', { userId: chosen.id, ...fileForm.values() });
+              await admin.fileProfile({ userId: chosen.id, ...fileForm.values() });
               fmsg.ok(`Filed a profile for ${chosen.displayName}. It waits for another superuser's decision.`);
               chosen = null;
               chosenLine.textContent = 'No user chosen yet.';

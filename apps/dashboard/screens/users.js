@@ -4,9 +4,9 @@
 // Discord id is what lets a user upload a photo when photo verification
 // requires Discord.
 
-import { api, ApiError } from '../api.js';
-import { h, replace, field, notices, when, debounce, busy, keysetPager } from '../dom.js';
-import { confirmButton } from './org-shared.js';
+import { ApiError } from '../api/client.js';
+import * as admin from '../api/admin.js';
+import { h, replace, field, notices, when, debounce, busy, keysetPager, confirmButton } from '../dom.js';
 
 export const title = 'Users';
 export const superuser = true;
@@ -18,7 +18,7 @@ export async function render(root, ctx) {
   const list = h('div', { class: 'cards' });
   const search = h('input', { type: 'search', name: 'q', autocomplete: 'off', placeholder: 'name, e-mail or username' });
   const pager = keysetPager(
-    (cursor) => api.get('/admin/users', { q: search.value.trim(), limit: PAGE_SIZE, cursor }),
+    (cursor) => admin.searchUsers({ q: search.value.trim(), limit: PAGE_SIZE, cursor }),
     (page) => replace(list, page.items.length ? page.items.map(row) : h('p', { class: 'muted empty-list', text: 'No users match.' })),
     (err) => {
       ctx.failed(err);
@@ -30,7 +30,7 @@ export async function render(root, ctx) {
   async function save(button, userId, patch, done) {
     await busy(button, async () => {
       try {
-        const user = await api.patch(`/admin/users/${encodeURIComponent(userId)}`, patch);
+        const user = await admin.updateUser(userId, patch);
         msg.ok(done(user));
         await load();
       } catch (err) {
@@ -74,7 +74,7 @@ export async function render(root, ctx) {
       action: async () => {
         msg.clear();
         try {
-          const r = await api.post(`/admin/users/${encodeURIComponent(u.id)}/erase`);
+          const r = await admin.eraseUser(u.id);
           const photos = r.photosDeleted === 1 ? '1 photo deleted' : `${r.photosDeleted} photos deleted`;
           msg.ok(
             r.alreadyErased

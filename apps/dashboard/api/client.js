@@ -1,6 +1,9 @@
 // The API client: bearer token from sessionStorage, JSON in and out, and
 // every failure (problem+json or not) turned into an ApiError whose
 // `title` and `detail` the screens show as they are.
+//
+// Only the resource modules beside this one (`users.js`, `organizations.js`,
+// …) call it: they hold every endpoint path, and the screens call them.
 
 const TOKEN_KEY = 'usher.token';
 
@@ -82,18 +85,15 @@ export async function request(method, path, { body, query, token = session.token
   return text ? JSON.parse(text) : null;
 }
 
-export const api = {
-  get: (path, query) => request('GET', path, { query }),
-  post: (path, body) => request('POST', path, { body }),
-  patch: (path, body, query) => request('PATCH', path, { body, query }),
-  put: (path, body) => request('PUT', path, { body }),
-  del: (path) => request('DELETE', path),
-};
+/** The HTTP verbs the resource modules use: `query` becomes the query string, `body` JSON. */
+export const get = (path, query) => request('GET', path, { query });
+export const post = (path, body) => request('POST', path, { body });
+export const patch = (path, body, query) => request('PATCH', path, { body, query });
+export const put = (path, body) => request('PUT', path, { body });
+export const del = (path) => request('DELETE', path);
 
-/** The user a bearer token signs in as (`POST /user/get` with that token), without making it the session. */
-export function userOf(token) {
-  return request('POST', '/user/get', { body: {}, token });
-}
+/** `encodeURIComponent` for an id that goes into a path. */
+export const segment = (id) => encodeURIComponent(id);
 
 /**
  * GETs a file the API sends as an attachment (with the bearer token) and
@@ -114,11 +114,4 @@ export async function download(path) {
 export async function putUpload(uploadUrl, requiredHeaders, file) {
   const res = await send(uploadUrl, { method: 'PUT', headers: { ...requiredHeaders }, body: file });
   if (!res.ok) throw new ApiError(res.status, await problemOf(res));
-}
-
-/** The full two-step avatar upload: ticket → PUT → finalize. Resolves with the finalize answer. */
-export async function uploadAvatar(file) {
-  const ticket = await api.post('/user/avatar/upload-ticket', { contentType: file.type });
-  await putUpload(ticket.uploadUrl, ticket.requiredHeaders || {}, file);
-  return api.post('/user/avatar/finalize', { tmpKey: ticket.tmpKey });
 }

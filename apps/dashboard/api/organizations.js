@@ -1,0 +1,87 @@
+// Organizations (`/organization/…`, `/my-apps/sidebar`): my organizations,
+// one organization's view with `youMay`, create, switch, leave, rename, the
+// logo, the members, the blocks and the zones.
+
+import * as http from './client.js';
+
+/** My organizations as the sidebar shows them (`GET /my-apps/sidebar`). */
+export function sidebar() {
+  return http.get('/my-apps/sidebar');
+}
+
+/** One organization: itself, its zones, my membership and `youMay`. */
+export function get(organizationId) {
+  return http.post('/organization/get', { organizationId });
+}
+
+/** Creates an organization (I become its admin); resolves with the updated user. */
+export function create({ name }) {
+  return http.post('/organization/create', { name });
+}
+
+/** Makes an organization my current one; resolves with the updated user. */
+export function switchTo(organizationId) {
+  return http.post('/organization/switch', { organizationId });
+}
+
+/** Leaves an organization; resolves with the updated user. */
+export function leave(organizationId) {
+  return http.post('/organization/leave', { organizationId });
+}
+
+/** Renames an organization. */
+export function rename(organizationId, name) {
+  return http.post('/organization/update', { organizationId, name });
+}
+
+/** The logo's two-step upload: ticket → PUT → finalize. */
+export async function uploadLogo(organizationId, file) {
+  const ticket = await http.post('/organization/logo/upload-ticket', { organizationId, contentType: file.type });
+  await http.putUpload(ticket.uploadUrl, ticket.requiredHeaders || {}, file);
+  return http.post('/organization/logo/finalize', { organizationId, tmpKey: ticket.tmpKey });
+}
+
+/** Removes the logo. */
+export function removeLogo(organizationId) {
+  return http.post('/organization/logo/remove', { organizationId });
+}
+
+/** A page of members: `{organizationId, status?, limit, cursor?}` → `{members, nextCursor}`. */
+export function listMembers(query) {
+  return http.post('/organization/members/list', query);
+}
+
+/** Changes a member's role, zones or end date: `{organizationId, userId, role?, zoneIds?, expiresAt?}`. */
+export function updateMember(change) {
+  return http.post('/organization/members/update', change);
+}
+
+/** Removes a member: `{organizationId, userId, block?}`. */
+export function removeMember(removal) {
+  return http.post('/organization/members/remove', removal);
+}
+
+/** A member's history: `{history}`. */
+export function memberHistory(organizationId, userId) {
+  return http.post('/organization/members/history', { organizationId, userId });
+}
+
+/** Lets a blocked person join again by invitation. */
+export function unblock(organizationId, userId) {
+  return http.post('/organization/members/unblock', { organizationId, userId });
+}
+
+/** The people blocked from rejoining: `{blocks}`. */
+export function listBlocks(organizationId) {
+  return http.post('/organization/blocks/list', { organizationId });
+}
+
+/** The organization's zones: `{zones}`. */
+export function listZones(organizationId) {
+  return http.post('/organization/zones/list', { organizationId });
+}
+
+/** Adds a zone; resolves with it. */
+export function createZone(organizationId, name) {
+  return http.post('/organization/zones/create', { organizationId, name });
+}
