@@ -45,6 +45,11 @@ pub const ASSETS: &[Asset] = &[
     ("screens/org-shared.js", include_bytes!("../../../dashboard/screens/org-shared.js")),
     ("screens/orgs.js", include_bytes!("../../../dashboard/screens/orgs.js")),
     ("screens/org-admin.js", include_bytes!("../../../dashboard/screens/org-admin.js")),
+    ("screens/org-admin/members.js", include_bytes!("../../../dashboard/screens/org-admin/members.js")),
+    ("screens/org-admin/blocks.js", include_bytes!("../../../dashboard/screens/org-admin/blocks.js")),
+    ("screens/org-admin/invitations.js", include_bytes!("../../../dashboard/screens/org-admin/invitations.js")),
+    ("screens/org-admin/zones.js", include_bytes!("../../../dashboard/screens/org-admin/zones.js")),
+    ("screens/org-admin/settings.js", include_bytes!("../../../dashboard/screens/org-admin/settings.js")),
     ("screens/invite.js", include_bytes!("../../../dashboard/screens/invite.js")),
 ];
 
