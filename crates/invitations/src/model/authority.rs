@@ -174,6 +174,7 @@ impl Authority {
 
 /// What a member may do, as the model decides it (the API's `youMay`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Permissions {
     /// The role held.
     pub role: OrgRole,

@@ -93,6 +93,7 @@ pub struct Membership {
 
 /// How a membership reads at an instant: what every reader shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MembershipView {
     /// `active` only while it grants access; one past its expiry reads `inactive`.
     pub status: MembershipStatus,

@@ -149,6 +149,7 @@ impl Quota {
 /// A quota was full.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the {quota} quota ({limit}) is used up; retry in {} s", retry_after.whole_seconds())]
+#[non_exhaustive]
 pub struct QuotaExceeded {
     /// The quota's name.
     pub quota: &'static str,

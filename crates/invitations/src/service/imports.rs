@@ -28,6 +28,7 @@ pub enum ImportOutcome {
 
 /// One line's outcome, with the organization it resolved to.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImportReport {
     /// The organization, when it was found.
     pub organization: Option<Organization>,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 /// A created (or resent) invitation with its one-time secret.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct CreatedInvitation {
     /// The invitation.
     pub invitation: Invitation,
@@ -25,6 +26,7 @@ pub struct CreatedInvitation {
 
 /// What the public preview shows.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Preview {
     /// The invitation.
     pub invitation: Invitation,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 /// An organization as one of its members sees it.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct OrganizationView {
     /// The organization.
     pub organization: Organization,
