@@ -3,6 +3,7 @@
 //! sign the caller in (provisioning on first sight); verification itself
 //! knows nothing of requests or of the application state.
 
+use crate::codes;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -19,15 +20,17 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("auth.missing_token", "send `Authorization: Bearer <token>`"))?;
+        .ok_or_else(|| ApiError::unauthorized(codes::AUTH_MISSING_TOKEN, "send `Authorization: Bearer <token>`"))?;
     let text = value
         .to_str()
-        .map_err(|_| ApiError::unauthorized("auth.invalid_token", "the Authorization header is not text"))?;
+        .map_err(|_| ApiError::unauthorized(codes::AUTH_INVALID_TOKEN, "the Authorization header is not text"))?;
     match text.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_owned())
         }
-        _ => Err(ApiError::unauthorized("auth.missing_token", "the Authorization header must be `Bearer <token>`")),
+        _ => {
+            Err(ApiError::unauthorized(codes::AUTH_MISSING_TOKEN, "the Authorization header must be `Bearer <token>`"))
+        }
     }
 }
 
@@ -62,7 +65,7 @@ impl FromRequest for Superuser {
         Box::pin(async move {
             let Authenticated(actor) = authenticated.await?;
             if !actor.is_superuser() {
-                return Err(ApiError::forbidden("auth.superuser_required", "only a superuser may do this").into());
+                return Err(ApiError::forbidden(codes::AUTH_SUPERUSER_REQUIRED, "only a superuser may do this").into());
             }
             Ok(Superuser(actor))
         })

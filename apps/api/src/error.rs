@@ -7,6 +7,7 @@
 
 use crate::auth::AuthError;
 use crate::avatar_flow::AvatarFlowError;
+use crate::codes;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -89,7 +90,7 @@ impl ApiError {
 
     /// 400: the body or query could not be parsed.
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "request.malformed", "Malformed request", detail)
+        Self::new(StatusCode::BAD_REQUEST, codes::REQUEST_MALFORMED, "Malformed request", detail)
     }
 
     /// 401: no usable credentials.
@@ -111,7 +112,8 @@ impl ApiError {
     pub fn validation(errors: BTreeMap<String, Vec<String>>) -> Self {
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         let detail = format!("invalid fields: {}", fields.join(", "));
-        let mut err = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "request.validation", "Validation failed", detail);
+        let mut err =
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, codes::REQUEST_VALIDATION, "Validation failed", detail);
         err.0.errors = Some(errors);
         err
     }
@@ -136,7 +138,7 @@ impl ApiError {
     /// 503 `service.unavailable` with `Retry-After`, for any dependency
     /// (`detail` names it; `source` is logged, never sent).
     pub fn dependency_unavailable(detail: &'static str, source: anyhow::Error) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service.unavailable", "Service unavailable", detail)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, codes::SERVICE_UNAVAILABLE, "Service unavailable", detail)
             .with_retry_after(UNAVAILABLE_RETRY_AFTER)
             .with_source(source)
     }
@@ -145,7 +147,7 @@ impl ApiError {
     pub fn internal(source: anyhow::Error) -> Self {
         let mut err = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "service.internal",
+            codes::SERVICE_INTERNAL,
             "Internal error",
             "the request failed; quote the request id when reporting it",
         );
@@ -168,16 +170,16 @@ impl ApiError {
     /// example 405 from the router).
     pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
         let (code, title) = match status {
-            StatusCode::BAD_REQUEST => ("request.malformed", "Malformed request"),
-            StatusCode::UNAUTHORIZED => ("auth.unauthorized", "Unauthorized"),
-            StatusCode::FORBIDDEN => ("auth.forbidden", "Forbidden"),
-            StatusCode::NOT_FOUND => ("http.not_found", "Not found"),
-            StatusCode::METHOD_NOT_ALLOWED => ("http.method_not_allowed", "Method not allowed"),
-            StatusCode::PAYLOAD_TOO_LARGE => ("request.body_too_large", "Request body too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("request.unsupported_media_type", "Unsupported media type"),
-            StatusCode::SERVICE_UNAVAILABLE => ("service.unavailable", "Service unavailable"),
-            s if s.is_server_error() => ("service.internal", "Internal error"),
-            _ => ("http.error", "Request failed"),
+            StatusCode::BAD_REQUEST => (codes::REQUEST_MALFORMED, "Malformed request"),
+            StatusCode::UNAUTHORIZED => (codes::AUTH_UNAUTHORIZED, "Unauthorized"),
+            StatusCode::FORBIDDEN => (codes::AUTH_FORBIDDEN, "Forbidden"),
+            StatusCode::NOT_FOUND => (codes::HTTP_NOT_FOUND, "Not found"),
+            StatusCode::METHOD_NOT_ALLOWED => (codes::HTTP_METHOD_NOT_ALLOWED, "Method not allowed"),
+            StatusCode::PAYLOAD_TOO_LARGE => (codes::REQUEST_BODY_TOO_LARGE, "Request body too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (codes::REQUEST_UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+            StatusCode::SERVICE_UNAVAILABLE => (codes::SERVICE_UNAVAILABLE, "Service unavailable"),
+            s if s.is_server_error() => (codes::SERVICE_INTERNAL, "Internal error"),
+            _ => (codes::HTTP_ERROR, "Request failed"),
         };
         Self::new(status, code, title, detail)
     }
@@ -312,7 +314,7 @@ impl ResponseError for ApiError {
 impl From<UserError> for ApiError {
     fn from(e: UserError) -> Self {
         match e {
-            UserError::NotFound => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
+            UserError::NotFound => Self::unauthorized(codes::AUTH_USER_GONE, "the signed-in user no longer exists"),
             UserError::Unexpected(e) => Self::unexpected(e),
         }
     }
@@ -322,11 +324,11 @@ impl From<SignInError> for ApiError {
     fn from(e: SignInError) -> Self {
         match e {
             SignInError::EmailMissing => Self::unauthorized(
-                "auth.email_missing",
+                codes::AUTH_EMAIL_MISSING,
                 "the token has no `email` claim, which is needed to create your user",
             ),
             SignInError::Erased => Self::forbidden(
-                "auth.account_erased",
+                codes::AUTH_ACCOUNT_ERASED,
                 "this account was erased on request and cannot be signed in to; sign up again with a new account",
             ),
             SignInError::Unexpected(e) => Self::unexpected(e),
@@ -338,9 +340,9 @@ impl From<EraseError> for ApiError {
     fn from(e: EraseError) -> Self {
         let detail = e.to_string();
         match e {
-            EraseError::Forbidden => Self::forbidden("auth.superuser_required", detail),
-            EraseError::OwnAccount => Self::forbidden("user.erase_own_account", detail),
-            EraseError::NotFound => Self::not_found("user.not_found", detail),
+            EraseError::Forbidden => Self::forbidden(codes::AUTH_SUPERUSER_REQUIRED, detail),
+            EraseError::OwnAccount => Self::forbidden(codes::USER_ERASE_OWN_ACCOUNT, detail),
+            EraseError::NotFound => Self::not_found(codes::USER_NOT_FOUND, detail),
             EraseError::Unexpected(e) => Self::unexpected(e),
         }
     }
@@ -351,7 +353,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable(source) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "storage.unavailable",
+                codes::STORAGE_UNAVAILABLE,
                 "Storage unavailable",
                 "the object store is unavailable; retry shortly",
             )
@@ -359,7 +361,7 @@ impl From<StoreError> for ApiError {
             .with_source(source),
             StoreError::Upstream(source) => Self::new(
                 StatusCode::BAD_GATEWAY,
-                "storage.failed",
+                codes::STORAGE_FAILED,
                 "Storage failed",
                 "the object store refused the request",
             )
@@ -367,7 +369,7 @@ impl From<StoreError> for ApiError {
             // An object a use case expected has gone (deleted by a concurrent request).
             StoreError::Missing(key) => Self::new(
                 StatusCode::CONFLICT,
-                "storage.missing",
+                codes::STORAGE_MISSING,
                 "Object gone",
                 format!("the object {key} no longer exists; a concurrent request changed it"),
             ),
@@ -380,12 +382,12 @@ impl From<TicketError> for ApiError {
         match e {
             TicketError::UnsupportedType(_) => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "upload.unsupported_type",
+                codes::UPLOAD_UNSUPPORTED_TYPE,
                 "Unsupported media type",
                 e.to_string(),
             ),
             TicketError::Exhausted { retry_after } => {
-                Self::upload_tries_exhausted("avatar.upload_tries_exhausted", "avatar", retry_after)
+                Self::upload_tries_exhausted(codes::AVATAR_UPLOAD_TRIES_EXHAUSTED, "avatar", retry_after)
             }
             TicketError::Store(e) => e.into(),
             TicketError::Unexpected(e) => Self::unexpected(e),
@@ -397,16 +399,20 @@ impl From<FinalizeError> for ApiError {
     fn from(e: FinalizeError) -> Self {
         let detail = e.to_string();
         let (status, code, title) = match e {
-            FinalizeError::TicketNotFound => (StatusCode::NOT_FOUND, "upload.ticket_invalid", "Upload ticket invalid"),
-            FinalizeError::TicketUsed => (StatusCode::CONFLICT, "upload.ticket_invalid", "Upload ticket invalid"),
-            FinalizeError::TicketExpired => (StatusCode::GONE, "upload.ticket_invalid", "Upload ticket invalid"),
-            FinalizeError::NotUploaded => (StatusCode::CONFLICT, "upload.not_found", "Nothing uploaded"),
-            FinalizeError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "upload.too_large", "Upload too large"),
+            FinalizeError::TicketNotFound => {
+                (StatusCode::NOT_FOUND, codes::UPLOAD_TICKET_INVALID, "Upload ticket invalid")
+            }
+            FinalizeError::TicketUsed => (StatusCode::CONFLICT, codes::UPLOAD_TICKET_INVALID, "Upload ticket invalid"),
+            FinalizeError::TicketExpired => (StatusCode::GONE, codes::UPLOAD_TICKET_INVALID, "Upload ticket invalid"),
+            FinalizeError::NotUploaded => (StatusCode::CONFLICT, codes::UPLOAD_NOT_FOUND, "Nothing uploaded"),
+            FinalizeError::TooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, codes::UPLOAD_TOO_LARGE, "Upload too large")
+            }
             FinalizeError::ContentMismatch { .. } => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "upload.content_mismatch", "Content does not match")
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, codes::UPLOAD_CONTENT_MISMATCH, "Content does not match")
             }
             FinalizeError::Dimensions { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "upload.dimensions", "Image too large")
+                (StatusCode::UNPROCESSABLE_ENTITY, codes::UPLOAD_DIMENSIONS, "Image too large")
             }
             FinalizeError::Store(e) => return e.into(),
             FinalizeError::Unexpected(e) => return Self::unexpected(e),
@@ -420,7 +426,7 @@ impl From<AvatarError> for ApiError {
         match e {
             AvatarError::Ticket(e) => e.into(),
             AvatarError::Finalize(e) => e.into(),
-            AvatarError::UserGone => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
+            AvatarError::UserGone => Self::unauthorized(codes::AUTH_USER_GONE, "the signed-in user no longer exists"),
             AvatarError::Unexpected(e) => Self::unexpected(e),
         }
     }
@@ -433,21 +439,21 @@ impl From<DiscordError> for ApiError {
             DiscordError::InvalidId => Self::invalid_field("/discordId", detail),
             DiscordError::NotConfigured => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "discord.not_configured",
+                codes::DISCORD_NOT_CONFIGURED,
                 "Discord not configured",
                 "the Discord integration is not configured (discord.bot_token)",
             ),
-            DiscordError::UserNotFound => Self::not_found("discord.user_not_found", detail),
+            DiscordError::UserNotFound => Self::not_found(codes::DISCORD_USER_NOT_FOUND, detail),
             DiscordError::Unauthorized => {
-                Self::new(StatusCode::BAD_GATEWAY, "discord.unauthorized", "Discord refused us", detail)
+                Self::new(StatusCode::BAD_GATEWAY, codes::DISCORD_UNAUTHORIZED, "Discord refused us", detail)
             }
             DiscordError::RateLimited { retry_after_seconds } => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "discord.rate_limited", "Discord rate limit", detail)
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, codes::DISCORD_RATE_LIMITED, "Discord rate limit", detail)
                     .with_retry_after(retry_after_seconds)
             }
             DiscordError::Unavailable(source) => Self::new(
                 StatusCode::BAD_GATEWAY,
-                "discord.unavailable",
+                codes::DISCORD_UNAVAILABLE,
                 "Discord unavailable",
                 "Discord could not be reached; retry shortly",
             )
@@ -460,16 +466,16 @@ impl From<DecisionError> for ApiError {
     fn from(e: DecisionError) -> Self {
         let detail = e.to_string();
         match e {
-            DecisionError::Forbidden => Self::forbidden("auth.superuser_required", detail),
-            DecisionError::OwnPhoto => Self::forbidden("photo.own_verification", detail),
+            DecisionError::Forbidden => Self::forbidden(codes::AUTH_SUPERUSER_REQUIRED, detail),
+            DecisionError::OwnPhoto => Self::forbidden(codes::PHOTO_OWN_VERIFICATION, detail),
             DecisionError::AlreadyDecided { .. } => {
-                Self::new(StatusCode::CONFLICT, "photo.already_decided", "Already decided", detail)
+                Self::new(StatusCode::CONFLICT, codes::PHOTO_ALREADY_DECIDED, "Already decided", detail)
             }
             DecisionError::DiscordNotLinked => {
-                Self::new(StatusCode::CONFLICT, "photo.discord_not_linked", "Discord not linked", detail)
+                Self::new(StatusCode::CONFLICT, codes::PHOTO_DISCORD_NOT_LINKED, "Discord not linked", detail)
             }
             DecisionError::DiscordNotFetched => {
-                Self::new(StatusCode::CONFLICT, "photo.discord_not_fetched", "Discord avatar not read", detail)
+                Self::new(StatusCode::CONFLICT, codes::PHOTO_DISCORD_NOT_FETCHED, "Discord avatar not read", detail)
             }
         }
     }
@@ -479,16 +485,18 @@ impl From<ReviewError> for ApiError {
     fn from(e: ReviewError) -> Self {
         let detail = e.to_string();
         match e {
-            ReviewError::NotFound => Self::not_found("photo.not_found", detail),
-            ReviewError::NoPendingVerification => Self::not_found("photo.no_pending_verification", detail),
-            ReviewError::PictureForbidden => Self::forbidden("picture.forbidden", detail),
+            ReviewError::NotFound => Self::not_found(codes::PHOTO_NOT_FOUND, detail),
+            ReviewError::NoPendingVerification => Self::not_found(codes::PHOTO_NO_PENDING_VERIFICATION, detail),
+            ReviewError::PictureForbidden => Self::forbidden(codes::PICTURE_FORBIDDEN, detail),
             ReviewError::Decision(e) => e.into(),
             ReviewError::AlreadyDecided(current) => {
-                Self::new(StatusCode::CONFLICT, "photo.already_decided", "Already decided", detail)
+                Self::new(StatusCode::CONFLICT, codes::PHOTO_ALREADY_DECIDED, "Already decided", detail)
                     .with_current(verification_json(&current))
             }
-            ReviewError::Conflict(current) => Self::new(StatusCode::CONFLICT, "photo.conflict", "Conflict", detail)
-                .with_current(verification_json(&current)),
+            ReviewError::Conflict(current) => {
+                Self::new(StatusCode::CONFLICT, codes::PHOTO_CONFLICT, "Conflict", detail)
+                    .with_current(verification_json(&current))
+            }
             ReviewError::Discord(e) => e.into(),
             ReviewError::Unexpected(e) => Self::unexpected(e),
         }
@@ -504,9 +512,9 @@ impl From<OpenError> for ApiError {
     fn from(e: OpenError) -> Self {
         match e {
             OpenError::TicketUsed => FinalizeError::TicketUsed.into(),
-            OpenError::UserGone => Self::unauthorized("auth.user_gone", "the signed-in user no longer exists"),
+            OpenError::UserGone => Self::unauthorized(codes::AUTH_USER_GONE, "the signed-in user no longer exists"),
             OpenError::RejectedFinal => Self::forbidden(
-                "photo.rejected_final",
+                codes::PHOTO_REJECTED_FINAL,
                 "your last photo was rejected and may not be replaced; contact an administrator",
             ),
             OpenError::Unexpected(e) => Self::unexpected(e),
@@ -518,16 +526,16 @@ impl From<AdminUserError> for ApiError {
     fn from(e: AdminUserError) -> Self {
         let detail = e.to_string();
         match e {
-            AdminUserError::Forbidden => Self::forbidden("auth.superuser_required", detail),
-            AdminUserError::NotFound => Self::not_found("user.not_found", detail),
+            AdminUserError::Forbidden => Self::forbidden(codes::AUTH_SUPERUSER_REQUIRED, detail),
+            AdminUserError::NotFound => Self::not_found(codes::USER_NOT_FOUND, detail),
             AdminUserError::DiscordIdTaken => {
-                Self::new(StatusCode::CONFLICT, "user.discord_id_taken", "Discord id taken", detail)
+                Self::new(StatusCode::CONFLICT, codes::USER_DISCORD_ID_TAKEN, "Discord id taken", detail)
             }
             AdminUserError::UsernameTaken => {
-                Self::new(StatusCode::CONFLICT, "user.username_taken", "Username taken", detail)
+                Self::new(StatusCode::CONFLICT, codes::USER_USERNAME_TAKEN, "Username taken", detail)
             }
             AdminUserError::LastSuperuser => {
-                Self::new(StatusCode::CONFLICT, "admin.last_superuser", "Last superuser", detail)
+                Self::new(StatusCode::CONFLICT, codes::ADMIN_LAST_SUPERUSER, "Last superuser", detail)
             }
             AdminUserError::Unexpected(e) => Self::unexpected(e),
         }
@@ -545,7 +553,7 @@ impl From<InvalidFields> for ApiError {
             .iter()
             .map(|p| (format!("/{}", p.field.json_name()), vec![p.code.to_owned(), p.message.to_owned()]))
             .collect();
-        let code = e.problems().first().map_or("request.validation", |p| p.code);
+        let code = e.problems().first().map_or(codes::REQUEST_VALIDATION, |p| p.code);
         Self::validation(errors).with_code(code)
     }
 }
@@ -556,28 +564,28 @@ impl From<ProfileError> for ApiError {
         match e {
             ProfileError::Invalid(invalid) => invalid.into(),
             ProfileError::OpenProfileExists => {
-                Self::new(StatusCode::CONFLICT, "resource.profile.exists", "Profile exists", detail)
+                Self::new(StatusCode::CONFLICT, codes::RESOURCE_PROFILE_EXISTS, "Profile exists", detail)
             }
-            ProfileError::NotEditable => Self::not_found("resource.profile.doesnt_exist_or_not_editable", detail),
+            ProfileError::NotEditable => Self::not_found(codes::RESOURCE_PROFILE_DOESNT_EXIST_OR_NOT_EDITABLE, detail),
             ProfileError::NotDecidable => Self::new(
                 StatusCode::CONFLICT,
-                "admin.profiles.doesnt_exist_or_not_editable",
+                codes::ADMIN_PROFILES_DOESNT_EXIST_OR_NOT_EDITABLE,
                 "Profile not decidable",
                 detail,
             ),
-            ProfileError::ProfileNotFound => Self::not_found("admin.profiles.doesnt_exist", detail),
-            ProfileError::UserNotFound => Self::not_found("admin.user.doesnt_exist", detail),
-            ProfileError::SecondAdminApproval => Self::forbidden("admin.profiles.second_admin_approval", detail),
-            ProfileError::OwnProfile => Self::forbidden("admin.profiles.own_profile", detail),
+            ProfileError::ProfileNotFound => Self::not_found(codes::ADMIN_PROFILES_DOESNT_EXIST, detail),
+            ProfileError::UserNotFound => Self::not_found(codes::ADMIN_USER_DOESNT_EXIST, detail),
+            ProfileError::SecondAdminApproval => Self::forbidden(codes::ADMIN_PROFILES_SECOND_ADMIN_APPROVAL, detail),
+            ProfileError::OwnProfile => Self::forbidden(codes::ADMIN_PROFILES_OWN_PROFILE, detail),
             ProfileError::Conflict(current) => {
-                Self::new(StatusCode::CONFLICT, "admin.profiles.conflict", "Conflict", detail)
+                Self::new(StatusCode::CONFLICT, codes::ADMIN_PROFILES_CONFLICT, "Conflict", detail)
                     .with_current(crate::wire::profiles::profile_json(&current))
             }
-            ProfileError::RejectedFinal => Self::forbidden("resource.profile.rejected_final", detail),
-            ProfileError::Forbidden => Self::forbidden("auth.superuser_required", detail),
+            ProfileError::RejectedFinal => Self::forbidden(codes::RESOURCE_PROFILE_REJECTED_FINAL, detail),
+            ProfileError::Forbidden => Self::forbidden(codes::AUTH_SUPERUSER_REQUIRED, detail),
             ProfileError::Unexpected(e) if e.downcast_ref::<KeyUnavailable>().is_some() => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "profile.key_unavailable",
+                codes::PROFILE_KEY_UNAVAILABLE,
                 "Encryption key unavailable",
                 "this instance cannot open a stored profile: its encryption key is not configured here \
                  (replicas must share profiles.encryption_keys); retry later or tell the operator",
@@ -593,21 +601,27 @@ impl From<OrgError> for ApiError {
     fn from(e: OrgError) -> Self {
         let detail = e.to_string();
         let (status, code, title) = match e {
-            OrgError::NotMember => (StatusCode::FORBIDDEN, "organization.not_member", "Not a member"),
-            OrgError::Forbidden { .. } => (StatusCode::FORBIDDEN, "organization.forbidden", "Role too low"),
-            OrgError::RoleNotAllowed(_) => (StatusCode::FORBIDDEN, "organization.role_not_allowed", "Role not allowed"),
-            OrgError::OutOfScope => (StatusCode::FORBIDDEN, "organization.out_of_scope", "Outside your zones"),
-            OrgError::BeyondOwnTerm => (StatusCode::FORBIDDEN, "organization.beyond_own_term", "Beyond your own term"),
+            OrgError::NotMember => (StatusCode::FORBIDDEN, codes::ORGANIZATION_NOT_MEMBER, "Not a member"),
+            OrgError::Forbidden { .. } => (StatusCode::FORBIDDEN, codes::ORGANIZATION_FORBIDDEN, "Role too low"),
+            OrgError::RoleNotAllowed(_) => {
+                (StatusCode::FORBIDDEN, codes::ORGANIZATION_ROLE_NOT_ALLOWED, "Role not allowed")
+            }
+            OrgError::OutOfScope => (StatusCode::FORBIDDEN, codes::ORGANIZATION_OUT_OF_SCOPE, "Outside your zones"),
+            OrgError::BeyondOwnTerm => {
+                (StatusCode::FORBIDDEN, codes::ORGANIZATION_BEYOND_OWN_TERM, "Beyond your own term")
+            }
             OrgError::EndInPast => return Self::invalid_field("/expiresAt", detail),
-            OrgError::MemberNotFound => (StatusCode::NOT_FOUND, "organization.member_not_found", "No such member"),
-            OrgError::UserNotFound => (StatusCode::NOT_FOUND, "user.not_found", "No such user"),
-            OrgError::OrganizationNotFound => (StatusCode::NOT_FOUND, "organization.not_found", "No such organization"),
-            OrgError::ZoneNotFound => (StatusCode::NOT_FOUND, "organization.zone_not_found", "No such zone"),
-            OrgError::ZoneNameTaken => (StatusCode::CONFLICT, "organization.zone_name_taken", "Zone name taken"),
-            OrgError::LastAdmin => (StatusCode::CONFLICT, "organization.last_admin", "Last admin"),
+            OrgError::MemberNotFound => (StatusCode::NOT_FOUND, codes::ORGANIZATION_MEMBER_NOT_FOUND, "No such member"),
+            OrgError::UserNotFound => (StatusCode::NOT_FOUND, codes::USER_NOT_FOUND, "No such user"),
+            OrgError::OrganizationNotFound => {
+                (StatusCode::NOT_FOUND, codes::ORGANIZATION_NOT_FOUND, "No such organization")
+            }
+            OrgError::ZoneNotFound => (StatusCode::NOT_FOUND, codes::ORGANIZATION_ZONE_NOT_FOUND, "No such zone"),
+            OrgError::ZoneNameTaken => (StatusCode::CONFLICT, codes::ORGANIZATION_ZONE_NAME_TAKEN, "Zone name taken"),
+            OrgError::LastAdmin => (StatusCode::CONFLICT, codes::ORGANIZATION_LAST_ADMIN, "Last admin"),
             OrgError::Quota(q) => return q.into(),
-            OrgError::NotSuperuser => (StatusCode::FORBIDDEN, "auth.superuser_required", "Forbidden"),
-            OrgError::Conflict => (StatusCode::CONFLICT, "organization.conflict", "Concurrent change"),
+            OrgError::NotSuperuser => (StatusCode::FORBIDDEN, codes::AUTH_SUPERUSER_REQUIRED, "Forbidden"),
+            OrgError::Conflict => (StatusCode::CONFLICT, codes::ORGANIZATION_CONFLICT, "Concurrent change"),
             OrgError::Unexpected(e) => return Self::unexpected(e),
         };
         Self::new(status, code, title, detail)
@@ -617,11 +631,11 @@ impl From<OrgError> for ApiError {
 impl From<QuotaExceeded> for ApiError {
     fn from(q: QuotaExceeded) -> Self {
         let code = match q.quota {
-            "organizations_per_user_per_day" => "quota.organizations_per_user_per_day",
-            "emails_per_organization_per_hour" => "quota.emails_per_organization_per_hour",
-            "emails_per_recipient_per_day" => "quota.emails_per_recipient_per_day",
-            "pending_invitations_per_organization" => "quota.pending_invitations_per_organization",
-            _ => "quota.exceeded",
+            "organizations_per_user_per_day" => codes::QUOTA_ORGANIZATIONS_PER_USER_PER_DAY,
+            "emails_per_organization_per_hour" => codes::QUOTA_EMAILS_PER_ORGANIZATION_PER_HOUR,
+            "emails_per_recipient_per_day" => codes::QUOTA_EMAILS_PER_RECIPIENT_PER_DAY,
+            "pending_invitations_per_organization" => codes::QUOTA_PENDING_INVITATIONS_PER_ORGANIZATION,
+            _ => codes::QUOTA_EXCEEDED,
         };
         let seconds = u64::try_from(q.retry_after.whole_seconds()).unwrap_or(1).max(1);
         Self::new(StatusCode::TOO_MANY_REQUESTS, code, "Quota exceeded", q.to_string()).with_retry_after(seconds)
@@ -633,13 +647,15 @@ impl From<InvitationError> for ApiError {
         let detail = e.to_string();
         let (status, code, title) = match e {
             InvitationError::Org(e) => return e.into(),
-            InvitationError::NotFound => (StatusCode::NOT_FOUND, "invitation.not_found", "No such invitation"),
-            InvitationError::NotAddressee => (StatusCode::FORBIDDEN, "invitation.wrong_person", "Not your invitation"),
-            InvitationError::OpenLink => (StatusCode::CONFLICT, "invitation.open_link", "Open link"),
-            InvitationError::NotPending(_) => (StatusCode::CONFLICT, "invitation.not_pending", "Not pending"),
+            InvitationError::NotFound => (StatusCode::NOT_FOUND, codes::INVITATION_NOT_FOUND, "No such invitation"),
+            InvitationError::NotAddressee => {
+                (StatusCode::FORBIDDEN, codes::INVITATION_WRONG_PERSON, "Not your invitation")
+            }
+            InvitationError::OpenLink => (StatusCode::CONFLICT, codes::INVITATION_OPEN_LINK, "Open link"),
+            InvitationError::NotPending(_) => (StatusCode::CONFLICT, codes::INVITATION_NOT_PENDING, "Not pending"),
             InvitationError::BoundIsSingleUse => return Self::invalid_field("/maxUses", detail),
-            InvitationError::UnknownUser => (StatusCode::NOT_FOUND, "user.not_found", "No such user"),
-            InvitationError::Conflict => (StatusCode::CONFLICT, "invitation.conflict", "Concurrent change"),
+            InvitationError::UnknownUser => (StatusCode::NOT_FOUND, codes::USER_NOT_FOUND, "No such user"),
+            InvitationError::Conflict => (StatusCode::CONFLICT, codes::INVITATION_CONFLICT, "Concurrent change"),
             InvitationError::Unexpected(e) => return Self::unexpected(e),
         };
         Self::new(status, code, title, detail)
@@ -651,23 +667,27 @@ impl From<AcceptError> for ApiError {
         let detail = e.to_string();
         let (status, code, title) = match e {
             AcceptError::Refused(refusal) => match refusal {
-                Refusal::Revoked => (StatusCode::GONE, "invitation.revoked", "Invitation revoked"),
-                Refusal::Rejected => (StatusCode::GONE, "invitation.rejected", "Invitation rejected"),
-                Refusal::Expired => (StatusCode::GONE, "invitation.expired", "Invitation expired"),
-                Refusal::UsedUp => (StatusCode::GONE, "invitation.used_up", "Invitation used up"),
-                Refusal::WrongPerson => (StatusCode::FORBIDDEN, "invitation.wrong_person", "Not your invitation"),
-                Refusal::EmailMismatch => (StatusCode::FORBIDDEN, "invitation.email_mismatch", "Other e-mail"),
+                Refusal::Revoked => (StatusCode::GONE, codes::INVITATION_REVOKED, "Invitation revoked"),
+                Refusal::Rejected => (StatusCode::GONE, codes::INVITATION_REJECTED, "Invitation rejected"),
+                Refusal::Expired => (StatusCode::GONE, codes::INVITATION_EXPIRED, "Invitation expired"),
+                Refusal::UsedUp => (StatusCode::GONE, codes::INVITATION_USED_UP, "Invitation used up"),
+                Refusal::WrongPerson => (StatusCode::FORBIDDEN, codes::INVITATION_WRONG_PERSON, "Not your invitation"),
+                Refusal::EmailMismatch => (StatusCode::FORBIDDEN, codes::INVITATION_EMAIL_MISMATCH, "Other e-mail"),
                 Refusal::EmailUnverified => {
-                    (StatusCode::FORBIDDEN, "invitation.email_unverified", "E-mail not verified")
+                    (StatusCode::FORBIDDEN, codes::INVITATION_EMAIL_UNVERIFIED, "E-mail not verified")
                 }
-                Refusal::Blocked => (StatusCode::FORBIDDEN, "invitation.blocked", "Blocked from this organization"),
-                Refusal::ExternalMember => (StatusCode::CONFLICT, "invitation.external_member", "Already a member"),
-                Refusal::AlreadyMember => (StatusCode::CONFLICT, "invitation.already_member", "Already a member"),
-                Refusal::WouldWiden => (StatusCode::CONFLICT, "invitation.would_widen", "Would widen your role"),
+                Refusal::Blocked => {
+                    (StatusCode::FORBIDDEN, codes::INVITATION_BLOCKED, "Blocked from this organization")
+                }
+                Refusal::ExternalMember => {
+                    (StatusCode::CONFLICT, codes::INVITATION_EXTERNAL_MEMBER, "Already a member")
+                }
+                Refusal::AlreadyMember => (StatusCode::CONFLICT, codes::INVITATION_ALREADY_MEMBER, "Already a member"),
+                Refusal::WouldWiden => (StatusCode::CONFLICT, codes::INVITATION_WOULD_WIDEN, "Would widen your role"),
             },
-            AcceptError::NotFound => (StatusCode::NOT_FOUND, "invitation.not_found", "No such invitation"),
-            AcceptError::UserGone => (StatusCode::UNAUTHORIZED, "auth.user_gone", "Unauthorized"),
-            AcceptError::Conflict => (StatusCode::CONFLICT, "invitation.conflict", "Concurrent change"),
+            AcceptError::NotFound => (StatusCode::NOT_FOUND, codes::INVITATION_NOT_FOUND, "No such invitation"),
+            AcceptError::UserGone => (StatusCode::UNAUTHORIZED, codes::AUTH_USER_GONE, "Unauthorized"),
+            AcceptError::Conflict => (StatusCode::CONFLICT, codes::INVITATION_CONFLICT, "Concurrent change"),
             AcceptError::Unexpected(e) => return Self::unexpected(e),
         };
         Self::new(status, code, title, detail)
@@ -679,7 +699,7 @@ impl From<LogoError> for ApiError {
         match e {
             LogoError::Org(e) => e.into(),
             LogoError::Ticket(TicketError::Exhausted { retry_after }) => {
-                Self::upload_tries_exhausted("organization.logo_upload_tries_exhausted", "logo", retry_after)
+                Self::upload_tries_exhausted(codes::ORGANIZATION_LOGO_UPLOAD_TRIES_EXHAUSTED, "logo", retry_after)
             }
             LogoError::Ticket(e) => e.into(),
             LogoError::Finalize(e) => e.into(),
@@ -690,7 +710,7 @@ impl From<LogoError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Invalid(detail) => ApiError::unauthorized("auth.invalid_token", detail),
+            AuthError::Invalid(detail) => ApiError::unauthorized(codes::AUTH_INVALID_TOKEN, detail),
             AuthError::KeysUnavailable(source) => ApiError::dependency_unavailable(
                 "the identity provider's signing keys could not be fetched; retry shortly",
                 source,
@@ -702,7 +722,7 @@ impl From<AuthError> for ApiError {
 impl From<AvatarFlowError> for ApiError {
     fn from(e: AvatarFlowError) -> Self {
         match e {
-            AvatarFlowError::DiscordNotLinked => ApiError::forbidden("photo.discord_not_linked", e.to_string()),
+            AvatarFlowError::DiscordNotLinked => ApiError::forbidden(codes::PHOTO_DISCORD_NOT_LINKED, e.to_string()),
             AvatarFlowError::User(e) => e.into(),
             AvatarFlowError::Avatar(e) => e.into(),
             AvatarFlowError::Open(e) => e.into(),

@@ -5,6 +5,7 @@
 //! shapes, unknown fields and `validator` failures 422 with per-field
 //! `errors` keyed by JSON pointer.
 
+use crate::codes;
 use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -36,7 +37,7 @@ fn is_json(req: &HttpRequest) -> bool {
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "request.body_too_large",
+        codes::REQUEST_BODY_TOO_LARGE,
         "Request body too large",
         format!("the body must be at most {BODY_LIMIT} bytes"),
     )
@@ -96,7 +97,7 @@ const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(15);
 pub fn body_timed_out(deadline: Duration) -> ApiError {
     ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        "request.body_timeout",
+        codes::REQUEST_BODY_TIMEOUT,
         "Request body too slow",
         format!("the request body did not arrive within {} seconds", deadline.as_secs()),
     )
@@ -120,7 +121,7 @@ fn read_body(
         if !json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "request.unsupported_media_type",
+                codes::REQUEST_UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported media type",
                 "send the body as application/json",
             )
@@ -359,10 +360,10 @@ impl PageQuery {
 
 /// Turns a query-string parse failure into a 400 problem.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "request.malformed_query", "Malformed query", err.to_string()).into()
+    ApiError::new(StatusCode::BAD_REQUEST, codes::REQUEST_MALFORMED_QUERY, "Malformed query", err.to_string()).into()
 }
 
 /// Turns a path-parameter parse failure into a 404 problem (no such resource).
 pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
-    ApiError::not_found("http.not_found", format!("no resource at {}: {err}", req.path())).into()
+    ApiError::not_found(codes::HTTP_NOT_FOUND, format!("no resource at {}: {err}", req.path())).into()
 }

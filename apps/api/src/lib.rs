@@ -30,6 +30,7 @@ pub mod background;
 pub(crate) mod caller;
 pub mod cli;
 pub(crate) mod client;
+pub(crate) mod codes;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod metrics;

@@ -139,9 +139,12 @@ fn add_shared_errors(operation: &mut Operation) {
     if bearer {
         shared.push((
             "401",
-            "`auth.*`: the bearer token is missing, malformed, expired or not valid here, or its user is gone"
+            "`auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid \
+             here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token \
+             has no `email` claim"
                 .to_owned(),
         ));
+        shared.push(("403", "`auth.account_erased`: the account was erased on request".to_owned()));
         shared.push((
             "503",
             "`service.unavailable`: the database is unavailable; retry after `Retry-After` seconds".to_owned(),
@@ -297,7 +300,7 @@ mod tests {
             .response("404", Response::new("`thing.not_found`"))
             .build();
         let statuses: Vec<String> = responses(&complete(api(op))).into_iter().map(|(s, _)| s).collect();
-        assert_eq!(statuses, ["200", "400", "401", "404", "408", "413", "415", "422", "503"]);
+        assert_eq!(statuses, ["200", "400", "401", "403", "404", "408", "413", "415", "422", "503"]);
     }
 
     #[test]
@@ -318,5 +321,62 @@ mod tests {
     fn a_public_operation_without_input_gets_nothing() {
         let op = OperationBuilder::new().response("200", Response::new("ok")).build();
         assert_eq!(responses(&complete(api(op))), [("200".to_owned(), "ok".to_owned())]);
+    }
+
+    /// Every dotted path of a settings value (`server.addr`).
+    fn setting_paths(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(map) = value {
+            for (key, value) in map {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                setting_paths(&path, value, out);
+                out.push(path);
+            }
+        }
+    }
+
+    /// The whole document, as `/openapi.json` serves it.
+    fn document() -> utoipa::openapi::OpenApi {
+        use utoipa_actix_web::AppExt as _;
+        let (_, api) = actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(base())
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        complete(api)
+    }
+
+    #[test]
+    fn every_code_the_service_answers_with_is_documented() {
+        let text = document().to_json().expect("the document serializes");
+        let missing: Vec<&str> = crate::codes::ALL
+            .iter()
+            .copied()
+            .filter(|code| !crate::codes::UNDOCUMENTED.contains(code) && !text.contains(&format!("`{code}`")))
+            .collect();
+        assert!(missing.is_empty(), "codes no operation documents: {missing:?}");
+    }
+
+    #[test]
+    fn the_document_names_no_code_the_service_does_not_have() {
+        let text = document().to_json().expect("the document serializes");
+        let code = regex::Regex::new(r"`([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_*]*)+)`").expect("a pattern");
+        // Descriptions also name settings (`server.body_timeout_seconds`) and
+        // the profile domain's own field codes (`first_name.invalid`).
+        let mut settings = Vec::new();
+        setting_paths(
+            "",
+            &serde_json::to_value(crate::settings::Settings::default()).expect("settings"),
+            &mut settings,
+        );
+        let field_code =
+            |c: &str| profile_verification::Field::ALL.iter().any(|f| c.split('.').next() == Some(f.snake_name()));
+        let mut unknown: Vec<&str> = code
+            .captures_iter(&text)
+            .map(|c| c.get(1).map_or("", |m| m.as_str()))
+            .filter(|c| !crate::codes::ALL.contains(c) && !settings.iter().any(|s| s == c) && !field_code(c))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        assert!(unknown.is_empty(), "codes the document names but no mapping produces: {unknown:?}");
     }
 }

@@ -669,6 +669,21 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String
     })
 }
 
+/// Whether `url` is https, or http to this machine (a development provider).
+pub fn secure_url(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else { return false };
+    match parsed.scheme() {
+        "https" => true,
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 #[expect(clippy::result_large_err, reason = "figment::Jail's closures return figment::Error, which is large")]
 mod tests {
@@ -856,20 +871,5 @@ mod tests {
         assert!(s.check().is_err(), "the active key must be configured");
         s.profiles.active_key_id = None;
         assert!(s.check().is_err(), "keys need an active one");
-    }
-}
-
-/// Whether `url` is https, or http to this machine (a development provider).
-pub fn secure_url(url: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else { return false };
-    match parsed.scheme() {
-        "https" => true,
-        "http" => match parsed.host() {
-            Some(url::Host::Domain(domain)) => domain == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
     }
 }

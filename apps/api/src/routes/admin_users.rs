@@ -3,6 +3,7 @@
 #![expect(unused_qualifications, reason = "utoipa's IntoParams expansion re-qualifies the query types of the handlers")]
 
 use crate::caller::Superuser;
+use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::{PageQuery, ValidJson};
 use crate::state::AppState;
@@ -188,7 +189,7 @@ async fn update_user(
     path: web::Path<String>,
     body: ValidJson<AdminUserPatch>,
 ) -> Result<web::Json<AdminUserDto>, ApiError> {
-    let id: UserId = path.parse().map_err(|_| ApiError::not_found("user.not_found", "no user with this id"))?;
+    let id: UserId = path.parse().map_err(|_| ApiError::not_found(codes::USER_NOT_FOUND, "no user with this id"))?;
     let update = body.0.into_domain()?;
     let user = state.users.admin_update(&su.0, id, &update).await?;
     Ok(web::Json(AdminUserDto::from(&user)))

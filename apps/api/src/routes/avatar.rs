@@ -91,7 +91,7 @@ pub struct FinalizeResponse {
         (status = 415, description = "`upload.unsupported_type`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "`avatar.upload_tries_exhausted`, with Retry-After", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 502, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 502, body = ProblemBody, content_type = "application/problem+json", description = "`storage.failed`: the object store refused the request"),
         (status = 503, body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -122,12 +122,12 @@ async fn upload_ticket(
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "`photo.discord_not_linked`, `photo.rejected_final`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "`upload.ticket_invalid`: no such ticket for you", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "`upload.ticket_invalid` (already used) or `upload.not_found` (nothing uploaded yet)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`upload.ticket_invalid` (already used), `upload.not_found` (nothing uploaded yet) or `storage.missing` (the upload vanished meanwhile)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 410, description = "`upload.ticket_invalid`: expired", body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "`upload.too_large`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`upload.content_mismatch`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`upload.dimensions`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 502, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 502, body = ProblemBody, content_type = "application/problem+json", description = "`storage.failed`: the object store refused the request"),
         (status = 503, body = ProblemBody, content_type = "application/problem+json"),
     )
 )]

@@ -13,6 +13,7 @@
 //! API contract. A wrong method on them falls through to the fallback, which
 //! answers 404 as for any path the OpenAPI document does not know.
 
+use crate::codes;
 use crate::error::ApiError;
 use crate::settings::{Settings, StorageKind};
 use actix_web::http::header::{self, HeaderValue};
@@ -166,7 +167,7 @@ async fn file(policy: web::Data<DashboardPolicy>, path: web::Path<String>) -> Re
 
 fn serve(policy: &DashboardPolicy, path: &str) -> Result<HttpResponse, ApiError> {
     let bytes =
-        asset(path).ok_or_else(|| ApiError::not_found("http.not_found", format!("no dashboard file {path:?}")))?;
+        asset(path).ok_or_else(|| ApiError::not_found(codes::HTTP_NOT_FOUND, format!("no dashboard file {path:?}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type(path)))
         .insert_header((header::CONTENT_SECURITY_POLICY, policy.csp().clone()))

@@ -3,6 +3,7 @@
 //! `GET /files/{key}` (finalized images, immutable, never `tmp/`). With an S3
 //! store configured both answer 404: objects live at the store's own URLs.
 
+use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -20,39 +21,39 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 fn not_found(path: &str) -> ApiError {
-    ApiError::not_found("http.not_found", format!("no object at {path}"))
+    ApiError::not_found(codes::HTTP_NOT_FOUND, format!("no object at {path}"))
 }
 
 fn put_refused(e: LocalPutError) -> ApiError {
     match e {
         LocalPutError::Expired => {
-            ApiError::forbidden("upload.url_expired", "the upload URL has expired; ask for a new ticket")
+            ApiError::forbidden(codes::UPLOAD_URL_EXPIRED, "the upload URL has expired; ask for a new ticket")
         }
         LocalPutError::BadSignature => {
-            ApiError::forbidden("upload.signature_invalid", "the upload URL's signature is invalid")
+            ApiError::forbidden(codes::UPLOAD_SIGNATURE_INVALID, "the upload URL's signature is invalid")
         }
         LocalPutError::WrongContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "upload.content_type_mismatch",
+            codes::UPLOAD_CONTENT_TYPE_MISMATCH,
             "Unsupported media type",
             "send the Content-Type the upload ticket was issued for",
         ),
         LocalPutError::InProgress => ApiError::new(
             StatusCode::CONFLICT,
-            "upload.in_progress",
+            codes::UPLOAD_IN_PROGRESS,
             "Upload in progress",
             "another upload to this URL is still being received; wait for it to finish",
         ),
         LocalPutError::Saturated => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "upload.busy",
+            codes::UPLOAD_BUSY,
             "Too many uploads",
             "the service is receiving as many uploads as it takes at once; retry shortly",
         )
         .with_retry_after(crate::error::UNAVAILABLE_RETRY_AFTER),
         LocalPutError::Io(e) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "storage.unavailable",
+            codes::STORAGE_UNAVAILABLE,
             "Storage unavailable",
             "the upload could not be stored; retry shortly",
         )
@@ -96,7 +97,7 @@ async fn put_upload(
         return Err(not_found(req.path()));
     }
     let query = web::Query::<UploadQuery>::from_query(req.query_string())
-        .map_err(|_| ApiError::forbidden("upload.signature_invalid", "the upload URL is missing its signature"))?;
+        .map_err(|_| ApiError::forbidden(codes::UPLOAD_SIGNATURE_INVALID, "the upload URL is missing its signature"))?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     // The local store signs with the wall clock, so it checks with it too.
     let now = time::OffsetDateTime::now_utc();
@@ -106,7 +107,7 @@ async fn put_upload(
     if !state.uploads.accepts_upload(&key).await.map_err(ApiError::unexpected)? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "upload.ticket_invalid",
+            codes::UPLOAD_TICKET_INVALID,
             "Upload ticket used",
             "this upload's ticket was already used, rejected or has expired; ask for a new one",
         ));
@@ -116,7 +117,7 @@ async fn put_upload(
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "upload.too_large",
+            codes::UPLOAD_TOO_LARGE,
             "Upload too large",
             format!("images may be at most {limit} bytes"),
         )

@@ -7,6 +7,7 @@
 //! the invitation URL, which browsers do not send to servers.
 
 use crate::caller::Authenticated;
+use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::user_id;
 use crate::extract::{PageQuery, ValidJson, ValidJsonOrEmpty};
@@ -487,7 +488,7 @@ async fn preview(
     {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "invitation.preview_rate_limited",
+            codes::INVITATION_PREVIEW_RATE_LIMITED,
             "Too many previews",
             format!("too many invitation previews from your address; retry in {seconds} s"),
         )
@@ -533,7 +534,7 @@ async fn accept(
     if let Err(seconds) = state.accept_limiter.check(&auth.0.user_id) {
         let refused = Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "invitation.accept_rate_limited",
+            codes::INVITATION_ACCEPT_RATE_LIMITED,
             "Too many accepts",
             format!("too many invitation accepts; retry in {seconds} s"),
         )

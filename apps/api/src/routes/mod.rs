@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource. Handlers only extract and
 //! authenticate, call one use case and map the result.
 
+use crate::codes;
 use crate::error::ApiError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
@@ -84,12 +85,14 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     match allowed {
         Some(methods) => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "http.method_not_allowed",
+            codes::HTTP_METHOD_NOT_ALLOWED,
             "Method not allowed",
             format!("{} is not allowed on {}; use {}", req.method(), req.path(), methods.join(", ")),
         )
         .with_allow(methods.join(", "))),
-        None => Err(ApiError::not_found("http.not_found", format!("no route for {} {}", req.method(), req.path()))),
+        None => {
+            Err(ApiError::not_found(codes::HTTP_NOT_FOUND, format!("no route for {} {}", req.method(), req.path())))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 #![expect(unused_qualifications, reason = "utoipa's IntoParams expansion re-qualifies the query types of the handlers")]
 
 use crate::caller::{Authenticated, Superuser};
+use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::{PageQuery, ValidJson};
 use crate::state::AppState;
@@ -182,7 +183,7 @@ fn status_filter(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
 }
 
 fn verification_id(raw: &str) -> Result<PhotoVerificationId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("photo.not_found", "no photo verification with this id"))
+    raw.parse().map_err(|_| ApiError::not_found(codes::PHOTO_NOT_FOUND, "no photo verification with this id"))
 }
 
 /// Every user's verifications (default PENDING), newest first, with the user's summary.
@@ -265,7 +266,7 @@ async fn list_for_user(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<VerificationPage>, ApiError> {
     let user_id: UserId =
-        path.parse().map_err(|_| ApiError::not_found("http.not_found", format!("{path:?} is not a user id")))?;
+        path.parse().map_err(|_| ApiError::not_found(codes::HTTP_NOT_FOUND, format!("{path:?} is not a user id")))?;
     let filter = status_filter(status.0.status.as_deref())?;
     let page = state.photos.list_for_user(&auth.0, user_id, filter, &page.0.page_of::<uuid::Uuid>()?).await?;
     Ok(web::Json(page_dto(&state, page, auth.0.is_superuser()).await?))

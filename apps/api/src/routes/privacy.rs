@@ -2,6 +2,7 @@
 //! `POST /admin/users/{userId}/erase` (article 17). See `docs/privacy.md`.
 
 use crate::caller::{Authenticated, Superuser};
+use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::routes::invitations::{InvitationDto, MyInvitationDto};
 use crate::routes::pictures::verification_dto;
@@ -130,7 +131,7 @@ async fn erase(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<web::Json<ErasureDto>, ApiError> {
-    let id: UserId = path.parse().map_err(|_| ApiError::not_found("user.not_found", "no user with this id"))?;
+    let id: UserId = path.parse().map_err(|_| ApiError::not_found(codes::USER_NOT_FOUND, "no user with this id"))?;
     let done = crate::privacy::erase(&state, &su.0, id).await?;
     Ok(web::Json(ErasureDto {
         user_id: done.record.user_id.to_string(),

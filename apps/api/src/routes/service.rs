@@ -1,5 +1,6 @@
 //! `/healthz`, `/readyz`, `/metrics`.
 
+use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
@@ -74,7 +75,7 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         if sent.is_none_or(|sent| digest(sent) != digest(expected.expose())) {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "auth.invalid_token",
+                codes::AUTH_INVALID_TOKEN,
                 "Metrics need their token",
                 "send the metrics.bearer_token as a bearer token",
             ));
