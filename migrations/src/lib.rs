@@ -2,8 +2,9 @@
 //!
 //! Each migration is written once per backend in plain SQL (PostgreSQL and
 //! SQLite differ in identity columns, types and partial-index syntax only at
-//! the edges) and never edited once applied: later changes are new
-//! migrations (expand, then contract).
+//! the edges), or once for both with sea-query where nothing differs, and
+//! never edited once applied: later changes are new migrations (expand,
+//! then contract).
 #![forbid(unsafe_code)]
 
 use sea_orm_migration::prelude::*;
@@ -20,6 +21,7 @@ mod m20261122_000300_profiles;
 mod m20261122_000400_members_page_index;
 mod m20261202_000500_membership_rules;
 mod m20261202_000600_reviews_and_privacy;
+mod m20261203_000700_membership_zones_contract;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000400_members_page_index::Migration),
             Box::new(m20261202_000500_membership_rules::Migration),
             Box::new(m20261202_000600_reviews_and_privacy::Migration),
+            Box::new(m20261203_000700_membership_zones_contract::Migration),
         ]
     }
 }

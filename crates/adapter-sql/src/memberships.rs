@@ -200,12 +200,11 @@ async fn check_quota<C: ConnectionTrait>(txn: &C, quota: &Quota) -> Result<(), W
 /// Inserts a new membership with its zones.
 async fn insert_membership<C: ConnectionTrait>(c: &C, m: &Membership) -> Result<(), WriteError> {
     use Memberships as M;
-    let values: [Value; 12] = [
+    let values: [Value; 11] = [
         m.id.as_uuid().into(),
         m.organization_id.as_uuid().into(),
         m.user_id.get().into(),
         m.role.as_str().into(),
-        encode_zones(&m.zones).into(),
         m.status.as_str().into(),
         m.expires_at.into(),
         m.invitation_id.map(|i| i.as_uuid()).into(),
@@ -221,7 +220,6 @@ async fn insert_membership<C: ConnectionTrait>(c: &C, m: &Membership) -> Result<
             M::OrganizationId,
             M::UserId,
             M::Role,
-            M::Zones,
             M::Status,
             M::ExpiresAt,
             M::InvitationId,
@@ -251,7 +249,6 @@ async fn update_membership<C: ConnectionTrait>(c: &C, next: &Membership) -> Resu
     let update = Query::update()
         .table(M::Table)
         .value(M::Role, next.role.as_str())
-        .value(M::Zones, encode_zones(&next.zones))
         .value(M::Status, next.status.as_str())
         .value(M::ExpiresAt, next.expires_at)
         .value(M::EndedAt, next.ended_at)

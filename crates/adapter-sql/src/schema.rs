@@ -47,9 +47,6 @@ pub(crate) enum Memberships {
     OrganizationId,
     UserId,
     Role,
-    /// The legacy comma-joined mirror of `membership_zones`, still written
-    /// until the contract migration drops it.
-    Zones,
     Status,
     ExpiresAt,
     InvitationId,
