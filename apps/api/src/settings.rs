@@ -3,9 +3,12 @@
 //!
 //! Secrets are [`Secret`]s: redacted in `Debug`, in logs and in `usher config`.
 
+use crate::client::TrustedProxies;
 use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
+use profile_verification::{Field, LevelSteps};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use shared_kernel::EmailAddress;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -119,8 +122,7 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Proxies (CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For`
     /// headers name the client; none by default (the TCP peer is the client).
-    #[serde(deserialize_with = "list_or_comma_separated")]
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Parsed<TrustedProxies>,
 }
 
 /// `database.*`
@@ -155,8 +157,7 @@ pub struct AuthSettings {
     /// Required `aud`, when set.
     pub audience: Option<String>,
     /// E-mails made superusers when their user is first provisioned (verified e-mail only).
-    #[serde(deserialize_with = "list_or_comma_separated")]
-    pub bootstrap_superusers: Vec<String>,
+    pub bootstrap_superusers: Parsed<Vec<EmailAddress>>,
     /// Lifetime of tokens minted by `usher token`, in seconds.
     pub local_token_ttl_seconds: u64,
     /// How long JWKS keys are cached before they are re-read, in seconds.
@@ -263,11 +264,9 @@ pub struct ProfilesSettings {
     /// The user's own responses show the last name as its first letter and `*`s and the dob as `YYYY-MM-**`.
     pub mask_personal_data: bool,
     /// Fields a profile must hold to be submitted (`first_name`, `country`, …).
-    #[serde(deserialize_with = "list_or_comma_separated")]
-    pub required_on_submit: Vec<String>,
+    pub required_on_submit: Parsed<Vec<Field>>,
     /// Level steps, lowest first, each `label:value`.
-    #[serde(deserialize_with = "list_or_comma_separated")]
-    pub levels: Vec<String>,
+    pub levels: Parsed<LevelSteps>,
     /// AES-256-GCM keys sealing personal data; a key generated into `data_dir` when empty.
     pub encryption_keys: Vec<EncryptionKey>,
     /// The id of the key that seals new values (required when `encryption_keys` is set).
@@ -358,7 +357,7 @@ impl Default for Settings {
                 shutdown_timeout_seconds: 30,
                 body_timeout_seconds: 15,
                 cors_allowed_origins: Vec::new(),
-                trusted_proxies: Vec::new(),
+                trusted_proxies: Parsed::default(),
             },
             data_dir: PathBuf::from("./data"),
             database: DatabaseSettings { url: None, max_connections: 0, acquire_timeout_seconds: 3 },
@@ -370,7 +369,7 @@ impl Default for Settings {
                 insecure_any_issuer_and_audience: false,
                 issuer: None,
                 audience: None,
-                bootstrap_superusers: Vec::new(),
+                bootstrap_superusers: Parsed::default(),
                 local_token_ttl_seconds: 3600,
                 jwks_cache_seconds: 300,
                 jwks_min_refresh_seconds: 5,
@@ -396,8 +395,9 @@ impl Default for Settings {
             profiles: ProfilesSettings {
                 double_verification: true,
                 mask_personal_data: false,
-                required_on_submit: Vec::new(),
-                levels: vec!["email:verified".to_owned(), "profile:verified".to_owned()],
+                required_on_submit: Parsed::default(),
+                levels: Parsed::new(vec!["email:verified".to_owned(), "profile:verified".to_owned()])
+                    .expect("the default level steps parse"),
                 encryption_keys: Vec::new(),
                 active_key_id: None,
             },
@@ -553,8 +553,6 @@ impl Settings {
                 )));
             }
         }
-        crate::client::TrustedProxies::parse(&self.server.trusted_proxies)
-            .map_err(|e| SettingsError::Inconsistent(format!("server.trusted_proxies: {e}")))?;
         if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
             return Err(SettingsError::Inconsistent(
                 "avatar.ticket_ttl_seconds must be 1..=3600 and storage.sweep_interval_seconds positive".into(),
@@ -628,12 +626,6 @@ impl ProfilesSettings {
     /// Field names, level steps and encryption keys must all parse.
     pub fn check(&self) -> Result<(), SettingsError> {
         let bad = |m: String| Err(SettingsError::Inconsistent(m));
-        if let Some(name) = self.required_on_submit.iter().find(|f| profile_verification::Field::parse(f).is_none()) {
-            return bad(format!("profiles.required_on_submit: {name:?} is not a profile field"));
-        }
-        if let Err(e) = profile_verification::LevelSteps::parse(&self.levels) {
-            return bad(format!("profiles.levels: {e}"));
-        }
         for key in &self.encryption_keys {
             if !adapter_crypto::is_valid_key_id(&key.id) {
                 return bad(format!(
@@ -667,6 +659,84 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String
         ListOrString::List(list) => list,
         ListOrString::One(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
     })
+}
+
+/// A list setting (a TOML list, or one comma-separated string as the
+/// environment gives it) parsed when the settings are read: a bad entry
+/// fails the load naming the key, and the service only ever sees the parsed
+/// value. It prints (and serializes) as written.
+#[derive(Clone, Default)]
+pub struct Parsed<T> {
+    raw: Vec<String>,
+    value: T,
+}
+
+/// A type a list setting parses into.
+pub trait FromSettingList: Sized {
+    /// Parses the entries, or says which one is wrong and why.
+    fn from_setting_list(raw: &[String]) -> Result<Self, String>;
+}
+
+impl<T: FromSettingList> Parsed<T> {
+    /// Parses `raw`.
+    pub fn new(raw: Vec<String>) -> Result<Self, String> {
+        let value = T::from_setting_list(&raw)?;
+        Ok(Self { raw, value })
+    }
+}
+
+impl<T> Parsed<T> {
+    /// The parsed value.
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// The entries as written.
+    pub fn raw(&self) -> &[String] {
+        &self.raw
+    }
+}
+
+impl<T> fmt::Debug for Parsed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.raw.fmt(f)
+    }
+}
+
+impl<T> Serialize for Parsed<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
+}
+
+impl<'de, T: FromSettingList> Deserialize<'de> for Parsed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::new(list_or_comma_separated(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl FromSettingList for Vec<EmailAddress> {
+    fn from_setting_list(raw: &[String]) -> Result<Self, String> {
+        raw.iter().map(|e| EmailAddress::parse(e).map_err(|_| format!("{e:?} is not an e-mail address"))).collect()
+    }
+}
+
+impl FromSettingList for Vec<Field> {
+    fn from_setting_list(raw: &[String]) -> Result<Self, String> {
+        raw.iter().map(|f| Field::parse(f).ok_or_else(|| format!("{f:?} is not a profile field"))).collect()
+    }
+}
+
+impl FromSettingList for LevelSteps {
+    fn from_setting_list(raw: &[String]) -> Result<Self, String> {
+        LevelSteps::parse(raw).map_err(|e| e.to_string())
+    }
+}
+
+impl FromSettingList for TrustedProxies {
+    fn from_setting_list(raw: &[String]) -> Result<Self, String> {
+        TrustedProxies::parse(raw)
+    }
 }
 
 /// Whether `url` is https, or http to this machine (a development provider).
@@ -785,7 +855,8 @@ mod tests {
             assert_eq!(s.data_dir, PathBuf::from("/srv/usher"));
             assert_eq!(s.server.addr.port(), 0);
             assert_eq!(s.database_url(), "postgres://u:pw@db/usher");
-            assert_eq!(s.auth.bootstrap_superusers, vec!["ada@x.io", "bob@x.io"]);
+            assert_eq!(s.auth.bootstrap_superusers.raw(), ["ada@x.io", "bob@x.io"]);
+            assert_eq!(s.auth.bootstrap_superusers.get()[1], EmailAddress::parse("bob@x.io").unwrap());
             assert_eq!(s.log_format, LogFormat::Json);
             Ok(())
         });
@@ -843,24 +914,20 @@ mod tests {
         Jail::expect_with(|jail| {
             let s = Settings::load(None).map_err(|e| e.to_string())?;
             assert!(s.profiles.double_verification && !s.profiles.mask_personal_data);
-            assert_eq!(s.profiles.levels, vec!["email:verified", "profile:verified"]);
+            assert_eq!(s.profiles.levels.raw(), ["email:verified", "profile:verified"]);
             jail.set_env("USHER_PROFILES__REQUIRED_ON_SUBMIT", "first_name, country");
             jail.create_file(
                 "usher.toml",
                 "[profiles]\nactive_key_id = \"k2\"\nencryption_keys = [\n  { id = \"k1\", key = \"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\" },\n  { id = \"k2\", key = \"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\" },\n]\n",
             )?;
             let s = Settings::load(None).map_err(|e| e.to_string())?;
-            assert_eq!(s.profiles.required_on_submit, vec!["first_name", "country"]);
+            assert_eq!(s.profiles.required_on_submit.get(), &[Field::FirstName, Field::Country]);
             assert_eq!(s.profiles.encryption_keys.len(), 2);
             assert!(!s.to_redacted_toml().contains("AQEBAQ"), "keys are secrets");
             Ok(())
         });
-        let mut s = Settings::default();
-        s.profiles.required_on_submit = vec!["state".into()];
-        assert!(s.check().is_err());
-        let mut s = Settings::default();
-        s.profiles.levels = vec!["email".into()];
-        assert!(s.check().is_err());
+        assert!(Parsed::<Vec<Field>>::new(vec!["state".into()]).is_err());
+        assert!(Parsed::<LevelSteps>::new(vec!["email".into()]).is_err());
         let mut s = Settings::default();
         s.profiles.encryption_keys = vec![EncryptionKey { id: "k1".into(), key: Secret::new("c2hvcnQ=") }];
         s.profiles.active_key_id = Some("k1".into());

@@ -27,8 +27,8 @@ use invitations::{
     OrganizationService, OsTokenGenerator,
 };
 use photo_sync::PhotoVerifications;
-use profile_verification::{Field, LevelSteps, ProfilePolicy, ProfileService};
-use shared_kernel::{Clock, EmailAddress, NoPause, Pause, SystemClock};
+use profile_verification::{ProfilePolicy, ProfileService};
+use shared_kernel::{Clock, NoPause, Pause, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,14 +194,7 @@ pub const UPLOAD_KEY_FILE: &str = "upload-signing.key";
 
 /// The user use cases over the given database.
 pub fn user_service(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<UserService> {
-    let bootstrap = settings
-        .auth
-        .bootstrap_superusers
-        .iter()
-        .map(|e| {
-            EmailAddress::parse(e).with_context(|| format!("auth.bootstrap_superusers: {e:?} is not an e-mail address"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let bootstrap = settings.auth.bootstrap_superusers.get().clone();
     let policy = UserPolicy {
         bootstrap_superusers: bootstrap,
         avatar_tries_per_window: settings.avatar.tries_per_window,
@@ -257,16 +250,11 @@ pub fn profile_service(
     pause: Arc<dyn Pause>,
 ) -> anyhow::Result<ProfileService> {
     let p = &settings.profiles;
-    let required = p
-        .required_on_submit
-        .iter()
-        .map(|f| Field::parse(f).with_context(|| format!("profiles.required_on_submit: {f:?} is not a profile field")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let policy = ProfilePolicy {
         double_verification: p.double_verification,
-        required_on_submit: required,
+        required_on_submit: p.required_on_submit.get().clone(),
         mask_personal_data: p.mask_personal_data,
-        levels: LevelSteps::parse(&p.levels).context("profiles.levels")?,
+        levels: p.levels.get().clone(),
     };
     let cipher = Arc::new(profile_key_ring(settings)?);
     let repo = Arc::new(SqlProfileRepository::new(db.clone(), cipher));
@@ -385,8 +373,7 @@ impl Application {
             logos,
             preview_limiter: crate::rate_limit::Limiter::per_minute(settings.invitations.preview_per_minute),
             accept_limiter: crate::rate_limit::Limiter::per_minute(settings.invitations.accept_per_minute),
-            trusted_proxies: crate::client::TrustedProxies::parse(&settings.server.trusted_proxies)
-                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
+            trusted_proxies: settings.server.trusted_proxies.get().clone(),
             clock,
             users,
         });

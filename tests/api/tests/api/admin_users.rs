@@ -27,7 +27,7 @@ macro_rules! both {
 
 async fn spawn(backend: Backend, configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
     TestApp::spawn_with(backend, |s| {
-        s.auth.bootstrap_superusers = vec![ROOT.into()];
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into()]).unwrap();
         configure(s);
     })
     .await

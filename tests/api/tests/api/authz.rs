@@ -728,7 +728,7 @@ async fn invitation(app: &TestApp, token: &str, org: &str, body: Value) -> (Stri
 async fn build_world(backend: Backend, discord: &MockServer) -> World {
     let api_base = discord.uri();
     let app = TestApp::spawn_with(backend, |s| {
-        s.auth.bootstrap_superusers = vec![ROOT.into()];
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into()]).unwrap();
         s.features.photo_verification = true;
         // Users without a Discord id may upload too; Carol has one for the refresh row.
         s.photo_verification.require_discord = false;

@@ -227,7 +227,7 @@ async fn preview_from(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
 async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_cannot_choose_it() {
     let app = spawn(|s| {
         s.invitations.preview_per_minute = 2;
-        s.server.trusted_proxies = vec!["127.0.0.1/32".into()];
+        s.server.trusted_proxies = usher_api::settings::Parsed::new(vec!["127.0.0.1/32".into()]).unwrap();
     })
     .await;
     for _ in 0..2 {
@@ -252,7 +252,7 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_cannot_choose_
 async fn accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address() {
     let app = spawn(|s| {
         s.invitations.accept_per_minute = 2;
-        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+        s.server.trusted_proxies = usher_api::settings::Parsed::new(vec!["127.0.0.1".into()]).unwrap();
     })
     .await;
     let ada = app.token("ada@example.com");

@@ -129,7 +129,7 @@ async fn chunked_post(address: &str, path: &str, token: &str, body: &[u8]) -> St
 #[tokio::test]
 async fn forged_cursors_are_422_on_every_paged_list() {
     let app = test_support::TestApp::spawn_with(test_support::Backend::Sqlite, |s| {
-        s.auth.bootstrap_superusers = vec!["root@example.com".into()];
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap();
     })
     .await;
     let root = app.token("root@example.com");
@@ -154,7 +154,7 @@ async fn forged_cursors_are_422_on_every_paged_list() {
 /// must be a 422 at the field's pointer on either database, never a 500.
 async fn nul_bytes_and_out_of_range_cursors_are_422(backend: test_support::Backend) {
     let app = test_support::TestApp::spawn_with(backend, |s| {
-        s.auth.bootstrap_superusers = vec!["root@example.com".into()];
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap();
     })
     .await;
     let root = app.token("root@example.com");

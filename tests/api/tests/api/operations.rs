@@ -113,7 +113,7 @@ async fn every_reference_in_the_document_resolves() {
 #[tokio::test]
 async fn every_operation_documents_the_shared_errors_its_input_can_produce() {
     let app =
-        TestApp::spawn_with(Backend::Sqlite, |s| s.auth.bootstrap_superusers = vec!["root@example.com".into()]).await;
+        TestApp::spawn_with(Backend::Sqlite, |s| s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap()).await;
     let doc: Value = json(app.request(Method::GET, "/openapi.json", None, None).await).await;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {

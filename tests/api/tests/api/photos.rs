@@ -36,7 +36,7 @@ macro_rules! both {
 async fn spawn(backend: Backend, discord: &MockServer, configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
     let api_base = discord.uri();
     TestApp::spawn_with(backend, |s| {
-        s.auth.bootstrap_superusers = vec![ROOT.into(), ROOT2.into()];
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into(), ROOT2.into()]).unwrap();
         s.features.photo_verification = true;
         s.discord.api_base = api_base;
         s.discord.bot_token = Some(Secret::new("test-bot-token"));

@@ -12,7 +12,7 @@ const ROOT: &str = "root@example.com";
 
 async fn spawn(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |s| {
-        s.auth.bootstrap_superusers = vec![ROOT.into()];
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into()]).unwrap();
         s.features.photo_verification = true;
         s.photo_verification.require_discord = false;
     })

@@ -12,7 +12,7 @@ const ROOT: &str = "root@example.com";
 const SECOND: &str = "second@example.com";
 
 fn admins(s: &mut Settings) {
-    s.auth.bootstrap_superusers = vec![ROOT.into(), SECOND.into()];
+    s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into(), SECOND.into()]).unwrap();
 }
 
 /// Runs each case on SQLite and PostgreSQL with two bootstrap superusers,
@@ -358,7 +358,7 @@ both! {
         assert_eq!(detail["profile"]["dob"], "1990-02-28");
     }
 
-    async fn required_fields_are_enforced_on_submit_only(app: TestApp) with |s: &mut Settings| s.profiles.required_on_submit = vec!["country".into(), "last_name".into()]; {
+    async fn required_fields_are_enforced_on_submit_only(app: TestApp) with |s: &mut Settings| s.profiles.required_on_submit = usher_api::settings::Parsed::new(vec!["country".into(), "last_name".into()]).unwrap(); {
         let ada = app.token("ada@example.com");
         let problem = assert_problem(create(&app, &ada, json!({"firstName": "Ada", "confirm": true})).await, 422, "last_name.missing").await;
         assert_eq!(problem["errors"]["/country"][0], "country.missing");
