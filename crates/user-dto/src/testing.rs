@@ -204,16 +204,32 @@ pub async fn administration_story(repo: &dyn UserRepository) {
     let rename = AdminUserUpdate { username: Some(Username::parse("ada").unwrap()), ..AdminUserUpdate::default() };
     assert!(matches!(repo.admin_update(bob.id, &rename, now).await, Err(AdminUserError::UsernameTaken)));
     assert_eq!(repo.find(bob.id).await.unwrap().unwrap().username.as_str(), "bob", "a refused change writes nothing");
+    assert!(matches!(repo.admin_update(UserId::new(999_999), &rename, now).await, Err(AdminUserError::NotFound)));
+
+    // One change sets several fields; an unlinked Discord id is free again.
+    let combined = AdminUserUpdate {
+        platform_role: Some(PlatformRole::Superuser),
+        discord_id: Some(None),
+        username: Some(Username::parse("ada.l").unwrap()),
+    };
+    let changed = repo.admin_update(ada.id, &combined, now).await.unwrap();
+    assert_eq!(changed.platform_role, PlatformRole::Superuser);
+    assert_eq!(changed.discord_id, None);
+    assert_eq!(changed.username.as_str(), "ada.l");
+    assert_eq!(repo.admin_update(bob.id, &link, now).await.unwrap().discord_id, Some(discord.clone()));
 
     // Search: case-insensitive on e-mail, username and display name, oldest first, paged.
     let carl = repo.create(&new_user("idp|carl", "carl@y.io", "carl")).await.unwrap();
-    let everyone = repo.search(None, &PageRequest::default()).await.unwrap();
-    assert_eq!(everyone.items.iter().map(|u| u.id).collect::<Vec<_>>(), [ada.id, bob.id, carl.id]);
-    assert_eq!(everyone.next_cursor, None);
-    let x_io = repo.search(Some("X.IO".into()), &PageRequest::default()).await.unwrap();
-    assert_eq!(x_io.items.iter().map(|u| u.id).collect::<Vec<_>>(), [ada.id, bob.id]);
-    let wildcard = repo.search(Some("%".into()), &PageRequest::default()).await.unwrap();
-    assert!(wildcard.items.is_empty(), "a LIKE wildcard in the query is matched literally");
+    let ids = |page: shared_kernel::Page<crate::model::User>| page.items.iter().map(|u| u.id).collect::<Vec<_>>();
+    let any_page = PageRequest::default();
+    let search = |q: &str| repo.search(Some(q.to_owned()), &any_page);
+    assert_eq!(ids(repo.search(None, &PageRequest::default()).await.unwrap()), [ada.id, bob.id, carl.id]);
+    assert_eq!(ids(search("X.IO").await.unwrap()), [ada.id, bob.id], "e-mails, whatever the case");
+    assert_eq!(ids(search("bob@x").await.unwrap()), [bob.id]);
+    assert_eq!(ids(search("ADA.L").await.unwrap()), [ada.id], "usernames");
+    assert_eq!(ids(search("a l").await.unwrap()), [ada.id, bob.id, carl.id], "display names");
+    assert!(search("%").await.unwrap().items.is_empty(), "a LIKE wildcard in the query is matched literally");
+    assert!(search("_").await.unwrap().items.is_empty(), "a LIKE wildcard in the query is matched literally");
     let first = repo.search(None, &PageRequest::parse(Some(2), None).unwrap()).await.unwrap();
     assert_eq!(first.items.iter().map(|u| u.id).collect::<Vec<_>>(), [ada.id, bob.id]);
     let cursor = first.next_cursor.expect("a second page");
@@ -222,23 +238,23 @@ pub async fn administration_story(repo: &dyn UserRepository) {
     assert_eq!(rest.next_cursor, None);
 
     // Erasure pseudonymises the row once and hands back the avatar object.
-    let bob_actor = Actor { user_id: bob.id, role: PlatformRole::Superuser };
-    let ada_now = repo.find(ada.id).await.unwrap().unwrap();
-    let erasure = Erasure::of(&ada_now, &bob_actor, now).unwrap();
+    let ada_actor = Actor { user_id: ada.id, role: PlatformRole::Superuser };
+    let bob_now = repo.find(bob.id).await.unwrap().unwrap();
+    let erasure = Erasure::of(&bob_now, &ada_actor, now).unwrap();
     let Erased::Now { record, avatar } = repo.erase(&erasure).await.unwrap() else {
         panic!("the first erasure erases")
     };
-    assert_eq!((record.user_id, record.by, record.at), (ada.id, Some(bob.id), now));
+    assert_eq!((record.user_id, record.by, record.at), (bob.id, Some(ada.id), now));
     assert_eq!(avatar, None);
-    let erased = repo.find(ada.id).await.unwrap().unwrap();
-    assert_eq!(erased.subject, erased_subject("idp|ada"));
+    let erased = repo.find(bob.id).await.unwrap().unwrap();
+    assert_eq!(erased.subject, erased_subject("idp|bob"));
     assert_eq!(erased.email, erasure.email);
     assert!(!erased.email_verified);
     assert_eq!((erased.first_name, erased.last_name, erased.discord_id), (None, None, None));
     assert_eq!(erased.username, erasure.username);
     assert_eq!(erased.display_name.as_str(), "Erased user");
     assert_eq!(erased.platform_role, PlatformRole::User);
-    assert!(repo.find_by_subject("idp|ada").await.unwrap().is_none());
+    assert!(repo.find_by_subject("idp|bob").await.unwrap().is_none());
     let later = Erasure { at: now + Duration::hours(1), ..erasure };
     assert_eq!(repo.erase(&later).await.unwrap(), Erased::Already(record), "erasing twice writes one record");
 }
