@@ -151,7 +151,7 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
 
 /// Builds the configured object store: S3/R2, or the embedded local store
 /// under `data_dir/objects` (returned twice: it also serves HTTP routes).
-pub fn object_store(settings: &Settings, public_url: &str) -> anyhow::Result<Stores> {
+pub fn object_store(settings: &Settings, public_url: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Stores> {
     match settings.storage.kind {
         StorageKind::Local => {
             let key = match &settings.storage.signing_key {
@@ -162,7 +162,8 @@ pub fn object_store(settings: &Settings, public_url: &str) -> anyhow::Result<Sto
             };
             let local = Arc::new(
                 LocalObjectStore::new(settings.data_dir.join("objects"), public_url, key.expose().as_bytes().to_vec())?
-                    .with_upload_limit(settings.storage.max_concurrent_uploads),
+                    .with_upload_limit(settings.storage.max_concurrent_uploads)
+                    .with_clock(clock),
             );
             Ok((local.clone(), Some(local)))
         }
@@ -304,8 +305,8 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let db = connect_database(&settings).await?;
-        let (store, local_store) = object_store(&settings, &public_url)?;
         let clock = deps.clock.clone();
+        let (store, local_store) = object_store(&settings, &public_url, clock.clone())?;
         let uploads =
             ImageUploads::new(store.clone(), Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
         let avatars = AvatarService::new(

@@ -27,6 +27,7 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use image_upload::{ImageType, ObjectInfo, ObjectKey, ObjectStore, PresignedPut, StoreError};
 use sha2::Sha256;
+use shared_kernel::{Clock, SystemClock};
 use std::collections::HashSet;
 use std::fmt;
 use std::io;
@@ -64,6 +65,8 @@ pub struct LocalObjectStore {
     upload_slots: Arc<Semaphore>,
     /// The keys being written now: one writer per key.
     writing: Arc<Mutex<HashSet<String>>>,
+    /// The clock URLs are signed with; the app checks them with the same one.
+    clock: Arc<dyn Clock>,
 }
 
 /// How many uploads the embedded store writes at once, unless
@@ -160,7 +163,16 @@ impl LocalObjectStore {
             signing_key: mac,
             upload_slots: Arc::new(Semaphore::new(DEFAULT_CONCURRENT_UPLOADS)),
             writing: Arc::default(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Signs URLs as of `clock`'s now (the app's clock, which also checks
+    /// them, so a test steps time instead of waiting for a URL to expire).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Writes at most `limit` uploads at once (at least one).
@@ -326,7 +338,7 @@ impl ObjectStore for LocalObjectStore {
         if self.path_of(key).is_none() {
             return Err(StoreError::Upstream(anyhow::Error::new(UnstorableKey).context(format!("presigning {key}"))));
         }
-        let expires = OffsetDateTime::now_utc().unix_timestamp().saturating_add(expires_in.whole_seconds());
+        let expires = self.clock.now().unix_timestamp().saturating_add(expires_in.whole_seconds());
         Ok(PresignedPut {
             url: self.upload_url(key, content_type, expires),
             headers: vec![("Content-Type".to_owned(), content_type.mime().to_owned())],
@@ -409,7 +421,7 @@ impl ObjectStore for LocalObjectStore {
     }
 
     async fn presign_get(&self, key: &ObjectKey, expires_in: Duration) -> Result<String, StoreError> {
-        let expires = OffsetDateTime::now_utc().unix_timestamp().saturating_add(expires_in.whole_seconds());
+        let expires = self.clock.now().unix_timestamp().saturating_add(expires_in.whole_seconds());
         let signature = hex::encode(self.get_signature(key, expires));
         Ok(format!("{}/files/{key}?expires={expires}&signature={signature}", self.app_public_url))
     }

@@ -99,9 +99,8 @@ async fn put_upload(
     let query = web::Query::<UploadQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::forbidden(codes::UPLOAD_SIGNATURE_INVALID, "the upload URL is missing its signature"))?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    // The local store signs with the wall clock, so it checks with it too.
-    let now = time::OffsetDateTime::now_utc();
-    local.verify_put(&key, &query, content_type, now).map_err(put_refused)?;
+    // The local store signs with the app's clock, so it is checked with it too.
+    local.verify_put(&key, &query, content_type, state.clock.now()).map_err(put_refused)?;
     // Once its ticket is used, rejected or expired, the key takes no more bytes
     // (the copy finalize checked is what is published, whatever comes later).
     if !state.uploads.accepts_upload(&key).await.map_err(ApiError::unexpected)? {
@@ -175,7 +174,7 @@ async fn get_file(
     let key = ObjectKey::parse(&path).map_err(|_| not_found(req.path()))?;
     // A private object (an unreviewed photo) is served only under a valid signature.
     let signed = web::Query::<SignedGet>::from_query(req.query_string())
-        .is_ok_and(|q| local.verify_get(&key, q.expires, &q.signature, time::OffsetDateTime::now_utc()));
+        .is_ok_and(|q| local.verify_get(&key, q.expires, &q.signature, state.clock.now()));
     let opened = local.open(&key, signed).await.map_err(|e| ApiError::internal(e.into()))?;
     let Some((file, len, image)) = opened else { return Err(not_found(req.path())) };
     let cache = if key.is_private() { "private, no-store" } else { "public, max-age=31536000, immutable" };

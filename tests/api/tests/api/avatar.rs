@@ -468,6 +468,9 @@ async fn a_local_upload_with_a_tampered_or_expired_url_is_refused() {
     .await;
     let res = app.client.get(format!("{}/files/{}", app.address, t.tmp_key)).send().await.unwrap();
     assert_problem(res, 404, "http.not_found").await;
+    // The untouched URL, once past its lifetime (the app's clock signs and checks it).
+    app.clock.advance(time::Duration::seconds(601));
+    assert_problem(put(app, &t.upload_url, "image/png", png(2, 2)).await, 403, "upload.url_expired").await;
 }
 
 #[tokio::test]
