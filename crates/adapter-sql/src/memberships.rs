@@ -349,7 +349,11 @@ async fn carry_out<C: ConnectionTrait>(c: &C, effect: &Effect, at: OffsetDateTim
             if let Some(keep) = keep.as_ref().filter(|k| !k.roles.is_empty()) {
                 let mut kept = Expr::col(I::Role).is_in(keep.roles.iter().map(|r| r.as_str()));
                 if let Some(zones) = &keep.zones {
-                    kept = kept.and(Expr::col(I::ZoneId).is_in(zones.iter().map(|z| z.as_uuid())));
+                    // An organization-wide link (no zone) is outside every zone list; `IS NOT NULL`
+                    // keeps SQL's NULL from making the whole condition unknown (nothing revoked).
+                    kept = kept
+                        .and(Expr::col(I::ZoneId).is_not_null())
+                        .and(Expr::col(I::ZoneId).is_in(zones.iter().map(|z| z.as_uuid())));
                 }
                 revoke.and_where(kept.not());
             }

@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             quotas_refuse_past_their_limit => quotas_refuse_past_their_limit,
             due_expiries_are_the_lapsed_ones_soonest_first => due_expiries_are_lapsed_and_soonest_first,
             an_outbox_mail_is_claimed_once => an_outbox_mail_is_claimed_once,
+            rezoning_revokes_the_links_the_creator_may_no_longer_grant => rezoning_revokes_the_links_the_creator_may_no_longer_grant,
         );
     };
     (@cases $subject:expr; $($test:ident => $case:ident),+ $(,)?) => {
@@ -765,12 +766,9 @@ pub async fn an_outbox_mail_is_claimed_once(subject: &Subject) {
 }
 
 /// Re-scoping a creator revokes their pending links they may no longer
-/// grant: an organization-wide link of a moderator moved into one zone.
-///
-/// Not yet in [`conformance_tests!`](crate::conformance_tests): the SQL
-/// adapter's `RevokeInvitations` keeps such a link (`zone_id IN (…)` is
-/// NULL for a link without a zone, so `NOT (…)` never selects it). Add the
-/// case there once it compares `zone_id IS NOT NULL AND zone_id IN (…)`.
+/// grant: an organization-wide link of a moderator moved into one zone
+/// (in SQL, `zone_id IN (…)` is NULL for a link without a zone: an adapter
+/// must not let that keep the link).
 pub async fn rezoning_revokes_the_links_the_creator_may_no_longer_grant(subject: &Subject) {
     let w = &World::new(subject);
     let (ada, bob) = (w.user("ada").await, w.user("bob").await);

@@ -34,10 +34,3 @@ async fn memory() -> (Subject, ()) {
 }
 
 invitations::conformance_tests!(memory());
-
-/// A case of the suite the SQL adapter does not pass yet (see its documentation).
-#[tokio::test]
-async fn rezoning_revokes_the_links_the_creator_may_no_longer_grant() {
-    let (subject, ()) = memory().await;
-    invitations::testing::rezoning_revokes_the_links_the_creator_may_no_longer_grant(&subject).await;
-}
