@@ -16,7 +16,7 @@
 //!   same transaction that uses the ticket (superseding a pending one). The
 //!   live avatar does not change.
 
-use image_upload::{IssuedTicket, ObjectKey, ObjectStore, StoreError, Visibility};
+use image_upload::{Discard as _, IssuedTicket, ObjectKey, ObjectStore, StoreError, Visibility};
 use photo_sync::{NewVerification, OpenError, PhotoVerification, PhotoVerifications};
 use sha2::{Digest as _, Sha256};
 use shared_kernel::Actor;
@@ -145,10 +145,7 @@ impl AvatarFlow {
 
     /// Deletes a finalized copy that will not be used, and passes the error on.
     async fn discard(&self, key: &ObjectKey, error: AvatarFlowError) -> AvatarFlowError {
-        // A leftover object costs storage, not correctness; the sweeper does not see it, so say so.
-        if let Err(e) = self.store.delete(key).await {
-            tracing::warn!(key = %key, error = %e, "could not delete an unused avatar copy");
-        }
+        self.store.discard(key, "its avatar step was refused").await;
         error
     }
 }

@@ -91,7 +91,7 @@ pub use model::{
     ImageType, ImageUpload, KeyError, ObjectKey, PRIVATE_PREFIX, TicketId, TicketState, UploadTicket, VerifiedUpload,
     Visibility, header_dimensions,
 };
+pub use ports::{Discard, ObjectInfo, ObjectStore, PresignedPut, TriesUsed, UploadTicketRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockObjectStore, MockUploadTicketRepository};
-pub use ports::{ObjectInfo, ObjectStore, PresignedPut, TriesUsed, UploadTicketRepository};
 pub use service::{ImageUploads, IssuedTicket, SweepError};

@@ -61,6 +61,24 @@ pub trait ObjectStore: Send + Sync {
     async fn presign_get(&self, key: &ObjectKey, expires_in: Duration) -> Result<String, StoreError>;
 }
 
+/// Deleting an object nothing references any more. A failed delete costs
+/// storage, not correctness, so it is not an error of the use case; but it
+/// is logged (with why the object was unwanted) instead of dropped silently.
+#[async_trait]
+pub trait Discard {
+    /// Deletes `key`; logs a warning naming `why` if the store refuses.
+    async fn discard(&self, key: &ObjectKey, why: &str);
+}
+
+#[async_trait]
+impl<S: ObjectStore + ?Sized> Discard for S {
+    async fn discard(&self, key: &ObjectKey, why: &str) {
+        if let Err(error) = self.delete(key).await {
+            tracing::warn!(%key, why, %error, "an unreferenced object could not be deleted; it stays in the store");
+        }
+    }
+}
+
 /// How many tries of a window are used, and when the oldest one was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct TriesUsed {

@@ -5,7 +5,7 @@ use crate::error::{FinalizeError, StoreError, TicketError};
 use crate::model::{
     ImageType, ImageUpload, ObjectKey, TicketId, TicketState, UploadTicket, VerifiedUpload, Visibility,
 };
-use crate::ports::{ObjectStore, PresignedPut, UploadTicketRepository};
+use crate::ports::{Discard as _, ObjectStore, PresignedPut, UploadTicketRepository};
 use crate::probe::{self, DimensionProbe, Step};
 use shared_kernel::{Clock, UserId};
 use std::sync::Arc;
@@ -36,9 +36,40 @@ impl ImageUploads {
         Self { store, tickets, clock }
     }
 
-    /// The object store (to delete objects a caller replaced).
+    /// The object store.
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
+    }
+
+    /// Makes the object `new` live through `swap`, the one write that
+    /// references it (and, for an image that replaces another, returns the
+    /// object it replaced, read by `replaced`). Whatever nobody references
+    /// afterwards is deleted: the replaced object when the swap succeeded,
+    /// `new` when it failed (a concurrent finalize won the ticket, the owner
+    /// is gone). Every image use case ends this way.
+    pub async fn commit<T, E>(
+        &self,
+        new: &ObjectKey,
+        swap: impl Future<Output = Result<T, E>>,
+        replaced: impl FnOnce(&T) -> Option<&ObjectKey>,
+    ) -> Result<T, E> {
+        match swap.await {
+            Ok(done) => {
+                if let Some(previous) = replaced(&done).filter(|p| *p != new) {
+                    self.store.discard(previous, "replaced by a new image").await;
+                }
+                Ok(done)
+            }
+            Err(e) => {
+                self.store.discard(new, "its image was not applied").await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Deletes an object a use case removed (an avatar or logo cleared).
+    pub async fn removed(&self, key: &ObjectKey) {
+        self.store.discard(key, "its image was removed").await;
     }
 
     /// Issues a ticket for one `content_type` upload of `owner`'s image,
@@ -130,8 +161,7 @@ impl ImageUploads {
         match self.check(policy, &ticket, &final_key).await {
             Ok(size) => Ok(VerifiedUpload { url: self.store.public_url(&final_key), key: final_key, size, ticket }),
             Err(e) => {
-                // The copy is unreferenced; a failed delete costs storage, not correctness.
-                let _ = self.store.delete(&final_key).await;
+                self.store.discard(&final_key, "its copy failed the checks").await;
                 Err(match e {
                     Refused::Store(e) => e.into(),
                     Refused::Object(err) => self.refuse(&ticket, err).await,
@@ -191,7 +221,7 @@ impl ImageUploads {
     /// After the ticket of `upload` was marked used: deletes its temporary
     /// object (the sweeper deletes it after expiry if this fails).
     pub async fn used(&self, upload: &VerifiedUpload) {
-        let _ = self.store.delete(&upload.ticket.tmp_key).await;
+        self.store.discard(&upload.ticket.tmp_key, "its ticket was used").await;
     }
 
     async fn refuse(&self, ticket: &UploadTicket, err: FinalizeError) -> FinalizeError {
@@ -199,7 +229,7 @@ impl ImageUploads {
             return FinalizeError::Unexpected(e);
         }
         // A refused object is deleted now; if that fails the sweeper retries.
-        let _ = self.store.delete(&ticket.tmp_key).await;
+        self.store.discard(&ticket.tmp_key, "its upload was refused").await;
         err
     }
 

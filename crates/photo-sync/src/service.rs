@@ -12,7 +12,7 @@ use crate::model::{
 use crate::ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, VerificationFilter, VerificationWithUser,
 };
-use image_upload::{ObjectKey, ObjectStore, StoreError, TicketId};
+use image_upload::{Discard as _, ObjectKey, ObjectStore, StoreError, TicketId};
 use shared_kernel::{Actor, Clock, DiscordId, Page, PageRequest, Pause, Retry, UserId};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -40,11 +40,6 @@ impl PhotoVerifications {
         Self { repo, discord, store, clock, pause }
     }
 
-    async fn delete_quietly(&self, key: &ObjectKey) {
-        // A leftover object costs storage, not correctness (as in the avatar flow).
-        let _ = self.store.delete(key).await;
-    }
-
     /// Whether `user` may submit a new photo: not after a final rejection.
     /// Asked before an upload ticket is issued, so a refused user spends no try.
     pub async fn may_open(&self, user: UserId) -> Result<(), OpenError> {
@@ -63,7 +58,7 @@ impl PhotoVerifications {
     pub async fn open(&self, ticket: TicketId, new: NewVerification) -> Result<Opened, OpenError> {
         let key = new.object_key.clone();
         if let Err(refused) = self.may_open(new.user_id).await {
-            self.delete_quietly(&key).await;
+            self.store.discard(&key, "its verification was refused").await;
             return Err(refused);
         }
         let now = self.clock.now();
@@ -73,13 +68,13 @@ impl PhotoVerifications {
                 if let Some(old) = &opened.superseded
                     && old.profile.object_key != key
                 {
-                    self.delete_quietly(&old.profile.object_key).await;
+                    self.store.discard(&old.profile.object_key, "its verification was superseded").await;
                 }
                 Ok(opened)
             }
             Err(e) => {
                 if matches!(e, OpenError::TicketUsed | OpenError::UserGone) {
-                    self.delete_quietly(&key).await;
+                    self.store.discard(&key, "its verification could not be opened").await;
                 }
                 Err(e)
             }
@@ -140,7 +135,7 @@ impl PhotoVerifications {
             Ok(saved) => saved,
             Err(e) => {
                 if let Some(public) = &published {
-                    self.delete_quietly(public).await;
+                    self.store.discard(public, "its decision was not saved").await;
                 }
                 return Err(e.into());
             }
@@ -148,21 +143,23 @@ impl PhotoVerifications {
         match saved {
             Saved::Conflict(now_stored) => {
                 if let Some(public) = &published {
-                    self.delete_quietly(public).await;
+                    self.store.discard(public, "another decision won").await;
                 }
                 Err(ReviewError::Conflict(now_stored))
             }
             Saved::Written { replaced_avatar } => {
                 if published.is_some() {
-                    self.delete_quietly(&private).await;
+                    self.store.discard(&private, "its photo was published").await;
                 }
                 match next.record.status {
                     VerificationStatus::Accepted => {
                         if let Some(old) = replaced_avatar.filter(|k| *k != next.record.profile.object_key) {
-                            self.delete_quietly(&old).await;
+                            self.store.discard(&old, "replaced by an accepted photo").await;
                         }
                     }
-                    VerificationStatus::Rejected => self.delete_quietly(&next.record.profile.object_key).await,
+                    VerificationStatus::Rejected => {
+                        self.store.discard(&next.record.profile.object_key, "its photo was rejected").await;
+                    }
                     _ => {}
                 }
                 Ok(next.record)

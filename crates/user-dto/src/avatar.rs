@@ -60,22 +60,10 @@ impl AvatarService {
     /// avatar object after the commit. If a concurrent finalize of the same
     /// ticket won, this copy is deleted and the ticket counts as used.
     pub async fn apply(&self, actor: &Actor, upload: VerifiedUpload) -> Result<String, AvatarError> {
-        let result =
-            self.users.set_avatar(actor.user_id, upload.ticket.id, &upload.key, &upload.url, self.clock.now()).await;
-        match result {
-            Ok(previous) => {
-                self.uploads.used(&upload).await;
-                if let Some(previous) = previous.filter(|p| *p != upload.key) {
-                    // A leftover object costs storage, not correctness.
-                    let _ = self.uploads.store().delete(&previous).await;
-                }
-                Ok(upload.url)
-            }
-            Err(e) => {
-                let _ = self.uploads.store().delete(&upload.key).await;
-                Err(e.into())
-            }
-        }
+        let swap = self.users.set_avatar(actor.user_id, upload.ticket.id, &upload.key, &upload.url, self.clock.now());
+        self.uploads.commit(&upload.key, swap, Option::as_ref).await?;
+        self.uploads.used(&upload).await;
+        Ok(upload.url)
     }
 
     /// Verifies and applies in one call (photo verification off).
@@ -88,7 +76,7 @@ impl AvatarService {
     pub async fn remove(&self, actor: &Actor) -> Result<(), AvatarError> {
         match self.users.clear_avatar(actor.user_id, self.clock.now()).await {
             Ok(Some(previous)) => {
-                let _ = self.uploads.store().delete(&previous).await;
+                self.uploads.removed(&previous).await;
                 Ok(())
             }
             Ok(None) => Ok(()),

@@ -51,30 +51,20 @@ impl LogoService {
         let upload =
             self.uploads.verify(&self.policy, &org.to_string(), actor.user_id, tmp_key, Visibility::Public).await?;
         let now = upload.ticket.created_at.max(self.orgs.clock().now());
-        match self.repo.set_logo(org, upload.ticket.id, &upload.key, &upload.url, now).await {
-            Ok(previous) => {
-                self.uploads.used(&upload).await;
-                if let Some(previous) = previous.filter(|p| *p != upload.key) {
-                    // A leftover object costs storage, not correctness.
-                    let _ = self.uploads.store().delete(&previous).await;
-                }
-                Ok(upload.url)
-            }
-            Err(e) => {
-                let _ = self.uploads.store().delete(&upload.key).await;
-                Err(match e {
-                    WriteError::Conflict => image_upload::FinalizeError::TicketUsed.into(),
-                    other => OrgError::from(other).into(),
-                })
-            }
-        }
+        let swap = self.repo.set_logo(org, upload.ticket.id, &upload.key, &upload.url, now);
+        self.uploads.commit(&upload.key, swap, Option::as_ref).await.map_err(|e| match e {
+            WriteError::Conflict => LogoError::from(image_upload::FinalizeError::TicketUsed),
+            other => OrgError::from(other).into(),
+        })?;
+        self.uploads.used(&upload).await;
+        Ok(upload.url)
     }
 
     /// Removes the logo (`org:admin`).
     pub async fn remove(&self, actor: &Actor, org: OrganizationId) -> Result<(), LogoError> {
         self.orgs.require(actor, org, OrgRole::Admin).await?;
         if let Some(previous) = self.repo.clear_logo(org, self.orgs.clock().now()).await.map_err(OrgError::from)? {
-            let _ = self.uploads.store().delete(&previous).await;
+            self.uploads.removed(&previous).await;
         }
         Ok(())
     }
