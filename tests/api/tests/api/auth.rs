@@ -93,6 +93,7 @@ async fn app_with_issuer_and_audience() -> TestApp {
     .await
 }
 
+// SQLite only: checks token verification (issuer and audience), which happens before any database access.
 #[tokio::test]
 async fn issuer_and_audience_are_enforced_when_configured() {
     let app = app_with_issuer_and_audience().await;
@@ -120,6 +121,7 @@ async fn issuer_and_audience_are_enforced_when_configured() {
     }
 }
 
+// SQLite only: checks token verification (issuer and audience), which happens before any database access.
 #[tokio::test]
 async fn without_configured_audience_a_token_carrying_one_is_still_accepted() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -129,6 +131,7 @@ async fn without_configured_audience_a_token_carrying_one_is_still_accepted() {
     assert_eq!(app.get_user(&tokens::hs256(tokens::HS256_SECRET, &claims)).await.status(), 200);
 }
 
+// SQLite only: checks the HS256 secret file generated in the data directory, not the database.
 #[tokio::test]
 async fn the_generated_secret_is_created_on_first_start_and_signs_local_tokens() {
     let data_dir = tempfile::tempdir().unwrap();

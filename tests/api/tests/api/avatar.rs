@@ -410,6 +410,21 @@ on_every_store_and_database!(
     concurrent_finalizes_of_one_key_give_one_200
 );
 
+/// Runs a case that picks its own store on both databases, as `<case>::sqlite` and `<case>::postgres`.
+macro_rules! both {
+    ($($case:ident),*) => {
+        $(
+            mod $case {
+                use super::*;
+                #[tokio::test] async fn sqlite() { super::$case(Backend::Sqlite).await }
+                #[tokio::test] async fn postgres() { super::$case(Backend::Postgres).await }
+            }
+        )*
+    };
+}
+
+both!(the_object_store_down_at_finalize_is_503_and_costs_nothing, the_sweeper_deletes_abandoned_uploads);
+
 #[tokio::test]
 async fn concurrent_tickets_never_exceed_the_limit_on_sqlite() {
     concurrent_tickets_never_exceed_the_limit(Backend::Sqlite).await;
@@ -420,6 +435,7 @@ async fn concurrent_tickets_never_exceed_the_limit_on_postgres() {
     concurrent_tickets_never_exceed_the_limit(Backend::Postgres).await;
 }
 
+// SQLite only: checks the S3 presigned URL's query string, which no database touches.
 #[tokio::test]
 async fn s3_presigned_urls_sign_the_content_type_and_carry_no_checksum() {
     let h = harness(Backend::Sqlite, Store::S3, |_| {}).await;
@@ -433,9 +449,8 @@ async fn s3_presigned_urls_sign_the_content_type_and_carry_no_checksum() {
     assert_eq!(expires, "600");
 }
 
-#[tokio::test]
-async fn the_object_store_down_at_finalize_is_503_and_costs_nothing() {
-    let h = harness(Backend::Sqlite, Store::S3, |_| {}).await;
+async fn the_object_store_down_at_finalize_is_503_and_costs_nothing(backend: Backend) {
+    let h = harness(backend, Store::S3, |_| {}).await;
     let app = &h.app;
     let token = app.token("ada@example.com");
     let t = ticket(app, &token, "image/png").await;
@@ -448,6 +463,7 @@ async fn the_object_store_down_at_finalize_is_503_and_costs_nothing() {
     assert_eq!(tries_left(app, &token).await, 4, "only the ticket's own try is counted");
 }
 
+// SQLite only: checks the embedded store's URL signatures and expiry, which no database touches.
 #[tokio::test]
 async fn a_local_upload_with_a_tampered_or_expired_url_is_refused() {
     let h = harness(Backend::Sqlite, Store::Local, |_| {}).await;
@@ -473,9 +489,8 @@ async fn a_local_upload_with_a_tampered_or_expired_url_is_refused() {
     assert_problem(put(app, &t.upload_url, "image/png", png(2, 2)).await, 403, "upload.url_expired").await;
 }
 
-#[tokio::test]
-async fn the_sweeper_deletes_abandoned_uploads() {
-    let h = harness(Backend::Sqlite, Store::Local, |_| {}).await;
+async fn the_sweeper_deletes_abandoned_uploads(backend: Backend) {
+    let h = harness(backend, Store::Local, |_| {}).await;
     let app = &h.app;
     let token = app.token("ada@example.com");
     let res = app.post("/user/avatar/upload-ticket", &token, &json!({"contentType": "image/png"})).await;

@@ -8,6 +8,7 @@ fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
     res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
 }
 
+// SQLite only: checks the dashboard's static files, served from the binary without the database.
 #[tokio::test]
 async fn the_index_is_served_with_a_strict_content_security_policy() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -34,6 +35,7 @@ async fn the_index_is_served_with_a_strict_content_security_policy() {
     app.stop().await;
 }
 
+// SQLite only: checks the dashboard's static files, served from the binary without the database.
 #[tokio::test]
 async fn dashboard_without_a_slash_redirects_to_it() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -43,6 +45,7 @@ async fn dashboard_without_a_slash_redirects_to_it() {
     app.stop().await;
 }
 
+// SQLite only: checks the dashboard's static files, served from the binary without the database.
 #[tokio::test]
 async fn assets_have_their_content_types_and_unknown_files_are_404() {
     let app = TestApp::spawn(Backend::Sqlite).await;

@@ -13,7 +13,11 @@ use tokio::net::TcpStream;
 const BOUND: Duration = Duration::from_secs(20);
 
 async fn spawn(configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
-    TestApp::spawn_with(Backend::Sqlite, |s| {
+    spawn_on(Backend::Sqlite, configure).await
+}
+
+async fn spawn_on(backend: Backend, configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
+    TestApp::spawn_with(backend, |s| {
         s.server.body_timeout_seconds = 1;
         configure(s);
     })
@@ -52,6 +56,7 @@ async fn status_of(mut socket: TcpStream) -> String {
 /// Seen on the release binary: 300 stalled bodies exhausted file
 /// descriptors. Each now gets 408 after `server.body_timeout_seconds`, and
 /// the service answers others meanwhile.
+// SQLite only: checks the HTTP server's body deadline; stalled bodies never reach the database.
 #[tokio::test]
 async fn stalled_json_bodies_get_408_and_do_not_hold_the_service() {
     let app = spawn(|_| {}).await;
@@ -77,6 +82,7 @@ async fn stalled_json_bodies_get_408_and_do_not_hold_the_service() {
 /// One upload URL held 81 MB of partial files: a key takes one writer at a
 /// time, the store a bounded number, and a stalled upload is dropped with
 /// its partial file after its deadline.
+// SQLite only: checks the embedded object store's upload slots and partial files, not the database.
 #[tokio::test]
 async fn uploads_are_one_per_key_bounded_in_number_and_dropped_when_they_stall() {
     let app = spawn(|s| s.storage.max_concurrent_uploads = 1).await;
@@ -141,6 +147,7 @@ async fn uploads_are_one_per_key_bounded_in_number_and_dropped_when_they_stall()
 /// A web app on another origin may call the API only when its origin is
 /// listed exactly: preflight answered, the request id readable, credentials
 /// never allowed; other origins get no CORS headers, so browsers refuse.
+// SQLite only: checks CORS headers, answered before any database access.
 #[tokio::test]
 async fn only_listed_origins_may_call_from_a_browser() {
     let app = spawn(|s| s.server.cors_allowed_origins = vec!["https://app.example.com".into()]).await;
@@ -195,6 +202,7 @@ async fn only_listed_origins_may_call_from_a_browser() {
 }
 
 /// Without `server.cors_allowed_origins`, no origin gets CORS headers.
+// SQLite only: checks CORS headers, answered before any database access.
 #[tokio::test]
 async fn without_listed_origins_there_is_no_cross_origin_access() {
     let app = spawn(|_| {}).await;
@@ -223,6 +231,7 @@ async fn preview_from(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
 /// `server.trusted_proxies` each client gets its own bucket, read from the
 /// rightmost address the trusted proxy did not write; without it, the
 /// header is ignored, so no client can pick its own bucket.
+// SQLite only: checks the in-memory preview limiter and X-Forwarded-For parsing, not the database.
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_cannot_choose_it() {
     let app = spawn(|s| {
@@ -248,9 +257,8 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_cannot_choose_
 
 /// Accepting is limited per caller too (`invitations.accept_per_minute`),
 /// and the acceptance log records the client's address through the proxy.
-#[tokio::test]
-async fn accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address() {
-    let app = spawn(|s| {
+async fn accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address(backend: Backend) {
+    let app = spawn_on(backend, |s| {
         s.invitations.accept_per_minute = 2;
         s.server.trusted_proxies = usher_api::settings::Parsed::new(vec!["127.0.0.1".into()]).unwrap();
     })
@@ -288,4 +296,20 @@ async fn accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_addre
     .await;
     let ips: Vec<&str> = log["acceptances"].as_array().unwrap().iter().filter_map(|a| a["ip"].as_str()).collect();
     assert!(!ips.is_empty() && ips.iter().all(|ip| *ip == "203.0.113.5"), "{log}");
+}
+
+mod accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address {
+    #[tokio::test]
+    async fn sqlite() {
+        super::accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address(test_support::Backend::Sqlite)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address(
+            test_support::Backend::Postgres,
+        )
+        .await;
+    }
 }

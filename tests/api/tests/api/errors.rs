@@ -126,9 +126,8 @@ async fn chunked_post(address: &str, path: &str, token: &str, body: &[u8]) -> St
 
 /// A cursor that decodes but names a row id of the wrong kind is 422 on
 /// every paged list, never a database error.
-#[tokio::test]
-async fn forged_cursors_are_422_on_every_paged_list() {
-    let app = test_support::TestApp::spawn_with(test_support::Backend::Sqlite, |s| {
+async fn forged_cursors_are_422_on_every_paged_list(backend: test_support::Backend) {
+    let app = test_support::TestApp::spawn_with(backend, |s| {
         s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap();
     })
     .await;
@@ -148,6 +147,18 @@ async fn forged_cursors_are_422_on_every_paged_list() {
         .await;
     let body = assert_problem(res, 422, "request.validation").await;
     assert!(body["errors"].get("/cursor").is_some(), "{body}");
+}
+
+mod forged_cursors_are_422_on_every_paged_list {
+    #[tokio::test]
+    async fn sqlite() {
+        super::forged_cursors_are_422_on_every_paged_list(test_support::Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::forged_cursors_are_422_on_every_paged_list(test_support::Backend::Postgres).await;
+    }
 }
 
 /// PostgreSQL refuses NUL in text and timestamps outside its range; both

@@ -295,6 +295,7 @@ on_both_databases! {
     }
 }
 
+// SQLite only: the preview limiter counts in memory, not in the database.
 #[tokio::test]
 async fn previews_are_rate_limited_per_client_address() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.invitations.preview_per_minute = 2).await;
@@ -307,6 +308,7 @@ async fn previews_are_rate_limited_per_client_address() {
 }
 
 /// 50 people racing for a 10-use link: exactly 10 get in, 40 are logged `used_up`.
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn fifty_concurrent_accepts_of_a_ten_use_link_admit_exactly_ten_on_postgres() {
     let app = TestApp::spawn_with(Backend::Postgres, |s| {
@@ -344,6 +346,7 @@ async fn fifty_concurrent_accepts_of_a_ten_use_link_admit_exactly_ten_on_postgre
 
 /// Takers of a busy multi-use link queue on its row instead of failing each
 /// other: 60 distinct users accepting at once are all admitted.
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn sixty_concurrent_accepts_of_a_busy_link_all_succeed_on_postgres() {
     let app = TestApp::spawn_with(Backend::Postgres, |s| {
@@ -393,10 +396,9 @@ impl std::io::Write for Sink {
     }
 }
 
-#[tokio::test]
-async fn invitation_tokens_never_reach_the_logs() {
+async fn invitation_tokens_never_reach_the_logs(backend: Backend) {
     let logs = captured();
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let app = TestApp::spawn(backend).await;
     let ada = app.token("ada@example.com");
     let org = create_org(&app, &ada, "Acme").await;
     let created = invite(&app, &ada, &org, json!({"email": "bob@example.com", "maxUses": 1})).await;
@@ -422,11 +424,10 @@ async fn invitation_tokens_never_reach_the_logs() {
 
 /// E-mail-bound invitations are queued in the invitation's transaction and
 /// delivered by the outbox to a real SMTP server on loopback, without the token.
-#[tokio::test]
-async fn invitation_emails_go_through_the_outbox_to_smtp() {
+async fn invitation_emails_go_through_the_outbox_to_smtp(backend: Backend) {
     let sink = adapter_smtp::sink::SmtpSink::start().await.unwrap();
     let url = sink.url();
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+    let app = TestApp::spawn_with(backend, |s| {
         s.smtp.url = Some(usher_api::settings::Secret::new(&url));
         s.smtp.from = "Usher <no-reply@usher.test>".into();
     })
@@ -453,9 +454,8 @@ async fn invitation_emails_go_through_the_outbox_to_smtp() {
 
 /// FiO "Case 1": an import file run twice changes nothing the second time;
 /// the unknown e-mail becomes a member at its first sign-in.
-#[tokio::test]
-async fn imported_memberships_apply_at_first_sign_in() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn imported_memberships_apply_at_first_sign_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let ada = app.token("ada@example.com");
     let org = create_org(&app, &ada, "Fio School").await;
     let bob = app.token("bob@example.com");
@@ -497,6 +497,31 @@ async fn imported_memberships_apply_at_first_sign_in() {
     assert!(history["history"][0]["invitationId"].is_string(), "the causing invitation is recorded");
     assert_eq!(app.run_jobs().await.imports_applied, 0, "an import applies once");
 }
+
+/// Runs a case on both databases as `<case>::sqlite` and `<case>::postgres`.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(test_support::Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(test_support::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+both!(
+    invitation_tokens_never_reach_the_logs,
+    invitation_emails_go_through_the_outbox_to_smtp,
+    imported_memberships_apply_at_first_sign_in,
+);
 
 /// The organization and invitation use cases over the test app's database,
 /// as `usher import memberships` builds them.

@@ -36,6 +36,7 @@ async fn app_for(server: &MockServer) -> TestApp {
     .await
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn rs256_and_es256_tokens_from_the_jwks_are_accepted() {
     let server = jwks_server(&["rsa-a", "ec-a"]).await;
@@ -47,6 +48,7 @@ async fn rs256_and_es256_tokens_from_the_jwks_are_accepted() {
     assert_ne!(json(rsa).await["id"], json(ec).await["id"]);
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn hmac_none_and_confused_algorithms_are_refused_under_a_jwks() {
     let server = jwks_server(&["rsa-a"]).await;
@@ -62,6 +64,7 @@ async fn hmac_none_and_confused_algorithms_are_refused_under_a_jwks() {
     }
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn a_rotated_key_is_picked_up_on_its_first_unknown_kid() {
     let server = jwks_server(&["rsa-a"]).await;
@@ -79,6 +82,7 @@ async fn a_rotated_key_is_picked_up_on_its_first_unknown_kid() {
     assert_eq!(app.get_user(&tokens::signed("rsa-b", &claims)).await.status(), 200);
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn an_unreachable_jwks_is_503_not_500() {
     let server = MockServer::start().await;
@@ -89,6 +93,7 @@ async fn an_unreachable_jwks_is_503_not_500() {
     assert_problem(res, 503, "service.unavailable").await;
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn keys_can_come_from_a_jwks_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,6 +112,7 @@ async fn keys_can_come_from_a_jwks_file() {
     assert_problem(app.get_user(&tokens::signed("rsa-a", &claims)).await, 401, "auth.invalid_token").await;
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn every_algorithm_identity_providers_sign_with_is_accepted() {
     // An RSA JWK without `alg` verifies every RSA algorithm; the others declare theirs.
@@ -146,6 +152,7 @@ async fn every_algorithm_identity_providers_sign_with_is_accepted() {
     assert_problem(app.get_user(&token).await, 401, "auth.invalid_token").await;
 }
 
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn tokens_for_another_issuer_or_audience_are_refused() {
     let server = jwks_server(&["rsa-a"]).await;
@@ -160,6 +167,7 @@ async fn tokens_for_another_issuer_or_audience_are_refused() {
 /// Seen on the release binary: with a stale cache and a hung provider every
 /// request queued behind one lock, 5 s each. Now the cached keys serve while
 /// one background refresh hangs; the bound below only catches queueing.
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn a_hung_provider_does_not_hold_requests_served_from_cached_keys() {
     let server = jwks_server(&["rsa-a"]).await;
@@ -189,6 +197,7 @@ async fn a_hung_provider_does_not_hold_requests_served_from_cached_keys() {
 
 /// A provider that never answers the first load: the request waits one fetch
 /// budget at most and gets 503, never a hang.
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn a_provider_that_never_answered_gives_503_within_the_fetch_budget() {
     let server = MockServer::start().await;
@@ -207,6 +216,7 @@ async fn a_provider_that_never_answered_gives_503_within_the_fetch_budget() {
 /// Random kids cannot make the service hammer the provider: an unknown kid
 /// is remembered for `auth.jwks_min_refresh_seconds`, and the set is re-read
 /// at most that often.
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn unknown_kids_are_cached_negatively_and_do_not_refetch_the_set() {
     let server = jwks_server(&["rsa-a"]).await;
@@ -227,6 +237,7 @@ async fn unknown_kids_are_cached_negatively_and_do_not_refetch_the_set() {
 }
 
 /// `auth.oidc_discovery`: the keys come from the issuer's discovery document.
+// SQLite only: checks the JWKS client (key fetching, caching, algorithms), which never touches the database.
 #[tokio::test]
 async fn keys_can_be_discovered_from_the_issuer() {
     let server = jwks_server(&["ec-a"]).await;

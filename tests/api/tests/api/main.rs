@@ -1,5 +1,6 @@
-//! Black-box HTTP tests of the Usher service, each on SQLite and PostgreSQL:
-//! the real app on port 0 with its own database, driven over HTTP.
+//! Black-box HTTP tests of the Usher service, each on SQLite and PostgreSQL
+//! unless a `// SQLite only:` or `// PostgreSQL only:` comment above it says
+//! why not: the real app on port 0 with its own database, driven over HTTP.
 
 mod admin_users;
 mod auth;

@@ -30,6 +30,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 /// Two admins leaving, or demoting each other, at the same instant leave
 /// exactly one admin: the guard runs under the organization's row lock.
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn two_admins_demoting_or_leaving_at_once_leave_exactly_one_admin_on_postgres() {
     let app = racing_app().await;
@@ -67,6 +68,7 @@ async fn two_admins_demoting_or_leaving_at_once_leave_exactly_one_admin_on_postg
 
 /// Revoking a busy link answers 200 under any number of concurrent accepts,
 /// and nobody is admitted after it has answered.
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn revoke_and_resend_never_lose_to_a_busy_link_on_postgres() {
     let app = racing_app().await;
@@ -104,6 +106,7 @@ async fn revoke_and_resend_never_lose_to_a_busy_link_on_postgres() {
 /// An invitation created while its creator is being removed (or demoted)
 /// never survives: the creator's membership is re-checked, and locked, in
 /// the creating transaction.
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn no_link_survives_its_creators_removal_on_postgres() {
     let app = racing_app().await;

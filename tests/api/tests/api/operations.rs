@@ -82,6 +82,7 @@ on_both_databases! {
 /// Every `$ref` in the document names a component it defines: a schema used
 /// only by a query or path parameter is not collected by the derive, so a
 /// forgotten registration would leave the parameter without its rule.
+// SQLite only: checks the OpenAPI document, which does not depend on the database.
 #[tokio::test]
 async fn every_reference_in_the_document_resolves() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -110,10 +111,13 @@ async fn every_reference_in_the_document_resolves() {
 /// Found by schemathesis: operations answered 400, 401, 415 or 422 from the
 /// shared extractors without documenting them. Every operation now lists the
 /// errors its kind of input can produce, each as problem+json.
+// SQLite only: checks the OpenAPI document and errors answered before the database is reached.
 #[tokio::test]
 async fn every_operation_documents_the_shared_errors_its_input_can_produce() {
-    let app =
-        TestApp::spawn_with(Backend::Sqlite, |s| s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap()).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap()
+    })
+    .await;
     let doc: Value = json(app.request(Method::GET, "/openapi.json", None, None).await).await;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
@@ -156,6 +160,7 @@ async fn every_operation_documents_the_shared_errors_its_input_can_produce() {
     assert_problem(res, 401, "auth.missing_token").await;
 }
 
+// PostgreSQL only: stops and restarts its own PostgreSQL cluster; an embedded SQLite file cannot go down.
 #[tokio::test]
 async fn readiness_is_503_while_postgres_is_down_and_recovers_without_a_restart() {
     let cluster = PgCluster::start().expect("starting a private cluster");
@@ -196,6 +201,7 @@ async fn readiness_is_503_while_postgres_is_down_and_recovers_without_a_restart(
 /// Every response says "do not sniff"; whatever is answered to a bearer token
 /// is never cached (decrypted KYC data is among it); the API docs cannot be
 /// framed and do not send the document to an online validator.
+// SQLite only: checks HTTP response headers, which do not depend on the database.
 #[tokio::test]
 async fn responses_carry_the_security_headers() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -231,6 +237,7 @@ async fn responses_carry_the_security_headers() {
 
 /// The data directory holds secrets, keys, the SQLite database and photos
 /// waiting for review: whatever the umask, only the service's user reads it.
+// SQLite only: checks the data directory's file modes, the SQLite database file among them.
 #[tokio::test]
 async fn the_data_directory_and_what_it_holds_are_private() {
     use std::os::unix::fs::PermissionsExt;
@@ -274,6 +281,7 @@ async fn the_data_directory_and_what_it_holds_are_private() {
 /// clients each created new series (`/metrics` grew from 257 KB to 32 MB).
 /// Labels now come from closed sets; the process, the build and the watched
 /// use cases have their own series.
+// SQLite only: checks the labels of the in-memory metrics, not the database.
 #[tokio::test]
 async fn metrics_labels_are_bounded_whatever_clients_send() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -313,6 +321,7 @@ async fn metrics_labels_are_bounded_whatever_clients_send() {
 }
 
 /// With `metrics.bearer_token` set, `/metrics` answers only requests bearing it.
+// SQLite only: checks /metrics authentication, answered without the database.
 #[tokio::test]
 async fn metrics_can_require_a_bearer_token() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {

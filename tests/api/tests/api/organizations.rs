@@ -202,6 +202,7 @@ on_both_databases! {
 }
 
 /// Two concurrent role changes of one member both land, each with its history row.
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn concurrent_role_changes_keep_both_history_rows_on_postgres() {
     let app = TestApp::spawn(test_support::app::Backend::Postgres).await;
@@ -270,9 +271,8 @@ on_both_databases! {
 }
 
 /// The background sweeper ends a lapsed time-bound membership with a history row, once.
-#[tokio::test]
-async fn the_sweeper_ends_lapsed_memberships_with_a_history_row() {
-    let app = TestApp::spawn(test_support::app::Backend::Sqlite).await;
+async fn the_sweeper_ends_lapsed_memberships_with_a_history_row(backend: test_support::Backend) {
+    let app = TestApp::spawn(backend).await;
     let ada = app.token("ada@example.com");
     let org = create_org(&app, &ada, "Acme").await;
     let created = invite(&app, &ada, &org, json!({"role": "guest", "membershipDurationSeconds": 60})).await;
@@ -294,4 +294,16 @@ async fn the_sweeper_ends_lapsed_memberships_with_a_history_row() {
         json(app.post("/organization/members/list", &ada, &json!({"organizationId": org, "status": "inactive"})).await)
             .await;
     assert_eq!(ended["members"][0]["endReason"], "expired");
+}
+
+mod the_sweeper_ends_lapsed_memberships_with_a_history_row {
+    #[tokio::test]
+    async fn sqlite() {
+        super::the_sweeper_ends_lapsed_memberships_with_a_history_row(test_support::Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::the_sweeper_ends_lapsed_memberships_with_a_history_row(test_support::Backend::Postgres).await;
+    }
 }

@@ -567,6 +567,7 @@ both!(
     a_rejected_user_learns_why_and_whether_to_try_again,
 );
 
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn twenty_concurrent_finalizes_leave_exactly_one_pending_on_postgres() {
     let discord = MockServer::start().await;
@@ -590,6 +591,7 @@ async fn twenty_concurrent_finalizes_leave_exactly_one_pending_on_postgres() {
     assert_eq!(items.iter().filter(|v| v["status"] == "SUPERSEDED").count(), 19);
 }
 
+// PostgreSQL only: races concurrent writers, which SQLite already serialises (`BEGIN IMMEDIATE`).
 #[tokio::test]
 async fn two_superusers_deciding_at_once_on_postgres_one_wins_one_gets_409() {
     let discord = MockServer::start().await;
@@ -622,6 +624,7 @@ async fn two_superusers_deciding_at_once_on_postgres_one_wins_one_gets_409() {
     }
 }
 
+// SQLite only: checks the OpenAPI document, which does not depend on the database.
 #[tokio::test]
 async fn the_openapi_document_describes_the_photo_and_admin_endpoints() {
     let discord = MockServer::start().await;

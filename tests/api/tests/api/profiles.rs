@@ -489,6 +489,7 @@ both! {
 }
 
 /// The embedded database file holds no personal data in plaintext.
+// SQLite only: reads the SQLite database file's bytes.
 #[tokio::test]
 async fn the_sqlite_file_holds_no_personal_data_in_plaintext() {
     let app = TestApp::spawn_with(Backend::Sqlite, admins).await;
@@ -509,6 +510,7 @@ async fn the_sqlite_file_holds_no_personal_data_in_plaintext() {
 }
 
 /// Every profile endpoint is in the OpenAPI document with its error codes.
+// SQLite only: checks the OpenAPI document, which does not depend on the database.
 #[tokio::test]
 async fn the_profile_endpoints_are_documented() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -545,6 +547,7 @@ async fn the_profile_endpoints_are_documented() {
 
 /// Moving from the generated key to configured keys, and rotating those,
 /// keeps every stored profile readable while its key is configured.
+// SQLite only: restarts on one data directory and reads the sealed values from its SQLite file.
 #[tokio::test]
 async fn profiles_survive_key_rotation_across_restarts() {
     use usher_api::settings::{EncryptionKey, Secret};
@@ -628,6 +631,7 @@ async fn profiles_survive_key_rotation_across_restarts() {
 
 /// Two `usher` instances on one PostgreSQL database: the invariants live in
 /// the database, so they hold across replicas too.
+// PostgreSQL only: two replicas need one shared database server.
 #[tokio::test]
 async fn the_races_hold_across_two_replicas_on_postgres() {
     // Replicas share the configured keys (each would otherwise generate its own).
