@@ -520,7 +520,10 @@ mod quotas_are_enforced_with_retry_after {
 /// A superuser appoints a permanent admin of any organization, so none is
 /// ever left unmanageable; the appointment is in the history.
 async fn a_superuser_appoints_an_admin(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |s| s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap()).await;
+    let app = TestApp::spawn_with(backend, |s| {
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap()
+    })
+    .await;
     let root = app.token("root@example.com");
     let root_id = user_id(&app, &root).await;
     let ada = app.token("ada@example.com");
