@@ -437,17 +437,18 @@ impl Watchdog {
         }
         // End of input: the watchdog stops the server.
         drop(stdin);
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            if child.try_wait().context("waiting for the PostgreSQL watchdog")?.is_some() {
-                break;
+        // Waited for on a thread, so the deadline needs no polling.
+        let (exited, exit) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let _ = exited.send(child.wait());
+        });
+        match exit.recv_timeout(STOP_TIMEOUT) {
+            Ok(waited) => {
+                waited.context("waiting for the PostgreSQL watchdog")?;
+                Ok(())
             }
-            if Instant::now() >= deadline {
-                bail!("PostgreSQL did not stop within {STOP_TIMEOUT:?}");
-            }
-            thread::sleep(Duration::from_millis(10));
+            Err(_) => bail!("PostgreSQL did not stop within {STOP_TIMEOUT:?}"),
         }
-        Ok(())
     }
 }
 
