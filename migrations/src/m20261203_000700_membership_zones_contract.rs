@@ -45,6 +45,14 @@ enum Zones {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // The reconcile writes, the drop and the migration's record commit
+    // together on SQLite too (sea-orm-migration wraps only PostgreSQL by
+    // default): a crash between the drop and the record would otherwise
+    // leave a database whose next start re-runs the reconcile on a dropped column.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         reconcile(manager).await?;
         manager.alter_table(Table::alter().table(Memberships::Table).drop_column(Memberships::Zones).to_owned()).await

@@ -294,15 +294,19 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits() {
     let body = br#"{"displayName": "Ada Byron"}"#;
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // `Expect: 100-continue`: the server answers `100 Continue` once it has
+    // read the head, which proves the request is in flight (a connection
+    // still idle when the drain starts is closed, and rightly so).
     let head = format!(
         "POST /user/update HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\
+         Connection: close\r\n\r\n",
         token.trim(),
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&body[..10]).await.unwrap();
-    stream.flush().await.unwrap();
+    let interim = read_head(&mut stream).await;
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
 
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let started = std::thread::spawn(move || {
@@ -310,8 +314,8 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits() {
     });
     assert!(started.join().unwrap(), "usher logged the start of its graceful shutdown");
 
-    // The rest of the body, after the server began to drain.
-    stream.write_all(&body[10..]).await.unwrap();
+    // The body, after the server began to drain.
+    stream.write_all(body).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
@@ -319,4 +323,16 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits() {
 
     let status = exit_within(child, Duration::from_secs(30));
     assert!(status.success(), "{status}");
+}
+
+/// Reads a response head (status line and headers) from `stream`, one byte
+/// at a time so nothing after it is consumed.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = stream.read_u8().await.expect("reading a response head");
+        head.push(byte);
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
