@@ -311,22 +311,10 @@ impl PhotoEvent {
     }
 }
 
-/// The result of a transition: the next record and the events to append.
-/// No events means nothing changed (an idempotent repeat) and nothing is saved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transition {
-    /// The record after the transition.
-    pub record: PhotoVerification,
-    /// The entries to append to the event log.
-    pub events: Vec<PhotoEvent>,
-}
-
-impl Transition {
-    /// Whether the transition changed anything.
-    pub fn changed(&self) -> bool {
-        !self.events.is_empty()
-    }
-}
+/// The result of a transition: the next record and the events to append
+/// (the kernel's `Transition`, as every state machine returns). No events
+/// means nothing changed (an idempotent repeat) and nothing is saved.
+pub type Transition = shared_kernel::Transition<PhotoVerification, PhotoEvent>;
 
 impl PhotoVerification {
     /// Opens a PENDING verification for `new` on behalf of its user.
