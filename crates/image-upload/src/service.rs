@@ -36,11 +36,6 @@ impl ImageUploads {
         Self { store, tickets, clock }
     }
 
-    /// The object store.
-    pub fn store(&self) -> &Arc<dyn ObjectStore> {
-        &self.store
-    }
-
     /// Makes the object `new` live through `swap`, the one write that
     /// references it (and, for an image that replaces another, returns the
     /// object it replaced, read by `replaced`). Whatever nobody references
