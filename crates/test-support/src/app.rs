@@ -253,6 +253,28 @@ pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     body
 }
 
+/// Runs each named `async fn case(backend: Backend)` on SQLite and on
+/// PostgreSQL, as two tests named `<case>::sqlite` and `<case>::postgres`
+/// (for cases that spawn their own app, with their own settings).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::app::Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::app::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
 /// Runs one async test case on SQLite and on PostgreSQL, as two tests named
 /// `<case>::sqlite` and `<case>::postgres`.
 #[macro_export]

@@ -3,27 +3,10 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use test_support::on_both_backends as both;
 use test_support::{Backend, TestApp, assert_problem, json, tokens};
 
 const ROOT: &str = "root@example.com";
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name(test_support::Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name(test_support::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
 
 async fn spawn(backend: Backend, configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
     TestApp::spawn_with(backend, |s| {

@@ -410,20 +410,10 @@ on_every_store_and_database!(
     concurrent_finalizes_of_one_key_give_one_200
 );
 
-/// Runs a case that picks its own store on both databases, as `<case>::sqlite` and `<case>::postgres`.
-macro_rules! both {
-    ($($case:ident),*) => {
-        $(
-            mod $case {
-                use super::*;
-                #[tokio::test] async fn sqlite() { super::$case(Backend::Sqlite).await }
-                #[tokio::test] async fn postgres() { super::$case(Backend::Postgres).await }
-            }
-        )*
-    };
-}
-
-both!(the_object_store_down_at_finalize_is_503_and_costs_nothing, the_sweeper_deletes_abandoned_uploads);
+test_support::on_both_backends!(
+    the_object_store_down_at_finalize_is_503_and_costs_nothing,
+    the_sweeper_deletes_abandoned_uploads
+);
 
 #[tokio::test]
 async fn concurrent_tickets_never_exceed_the_limit_on_sqlite() {

@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, OnceLock};
 use test_support::app::{Backend, TestApp};
+use test_support::on_both_backends as both;
 use test_support::{assert_problem, json, on_both_databases, tokens};
 use time::{Duration, OffsetDateTime};
 
@@ -496,25 +497,6 @@ async fn imported_memberships_apply_at_first_sign_in(backend: Backend) {
     assert_eq!(history["history"][0]["validFrom"], "2023-05-06T07:08:09Z");
     assert!(history["history"][0]["invitationId"].is_string(), "the causing invitation is recorded");
     assert_eq!(app.run_jobs().await.imports_applied, 0, "an import applies once");
-}
-
-/// Runs a case on both databases as `<case>::sqlite` and `<case>::postgres`.
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name(test_support::Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name(test_support::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
 }
 
 both!(

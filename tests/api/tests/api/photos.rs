@@ -4,6 +4,7 @@
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
+use test_support::on_both_backends as both;
 use test_support::{Backend, TestApp, assert_problem, json};
 use usher_api::settings::Secret;
 use wiremock::matchers::{method, path};
@@ -12,25 +13,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const ROOT: &str = "root@example.com";
 const ROOT2: &str = "root2@example.com";
 const ADA_DISCORD: &str = "80351110224678912";
-
-/// Runs a case on both databases as `<case>::sqlite` and `<case>::postgres`.
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name(test_support::Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name(test_support::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
 
 /// The app with photo verification on, two superusers and Discord faked by `discord`.
 async fn spawn(backend: Backend, discord: &MockServer, configure: impl FnOnce(&mut usher_api::Settings)) -> TestApp {
