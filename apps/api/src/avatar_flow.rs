@@ -1,5 +1,5 @@
 //! The avatar upload: an application service spanning the user,
-//! image-upload and photo-sync domains, so it lives in the app (the
+//! image-upload and photo-verification domains, so it lives in the app (the
 //! dependency rule keeps domain crates apart). It holds only the services it
 //! needs and answers with its own error, mapped to problem+json in
 //! [`crate::error`].
@@ -17,11 +17,11 @@
 //!   live avatar does not change.
 
 use image_upload::{Discard as _, IssuedTicket, ObjectKey, ObjectStore, StoreError, Visibility};
-use photo_sync::{NewVerification, OpenError, PhotoVerification, PhotoVerifications};
+use photo_verification::{NewVerification, OpenError, PhotoVerification, PhotoVerificationService};
 use sha2::{Digest as _, Sha256};
 use shared_kernel::Actor;
 use std::sync::Arc;
-use user_dto::{AvatarError, AvatarService, UserError, UserService};
+use users::{AvatarError, AvatarService, UserError, UserService};
 
 /// The photo verification switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub enum AvatarFlowError {
 pub struct AvatarFlow {
     users: UserService,
     avatars: AvatarService,
-    photos: PhotoVerifications,
+    photos: PhotoVerificationService,
     store: Arc<dyn ObjectStore>,
     settings: PhotoFlowSettings,
 }
@@ -86,7 +86,7 @@ impl AvatarFlow {
     pub fn new(
         users: UserService,
         avatars: AvatarService,
-        photos: PhotoVerifications,
+        photos: PhotoVerificationService,
         store: Arc<dyn ObjectStore>,
         settings: PhotoFlowSettings,
     ) -> Self {

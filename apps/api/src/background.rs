@@ -10,9 +10,9 @@
 //! - imports: applies imported memberships of newly verified accounts;
 //! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord).
 
-use image_upload::{ImageUploads, SweepError};
-use invitations::{InvitationService, OrganizationService};
-use photo_sync::PhotoVerifications;
+use image_upload::{ImageUploadService, SweepError};
+use organizations::{InvitationService, OrganizationService};
+use photo_verification::PhotoVerificationService;
 use std::time::Duration;
 
 /// Rows handled per batch.
@@ -22,13 +22,13 @@ const BATCH: u32 = 100;
 #[derive(Clone)]
 pub struct Jobs {
     /// Abandoned uploads.
-    pub uploads: ImageUploads,
+    pub uploads: ImageUploadService,
     /// Expired memberships.
     pub orgs: OrganizationService,
     /// The e-mail outbox and imports.
     pub invitations: InvitationService,
     /// Discord avatars of new photo verifications.
-    pub photos: PhotoVerifications,
+    pub photos: PhotoVerificationService,
 }
 
 /// What one run of every job did.

@@ -5,13 +5,13 @@ use crate::auth::mint_local_token;
 use crate::settings::Settings;
 use crate::startup::{Application, connect_database, organization_services, user_service};
 use clap::{Parser, Subcommand};
-use invitations::{ImportOutcome, Pending};
+use organizations::{ImportOutcome, Pending};
 use shared_kernel::{EmailAddress, SystemClock, UserId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use user_dto::Promotion;
+use users::Promotion;
 
 /// Usher: users, verification and organization membership.
 #[derive(Debug, Parser)]
@@ -86,12 +86,12 @@ struct ImportRecord {
 }
 
 /// Parses a JSON-lines import file; every bad line is reported with its number.
-pub fn parse_import(text: &str) -> Result<Vec<invitations::ImportLine>, Vec<String>> {
+pub fn parse_import(text: &str) -> Result<Vec<organizations::ImportLine>, Vec<String>> {
     numbered_import(text).map(|lines| lines.into_iter().map(|(_, line)| line).collect())
 }
 
 /// [`parse_import`] with each line's number in the file (blank lines skipped).
-pub fn numbered_import(text: &str) -> Result<Vec<(usize, invitations::ImportLine)>, Vec<String>> {
+pub fn numbered_import(text: &str) -> Result<Vec<(usize, organizations::ImportLine)>, Vec<String>> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     for (n, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -100,7 +100,7 @@ pub fn numbered_import(text: &str) -> Result<Vec<(usize, invitations::ImportLine
             if r.organization.trim().is_empty() {
                 return Err("organization: empty".to_owned());
             }
-            Ok(invitations::ImportLine {
+            Ok(organizations::ImportLine {
                 organization: r.organization.trim().to_owned(),
                 email,
                 role: r.role,
@@ -209,7 +209,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             let db = connect_database(&settings).await?;
             let public_url = settings.public_url(settings.server.addr);
             let (_, invitations) = organization_services(&settings, &db, Arc::new(SystemClock), &public_url)?;
-            let reports = invitations.import(&lines, &invitations::OsTokenGenerator).await;
+            let reports = invitations.import(&lines, &organizations::OsTokenGenerator).await;
             db.close().await;
             let reports = reports?;
             let mut unknown = 0;

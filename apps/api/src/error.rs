@@ -12,13 +12,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use image_upload::{FinalizeError, StoreError, TicketError};
-use invitations::{AcceptError, InvitationError, LogoError, OrgError, QuotaExceeded, Refusal};
-use photo_sync::{DecisionError, DiscordError, OpenError, ReviewError};
+use organizations::{AcceptError, InvitationError, LogoError, OrgError, QuotaExceeded, Refusal};
+use photo_verification::{DecisionError, DiscordError, OpenError, ReviewError};
 use profile_verification::{InvalidFields, KeyUnavailable, ProfileError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use user_dto::{AdminUserError, AvatarError, EraseError, SignInError, UserError};
+use users::{AdminUserError, AvatarError, EraseError, SignInError, UserError};
 
 /// The problem+json media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -504,7 +504,7 @@ impl From<ReviewError> for ApiError {
 }
 
 /// A verification as the `current` member of a 409.
-fn verification_json(v: &photo_sync::PhotoVerification) -> serde_json::Value {
+fn verification_json(v: &photo_verification::PhotoVerification) -> serde_json::Value {
     serde_json::to_value(crate::wire::photos::VerificationDto::from_record(v, None)).unwrap_or_default()
 }
 

@@ -4,7 +4,7 @@
 use crate::error::{PROBLEM_JSON, ProblemBody};
 use crate::extract::BODY_LIMIT;
 use crate::routes::invitations::{AcceptRequest, CreateInvitationRequest};
-use crate::routes::profiles::DecideRequest;
+use crate::routes::profile_verification::DecideRequest;
 use crate::schema::rules;
 use serde_json::json;
 use std::borrow::Cow;
@@ -38,20 +38,18 @@ use utoipa_swagger_ui::SwaggerUi;
         rules::ReviewReason,
         rules::PhotoReason,
         rules::Note,
-        crate::routes::pictures::StatusFilterWire,
-        crate::routes::pictures::ApprovalSideWire,
-        crate::routes::profiles::ProfileStateFilter,
+        crate::routes::photo_verification::StatusFilterWire,
+        crate::routes::photo_verification::ApprovalSideWire,
+        crate::routes::profile_verification::ProfileStateFilter,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "service", description = "Health, readiness, metrics"),
-        (name = "user", description = "The signed-in user (seed 003's User contract) and the avatar's two-step upload"),
-        (name = "photo", description = "Photo verification (seed 000): a new avatar reviewed against the Discord avatar"),
-        (name = "admin", description = "User administration by superusers"),
-        (name = "profiles", description = "KYC profiles (seed 001, barong's contract): submit, review with four eyes, labels and levels"),
-        (name = "organizations", description = "Organizations, zones, members, their history and the organization logo (seeds 002, 003, 004)"),
-        (name = "invitations", description = "Invitations: create, preview (public), accept, reject, revoke, resend, the acceptance log, and the sidebar"),
-        (name = "storage", description = "The embedded object store's upload target and file server (local storage only)"),
+        (name = "users", description = "The signed-in user (seed 003's User contract), the avatar's two-step upload, personal-data export and user administration by superusers (crate `users`)"),
+        (name = "photo-verification", description = "Photo verification (seed 000): a new avatar reviewed against the Discord avatar (crate `photo-verification`)"),
+        (name = "profile-verification", description = "KYC profiles (seed 001, barong's contract): submit, review with four eyes, labels and levels (crate `profile-verification`)"),
+        (name = "organizations", description = "Organizations, zones, members, their history, the organization logo and invitations: create, preview (public), accept, reject, revoke, resend, the acceptance log, and the sidebar (seeds 002, 003, 004; crate `organizations`)"),
+        (name = "image-upload", description = "The embedded object store's upload target and file server (local storage only; crate `image-upload`)"),
     )
 )]
 struct ApiDoc;

@@ -6,9 +6,9 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use photo_sync::{StatusFilter, VerificationWithUser};
+use photo_verification::{StatusFilter, VerificationWithUser};
 use shared_kernel::{Actor, PageRequest, UserId};
-use user_dto::{ErasureRecord, UserView};
+use users::{ErasureRecord, UserView};
 
 /// Everything held about one user, as the domains return it.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub struct Export {
     /// Photo verifications, newest first.
     pub photos: Vec<VerificationWithUser>,
     /// Pending invitations addressed to the user.
-    pub invitations: Vec<(invitations::Invitation, invitations::Organization)>,
+    pub invitations: Vec<(organizations::Invitation, organizations::Organization)>,
 }
 
 /// Collects the caller's export.
@@ -75,8 +75,8 @@ pub struct Erasure {
 /// interrupted erasure finishes the work and answers the first record.
 pub async fn erase(state: &AppState, admin: &Actor, user: UserId) -> Result<Erasure, ApiError> {
     let erased = state.users.erase(admin, user).await?;
-    let already = matches!(erased, user_dto::Erased::Already(_));
-    if let user_dto::Erased::Now { avatar: Some(key), .. } = &erased {
+    let already = matches!(erased, users::Erased::Already(_));
+    if let users::Erased::Now { avatar: Some(key), .. } = &erased {
         state.store.delete(key).await?;
     }
     state.profiles.shred(admin, user).await?;

@@ -27,7 +27,7 @@ pub enum OrgRoleSchema {
 /// Internal invitations may go to members; external ones are refused to them.
 #[derive(utoipa::ToSchema)]
 #[schema(as = InvitationKind, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handlers read and write invitations::InvitationKind")]
+#[allow(dead_code, reason = "a schema only: the handlers read and write organizations::InvitationKind")]
 pub enum InvitationKindSchema {
     /// May go to members (the default).
     Internal,
@@ -38,7 +38,7 @@ pub enum InvitationKindSchema {
 /// An invitation's status as read at a given instant (`expired` once past `expiresAt`).
 #[derive(utoipa::ToSchema)]
 #[schema(as = InvitationStatus, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handlers read and write invitations::InvitationState")]
+#[allow(dead_code, reason = "a schema only: the handlers read and write organizations::InvitationState")]
 pub enum InvitationStatusSchema {
     /// Usable.
     Pending,

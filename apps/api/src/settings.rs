@@ -315,8 +315,8 @@ pub struct QuotaSettings {
 
 impl QuotaSettings {
     /// The model's quota policy.
-    pub fn policy(&self) -> invitations::QuotaPolicy {
-        invitations::QuotaPolicy {
+    pub fn policy(&self) -> organizations::QuotaPolicy {
+        organizations::QuotaPolicy {
             organizations_per_user_per_day: self.organizations_per_user_per_day,
             emails_per_organization_per_hour: self.emails_per_organization_per_hour,
             emails_per_recipient_per_day: self.emails_per_recipient_per_day,
@@ -327,7 +327,7 @@ impl QuotaSettings {
 
 impl Default for QuotaSettings {
     fn default() -> Self {
-        let p = invitations::QuotaPolicy::default();
+        let p = organizations::QuotaPolicy::default();
         Self {
             organizations_per_user_per_day: p.organizations_per_user_per_day,
             emails_per_organization_per_hour: p.emails_per_organization_per_hour,

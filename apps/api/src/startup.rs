@@ -21,18 +21,18 @@ use adapter_sql::{
     SqlProfileRepository, SqlUploadTicketRepository, SqlUserRepository,
 };
 use anyhow::Context as _;
-use image_upload::{ImageUpload, ImageUploads, ObjectStore};
-use invitations::{
+use image_upload::{ImageUpload, ImageUploadService, ObjectStore};
+use organizations::{
     InvitationId, InvitationLinks, InvitationService, InvitationToken, LogNotifier, LogoService, Notifier,
     OrganizationService, OsTokenGenerator,
 };
-use photo_sync::PhotoVerifications;
+use photo_verification::PhotoVerificationService;
 use profile_verification::{ProfilePolicy, ProfileService};
 use shared_kernel::{Clock, NoPause, Pause, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
-use user_dto::{AvatarService, UserPolicy, UserService};
+use users::{AvatarService, UserPolicy, UserService};
 use utoipa_actix_web::AppExt as _;
 
 /// What `Application::build_with` takes besides the settings: the parts a
@@ -308,7 +308,7 @@ impl Application {
         let clock = deps.clock.clone();
         let (store, local_store) = object_store(&settings, &public_url, clock.clone())?;
         let uploads =
-            ImageUploads::new(store.clone(), Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
+            ImageUploadService::new(store.clone(), Arc::new(SqlUploadTicketRepository::new(db.clone())), clock.clone());
         let avatars = AvatarService::new(
             uploads.clone(),
             Arc::new(SqlUserRepository::new(db.clone())),
@@ -327,7 +327,7 @@ impl Application {
             settings.discord.api_base.clone(),
             settings.discord.bot_token.as_ref().map(|t| t.expose().to_owned()),
         ))?;
-        let photos = PhotoVerifications::new(
+        let photos = PhotoVerificationService::new(
             Arc::new(SqlPhotoVerificationRepository::new(db.clone())),
             Arc::new(discord),
             store.clone(),

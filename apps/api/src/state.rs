@@ -9,14 +9,14 @@ use crate::metrics::Metrics;
 use actix_web::web;
 use adapter_s3::LocalObjectStore;
 use adapter_sql::Database;
-use image_upload::{ImageUploads, ObjectStore};
-use invitations::{InvitationService, LogoService, OrganizationService};
-use photo_sync::PhotoVerifications;
+use image_upload::{ImageUploadService, ObjectStore};
+use organizations::{InvitationService, LogoService, OrganizationService};
+use photo_verification::PhotoVerificationService;
 use profile_verification::ProfileService;
 use shared_kernel::{Actor, Clock};
 use std::sync::Arc;
 use std::time::Duration;
-use user_dto::{AvatarService, UserDto, UserService};
+use users::{AvatarService, UserDto, UserService};
 
 /// Everything handlers share.
 pub struct AppState {
@@ -39,9 +39,9 @@ pub struct AppState {
     /// The configured object store (photo verification hashes finalized uploads through it).
     pub store: Arc<dyn ObjectStore>,
     /// The upload tickets (the embedded store's upload route asks whether a key still takes bytes).
-    pub uploads: ImageUploads,
+    pub uploads: ImageUploadService,
     /// The photo verification use cases.
-    pub photos: PhotoVerifications,
+    pub photos: PhotoVerificationService,
     /// The avatar upload, with photo verification when it is on.
     pub avatar_flow: AvatarFlow,
     /// The KYC profile use cases.

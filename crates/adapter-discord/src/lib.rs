@@ -13,7 +13,7 @@
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use photo_sync::{DiscordAvatar, DiscordAvatars, DiscordError};
+use photo_verification::{DiscordAvatar, DiscordAvatars, DiscordError};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use serde::Deserialize;

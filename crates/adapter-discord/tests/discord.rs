@@ -2,7 +2,7 @@
 //! status it maps, the retries and the rate-limit handling.
 
 use adapter_discord::{DiscordClient, DiscordConfig};
-use photo_sync::{DiscordAvatars as _, DiscordError};
+use photo_verification::{DiscordAvatars as _, DiscordError};
 use serde_json::json;
 use shared_kernel::DiscordId;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Usher's `Notifier` over SMTP with lettre: invitation e-mails in
-//! production. The embedded default is `invitations::LogNotifier`, which only
+//! production. The embedded default is `organizations::LogNotifier`, which only
 //! logs; the outbox retries whatever this adapter fails to send.
 //!
 //! - [`SmtpNotifier`]: connects per the `smtp.url` setting
@@ -14,9 +14,9 @@ pub mod sink;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use invitations::{Delivery, InvitationMail, Notifier};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use organizations::{Delivery, InvitationMail, Notifier};
 use time::format_description::well_known::Rfc2822;
 
 /// Sends invitation e-mails through an SMTP server.
@@ -78,7 +78,7 @@ impl Notifier for SmtpNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use invitations::InvitationMail;
+    use organizations::InvitationMail;
     use shared_kernel::{EmailAddress, OrgRole};
     use time::macros::datetime;
 

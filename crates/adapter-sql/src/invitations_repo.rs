@@ -14,7 +14,7 @@ use crate::mapping;
 use crate::memberships::{check, execute, failed};
 use crate::organizations::{accounts_with, finish};
 use crate::schema::{InvitationAcceptances, InvitationOutbox, Invitations, MembershipImports};
-use ::invitations::{
+use ::organizations::{
     AcceptPlan, Acceptance, DueImport, Guard, ImportLine, Invitation, InvitationDraft, InvitationId, InvitationQuery,
     InvitationRepository, InvitationState, InvitationStatus, InvitationUpdate, OrganizationId, OutboxId, OutboxMail,
     TokenHash, WriteError,

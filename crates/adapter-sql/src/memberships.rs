@@ -11,7 +11,7 @@ use crate::schema::{
     InvitationOutbox, Invitations, MembershipHistory, MembershipZones, Memberships, OrganizationBlocks, Organizations,
 };
 use anyhow::Context as _;
-use invitations::{
+use organizations::{
     Counter, Effect, Guard, InvitationStatus, Membership, MembershipPlan, MembershipStatus, MembershipWrite,
     OrganizationId, Quota, WriteError, ZoneId,
 };
@@ -61,7 +61,7 @@ pub(crate) fn failed(e: DbErr, what: &'static str) -> WriteError {
     }
 }
 
-/// Carries out `plans` in order inside `txn` (see the `invitations::ports`
+/// Carries out `plans` in order inside `txn` (see the `organizations::ports`
 /// contract): guards before, the write with its zones and history row,
 /// `Remains` guards after, then the effects.
 pub(crate) async fn execute<C: ConnectionTrait>(txn: &C, plans: &[MembershipPlan]) -> Result<(), WriteError> {
@@ -287,7 +287,7 @@ async fn write_zones<C: ConnectionTrait>(c: &C, m: &Membership) -> Result<(), Wr
 async fn write_history<C: ConnectionTrait>(
     c: &C,
     m: &Membership,
-    note: &invitations::HistoryNote,
+    note: &organizations::HistoryNote,
 ) -> Result<(), WriteError> {
     use MembershipHistory as H;
     let close = Query::update()

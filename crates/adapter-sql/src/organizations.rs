@@ -11,7 +11,7 @@ use crate::schema::{MembershipHistory, MembershipZones, Memberships, Organizatio
 use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
-use invitations::{
+use organizations::{
     Account, Founding, Invitee, Member, MemberQuery, Membership, MembershipHistory as History, MembershipPlan,
     MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, WriteError, Zone,
 };
@@ -344,7 +344,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     async fn set_current(&self, m: &Membership, now: OffsetDateTime) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting a switch"))?;
         let result = async {
-            check(&txn, &invitations::Guard::Unchanged { membership_id: m.id, version: m.version }).await?;
+            check(&txn, &organizations::Guard::Unchanged { membership_id: m.id, version: m.version }).await?;
             switch_to(&txn, m.user_id, m.organization_id, now)
                 .await
                 .map_err(|e| failed(e, "switching organization"))?;
@@ -431,7 +431,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         Ok(removed.rows_affected() == 1)
     }
 
-    async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<invitations::Block>> {
+    async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<organizations::Block>> {
         use OrganizationBlocks as B;
         let select = Query::select()
             .columns([(B::Table, B::UserId), (B::Table, B::BlockedBy), (B::Table, B::BlockedAt)])

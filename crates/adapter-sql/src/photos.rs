@@ -15,7 +15,7 @@ use crate::mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
-use photo_sync::{
+use photo_verification::{
     OpenError, Opened, PhotoEvent, PhotoVerification, PhotoVerificationId, PhotoVerificationRepository, Saved,
     StatusFilter, Transition, UserSummary, VerificationFilter, VerificationStatus, VerificationWithUser,
 };

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, PlatformRole, UserId};
 use time::OffsetDateTime;
-use user_dto::{
+use users::{
     AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, Erased, Erasure, ErasureRecord, IdentityRefresh,
     ManualStatus, NewUser, SetAvatarError, User, UserRecord, UserRepository, ViewQuery,
 };
@@ -79,7 +79,7 @@ impl SqlUserRepository {
                 M::Table,
                 Expr::col((M::Table, M::UserId)).equals((Entity, Column::Id)).and(
                     Expr::col((M::Table, M::Status))
-                        .eq(invitations::MembershipStatus::Active.as_str())
+                        .eq(organizations::MembershipStatus::Active.as_str())
                         .or(Expr::col((M::Table, M::EndedAt)).gt(query.ended_since)),
                 ),
             )

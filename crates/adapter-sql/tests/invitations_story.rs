@@ -1,5 +1,5 @@
 //! The organization and invitation ports' conformance suite
-//! (`invitations::testing`) over the SQL repositories, on SQLite and on
+//! (`organizations::testing`) over the SQL repositories, on SQLite and on
 //! PostgreSQL: the same calls, the same answers as every other adapter. It
 //! checks that the adapter carries out what the model decides (plans,
 //! guards, effects) in one transaction each. Every case gets a database of
@@ -7,13 +7,13 @@
 
 use adapter_sql::{Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUserRepository};
 use async_trait::async_trait;
-use invitations::OrganizationId;
-use invitations::testing::{Accounts, Subject};
+use organizations::OrganizationId;
+use organizations::testing::{Accounts, Subject};
 use shared_kernel::{EmailAddress, PlatformRole, UserId};
 use std::sync::Arc;
 use test_support::postgres::{PgCluster, TestDatabase};
 use time::macros::datetime;
-use user_dto::{DisplayName, Identity, NewUser, UserRepository, Username};
+use users::{DisplayName, Identity, NewUser, UserRepository, Username};
 
 /// Accounts in the `users` table, made as sign-in makes them.
 struct SqlAccounts(SqlUserRepository);
@@ -63,9 +63,9 @@ async fn postgres() -> (Subject, TestDatabase) {
 }
 
 mod on_sqlite {
-    invitations::conformance_tests!(super::sqlite());
+    organizations::conformance_tests!(super::sqlite());
 }
 
 mod on_postgres {
-    invitations::conformance_tests!(super::postgres());
+    organizations::conformance_tests!(super::postgres());
 }

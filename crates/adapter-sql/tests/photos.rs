@@ -1,5 +1,5 @@
 //! The photo verification repository on SQLite and PostgreSQL: the
-//! conformance suite of `photo_sync::testing`, plus what only SQL shows:
+//! conformance suite of `photo_verification::testing`, plus what only SQL shows:
 //! the PostgreSQL race (concurrent opens for one user leave exactly one
 //! PENDING) and the trigger that keeps the event log append-only.
 
@@ -7,14 +7,14 @@ use adapter_sql::{
     Database, PoolSettings, SqlPhotoVerificationRepository, SqlUploadTicketRepository, SqlUserRepository,
 };
 use async_trait::async_trait;
-use photo_sync::testing::{StoryUsers, T0, new_verification, photo_repository_story, ticket};
-use photo_sync::{
+use photo_verification::testing::{StoryUsers, T0, new_verification, photo_repository_story, ticket};
+use photo_verification::{
     PhotoVerification, PhotoVerificationRepository, StatusFilter, VerificationFilter, VerificationStatus,
 };
 use shared_kernel::{DiscordId, EmailAddress, PageRequest, PlatformRole, UserId};
 use std::sync::Arc;
 use test_support::postgres::{PgCluster, TestDatabase};
-use user_dto::{AdminUserUpdate, DisplayName, Identity, NewUser, UserRepository, Username};
+use users::{AdminUserUpdate, DisplayName, Identity, NewUser, UserRepository, Username};
 
 /// The story's users, made through the user repository.
 struct Users(SqlUserRepository);

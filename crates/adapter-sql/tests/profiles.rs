@@ -15,7 +15,7 @@ use shared_kernel::{Actor, EmailAddress, PlatformRole, UserId};
 use std::sync::Arc;
 use test_support::postgres::{PgCluster, TestDatabase};
 use time::Duration;
-use user_dto::{DisplayName, Identity, NewUser, UserRepository, Username};
+use users::{DisplayName, Identity, NewUser, UserRepository, Username};
 
 fn ring(keys: &[(&str, u8)], active: &str) -> Arc<KeyRing> {
     Arc::new(KeyRing::new(keys.iter().map(|(id, b)| ((*id).to_owned(), [*b; 32])), active).unwrap())

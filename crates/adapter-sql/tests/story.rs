@@ -1,5 +1,5 @@
 //! The repository stories every implementation must pass (the suites of
-//! `user_dto::testing` and `image_upload::testing`), run against SQLite and
+//! `users::testing` and `image_upload::testing`), run against SQLite and
 //! against PostgreSQL: the same calls, the same answers. The checks that only
 //! mean something for SQL (migrations, WAL, pooled connections) stay here.
 
@@ -7,8 +7,8 @@ use adapter_sql::{Database, PoolSettings, SqlUploadTicketRepository, SqlUserRepo
 use image_upload::testing::ticket_repository_story;
 use test_support::postgres::{PgCluster, TestDatabase};
 use time::macros::datetime;
-use user_dto::testing::{administration_story, new_user, upload_story, user_repository_story};
-use user_dto::{UserRepository, ViewQuery};
+use users::testing::{administration_story, new_user, upload_story, user_repository_story};
+use users::{UserRepository, ViewQuery};
 
 const WINDOW: ViewQuery =
     ViewQuery { tries_since: datetime!(2026-06-13 00:00:00 UTC), ended_since: datetime!(2026-05-14 00:00:00 UTC) };

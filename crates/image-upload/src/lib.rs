@@ -7,7 +7,7 @@
 //! - [`ports`]: `ObjectStore` (presign, head, range read, copy, delete) and
 //!   `UploadTicketRepository`.
 //! - [`probe`]: header-only dimensions with bounded ranged reads (JPEG segments).
-//! - [`service`]: `ImageUploads`, the ticket and finalize use cases.
+//! - [`service`]: `ImageUploadService`, the ticket and finalize use cases.
 //! - [`error`]: their typed errors.
 //! - `memory` (feature `memory`): `MemoryUploadTicketRepository` and
 //!   `MemoryObjectStore`, the ports in memory, to embed the flow without a
@@ -28,7 +28,7 @@
 //!
 //! ```
 //! use image_upload::memory::{MemoryObjectStore, MemoryUploadTicketRepository};
-//! use image_upload::{FinalizeError, ImageUpload, ImageUploads, TicketState, UploadTicketRepository, Visibility};
+//! use image_upload::{FinalizeError, ImageUpload, ImageUploadService, TicketState, UploadTicketRepository, Visibility};
 //! use shared_kernel::{FixedClock, UserId};
 //! use std::sync::Arc;
 //! use time::{Duration, macros::datetime};
@@ -38,7 +38,7 @@
 //! let store = Arc::new(MemoryObjectStore::new());
 //! let tickets = Arc::new(MemoryUploadTicketRepository::new());
 //! let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 12:00 UTC)));
-//! let uploads = ImageUploads::new(store.clone(), tickets.clone(), clock);
+//! let uploads = ImageUploadService::new(store.clone(), tickets.clone(), clock);
 //! let policy = ImageUpload::avatar(5, Duration::days(1));
 //! let ada = UserId::new(42);
 //!
@@ -94,4 +94,4 @@ pub use model::{
 pub use ports::{Discard, ObjectInfo, ObjectStore, PresignedPut, TriesUsed, UploadTicketRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockObjectStore, MockUploadTicketRepository};
-pub use service::{ImageUploads, IssuedTicket, SweepError};
+pub use service::{ImageUploadService, IssuedTicket, SweepError};

@@ -24,13 +24,13 @@ pub struct IssuedTicket {
 
 /// The upload use cases over an object store and a ticket repository.
 #[derive(Clone)]
-pub struct ImageUploads {
+pub struct ImageUploadService {
     store: Arc<dyn ObjectStore>,
     tickets: Arc<dyn UploadTicketRepository>,
     clock: Arc<dyn Clock>,
 }
 
-impl ImageUploads {
+impl ImageUploadService {
     /// Builds the use cases.
     pub fn new(store: Arc<dyn ObjectStore>, tickets: Arc<dyn UploadTicketRepository>, clock: Arc<dyn Clock>) -> Self {
         Self { store, tickets, clock }
@@ -300,8 +300,8 @@ mod tests {
         }
     }
 
-    fn uploads(store: MockObjectStore, tickets: MockUploadTicketRepository) -> ImageUploads {
-        ImageUploads::new(Arc::new(store), Arc::new(tickets), Arc::new(FixedClock::at(T0)))
+    fn uploads(store: MockObjectStore, tickets: MockUploadTicketRepository) -> ImageUploadService {
+        ImageUploadService::new(Arc::new(store), Arc::new(tickets), Arc::new(FixedClock::at(T0)))
     }
 
     fn presigning_store() -> MockObjectStore {

@@ -1,10 +1,10 @@
-//! Embeds the `invitations` crate with its in-memory adapter: builds the
+//! Embeds the `organizations` crate with its in-memory adapter: builds the
 //! services, creates an organization, invites a colleague by e-mail, lets
 //! her accept, and prints the members. No database, no HTTP: the same use
 //! cases the `usher` app serves, called from a program of its own.
 
-use invitations::memory::MemoryStore;
-use invitations::{
+use organizations::memory::MemoryStore;
+use organizations::{
     ClientInfo, InvitationId, InvitationLinks, InvitationService, InvitationToken, LogNotifier, Member, MemberFilter,
     Name, NewInvitation, OrganizationService, OsTokenGenerator, QuotaPolicy,
 };

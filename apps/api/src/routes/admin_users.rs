@@ -11,7 +11,7 @@ use actix_web::{get, patch, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use shared_kernel::{DiscordId, PlatformRole, UserId};
 use std::collections::BTreeMap;
-use user_dto::{AdminUserUpdate, User, Username};
+use users::{AdminUserUpdate, User, Username};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
@@ -79,7 +79,7 @@ pub struct SearchQuery {
 
 /// Searches users by e-mail, username or display name.
 #[utoipa::path(
-    tag = "admin",
+    tag = "users",
     operation_id = "search-users",
     security(("bearer" = [])),
     params(SearchQuery, PageQuery),
@@ -168,7 +168,7 @@ impl AdminUserPatch {
 
 /// Changes a user's platform role, Discord id or username.
 #[utoipa::path(
-    tag = "admin",
+    tag = "users",
     operation_id = "update-user",
     security(("bearer" = [])),
     params(("userId" = crate::schema::rules::UserId, Path, description = "The user")),

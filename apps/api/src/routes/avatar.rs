@@ -80,7 +80,7 @@ pub struct FinalizeResponse {
 
 /// Step 1: a presigned upload for a new avatar; consumes one try of the window.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "avatar-upload-ticket",
     security(("bearer" = [])),
     request_body = UploadTicketRequest,
@@ -113,7 +113,7 @@ async fn upload_ticket(
 /// Step 3: check the uploaded image and make it the avatar; with photo
 /// verification on, open a PENDING verification instead and keep the avatar.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "avatar-finalize",
     security(("bearer" = [])),
     request_body = FinalizeRequest,
@@ -156,7 +156,7 @@ async fn finalize(
 
 /// Removes the avatar.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "remove-avatar",
     security(("bearer" = [])),
     responses(

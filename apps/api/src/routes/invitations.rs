@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::wire::organizations::{OrgSummaryDto, ZoneDto};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, post, web};
-use invitations::{
+use organizations::{
     Acceptance, ClientInfo, CreatedInvitation, Invitation, InvitationFilter, InvitationId, InvitationKind,
     InvitationState, InvitationToken, MaxUses, MembershipDuration, NewInvitation, OrganizationId, Outcome, Validity,
     ZoneId,
@@ -23,7 +23,7 @@ use invitations::{
 use serde::{Deserialize, Serialize};
 use shared_kernel::{EmailAddress, OrgRole};
 use time::OffsetDateTime;
-use user_dto::UserDto;
+use users::UserDto;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -353,7 +353,7 @@ pub struct AcceptancesResponse {
 
 /// Creates an invitation (`org:moderator`).
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "create-invitation",
     security(("bearer" = [])),
     request_body = CreateInvitationRequest,
@@ -391,7 +391,7 @@ async fn create(
 
 /// The organization's invitations (`org:moderator`; a zone moderator sees their zones'), filtered, newest first, a page at a time.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "list-invitations",
     security(("bearer" = [])),
     request_body = ListInvitationsRequest,
@@ -427,7 +427,7 @@ async fn list(
 
 /// Pending invitations addressed to the caller (their user id or verified e-mail), newest first, a page at a time: FiO's dashboard list.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "my-invitations",
     security(("bearer" = [])),
     request_body(content = Option<MineRequest>, description = "Optional: the page"),
@@ -467,7 +467,7 @@ pub(crate) async fn my_invitations(
 
 /// What a token grants, or why it cannot be used. Public, changes nothing, rate-limited per client address.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "preview-invitation",
     request_body = TokenRequest,
     responses(
@@ -509,7 +509,7 @@ async fn preview(
 
 /// Accepts an invitation: by `token`, or by `invitationId` for one bound to the caller.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "accept-invitation",
     security(("bearer" = [])),
     request_body = AcceptRequest,
@@ -557,7 +557,7 @@ async fn accept(
 
 /// The bound invitee declines, by `invitationId` or by `token`; it leaves their list and stays visible to the organization.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "reject-invitation",
     security(("bearer" = [])),
     request_body = AcceptRequest,
@@ -589,7 +589,7 @@ async fn reject(
 
 /// Withdraws a pending invitation (`org:moderator`; moderators only guest/member invitations).
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "revoke-invitation",
     security(("bearer" = [])),
     request_body = InvitationRequest,
@@ -612,7 +612,7 @@ async fn revoke(
 
 /// Rotates the token of a pending or expired invitation and renews its expiry (`org:moderator`).
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "resend-invitation",
     security(("bearer" = [])),
     request_body = InvitationRequest,
@@ -636,7 +636,7 @@ async fn resend(
 
 /// The acceptance log of one invitation (`org:admin`), newest first.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "invitation-acceptances",
     security(("bearer" = [])),
     request_body = InvitationRequest,

@@ -1,5 +1,6 @@
-//! HTTP routes, one module per resource. Handlers only extract and
-//! authenticate, call one use case and map the result.
+//! HTTP routes, one module per resource, named for its domain crate (as the
+//! OpenAPI tags are). Handlers only extract and authenticate, call one use
+//! case and map the result.
 
 use crate::codes;
 use crate::error::ApiError;
@@ -10,26 +11,26 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod admin_users;
 pub mod avatar;
 pub mod dashboard;
-pub mod files;
+pub mod image_upload;
 pub mod invitations;
 pub mod organizations;
-pub mod pictures;
+pub mod photo_verification;
 pub mod privacy;
-pub mod profiles;
+pub mod profile_verification;
 pub mod service;
 pub mod sidebar;
-pub mod user;
+pub mod users;
 
 /// Registers every route (and its OpenAPI path).
 pub fn configure(cfg: &mut ServiceConfig) {
     service::configure(cfg);
-    user::configure(cfg);
+    users::configure(cfg);
     avatar::configure(cfg);
-    files::configure(cfg);
-    pictures::configure(cfg);
+    image_upload::configure(cfg);
+    photo_verification::configure(cfg);
     privacy::configure(cfg);
     admin_users::configure(cfg);
-    profiles::configure(cfg);
+    profile_verification::configure(cfg);
     organizations::configure(cfg);
     invitations::configure(cfg);
     sidebar::configure(cfg);

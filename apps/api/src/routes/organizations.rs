@@ -9,7 +9,7 @@ use crate::extract::{PageQuery, ValidJson, user_id};
 use crate::state::AppState;
 use crate::wire::organizations::ZoneDto;
 use actix_web::{HttpResponse, post, web};
-use invitations::{
+use organizations::{
     Block, EndReason, HistoryCause, Member, MemberFilter, MemberUpdate, Membership, MembershipHistory,
     MembershipStatus, Name, Organization, OrganizationId, OrganizationView, Permissions, Zone, ZoneId,
 };
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::OrgRole;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
-use user_dto::UserDto;
+use users::UserDto;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -111,7 +111,7 @@ pub struct MembershipDto {
     /// Zones covered; empty = the whole organization.
     pub zones: Vec<Uuid>,
     /// `active` only while it grants access (an expired one reads `inactive`).
-    #[schema(value_type = user_dto::MembershipStatus, example = "active")]
+    #[schema(value_type = users::MembershipStatus, example = "active")]
     pub status: MembershipStatus,
     /// When a time-bound membership stops granting access.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -258,7 +258,7 @@ pub struct HistoryDto {
     /// Zones of this version.
     pub zones: Vec<Uuid>,
     /// Status of this version.
-    #[schema(value_type = user_dto::MembershipStatus)]
+    #[schema(value_type = users::MembershipStatus)]
     pub status: MembershipStatus,
     /// Expiry of this version.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -361,7 +361,7 @@ pub struct ListMembersRequest {
     /// The organization.
     pub organization_id: Uuid,
     /// `active` (granting now) or `inactive`.
-    #[schema(value_type = Option<user_dto::MembershipStatus>)]
+    #[schema(value_type = Option<users::MembershipStatus>)]
     pub status: Option<MembershipStatus>,
     /// Only this role.
     #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
@@ -916,7 +916,7 @@ async fn list_blocks(
 
 /// A superuser makes a user a permanent admin of an organization (history cause `appointed`), so no organization is ever left without one.
 #[utoipa::path(
-    tag = "admin",
+    tag = "users",
     operation_id = "appoint-organization-admin",
     security(("bearer" = [])),
     params(("organizationId" = Uuid, Path, description = "The organization")),

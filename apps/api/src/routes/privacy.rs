@@ -5,7 +5,7 @@ use crate::caller::{Authenticated, Superuser};
 use crate::codes;
 use crate::error::{ApiError, ProblemBody};
 use crate::routes::invitations::{InvitationDto, MyInvitationDto};
-use crate::routes::pictures::verification_dto;
+use crate::routes::photo_verification::verification_dto;
 use crate::state::AppState;
 use crate::wire::photos::VerificationDto;
 use crate::wire::profiles::{LabelDto, ProfileDto};
@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, get, http::header, post, web};
 use serde::Serialize;
 use shared_kernel::UserId;
 use time::OffsetDateTime;
-use user_dto::UserDto;
+use users::UserDto;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -47,7 +47,7 @@ pub struct UserExport {
 /// profile decrypted with its decisions, labels, photo verifications and
 /// the pending invitations addressed to them.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "export-my-data",
     security(("bearer" = [])),
     responses(
@@ -60,7 +60,7 @@ pub struct UserExport {
 async fn export(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let found = crate::privacy::export(&state, &auth.0).await?;
     // The person's own data in full: masking is a screen's policy, not the export's.
-    let profiles = crate::routes::profiles::own_profiles(&found.profiles, false);
+    let profiles = crate::routes::profile_verification::own_profiles(&found.profiles, false);
     let mut photo_verifications = Vec::with_capacity(found.photos.len());
     for item in &found.photos {
         // Reviewers' notes are theirs, even when the caller is a superuser.
@@ -113,7 +113,7 @@ pub struct ErasureDto {
 /// sealed values in backups stay sealed), and the avatar and photo objects
 /// are deleted. Decisions, memberships, history and logs keep the id.
 #[utoipa::path(
-    tag = "admin",
+    tag = "users",
     operation_id = "erase-user",
     security(("bearer" = [])),
     params(("userId" = crate::schema::rules::UserId, Path, description = "The user")),

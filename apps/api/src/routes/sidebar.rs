@@ -10,7 +10,7 @@ use actix_web::{get, web};
 use serde::Serialize;
 use shared_kernel::OrgRole;
 use time::OffsetDateTime;
-use user_dto::UserDto;
+use users::UserDto;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -55,7 +55,7 @@ pub struct SidebarResponse {
 
 /// The caller's organizations (active memberships only) and pending invitations.
 #[utoipa::path(
-    tag = "invitations",
+    tag = "organizations",
     operation_id = "my-apps-sidebar",
     security(("bearer" = [])),
     responses(

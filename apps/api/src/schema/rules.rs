@@ -352,12 +352,12 @@ mod tests {
         #[test]
         fn usernames(raw in prop_oneof![text(44), text_of("az09._-A ", 44)]) {
             let pattern = compiled("^[a-z0-9][a-z0-9._-]{0,39}$");
-            agree(&pattern, &raw, user_dto::Username::parse(&raw).is_ok())?;
+            agree(&pattern, &raw, users::Username::parse(&raw).is_ok())?;
         }
 
         #[test]
         fn names(raw in prop_oneof![text(8), text_of("ab \t\n\u{85}\u{a0}\u{1c}\u{2028}é", 8), "[a-z ]{95,106}"]) {
-            agree(&compiled(&one_line_pattern(2, 100)), &raw, user_dto::DisplayName::parse(&raw).is_ok())?;
+            agree(&compiled(&one_line_pattern(2, 100)), &raw, users::DisplayName::parse(&raw).is_ok())?;
         }
 
         #[test]
@@ -391,7 +391,7 @@ mod tests {
             let not_blank = compiled(&not_blank_pattern()).is_match(&raw);
             let len = raw.chars().count();
             prop_assert_eq!(not_blank && len <= 2000, shared_kernel::ReviewNote::parse(&raw).is_ok(), "{:?}", raw);
-            prop_assert_eq!(not_blank && len <= 500, photo_sync::RejectionReason::parse(&raw).is_ok(), "{:?}", raw);
+            prop_assert_eq!(not_blank && len <= 500, photo_verification::RejectionReason::parse(&raw).is_ok(), "{:?}", raw);
         }
 
         #[test]

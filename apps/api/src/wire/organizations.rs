@@ -1,7 +1,7 @@
 //! The organization shapes that the organization, invitation and sidebar
 //! routes all return.
 
-use invitations::{Organization, Zone};
+use organizations::{Organization, Zone};
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;

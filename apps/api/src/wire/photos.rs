@@ -1,7 +1,7 @@
 //! The wire shape of a photo verification, shared by the review routes, the
 //! data export and the error mapping (a conflict answers with the current one).
 
-use photo_sync::{Approval, PhotoVerification, Retry, UserSummary};
+use photo_verification::{Approval, PhotoVerification, Retry, UserSummary};
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;

@@ -4,7 +4,7 @@
 use super::{get, role_of, time_of};
 use crate::schema::{InvitationAcceptances as A, InvitationOutbox as X, Invitations as I};
 use anyhow::{Context as _, anyhow};
-use invitations::{
+use organizations::{
     Acceptance, AcceptanceId, Invitation, InvitationId, InvitationKind, InvitationMail, InvitationOrigin,
     InvitationStatus, OrganizationId, OutboxId, OutboxMail, Outcome, TokenHash, ZoneId,
 };

@@ -7,7 +7,7 @@ use crate::schema::{
     MembershipHistory as H, Memberships as M, OrganizationBlocks as B, Organizations as O, Zones as Z,
 };
 use anyhow::{Context as _, anyhow};
-use invitations::{
+use organizations::{
     Account, Block, EndReason, HistoryCause, Membership, MembershipHistory, MembershipId, MembershipStatus,
     Organization, OrganizationId, Zone, ZoneId,
 };
@@ -39,7 +39,7 @@ pub(crate) fn membership(row: &QueryResult, pre: &str) -> anyhow::Result<Members
             zones: Vec::new(),
             status: MembershipStatus::parse(&status).ok_or_else(|| anyhow!("unknown status {status:?}"))?,
             expires_at: opt_time_of(row, pre, M::ExpiresAt)?,
-            invitation_id: get::<Option<Uuid>>(row, pre, M::InvitationId)?.map(invitations::InvitationId::from_uuid),
+            invitation_id: get::<Option<Uuid>>(row, pre, M::InvitationId)?.map(organizations::InvitationId::from_uuid),
             joined_at: time_of(row, pre, M::JoinedAt)?,
             ended_at: opt_time_of(row, pre, M::EndedAt)?,
             end_reason: end_reason
@@ -92,7 +92,7 @@ pub(crate) fn history(row: &QueryResult) -> anyhow::Result<MembershipHistory> {
         valid_from: time_of(row, "", H::ValidFrom)?,
         valid_to: opt_time_of(row, "", H::ValidTo)?,
         changed_by: get::<Option<i64>>(row, "", H::ChangedBy)?.map(UserId::new),
-        invitation_id: get::<Option<Uuid>>(row, "", H::InvitationId)?.map(invitations::InvitationId::from_uuid),
+        invitation_id: get::<Option<Uuid>>(row, "", H::InvitationId)?.map(organizations::InvitationId::from_uuid),
         cause: HistoryCause::parse(&cause).ok_or_else(|| anyhow!("unknown cause {cause:?}"))?,
     })
 }

@@ -3,7 +3,7 @@
 use crate::entities::{photo_verification_events, photo_verifications};
 use anyhow::{Context as _, anyhow};
 use image_upload::ObjectKey;
-use photo_sync::{
+use photo_verification::{
     Approval, DiscordSide, PhotoEvent, PhotoEventKind, PhotoVerification, PhotoVerificationId, PreviousPhotos,
     ProfileSide, Retry, VerificationStatus,
 };

@@ -2,10 +2,10 @@
 
 use super::{opt_time_of, role_of};
 use crate::entities::users;
+use ::users::{DisplayName, Integrations, ManualStatus, MembershipRecord, OrganizationSummary, User, Username};
 use anyhow::{Context as _, anyhow};
 use sea_orm::QueryResult;
 use shared_kernel::{DiscordId, EmailAddress, PlatformRole, Tenure, UserId, truncate_to_micros};
-use user_dto::{DisplayName, Integrations, ManualStatus, MembershipRecord, OrganizationSummary, User, Username};
 
 pub(crate) fn user(m: users::Model) -> anyhow::Result<User> {
     let row = m.id;
@@ -52,7 +52,7 @@ pub(crate) fn membership_record(row: &QueryResult) -> anyhow::Result<Option<Memb
         role: role_of(&row.try_get::<String>("", "m_role")?)?,
         joined_at,
         tenure: Tenure::stored(
-            status == invitations::MembershipStatus::Active.as_str(),
+            status == organizations::MembershipStatus::Active.as_str(),
             joined_at,
             opt_time_of(row, "", "m_ended_at")?,
             opt_time_of(row, "", "m_expires_at")?,

@@ -467,16 +467,17 @@ async fn imported_memberships_apply_at_first_sign_in(backend: Backend) {
     );
     let lines = usher_api::cli::parse_import(&file).unwrap();
     let (_, invitations) = import_service(&app).await;
-    use invitations::ImportOutcome::{Invited, Joined, Unchanged};
-    use invitations::Pending;
-    let outcomes = |reports: Vec<invitations::ImportReport>| reports.into_iter().map(|r| r.outcome).collect::<Vec<_>>();
+    use organizations::ImportOutcome::{Invited, Joined, Unchanged};
+    use organizations::Pending;
+    let outcomes =
+        |reports: Vec<organizations::ImportReport>| reports.into_iter().map(|r| r.outcome).collect::<Vec<_>>();
     let bob_id = shared_kernel::UserId::new(bob_id.parse().unwrap());
     assert_eq!(
-        outcomes(invitations.import(&lines, &invitations::OsTokenGenerator).await.unwrap()),
+        outcomes(invitations.import(&lines, &organizations::OsTokenGenerator).await.unwrap()),
         [Joined(bob_id), Invited(Pending::NoAccount)]
     );
     assert_eq!(
-        outcomes(invitations.import(&lines, &invitations::OsTokenGenerator).await.unwrap()),
+        outcomes(invitations.import(&lines, &organizations::OsTokenGenerator).await.unwrap()),
         [Unchanged, Unchanged]
     );
 
@@ -509,7 +510,7 @@ both!(
 /// as `usher import memberships` builds them.
 pub(crate) async fn import_service(
     app: &TestApp,
-) -> (invitations::OrganizationService, invitations::InvitationService) {
+) -> (organizations::OrganizationService, organizations::InvitationService) {
     let db = adapter_sql::Database::connect(&app.settings.database_url(), &adapter_sql::PoolSettings::default())
         .await
         .unwrap();

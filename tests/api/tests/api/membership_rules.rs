@@ -60,9 +60,9 @@ on_both_databases! {
         let file = "{\"organization\": \"Fio School\", \"email\": \"victim@example.com\", \"role\": \"admin\", \"joinedAt\": \"2024-01-02T03:04:05Z\"}\n";
         let lines = usher_api::cli::parse_import(file).unwrap();
         let (_, invitations) = import_service(&app).await;
-        let reports = invitations.import(&lines, &invitations::OsTokenGenerator).await.unwrap();
+        let reports = invitations.import(&lines, &organizations::OsTokenGenerator).await.unwrap();
         let mallory_uid = shared_kernel::UserId::new(mallory_id.parse().unwrap());
-        assert_eq!(reports[0].outcome, invitations::ImportOutcome::Invited(invitations::Pending::Unverified(vec![mallory_uid])));
+        assert_eq!(reports[0].outcome, organizations::ImportOutcome::Invited(organizations::Pending::Unverified(vec![mallory_uid])));
         assert_eq!(app.run_jobs().await.imports_applied, 0);
         assert_problem(org_get(&app, &mallory, &org).await, 403, "organization.not_member").await;
         // The real owner of the address signs in with it verified: the import applies to them only.
@@ -112,7 +112,7 @@ on_both_databases! {
         let org = create_org(&app, &ada, "Fio School").await;
         let file = "{\"organization\": \"Fio School\", \"email\": \"new@example.com\", \"role\": \"member\", \"joinedAt\": \"2024-01-02T03:04:05Z\"}\n";
         let (_, invitations) = import_service(&app).await;
-        invitations.import(&usher_api::cli::parse_import(file).unwrap(), &invitations::OsTokenGenerator).await.unwrap();
+        invitations.import(&usher_api::cli::parse_import(file).unwrap(), &organizations::OsTokenGenerator).await.unwrap();
         let listed = json(app.post("/invitation/list", &ada, &json!({"organizationId": org, "status": "pending"})).await).await;
         let imported = listed["invitations"][0]["id"].clone();
         assert_eq!(listed["invitations"][0]["email"], "new@example.com");

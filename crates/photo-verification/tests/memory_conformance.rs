@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
-use photo_sync::memory::MemoryPhotoVerificationRepository;
-use photo_sync::testing::{StoryUsers, T0, new_verification, photo_repository_story, ticket};
-use photo_sync::{
+use photo_verification::memory::MemoryPhotoVerificationRepository;
+use photo_verification::testing::{StoryUsers, T0, new_verification, photo_repository_story, ticket};
+use photo_verification::{
     PhotoVerification, PhotoVerificationRepository, StatusFilter, UserSummary, VerificationFilter, VerificationStatus,
 };
 use shared_kernel::{DiscordId, PageRequest, UserId};

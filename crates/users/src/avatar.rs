@@ -3,14 +3,14 @@
 
 use crate::error::{AvatarError, SetAvatarError};
 use crate::ports::UserRepository;
-use image_upload::{ImageUpload, ImageUploads, IssuedTicket, VerifiedUpload, Visibility};
+use image_upload::{ImageUpload, ImageUploadService, IssuedTicket, VerifiedUpload, Visibility};
 use shared_kernel::{Actor, Clock};
 use std::sync::Arc;
 
 /// The avatar use cases.
 #[derive(Clone)]
 pub struct AvatarService {
-    uploads: ImageUploads,
+    uploads: ImageUploadService,
     users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
     policy: ImageUpload,
@@ -19,7 +19,7 @@ pub struct AvatarService {
 impl AvatarService {
     /// Builds the use cases with the avatar `policy`.
     pub fn new(
-        uploads: ImageUploads,
+        uploads: ImageUploadService,
         users: Arc<dyn UserRepository>,
         clock: Arc<dyn Clock>,
         policy: ImageUpload,
@@ -123,7 +123,8 @@ mod tests {
 
     fn service(store: MockObjectStore, users: MockUserRepository) -> AvatarService {
         let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:05 UTC)));
-        let uploads = ImageUploads::new(Arc::new(store), Arc::new(MockUploadTicketRepository::new()), clock.clone());
+        let uploads =
+            ImageUploadService::new(Arc::new(store), Arc::new(MockUploadTicketRepository::new()), clock.clone());
         AvatarService::new(uploads, Arc::new(users), clock, ImageUpload::avatar(5, time::Duration::days(1)))
     }
 

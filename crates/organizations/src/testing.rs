@@ -14,8 +14,8 @@
 //!
 //! ```text
 //! mod memory {
-//!     async fn subject() -> (invitations::testing::Subject, ()) { /* fresh repositories */ }
-//!     invitations::conformance_tests!(subject());
+//!     async fn subject() -> (organizations::testing::Subject, ()) { /* fresh repositories */ }
+//!     organizations::conformance_tests!(subject());
 //! }
 //! ```
 

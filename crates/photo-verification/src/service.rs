@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 /// The photo verification use cases.
 #[derive(Clone)]
-pub struct PhotoVerifications {
+pub struct PhotoVerificationService {
     repo: Arc<dyn PhotoVerificationRepository>,
     discord: Arc<dyn DiscordAvatars>,
     store: Arc<dyn ObjectStore>,
@@ -27,7 +27,7 @@ pub struct PhotoVerifications {
     pause: Arc<dyn Pause>,
 }
 
-impl PhotoVerifications {
+impl PhotoVerificationService {
     /// Builds the use cases; `pause` is a test hook between a decision's
     /// read and its write (`shared_kernel::NoPause` in production).
     pub fn new(
@@ -345,9 +345,9 @@ mod tests {
         repo: MockPhotoVerificationRepository,
         discord: MockDiscordAvatars,
         store: MockObjectStore,
-    ) -> PhotoVerifications {
+    ) -> PhotoVerificationService {
         let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:05 UTC)));
-        PhotoVerifications::new(
+        PhotoVerificationService::new(
             Arc::new(repo),
             Arc::new(discord),
             Arc::new(store),

@@ -7,7 +7,7 @@
 //! #[tokio::test]
 //! async fn users_conform() {
 //!     let db = fresh_database().await;
-//!     user_dto::testing::user_repository_story(&MyUserRepository::new(db)).await;
+//!     users::testing::user_repository_story(&MyUserRepository::new(db)).await;
 //! }
 //! ```
 //!

@@ -2,9 +2,9 @@
 //! the SQL adapter passes on SQLite and PostgreSQL.
 
 use async_trait::async_trait;
-use invitations::OrganizationId;
-use invitations::memory::MemoryStore;
-use invitations::testing::{Accounts, Subject};
+use organizations::OrganizationId;
+use organizations::memory::MemoryStore;
+use organizations::testing::{Accounts, Subject};
 use shared_kernel::{EmailAddress, UserId};
 use std::sync::Arc;
 
@@ -33,4 +33,4 @@ async fn memory() -> (Subject, ()) {
     (subject, ())
 }
 
-invitations::conformance_tests!(memory());
+organizations::conformance_tests!(memory());

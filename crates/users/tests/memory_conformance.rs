@@ -2,8 +2,8 @@
 
 use image_upload::memory::MemoryUploadTicketRepository;
 use std::sync::Arc;
-use user_dto::memory::MemoryUserRepository;
-use user_dto::testing;
+use users::memory::MemoryUserRepository;
+use users::testing;
 
 #[tokio::test]
 async fn the_memory_repository_passes_the_user_story() {

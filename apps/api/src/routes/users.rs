@@ -6,7 +6,7 @@ use crate::extract::ValidJson;
 use crate::state::AppState;
 use actix_web::{post, web};
 use serde::{Deserialize, Deserializer};
-use user_dto::{DisplayName, ManualStatus, UserDto};
+use users::{DisplayName, ManualStatus, UserDto};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::{Validate, ValidationError};
@@ -50,7 +50,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ManualStatus
 
 /// The signed-in user.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "get-current-user",
     security(("bearer" = [])),
     responses(
@@ -67,7 +67,7 @@ async fn get_current_user(auth: Authenticated, state: web::Data<AppState>) -> Re
 
 /// Sets the display name.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "update-profile",
     security(("bearer" = [])),
     request_body = UpdateProfileRequest,
@@ -94,7 +94,7 @@ async fn update_profile(
 
 /// Sets or clears the manual status.
 #[utoipa::path(
-    tag = "user",
+    tag = "users",
     operation_id = "set-manual-status",
     security(("bearer" = [])),
     request_body = SetStatusRequest,

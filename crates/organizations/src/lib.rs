@@ -21,7 +21,7 @@
 //!   the crate without a database: one process, state lost on exit. Users
 //!   belong to the host: register them with `MemoryStore::add_user`.
 //! - **`testing`**: `testing`, the conformance suite every adapter of the
-//!   repositories runs (`invitations::conformance_tests!` writes one test
+//!   repositories runs (`organizations::conformance_tests!` writes one test
 //!   per case); the SQL adapter runs it on SQLite and PostgreSQL, this
 //!   crate on `MemoryStore`.
 //! - **`mock`**: mockall mocks of every port (`MockOrganizationRepository`, …).
@@ -34,8 +34,8 @@
 //! ```
 //! # #[cfg(feature = "memory")]
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use invitations::memory::MemoryStore;
-//! use invitations::{
+//! use organizations::memory::MemoryStore;
+//! use organizations::{
 //!     ClientInfo, InvitationId, InvitationLinks, InvitationService, InvitationToken, LogNotifier, MemberFilter,
 //!     Name, NewInvitation, OrganizationService, OsTokenGenerator, QuotaPolicy,
 //! };

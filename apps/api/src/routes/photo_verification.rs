@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::wire::RetryWire;
 use crate::wire::photos::{VerificationDto, rfc3339};
 use actix_web::{get, patch, web};
-use photo_sync::{
+use photo_verification::{
     ApprovalSide, PhotoEvent, PhotoVerification, PhotoVerificationId, Rejection, RejectionReason, Retry, ReviewNote,
     StatusFilter, UserSummary, VerificationFilter, VerificationStatus, VerificationWithUser,
 };
@@ -162,7 +162,7 @@ pub enum StatusFilterWire {
 /// The `type` values of `/picture/verify/{id}`.
 #[derive(ToSchema)]
 #[schema(as = ApprovalSide, rename_all = "lowercase")]
-#[allow(dead_code, reason = "a schema only: the handler reads photo_sync::ApprovalSide")]
+#[allow(dead_code, reason = "a schema only: the handler reads photo_verification::ApprovalSide")]
 pub enum ApprovalSideWire {
     /// The photo shows the person of the profile.
     Profile,
@@ -188,7 +188,7 @@ fn verification_id(raw: &str) -> Result<PhotoVerificationId, ApiError> {
 
 /// Every user's verifications (default PENDING), newest first, with the user's summary.
 #[utoipa::path(
-    tag = "photo",
+    tag = "photo-verification",
     operation_id = "list-photo-verifications",
     security(("bearer" = [])),
     params(UsernameQuery, StatusQuery, PageQuery),
@@ -219,7 +219,7 @@ async fn list_all(
 /// One verification with its event log: its user or a superuser. To anyone
 /// else it answers like an unknown id.
 #[utoipa::path(
-    tag = "photo",
+    tag = "photo-verification",
     operation_id = "get-photo-verification",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Verification id")),
@@ -245,7 +245,7 @@ async fn one_verification(
 
 /// One user's verifications, newest first (default PENDING; `status=all` for the history).
 #[utoipa::path(
-    tag = "photo",
+    tag = "photo-verification",
     operation_id = "list-user-photo-verifications",
     security(("bearer" = [])),
     params(("userId" = crate::schema::rules::UserId, Path, description = "The user"), StatusQuery, PageQuery),
@@ -285,7 +285,7 @@ pub struct VerifyQuery {
 /// Approves one side (or both); ACCEPTED when every needed side is approved,
 /// and then the photo becomes the user's avatar in the same transaction.
 #[utoipa::path(
-    tag = "photo",
+    tag = "photo-verification",
     operation_id = "approve-photo-verification",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Verification id"), VerifyQuery),
@@ -337,7 +337,7 @@ pub struct RejectRequest {
 
 /// Rejects the photo with a reason; the live avatar stays and the requested image is deleted.
 #[utoipa::path(
-    tag = "photo",
+    tag = "photo-verification",
     operation_id = "reject-photo-verification",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Verification id")),
@@ -380,7 +380,7 @@ async fn reject(
 /// Re-reads the Discord avatar into that Discord user's PENDING verification;
 /// a changed avatar clears both approvals.
 #[utoipa::path(
-    tag = "photo",
+    tag = "photo-verification",
     operation_id = "refresh-discord-avatar",
     security(("bearer" = [])),
     params(("discordId" = crate::schema::rules::DiscordId, Path, description = "The Discord user")),

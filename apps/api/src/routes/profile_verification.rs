@@ -325,7 +325,7 @@ fn profile_id(raw: &str) -> Option<ProfileId> {
 /// The caller's profiles, newest first; a decided one carries its
 /// decision (the reason and whether the user may try again).
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "list-my-profiles",
     security(("bearer" = [])),
     responses(
@@ -349,7 +349,7 @@ pub(crate) fn own_profiles(mine: &MyProfiles, mask: bool) -> Vec<ProfileDto> {
 /// Withdraws the caller's draft: it leaves review for good and stays in
 /// their history (`withdrawn`); a new profile may then be opened.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "withdraw-profile-draft",
     security(("bearer" = [])),
     responses(
@@ -366,7 +366,7 @@ async fn withdraw_profile(auth: Authenticated, state: web::Data<AppState>) -> Re
 
 /// Opens a profile: drafted, or submitted with `confirm: true`.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "create-profile",
     security(("bearer" = [])),
     request_body = ProfileRequest,
@@ -393,7 +393,7 @@ async fn create_profile(
 
 /// Edits the caller's drafted profile; `confirm: true` submits it.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "update-profile-draft",
     security(("bearer" = [])),
     request_body = ProfileRequest,
@@ -418,7 +418,7 @@ async fn update_profile(
 
 /// Profiles for review, newest first, each with its user and author.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "admin-list-profiles",
     security(("bearer" = [])),
     params(ProfileListQuery),
@@ -460,7 +460,7 @@ async fn admin_list_profiles(
 
 /// One profile with the user's other profiles and every decision on them.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "admin-get-profile",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The profile id (UUID)")),
@@ -490,7 +490,7 @@ async fn admin_get_profile(
 
 /// Decides a submitted profile: `verified`, or `rejected` with a reason.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "admin-decide-profile",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The profile id (UUID)")),
@@ -560,7 +560,7 @@ async fn admin_decide_profile(
 
 /// Files a submitted profile for a user; the caller becomes its author.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "admin-create-profile",
     security(("bearer" = [])),
     request_body = AdminProfileRequest,
@@ -590,7 +590,7 @@ async fn admin_create_profile(
 
 /// A user's labels and the level they reach.
 #[utoipa::path(
-    tag = "profiles",
+    tag = "profile-verification",
     operation_id = "admin-user-labels",
     security(("bearer" = [])),
     params(("userId" = crate::schema::rules::UserId, Path, description = "The user")),

@@ -30,8 +30,8 @@
 //! use shared_kernel::{EmailAddress, FixedClock, PlatformRole};
 //! use std::sync::Arc;
 //! use time::{Duration, macros::datetime};
-//! use user_dto::memory::MemoryUserRepository;
-//! use user_dto::{DisplayName, Identity, UserDto, UserPolicy, UserService};
+//! use users::memory::MemoryUserRepository;
+//! use users::{DisplayName, Identity, UserDto, UserPolicy, UserService};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> anyhow::Result<()> {

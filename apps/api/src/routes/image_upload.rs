@@ -64,7 +64,7 @@ fn put_refused(e: LocalPutError) -> ApiError {
 
 /// The target of an embedded presigned upload URL.
 #[utoipa::path(
-    tag = "storage",
+    tag = "image-upload",
     operation_id = "local-upload",
     params(
         ("key" = String, Path, description = "The ticket's tmpKey"),
@@ -152,7 +152,7 @@ async fn put_upload(
 #[utoipa::path(
     get,
     path = "/files/{key}",
-    tag = "storage",
+    tag = "image-upload",
     operation_id = "local-file",
     params(
         ("key" = String, Path, description = "The object key, e.g. avatars/42/….png"),

@@ -5,7 +5,7 @@
 //!   event log entries, and the pure transitions (`open`, `approve`, `reject`,
 //!   `refresh_discord`, `supersede`).
 //! - [`ports`]: `PhotoVerificationRepository` and `DiscordAvatars`.
-//! - [`service`]: `PhotoVerifications`, the review use cases.
+//! - [`service`]: `PhotoVerificationService`, the review use cases.
 //! - [`error`]: their typed errors.
 //! - `memory` (feature `memory`): `MemoryPhotoVerificationRepository`, the
 //!   port in memory, to embed the review without a database, and for tests.
@@ -28,10 +28,10 @@
 //! ```
 //! use async_trait::async_trait;
 //! use image_upload::memory::{MemoryObjectStore, MemoryUploadTicketRepository};
-//! use image_upload::{ImageUpload, ImageUploads, ObjectKey, ObjectStore as _};
-//! use photo_sync::memory::MemoryPhotoVerificationRepository;
-//! use photo_sync::{
-//!     ApprovalSide, DiscordAvatar, DiscordAvatars, DiscordError, NewVerification, PhotoVerifications, UserSummary,
+//! use image_upload::{ImageUpload, ImageUploadService, ObjectKey, ObjectStore as _};
+//! use photo_verification::memory::MemoryPhotoVerificationRepository;
+//! use photo_verification::{
+//!     ApprovalSide, DiscordAvatar, DiscordAvatars, DiscordError, NewVerification, PhotoVerificationService, UserSummary,
 //!     VerificationStatus,
 //! };
 //! use shared_kernel::{Actor, DiscordId, FixedClock, NoPause, PlatformRole, UserId};
@@ -59,10 +59,10 @@
 //! let summary = UserSummary { id: ada, username: "ada".into(), display_name: "Ada".into(), avatar_url: None };
 //! repo.put_user(summary, Some(discord_id.clone()), None);
 //! let photos =
-//!     PhotoVerifications::new(repo.clone(), Arc::new(FixedDiscord), store.clone(), clock.clone(), Arc::new(NoPause));
+//!     PhotoVerificationService::new(repo.clone(), Arc::new(FixedDiscord), store.clone(), clock.clone(), Arc::new(NoPause));
 //!
 //! // Ada's upload was checked and copied to a private key (see image-upload).
-//! let uploads = ImageUploads::new(store.clone(), tickets, clock);
+//! let uploads = ImageUploadService::new(store.clone(), tickets, clock);
 //! let issued = uploads.issue_ticket(&ImageUpload::avatar(5, Duration::days(1)), "1", ada, "image/png").await?;
 //! let private = ObjectKey::parse("pending/avatars/1/0196f0e0-0000-7000-8000-000000000000.png")?;
 //! store.put(&private, b"\x89PNG\r\n\x1a\n".to_vec(), Some("image/png"));
@@ -113,5 +113,5 @@ pub use ports::{
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
-pub use service::PhotoVerifications;
+pub use service::PhotoVerificationService;
 pub use shared_kernel::{Retry, ReviewNote, ReviewNoteError};

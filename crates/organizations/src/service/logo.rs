@@ -4,7 +4,7 @@ use super::OrganizationService;
 use crate::error::{OrgError, WriteError};
 use crate::model::OrganizationId;
 use crate::ports::OrganizationRepository;
-use image_upload::{ImageUpload, ImageUploads, IssuedTicket, Visibility};
+use image_upload::{ImageUpload, ImageUploadService, IssuedTicket, Visibility};
 use shared_kernel::{Actor, OrgRole};
 use std::sync::Arc;
 use time::Duration;
@@ -14,7 +14,7 @@ use time::Duration;
 pub struct LogoService {
     orgs: OrganizationService,
     repo: Arc<dyn OrganizationRepository>,
-    uploads: ImageUploads,
+    uploads: ImageUploadService,
     policy: ImageUpload,
 }
 
@@ -23,7 +23,7 @@ impl LogoService {
     pub fn new(
         orgs: OrganizationService,
         repo: Arc<dyn OrganizationRepository>,
-        uploads: ImageUploads,
+        uploads: ImageUploadService,
         policy: ImageUpload,
     ) -> Self {
         Self { orgs, repo, uploads, policy }

@@ -10,7 +10,7 @@
 //!     let db = fresh_database().await;
 //!     let users = MyStoryUsers::new(db.clone()); // impl StoryUsers
 //!     let tickets = MyTicketRepository::new(db.clone());
-//!     photo_sync::testing::photo_repository_story(&MyPhotoRepository::new(db), &tickets, &users).await;
+//!     photo_verification::testing::photo_repository_story(&MyPhotoRepository::new(db), &tickets, &users).await;
 //! }
 //! ```
 //!
