@@ -20,7 +20,10 @@
 //! Users live in another bounded context: the host registers the accounts
 //! the ports read ([`MemoryStore::add_user`]) and reads back the current
 //! organization the ports maintain ([`MemoryStore::current_organization`]).
-//! Logo upload tickets are only known by id here: each may set a logo once.
+//! Logo upload tickets live in an
+//! [`image_upload::memory::MemoryUploadTicketRepository`] shared through an
+//! `Arc` with the upload flow: setting a logo marks its still-issued ticket
+//! used, as the SQL adapter does in the same transaction.
 
 use crate::error::WriteError;
 use crate::model::{
@@ -32,9 +35,10 @@ use crate::model::{
 use crate::ports::{Block, InvitationRepository, OrganizationRepository};
 use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
+use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId};
 use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, UserId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -97,7 +101,6 @@ struct State {
     memberships: HashMap<MembershipId, Membership>,
     history: Vec<MembershipHistory>,
     blocks: Vec<StoredBlock>,
-    used_tickets: HashSet<TicketId>,
     invitations: Vec<Invitation>,
     acceptances: Vec<Acceptance>,
     outbox: Vec<OutboxRow>,
@@ -109,12 +112,24 @@ struct State {
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    tickets: Arc<MemoryUploadTicketRepository>,
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store with a ticket repository of its own.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose logo tickets are `tickets` (the ones the upload
+    /// flow issues).
+    pub fn with_tickets(tickets: Arc<MemoryUploadTicketRepository>) -> Self {
+        Self { state: Arc::default(), tickets }
+    }
+
+    /// The ticket repository the logo uses.
+    pub fn tickets(&self) -> &Arc<MemoryUploadTicketRepository> {
+        &self.tickets
     }
 
     /// Registers an account (users belong to the host): its id, the next
@@ -536,10 +551,12 @@ impl OrganizationRepository for MemoryStore {
         now: OffsetDateTime,
     ) -> Result<Option<ObjectKey>, WriteError> {
         self.write(|s| {
-            if !s.used_tickets.insert(ticket) {
+            let org = s.organization_mut(id).ok_or_else(|| anyhow!("organization {id} vanished"))?;
+            // Last, so that a failure above leaves the ticket issued; the
+            // ticket lock is only ever taken inside this one.
+            if !self.tickets.mark_used(ticket) {
                 return Err(WriteError::Conflict);
             }
-            let org = s.organization_mut(id).ok_or_else(|| anyhow!("organization {id} vanished"))?;
             org.organization.logo_url = Some(url.to_owned());
             org.organization.updated_at = now;
             Ok(org.logo_key.replace(key.clone()))
