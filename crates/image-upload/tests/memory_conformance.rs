@@ -2,8 +2,8 @@
 //! limit holds when many threads ask at once.
 
 use image_upload::UploadTicketRepository;
-use image_upload::memory::MemoryUploadTicketRepository;
-use image_upload::testing::{avatar_ticket, ticket_repository_story};
+use image_upload::memory::{MemoryObjectStore, MemoryUploadTicketRepository};
+use image_upload::testing::{avatar_ticket, object_store_story, ticket_repository_story};
 use shared_kernel::UserId;
 use std::sync::Arc;
 use time::Duration;
@@ -12,6 +12,17 @@ use time::macros::datetime;
 #[tokio::test]
 async fn the_memory_ticket_repository_passes_the_ticket_story() {
     ticket_repository_story(&MemoryUploadTicketRepository::new(), UserId::new(1)).await;
+}
+
+#[tokio::test]
+async fn the_memory_object_store_passes_the_object_store_story() {
+    let store = MemoryObjectStore::new();
+    object_store_story(&store, async |key, put, bytes| {
+        let content_type = put.headers.iter().find(|(name, _)| name == "Content-Type").map(|(_, v)| v.as_str());
+        store.put(&key, bytes, content_type);
+        Ok(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
