@@ -19,8 +19,8 @@ use crate::mapping::profiles as mapping;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use profile_verification::{
-    CreateProfileError, Decided, Decision, Label, LabelKey, LabelScope, PiiCipher, Profile, ProfileFilter, ProfileId,
-    ProfileListItem, ProfileRepository, ProfileState, UserSummary,
+    CreateProfileError, Decision, Label, LabelKey, LabelScope, PiiCipher, Profile, ProfileEvent, ProfileFilter,
+    ProfileId, ProfileListItem, ProfileRepository, ProfileState, Transition, UserSummary,
 };
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
@@ -202,8 +202,8 @@ impl ProfileRepository for SqlProfileRepository {
         Ok(result.rows_affected == 1)
     }
 
-    async fn decide(&self, decided: &Decided, expected_version: i64) -> anyhow::Result<bool> {
-        let profile = &decided.profile;
+    async fn decide(&self, decided: &Transition, expected_version: i64) -> anyhow::Result<bool> {
+        let profile = &decided.record;
         let txn = self.db.begin_write().await.context("starting a decision transaction")?;
         let moved = profiles::Entity::update_many()
             .col_expr(profiles::Column::State, Expr::value(profile.state.as_str()))
@@ -219,37 +219,43 @@ impl ProfileRepository for SqlProfileRepository {
             txn.rollback().await.context("rolling back a lost decision")?;
             return Ok(false);
         }
-        let d = &decided.decision;
-        profile_decisions::ActiveModel {
-            id: Set(d.id.as_uuid()),
-            profile_id: Set(d.profile_id.as_uuid()),
-            admin_id: Set(d.admin_id.map(UserId::get)),
-            decision: Set(d.verdict.as_str().to_owned()),
-            reason: Set(d.reason.as_ref().map(|r| r.as_str().to_owned())),
-            note: Set(d.note.as_ref().map(|n| n.as_str().to_owned())),
-            retry: Set(d.retry.map(|r| r.as_str().to_owned())),
-            decided_at: Set(d.at),
+        for event in &decided.events {
+            match event {
+                ProfileEvent::Decided(d) => {
+                    profile_decisions::ActiveModel {
+                        id: Set(d.id.as_uuid()),
+                        profile_id: Set(d.profile_id.as_uuid()),
+                        admin_id: Set(d.admin_id.map(UserId::get)),
+                        decision: Set(d.verdict.as_str().to_owned()),
+                        reason: Set(d.reason.as_ref().map(|r| r.as_str().to_owned())),
+                        note: Set(d.note.as_ref().map(|n| n.as_str().to_owned())),
+                        retry: Set(d.retry.map(|r| r.as_str().to_owned())),
+                        decided_at: Set(d.at),
+                    }
+                    .insert(&txn)
+                    .await
+                    .with_context(|| format!("logging the decision on profile {}", profile.id))?;
+                }
+                ProfileEvent::Labelled(label) => {
+                    labels::Entity::insert(labels::ActiveModel {
+                        user_id: Set(profile.user_id.get()),
+                        key: Set(label.key.as_str().to_owned()),
+                        scope: Set(label.scope.as_str().to_owned()),
+                        value: Set(label.value.clone()),
+                        created_at: Set(label.updated_at),
+                        updated_at: Set(label.updated_at),
+                    })
+                    .on_conflict(
+                        OnConflict::columns([labels::Column::UserId, labels::Column::Key, labels::Column::Scope])
+                            .update_columns([labels::Column::Value, labels::Column::UpdatedAt])
+                            .to_owned(),
+                    )
+                    .exec_without_returning(&txn)
+                    .await
+                    .with_context(|| format!("labelling user {}", profile.user_id))?;
+                }
+            }
         }
-        .insert(&txn)
-        .await
-        .with_context(|| format!("logging the decision on profile {}", profile.id))?;
-        let label = &decided.label;
-        labels::Entity::insert(labels::ActiveModel {
-            user_id: Set(profile.user_id.get()),
-            key: Set(label.key.as_str().to_owned()),
-            scope: Set(label.scope.as_str().to_owned()),
-            value: Set(label.value.clone()),
-            created_at: Set(label.updated_at),
-            updated_at: Set(label.updated_at),
-        })
-        .on_conflict(
-            OnConflict::columns([labels::Column::UserId, labels::Column::Key, labels::Column::Scope])
-                .update_columns([labels::Column::Value, labels::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await
-        .with_context(|| format!("labelling user {}", profile.user_id))?;
         txn.commit().await.context("committing a decision")?;
         Ok(true)
     }

@@ -98,8 +98,9 @@ pub mod testing;
 pub use error::{CreateProfileError, FieldProblem, InvalidFields, ProfileError};
 pub use fields::{Address, City, Country, Dob, Field, FieldError, Metadata, PersonName, Postcode};
 pub use model::{
-    Change, Decided, Decision, DecisionId, DecisionKind, FieldsPatch, Label, LabelKey, LabelScope, LevelStepError,
-    LevelSteps, Profile, ProfileFields, ProfileId, ProfilePolicy, ProfileState, RawFields, Reason, Verdict,
+    Change, Decision, DecisionId, DecisionKind, FieldsPatch, Label, LabelKey, LabelScope, LevelStepError, LevelSteps,
+    Profile, ProfileEvent, ProfileFields, ProfileId, ProfilePolicy, ProfileState, RawFields, Reason, Transition,
+    Verdict,
 };
 pub use ports::{KeyUnavailable, PiiCipher, ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
 pub use service::{LabelsView, MyProfiles, ProfileDetail, ProfileService};

@@ -12,7 +12,7 @@
 //! and refuses new profiles for the user, as the destroyed data key does.
 
 use crate::error::CreateProfileError;
-use crate::model::{Decided, Decision, Label, LabelKey, LabelScope, Profile, ProfileId, ProfileState};
+use crate::model::{Decision, Label, LabelKey, LabelScope, Profile, ProfileEvent, ProfileId, ProfileState, Transition};
 use crate::ports::{ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
 use async_trait::async_trait;
 use shared_kernel::{Cursor, Page, PageRequest, UserId, truncate_to_micros};
@@ -137,9 +137,9 @@ impl ProfileRepository for MemoryProfileRepository {
         Ok(true)
     }
 
-    async fn decide(&self, decided: &Decided, expected_version: i64) -> anyhow::Result<bool> {
+    async fn decide(&self, decided: &Transition, expected_version: i64) -> anyhow::Result<bool> {
         let mut state = self.lock();
-        let profile = &decided.profile;
+        let profile = &decided.record;
         let Some(current) = state.profiles.get_mut(&profile.id) else { return Ok(false) };
         if current.version != expected_version || current.state != ProfileState::Submitted {
             return Ok(false);
@@ -148,9 +148,17 @@ impl ProfileRepository for MemoryProfileRepository {
         current.updated_at = truncate_to_micros(profile.updated_at);
         current.version = profile.version;
         let user = current.user_id;
-        state.decisions.push(Decision { at: truncate_to_micros(decided.decision.at), ..decided.decision.clone() });
-        let label = Label { updated_at: truncate_to_micros(decided.label.updated_at), ..decided.label.clone() };
-        state.labels.insert((user, label.key.as_str().to_owned(), label.scope.as_str()), label);
+        for event in &decided.events {
+            match event {
+                ProfileEvent::Decided(decision) => {
+                    state.decisions.push(Decision { at: truncate_to_micros(decision.at), ..decision.clone() });
+                }
+                ProfileEvent::Labelled(label) => {
+                    let label = Label { updated_at: truncate_to_micros(label.updated_at), ..label.clone() };
+                    state.labels.insert((user, label.key.as_str().to_owned(), label.scope.as_str()), label);
+                }
+            }
+        }
         Ok(true)
     }
 

@@ -1,8 +1,10 @@
 //! The profile record, its state machine, decisions, labels and levels.
 //!
 //! A transition is a pure function of (record, actor, input, now) returning
-//! the next record (and, for a decision, the decision and label to write) or
-//! a typed error. Nothing returns from `verified` or `rejected`.
+//! the next record or a typed error; a decision returns the kernel's
+//! [`Transition`]: the decided profile and the events to write with it (the
+//! decision-log entry and the `profile` label). Nothing returns from
+//! `verified` or `rejected`.
 
 use crate::error::{InvalidFields, ProfileError};
 use crate::fields::{Address, City, Country, Dob, Field, FieldError, Metadata, PersonName, Postcode};
@@ -376,15 +378,15 @@ impl Profile {
         }
     }
 
-    /// A superuser decides a submitted profile. Returns the decided profile,
-    /// the decision to log and the `profile` label to set.
+    /// A superuser decides a submitted profile. Returns the decided profile
+    /// with two events: the decision to log and the `profile` label to set.
     pub fn decide(
         &self,
         admin: &Actor,
         verdict: Verdict,
         policy: &ProfilePolicy,
         now: OffsetDateTime,
-    ) -> Result<Decided, ProfileError> {
+    ) -> Result<Transition, ProfileError> {
         if !admin.is_superuser() {
             return Err(ProfileError::Forbidden);
         }
@@ -415,20 +417,25 @@ impl Profile {
             scope: LabelScope::Private,
             updated_at: now,
         };
-        Ok(Decided { profile, decision, label })
+        Ok(Transition { record: profile, events: vec![ProfileEvent::Decided(decision), ProfileEvent::Labelled(label)] })
     }
 }
 
-/// What a decision writes, in one transaction.
+/// What a profile's transition writes besides the profile, in the same
+/// transaction. Not `#[non_exhaustive]` on purpose: an adapter must handle
+/// every event, so a new one breaks its build instead of being dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decided {
-    /// The profile in its final state.
-    pub profile: Profile,
-    /// The decision-log entry.
-    pub decision: Decision,
-    /// The user's `profile` label.
-    pub label: Label,
+pub enum ProfileEvent {
+    /// A superuser decided the profile: append this entry to the decision log.
+    Decided(Decision),
+    /// Set this label on the profile's user, replacing the one with the same
+    /// key and scope.
+    Labelled(Label),
 }
+
+/// The result of a profile's transition: the next profile and its events
+/// (the kernel's `Transition`, as every state machine returns).
+pub type Transition = shared_kernel::Transition<Profile, ProfileEvent>;
 
 /// Why a decision was taken: at most 1024 characters as sent, trimmed,
 /// not empty, without control characters but line feeds.
@@ -755,19 +762,25 @@ mod tests {
     fn a_decision_sets_the_state_logs_it_and_labels_the_user() {
         let policy = ProfilePolicy::default();
         let decided = submitted(1, None).decide(&admin(9), reject("blurry scan"), &policy, NOW).unwrap();
-        assert_eq!((decided.profile.state, decided.profile.version), (ProfileState::Rejected, 2));
-        assert_eq!(decided.decision.admin_id, Some(UserId::new(9)));
-        assert_eq!(decided.decision.reason.as_ref().map(Reason::as_str), Some("blurry scan"));
-        assert_eq!((decided.label.key.as_str(), decided.label.value.as_str()), ("profile", "rejected"));
+        assert_eq!((decided.record.state, decided.record.version), (ProfileState::Rejected, 2));
+        let [ProfileEvent::Decided(decision), ProfileEvent::Labelled(label)] = &decided.events[..] else {
+            panic!("a decision and a label: {:?}", decided.events)
+        };
+        assert_eq!(decision.admin_id, Some(UserId::new(9)));
+        assert_eq!(decision.reason.as_ref().map(Reason::as_str), Some("blurry scan"));
+        assert_eq!((label.key.as_str(), label.value.as_str()), ("profile", "rejected"));
         let verified = submitted(1, None).decide(&admin(9), Verdict::Verify(None), &policy, NOW).unwrap();
-        assert_eq!(verified.label.value, "verified");
-        assert_eq!(verified.decision.verdict, DecisionKind::Verified);
+        let [ProfileEvent::Decided(decision), ProfileEvent::Labelled(label)] = &verified.events[..] else {
+            panic!("a decision and a label: {:?}", verified.events)
+        };
+        assert_eq!(label.value, "verified");
+        assert_eq!(decision.verdict, DecisionKind::Verified);
     }
 
     #[test]
     fn nothing_returns_from_a_decision_and_drafts_cannot_be_decided() {
         let policy = ProfilePolicy::default();
-        let decided = submitted(1, None).decide(&admin(9), Verdict::Verify(None), &policy, NOW).unwrap().profile;
+        let decided = submitted(1, None).decide(&admin(9), Verdict::Verify(None), &policy, NOW).unwrap().record;
         for verdict in [Verdict::Verify(None), reject("x")] {
             let err = decided.decide(&admin(8), verdict, &policy, NOW).unwrap_err();
             assert!(matches!(err, ProfileError::NotDecidable));

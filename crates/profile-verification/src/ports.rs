@@ -2,7 +2,7 @@
 //! personal data before it is stored.
 
 use crate::error::CreateProfileError;
-use crate::model::{Decided, Decision, Label, Profile, ProfileId, ProfileState};
+use crate::model::{Decision, Label, Profile, ProfileId, ProfileState, Transition};
 use async_trait::async_trait;
 use shared_kernel::{Page, PageRequest, UserId};
 
@@ -67,11 +67,12 @@ pub trait ProfileRepository: Send + Sync {
     /// `expected_version`; returns whether it was stored.
     async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool>;
 
-    /// In ONE transaction: moves the profile to its decided state if it is
-    /// still submitted at `expected_version`, appends the decision to the
-    /// log and sets the label. Returns `false` (writing nothing) when another
-    /// decision or change came first.
-    async fn decide(&self, decided: &Decided, expected_version: i64) -> anyhow::Result<bool>;
+    /// In ONE transaction: moves the profile to its decided state (the
+    /// transition's record) if it is still submitted at `expected_version`,
+    /// then writes each event in order: a `Decided` is appended to the log, a
+    /// `Labelled` label is set on the profile's user. Returns `false`
+    /// (writing nothing) when another decision or change came first.
+    async fn decide(&self, decided: &Transition, expected_version: i64) -> anyhow::Result<bool>;
 
     /// A page of profiles, newest first, with their users and authors.
     async fn list(&self, filter: &ProfileFilter, page: &PageRequest) -> anyhow::Result<Page<ProfileListItem>>;

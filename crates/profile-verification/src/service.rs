@@ -183,7 +183,7 @@ impl ProfileService {
             let now_stored = self.profiles.find(id).await?.ok_or(ProfileError::NotDecidable)?;
             return Err(ProfileError::Conflict(Box::new(now_stored)));
         }
-        Ok(decided.profile)
+        Ok(decided.record)
     }
 
     /// Files a submitted profile for `user`, authored by the calling superuser.
@@ -337,7 +337,7 @@ mod tests {
         let mut seq = mockall::Sequence::new();
         repo.expect_find().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(sent.clone())));
         repo.expect_decide()
-            .withf(|d, v| *v == 1 && d.profile.state == ProfileState::Verified)
+            .withf(|d, v| *v == 1 && d.record.state == ProfileState::Verified)
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_, _| Ok(false));
