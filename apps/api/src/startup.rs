@@ -331,6 +331,7 @@ impl Application {
             Arc::new(SqlPhotoVerificationRepository::new(db.clone())),
             Arc::new(discord),
             store.clone(),
+            uploads.clone(),
             clock.clone(),
             deps.pause.clone(),
         );

@@ -58,11 +58,17 @@
 //! let discord_id = DiscordId::parse("80351110224678912")?;
 //! let summary = UserSummary { id: ada, username: "ada".into(), display_name: "Ada".into(), avatar_url: None };
 //! repo.put_user(summary, Some(discord_id.clone()), None);
-//! let photos =
-//!     PhotoVerificationService::new(repo.clone(), Arc::new(FixedDiscord), store.clone(), clock.clone(), Arc::new(NoPause));
+//! let uploads = ImageUploadService::new(store.clone(), tickets, clock.clone());
+//! let photos = PhotoVerificationService::new(
+//!     repo.clone(),
+//!     Arc::new(FixedDiscord),
+//!     store.clone(),
+//!     uploads.clone(),
+//!     clock,
+//!     Arc::new(NoPause),
+//! );
 //!
 //! // Ada's upload was checked and copied to a private key (see image-upload).
-//! let uploads = ImageUploadService::new(store.clone(), tickets, clock);
 //! let issued = uploads.issue_ticket(&ImageUpload::avatar(5, Duration::days(1)), "1", ada, "image/png").await?;
 //! let private = ObjectKey::parse("pending/avatars/1/0196f0e0-0000-7000-8000-000000000000.png")?;
 //! store.put(&private, b"\x89PNG\r\n\x1a\n".to_vec(), Some("image/png"));

@@ -12,7 +12,7 @@ use crate::model::{
 use crate::ports::{
     DiscordAvatars, Opened, PhotoVerificationRepository, Saved, StatusFilter, VerificationFilter, VerificationWithUser,
 };
-use image_upload::{Discard as _, ObjectKey, ObjectStore, StoreError, TicketId};
+use image_upload::{Discard as _, ImageUploadService, ObjectKey, ObjectStore, StoreError, TicketId};
 use shared_kernel::{Actor, Clock, DiscordId, Page, PageRequest, Pause, Retry, UserId};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -23,21 +23,24 @@ pub struct PhotoVerificationService {
     repo: Arc<dyn PhotoVerificationRepository>,
     discord: Arc<dyn DiscordAvatars>,
     store: Arc<dyn ObjectStore>,
+    uploads: ImageUploadService,
     clock: Arc<dyn Clock>,
     pause: Arc<dyn Pause>,
 }
 
 impl PhotoVerificationService {
-    /// Builds the use cases; `pause` is a test hook between a decision's
-    /// read and its write (`shared_kernel::NoPause` in production).
+    /// Builds the use cases; `uploads` (over the same `store`) commits an
+    /// opened verification's image; `pause` is a test hook between a
+    /// decision's read and its write (`shared_kernel::NoPause` in production).
     pub fn new(
         repo: Arc<dyn PhotoVerificationRepository>,
         discord: Arc<dyn DiscordAvatars>,
         store: Arc<dyn ObjectStore>,
+        uploads: ImageUploadService,
         clock: Arc<dyn Clock>,
         pause: Arc<dyn Pause>,
     ) -> Self {
-        Self { repo, discord, store, clock, pause }
+        Self { repo, discord, store, uploads, clock, pause }
     }
 
     /// Whether `user` may submit a new photo: not after a final rejection.
@@ -50,35 +53,21 @@ impl PhotoVerificationService {
     }
 
     /// Opens a PENDING verification for a verified upload, superseding the
-    /// user's pending one (whose image is deleted after the commit). It
-    /// never waits on Discord: the Discord avatar is read by the background
-    /// job ([`Self::read_discord_avatars`]) or a reviewer's refresh. Refused
-    /// after a final rejection. If a concurrent finalize used the ticket
-    /// first, or the open is refused, the upload's copy is deleted.
+    /// user's pending one. It never waits on Discord: the Discord avatar is
+    /// read by the background job ([`Self::read_discord_avatars`]) or a
+    /// reviewer's refresh. Refused after a final rejection. The image is
+    /// committed by [`ImageUploadService::commit`]: after the open, the
+    /// superseded verification's image is deleted; if the open is refused or
+    /// fails (a concurrent finalize used the ticket first, the user is gone),
+    /// the upload's copy is.
     pub async fn open(&self, ticket: TicketId, new: NewVerification) -> Result<Opened, OpenError> {
         let key = new.object_key.clone();
-        if let Err(refused) = self.may_open(new.user_id).await {
-            self.store.discard(&key, "its verification was refused").await;
-            return Err(refused);
-        }
-        let now = self.clock.now();
-        let transition = PhotoVerification::open(new, now);
-        match self.repo.open(ticket, &transition, now).await {
-            Ok(opened) => {
-                if let Some(old) = &opened.superseded
-                    && old.profile.object_key != key
-                {
-                    self.store.discard(&old.profile.object_key, "its verification was superseded").await;
-                }
-                Ok(opened)
-            }
-            Err(e) => {
-                if matches!(e, OpenError::TicketUsed | OpenError::UserGone) {
-                    self.store.discard(&key, "its verification could not be opened").await;
-                }
-                Err(e)
-            }
-        }
+        let swap = async {
+            self.may_open(new.user_id).await?;
+            let now = self.clock.now();
+            self.repo.open(ticket, &PhotoVerification::open(new, now), now).await
+        };
+        self.uploads.commit(&key, swap, |opened| opened.superseded.as_ref().map(|old| &old.profile.object_key)).await
     }
 
     /// Loads, transitions and saves with compare-and-set; then deletes what
@@ -316,7 +305,7 @@ mod tests {
     use crate::error::DiscordError;
     use crate::model::DiscordAvatar;
     use crate::ports::{MockDiscordAvatars, MockPhotoVerificationRepository};
-    use image_upload::MockObjectStore;
+    use image_upload::{MockObjectStore, MockUploadTicketRepository};
     use shared_kernel::Retry;
     use shared_kernel::{FixedClock, PlatformRole};
     use time::macros::datetime;
@@ -347,10 +336,14 @@ mod tests {
         store: MockObjectStore,
     ) -> PhotoVerificationService {
         let clock = Arc::new(FixedClock::at(datetime!(2026-06-14 10:05 UTC)));
+        let store: Arc<dyn ObjectStore> = Arc::new(store);
+        let uploads =
+            ImageUploadService::new(store.clone(), Arc::new(MockUploadTicketRepository::new()), clock.clone());
         PhotoVerificationService::new(
             Arc::new(repo),
             Arc::new(discord),
-            Arc::new(store),
+            store,
+            uploads,
             clock,
             Arc::new(shared_kernel::NoPause),
         )
