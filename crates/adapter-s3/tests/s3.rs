@@ -53,6 +53,20 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 #[tokio::test]
+async fn the_s3_store_passes_the_object_store_story() {
+    let (_server, store) = server_and_store().await;
+    image_upload::testing::object_store_story(&store, async |_key, presigned, bytes| {
+        let mut request = reqwest::Client::new().put(&presigned.url).body(bytes);
+        for (name, value) in &presigned.headers {
+            request = request.header(name, value);
+        }
+        request.send().await?.error_for_status()?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_upload_with_the_signed_type_can_be_inspected_copied_and_deleted() {
     let (server, store) = server_and_store().await;
     let tmp = key("tmp/avatars/42/0196f0e0-0000-7000-8000-000000000000.png");
