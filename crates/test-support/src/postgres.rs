@@ -21,12 +21,20 @@
 //! deletes the temporary directory. The watchdog is in its own process group,
 //! so a Ctrl-C in the terminal reaches the test process only and the shutdown
 //! still goes through the pipe.
+//!
+//! Readiness is an event, not a poll: Debian's `postgres` is built with
+//! systemd support, so with `NOTIFY_SOCKET` set it sends `READY=1` to that
+//! datagram socket once it accepts connections. The harness binds an
+//! abstract socket (no file, so no permissions to hand to the `postgres`
+//! user) and waits on it, waking only to notice that the server exited.
 
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::linux::net::SocketAddrExt as _;
 use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::net::{SocketAddr as UnixAddr, UnixDatagram};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -266,9 +274,10 @@ impl PgCluster {
     fn spawn(&self) -> Result<Watchdog, StartFailure> {
         let log_path = self.dir().join(LOG_FILE);
         let (log, log_start) = self.open_log(&log_path).map_err(StartFailure::other)?;
-        let mut watchdog = self.spawn_watchdog(log).map_err(StartFailure::other)?;
+        let (notify, notify_name) = notify_socket().map_err(StartFailure::other)?;
+        let mut watchdog = self.spawn_watchdog(log, &notify_name).map_err(StartFailure::other)?;
 
-        match self.wait_until_ready(&mut watchdog) {
+        match self.wait_until_ready(&mut watchdog, &notify) {
             Ok(()) => Ok(watchdog),
             Err(problem) => {
                 // Keep the directory: it holds the log, and the data
@@ -316,10 +325,12 @@ impl PgCluster {
     }
 
     /// Starts `postgres` on [`Self::port`] under the [`WATCHDOG`] shell,
-    /// both writing to `log`.
-    fn spawn_watchdog(&self, log: File) -> anyhow::Result<Watchdog> {
+    /// both writing to `log`; `postgres` reports readiness to the abstract
+    /// socket `notify_name`.
+    fn spawn_watchdog(&self, log: File, notify_name: &str) -> anyhow::Result<Watchdog> {
         let mut child = self
             .command(Path::new("/bin/sh"))
+            .env("NOTIFY_SOCKET", format!("@{notify_name}"))
             .arg("-c")
             .arg(WATCHDOG)
             .arg("usher-pg-watchdog")
@@ -348,22 +359,29 @@ impl PgCluster {
         Ok(Watchdog { child, stdin })
     }
 
-    /// Polls, at short bounded intervals, until the server accepts
-    /// connections; fails when it exits or on timeout.
-    fn wait_until_ready(&self, watchdog: &mut Watchdog) -> Result<(), String> {
-        let pid_file = self.data_dir().join("postmaster.pid");
+    /// Waits for the server's `READY=1` on `notify`; fails when it exits
+    /// first or on timeout. The receive times out every 100 ms only to look
+    /// at the exit mark and the watchdog: readiness itself wakes it at once.
+    fn wait_until_ready(&self, watchdog: &mut Watchdog, notify: &UnixDatagram) -> Result<(), String> {
         let exited_file = self.dir().join(EXITED_FILE);
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let deadline = Instant::now() + READY_TIMEOUT;
-        let mut pause = Duration::from_millis(2);
+        let mut message = [0u8; 4096];
         loop {
-            // Line 8 of postmaster.pid is the server's status; a stale file
-            // from a crashed server could say `ready` too, so the port must
-            // also accept a connection.
-            let ready = fs::read_to_string(&pid_file)
-                .is_ok_and(|pid| pid.lines().nth(7).is_some_and(|status| status.trim() == "ready"));
-            if ready && TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok() {
-                return Ok(());
+            match notify.recv(&mut message) {
+                Ok(n) => {
+                    let text = String::from_utf8_lossy(&message[..n]);
+                    // The port must accept too: READY=1 says the server
+                    // listens, and a refusal here is a bug worth naming.
+                    if text.lines().any(|line| line == "READY=1") {
+                        return TcpStream::connect_timeout(&address, Duration::from_secs(1))
+                            .map(drop)
+                            .map_err(|error| format!("said it was ready but refused a connection: {error}"));
+                    }
+                }
+                Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                }
+                Err(error) => return Err(format!("cannot read its readiness socket: {error}")),
             }
             if let Ok(status) = fs::read_to_string(&exited_file) {
                 return Err(format!("postgres exited with status {}", status.trim()));
@@ -374,12 +392,20 @@ impl PgCluster {
                 Err(error) => return Err(format!("cannot check its watchdog shell: {error}")),
             }
             if Instant::now() >= deadline {
-                return Err(format!("not accepting connections after {READY_TIMEOUT:?}"));
+                return Err(format!("not ready after {READY_TIMEOUT:?}"));
             }
-            thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
+}
+
+/// A datagram socket in the abstract namespace for `postgres`'s `sd_notify`
+/// messages, with its name (without the leading `@` of `NOTIFY_SOCKET`).
+fn notify_socket() -> anyhow::Result<(UnixDatagram, String)> {
+    let name = format!("usher-pg-ready-{}", Uuid::new_v4().simple());
+    let address = UnixAddr::from_abstract_name(name.as_bytes()).context("naming the readiness socket")?;
+    let socket = UnixDatagram::bind_addr(&address).context("binding the readiness socket")?;
+    socket.set_read_timeout(Some(Duration::from_millis(100))).context("setting the readiness socket's timeout")?;
+    Ok((socket, name))
 }
 
 impl Drop for PgCluster {
