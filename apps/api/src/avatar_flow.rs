@@ -10,17 +10,15 @@
 //!   (403 `photo.rejected_final`).
 //! - Finalize with photo verification off: the upload is checked and becomes
 //!   the avatar at once.
-//! - Finalize with it on: the upload is checked and copied to its final key,
-//!   its bytes are read once (≤ the avatar size limit) to compute the SHA-256
-//!   the approval is tied to, and a PENDING verification is opened in the
-//!   same transaction that uses the ticket (superseding a pending one). The
-//!   live avatar does not change.
+//! - Finalize with it on: the upload is checked and copied to its final key
+//!   (the check answers the SHA-256 of the bytes it checked, which the
+//!   approval is tied to), and a PENDING verification is opened in the same
+//!   transaction that uses the ticket (superseding a pending one). The live
+//!   avatar does not change.
 
-use image_upload::{Discard as _, IssuedTicket, ObjectKey, ObjectStore, StoreError, Visibility};
+use image_upload::{IssuedTicket, VerifiedUpload, Visibility};
 use photo_verification::{NewVerification, OpenError, PhotoVerification, PhotoVerificationService};
-use sha2::{Digest as _, Sha256};
 use shared_kernel::Actor;
-use std::sync::Arc;
 use users::{AvatarError, AvatarService, UserError, UserService};
 
 /// The photo verification switches.
@@ -66,9 +64,6 @@ pub enum AvatarFlowError {
     /// A verification may not be opened, or opening it failed.
     #[error(transparent)]
     Open(#[from] OpenError),
-    /// The object store failed while the bytes were read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The avatar ticket and finalize, with photo verification when it is on.
@@ -77,7 +72,6 @@ pub struct AvatarFlow {
     users: UserService,
     avatars: AvatarService,
     photos: PhotoVerificationService,
-    store: Arc<dyn ObjectStore>,
     settings: PhotoFlowSettings,
 }
 
@@ -87,10 +81,9 @@ impl AvatarFlow {
         users: UserService,
         avatars: AvatarService,
         photos: PhotoVerificationService,
-        store: Arc<dyn ObjectStore>,
         settings: PhotoFlowSettings,
     ) -> Self {
-        Self { users, avatars, photos, store, settings }
+        Self { users, avatars, photos, settings }
     }
 
     /// Step 1 of the avatar upload, with the Discord-link rule when the feature is on.
@@ -118,23 +111,18 @@ impl AvatarFlow {
         // From here on the final copy exists; every refusal deletes it again.
         let view = match self.users.current(actor).await {
             Ok(view) => view,
-            Err(e) => return Err(self.discard(&upload.key, e.into()).await),
+            Err(e) => return Err(self.discard(&upload, e.into()).await),
         };
         if self.settings.require_discord && view.user.discord_id.is_none() {
-            return Err(self.discard(&upload.key, AvatarFlowError::DiscordNotLinked).await);
+            return Err(self.discard(&upload, AvatarFlowError::DiscordNotLinked).await);
         }
-        // One read of the whole object: `verify` already bounded its size by the avatar policy.
-        let bytes = match self.store.read_range(&upload.key, 0..upload.size).await {
-            Ok(bytes) => bytes,
-            Err(e) => return Err(self.discard(&upload.key, e.into()).await),
-        };
         let new = NewVerification {
             user_id: actor.user_id,
             discord_id: view.user.discord_id.clone(),
             current_profile_url: view.user.avatar_url.clone(),
             url: upload.url.clone(),
             object_key: upload.key.clone(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256: upload.sha256.clone(),
             discord: None,
         };
         // `open` deletes the copy itself when the ticket race is lost.
@@ -144,8 +132,8 @@ impl AvatarFlow {
     }
 
     /// Deletes a finalized copy that will not be used, and passes the error on.
-    async fn discard(&self, key: &ObjectKey, error: AvatarFlowError) -> AvatarFlowError {
-        self.store.discard(key, "its avatar step was refused").await;
+    async fn discard(&self, upload: &VerifiedUpload, error: AvatarFlowError) -> AvatarFlowError {
+        self.avatars.unused(upload).await;
         error
     }
 }

@@ -726,7 +726,6 @@ impl From<AvatarFlowError> for ApiError {
             AvatarFlowError::User(e) => e.into(),
             AvatarFlowError::Avatar(e) => e.into(),
             AvatarFlowError::Open(e) => e.into(),
-            AvatarFlowError::Store(e) => e.into(),
         }
     }
 }

@@ -351,7 +351,6 @@ impl Application {
             users.clone(),
             avatars.clone(),
             photos.clone(),
-            store.clone(),
             PhotoFlowSettings {
                 enabled: settings.features.photo_verification,
                 require_discord: settings.photo_verification.require_discord,

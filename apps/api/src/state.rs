@@ -36,7 +36,7 @@ pub struct AppState {
     pub avatars: AvatarService,
     /// The embedded object store, when it is the configured one (serves `/uploads` and `/files`).
     pub local_store: Option<Arc<LocalObjectStore>>,
-    /// The configured object store (photo verification hashes finalized uploads through it).
+    /// The configured object store (signed URLs of private photos, the erasure's deletes).
     pub store: Arc<dyn ObjectStore>,
     /// The upload tickets (the embedded store's upload route asks whether a key still takes bytes).
     pub uploads: ImageUploadService,

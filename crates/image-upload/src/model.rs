@@ -267,6 +267,8 @@ pub struct VerifiedUpload {
     pub url: String,
     /// Its size in bytes.
     pub size: u64,
+    /// SHA-256 (lower-case hex) of the bytes that passed the checks.
+    pub sha256: String,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::model::{
 };
 use crate::ports::{Discard as _, ObjectStore, PresignedPut, UploadTicketRepository};
 use crate::probe::{self, DimensionProbe, Step};
+use sha2::{Digest as _, Sha256};
 use shared_kernel::{Clock, UserId};
 use std::sync::Arc;
 use time::Duration;
@@ -67,6 +68,12 @@ impl ImageUploadService {
         self.store.discard(key, "its image was removed").await;
     }
 
+    /// Deletes the final copy of a verified upload that a later step refused
+    /// before anything referenced it; its ticket stays issued.
+    pub async fn unused(&self, upload: &VerifiedUpload) {
+        self.store.discard(&upload.key, "its upload was refused after the checks").await;
+    }
+
     /// Issues a ticket for one `content_type` upload of `owner`'s image,
     /// consuming one try of the window; refused with the time until a try
     /// frees up when none is left.
@@ -111,8 +118,10 @@ impl ImageUploadService {
     /// Checks an upload and gives it its immutable final key, publishing
     /// exactly the bytes it checked: the temporary object is copied first
     /// (no presigned URL can write the copy) and the checks run on the copy
-    /// — size, magic bytes, header dimensions (walking a JPEG's segments
-    /// with bounded ranged reads). The order of the contract holds: ticket
+    /// — size, magic bytes, header dimensions (walking a JPEG's segments).
+    /// The copy is read once, after its size passed the policy's bound, and
+    /// the result carries the SHA-256 of exactly the bytes checked (photo
+    /// verification ties an approval to it). The order of the contract holds: ticket
     /// (exists and is the caller's, unused, unexpired), object, size,
     /// format, dimensions. A refused object is deleted and its ticket
     /// rejected, so it costs no try; a store failure leaves the ticket
@@ -154,7 +163,9 @@ impl ImageUploadService {
             Err(e) => return Err(e.into()),
         }
         match self.check(policy, &ticket, &final_key).await {
-            Ok(size) => Ok(VerifiedUpload { url: self.store.public_url(&final_key), key: final_key, size, ticket }),
+            Ok(Checked { size, sha256 }) => {
+                Ok(VerifiedUpload { url: self.store.public_url(&final_key), key: final_key, size, sha256, ticket })
+            }
             Err(e) => {
                 self.store.discard(&final_key, "its copy failed the checks").await;
                 Err(match e {
@@ -180,13 +191,24 @@ impl ImageUploadService {
             .ok_or(FinalizeError::TicketNotFound)
     }
 
-    /// Checks the copy at `key`: its size, its magic bytes, its header dimensions.
-    async fn check(&self, policy: &ImageUpload, ticket: &UploadTicket, key: &ObjectKey) -> Result<u64, Refused> {
+    /// Checks the copy at `key`: its size, its magic bytes, its header
+    /// dimensions; one read of the whole copy, bounded by the policy's size.
+    async fn check(&self, policy: &ImageUpload, ticket: &UploadTicket, key: &ObjectKey) -> Result<Checked, Refused> {
         let info = self.store.head(key).await?.ok_or(Refused::Object(FinalizeError::NotUploaded))?;
         if info.size > policy.max_bytes {
             return Err(Refused::Object(FinalizeError::TooLarge { size: info.size, max: policy.max_bytes }));
         }
-        let head = self.store.read_range(key, 0..info.size.min(probe::WINDOW)).await?;
+        let bytes = self.store.read_range(key, 0..info.size).await?;
+        if u64::try_from(bytes.len()).ok() != Some(info.size) {
+            let short = anyhow::anyhow!("the store returned {} of the {} bytes of {key}", bytes.len(), info.size);
+            return Err(Refused::Store(StoreError::Upstream(short)));
+        }
+        let part = |range: std::ops::Range<u64>| {
+            let start = usize::try_from(range.start).unwrap_or(usize::MAX).min(bytes.len());
+            let end = usize::try_from(range.end).unwrap_or(usize::MAX).min(bytes.len()).max(start);
+            bytes[start..end].to_vec()
+        };
+        let head = part(0..probe::WINDOW);
         if ImageType::sniff(&head) != Some(ticket.image_type) {
             return Err(Refused::Object(FinalizeError::ContentMismatch { declared: ticket.image_type.mime() }));
         }
@@ -194,14 +216,13 @@ impl ImageUploadService {
         let dimensions = loop {
             match probe.next_step() {
                 Step::Done(d) => break d,
-                Step::Read(range) => {
-                    let start = range.start;
-                    probe.feed(start, self.store.read_range(key, range).await?);
-                }
+                Step::Read(range) => probe.feed(range.start, part(range)),
             }
         };
         match dimensions {
-            Some((w, h)) if w <= policy.max_dimension && h <= policy.max_dimension && w > 0 && h > 0 => Ok(info.size),
+            Some((w, h)) if w <= policy.max_dimension && h <= policy.max_dimension && w > 0 && h > 0 => {
+                Ok(Checked { size: info.size, sha256: format!("{:x}", Sha256::digest(&bytes)) })
+            }
             actual => Err(Refused::Object(FinalizeError::Dimensions { actual, max: policy.max_dimension })),
         }
     }
@@ -240,6 +261,13 @@ impl ImageUploadService {
         }
         Ok(expired.len())
     }
+}
+
+/// What the checks of a copy found.
+struct Checked {
+    size: u64,
+    /// SHA-256 (lower-case hex) of the bytes checked.
+    sha256: String,
 }
 
 /// Why a check of a copy failed: the object was refused, or the store failed.
@@ -416,8 +444,14 @@ mod tests {
         tickets
     }
 
+    /// `bytes` padded with zeros to `size`.
+    fn padded(mut bytes: Vec<u8>, size: u64) -> Vec<u8> {
+        bytes.resize(usize::try_from(size).unwrap(), 0);
+        bytes
+    }
+
     /// A store whose copy of the upload holds `bytes` of `size`; every
-    /// check reads the copy, never the temporary key.
+    /// check reads the whole copy once, never the temporary key.
     fn store_with(bytes: Vec<u8>, size: u64, deletes: usize) -> MockObjectStore {
         let mut store = MockObjectStore::new();
         store.expect_copy().times(1).returning(|_, _, _| Ok(()));
@@ -427,8 +461,9 @@ mod tests {
             .returning(move |_| Ok(Some(ObjectInfo { size, content_type: Some("image/png".into()) })));
         store
             .expect_read_range()
-            .withf(|k, r| !k.is_temporary() && r.start == 0 && r.end <= probe::WINDOW)
-            .returning(move |_, _| Ok(bytes.clone()));
+            .withf(move |k, r| !k.is_temporary() && *r == (0..size))
+            .times(..=1)
+            .returning(move |_, _| Ok(padded(bytes.clone(), size)));
         store.expect_delete().withf(|k| !k.is_temporary()).times(deletes).returning(|_| Ok(()));
         store
     }
@@ -500,7 +535,12 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(Some(ObjectInfo { size: 2048, content_type: None })));
-        store.expect_read_range().withf(|k, _| k.is_private()).returning(|_, _| Ok(png(4096, 4096)));
+        store
+            .expect_read_range()
+            .withf(|k, r| k.is_private() && *r == (0..2048))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(padded(png(4096, 4096), 2048)));
         store.expect_public_url().returning(|k| format!("https://cdn/{k}"));
         store.expect_delete().never();
         let verified = uploads(store, live_ticket_repo(false))
@@ -509,6 +549,23 @@ mod tests {
             .unwrap();
         assert!(verified.key.is_private() && verified.key.as_str().ends_with(".png"));
         assert_eq!(verified.size, 2048);
+        let expected = Sha256::digest(padded(png(4096, 4096), 2048));
+        assert_eq!(verified.sha256, format!("{expected:x}"), "the hash of the bytes checked");
+        assert_eq!(verified.sha256.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn a_copy_read_short_is_a_store_failure_and_keeps_the_ticket_usable() {
+        let mut store = MockObjectStore::new();
+        store.expect_copy().returning(|_, _, _| Ok(()));
+        store.expect_head().returning(|_| Ok(Some(ObjectInfo { size: 2048, content_type: None })));
+        store.expect_read_range().returning(|_, _| Ok(png(10, 10)));
+        store.expect_delete().withf(|k| !k.is_temporary()).times(1).returning(|_| Ok(()));
+        let err = uploads(store, live_ticket_repo(false))
+            .verify(&policy(), "42", UserId::new(42), key().as_str(), Visibility::Public)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FinalizeError::Store(StoreError::Upstream(_))), "{err:?}");
     }
 
     #[tokio::test]

@@ -56,6 +56,12 @@ impl AvatarService {
         self.uploads.used(upload).await;
     }
 
+    /// Deletes the final copy of a verified upload that a later step
+    /// refused before anything referenced it; its ticket stays issued.
+    pub async fn unused(&self, upload: &VerifiedUpload) {
+        self.uploads.unused(upload).await;
+    }
+
     /// Makes a verified upload the caller's avatar and deletes the previous
     /// avatar object after the commit. If a concurrent finalize of the same
     /// ticket won, this copy is deleted and the ticket counts as used.
@@ -118,6 +124,7 @@ mod tests {
             key: ObjectKey::parse("avatars/42/new.png").unwrap(),
             url: "https://cdn/avatars/42/new.png".into(),
             size: 10,
+            sha256: "00".repeat(32),
         }
     }
 
