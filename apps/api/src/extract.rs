@@ -2,8 +2,9 @@
 //!
 //! It enforces the API's body rules in one place: `application/json` (or a
 //! `+json` type) else 415; at most 64 KiB else 413; syntax errors 400; wrong
-//! shapes, unknown fields and `validator` failures 422 with per-field
-//! `errors` keyed by JSON pointer.
+//! shapes, unknown fields, values a field's domain type refuses (its
+//! `Deserialize` parses, so its error is the field's) and `validator`
+//! failures 422 with per-field `errors` keyed by JSON pointer.
 
 use crate::codes;
 use crate::error::ApiError;
@@ -267,11 +268,6 @@ pub fn validation_problem(errors: validator::ValidationErrors) -> ApiError {
     ApiError::validation(map)
 }
 
-/// Parses a stringified int64 user id at `pointer`.
-pub(crate) fn user_id(raw: &str, pointer: &str) -> Result<shared_kernel::UserId, ApiError> {
-    raw.parse::<shared_kernel::UserId>().map_err(|e| ApiError::invalid_field(pointer, e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +312,34 @@ mod tests {
         let err = parse::<Body>(br#"{"displayName":"a","tags":[1],"x\u0000":1}"#).unwrap_err();
         assert!(err.body("r").errors.unwrap().contains_key("/x"));
         assert!(parse::<Body>(br#"{"displayName":"a\\u0000"}"#).is_ok(), "an escaped backslash is not a NUL");
+    }
+
+    #[test]
+    fn a_domain_type_refusing_its_value_is_a_422_at_its_pointer_with_the_parsers_message() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        #[expect(dead_code, reason = "fields are only deserialised")]
+        struct Typed {
+            display_name: users::DisplayName,
+            #[serde(deserialize_with = "shared_kernel::ids::decimal::deserialize")]
+            user_id: shared_kernel::UserId,
+        }
+        let cases = [
+            (br#"{"displayName":"x","userId":"1"}"#.as_slice(), "/displayName", {
+                users::DisplayName::parse("x").unwrap_err().to_string()
+            }),
+            (br#"{"displayName":"Ada","userId":"01"}"#.as_slice(), "/userId", {
+                "01".parse::<shared_kernel::UserId>().unwrap_err().to_string()
+            }),
+        ];
+        for (body, pointer, message) in cases {
+            let err = parse::<Typed>(body).unwrap_err();
+            assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let problem = err.body("r");
+            assert_eq!(problem.code, codes::REQUEST_VALIDATION);
+            assert_eq!(problem.errors.unwrap(), BTreeMap::from([(pointer.to_owned(), vec![message])]));
+        }
+        assert!(parse::<Typed>(br#"{"displayName":" Ada ","userId":"7"}"#).is_ok());
     }
 
     #[test]

@@ -195,8 +195,10 @@ pub struct NewVerification {
     pub discord: Option<DiscordAvatar>,
 }
 
-/// A reason for rejecting: at most 500 characters as sent, trimmed, not empty.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A reason for rejecting: at most 500 characters as sent, trimmed, not
+/// empty. Deserializes from a string through [`RejectionReason::parse`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct RejectionReason(String);
 
 /// Why a rejection reason is invalid.
@@ -220,6 +222,14 @@ impl RejectionReason {
     /// The reason.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<String> for RejectionReason {
+    type Error = RejectionReasonError;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
     }
 }
 

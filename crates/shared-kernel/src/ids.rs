@@ -49,6 +49,32 @@ impl FromStr for UserId {
     }
 }
 
+/// Reading a [`UserId`] in its wire form, the decimal string (`"42"`),
+/// through its `FromStr`: `#[serde(deserialize_with =
+/// "shared_kernel::ids::decimal::deserialize")]`. `UserId`'s own serde
+/// stays the bare int64 the stores keep.
+pub mod decimal {
+    use super::UserId;
+    use serde::{Deserialize as _, Deserializer};
+
+    /// A user id from its decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UserId, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+
+    /// An optional user id: `null` is `None` (pair with `#[serde(default)]`
+    /// so an absent field is `None` too).
+    pub mod option {
+        use super::UserId;
+        use serde::{Deserialize as _, Deserializer};
+
+        /// A user id from its decimal string, or `None` for `null`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<UserId>, D::Error> {
+            Option::<String>::deserialize(d)?.map(|s| s.parse()).transpose().map_err(serde::de::Error::custom)
+        }
+    }
+}
+
 /// Declares a UUIDv7 id newtype with `new()`, `from_uuid`, `as_uuid`, `Display` and `FromStr`.
 #[macro_export]
 macro_rules! uuid_id {
@@ -118,6 +144,26 @@ mod tests {
         for bad in ["", "-1", "+1", " 1", "01", "1.0", "99999999999999999999", "abc"] {
             assert!(bad.parse::<UserId>().is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn a_user_id_on_the_wire_is_its_decimal_string() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "decimal::deserialize")]
+            id: UserId,
+            #[serde(default, deserialize_with = "decimal::option::deserialize")]
+            by: Option<UserId>,
+        }
+        let body: Body = serde_json::from_str(r#"{"id":"42","by":null}"#).unwrap();
+        assert_eq!((body.id.get(), body.by), (42, None));
+        let body: Body = serde_json::from_str(r#"{"id":"42"}"#).unwrap();
+        assert_eq!(body.by, None);
+        let body: Body = serde_json::from_str(r#"{"id":"1","by":"7"}"#).unwrap();
+        assert_eq!(body.by, Some(UserId::new(7)));
+        let refused = serde_json::from_str::<Body>(r#"{"id":"01"}"#).unwrap_err().to_string();
+        assert!(refused.starts_with(&UserIdError.to_string()), "{refused}");
+        assert!(serde_json::from_str::<Body>(r#"{"id":42}"#).is_err(), "a number is not the wire form");
     }
 
     #[test]

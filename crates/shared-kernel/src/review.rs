@@ -31,8 +31,10 @@ impl Retry {
 }
 
 /// A reviewer's internal note: at most 2000 characters as sent, trimmed, not
-/// empty; seen by superusers only.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// empty; seen by superusers only. Deserializes from a string through
+/// [`ReviewNote::parse`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct ReviewNote(String);
 
 /// Why a note is invalid.
@@ -56,5 +58,13 @@ impl ReviewNote {
     /// The note.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<String> for ReviewNote {
+    type Error = ReviewNoteError;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
     }
 }

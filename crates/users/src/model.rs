@@ -203,6 +203,14 @@ impl DisplayName {
     }
 }
 
+/// A display name deserializes from a string through [`DisplayName::parse`],
+/// so a request body holding one is checked once, where it is read.
+impl<'de> Deserialize<'de> for DisplayName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for DisplayName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -269,6 +277,13 @@ impl Username {
     /// The username.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A username deserializes from a string through [`Username::parse`].
+impl<'de> Deserialize<'de> for Username {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 

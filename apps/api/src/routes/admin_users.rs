@@ -10,7 +10,6 @@ use crate::state::AppState;
 use actix_web::{get, patch, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use shared_kernel::{DiscordId, PlatformRole, UserId};
-use std::collections::BTreeMap;
 use users::{AdminUserUpdate, User, Username};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -110,8 +109,8 @@ async fn search_users(
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<DiscordId>>, D::Error> {
+    Option::<DiscordId>::deserialize(d).map(Some)
 }
 
 /// `PATCH /admin/users/{userId}` body; absent fields are left as they are.
@@ -120,50 +119,14 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 pub struct AdminUserPatch {
     /// `user` or `superuser`.
     #[schema(value_type = Option<crate::schema::PlatformRoleSchema>, example = "superuser")]
-    pub platform_role: Option<String>,
+    pub platform_role: Option<PlatformRole>,
     /// A Discord snowflake to link, or null to unlink.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<crate::schema::rules::DiscordId>)]
-    pub discord_id: Option<Option<String>>,
+    pub discord_id: Option<Option<DiscordId>>,
     /// A new username.
-    #[validate(length(min = 1, max = 40))]
     #[schema(value_type = Option<crate::schema::rules::Username>)]
-    pub username: Option<String>,
-}
-
-impl AdminUserPatch {
-    fn into_domain(self) -> Result<AdminUserUpdate, ApiError> {
-        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut update = AdminUserUpdate::default();
-        if let Some(role) = self.platform_role {
-            match role.parse::<PlatformRole>() {
-                Ok(r) => update.platform_role = Some(r),
-                Err(e) => {
-                    errors.insert("/platformRole".into(), vec![e.to_string()]);
-                }
-            }
-        }
-        if let Some(discord) = self.discord_id {
-            match discord.as_deref().map(DiscordId::parse).transpose() {
-                Ok(d) => update.discord_id = Some(d),
-                Err(e) => {
-                    errors.insert("/discordId".into(), vec![e.to_string()]);
-                }
-            }
-        }
-        if let Some(username) = self.username {
-            match Username::parse(&username) {
-                Ok(u) => update.username = Some(u),
-                Err(e) => {
-                    errors.insert("/username".into(), vec![e.to_string()]);
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
-        }
-        Ok(update)
-    }
+    pub username: Option<Username>,
 }
 
 /// Changes a user's platform role, Discord id or username.
@@ -190,7 +153,8 @@ async fn update_user(
     body: ValidJson<AdminUserPatch>,
 ) -> Result<web::Json<AdminUserDto>, ApiError> {
     let id: UserId = path.parse().map_err(|_| ApiError::not_found(codes::USER_NOT_FOUND, "no user with this id"))?;
-    let update = body.0.into_domain()?;
+    let AdminUserPatch { platform_role, discord_id, username } = body.0;
+    let update = AdminUserUpdate { platform_role, discord_id, username };
     let user = state.users.admin_update(&su.0, id, &update).await?;
     Ok(web::Json(AdminUserDto::from(&user)))
 }

@@ -9,7 +9,6 @@
 use crate::caller::Authenticated;
 use crate::codes;
 use crate::error::{ApiError, ProblemBody};
-use crate::extract::user_id;
 use crate::extract::{PageQuery, ValidJson, ValidJsonOrEmpty};
 use crate::state::AppState;
 use crate::wire::organizations::{OrgSummaryDto, ZoneDto};
@@ -21,7 +20,7 @@ use organizations::{
     ZoneId,
 };
 use serde::{Deserialize, Serialize};
-use shared_kernel::{EmailAddress, OrgRole};
+use shared_kernel::{EmailAddress, OrgRole, UserId};
 use time::OffsetDateTime;
 use users::UserDto;
 use utoipa::ToSchema;
@@ -153,10 +152,12 @@ fn created(c: CreatedInvitation, now: OffsetDateTime) -> Result<CreatedInvitatio
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateInvitationRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// A zone of the organization; omitted = the whole organization. A
     /// moderator scoped to zones must name one of theirs.
-    pub zone_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub zone_id: Option<ZoneId>,
     /// The role granted (default `member`); never above the caller's own, and moderators grant only guest or member.
     #[schema(value_type = Option<crate::schema::OrgRoleSchema>, example = "member")]
     pub role: Option<OrgRole>,
@@ -164,8 +165,9 @@ pub struct CreateInvitationRequest {
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<EmailAddress>,
     /// Bind to this user. Single-use.
+    #[serde(default, deserialize_with = "shared_kernel::ids::decimal::option::deserialize")]
     #[schema(value_type = Option<crate::schema::rules::UserId>)]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// `internal` (default) or `external` (refused to existing members).
     #[schema(value_type = Option<crate::schema::InvitationKindSchema>, example = "internal")]
     pub kind: Option<InvitationKind>,
@@ -186,7 +188,8 @@ pub struct CreateInvitationRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ListInvitationsRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// `pending`, `accepted`, `rejected`, `revoked` or `expired` (as read now).
     #[schema(value_type = Option<crate::schema::InvitationStatusSchema>)]
     pub status: Option<InvitationState>,
@@ -194,10 +197,12 @@ pub struct ListInvitationsRequest {
     #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// Only invitations to this zone.
-    pub zone_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub zone_id: Option<ZoneId>,
     /// Only invitations this user created.
+    #[serde(default, deserialize_with = "shared_kernel::ids::decimal::option::deserialize")]
     #[schema(value_type = Option<crate::schema::rules::UserId>)]
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     /// Only invitations bound to an e-mail starting with this (case-insensitive in ASCII).
     #[validate(length(max = 254))]
     #[schema(max_length = 254)]
@@ -296,7 +301,8 @@ pub struct AcceptRequest {
     #[schema(min_length = 1, max_length = 128)]
     pub token: Option<String>,
     /// The id of an invitation bound to the caller.
-    pub invitation_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub invitation_id: Option<InvitationId>,
 }
 
 /// A body naming one invitation.
@@ -304,7 +310,8 @@ pub struct AcceptRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InvitationRequest {
     /// The invitation.
-    pub invitation_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub invitation_id: InvitationId,
 }
 
 /// One acceptance attempt.
@@ -375,11 +382,11 @@ async fn create(
 ) -> Result<web::Json<CreatedInvitationDto>, ApiError> {
     let b = body.0;
     let new = NewInvitation {
-        organization_id: OrganizationId::from_uuid(b.organization_id),
-        zone_id: b.zone_id.map(ZoneId::from_uuid),
+        organization_id: b.organization_id,
+        zone_id: b.zone_id,
         role: b.role.unwrap_or(OrgRole::Member),
         email: b.email,
-        user_id: b.user_id.as_deref().map(|u| user_id(u, "/userId")).transpose()?,
+        user_id: b.user_id,
         kind: b.kind.unwrap_or_default(),
         max_uses: b.max_uses.unwrap_or_default(),
         validity: b.expires_in_seconds.unwrap_or_default(),
@@ -413,11 +420,11 @@ async fn list(
     let filter = InvitationFilter {
         state: b.status,
         role: b.role,
-        zone: b.zone_id.map(ZoneId::from_uuid),
-        created_by: b.created_by.as_deref().map(|u| user_id(u, "/createdBy")).transpose()?,
+        zone: b.zone_id,
+        created_by: b.created_by,
         email_prefix: b.email_prefix,
     };
-    let found = state.invitations.list(&auth.0, OrganizationId::from_uuid(b.organization_id), filter, &page).await?;
+    let found = state.invitations.list(&auth.0, b.organization_id, filter, &page).await?;
     let now = state.clock.now();
     Ok(web::Json(InvitationsResponse {
         invitations: found.items.into_iter().map(|i| InvitationDto::new(i, now)).collect(),
@@ -547,7 +554,7 @@ async fn accept(
         (Some(token), None) => {
             state.invitations.accept_token(&auth.0, &InvitationToken::from_presented(&token), &info).await.map(drop)
         }
-        (None, Some(id)) => state.invitations.accept_id(&auth.0, InvitationId::from_uuid(id), &info).await.map(drop),
+        (None, Some(id)) => state.invitations.accept_id(&auth.0, id, &info).await.map(drop),
         _ => return Err(ApiError::invalid_field("", "send exactly one of token and invitationId")),
     }
     .map_err(ApiError::from);
@@ -581,7 +588,7 @@ async fn reject(
         (Some(token), None) => {
             state.invitations.reject_token(&auth.0, &InvitationToken::from_presented(&token), &info).await?
         }
-        (None, Some(id)) => state.invitations.reject(&auth.0, InvitationId::from_uuid(id), &info).await?,
+        (None, Some(id)) => state.invitations.reject(&auth.0, id, &info).await?,
         _ => return Err(ApiError::invalid_field("", "send exactly one of token and invitationId")),
     };
     Ok(web::Json(InvitationDto::new(rejected, state.clock.now())))
@@ -606,7 +613,7 @@ async fn revoke(
     state: web::Data<AppState>,
     body: ValidJson<InvitationRequest>,
 ) -> Result<web::Json<InvitationDto>, ApiError> {
-    let revoked = state.invitations.revoke(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
+    let revoked = state.invitations.revoke(&auth.0, body.0.invitation_id).await?;
     Ok(web::Json(InvitationDto::new(revoked, state.clock.now())))
 }
 
@@ -630,7 +637,7 @@ async fn resend(
     state: web::Data<AppState>,
     body: ValidJson<InvitationRequest>,
 ) -> Result<web::Json<CreatedInvitationDto>, ApiError> {
-    let made = state.invitations.resend(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
+    let made = state.invitations.resend(&auth.0, body.0.invitation_id).await?;
     Ok(web::Json(created(made, state.clock.now())?))
 }
 
@@ -652,6 +659,6 @@ async fn acceptances(
     state: web::Data<AppState>,
     body: ValidJson<InvitationRequest>,
 ) -> Result<web::Json<AcceptancesResponse>, ApiError> {
-    let log = state.invitations.acceptances(&auth.0, InvitationId::from_uuid(body.0.invitation_id)).await?;
+    let log = state.invitations.acceptances(&auth.0, body.0.invitation_id).await?;
     Ok(web::Json(AcceptancesResponse { acceptances: log.into_iter().map(Into::into).collect() }))
 }

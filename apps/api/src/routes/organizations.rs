@@ -5,7 +5,7 @@
 
 use crate::caller::{Authenticated, Superuser};
 use crate::error::{ApiError, ProblemBody};
-use crate::extract::{PageQuery, ValidJson, user_id};
+use crate::extract::{PageQuery, ValidJson};
 use crate::state::AppState;
 use crate::wire::organizations::ZoneDto;
 use actix_web::{HttpResponse, post, web};
@@ -14,14 +14,14 @@ use organizations::{
     MembershipStatus, Name, Organization, OrganizationId, OrganizationView, Permissions, Zone, ZoneId,
 };
 use serde::{Deserialize, Serialize};
-use shared_kernel::OrgRole;
+use shared_kernel::{OrgRole, UserId};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use users::UserDto;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -43,14 +43,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(appoint_admin)
         .service(member_history)
         .service(leave);
-}
-
-pub(crate) fn valid_name(value: &str) -> Result<(), ValidationError> {
-    Name::parse(value).map(drop).map_err(|e| ValidationError::new("name").with_message(e.to_string().into()))
-}
-
-fn name(raw: &str) -> Result<Name, ApiError> {
-    Name::parse(raw).map_err(|e| ApiError::invalid_field("/name", e.to_string()))
 }
 
 /// A full organization.
@@ -317,9 +309,8 @@ pub struct ZonesResponse {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateOrganizationRequest {
     /// The name.
-    #[validate(custom(function = "valid_name"))]
     #[schema(value_type = crate::schema::rules::Name)]
-    pub name: String,
+    pub name: Name,
 }
 
 /// A body naming one organization.
@@ -327,7 +318,8 @@ pub struct CreateOrganizationRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrganizationRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
 }
 
 /// `POST /organization/update` body.
@@ -335,11 +327,11 @@ pub struct OrganizationRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateOrganizationRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The new name.
-    #[validate(custom(function = "valid_name"))]
     #[schema(value_type = crate::schema::rules::Name)]
-    pub name: String,
+    pub name: Name,
 }
 
 /// `POST /organization/zones/create` body.
@@ -347,11 +339,11 @@ pub struct UpdateOrganizationRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateZoneRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// Unique in the organization.
-    #[validate(custom(function = "valid_name"))]
     #[schema(value_type = crate::schema::rules::Name)]
-    pub name: String,
+    pub name: Name,
 }
 
 /// `POST /organization/members/list` body.
@@ -359,7 +351,8 @@ pub struct CreateZoneRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ListMembersRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// `active` (granting now) or `inactive`.
     #[schema(value_type = Option<users::MembershipStatus>)]
     pub status: Option<MembershipStatus>,
@@ -367,7 +360,8 @@ pub struct ListMembersRequest {
     #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// Only members covering this zone.
-    pub zone_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub zone_id: Option<ZoneId>,
     /// Members per page, 1..100 (default 20).
     #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
@@ -380,10 +374,12 @@ pub struct ListMembersRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MemberRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The member.
+    #[serde(deserialize_with = "shared_kernel::ids::decimal::deserialize")]
     #[schema(value_type = crate::schema::rules::UserId)]
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// `POST /organization/members/remove` body.
@@ -391,10 +387,12 @@ pub struct MemberRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RemoveMemberRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The member.
+    #[serde(deserialize_with = "shared_kernel::ids::decimal::deserialize")]
     #[schema(value_type = crate::schema::rules::UserId)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// Keep them out of every invitation of the organization until an admin unblocks them (default false).
     pub block: Option<bool>,
 }
@@ -404,16 +402,19 @@ pub struct RemoveMemberRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateMemberRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The member.
+    #[serde(deserialize_with = "shared_kernel::ids::decimal::deserialize")]
     #[schema(value_type = crate::schema::rules::UserId)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// The new role.
     #[schema(value_type = Option<crate::schema::OrgRoleSchema>)]
     pub role: Option<OrgRole>,
     /// The new zones (each a zone of the organization); `[]` = the whole organization.
     #[validate(length(max = 100))]
-    pub zone_ids: Option<Vec<Uuid>>,
+    #[schema(value_type = Option<Vec<Uuid>>)]
+    pub zone_ids: Option<Vec<ZoneId>>,
     /// The new end (RFC 3339, in the future, no later than the caller's own); `null` makes it permanent; omitted keeps it.
     #[serde(default, deserialize_with = "present_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -430,8 +431,9 @@ fn present_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppointAdminRequest {
     /// The user to make a permanent admin.
+    #[serde(deserialize_with = "shared_kernel::ids::decimal::deserialize")]
     #[schema(value_type = crate::schema::rules::UserId)]
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// A user blocked from an organization.
@@ -476,10 +478,12 @@ pub struct BlocksResponse {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateRoleRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The member.
+    #[serde(deserialize_with = "shared_kernel::ids::decimal::deserialize")]
     #[schema(value_type = crate::schema::rules::UserId)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// The new role.
     #[schema(value_type = crate::schema::OrgRoleSchema, example = "moderator")]
     pub role: OrgRole,
@@ -490,7 +494,8 @@ pub struct UpdateRoleRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LogoTicketRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The logo's media type.
     #[validate(length(min = 1, max = 255))]
     #[schema(value_type = crate::schema::rules::ImageType)]
@@ -516,7 +521,8 @@ pub struct LogoTicketResponse {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LogoFinalizeRequest {
     /// The organization.
-    pub organization_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub organization_id: OrganizationId,
     /// The ticket's `tmpKey`.
     #[validate(length(min = 1, max = 512))]
     #[schema(min_length = 1, max_length = 512)]
@@ -529,10 +535,6 @@ pub struct LogoFinalizeRequest {
 pub struct LogoResponse {
     /// The logo now in effect.
     pub logo_url: String,
-}
-
-fn org(id: Uuid) -> OrganizationId {
-    OrganizationId::from_uuid(id)
 }
 
 /// Creates an organization; the caller becomes its admin and it becomes current.
@@ -554,7 +556,7 @@ async fn create(
     state: web::Data<AppState>,
     body: ValidJson<CreateOrganizationRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    state.then_current_user(&auth.0, state.orgs.create(&auth.0, &name(&body.0.name)?)).await
+    state.then_current_user(&auth.0, state.orgs.create(&auth.0, &body.0.name)).await
 }
 
 /// Makes an organization the caller's current one.
@@ -576,7 +578,7 @@ async fn switch(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    state.then_current_user(&auth.0, state.orgs.switch(&auth.0, org(body.0.organization_id))).await
+    state.then_current_user(&auth.0, state.orgs.switch(&auth.0, body.0.organization_id)).await
 }
 
 /// The organization with its zones, the caller's membership and what they may do there (`org:guest`).
@@ -597,7 +599,7 @@ async fn get(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<OrganizationViewDto>, ApiError> {
-    let view = state.orgs.get(&auth.0, org(body.0.organization_id)).await?;
+    let view = state.orgs.get(&auth.0, body.0.organization_id).await?;
     Ok(web::Json(OrganizationViewDto::new(view, state.clock.now())))
 }
 
@@ -619,8 +621,8 @@ async fn update(
     state: web::Data<AppState>,
     body: ValidJson<UpdateOrganizationRequest>,
 ) -> Result<web::Json<OrganizationDto>, ApiError> {
-    let id = org(body.0.organization_id);
-    let renamed = state.orgs.rename(&auth.0, id, &name(&body.0.name)?).await?;
+    let id = body.0.organization_id;
+    let renamed = state.orgs.rename(&auth.0, id, &body.0.name).await?;
     let zones = state.orgs.zones(&auth.0, id).await?;
     Ok(web::Json(OrganizationDto::new(renamed, zones)))
 }
@@ -644,7 +646,7 @@ async fn logo_ticket(
     state: web::Data<AppState>,
     body: ValidJson<LogoTicketRequest>,
 ) -> Result<web::Json<LogoTicketResponse>, ApiError> {
-    let issued = state.logos.ticket(&auth.0, org(body.0.organization_id), &body.0.content_type).await?;
+    let issued = state.logos.ticket(&auth.0, body.0.organization_id, &body.0.content_type).await?;
     Ok(web::Json(LogoTicketResponse {
         upload_url: issued.upload.url,
         tmp_key: issued.ticket.tmp_key.as_str().to_owned(),
@@ -674,8 +676,7 @@ async fn logo_finalize(
     state: web::Data<AppState>,
     body: ValidJson<LogoFinalizeRequest>,
 ) -> Result<web::Json<LogoResponse>, ApiError> {
-    let logo_url =
-        state.logos.finalize(&auth.0, org(body.0.organization_id), &body.0.tmp_key).await.map_err(ApiError::from);
+    let logo_url = state.logos.finalize(&auth.0, body.0.organization_id, &body.0.tmp_key).await.map_err(ApiError::from);
     state.metrics.outcome(crate::metrics::UseCase::LogoFinalize, &logo_url);
     let logo_url = logo_url?;
     Ok(web::Json(LogoResponse { logo_url }))
@@ -698,7 +699,7 @@ async fn logo_remove(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.logos.remove(&auth.0, org(body.0.organization_id)).await?;
+    state.logos.remove(&auth.0, body.0.organization_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -721,7 +722,7 @@ async fn create_zone(
     state: web::Data<AppState>,
     body: ValidJson<CreateZoneRequest>,
 ) -> Result<web::Json<ZoneDto>, ApiError> {
-    let zone = state.orgs.create_zone(&auth.0, org(body.0.organization_id), &name(&body.0.name)?).await?;
+    let zone = state.orgs.create_zone(&auth.0, body.0.organization_id, &body.0.name).await?;
     Ok(web::Json(zone.into()))
 }
 
@@ -742,7 +743,7 @@ async fn list_zones(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<ZonesResponse>, ApiError> {
-    let zones = state.orgs.zones(&auth.0, org(body.0.organization_id)).await?;
+    let zones = state.orgs.zones(&auth.0, body.0.organization_id).await?;
     Ok(web::Json(ZonesResponse { zones: zones.into_iter().map(Into::into).collect() }))
 }
 
@@ -766,8 +767,8 @@ async fn list_members(
 ) -> Result<web::Json<MembersResponse>, ApiError> {
     let b = body.0;
     let page = PageQuery { limit: b.limit, cursor: b.cursor }.page_of::<Uuid>()?;
-    let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id.map(ZoneId::from_uuid) };
-    let found = state.orgs.members(&auth.0, org(b.organization_id), filter, &page).await?;
+    let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id };
+    let found = state.orgs.members(&auth.0, b.organization_id, filter, &page).await?;
     let now = state.clock.now();
     let members = found
         .items
@@ -802,9 +803,9 @@ async fn update_role(
     state: web::Data<AppState>,
     body: ValidJson<UpdateRoleRequest>,
 ) -> Result<web::Json<MembershipDto>, ApiError> {
-    let user = user_id(&body.0.user_id, "/userId")?;
+    let user = body.0.user_id;
     let change = MemberUpdate { role: Some(body.0.role), ..MemberUpdate::default() };
-    let m = state.orgs.update_member(&auth.0, org(body.0.organization_id), user, &change).await?;
+    let m = state.orgs.update_member(&auth.0, body.0.organization_id, user, &change).await?;
     Ok(web::Json(MembershipDto::new(m, state.clock.now())))
 }
 
@@ -830,13 +831,13 @@ async fn update_member(
     body: ValidJson<UpdateMemberRequest>,
 ) -> Result<web::Json<MembershipDto>, ApiError> {
     let b = body.0;
-    let user = user_id(&b.user_id, "/userId")?;
+    let user = b.user_id;
     let change = MemberUpdate {
         role: b.role,
-        zones: b.zone_ids.map(|z| z.into_iter().map(ZoneId::from_uuid).collect()),
+        zones: b.zone_ids,
         expires_at: b.expires_at.map(|e| e.map(shared_kernel::truncate_to_micros)),
     };
-    let m = state.orgs.update_member(&auth.0, org(b.organization_id), user, &change).await?;
+    let m = state.orgs.update_member(&auth.0, b.organization_id, user, &change).await?;
     Ok(web::Json(MembershipDto::new(m, state.clock.now())))
 }
 
@@ -861,8 +862,8 @@ async fn remove_member(
     state: web::Data<AppState>,
     body: ValidJson<RemoveMemberRequest>,
 ) -> Result<web::Json<MembershipDto>, ApiError> {
-    let user = user_id(&body.0.user_id, "/userId")?;
-    let m = state.orgs.remove(&auth.0, org(body.0.organization_id), user, body.0.block.unwrap_or(false)).await?;
+    let user = body.0.user_id;
+    let m = state.orgs.remove(&auth.0, body.0.organization_id, user, body.0.block.unwrap_or(false)).await?;
     Ok(web::Json(MembershipDto::new(m, state.clock.now())))
 }
 
@@ -886,8 +887,8 @@ async fn unblock_member(
     state: web::Data<AppState>,
     body: ValidJson<MemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = user_id(&body.0.user_id, "/userId")?;
-    state.orgs.unblock(&auth.0, org(body.0.organization_id), user).await?;
+    let user = body.0.user_id;
+    state.orgs.unblock(&auth.0, body.0.organization_id, user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -910,7 +911,7 @@ async fn list_blocks(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<BlocksResponse>, ApiError> {
-    let blocks = state.orgs.blocks(&auth.0, org(body.0.organization_id)).await?;
+    let blocks = state.orgs.blocks(&auth.0, body.0.organization_id).await?;
     Ok(web::Json(BlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }
 
@@ -937,8 +938,8 @@ async fn appoint_admin(
     path: web::Path<Uuid>,
     body: ValidJson<AppointAdminRequest>,
 ) -> Result<web::Json<MembershipDto>, ApiError> {
-    let user = user_id(&body.0.user_id, "/userId")?;
-    let m = state.orgs.appoint_admin(&su.0, org(path.into_inner()), user).await?;
+    let user = body.0.user_id;
+    let m = state.orgs.appoint_admin(&su.0, OrganizationId::from_uuid(path.into_inner()), user).await?;
     Ok(web::Json(MembershipDto::new(m, state.clock.now())))
 }
 
@@ -959,8 +960,8 @@ async fn member_history(
     state: web::Data<AppState>,
     body: ValidJson<MemberRequest>,
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
-    let user = user_id(&body.0.user_id, "/userId")?;
-    let history = state.orgs.history(&auth.0, org(body.0.organization_id), user).await?;
+    let user = body.0.user_id;
+    let history = state.orgs.history(&auth.0, body.0.organization_id, user).await?;
     Ok(web::Json(HistoryResponse { history: history.into_iter().map(Into::into).collect() }))
 }
 
@@ -982,5 +983,5 @@ async fn leave(
     state: web::Data<AppState>,
     body: ValidJson<OrganizationRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    state.then_current_user(&auth.0, state.orgs.leave(&auth.0, org(body.0.organization_id))).await
+    state.then_current_user(&auth.0, state.orgs.leave(&auth.0, body.0.organization_id)).await
 }

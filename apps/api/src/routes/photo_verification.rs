@@ -323,13 +323,11 @@ async fn verify(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RejectRequest {
     /// Why, at most 500 characters, trimmed, not blank; shown to the user.
-    #[validate(length(min = 1, max = 500))]
     #[schema(value_type = crate::schema::rules::PhotoReason, example = "The photo does not show your face.")]
-    pub reason: String,
+    pub reason: RejectionReason,
     /// An internal note for other reviewers, at most 2000 characters, trimmed, not blank; never shown to the user.
-    #[validate(length(min = 1, max = 2000))]
     #[schema(value_type = Option<crate::schema::rules::Note>)]
-    pub note: Option<String>,
+    pub note: Option<ReviewNote>,
     /// `retry` (default: the user may upload another photo) or `final` (they may not).
     #[schema(example = "retry")]
     pub retry: Option<RetryWire>,
@@ -359,13 +357,7 @@ async fn reject(
     body: ValidJson<RejectRequest>,
 ) -> Result<web::Json<VerificationDto>, ApiError> {
     let b = body.0;
-    let reason = RejectionReason::parse(&b.reason).map_err(|e| ApiError::invalid_field("/reason", e.to_string()))?;
-    let note = b
-        .note
-        .as_deref()
-        .map(ReviewNote::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid_field("/note", e.to_string()))?;
+    let (reason, note) = (b.reason, b.note);
     let retry = match b.retry {
         None | Some(RetryWire::Retry) => Retry::Allowed,
         Some(RetryWire::Final) => Retry::Final,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use users::{DisplayName, ManualStatus, UserDto};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -21,15 +21,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateProfileRequest {
     /// The new display name.
-    #[validate(custom(function = "valid_display_name"))]
     #[schema(value_type = crate::schema::rules::Name)]
-    pub display_name: String,
-}
-
-fn valid_display_name(value: &str) -> Result<(), ValidationError> {
-    DisplayName::parse(value)
-        .map(drop)
-        .map_err(|e| ValidationError::new("display_name").with_message(e.to_string().into()))
+    pub display_name: DisplayName,
 }
 
 /// `POST /user/status` body.
@@ -86,9 +79,7 @@ async fn update_profile(
     state: web::Data<AppState>,
     body: ValidJson<UpdateProfileRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    let name =
-        DisplayName::parse(&body.0.display_name).map_err(|e| ApiError::invalid_field("/displayName", e.to_string()))?;
-    let view = state.users.update_profile(&auth.0, &name).await?;
+    let view = state.users.update_profile(&auth.0, &body.0.display_name).await?;
     Ok(web::Json(view.into()))
 }
 
