@@ -63,7 +63,7 @@ impl MemoryUploadTicketRepository {
 
     /// The ticket's state, if the ticket exists.
     pub fn state(&self, id: TicketId) -> Option<TicketState> {
-        lock(&self.tickets).iter().find(|t| t.ticket.id == id).map(|t| t.ticket.state.clone())
+        lock(&self.tickets).iter().find(|t| t.ticket.id == id).map(|t| t.ticket.state)
     }
 
     /// Tries used by `owner` for `purpose` since `window_start`, as

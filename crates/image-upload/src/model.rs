@@ -201,35 +201,16 @@ impl ImageUpload {
     }
 }
 
-/// Where a ticket stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TicketState {
-    /// Issued; the upload may be finalized until it expires.
-    Issued,
-    /// Finalized successfully.
-    Used,
-    /// Finalize refused the object (it does not count as a try).
-    Rejected,
-}
-
-impl TicketState {
-    /// The stored name.
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            Self::Issued => "issued",
-            Self::Used => "used",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    /// The state for a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "issued" => Some(Self::Issued),
-            "used" => Some(Self::Used),
-            "rejected" => Some(Self::Rejected),
-            _ => None,
-        }
+shared_kernel::stored_enum! {
+    /// Where a ticket stands.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum TicketState {
+        /// Issued; the upload may be finalized until it expires.
+        Issued = "issued",
+        /// Finalized successfully.
+        Used = "used",
+        /// Finalize refused the object (it does not count as a try).
+        Rejected = "rejected",
     }
 }
 

@@ -5,7 +5,6 @@
 use crate::error::DecisionError;
 use image_upload::ObjectKey;
 use shared_kernel::{Actor, DiscordId, Retry, ReviewNote, UserId};
-use std::fmt;
 use time::OffsetDateTime;
 
 shared_kernel::uuid_id!(
@@ -13,17 +12,19 @@ shared_kernel::uuid_id!(
     PhotoVerificationId
 );
 
-/// Where a verification stands. Everything but `Pending` is terminal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum VerificationStatus {
-    /// Waiting for a superuser's review.
-    Pending,
-    /// Both sides approved: the requested photo is the avatar now.
-    Accepted,
-    /// A superuser refused the photo, with a reason.
-    Rejected,
-    /// A newer upload replaced it while it was pending.
-    Superseded,
+shared_kernel::stored_enum! {
+    /// Where a verification stands. Everything but `Pending` is terminal.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum VerificationStatus: VerificationStatusError {
+        /// Waiting for a superuser's review.
+        Pending = "PENDING",
+        /// Both sides approved: the requested photo is the avatar now.
+        Accepted = "ACCEPTED",
+        /// A superuser refused the photo, with a reason.
+        Rejected = "REJECTED",
+        /// A newer upload replaced it while it was pending.
+        Superseded = "SUPERSEDED",
+    }
 }
 
 /// Why a string is not a verification status.
@@ -32,56 +33,22 @@ pub enum VerificationStatus {
 pub struct VerificationStatusError;
 
 impl VerificationStatus {
-    /// Every status.
-    pub const ALL: [Self; 4] = [Self::Pending, Self::Accepted, Self::Rejected, Self::Superseded];
-
-    /// The stable upper-case name used in storage and on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Accepted => "ACCEPTED",
-            Self::Rejected => "REJECTED",
-            Self::Superseded => "SUPERSEDED",
-        }
-    }
-
-    /// Parses a status name, exactly as `as_str` spells it.
-    pub fn parse(raw: &str) -> Result<Self, VerificationStatusError> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or(VerificationStatusError)
-    }
-
     /// Whether no action may change it any more.
     pub const fn is_terminal(self) -> bool {
         !matches!(self, Self::Pending)
     }
 }
 
-impl fmt::Display for VerificationStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which side a superuser approves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApprovalSide {
-    /// The requested image itself is acceptable as a profile photo.
-    Profile,
-    /// The Discord avatar (as last fetched) shows the same person/photo.
-    Discord,
-    /// Both at once.
-    Both,
-}
-
-impl ApprovalSide {
-    /// Parses `profile`, `discord` or `both`.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "profile" => Some(Self::Profile),
-            "discord" => Some(Self::Discord),
-            "both" => Some(Self::Both),
-            _ => None,
-        }
+shared_kernel::stored_enum! {
+    /// Which side a superuser approves: `profile`, `discord` or `both`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum ApprovalSide {
+        /// The requested image itself is acceptable as a profile photo.
+        Profile = "profile",
+        /// The Discord avatar (as last fetched) shows the same person/photo.
+        Discord = "discord",
+        /// Both at once.
+        Both = "both",
     }
 }
 
@@ -244,53 +211,24 @@ pub struct Rejection {
     pub retry: Retry,
 }
 
-/// The kinds of event-log entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PhotoEventKind {
-    /// Opened by an upload.
-    Created,
-    /// The profile side was approved.
-    ProfileApproved,
-    /// The Discord side was approved.
-    DiscordApproved,
-    /// The Discord avatar was re-read.
-    DiscordRefreshed,
-    /// Both sides approved: the photo went live.
-    Accepted,
-    /// Rejected with a reason.
-    Rejected,
-    /// Replaced by a newer upload.
-    Superseded,
-}
-
-impl PhotoEventKind {
-    /// Every kind.
-    pub const ALL: [Self; 7] = [
-        Self::Created,
-        Self::ProfileApproved,
-        Self::DiscordApproved,
-        Self::DiscordRefreshed,
-        Self::Accepted,
-        Self::Rejected,
-        Self::Superseded,
-    ];
-
-    /// The stable snake-case name used in storage and on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::ProfileApproved => "profile_approved",
-            Self::DiscordApproved => "discord_approved",
-            Self::DiscordRefreshed => "discord_refreshed",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-            Self::Superseded => "superseded",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+shared_kernel::stored_enum! {
+    /// The kinds of event-log entries, stored and sent in snake case.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum PhotoEventKind {
+        /// Opened by an upload.
+        Created = "created",
+        /// The profile side was approved.
+        ProfileApproved = "profile_approved",
+        /// The Discord side was approved.
+        DiscordApproved = "discord_approved",
+        /// The Discord avatar was re-read.
+        DiscordRefreshed = "discord_refreshed",
+        /// Both sides approved: the photo went live.
+        Accepted = "accepted",
+        /// Rejected with a reason.
+        Rejected = "rejected",
+        /// Replaced by a newer upload.
+        Superseded = "superseded",
     }
 }
 

@@ -10,7 +10,6 @@ use crate::error::{InvalidFields, ProfileError};
 use crate::fields::{Address, City, Country, Dob, Field, FieldError, Metadata, PersonName, Postcode};
 use serde_json::Value;
 use shared_kernel::{Actor, Retry, ReviewNote, UserId};
-use std::fmt;
 use time::{Date, OffsetDateTime};
 
 shared_kernel::uuid_id!(
@@ -23,54 +22,27 @@ shared_kernel::uuid_id!(
     DecisionId
 );
 
-/// Where a profile is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProfileState {
-    /// Being edited by its user; not yet for review.
-    Drafted,
-    /// Waiting for a superuser's decision.
-    Submitted,
-    /// Accepted (final).
-    Verified,
-    /// Refused (final for this profile; the decision says whether the user may open another).
-    Rejected,
-    /// Withdrawn by its user before submission; kept as history.
-    Withdrawn,
+shared_kernel::stored_enum! {
+    /// Where a profile is in its life.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum ProfileState {
+        /// Being edited by its user; not yet for review.
+        Drafted = "drafted",
+        /// Waiting for a superuser's decision.
+        Submitted = "submitted",
+        /// Accepted (final).
+        Verified = "verified",
+        /// Refused (final for this profile; the decision says whether the user may open another).
+        Rejected = "rejected",
+        /// Withdrawn by its user before submission; kept as history.
+        Withdrawn = "withdrawn",
+    }
 }
 
 impl ProfileState {
-    /// The stored and wire name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Drafted => "drafted",
-            Self::Submitted => "submitted",
-            Self::Verified => "verified",
-            Self::Rejected => "rejected",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// Parses a stored or wire name.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "drafted" => Some(Self::Drafted),
-            "submitted" => Some(Self::Submitted),
-            "verified" => Some(Self::Verified),
-            "rejected" => Some(Self::Rejected),
-            "withdrawn" => Some(Self::Withdrawn),
-            _ => None,
-        }
-    }
-
     /// Drafted or submitted: the one profile a user may have at a time.
     pub const fn is_open(self) -> bool {
         matches!(self, Self::Drafted | Self::Submitted)
-    }
-}
-
-impl fmt::Display for ProfileState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -518,31 +490,14 @@ impl Verdict {
     }
 }
 
-/// Which way a decision went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DecisionKind {
-    /// Verified.
-    Verified,
-    /// Rejected.
-    Rejected,
-}
-
-impl DecisionKind {
-    /// The stored and wire name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Verified => "verified",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "verified" => Some(Self::Verified),
-            "rejected" => Some(Self::Rejected),
-            _ => None,
-        }
+shared_kernel::stored_enum! {
+    /// Which way a decision went.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum DecisionKind {
+        /// Verified.
+        Verified = "verified",
+        /// Rejected.
+        Rejected = "rejected",
     }
 }
 
@@ -596,31 +551,14 @@ impl LabelKey {
     }
 }
 
-/// Who may see a label (barong's scopes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LabelScope {
-    /// Only the service and superusers.
-    Private,
-    /// Also the user.
-    Public,
-}
-
-impl LabelScope {
-    /// The stored and wire name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Private => "private",
-            Self::Public => "public",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "private" => Some(Self::Private),
-            "public" => Some(Self::Public),
-            _ => None,
-        }
+shared_kernel::stored_enum! {
+    /// Who may see a label (barong's scopes).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum LabelScope {
+        /// Only the service and superusers.
+        Private = "private",
+        /// Also the user.
+        Public = "public",
     }
 }
 

@@ -2,33 +2,17 @@
 
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// The platform-wide role. It lives in the database and never comes from a token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum PlatformRole {
-    /// An ordinary signed-in user.
-    #[default]
-    User,
-    /// May review photo verifications and KYC profiles and administer users.
-    Superuser,
-}
-
-impl PlatformRole {
-    /// The stable lower-case name used in storage and on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Superuser => "superuser",
-        }
-    }
-}
-
-impl fmt::Display for PlatformRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::stored_enum! {
+    /// The platform-wide role. It lives in the database and never comes from a token.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+    #[serde(rename_all = "lowercase")]
+    pub enum PlatformRole: PlatformRoleError {
+        /// An ordinary signed-in user.
+        #[default]
+        User = "user",
+        /// May review photo verifications and KYC profiles and administer users.
+        Superuser = "superuser",
     }
 }
 
@@ -36,18 +20,6 @@ impl fmt::Display for PlatformRole {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a platform role is `user` or `superuser`")]
 pub struct PlatformRoleError;
-
-impl FromStr for PlatformRole {
-    type Err = PlatformRoleError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "user" => Ok(Self::User),
-            "superuser" => Ok(Self::Superuser),
-            _ => Err(PlatformRoleError),
-        }
-    }
-}
 
 /// The authenticated caller of a use case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

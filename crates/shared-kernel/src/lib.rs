@@ -9,6 +9,7 @@
 //! - [`paging`]: keyset paging requests, pages and opaque cursors.
 //! - [`pause`]: a test hook between a decision's read and its write.
 //! - [`review`]: what a rejection tells its user: retry or final, and the reviewers' note.
+//! - [`stored_enum`]: one macro for enums stored and sent by name (`as_str`, `parse`, `Display`, `ALL`).
 //! - [`tenure`]: when a membership grants access, read by every context.
 //! - [`text`]: what a one-line, human-facing name may contain.
 //! - [`transition`]: a state machine's next record plus its events.
@@ -23,6 +24,7 @@ pub mod paging;
 pub mod pause;
 pub mod review;
 pub mod role;
+pub mod stored_enum;
 pub mod tenure;
 pub mod text;
 pub mod transition;

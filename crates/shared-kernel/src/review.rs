@@ -2,31 +2,14 @@
 //! by every review in Usher (KYC profiles, photo verifications): whether
 //! they may try again, and an internal note only reviewers see.
 
-/// Whether a rejected user may try again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Retry {
-    /// They may submit again.
-    Allowed,
-    /// They may not submit again.
-    Final,
-}
-
-impl Retry {
-    /// `retry` or `final`, as stored and sent.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Allowed => "retry",
-            Self::Final => "final",
-        }
-    }
-
-    /// Parses `retry` or `final`.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "retry" => Some(Self::Allowed),
-            "final" => Some(Self::Final),
-            _ => None,
-        }
+crate::stored_enum! {
+    /// Whether a rejected user may try again: `retry` or `final`, as stored and sent.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Retry {
+        /// They may submit again.
+        Allowed = "retry",
+        /// They may not submit again.
+        Final = "final",
     }
 }
 

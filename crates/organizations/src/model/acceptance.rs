@@ -1,23 +1,23 @@
 //! The acceptance log: every attempt on an invitation, failed ones included (seed 004).
 
-use super::{AcceptanceId, InvitationId, string_enum};
+use super::{AcceptanceId, InvitationId};
 use serde::{Deserialize, Serialize};
 use shared_kernel::UserId;
 use time::OffsetDateTime;
 
-/// How an acceptance attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Access granted.
-    Accepted,
-    /// The invitee rejected it.
-    Declined,
-    /// Refused; `reason` says why.
-    Failed,
+shared_kernel::stored_enum! {
+    /// How an acceptance attempt ended.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Outcome {
+        /// Access granted.
+        Accepted = "accepted",
+        /// The invitee rejected it.
+        Declined = "declined",
+        /// Refused; `reason` says why.
+        Failed = "failed",
+    }
 }
-
-string_enum!(Outcome { Accepted => "accepted", Declined => "declined", Failed => "failed" });
 
 /// One row of an invitation's acceptance log.
 #[derive(Clone, Debug, PartialEq, Eq)]

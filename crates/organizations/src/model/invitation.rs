@@ -2,7 +2,7 @@
 //! (parsed once, at the edge) and the transitions create, revoke, resend and
 //! reject. Accepting lives in [`super::accept`].
 
-use super::{Authority, Guard, InvitationId, OrganizationId, QuotaPolicy, ZoneId, joined, string_enum};
+use super::{Authority, Guard, InvitationId, OrganizationId, QuotaPolicy, ZoneId, joined};
 use crate::error::{InvitationError, OrgError};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -11,63 +11,64 @@ use shared_kernel::{EmailAddress, OrgRole, Transition, UserId};
 use std::fmt;
 use time::{Duration, OffsetDateTime};
 
-/// An invitation's stored status. `expired` is never stored: see [`Invitation::state`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationStatus {
-    /// Usable until it expires or is used up.
-    Pending,
-    /// Used `maxUses` times.
-    Accepted,
-    /// The bound invitee declined.
-    Rejected,
-    /// Withdrawn by the organization (or its creator lost the right to grant it).
-    Revoked,
+shared_kernel::stored_enum! {
+    /// An invitation's stored status. `expired` is never stored: see [`Invitation::state`].
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum InvitationStatus {
+        /// Usable until it expires or is used up.
+        Pending = "pending",
+        /// Used `maxUses` times.
+        Accepted = "accepted",
+        /// The bound invitee declined.
+        Rejected = "rejected",
+        /// Withdrawn by the organization (or its creator lost the right to grant it).
+        Revoked = "revoked",
+    }
 }
 
-/// An invitation's status as read at a given instant (adds `expired`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationState {
-    /// Usable.
-    Pending,
-    /// Used up.
-    Accepted,
-    /// Declined.
-    Rejected,
-    /// Withdrawn.
-    Revoked,
-    /// Past `expiresAt`.
-    Expired,
+shared_kernel::stored_enum! {
+    /// An invitation's status as read at a given instant (adds `expired`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum InvitationState {
+        /// Usable.
+        Pending = "pending",
+        /// Used up.
+        Accepted = "accepted",
+        /// Declined.
+        Rejected = "rejected",
+        /// Withdrawn.
+        Revoked = "revoked",
+        /// Past `expiresAt`.
+        Expired = "expired",
+    }
 }
 
-/// Internal invitations may go to members; external ones (seed 004) are refused to them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationKind {
-    /// The default.
-    #[default]
-    Internal,
-    /// Only for people not yet in the organization.
-    External,
+shared_kernel::stored_enum! {
+    /// Internal invitations may go to members; external ones (seed 004) are refused to them.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+    #[serde(rename_all = "lowercase")]
+    pub enum InvitationKind {
+        /// The default.
+        #[default]
+        Internal = "internal",
+        /// Only for people not yet in the organization.
+        External = "external",
+    }
 }
 
-/// Who stands behind an invitation's grant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum InvitationOrigin {
-    /// A member created it: it grants only what they still may, when it is accepted.
-    #[default]
-    Member,
-    /// `usher import memberships` created it for legacy data: the organization grants it.
-    Import,
+shared_kernel::stored_enum! {
+    /// Who stands behind an invitation's grant.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub enum InvitationOrigin {
+        /// A member created it: it grants only what they still may, when it is accepted.
+        #[default]
+        Member = "member",
+        /// `usher import memberships` created it for legacy data: the organization grants it.
+        Import = "import",
+    }
 }
-
-string_enum!(InvitationStatus { Pending => "pending", Accepted => "accepted", Rejected => "rejected", Revoked => "revoked" });
-string_enum!(InvitationState {
-    Pending => "pending", Accepted => "accepted", Rejected => "rejected", Revoked => "revoked", Expired => "expired",
-});
-string_enum!(InvitationKind { Internal => "internal", External => "external" });
-string_enum!(InvitationOrigin { Member => "member", Import => "import" });
 
 /// Why an invitation input is out of range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

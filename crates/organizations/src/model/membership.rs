@@ -1,66 +1,64 @@
 //! Memberships, how one reads at an instant, and their history (seed 004's
 //! membership shadow: every version, who made it and why).
 
-use super::{InvitationId, MembershipId, OrganizationId, ZoneId, string_enum};
+use super::{InvitationId, MembershipId, OrganizationId, ZoneId};
 use serde::{Deserialize, Serialize};
 use shared_kernel::{OrgRole, Tenure, UserId};
 use time::OffsetDateTime;
 
-/// A membership's stored status. Readers never show it as is: see [`Membership::view_at`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MembershipStatus {
-    /// Grants its role (until `expiresAt`, if any).
-    Active,
-    /// Ended; kept forever, never deleted.
-    Inactive,
+shared_kernel::stored_enum! {
+    /// A membership's stored status. Readers never show it as is: see [`Membership::view_at`].
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum MembershipStatus {
+        /// Grants its role (until `expiresAt`, if any).
+        Active = "active",
+        /// Ended; kept forever, never deleted.
+        Inactive = "inactive",
+    }
 }
 
-/// Why a membership ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EndReason {
-    /// A moderator or admin removed the member.
-    Removed,
-    /// The member left.
-    Left,
-    /// A time-bound membership ran out.
-    Expired,
+shared_kernel::stored_enum! {
+    /// Why a membership ended.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum EndReason {
+        /// A moderator or admin removed the member.
+        Removed = "removed",
+        /// The member left.
+        Left = "left",
+        /// A time-bound membership ran out.
+        Expired = "expired",
+    }
 }
 
-/// Why a history row was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HistoryCause {
-    /// The organization's creator became its admin.
-    Created,
-    /// An invitation was accepted.
-    Invitation,
-    /// The role changed.
-    RoleChange,
-    /// The zones changed.
-    ZoneChange,
-    /// The expiry was set, moved or cleared.
-    ExpiryChange,
-    /// Removed by a moderator or admin.
-    Removed,
-    /// The member left.
-    Left,
-    /// A time-bound membership ran out (ended by the sweeper or on the spot).
-    Expired,
-    /// Imported from legacy data (FiO "Case 1").
-    Import,
-    /// A superuser appointed the member admin.
-    Appointed,
+shared_kernel::stored_enum! {
+    /// Why a history row was written.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum HistoryCause {
+        /// The organization's creator became its admin.
+        Created = "created",
+        /// An invitation was accepted.
+        Invitation = "invitation",
+        /// The role changed.
+        RoleChange = "role_change",
+        /// The zones changed.
+        ZoneChange = "zone_change",
+        /// The expiry was set, moved or cleared.
+        ExpiryChange = "expiry_change",
+        /// Removed by a moderator or admin.
+        Removed = "removed",
+        /// The member left.
+        Left = "left",
+        /// A time-bound membership ran out (ended by the sweeper or on the spot).
+        Expired = "expired",
+        /// Imported from legacy data (FiO "Case 1").
+        Import = "import",
+        /// A superuser appointed the member admin.
+        Appointed = "appointed",
+    }
 }
-
-string_enum!(MembershipStatus { Active => "active", Inactive => "inactive" });
-string_enum!(EndReason { Removed => "removed", Left => "left", Expired => "expired" });
-string_enum!(HistoryCause {
-    Created => "created", Invitation => "invitation", RoleChange => "role_change", ZoneChange => "zone_change",
-    ExpiryChange => "expiry_change", Removed => "removed", Left => "left", Expired => "expired", Import => "import",
-    Appointed => "appointed",
-});
 
 /// A user's membership of an organization.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -53,30 +53,6 @@ pub use outbox::*;
 pub use plan::*;
 pub use quota::*;
 
-/// `as_str`, `parse` and `Display` for an enum stored and sent by name.
-macro_rules! string_enum {
-    ($ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $ty {
-            /// The stable name used in storage and on the wire.
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $name),+ }
-            }
-
-            /// The value for a stored name.
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($name => Some(Self::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use string_enum;
-
 /// Formats a list of values joined by `, `.
 pub(crate) fn joined<T: fmt::Display>(items: &[T]) -> String {
     items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
