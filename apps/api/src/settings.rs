@@ -118,8 +118,7 @@ pub struct ServerSettings {
     pub body_timeout_seconds: u64,
     /// Web origins (`https://app.example.com`, exactly) whose pages may call
     /// the API from a browser; none by default.
-    #[serde(deserialize_with = "list_or_comma_separated")]
-    pub cors_allowed_origins: Vec<String>,
+    pub cors_allowed_origins: Parsed<ExactOrigins>,
     /// Proxies (CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For`
     /// headers name the client; none by default (the TCP peer is the client).
     pub trusted_proxies: Parsed<TrustedProxies>,
@@ -168,41 +167,66 @@ pub struct AuthSettings {
     pub discord_id_claim: Option<String>,
 }
 
-/// Where objects are stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StorageKind {
-    /// `data_dir/objects`, served by the app itself.
-    Local,
-    /// Any S3 API (Cloudflare R2, MinIO, AWS).
-    S3,
-}
-
-/// `storage.*`
+/// `storage.*`: the store `storage.kind` names, with its own settings,
+/// and the settings every store shares.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct StorageSettings {
-    /// `local` or `s3`.
+    /// `kind = "local"` or `kind = "s3"`, and that store's settings.
+    #[serde(flatten)]
     pub kind: StorageKind,
-    /// S3 endpoint, e.g. `https://<account>.r2.cloudflarestorage.com`.
-    pub endpoint: Option<String>,
-    /// S3 bucket.
-    pub bucket: Option<String>,
-    /// S3 region (`auto` for R2).
-    pub region: String,
-    /// S3 access key id.
-    pub access_key_id: Option<String>,
-    /// S3 secret access key.
-    pub secret_access_key: Option<Secret>,
-    /// Public base URL of stored objects.
-    pub public_base_url: Option<String>,
     /// Seconds between runs of the sweeper that deletes abandoned uploads.
     pub sweep_interval_seconds: u64,
-    /// The embedded store's upload URL signing key (at least 32 bytes);
-    /// generated into `data_dir` when unset.
-    pub signing_key: Option<Secret>,
     /// How many uploads the embedded store receives at once (503 `upload.busy` beyond).
     pub max_concurrent_uploads: usize,
+}
+
+/// Where objects are stored: `storage.kind` and the settings of that kind.
+/// A setting of the other kind is refused as unknown, and a missing one
+/// fails the load naming it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum StorageKind {
+    /// `data_dir/objects`, served by the app itself.
+    Local(LocalStorage),
+    /// Any S3 API (Cloudflare R2, MinIO, AWS).
+    S3(S3Storage),
+}
+
+/// `storage.*` with `kind = "local"`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalStorage {
+    /// The embedded store's upload URL signing key (at least 32 bytes);
+    /// generated into `data_dir` when unset.
+    // Left out of the defaults when unset, so that they carry no key that
+    // `kind = "s3"` would refuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<Secret>,
+}
+
+/// `storage.*` with `kind = "s3"`: all required but `region`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Storage {
+    /// S3 endpoint, e.g. `https://<account>.r2.cloudflarestorage.com`.
+    pub endpoint: String,
+    /// S3 bucket.
+    pub bucket: String,
+    /// S3 region (default `auto`, as R2 wants).
+    #[serde(default = "S3Storage::default_region")]
+    pub region: String,
+    /// S3 access key id.
+    pub access_key_id: String,
+    /// S3 secret access key.
+    pub secret_access_key: Secret,
+    /// Public base URL of stored objects.
+    pub public_base_url: String,
+}
+
+impl S3Storage {
+    fn default_region() -> String {
+        "auto".to_owned()
+    }
 }
 
 /// `discord.*`
@@ -356,7 +380,7 @@ impl Default for Settings {
                 workers: 0,
                 shutdown_timeout_seconds: 30,
                 body_timeout_seconds: 15,
-                cors_allowed_origins: Vec::new(),
+                cors_allowed_origins: Parsed::default(),
                 trusted_proxies: Parsed::default(),
             },
             data_dir: PathBuf::from("./data"),
@@ -376,15 +400,8 @@ impl Default for Settings {
                 discord_id_claim: None,
             },
             storage: StorageSettings {
-                kind: StorageKind::Local,
-                endpoint: None,
-                bucket: None,
-                region: "auto".to_owned(),
-                access_key_id: None,
-                secret_access_key: None,
-                public_base_url: None,
+                kind: StorageKind::Local(LocalStorage::default()),
                 sweep_interval_seconds: 60,
-                signing_key: None,
                 max_concurrent_uploads: adapter_s3::local::DEFAULT_CONCURRENT_UPLOADS,
             },
             discord: DiscordSettings { api_base: "https://discord.com/api/v10".to_owned(), bot_token: None },
@@ -453,7 +470,7 @@ impl Settings {
         if a.hs256_secret.is_none() && a.jwks_url.is_none() && a.jwks_file.is_none() && !a.oidc_discovery {
             names.push("auth.hs256_secret");
         }
-        if self.storage.kind == StorageKind::Local && self.storage.signing_key.is_none() {
+        if matches!(self.storage.kind, StorageKind::Local(LocalStorage { signing_key: None })) {
             names.push("storage.signing_key");
         }
         if self.profiles.encryption_keys.is_empty() {
@@ -524,34 +541,6 @@ impl Settings {
         }
         if a.hs256_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
             return Err(SettingsError::Inconsistent("auth.hs256_secret must be at least 32 bytes".into()));
-        }
-        if self.storage.kind == StorageKind::S3 {
-            let s = &self.storage;
-            let missing: Vec<&str> = [
-                ("storage.endpoint", s.endpoint.is_none()),
-                ("storage.bucket", s.bucket.is_none()),
-                ("storage.access_key_id", s.access_key_id.is_none()),
-                ("storage.secret_access_key", s.secret_access_key.is_none()),
-                ("storage.public_base_url", s.public_base_url.is_none()),
-            ]
-            .into_iter()
-            .filter_map(|(name, absent)| absent.then_some(name))
-            .collect();
-            if !missing.is_empty() {
-                return Err(SettingsError::Inconsistent(format!("storage.kind = \"s3\" needs {}", missing.join(", "))));
-            }
-        }
-        for origin in &self.server.cors_allowed_origins {
-            let exact = url::Url::parse(origin)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                .is_some_and(|u| u.origin().ascii_serialization() == *origin);
-            if !exact {
-                return Err(SettingsError::Inconsistent(format!(
-                    "server.cors_allowed_origins: {origin:?} is not an exact origin like https://app.example.com \
-                     (scheme, host and port only; no path, slash or wildcard)"
-                )));
-            }
         }
         if !(1..=3600).contains(&self.avatar.ticket_ttl_seconds) || self.storage.sweep_interval_seconds == 0 {
             return Err(SettingsError::Inconsistent(
@@ -733,6 +722,36 @@ impl FromSettingList for LevelSteps {
     }
 }
 
+/// Web origins written exactly as a browser sends them in `Origin`:
+/// scheme, host and port only (`https://app.example.com`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExactOrigins(Vec<String>);
+
+impl ExactOrigins {
+    /// The origins, as written.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl FromSettingList for ExactOrigins {
+    fn from_setting_list(raw: &[String]) -> Result<Self, String> {
+        let exact = |origin: &String| {
+            url::Url::parse(origin)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .is_some_and(|u| u.origin().ascii_serialization() == *origin)
+        };
+        match raw.iter().find(|origin| !exact(origin)) {
+            Some(origin) => Err(format!(
+                "{origin:?} is not an exact origin like https://app.example.com (scheme, host and port only; no \
+                 path, slash or wildcard)"
+            )),
+            None => Ok(Self(raw.to_vec())),
+        }
+    }
+}
+
 impl FromSettingList for TrustedProxies {
     fn from_setting_list(raw: &[String]) -> Result<Self, String> {
         TrustedProxies::parse(raw)
@@ -773,7 +792,14 @@ mod tests {
         assert!(refused.contains("USHER_ENV=production") && refused.contains("storage.signing_key"), "{refused}");
 
         s.auth.jwks_url = Some("https://idp.example.com/jwks".into());
-        s.storage.kind = StorageKind::S3;
+        s.storage.kind = StorageKind::S3(S3Storage {
+            endpoint: "https://acct.r2.cloudflarestorage.com".into(),
+            bucket: "usher".into(),
+            region: "auto".into(),
+            access_key_id: "id".into(),
+            secret_access_key: Secret::new("secret"),
+            public_base_url: "https://img.example.com".into(),
+        });
         s.profiles.encryption_keys = vec![EncryptionKey { id: "k1".into(), key: Secret::new("a".repeat(44)) }];
         assert!(s.generated_secrets().is_empty());
         assert_eq!(s.serving_advice().unwrap(), None);
@@ -818,14 +844,58 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("USHER_SERVER__CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:5173");
             let s = Settings::load(None).map_err(|e| e.to_string())?;
-            assert_eq!(s.server.cors_allowed_origins, vec!["https://app.example.com", "http://localhost:5173"]);
+            assert_eq!(
+                s.server.cors_allowed_origins.get().as_slice(),
+                ["https://app.example.com", "http://localhost:5173"]
+            );
+            jail.set_env("USHER_SERVER__CORS_ALLOWED_ORIGINS", "https://app.example.com/");
+            let refused = Settings::load(None).unwrap_err().to_string();
+            assert!(refused.contains("not an exact origin") && refused.contains("CORS_ALLOWED_ORIGINS"), "{refused}");
             Ok(())
         });
         for bad in ["*", "https://app.example.com/", "https://app.example.com/path", "app.example.com", "ftp://x.io"] {
-            let mut s = Settings::default();
-            s.server.cors_allowed_origins = vec![bad.to_owned()];
-            assert!(matches!(s.check(), Err(SettingsError::Inconsistent(_))), "{bad}");
+            assert!(Parsed::<ExactOrigins>::new(vec![bad.to_owned()]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn storage_kind_s3_takes_its_settings_from_the_environment_and_names_a_missing_one() {
+        Jail::expect_with(|jail| {
+            jail.set_env("USHER_STORAGE__KIND", "s3");
+            jail.set_env("USHER_STORAGE__ENDPOINT", "https://acct.r2.cloudflarestorage.com");
+            jail.set_env("USHER_STORAGE__BUCKET", "usher");
+            jail.set_env("USHER_STORAGE__ACCESS_KEY_ID", "key-id");
+            jail.set_env("USHER_STORAGE__SECRET_ACCESS_KEY", "a-secret");
+            jail.set_env("USHER_STORAGE__PUBLIC_BASE_URL", "https://img.example.com");
+            jail.set_env("USHER_STORAGE__SWEEP_INTERVAL_SECONDS", "30");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            let StorageKind::S3(s3) = &s.storage.kind else { panic!("not s3: {:?}", s.storage) };
+            assert_eq!((s3.endpoint.as_str(), s3.bucket.as_str()), ("https://acct.r2.cloudflarestorage.com", "usher"));
+            assert_eq!((s3.region.as_str(), s3.access_key_id.as_str()), ("auto", "key-id"));
+            assert_eq!(s3.secret_access_key.expose(), "a-secret");
+            assert_eq!(s3.public_base_url, "https://img.example.com");
+            assert_eq!(s.storage.sweep_interval_seconds, 30);
+            assert_eq!(s.storage.max_concurrent_uploads, adapter_s3::local::DEFAULT_CONCURRENT_UPLOADS);
+            assert!(s.generated_secrets().iter().all(|n| !n.starts_with("storage")));
+            let printed = s.to_redacted_toml();
+            assert!(printed.contains("kind = \"s3\"") && !printed.contains("a-secret"), "{printed}");
+
+            jail.set_env("USHER_STORAGE__SIGNING_KEY", "a-local-key-of-at-least-32-bytes!!");
+            let refused = Settings::load(None).unwrap_err().to_string();
+            assert!(refused.contains("unknown field") && refused.contains("signing_key"), "{refused}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("usher.toml", "[storage]\nkind = \"s3\"\nendpoint = \"https://s3.example.com\"\n")?;
+            let refused = Settings::load(None).unwrap_err().to_string();
+            assert!(refused.contains("missing field `bucket`") && refused.contains("storage"), "{refused}");
+            jail.set_env("USHER_STORAGE__KIND", "local");
+            let refused = Settings::load(None).unwrap_err().to_string();
+            assert!(refused.contains("unknown field") && refused.contains("`endpoint`"), "{refused}");
+            jail.set_env("USHER_STORAGE__KIND", "ftp");
+            assert!(Settings::load(None).is_err(), "an unknown kind");
+            Ok(())
+        });
     }
 
     #[test]
@@ -834,7 +904,7 @@ mod tests {
             let s = Settings::load(None).map_err(|e| e.to_string())?;
             assert_eq!(s.server.addr.to_string(), "127.0.0.1:8080");
             assert_eq!(s.database_url(), "sqlite://./data/usher.db");
-            assert_eq!(s.storage.kind, StorageKind::Local);
+            assert!(matches!(s.storage.kind, StorageKind::Local(LocalStorage { signing_key: None })));
             assert_eq!(s.discord.api_base, "https://discord.com/api/v10");
             assert!(!s.features.photo_verification);
             assert!(s.photo_verification.require_discord);

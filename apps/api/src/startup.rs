@@ -152,9 +152,9 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<Database> {
 /// Builds the configured object store: S3/R2, or the embedded local store
 /// under `data_dir/objects` (returned twice: it also serves HTTP routes).
 pub fn object_store(settings: &Settings, public_url: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Stores> {
-    match settings.storage.kind {
-        StorageKind::Local => {
-            let key = match &settings.storage.signing_key {
+    match &settings.storage.kind {
+        StorageKind::Local(local) => {
+            let key = match &local.signing_key {
                 Some(key) => key.clone(),
                 None => {
                     crate::secrets::read_or_generate(&settings.data_dir.join(UPLOAD_KEY_FILE), "upload signing key")?
@@ -167,20 +167,14 @@ pub fn object_store(settings: &Settings, public_url: &str, clock: Arc<dyn Clock>
             );
             Ok((local.clone(), Some(local)))
         }
-        StorageKind::S3 => {
-            let s = &settings.storage;
-            let missing = |name: &str| anyhow::anyhow!("storage.{name} is required with storage.kind = \"s3\"");
+        StorageKind::S3(s) => {
             let config = S3Config {
-                endpoint: s.endpoint.clone().ok_or_else(|| missing("endpoint"))?,
-                bucket: s.bucket.clone().ok_or_else(|| missing("bucket"))?,
+                endpoint: s.endpoint.clone(),
+                bucket: s.bucket.clone(),
                 region: s.region.clone(),
-                access_key_id: s.access_key_id.clone().ok_or_else(|| missing("access_key_id"))?,
-                secret_access_key: s
-                    .secret_access_key
-                    .as_ref()
-                    .map(|k| k.expose().to_owned())
-                    .ok_or_else(|| missing("secret_access_key"))?,
-                public_base_url: s.public_base_url.clone().ok_or_else(|| missing("public_base_url"))?,
+                access_key_id: s.access_key_id.clone(),
+                secret_access_key: s.secret_access_key.expose().to_owned(),
+                public_base_url: s.public_base_url.clone(),
             };
             Ok((Arc::new(S3ObjectStore::new(config)?), None))
         }
@@ -379,7 +373,7 @@ impl Application {
             users,
         });
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
-        let cors_origins = settings.server.cors_allowed_origins.clone();
+        let cors_origins = settings.server.cors_allowed_origins.get().clone();
 
         let mut server = HttpServer::new(move || {
             let (app, api) = App::new()
@@ -399,7 +393,7 @@ impl Application {
                 .service(openapi::docs(api))
                 .default_service(web::to(routes::not_found))
                 .wrap(Compress::default())
-                .wrap(Condition::new(!cors_origins.is_empty(), middleware::cors(&cors_origins)))
+                .wrap(Condition::new(!cors_origins.as_slice().is_empty(), middleware::cors(cors_origins.as_slice())))
                 .wrap(from_fn(middleware::request_context))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_seconds);

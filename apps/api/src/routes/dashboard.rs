@@ -85,8 +85,8 @@ impl DashboardPolicy {
     pub fn from_settings(settings: &Settings, public_url: &str) -> Self {
         let mut img = vec!["'self'".to_owned()];
         let mut connect = vec!["'self'".to_owned()];
-        match settings.storage.kind {
-            StorageKind::Local => {
+        match &settings.storage.kind {
+            StorageKind::Local(_) => {
                 // Upload URLs and file URLs name the public URL, which may be
                 // another origin than the one the browser used for the page.
                 if let Some(origin) = origin(public_url) {
@@ -94,11 +94,11 @@ impl DashboardPolicy {
                     connect.push(origin);
                 }
             }
-            StorageKind::S3 => {
-                if let Some(origin) = settings.storage.public_base_url.as_deref().and_then(origin) {
+            StorageKind::S3(s3) => {
+                if let Some(origin) = origin(&s3.public_base_url) {
                     img.push(origin);
                 }
-                if let Some(origin) = settings.storage.endpoint.as_deref().and_then(origin) {
+                if let Some(origin) = origin(&s3.endpoint) {
                     connect.push(origin);
                 }
             }
@@ -182,6 +182,7 @@ fn serve(policy: &DashboardPolicy, path: &str) -> Result<HttpResponse, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::{S3Storage, Secret};
     use std::collections::BTreeSet;
     use std::path::Path;
 
@@ -237,9 +238,14 @@ mod tests {
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:3000;"));
         assert!(csp.contains("frame-ancestors 'none'; base-uri 'none'; form-action 'self'"));
 
-        settings.storage.kind = StorageKind::S3;
-        settings.storage.public_base_url = Some("https://img.example.com/avatars".into());
-        settings.storage.endpoint = Some("https://acct.r2.cloudflarestorage.com".into());
+        settings.storage.kind = StorageKind::S3(S3Storage {
+            endpoint: "https://acct.r2.cloudflarestorage.com".into(),
+            bucket: "usher".into(),
+            region: "auto".into(),
+            access_key_id: "id".into(),
+            secret_access_key: Secret::new("secret"),
+            public_base_url: "https://img.example.com/avatars".into(),
+        });
         let s3 = DashboardPolicy::from_settings(&settings, "https://usher.example.com");
         let csp = s3.csp().to_str().expect("ascii");
         assert!(csp.contains("img-src 'self' https://img.example.com https://cdn.discordapp.com data:;"), "{csp}");

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use test_support::s3::S3Server;
 use test_support::{Backend, TestApp, assert_problem, json};
-use usher_api::settings::{Secret, StorageKind};
+use usher_api::settings::{S3Storage, Secret, StorageKind};
 
 /// Which object store a case runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,13 +28,14 @@ async fn harness(backend: Backend, store: Store, configure: impl FnOnce(&mut ush
     let config = s3.as_ref().map(S3Server::config);
     let app = TestApp::spawn_with(backend, |s| {
         if let Some(c) = config {
-            s.storage.kind = StorageKind::S3;
-            s.storage.endpoint = Some(c.endpoint);
-            s.storage.bucket = Some(c.bucket);
-            s.storage.region = c.region;
-            s.storage.access_key_id = Some(c.access_key_id);
-            s.storage.secret_access_key = Some(Secret::new(c.secret_access_key));
-            s.storage.public_base_url = Some(c.public_base_url);
+            s.storage.kind = StorageKind::S3(S3Storage {
+                endpoint: c.endpoint,
+                bucket: c.bucket,
+                region: c.region,
+                access_key_id: c.access_key_id,
+                secret_access_key: Secret::new(c.secret_access_key),
+                public_base_url: c.public_base_url,
+            });
         }
         configure(s);
     })

@@ -150,7 +150,11 @@ async fn uploads_are_one_per_key_bounded_in_number_and_dropped_when_they_stall()
 // SQLite only: checks CORS headers, answered before any database access.
 #[tokio::test]
 async fn only_listed_origins_may_call_from_a_browser() {
-    let app = spawn(|s| s.server.cors_allowed_origins = vec!["https://app.example.com".into()]).await;
+    let app = spawn(|s| {
+        s.server.cors_allowed_origins =
+            usher_api::settings::Parsed::new(vec!["https://app.example.com".into()]).unwrap()
+    })
+    .await;
     let token = app.token("ada@example.com");
     let preflight = |origin: &'static str| {
         let app = &app;
