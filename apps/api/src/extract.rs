@@ -15,7 +15,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt as _;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
-use shared_kernel::{PageRequest, PagingError};
+use shared_kernel::{CursorKey, PageRequest, PagingError};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use validator::Validate;
@@ -362,23 +362,15 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    /// The validated page request (422 on a bad limit or a foreign cursor).
-    pub fn page(&self) -> Result<PageRequest, ApiError> {
+    /// The validated page request of a list keyed by `K` (a UUID, a user
+    /// id): 422 on a bad limit, or on a cursor this service did not issue
+    /// for a list keyed by `K` (a well-formed cursor with a forged id, or
+    /// another list's cursor, is 422, never a database error).
+    pub fn page_of<K: CursorKey>(&self) -> Result<PageRequest<K>, ApiError> {
         PageRequest::parse(self.limit, self.cursor.as_deref()).map_err(|e| match e {
             PagingError::Limit => ApiError::invalid_field("/limit", e.to_string()),
             PagingError::Cursor(_) => ApiError::invalid_field("/cursor", e.to_string()),
         })
-    }
-
-    /// [`Self::page`], and the cursor's row id must parse as the list's `Id`
-    /// (a UUID, a user id): a well-formed cursor with a forged id is 422,
-    /// never a database error.
-    pub fn page_of<Id: std::str::FromStr>(&self) -> Result<PageRequest, ApiError> {
-        let page = self.page()?;
-        if page.after().is_some_and(|c| c.id.parse::<Id>().is_err()) {
-            return Err(ApiError::invalid_field("/cursor", "the cursor is not one this service issued"));
-        }
-        Ok(page)
     }
 }
 

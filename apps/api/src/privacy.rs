@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use photo_verification::{StatusFilter, VerificationWithUser};
-use shared_kernel::{Actor, PageRequest, UserId};
+use shared_kernel::{Actor, CursorKey, PageRequest, UserId};
 use users::{ErasureRecord, UserView};
 
 /// Everything held about one user, as the domains return it.
@@ -40,9 +40,10 @@ pub async fn export(state: &AppState, actor: &Actor) -> Result<Export, ApiError>
 }
 
 /// Every item of a keyset-paged list, 100 at a time.
-async fn all_pages<T, F, Fut>(mut next: F) -> Result<Vec<T>, ApiError>
+async fn all_pages<K, T, F, Fut>(mut next: F) -> Result<Vec<T>, ApiError>
 where
-    F: FnMut(PageRequest) -> Fut,
+    K: CursorKey,
+    F: FnMut(PageRequest<K>) -> Fut,
     Fut: Future<Output = Result<shared_kernel::Page<T>, ApiError>>,
 {
     let mut items = Vec::new();

@@ -51,11 +51,11 @@ fn select_invitations() -> SelectStatement {
 async fn invitation_page<C: ConnectionTrait>(
     c: &C,
     mut select: SelectStatement,
-    page: &PageRequest,
+    page: &PageRequest<Uuid>,
 ) -> anyhow::Result<Page<Invitation>> {
     use Invitations as I;
     if let Some(after) = page.after() {
-        let id: Uuid = after.id.parse().context("an invitations cursor carries an invitation id")?;
+        let id = after.id;
         select.and_where(
             Expr::tuple([Expr::col((I::Table, I::CreatedAt)), Expr::col((I::Table, I::Id))])
                 .lt(Expr::tuple([Expr::val(after.created_at), Expr::val(id)])),
@@ -67,7 +67,7 @@ async fn invitation_page<C: ConnectionTrait>(
         .limit(u64::from(page.limit()) + 1);
     let rows = c.query_all(&select).await?;
     let found = rows.iter().map(mapping::invitation).collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(found, page, |i| Cursor { created_at: i.created_at, id: i.id.as_uuid().to_string() }))
+    Ok(Page::from_overfetch(found, page, |i| Cursor { created_at: i.created_at, id: i.id.as_uuid() }))
 }
 
 async fn insert_acceptance<C: ConnectionTrait>(c: &C, a: &Acceptance) -> Result<(), WriteError> {
@@ -193,7 +193,7 @@ impl InvitationRepository for SqlInvitationRepository {
         row.map(|r| mapping::invitation(&r)).transpose()
     }
 
-    async fn list(&self, query: &InvitationQuery, page: &PageRequest) -> anyhow::Result<Page<Invitation>> {
+    async fn list(&self, query: &InvitationQuery, page: &PageRequest<Uuid>) -> anyhow::Result<Page<Invitation>> {
         use Invitations as I;
         let mut select = select_invitations();
         select.and_where(Expr::col(I::OrganizationId).eq(query.organization_id.as_uuid()));
@@ -239,7 +239,7 @@ impl InvitationRepository for SqlInvitationRepository {
         user: UserId,
         email: Option<EmailAddress>,
         at: OffsetDateTime,
-        page: &PageRequest,
+        page: &PageRequest<Uuid>,
     ) -> anyhow::Result<Page<Invitation>> {
         use Invitations as I;
         // Addressed to the user, or still open and addressed to their e-mail.

@@ -235,7 +235,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         Ok(found.into_iter().next())
     }
 
-    async fn members(&self, query: &MemberQuery, page: &PageRequest) -> anyhow::Result<Page<Member>> {
+    async fn members(&self, query: &MemberQuery, page: &PageRequest<uuid::Uuid>) -> anyhow::Result<Page<Member>> {
         use MembershipZones as MZ;
         use Memberships as M;
         let org = query.organization_id;
@@ -289,7 +289,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             select.and_where(Expr::exists(zones_where(None))).and_where(Expr::exists(zones_where(Some(outside))).not());
         }
         if let Some(after) = page.after() {
-            let id: uuid::Uuid = after.id.parse().context("a members cursor carries a membership id")?;
+            let id = after.id;
             // A row comparison, so the (organization_id, joined_at, id) index seeks to the cursor.
             select.and_where(
                 Expr::tuple([Expr::col((M::Table, M::JoinedAt)), Expr::col((M::Table, M::Id))])
@@ -316,7 +316,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(members, page, |m| Cursor {
             created_at: m.membership.joined_at,
-            id: m.membership.id.as_uuid().to_string(),
+            id: m.membership.id.as_uuid(),
         }))
     }
 

@@ -235,7 +235,7 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
     async fn list(
         &self,
         filter: &VerificationFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> anyhow::Result<Page<VerificationWithUser>> {
         let mut select = Entity::find();
         if let StatusFilter::Only(status) = filter.status {
@@ -253,7 +253,7 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
             select = select.filter(Column::UserId.in_subquery(owner));
         }
         if let Some(after) = page.after() {
-            let after_id: uuid::Uuid = after.id.parse().context("a photo cursor carries a UUID")?;
+            let after_id = after.id;
             // A row comparison, not `a < x OR (a = x AND b < y)`: PostgreSQL
             // turns it into a seek on the (status | user_id, created_at, id)
             // index, so page 500 costs what page 1 does (the load benchmark
@@ -270,7 +270,7 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
             .context("listing photo verifications")?;
         let records = rows.into_iter().map(mapping::photo_verification).collect::<anyhow::Result<Vec<_>>>()?;
         let Page { items: records, next_cursor } =
-            Page::from_overfetch(records, page, |v| Cursor { created_at: v.created_at, id: v.id.to_string() });
+            Page::from_overfetch(records, page, |v| Cursor { created_at: v.created_at, id: v.id.as_uuid() });
         let ids: Vec<i64> = records.iter().map(|v| v.user_id.get()).collect();
         let people: HashMap<i64, UserSummary> = users::Entity::find()
             .filter(users::Column::Id.is_in(ids))

@@ -260,7 +260,11 @@ impl ProfileRepository for SqlProfileRepository {
         Ok(true)
     }
 
-    async fn list(&self, filter: &ProfileFilter, page: &PageRequest) -> anyhow::Result<Page<ProfileListItem>> {
+    async fn list(
+        &self,
+        filter: &ProfileFilter,
+        page: &PageRequest<uuid::Uuid>,
+    ) -> anyhow::Result<Page<ProfileListItem>> {
         let mut query = profiles::Entity::find();
         if let Some(state) = filter.state {
             query = query.filter(profiles::Column::State.eq(state.as_str()));
@@ -269,7 +273,7 @@ impl ProfileRepository for SqlProfileRepository {
             query = query.filter(profiles::Column::UserId.eq(user.get()));
         }
         if let Some(after) = page.after() {
-            let id: sea_orm::prelude::Uuid = after.id.parse().context("the cursor does not name a profile")?;
+            let id = after.id;
             // A row-value comparison, so both databases walk the
             // (…, created_at, id) index from the cursor on.
             let position = Expr::tuple([Expr::col(profiles::Column::CreatedAt), Expr::col(profiles::Column::Id)]);
@@ -300,7 +304,7 @@ impl ProfileRepository for SqlProfileRepository {
         let next_cursor = more
             .then(|| items.last())
             .flatten()
-            .map(|last| Cursor { created_at: last.profile.created_at, id: last.profile.id.to_string() }.encode());
+            .map(|last| Cursor { created_at: last.profile.created_at, id: last.profile.id.as_uuid() }.encode());
         Ok(Page { items, next_cursor })
     }
 

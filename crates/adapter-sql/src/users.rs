@@ -386,7 +386,7 @@ impl UserRepository for SqlUserRepository {
         }
     }
 
-    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>> {
+    async fn search(&self, query: Option<String>, page: &PageRequest<UserId>) -> anyhow::Result<Page<User>> {
         let mut select = Entity::find();
         if let Some(q) = query {
             // LIKE with the wildcards of the query escaped, case-insensitive on both databases.
@@ -401,7 +401,7 @@ impl UserRepository for SqlUserRepository {
             );
         }
         if let Some(after) = page.after() {
-            let after_id: i64 = after.id.parse().context("a user cursor carries an int64 id")?;
+            let after_id = after.id.get();
             select = select.filter(
                 Condition::any()
                     .add(Column::CreatedAt.gt(after.created_at))
@@ -416,6 +416,6 @@ impl UserRepository for SqlUserRepository {
             .await
             .context("searching users")?;
         let users = rows.into_iter().map(mapping::user).collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(users, page, |u| Cursor { created_at: u.created_at, id: u.id.to_string() }))
+        Ok(Page::from_overfetch(users, page, |u| Cursor { created_at: u.created_at, id: u.id }))
     }
 }

@@ -33,7 +33,7 @@ use crate::model::{
     MembershipWrite, Organization, OrganizationId, OutboxId, OutboxMail, Quota, SidebarApp, TokenHash, Zone,
 };
 use crate::ports::{Block, InvitationRepository, OrganizationRepository};
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId};
@@ -467,22 +467,20 @@ fn sorted_zones(m: &Membership) -> Membership {
 }
 
 /// Whether `(at, id)` sorts before the cursor's position.
-fn before(cursor: Option<&Cursor>, at: OffsetDateTime, id: Uuid) -> anyhow::Result<bool> {
-    let Some(c) = cursor else { return Ok(true) };
-    let after: Uuid = c.id.parse().context("a cursor carries a uuid")?;
-    Ok((at, id) < (c.created_at, after))
+fn before(cursor: Option<&Cursor<Uuid>>, at: OffsetDateTime, id: Uuid) -> bool {
+    cursor.is_none_or(|c| (at, id) < (c.created_at, c.id))
 }
 
 /// A page of `rows`, newest first by `(at, id)`.
 fn page_of<T>(
     mut rows: Vec<T>,
-    page: &PageRequest,
+    page: &PageRequest<Uuid>,
     key: impl Fn(&T) -> (OffsetDateTime, Uuid),
 ) -> anyhow::Result<Page<T>> {
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows.drain(..) {
         let (at, id) = key(&row);
-        if before(page.after(), at, id)? {
+        if before(page.after(), at, id) {
             kept.push(row);
         }
     }
@@ -490,7 +488,7 @@ fn page_of<T>(
     kept.truncate(page.limit() as usize + 1);
     Ok(Page::from_overfetch(kept, page, |r| {
         let (created_at, id) = key(r);
-        Cursor { created_at, id: id.to_string() }
+        Cursor { created_at, id }
     }))
 }
 
@@ -591,7 +589,7 @@ impl OrganizationRepository for MemoryStore {
         Ok(self.lock().active_membership(org, user).cloned())
     }
 
-    async fn members(&self, query: &MemberQuery, page: &PageRequest) -> anyhow::Result<Page<Member>> {
+    async fn members(&self, query: &MemberQuery, page: &PageRequest<Uuid>) -> anyhow::Result<Page<Member>> {
         let state = self.lock();
         // `active` is the model's definition (shared_kernel::Tenure::grants_at), read at `query.at`.
         let granting =
@@ -741,7 +739,7 @@ impl InvitationRepository for MemoryStore {
         Ok(self.lock().invitation(id).cloned())
     }
 
-    async fn list(&self, query: &InvitationQuery, page: &PageRequest) -> anyhow::Result<Page<Invitation>> {
+    async fn list(&self, query: &InvitationQuery, page: &PageRequest<Uuid>) -> anyhow::Result<Page<Invitation>> {
         let f = &query.filter;
         // The states are the model's (`InvitationFilter::state`), read at `query.at`.
         let rows = self
@@ -767,7 +765,7 @@ impl InvitationRepository for MemoryStore {
         user: UserId,
         email: Option<EmailAddress>,
         at: OffsetDateTime,
-        page: &PageRequest,
+        page: &PageRequest<Uuid>,
     ) -> anyhow::Result<Page<Invitation>> {
         let rows = self
             .lock()

@@ -83,7 +83,7 @@ pub trait OrganizationRepository: Send + Sync {
 
     /// One page of the members the query selects, newest first (by
     /// `joined_at`, then id).
-    async fn members(&self, query: &MemberQuery, page: &PageRequest) -> anyhow::Result<Page<Member>>;
+    async fn members(&self, query: &MemberQuery, page: &PageRequest<uuid::Uuid>) -> anyhow::Result<Page<Member>>;
 
     /// Carries out `plans` in order, in one transaction (see the module documentation).
     async fn apply(&self, plans: &[MembershipPlan]) -> Result<(), WriteError>;
@@ -137,7 +137,7 @@ pub trait InvitationRepository: Send + Sync {
     async fn find(&self, id: InvitationId) -> anyhow::Result<Option<Invitation>>;
 
     /// One page of the organization's invitations the query selects, newest first.
-    async fn list(&self, query: &InvitationQuery, page: &PageRequest) -> anyhow::Result<Page<Invitation>>;
+    async fn list(&self, query: &InvitationQuery, page: &PageRequest<uuid::Uuid>) -> anyhow::Result<Page<Invitation>>;
 
     /// One page of the invitations stored pending and unexpired at `at`,
     /// bound to `user` or to `email`, newest first.
@@ -146,7 +146,7 @@ pub trait InvitationRepository: Send + Sync {
         user: UserId,
         email: Option<EmailAddress>,
         at: OffsetDateTime,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> anyhow::Result<Page<Invitation>>;
 
     /// Accepts in ONE transaction: takes one use of `plan.read` with a

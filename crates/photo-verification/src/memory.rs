@@ -216,15 +216,9 @@ impl PhotoVerificationRepository for MemoryPhotoVerificationRepository {
     async fn list(
         &self,
         filter: &VerificationFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> anyhow::Result<Page<VerificationWithUser>> {
-        let after = match page.after() {
-            Some(cursor) => {
-                let id = cursor.id.parse().map_err(|_| anyhow::anyhow!("a photo cursor carries a UUID"))?;
-                Some((cursor.created_at, PhotoVerificationId::from_uuid(id)))
-            }
-            None => None,
-        };
+        let after = page.after().map(|cursor| (cursor.created_at, PhotoVerificationId::from_uuid(cursor.id)));
         let state = self.lock();
         let username = filter.username.as_ref().map(|u| u.to_lowercase());
         let mut records: Vec<PhotoVerification> = state
@@ -246,7 +240,7 @@ impl PhotoVerificationRepository for MemoryPhotoVerificationRepository {
         records.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
         records.truncate(usize::try_from(page.limit()).unwrap_or(usize::MAX).saturating_add(1));
         let Page { items: records, next_cursor } =
-            Page::from_overfetch(records, page, |v| Cursor { created_at: v.created_at, id: v.id.to_string() });
+            Page::from_overfetch(records, page, |v| Cursor { created_at: v.created_at, id: v.id.as_uuid() });
         let items = records
             .into_iter()
             .map(|verification| {

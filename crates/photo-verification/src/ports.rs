@@ -112,8 +112,11 @@ pub trait PhotoVerificationRepository: Send + Sync {
     async fn save(&self, expected_version: i64, transition: &Transition) -> anyhow::Result<Saved>;
 
     /// A page of verifications, newest first, with their users.
-    async fn list(&self, filter: &VerificationFilter, page: &PageRequest)
-    -> anyhow::Result<Page<VerificationWithUser>>;
+    async fn list(
+        &self,
+        filter: &VerificationFilter,
+        page: &PageRequest<uuid::Uuid>,
+    ) -> anyhow::Result<Page<VerificationWithUser>>;
 
     /// A verification's event log, oldest first.
     async fn events(&self, id: PhotoVerificationId) -> anyhow::Result<Vec<PhotoEvent>>;

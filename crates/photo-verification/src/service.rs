@@ -227,7 +227,7 @@ impl PhotoVerificationService {
     pub async fn list(
         &self,
         filter: &VerificationFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> Result<Page<VerificationWithUser>, ReviewError> {
         Ok(self.repo.list(filter, page).await?)
     }
@@ -238,7 +238,7 @@ impl PhotoVerificationService {
         actor: &Actor,
         user_id: UserId,
         status: StatusFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> Result<Page<VerificationWithUser>, ReviewError> {
         if actor.user_id != user_id && !actor.is_superuser() {
             return Err(ReviewError::PictureForbidden);

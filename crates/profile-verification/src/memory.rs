@@ -162,14 +162,12 @@ impl ProfileRepository for MemoryProfileRepository {
         Ok(true)
     }
 
-    async fn list(&self, filter: &ProfileFilter, page: &PageRequest) -> anyhow::Result<Page<ProfileListItem>> {
-        let after = match page.after() {
-            Some(cursor) => {
-                let id = cursor.id.parse().map_err(|_| anyhow::anyhow!("the cursor does not name a profile"))?;
-                Some((cursor.created_at, ProfileId::from_uuid(id)))
-            }
-            None => None,
-        };
+    async fn list(
+        &self,
+        filter: &ProfileFilter,
+        page: &PageRequest<uuid::Uuid>,
+    ) -> anyhow::Result<Page<ProfileListItem>> {
+        let after = page.after().map(|cursor| (cursor.created_at, ProfileId::from_uuid(cursor.id)));
         let state = self.lock();
         let mut rows: Vec<Profile> = state
             .profiles
@@ -193,7 +191,7 @@ impl ProfileRepository for MemoryProfileRepository {
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page, |last| Cursor {
             created_at: last.profile.created_at,
-            id: last.profile.id.to_string(),
+            id: last.profile.id.as_uuid(),
         }))
     }
 

@@ -75,7 +75,11 @@ pub trait ProfileRepository: Send + Sync {
     async fn decide(&self, decided: &Transition, expected_version: i64) -> anyhow::Result<bool>;
 
     /// A page of profiles, newest first, with their users and authors.
-    async fn list(&self, filter: &ProfileFilter, page: &PageRequest) -> anyhow::Result<Page<ProfileListItem>>;
+    async fn list(
+        &self,
+        filter: &ProfileFilter,
+        page: &PageRequest<uuid::Uuid>,
+    ) -> anyhow::Result<Page<ProfileListItem>>;
 
     /// Every decision on any profile of the user, newest first.
     async fn decisions_of_user(&self, user: UserId) -> anyhow::Result<Vec<Decision>>;

@@ -144,7 +144,7 @@ impl ProfileService {
         &self,
         admin: &Actor,
         filter: &ProfileFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> Result<Page<ProfileListItem>, ProfileError> {
         require_superuser(admin)?;
         Ok(self.profiles.list(filter, page).await?)

@@ -6,7 +6,7 @@
 //! - [`clock`]: the `Clock` port, the system clock and a settable test clock.
 //! - [`discord`]: the `DiscordId` snowflake value type.
 //! - [`email`]: the normalised `EmailAddress` value type.
-//! - [`paging`]: keyset paging requests, pages and opaque cursors.
+//! - [`paging`]: keyset paging requests, pages and opaque cursors typed by the list's key.
 //! - [`pause`]: a test hook between a decision's read and its write.
 //! - [`review`]: what a rejection tells its user: retry or final, and the reviewers' note.
 //! - [`stored_enum`]: one macro for enums stored and sent by name (`as_str`, `parse`, `Display`, `ALL`).
@@ -34,7 +34,7 @@ pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
 pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
 pub use ids::UserId;
-pub use paging::{Cursor, CursorError, Page, PageRequest, PagingError};
+pub use paging::{Cursor, CursorError, CursorKey, Page, PageRequest, PagingError};
 pub use pause::{NoPause, Pause};
 pub use review::{Retry, ReviewNote, ReviewNoteError};
 pub use role::OrgRole;

@@ -283,14 +283,8 @@ impl UserRepository for MemoryUserRepository {
         Ok(row.user.clone())
     }
 
-    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>> {
-        let after = match page.after() {
-            Some(cursor) => {
-                let id: i64 = cursor.id.parse().map_err(|_| anyhow::anyhow!("a user cursor carries an int64 id"))?;
-                Some((cursor.created_at, id))
-            }
-            None => None,
-        };
+    async fn search(&self, query: Option<String>, page: &PageRequest<UserId>) -> anyhow::Result<Page<User>> {
+        let after = page.after().map(|cursor| (cursor.created_at, cursor.id.get()));
         let needle = query.map(|q| q.to_lowercase());
         let matches = |u: &User| {
             needle.as_deref().is_none_or(|q| {
@@ -309,7 +303,7 @@ impl UserRepository for MemoryUserRepository {
             .collect();
         found.sort_by_key(|u| (u.created_at, u.id.get()));
         found.truncate(usize::try_from(page.limit()).unwrap_or(usize::MAX).saturating_add(1));
-        Ok(Page::from_overfetch(found, page, |u| Cursor { created_at: u.created_at, id: u.id.to_string() }))
+        Ok(Page::from_overfetch(found, page, |u| Cursor { created_at: u.created_at, id: u.id }))
     }
 
     async fn find(&self, id: UserId) -> anyhow::Result<Option<User>> {

@@ -89,7 +89,7 @@ pub trait UserRepository: Send + Sync {
 
     /// Users whose e-mail, username or display name contains `query`
     /// (case-insensitive; every user when `None`), oldest first, keyset-paged.
-    async fn search(&self, query: Option<String>, page: &PageRequest) -> anyhow::Result<Page<User>>;
+    async fn search(&self, query: Option<String>, page: &PageRequest<UserId>) -> anyhow::Result<Page<User>>;
 
     /// The user with this id.
     async fn find(&self, id: UserId) -> anyhow::Result<Option<User>>;

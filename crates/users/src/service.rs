@@ -215,7 +215,7 @@ impl UserService {
         &self,
         actor: &Actor,
         query: Option<&str>,
-        page: &PageRequest,
+        page: &PageRequest<UserId>,
     ) -> Result<Page<User>, AdminUserError> {
         if !actor.is_superuser() {
             return Err(AdminUserError::Forbidden);

@@ -458,7 +458,7 @@ async fn mine(
 pub(crate) async fn my_invitations(
     state: &AppState,
     auth: &Authenticated,
-    page: &shared_kernel::PageRequest,
+    page: &shared_kernel::PageRequest<Uuid>,
 ) -> Result<MyInvitationsResponse, ApiError> {
     let found = state.invitations.mine(&auth.0, page).await?;
     let now = state.clock.now();

@@ -256,7 +256,7 @@ impl InvitationService {
         actor: &Actor,
         org: OrganizationId,
         filter: InvitationFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> Result<Page<Invitation>, InvitationError> {
         let query = self.orgs.authority(actor, org).await?.invitations_query(filter)?;
         Ok(self.invitations.list(&query, page).await?)
@@ -267,7 +267,7 @@ impl InvitationService {
     pub async fn mine(
         &self,
         actor: &Actor,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> Result<Page<(Invitation, Organization)>, InvitationError> {
         let invitee = self.org_repo.invitee(actor.user_id).await?.ok_or(InvitationError::NotFound)?;
         let email = invitee.email_verified.then_some(invitee.email);

@@ -121,7 +121,7 @@ impl OrganizationService {
         actor: &Actor,
         org: OrganizationId,
         filter: MemberFilter,
-        page: &PageRequest,
+        page: &PageRequest<uuid::Uuid>,
     ) -> Result<Page<Member>, OrgError> {
         let query = self.authority(actor, org).await?.members_query(filter)?;
         Ok(self.orgs.members(&query, page).await?)

@@ -124,8 +124,8 @@ async fn chunked_post(address: &str, path: &str, token: &str, body: &[u8]) -> St
     String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned()
 }
 
-/// A cursor that decodes but names a row id of the wrong kind is 422 on
-/// every paged list, never a database error.
+/// A cursor that decodes but names a row id that is no id, or an id of
+/// another kind of list, is 422 on every paged list, never a database error.
 async fn forged_cursors_are_422_on_every_paged_list(backend: test_support::Backend) {
     let app = test_support::TestApp::spawn_with(backend, |s| {
         s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec!["root@example.com".into()]).unwrap();
@@ -136,17 +136,26 @@ async fn forged_cursors_are_422_on_every_paged_list(backend: test_support::Backe
     let org = json(app.post("/organization/create", &root, &serde_json::json!({"name": "Acme"})).await).await
         ["currentOrganizationId"]
         .clone();
-    let forged = shared_kernel::Cursor { created_at: time::OffsetDateTime::now_utc(), id: "not-an-id".into() }.encode();
-    for path in ["/admin/users", "/picture/all", "/admin/profiles", &format!("/picture/{root_id}")] {
+    use base64::Engine as _;
+    let now = time::OffsetDateTime::now_utc();
+    let no_id =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|not-an-id", now.unix_timestamp_nanos()));
+    let user_cursor = shared_kernel::Cursor { created_at: now, id: 42_i64 }.encode();
+    let uuid_cursor = shared_kernel::Cursor { created_at: now, id: uuid::Uuid::now_v7() }.encode();
+    let by_uuid = ["/picture/all", "/admin/profiles", &format!("/picture/{root_id}")];
+    let cases = by_uuid.iter().flat_map(|path| [(*path, &no_id), (*path, &user_cursor)]);
+    for (path, forged) in cases.chain([("/admin/users", &no_id), ("/admin/users", &uuid_cursor)]) {
         let res = app.request(Method::GET, &format!("{path}?cursor={forged}"), Some(&root), None).await;
         let body = assert_problem(res, 422, "request.validation").await;
         assert!(body["errors"].get("/cursor").is_some(), "{path}: {body}");
     }
-    let res = app
-        .post("/organization/members/list", &root, &serde_json::json!({"organizationId": org, "cursor": forged}))
-        .await;
-    let body = assert_problem(res, 422, "request.validation").await;
-    assert!(body["errors"].get("/cursor").is_some(), "{body}");
+    for forged in [&no_id, &user_cursor] {
+        let res = app
+            .post("/organization/members/list", &root, &serde_json::json!({"organizationId": org, "cursor": forged}))
+            .await;
+        let body = assert_problem(res, 422, "request.validation").await;
+        assert!(body["errors"].get("/cursor").is_some(), "{body}");
+    }
 }
 
 mod forged_cursors_are_422_on_every_paged_list {
