@@ -1,29 +1,9 @@
-//! Typed errors of the transitions, the Discord port and the use cases.
+//! Typed errors of the Discord port and the use cases. The transitions'
+//! own refusal, [`DecisionError`], lives with them in the model (so the
+//! model depends on nothing but the kernel) and is re-exported here.
 
-use crate::model::{PhotoVerification, VerificationStatus};
-
-/// A transition refused by the rules.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecisionError {
-    /// Only a superuser reviews photos (403).
-    #[error("only a superuser may review photos")]
-    Forbidden,
-    /// Four eyes: nobody reviews their own photo (403 `photo.own_verification`).
-    #[error("another superuser has to review your own photo")]
-    OwnPhoto,
-    /// ACCEPTED, REJECTED and SUPERSEDED are terminal (409 `photo.already_decided`).
-    #[error("this verification is already {status}")]
-    AlreadyDecided {
-        /// The terminal status.
-        status: VerificationStatus,
-    },
-    /// The user has no linked Discord id, so there is no Discord side (409 `photo.discord_not_linked`).
-    #[error("the user has no linked Discord id; approve the profile side")]
-    DiscordNotLinked,
-    /// The Discord avatar was never read, so there is nothing to approve (409 `photo.discord_not_fetched`).
-    #[error("the Discord avatar has not been read yet; refresh it first")]
-    DiscordNotFetched,
-}
+pub use crate::model::DecisionError;
+use crate::model::PhotoVerification;
 
 /// The Discord API could not give an avatar.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,6 @@
 //! transitions: `(record, actor, input, now) -> Transition | DecisionError`.
 //! Persistence and object-store effects live in the service and the adapters.
 
-use crate::error::DecisionError;
 use image_upload::ObjectKey;
 use shared_kernel::{Actor, DiscordId, Retry, ReviewNote, UserId};
 use time::OffsetDateTime;
@@ -467,6 +466,29 @@ impl PhotoVerification {
         next.decided_at = Some(now);
         Ok(Transition { record: next, events: vec![PhotoEvent::new(self.id, PhotoEventKind::Superseded, by, now)] })
     }
+}
+
+/// A transition refused by the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    /// Only a superuser reviews photos (403).
+    #[error("only a superuser may review photos")]
+    Forbidden,
+    /// Four eyes: nobody reviews their own photo (403 `photo.own_verification`).
+    #[error("another superuser has to review your own photo")]
+    OwnPhoto,
+    /// ACCEPTED, REJECTED and SUPERSEDED are terminal (409 `photo.already_decided`).
+    #[error("this verification is already {status}")]
+    AlreadyDecided {
+        /// The terminal status.
+        status: VerificationStatus,
+    },
+    /// The user has no linked Discord id, so there is no Discord side (409 `photo.discord_not_linked`).
+    #[error("the user has no linked Discord id; approve the profile side")]
+    DiscordNotLinked,
+    /// The Discord avatar was never read, so there is nothing to approve (409 `photo.discord_not_fetched`).
+    #[error("the Discord avatar has not been read yet; refresh it first")]
+    DiscordNotFetched,
 }
 
 #[cfg(test)]

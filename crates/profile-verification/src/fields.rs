@@ -417,6 +417,59 @@ impl Metadata {
     }
 }
 
+/// One or more fields failed validation (422): each with its code
+/// (`first_name.invalid`, `metadata.invalid_format`, `country.missing`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid profile fields: {}", .0.iter().map(|p| p.code).collect::<Vec<_>>().join(", "))]
+pub struct InvalidFields(Vec<FieldProblem>);
+
+/// One field's problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Which field.
+    pub field: Field,
+    /// The stable code.
+    pub code: &'static str,
+    /// A human explanation.
+    pub message: &'static str,
+}
+
+impl InvalidFields {
+    /// From value-type failures.
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        Self(
+            errors
+                .into_iter()
+                .map(|e| FieldProblem { field: e.field, code: e.field.invalid_code(), message: e.message })
+                .collect(),
+        )
+    }
+
+    /// Fields required on submit but absent.
+    pub fn missing(fields: Vec<Field>) -> Self {
+        Self(
+            fields
+                .into_iter()
+                .map(|field| FieldProblem {
+                    field,
+                    code: field.missing_code(),
+                    message: "is required to submit the profile (profiles.required_on_submit)",
+                })
+                .collect(),
+        )
+    }
+
+    /// The problems, in record order.
+    pub fn problems(&self) -> &[FieldProblem] {
+        &self.0
+    }
+
+    /// The codes, in record order.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.0.iter().map(|p| p.code).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,7 @@
 //! decision-log entry and the `profile` label). Nothing returns from
 //! `verified` or `rejected`.
 
-use crate::error::{InvalidFields, ProfileError};
-use crate::fields::{Address, City, Country, Dob, Field, FieldError, Metadata, PersonName, Postcode};
+use crate::fields::{Address, City, Country, Dob, Field, FieldError, InvalidFields, Metadata, PersonName, Postcode};
 use serde_json::Value;
 use shared_kernel::{Actor, Retry, ReviewNote, UserId};
 use time::{Date, OffsetDateTime};
@@ -615,6 +614,50 @@ impl LevelSteps {
         let holds = |(key, value): &(LabelKey, String)| labels.iter().any(|l| &l.key == key && &l.value == value);
         u32::try_from(self.0.iter().take_while(|step| holds(step)).count()).unwrap_or(u32::MAX)
     }
+}
+
+/// A profile use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// Fields failed validation (422 with per-field codes).
+    #[error(transparent)]
+    Invalid(#[from] InvalidFields),
+    /// The user already has a drafted or submitted profile (409 `resource.profile.exists`).
+    #[error("the user already has a drafted or submitted profile")]
+    OpenProfileExists,
+    /// The caller has no drafted profile to edit (404 `resource.profile.doesnt_exist_or_not_editable`).
+    #[error("there is no drafted profile to edit")]
+    NotEditable,
+    /// No such profile, or it is not submitted (409 `admin.profiles.doesnt_exist_or_not_editable`).
+    #[error("the profile does not exist or is not waiting for a decision")]
+    NotDecidable,
+    /// No profile with this id (404 `admin.profiles.doesnt_exist`).
+    #[error("no profile with this id")]
+    ProfileNotFound,
+    /// The user named does not exist (404 `admin.user.doesnt_exist`).
+    #[error("the user does not exist")]
+    UserNotFound,
+    /// The deciding superuser authored the profile while double verification
+    /// is on (403 `admin.profiles.second_admin_approval`).
+    #[error("the author of a profile may not decide it; a second superuser must")]
+    SecondAdminApproval,
+    /// A superuser tried to decide a profile of their own (403 `admin.profiles.own_profile`).
+    #[error("no superuser may decide a profile of their own")]
+    OwnProfile,
+    /// Another decision or change won the race for this profile
+    /// (409 `admin.profiles.conflict`, with the profile as it is now).
+    #[error("another decision changed this profile first")]
+    Conflict(Box<Profile>),
+    /// The user's last profile was rejected as final: they may not open
+    /// another (403 `resource.profile.rejected_final`).
+    #[error("your last profile was rejected and may not be replaced; contact an administrator")]
+    RejectedFinal,
+    /// The caller is not a superuser (403).
+    #[error("only superusers may do this")]
+    Forbidden,
+    /// Anything else, including an unavailable database.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
 }
 
 #[cfg(test)]
