@@ -96,6 +96,10 @@ impl Jobs {
                     tracing::warn!(error = ?e, "upload sweeper: the database failed; will retry");
                     break;
                 }
+                Err(e) => {
+                    tracing::warn!(error = %e, "upload sweeper failed; will retry");
+                    break;
+                }
             }
         }
         if total > 0 {

@@ -155,6 +155,13 @@ impl ApiError {
         err
     }
 
+    /// 500 for a variant a domain crate added after this mapping was
+    /// written (their errors are `#[non_exhaustive]`): logged with its
+    /// text, so the missing mapping is found.
+    pub fn unmapped(error: impl fmt::Display) -> Self {
+        Self::internal(anyhow::anyhow!("an error variant without a mapping in error.rs: {error}"))
+    }
+
     /// 503 or 500, depending on whether the chain says the database is down.
     pub fn unexpected(source: anyhow::Error) -> Self {
         // A use case passing an object-store failure on keeps its meaning
@@ -316,6 +323,7 @@ impl From<UserError> for ApiError {
         match e {
             UserError::NotFound => Self::unauthorized(codes::AUTH_USER_GONE, "the signed-in user no longer exists"),
             UserError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -332,6 +340,7 @@ impl From<SignInError> for ApiError {
                 "this account was erased on request and cannot be signed in to; sign up again with a new account",
             ),
             SignInError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -344,6 +353,7 @@ impl From<EraseError> for ApiError {
             EraseError::OwnAccount => Self::forbidden(codes::USER_ERASE_OWN_ACCOUNT, detail),
             EraseError::NotFound => Self::not_found(codes::USER_NOT_FOUND, detail),
             EraseError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -373,6 +383,7 @@ impl From<StoreError> for ApiError {
                 "Object gone",
                 format!("the object {key} no longer exists; a concurrent request changed it"),
             ),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -391,6 +402,7 @@ impl From<TicketError> for ApiError {
             }
             TicketError::Store(e) => e.into(),
             TicketError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -416,6 +428,7 @@ impl From<FinalizeError> for ApiError {
             }
             FinalizeError::Store(e) => return e.into(),
             FinalizeError::Unexpected(e) => return Self::unexpected(e),
+            other => return Self::unmapped(other),
         };
         Self::new(status, code, title, detail)
     }
@@ -428,6 +441,7 @@ impl From<AvatarError> for ApiError {
             AvatarError::Finalize(e) => e.into(),
             AvatarError::UserGone => Self::unauthorized(codes::AUTH_USER_GONE, "the signed-in user no longer exists"),
             AvatarError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -458,6 +472,7 @@ impl From<DiscordError> for ApiError {
                 "Discord could not be reached; retry shortly",
             )
             .with_source(source),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -477,6 +492,7 @@ impl From<DecisionError> for ApiError {
             DecisionError::DiscordNotFetched => {
                 Self::new(StatusCode::CONFLICT, codes::PHOTO_DISCORD_NOT_FETCHED, "Discord avatar not read", detail)
             }
+            other => Self::unmapped(other),
         }
     }
 }
@@ -499,6 +515,7 @@ impl From<ReviewError> for ApiError {
             }
             ReviewError::Discord(e) => e.into(),
             ReviewError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -518,6 +535,7 @@ impl From<OpenError> for ApiError {
                 "your last photo was rejected and may not be replaced; contact an administrator",
             ),
             OpenError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -538,6 +556,7 @@ impl From<AdminUserError> for ApiError {
                 Self::new(StatusCode::CONFLICT, codes::ADMIN_LAST_SUPERUSER, "Last superuser", detail)
             }
             AdminUserError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -593,6 +612,7 @@ impl From<ProfileError> for ApiError {
             .with_retry_after(UNAVAILABLE_RETRY_AFTER)
             .with_source(e),
             ProfileError::Unexpected(e) => Self::unexpected(e),
+            other => Self::unmapped(other),
         }
     }
 }
@@ -623,6 +643,7 @@ impl From<OrgError> for ApiError {
             OrgError::NotSuperuser => (StatusCode::FORBIDDEN, codes::AUTH_SUPERUSER_REQUIRED, "Forbidden"),
             OrgError::Conflict => (StatusCode::CONFLICT, codes::ORGANIZATION_CONFLICT, "Concurrent change"),
             OrgError::Unexpected(e) => return Self::unexpected(e),
+            other => return Self::unmapped(other),
         };
         Self::new(status, code, title, detail)
     }
@@ -657,6 +678,7 @@ impl From<InvitationError> for ApiError {
             InvitationError::UnknownUser => (StatusCode::NOT_FOUND, codes::USER_NOT_FOUND, "No such user"),
             InvitationError::Conflict => (StatusCode::CONFLICT, codes::INVITATION_CONFLICT, "Concurrent change"),
             InvitationError::Unexpected(e) => return Self::unexpected(e),
+            other => return Self::unmapped(other),
         };
         Self::new(status, code, title, detail)
     }
@@ -689,6 +711,7 @@ impl From<AcceptError> for ApiError {
             AcceptError::UserGone => (StatusCode::UNAUTHORIZED, codes::AUTH_USER_GONE, "Unauthorized"),
             AcceptError::Conflict => (StatusCode::CONFLICT, codes::INVITATION_CONFLICT, "Concurrent change"),
             AcceptError::Unexpected(e) => return Self::unexpected(e),
+            other => return Self::unmapped(other),
         };
         Self::new(status, code, title, detail)
     }
@@ -703,6 +726,7 @@ impl From<LogoError> for ApiError {
             }
             LogoError::Ticket(e) => e.into(),
             LogoError::Finalize(e) => e.into(),
+            other => Self::unmapped(other),
         }
     }
 }

@@ -4,6 +4,7 @@ use time::Duration;
 
 /// The object store failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// It could not be reached (connection refused, timeout): 503.
     #[error("the object store is unavailable")]
@@ -18,6 +19,7 @@ pub enum StoreError {
 
 /// Issuing a ticket failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TicketError {
     /// Not JPEG, PNG or WebP (415 `upload.unsupported_type`).
     #[error("content type {0:?} is not accepted; use image/jpeg, image/png or image/webp")]
@@ -38,6 +40,7 @@ pub enum TicketError {
 
 /// Finalizing failed. The variants are listed in the order they are checked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FinalizeError {
     /// No such ticket for this caller, or the key is not one we issued (404 `upload.ticket_invalid`).
     #[error("no upload ticket matches this key")]

@@ -14,6 +14,7 @@ use time::Duration;
 
 /// A ticket handed to the client.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IssuedTicket {
     /// The stored ticket.
     pub ticket: UploadTicket,
@@ -284,6 +285,7 @@ impl From<StoreError> for Refused {
 
 /// The sweeper failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SweepError {
     /// The object store failed; the next run retries.
     #[error(transparent)]

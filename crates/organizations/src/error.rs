@@ -6,6 +6,7 @@ use shared_kernel::OrgRole;
 
 /// A repository write that can lose a race or fail a guard.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WriteError {
     /// The record changed since it was read (a compare-and-set, or an
     /// `Unchanged` guard, lost); re-read and decide again.
@@ -31,6 +32,7 @@ pub enum WriteError {
 
 /// An organization, zone or membership use case failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OrgError {
     /// The caller has no active membership of the organization (or it expired).
     #[error("you are not a member of this organization")]
@@ -101,6 +103,7 @@ impl From<WriteError> for OrgError {
 
 /// An invitation use case failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvitationError {
     /// Authorisation or membership rules.
     #[error(transparent)]
@@ -143,6 +146,7 @@ impl From<WriteError> for InvitationError {
 
 /// Accepting failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AcceptError {
     /// The invitation refused the caller (logged as a failed attempt).
     #[error(transparent)]

@@ -7,6 +7,7 @@ use crate::model::PhotoVerification;
 
 /// The Discord API could not give an avatar.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DiscordError {
     /// The id is not a snowflake (422 `discord.invalid_id`).
     #[error("not a Discord id")]
@@ -33,6 +34,7 @@ pub enum DiscordError {
 
 /// Opening a verification failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OpenError {
     /// The upload ticket was used by a concurrent request.
     #[error("this upload ticket was already used")]
@@ -50,6 +52,7 @@ pub enum OpenError {
 
 /// A review use case failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReviewError {
     /// No verification with this id (404 `photo.not_found`).
     #[error("no photo verification with this id")]

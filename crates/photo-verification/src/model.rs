@@ -470,6 +470,7 @@ impl PhotoVerification {
 
 /// A transition refused by the rules.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecisionError {
     /// Only a superuser reviews photos (403).
     #[error("only a superuser may review photos")]

@@ -9,6 +9,7 @@ pub use crate::model::ProfileError;
 
 /// Inserting a profile failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CreateProfileError {
     /// The partial unique index on open profiles refused it.
     #[error("the user already has a drafted or submitted profile")]

@@ -618,6 +618,7 @@ impl LevelSteps {
 
 /// A profile use case failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProfileError {
     /// Fields failed validation (422 with per-field codes).
     #[error(transparent)]

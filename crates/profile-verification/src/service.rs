@@ -15,6 +15,7 @@ const EDIT_ATTEMPTS: u32 = 3;
 /// A profile as a reviewer sees it: with its user, author, the user's other
 /// profiles and every decision on any of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProfileDetail {
     /// The profile.
     pub profile: Profile,
@@ -30,6 +31,7 @@ pub struct ProfileDetail {
 
 /// A user's labels and the level they reach.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LabelsView {
     /// The labels.
     pub labels: Vec<Label>,
@@ -49,6 +51,7 @@ pub struct ProfileService {
 /// The caller's profiles with the decisions on them, as the user may see
 /// them (without the reviewers' notes).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MyProfiles {
     /// Every profile, newest first.
     pub profiles: Vec<Profile>,

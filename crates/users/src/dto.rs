@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = User))]
+#[non_exhaustive]
 pub struct UserDto {
     /// Canonical user id: a stringified int64.
     #[cfg_attr(feature = "openapi", schema(example = "42"))]
@@ -51,6 +52,7 @@ pub struct UserDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UserMembership))]
+#[non_exhaustive]
 pub struct MembershipDto {
     /// The light organization summary.
     pub organization: OrganizationSummaryDto,
@@ -65,6 +67,7 @@ pub struct MembershipDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrganizationSummary))]
+#[non_exhaustive]
 pub struct OrganizationSummaryDto {
     /// Organization id (UUIDv7).
     pub id: String,
@@ -78,6 +81,7 @@ pub struct OrganizationSummaryDto {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UserIntegrations))]
+#[non_exhaustive]
 pub struct IntegrationsDto {
     /// Google Calendar flags.
     pub google_calendar: GoogleCalendarDto,
@@ -87,6 +91,7 @@ pub struct IntegrationsDto {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[non_exhaustive]
 pub struct GoogleCalendarDto {
     /// A token is stored.
     pub connected: bool,

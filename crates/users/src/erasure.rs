@@ -68,6 +68,7 @@ impl Erased {
 
 /// Why an erasure was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EraseError {
     /// Only superusers erase (403 `auth.superuser_required`).
     #[error("only superusers may erase a user")]

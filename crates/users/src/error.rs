@@ -3,6 +3,7 @@
 
 /// Signing in (and provisioning) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignInError {
     /// A user must be created but the token carries no usable `email` claim.
     #[error("the token has no usable `email` claim, which a new user needs")]
@@ -18,6 +19,7 @@ pub enum SignInError {
 
 /// A use case on the signed-in user failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum UserError {
     /// The user was deleted after the request was authenticated.
     #[error("the user no longer exists")]
@@ -29,6 +31,7 @@ pub enum UserError {
 
 /// Creating a user row failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CreateUserError {
     /// Another request created a user for the same subject first.
     #[error("a user with this subject already exists")]
@@ -43,6 +46,7 @@ pub enum CreateUserError {
 
 /// Setting or clearing the avatar failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SetAvatarError {
     /// The upload ticket was used (or rejected) by a concurrent request.
     #[error("this upload ticket was already used")]
@@ -57,6 +61,7 @@ pub enum SetAvatarError {
 
 /// An avatar use case failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AvatarError {
     /// The ticket could not be issued.
     #[error(transparent)]
@@ -84,6 +89,7 @@ impl From<SetAvatarError> for AvatarError {
 
 /// A superuser's user administration failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AdminUserError {
     /// Only superusers administer users (403 `auth.superuser_required`).
     #[error("only a superuser may administer users")]

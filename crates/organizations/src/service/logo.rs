@@ -72,6 +72,7 @@ impl LogoService {
 
 /// A logo use case failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LogoError {
     /// Authorisation.
     #[error(transparent)]
