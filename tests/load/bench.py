@@ -433,8 +433,8 @@ def seed_main(usher):
     org = org_id_of(create_org(port, root, "Bench organization"))
     seed_users("usher", "read", READ_USERS)
     psql("usher", f"""
-INSERT INTO memberships (id, organization_id, user_id, role, zones, status, joined_at, version)
-SELECT gen_random_uuid(), '{org}', id, 'member', '', 'active', now(), 1 FROM users WHERE email LIKE 'read%@bench.example';
+INSERT INTO memberships (id, organization_id, user_id, role, status, joined_at, version)
+SELECT gen_random_uuid(), '{org}', id, 'member', 'active', now(), 1 FROM users WHERE email LIKE 'read%@bench.example';
 """)
     accepts = ROUNDS * ACCEPTS_PER_ROUND
     seed_users("usher", "acc", accepts)
@@ -488,8 +488,8 @@ FROM users WHERE email LIKE 'page%@bench.example';
 INSERT INTO profiles (id, user_id, state, created_at, updated_at, version)
 SELECT gen_random_uuid(), id, 'submitted', created_at, created_at, 1
 FROM users WHERE email LIKE 'page%@bench.example';
-INSERT INTO memberships (id, organization_id, user_id, role, zones, status, joined_at, version)
-SELECT gen_random_uuid(), '{org}', id, 'member', '', 'active', created_at, 1
+INSERT INTO memberships (id, organization_id, user_id, role, status, joined_at, version)
+SELECT gen_random_uuid(), '{org}', id, 'member', 'active', created_at, 1
 FROM users WHERE email LIKE 'page%@bench.example';
 VACUUM ANALYZE;
 """)
