@@ -49,6 +49,26 @@ impl OrganizationService {
         Authority::at(membership, self.clock.now())
     }
 
+    /// The caller's standing (at least `required`) and the active
+    /// membership of `user` it acts on. Both are read before the clock, so
+    /// the change decided from them never dates from before the version it
+    /// replaces: a concurrent change committed between the reads is seen,
+    /// and was timed earlier. (Read the other way round, two concurrent role
+    /// changes could close a history row before it opened.)
+    async fn authority_over(
+        &self,
+        actor: &Actor,
+        org: OrganizationId,
+        user: UserId,
+        required: OrgRole,
+    ) -> Result<(Authority, Membership), OrgError> {
+        let own = self.orgs.active_membership(org, actor.user_id).await?;
+        let target = self.orgs.active_membership(org, user).await?;
+        let authority = Authority::at(own, self.clock.now())?;
+        authority.require(required)?;
+        Ok((authority, target.ok_or(OrgError::MemberNotFound)?))
+    }
+
     /// `org:required`: the caller's standing if their role is at least `required`.
     pub async fn require(&self, actor: &Actor, org: OrganizationId, required: OrgRole) -> Result<Authority, OrgError> {
         let authority = self.authority(actor, org).await?;
@@ -136,9 +156,7 @@ impl OrganizationService {
         update: &MemberUpdate,
     ) -> Result<Membership, OrgError> {
         for _ in 0..MAX_ATTEMPTS {
-            let authority = self.authority(actor, org).await?;
-            authority.require(OrgRole::Admin)?;
-            let target = self.orgs.active_membership(org, user).await?.ok_or(OrgError::MemberNotFound)?;
+            let (authority, target) = self.authority_over(actor, org, user, OrgRole::Admin).await?;
             let zones: Vec<_> = self.orgs.zones(org).await?.into_iter().map(|z| z.id).collect();
             let Some(plan) = authority.update_member(&target, update, &zones)? else { return Ok(target) };
             match self.apply(plan).await? {
@@ -160,9 +178,7 @@ impl OrganizationService {
         block: bool,
     ) -> Result<Membership, OrgError> {
         for _ in 0..MAX_ATTEMPTS {
-            let authority = self.authority(actor, org).await?;
-            authority.require(OrgRole::Moderator)?;
-            let target = self.orgs.active_membership(org, user).await?.ok_or(OrgError::MemberNotFound)?;
+            let (authority, target) = self.authority_over(actor, org, user, OrgRole::Moderator).await?;
             match self.apply(authority.remove_member(&target, block)?).await? {
                 Some(m) => return Ok(m),
                 None => continue,
