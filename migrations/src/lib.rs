@@ -22,6 +22,7 @@ mod m20261122_000400_members_page_index;
 mod m20261202_000500_membership_rules;
 mod m20261202_000600_reviews_and_privacy;
 mod m20261203_000700_membership_zones_contract;
+mod m20261204_000800_member_search;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000500_membership_rules::Migration),
             Box::new(m20261202_000600_reviews_and_privacy::Migration),
             Box::new(m20261203_000700_membership_zones_contract::Migration),
+            Box::new(m20261204_000800_member_search::Migration),
         ]
     }
 }

@@ -406,6 +406,25 @@ test('members come in pages: "Show more members" appends the next page', async (
   await shot(ada, 'orgs-16-members-paged');
 });
 
+test('the members search asks the server for a prefix of a name or an e-mail', async () => {
+  const members = ada.getByRole('region', { name: 'Members' });
+  const rows = members.locator('article.member');
+  const search = members.getByLabel('Name or e-mail starts with');
+  await search.fill('CROWD1');
+  await search.press('Enter');
+  // crowd1 and crowd10..crowd19, whatever the case typed; nobody else.
+  await until('the search is answered', async () => (await rows.count()) === 11);
+  const emails = await rows.locator('.email').allTextContents();
+  assert.ok(emails.every((e) => e.startsWith('crowd1')), emails.join(', '));
+  assert.equal(await search.inputValue(), 'CROWD1');
+  await search.fill('nobody-starts-like-this');
+  await search.press('Enter');
+  await members.locator('.empty-list', { hasText: 'Nobody here.' }).waitFor();
+  await search.fill('');
+  await search.press('Enter');
+  await until('everyone is back', async () => (await rows.count()) === 50);
+});
+
 test('the QR code is shown as an image, where even a hostile SVG runs nothing', async () => {
   // A context of its own: no dialog may open, no script error may happen,
   // and nothing the samples try may reach the page.

@@ -756,6 +756,10 @@ def main():
             targets.append(dict(base, name=f"usher members list page 500 @{label}", method="POST",
                                 path="/organization/members/list", body=json.dumps(dict(members, cursor=cursor)),
                                 group=("members", "p500"), size=inst["name"]))
+        # A selective prefix (one member of the organization, at either size): the index path.
+        targets.append(dict(base, name=f"usher members search @{label}", method="POST",
+                            path="/organization/members/list", body=json.dumps(dict(members, search="PAGE4242@")),
+                            group=("search", "first"), size=inst["name"]))
     if ONLY:
         targets = [t for t in targets if any(o in t["name"] for o in ONLY)]
 
@@ -826,7 +830,7 @@ SELECT string_agg(coalesce(reason, '?') || '×' || n, ', ') FROM (
         get("fastapi-users PATCH /users/me")), "≥ 10×", x)
     row("usher /invitation/accept ÷ pgbench TPC-B tps", ratio(get("usher POST /invitation/accept"),
         get("pgbench TPC-B")), "≥ 0.5×", x)
-    for short in ("pictures", "profiles", "members"):
+    for short in ("pictures", "profiles", "members", "search"):
         for page in ("first", "p500"):
             lat = {}
             for t in targets:
@@ -834,7 +838,8 @@ SELECT string_agg(coalesce(reason, '?') || '×' || n, ', ') FROM (
                     lat[t["size"]] = s[t["name"]]["p50"]
             if len(lat) == 2:
                 label = {"pictures": "GET /picture/all", "profiles": "GET /admin/profiles",
-                         "members": "POST /organization/members/list"}[short]
+                         "members": "POST /organization/members/list",
+                         "search": "POST /organization/members/list search (a name or e-mail prefix)"}[short]
                 row(f"{label} {'first page' if page == 'first' else 'page 500'}: p50 @{LARGE_ROWS} ÷ p50 "
                     f"@{SMALL_ROWS}", ratio(lat.get("usher-large"), lat.get("usher-small")), "≤ 1.5×", x, higher=False)
     rss = get("usher POST /user/get", "rss")

@@ -29,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rules::DiscordId,
         rules::Username,
         rules::Name,
+        rules::MemberSearch,
         rules::PersonName,
         rules::City,
         rules::Postcode,

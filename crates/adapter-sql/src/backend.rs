@@ -11,12 +11,27 @@
 //! - The session-scoped migration lock, and pool occupancy.
 //! - Reading failures: a unique violation of a named constraint, and a race
 //!   PostgreSQL resolved by aborting a statement.
+//! - Text folded for a prefix search and compared in byte order.
 
 use anyhow::Context as _;
 use migrations::Migrator;
 use sea_orm::sea_query::{Expr, Func, LockType, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QuerySelect};
 use sea_orm_migration::MigratorTrait as _;
+
+/// `text` folded as `organizations::MemberSearch::fold` folds it (ASCII
+/// letters lower-cased, nothing else) and compared in byte order, which is
+/// code point order: `lower(text COLLATE "C")` on PostgreSQL, whose `C`
+/// collation makes `lower` ASCII-only and comparisons bytewise whatever the
+/// database's locale; `lower(text)` on SQLite, which folds ASCII only and
+/// compares with BINARY. The expression indexes of migration
+/// `m20261204_000800_member_search` are on exactly these expressions.
+pub(crate) fn ascii_folded(backend: DatabaseBackend, text: Expr) -> Expr {
+    match backend {
+        DatabaseBackend::Postgres => Expr::cust_with_expr(r#"lower($1 COLLATE "C")"#, text),
+        _ => Func::lower(text).into(),
+    }
+}
 
 /// Makes `select` lock the rows it reads against writers until the
 /// transaction ends (`FOR SHARE`, PostgreSQL).

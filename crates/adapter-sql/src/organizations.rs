@@ -288,6 +288,19 @@ impl OrganizationRepository for SqlOrganizationRepository {
             let outside = Expr::col((MZ::Table, MZ::ZoneId)).is_not_in(within.iter().map(|z| z.as_uuid()));
             select.and_where(Expr::exists(zones_where(None))).and_where(Expr::exists(zones_where(Some(outside))).not());
         }
+        if let Some(search) = &query.filter.search {
+            // The model's prefix as a range over the folded text, so an index serves it.
+            let backend = self.db.conn().get_database_backend();
+            let starts_with = |column: users::Column| {
+                let folded = || backend::ascii_folded(backend, Expr::col((users::Entity, column)));
+                let from = folded().gte(search.prefix());
+                match search.upper() {
+                    Some(upper) => from.and(folded().lt(upper)),
+                    None => from,
+                }
+            };
+            select.and_where(starts_with(users::Column::DisplayName).or(starts_with(users::Column::Email)));
+        }
         if let Some(after) = page.after() {
             let id = after.id;
             // A row comparison, so the (organization_id, joined_at, id) index seeks to the cursor.

@@ -21,11 +21,13 @@ struct SqlAccounts(SqlUserRepository);
 #[async_trait]
 impl Accounts for SqlAccounts {
     async fn create(&self, name: &str, email: &EmailAddress, verified: bool) -> anyhow::Result<UserId> {
+        // The name's ASCII letters and digits: a display name like "Grace Hopper" is no username.
+        let username: String = name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
         let new = NewUser {
             identity: Identity::new(&format!("idp|{name}"), Some(email.clone()), verified, None, None, Some(name))?,
             email: email.clone(),
             display_name: DisplayName::parse(name)?,
-            username: Username::parse(name)?,
+            username: Username::parse(&username)?,
             platform_role: PlatformRole::User,
             now: datetime!(2026-06-14 09:00 UTC),
         };

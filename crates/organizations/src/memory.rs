@@ -617,6 +617,7 @@ impl OrganizationRepository for MemoryStore {
                     email: user.email.as_str().to_owned(),
                 })
             })
+            .filter(|member| f.search.as_ref().is_none_or(|s| s.matches(&member.display_name, &member.email)))
             .collect();
         page_of(rows, page, |m| (m.membership.joined_at, m.membership.id.as_uuid()))
     }

@@ -23,8 +23,9 @@ use crate::error::{AcceptError, InvitationError, OrgError, WriteError};
 use crate::model::{
     AcceptContext, AcceptVia, ClientInfo, Delivery, Effect, EndReason, Grantor, Guard, HistoryCause, HistoryNote,
     ImportLine, InvitationFilter, InvitationId, InvitationMail, InvitationState, InvitationStatus, InvitationToken,
-    MaxUses, MemberFilter, MemberQuery, MemberUpdate, Membership, MembershipDuration, MembershipPlan, MembershipStatus,
-    MembershipWrite, Name, NewInvitation, OrganizationId, Pending, QuotaPolicy, Refusal, SEND_LEASE, Validity,
+    MaxUses, MemberFilter, MemberQuery, MemberSearch, MemberUpdate, Membership, MembershipDuration, MembershipPlan,
+    MembershipStatus, MembershipWrite, Name, NewInvitation, OrganizationId, Pending, QuotaPolicy, Refusal, SEND_LEASE,
+    Validity,
 };
 use crate::ports::{InvitationLinks, InvitationRepository, Notifier, OrganizationRepository, OsTokenGenerator};
 use crate::service::{ImportOutcome, ImportReport, InvitationService, OrganizationService};
@@ -74,6 +75,7 @@ macro_rules! conformance_tests {
             due_expiries_are_the_lapsed_ones_soonest_first => due_expiries_are_lapsed_and_soonest_first,
             an_outbox_mail_is_claimed_once => an_outbox_mail_is_claimed_once,
             rezoning_revokes_the_links_the_creator_may_no_longer_grant => rezoning_revokes_the_links_the_creator_may_no_longer_grant,
+            the_members_search_finds_a_prefix_of_a_name_or_an_email => the_members_search_finds_a_prefix_of_a_name_or_an_email,
         );
     };
     (@cases $subject:expr; $($test:ident => $case:ident),+ $(,)?) => {
@@ -784,4 +786,70 @@ pub async fn rezoning_revokes_the_links_the_creator_may_no_longer_grant(subject:
     let status = |id| async move { subject.invitations.find(id).await.unwrap().unwrap().status };
     assert_eq!(status(wide.invitation.id).await, InvitationStatus::Revoked, "outside bob's zone now");
     assert_eq!(status(inside.invitation.id).await, InvitationStatus::Pending, "still bob's to grant");
+}
+
+/// The e-mails of the members of `org` that `actor` finds with `filter`
+/// searching `raw`, sorted.
+async fn searched(w: &World<'_>, actor: &Actor, org: OrganizationId, filter: MemberFilter, raw: &str) -> Vec<String> {
+    let filter = MemberFilter { search: Some(MemberSearch::parse(raw).expect("a valid search")), ..filter };
+    let page = PageRequest::parse(Some(100), None).unwrap();
+    let mut emails: Vec<String> =
+        w.orgs.members(actor, org, filter, &page).await.unwrap().items.into_iter().map(|m| m.email).collect();
+    emails.sort();
+    emails
+}
+
+/// The members search: a prefix of the display name or of the e-mail, ASCII
+/// letters in either case and every other character as written (`%` and `_`
+/// are characters, not wildcards), within the other filters, paged like the
+/// whole list.
+pub async fn the_members_search_finds_a_prefix_of_a_name_or_an_email(subject: &Subject) {
+    let w = &World::new(subject);
+    let ada = w.user("ada").await;
+    let org = w.orgs.create(&ada, &Name::parse("Search School").unwrap()).await.unwrap();
+    let mut new = link(org.id, OrgRole::Member);
+    new.max_uses = MaxUses::new(10).unwrap();
+    let created = w.invitations.create(&ada, new).await.unwrap();
+    let people = [
+        ("Grace Hopper", "grace@navy.example"),
+        ("Gregory Peck", "peck@film.example"),
+        ("Émile Zola", "emile@paris.example"),
+        ("100% Sure", "sure_thing@x.io"),
+        ("Bob", "grace.b@x.io"),
+    ];
+    for (name, email) in people {
+        let user_id = w.account(name, email, true).await;
+        let actor = Actor { user_id, role: PlatformRole::User };
+        w.invitations.accept_token(&actor, &created.token, &ClientInfo::default()).await.unwrap();
+    }
+    let all = MemberFilter::default;
+    let cases: [(&str, &[&str]); 10] = [
+        ("gr", &["grace.b@x.io", "grace@navy.example", "peck@film.example"]),
+        ("  GRACE ", &["grace.b@x.io", "grace@navy.example"]),
+        ("grace@", &["grace@navy.example"]),
+        ("É", &["emile@paris.example"]),
+        ("é", &[]),
+        ("100%", &["sure_thing@x.io"]),
+        ("10_", &[]),
+        ("sure_", &["sure_thing@x.io"]),
+        ("ada", &["ada@x.io"]),
+        ("zz", &[]),
+    ];
+    for (raw, expected) in cases {
+        assert_eq!(searched(w, &ada, org.id, all(), raw).await, expected, "searching {raw:?}");
+    }
+    let admins = MemberFilter { role: Some(OrgRole::Admin), ..all() };
+    assert_eq!(searched(w, &ada, org.id, admins, "a").await, ["ada@x.io"], "with the role filter");
+
+    // Pages of two over three found: each once, newest first.
+    let filter = MemberFilter { search: Some(MemberSearch::parse("g").unwrap()), ..all() };
+    let first =
+        w.orgs.members(&ada, org.id, filter.clone(), &PageRequest::parse(Some(2), None).unwrap()).await.unwrap();
+    let cursor = first.next_cursor.clone().expect("a second page");
+    let second =
+        w.orgs.members(&ada, org.id, filter, &PageRequest::parse(Some(2), Some(&cursor)).unwrap()).await.unwrap();
+    assert_eq!((first.items.len(), second.items.len(), second.next_cursor), (2, 1, None));
+    let mut paged: Vec<_> = first.items.iter().chain(&second.items).map(|m| m.email.clone()).collect();
+    paged.sort();
+    assert_eq!(paged, ["grace.b@x.io", "grace@navy.example", "peck@film.example"]);
 }

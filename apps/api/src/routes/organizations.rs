@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::wire::organizations::ZoneDto;
 use actix_web::{HttpResponse, post, web};
 use organizations::{
-    Block, EndReason, HistoryCause, Member, MemberFilter, MemberUpdate, Membership, MembershipHistory,
+    Block, EndReason, HistoryCause, Member, MemberFilter, MemberSearch, MemberUpdate, Membership, MembershipHistory,
     MembershipStatus, Name, Organization, OrganizationId, OrganizationView, Permissions, Zone, ZoneId,
 };
 use serde::{Deserialize, Serialize};
@@ -362,6 +362,10 @@ pub struct ListMembersRequest {
     /// Only members covering this zone.
     #[schema(value_type = Option<Uuid>)]
     pub zone_id: Option<ZoneId>,
+    /// Only members whose display name or e-mail starts with this (ASCII
+    /// letters in either case; served by an index).
+    #[schema(value_type = Option<crate::schema::rules::MemberSearch>)]
+    pub search: Option<MemberSearch>,
     /// Members per page, 1..100 (default 20).
     #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
@@ -767,7 +771,7 @@ async fn list_members(
 ) -> Result<web::Json<MembersResponse>, ApiError> {
     let b = body.0;
     let page = PageQuery { limit: b.limit, cursor: b.cursor }.page_of::<Uuid>()?;
-    let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id };
+    let filter = MemberFilter { status: b.status, role: b.role, zone: b.zone_id, search: b.search };
     let found = state.orgs.members(&auth.0, b.organization_id, filter, &page).await?;
     let now = state.clock.now();
     let members = found

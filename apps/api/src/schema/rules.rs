@@ -95,6 +95,11 @@ pub(crate) fn one_line_pattern(min: usize, max: usize) -> String {
     trimmed_pattern(&format!(r"{CC}\u2028\u2029"), &format!("{{{},{}}}", min - 2, max - 2), false)
 }
 
+/// A members search: one line trimmed of white space, 1 to 100 characters.
+pub(crate) fn search_pattern() -> String {
+    trimmed_pattern(&format!(r"{CC}\u2028\u2029"), "{0,98}", true)
+}
+
 /// A value of `min` (1 or 2) or more characters that are `ascii` or beyond
 /// ASCII, after runs of white space are squished: the profile fields.
 fn squished_pattern(ascii: &str, min: usize) -> String {
@@ -170,6 +175,18 @@ rule!(
         one_line_pattern(2, 100),
     )
     .examples(["Ecole Sainte-Anne"])
+);
+
+rule!(
+    /// `MemberSearch`: the members list's prefix search.
+    MemberSearch = "MemberSearch",
+    || string(
+        "A prefix of a member's display name or e-mail: trimmed, 1 to 100 characters, one line of visible text \
+         without control, format, bidirectional-override, private-use or unassigned characters. ASCII letters \
+         match in either case; every other character, `%` and `_` included, matches itself.",
+        search_pattern(),
+    )
+    .examples(["grace"])
 );
 
 rule!(
@@ -358,6 +375,11 @@ mod tests {
         #[test]
         fn names(raw in prop_oneof![text(8), text_of("ab \t\n\u{85}\u{a0}\u{1c}\u{2028}é", 8), "[a-z ]{95,106}"]) {
             agree(&compiled(&one_line_pattern(2, 100)), &raw, users::DisplayName::parse(&raw).is_ok())?;
+        }
+
+        #[test]
+        fn member_searches(raw in prop_oneof![text(8), text_of("ab \t\n\u{85}\u{a0}\u{1c}\u{2028}é%", 8), "[a-z ]{95,106}"]) {
+            agree(&compiled(&search_pattern()), &raw, organizations::MemberSearch::parse(&raw).is_ok())?;
         }
 
         #[test]

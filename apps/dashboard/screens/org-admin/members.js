@@ -52,6 +52,8 @@ export function build(o) {
     h('option', { value: 'inactive', text: 'Former members' }),
     h('option', { value: '', text: 'All' }),
   );
+  // The server searches: a prefix of the name or e-mail, served by an index.
+  const searchBox = h('input', { type: 'search', name: 'memberSearch', maxlength: '100', autocomplete: 'off' });
   const list = h('div', { class: 'member-list' });
 
   /** The role picker of an admin: the roles the server lets me grant (and the member's own). */
@@ -288,6 +290,7 @@ export function build(o) {
       const page = await organizations.listMembers({
         organizationId: orgId,
         status: statusFilter.value || undefined,
+        search: searchBox.value.trim() || undefined,
         limit: MEMBERS_PAGE,
         cursor: cursor || undefined,
       });
@@ -301,7 +304,14 @@ export function build(o) {
     fail(n),
     { more: 'Show more members' },
   );
-  section.append(h('div', { class: 'toolbar' }, field('Which members', statusFilter)), list, pager.el);
+  section.append(
+    h('div', { class: 'toolbar' }, field('Which members', statusFilter), field('Name or e-mail starts with', searchBox)),
+    list,
+    pager.el,
+  );
   statusFilter.addEventListener('change', () => pager.restart());
+  // Enter or clearing the box searches; typing alone does not send a request per key.
+  searchBox.addEventListener('change', () => pager.restart());
+  searchBox.addEventListener('search', () => pager.restart());
   section.load = pager.load;
 }

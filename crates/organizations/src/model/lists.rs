@@ -26,6 +26,74 @@ pub struct MemberFilter {
     pub role: Option<OrgRole>,
     /// Only memberships covering this zone.
     pub zone: Option<ZoneId>,
+    /// Only members whose display name or e-mail starts with this.
+    pub search: Option<MemberSearch>,
+}
+
+/// Why a members search is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a search {0}")]
+pub struct MemberSearchError(#[from] pub shared_kernel::TextError);
+
+/// A members search: a prefix of the member's display name or e-mail.
+/// Trimmed, 1..=100 characters of one visible line. ASCII letters match in
+/// either case and every other character matches itself: the text is
+/// compared after [`MemberSearch::fold`], which the SQL adapter renders as
+/// an ASCII `lower()` over byte order, so an index serves it on both
+/// databases and the memory adapter agrees with both.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct MemberSearch(String);
+
+impl MemberSearch {
+    /// The most characters.
+    pub const MAX: usize = 100;
+
+    /// Checks a search and folds it.
+    pub fn parse(raw: &str) -> Result<Self, MemberSearchError> {
+        Ok(Self(Self::fold(shared_kernel::text::one_line(raw, 1, Self::MAX)?)))
+    }
+
+    /// How names, e-mails and the search are compared: ASCII letters lower-cased.
+    pub fn fold(text: &str) -> String {
+        text.to_ascii_lowercase()
+    }
+
+    /// The folded prefix.
+    pub fn prefix(&self) -> &str {
+        &self.0
+    }
+
+    /// The folded texts that start with the prefix are exactly those in
+    /// `prefix() <= text < upper` in byte (code point) order; `None` when
+    /// no upper bound exists (every character of the prefix is the last one).
+    pub fn upper(&self) -> Option<String> {
+        let mut chars: Vec<char> = self.0.chars().collect();
+        while let Some(last) = chars.pop() {
+            let next = match u32::from(last) + 1 {
+                0xD800 => Some('\u{E000}'),
+                n => char::from_u32(n),
+            };
+            if let Some(next) = next {
+                chars.push(next);
+                return Some(chars.into_iter().collect());
+            }
+        }
+        None
+    }
+
+    /// Whether a member with this display name and e-mail is found.
+    pub fn matches(&self, display_name: &str, email: &str) -> bool {
+        [display_name, email].iter().any(|text| Self::fold(text).starts_with(&self.0))
+    }
+}
+
+impl TryFrom<String> for MemberSearch {
+    type Error = MemberSearchError;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
 }
 
 /// The members query the adapter runs, decided by the model.
@@ -122,5 +190,52 @@ impl SidebarApp {
                 .then(Ordering::Equal)
         });
         apps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemberSearch;
+
+    fn search(raw: &str) -> MemberSearch {
+        MemberSearch::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn a_search_is_trimmed_folded_in_ascii_and_one_visible_line() {
+        assert_eq!(search("  AdA ").prefix(), "ada");
+        assert_eq!(search("É").prefix(), "É", "only ASCII letters fold");
+        assert_eq!(search("a").prefix(), "a", "one character is enough");
+        for refused in ["", "   ", "a\u{0}b", "a\nb", "a\u{202E}b"] {
+            assert!(MemberSearch::parse(refused).is_err(), "{refused:?}");
+        }
+        assert!(MemberSearch::parse(&"x".repeat(100)).is_ok());
+        assert!(MemberSearch::parse(&"x".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn the_upper_bound_is_the_next_text_after_every_text_with_the_prefix() {
+        assert_eq!(search("ab").upper().as_deref(), Some("ac"));
+        // Characters a search cannot hold (unassigned), built directly to reach the edges.
+        let raw = |s: &str| MemberSearch(s.to_owned());
+        assert_eq!(raw("a\u{10FFFF}").upper().as_deref(), Some("b"));
+        assert_eq!(raw("\u{D7FF}").upper().as_deref(), Some("\u{E000}"));
+        assert_eq!(raw("\u{10FFFF}").upper(), None);
+    }
+
+    #[test]
+    fn matching_is_the_range_the_sql_adapter_asks_for() {
+        let texts =
+            ["ada", "Ada Lovelace", "adb", "ad", "ADA@EXAMPLE.COM", "b", "ad%", "ad_x", "é", "ÉCOLE", "a\u{10FFFF}"];
+        for prefix in ["a", "ad", "ada", "AD%", "ad_", "é", "É", "a\u{10FFFF}"] {
+            let s = MemberSearch(MemberSearch::fold(prefix));
+            for text in texts {
+                let folded = MemberSearch::fold(text);
+                let in_range = folded.as_str() >= s.prefix() && s.upper().is_none_or(|upper| folded < upper);
+                assert_eq!(s.matches(text, "nobody@example.com"), in_range, "{prefix:?} on {text:?}");
+            }
+        }
+        assert!(search("grace@").matches("Grace Hopper", "grace@example.com"), "the e-mail matches too");
+        assert!(!search("ad%").matches("adx", "adx@example.com"), "% is a character, not a wildcard");
     }
 }

@@ -94,6 +94,35 @@ on_both_databases! {
         assert_eq!(got["zones"][0]["name"], "North");
     }
 
+    async fn the_members_list_searches_a_prefix_of_name_or_email(app: TestApp) {
+        let ada = app.token("ada@example.com");
+        let org = create_org(&app, &ada, "Acme").await;
+        join(&app, &ada, &org, "grace@navy.example", "member").await;
+        join(&app, &ada, &org, "gregory@film.example", "moderator").await;
+        join(&app, &ada, &org, "100%_sure@example.com", "guest").await;
+        let search = async |body: Value| {
+            let mut req = json!({"organizationId": org});
+            req.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
+            app.post("/organization/members/list", &ada, &req).await
+        };
+        let emails = |page: Value| {
+            let mut found: Vec<String> = page["members"].as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap().to_owned()).collect();
+            found.sort();
+            found
+        };
+        assert_eq!(emails(json(search(json!({"search": "gr"})).await).await), ["grace@navy.example", "gregory@film.example"]);
+        assert_eq!(emails(json(search(json!({"search": " GRACE@ "})).await).await), ["grace@navy.example"]);
+        assert_eq!(emails(json(search(json!({"search": "gr", "role": "moderator"})).await).await), ["gregory@film.example"]);
+        assert_eq!(emails(json(search(json!({"search": "100%_"})).await).await), ["100%_sure@example.com"]);
+        assert!(emails(json(search(json!({"search": "1__"})).await).await).is_empty(), "`_` is a character, not a wildcard");
+        assert!(emails(json(search(json!({"search": "zz"})).await).await).is_empty());
+        for bad in [json!(""), json!("   "), json!("a\u{0}b"), json!("x".repeat(101)), json!(7)] {
+            let res = search(json!({"search": bad})).await;
+            assert_eq!(res.status(), 422, "{bad}");
+            assert!(json(res).await["errors"]["/search"].is_array(), "the problem names /search: {bad}");
+        }
+    }
+
     async fn members_are_listed_promoted_removed_and_remembered(app: TestApp) {
         let ada = app.token("ada@example.com");
         let org = create_org(&app, &ada, "Acme").await;
