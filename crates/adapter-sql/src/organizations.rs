@@ -313,7 +313,13 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .order_by((M::Table, M::JoinedAt), Order::Desc)
             .order_by((M::Table, M::Id), Order::Desc)
             .limit(u64::from(page.limit()) + 1);
-        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("listing members of {org}"))?;
+        // A search's best plan depends on its prefix, so it is planned with its values every time.
+        let rows = if query.filter.search.is_some() {
+            backend::query_all_planned_per_run(self.db.conn(), &select).await
+        } else {
+            self.db.conn().query_all(&select).await
+        }
+        .with_context(|| format!("listing members of {org}"))?;
         let mut memberships = rows.iter().map(|r| mapping::membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
         with_zones(self.db.conn(), &mut memberships).await?;
         let members = rows
