@@ -157,15 +157,16 @@ ASCII_PRINTABLE = {chr(c) for c in range(0x20, 0x7F)}
 WHITE_SPACE = " \t\n\x0b\x0c\r\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
-def _one_line_name(value, _match):
+def _one_line(value, match):
     # shared-kernel text::one_line: trimmed of Unicode White_Space (as Rust's
-    # trim), then no Cc/Cf/Zl/Zp/Co/Cs/Cn, 2..100 characters, something
-    # visible. The document's pattern carries the trimming, so only the
-    # trimmed value is judged.
+    # trim), then no Cc/Cf/Zl/Zp/Co/Cs/Cn, 2..100 characters (a members
+    # search 1..100), something visible. The document's pattern carries the
+    # trimming, so only the trimmed value is judged.
     if not isinstance(value, str):
         return False
     inner = value.strip(WHITE_SPACE)
-    return 2 <= len(inner) <= 100 and _ascii_within(inner, ASCII_PRINTABLE)
+    low = 1 if match.group("what") == "a search " else 2
+    return low <= len(inner) <= 100 and _ascii_within(inner, ASCII_PRINTABLE)
 
 
 def _squished(allowed):
@@ -214,8 +215,11 @@ def _is_string(value, _match):
 
 # The server's message -> whether the value it names breaks that rule.
 EXCUSES = [
-    (re.compile(r"^(a name )?must not contain control, format or bidirectional-override characters"), _one_line_name),
-    (re.compile(r"^must contain visible characters$"), _one_line_name),
+    (
+        re.compile(r"^(?P<what>a name |a search )?must not contain control, format or bidirectional-override characters"),
+        _one_line,
+    ),
+    (re.compile(r"^(?P<what>a name |a search )?must contain visible characters$"), _one_line),
     (
         re.compile(r"^must be (?P<min>\d+) to (?P<max>\d+) letters, digits, spaces, `_`, `-` or `'`$"),
         _squished(ASCII_WORD | set("-'")),
