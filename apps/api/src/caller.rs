@@ -11,6 +11,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use shared_kernel::Actor;
+use users::Identity;
 
 /// The authenticated caller, provisioned on first sight.
 #[derive(Clone, Copy, Debug)]
@@ -34,19 +35,50 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+/// A caller whose token is verified but who is not signed in yet: for a
+/// route whose use case signs in and answers in one read (`/user/get`),
+/// which then reports the caller with [`record`].
+#[derive(Clone, Debug)]
+pub struct Verified(pub Identity);
+
+impl Verified {
+    fn extract(req: &HttpRequest) -> impl Future<Output = Result<(Self, web::Data<AppState>), ApiError>> + 'static {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        async move {
+            let state =
+                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is not registered")))?;
+            let identity = state.auth.verify(&token?).await.map_err(ApiError::from)?;
+            Ok((Verified(identity), state))
+        }
+    }
+}
+
+impl FromRequest for Verified {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verified = Self::extract(req);
+        Box::pin(async move { Ok(verified.await?.0) })
+    }
+}
+
+/// Names the signed-in caller in the request's log span.
+pub fn record(actor: &Actor) {
+    tracing::Span::current().record("user_id", actor.user_id.get());
+}
+
 impl FromRequest for Authenticated {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
+        let verified = Verified::extract(req);
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is not registered")))?;
-            let identity = state.auth.verify(&token?).await.map_err(ApiError::from)?;
+            let (Verified(identity), state) = verified.await?;
             let actor = state.users.sign_in(&identity).await.map_err(ApiError::from)?;
-            tracing::Span::current().record("user_id", actor.user_id.get());
+            record(&actor);
             Ok(Authenticated(actor))
         })
     }

@@ -339,6 +339,7 @@ impl From<SignInError> for ApiError {
                 codes::AUTH_ACCOUNT_ERASED,
                 "this account was erased on request and cannot be signed in to; sign up again with a new account",
             ),
+            SignInError::Gone => Self::unauthorized(codes::AUTH_USER_GONE, "the signed-in user no longer exists"),
             SignInError::Unexpected(e) => Self::unexpected(e),
             other => Self::unmapped(other),
         }

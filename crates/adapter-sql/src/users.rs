@@ -29,6 +29,22 @@ pub struct SqlUserRepository {
     db: Database,
 }
 
+/// The user a read is about, as errors name them (formatted only on failure).
+#[derive(Clone, Copy)]
+enum Who<'a> {
+    Id(UserId),
+    Subject(&'a str),
+}
+
+impl std::fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Who::Id(id) => write!(f, "{id}"),
+            Who::Subject(subject) => write!(f, "with subject {subject:?}"),
+        }
+    }
+}
+
 impl SqlUserRepository {
     /// A repository over `db`.
     pub fn new(db: Database) -> Self {
@@ -47,6 +63,12 @@ impl SqlUserRepository {
     /// memberships the query selects (one row per membership, at least one
     /// row), in one query. The model derives every status from them.
     async fn load_view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
+        self.load_view_where(Expr::col((Entity, Column::Id)).eq(id.get()), query, Who::Id(id)).await
+    }
+
+    /// [`Self::load_view`] of the user `which` selects (by id or by
+    /// subject, both unique); `who` names them in errors.
+    async fn load_view_where(&self, which: Expr, query: ViewQuery, who: Who<'_>) -> anyhow::Result<Option<UserRecord>> {
         use Memberships as M;
         use Organizations as O;
         use upload_tickets::Column as T;
@@ -84,17 +106,18 @@ impl SqlUserRepository {
                 ),
             )
             .left_join(O::Table, Expr::col((O::Table, O::Id)).equals((M::Table, M::OrganizationId)))
-            .and_where(Expr::col((Entity, Column::Id)).eq(id.get()))
+            .and_where(which)
             .to_owned();
-        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("loading user {id}"))?;
+        let rows = self.db.conn().query_all(&select).await.with_context(|| format!("loading user {who}"))?;
         let Some(first) = rows.first() else { return Ok(None) };
-        let model = Model::from_query_result(first, "").with_context(|| format!("reading user {id}"))?;
-        let used: i64 = first.try_get("", "avatar_tries_used").with_context(|| format!("reading user {id}'s tries"))?;
+        let model = Model::from_query_result(first, "").with_context(|| format!("reading user {who}"))?;
+        let used: i64 =
+            first.try_get("", "avatar_tries_used").with_context(|| format!("reading user {who}'s tries"))?;
         let memberships = rows
             .iter()
             .filter_map(|row| mapping::membership_record(row).transpose())
             .collect::<anyhow::Result<Vec<_>>>()
-            .with_context(|| format!("reading user {id}'s memberships"))?;
+            .with_context(|| format!("reading user {who}'s memberships"))?;
         Ok(Some(UserRecord {
             user: mapping::user(model)?,
             memberships,
@@ -283,6 +306,10 @@ impl UserRepository for SqlUserRepository {
 
     async fn view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
         self.load_view(id, query).await
+    }
+
+    async fn view_by_subject(&self, subject: &str, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
+        self.load_view_where(Expr::col((Entity, Column::Subject)).eq(subject), query, Who::Subject(subject)).await
     }
 
     async fn update_display_name(

@@ -12,6 +12,9 @@ pub enum SignInError {
     /// signing up again takes a new account at the identity provider.
     #[error("this account was erased on request; it cannot be signed in to again")]
     Erased,
+    /// The user was deleted while the request was signing in.
+    #[error("the user no longer exists")]
+    Gone,
     /// Anything else, including an unavailable database.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

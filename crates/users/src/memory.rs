@@ -193,6 +193,12 @@ impl UserRepository for MemoryUserRepository {
         Ok(self.view_of(&self.lock(), id, query))
     }
 
+    async fn view_by_subject(&self, subject: &str, query: ViewQuery) -> anyhow::Result<Option<UserRecord>> {
+        let users = self.lock();
+        let id = users.rows.values().find(|r| r.user.subject == subject).map(|r| r.user.id);
+        Ok(id.and_then(|id| self.view_of(&users, id, query)))
+    }
+
     async fn update_display_name(
         &self,
         id: UserId,

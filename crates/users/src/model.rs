@@ -141,6 +141,35 @@ impl Identity {
         &self.subject
     }
 
+    /// What sign-in must store for `user` to reflect this identity's
+    /// e-mail, verification and names; `None` when it already does. A claim
+    /// the token lacks keeps what is stored, and the display name is the
+    /// user's own, never refreshed.
+    pub fn refresh_of(&self, user: &User) -> Option<IdentityRefresh> {
+        let refresh = IdentityRefresh {
+            email: self.email.clone().unwrap_or_else(|| user.email.clone()),
+            email_verified: if self.email.is_some() { self.email_verified } else { user.email_verified },
+            first_name: self.given_name.clone().or_else(|| user.first_name.clone()),
+            last_name: self.family_name.clone().or_else(|| user.last_name.clone()),
+        };
+        let unchanged = refresh.email == user.email
+            && refresh.email_verified == user.email_verified
+            && refresh.first_name == user.first_name
+            && refresh.last_name == user.last_name;
+        (!unchanged).then_some(refresh)
+    }
+
+    /// The Discord id this identity claims that `user` does not hold yet.
+    pub fn discord_to_link(&self, user: &User) -> Option<&DiscordId> {
+        self.discord_id.as_ref().filter(|claimed| user.discord_id.as_ref() != Some(*claimed))
+    }
+
+    /// Whether signing `user` in with this identity would write nothing: the
+    /// read-only sign-in of every request but the first after a change.
+    pub fn is_reflected_by(&self, user: &User) -> bool {
+        self.refresh_of(user).is_none() && self.discord_to_link(user).is_none()
+    }
+
     /// The display name a new user starts with: `name`, else the given and
     /// family names, else the e-mail's local part, padded to the minimum length.
     pub fn initial_display_name(&self, email: &EmailAddress) -> DisplayName {

@@ -36,6 +36,10 @@ pub trait UserRepository: Send + Sync {
     /// avatar tries `query` selects), in one round trip. `None` if the user is gone.
     async fn view(&self, id: UserId, query: ViewQuery) -> anyhow::Result<Option<UserRecord>>;
 
+    /// [`Self::view`] of the user whose identity-provider subject is
+    /// `subject`, in one round trip: how a request signs in and answers.
+    async fn view_by_subject(&self, subject: &str, query: ViewQuery) -> anyhow::Result<Option<UserRecord>>;
+
     /// Sets the display name and returns the updated view.
     async fn update_display_name(
         &self,

@@ -4,8 +4,8 @@
 use crate::erasure::{EraseError, Erased, Erasure, erased_subject};
 use crate::error::{AdminUserError, CreateUserError, SignInError, UserError};
 use crate::model::{
-    AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, Promotion, User, UserRecord,
-    UserView, Username, ViewQuery,
+    AdminUserUpdate, DisplayName, Identity, ManualStatus, NewUser, Promotion, User, UserRecord, UserView, Username,
+    ViewQuery,
 };
 use crate::ports::UserRepository;
 use shared_kernel::{Actor, Clock, EmailAddress, Page, PageRequest, PlatformRole, UserId};
@@ -59,7 +59,7 @@ impl UserService {
     }
 
     async fn link_claimed_discord(&self, user: User, identity: &Identity) -> Result<User, SignInError> {
-        let Some(claimed) = identity.discord_id.as_ref().filter(|d| user.discord_id.as_ref() != Some(*d)) else {
+        let Some(claimed) = identity.discord_to_link(&user) else {
             return Ok(user);
         };
         let update = AdminUserUpdate { discord_id: Some(Some(claimed.clone())), ..AdminUserUpdate::default() };
@@ -117,23 +117,32 @@ impl UserService {
     }
 
     async fn refresh_if_changed(&self, user: User, identity: &Identity) -> Result<User, SignInError> {
-        // A token without an e-mail or name claim keeps what is stored.
-        let refresh = IdentityRefresh {
-            email: identity.email.clone().unwrap_or_else(|| user.email.clone()),
-            email_verified: if identity.email.is_some() { identity.email_verified } else { user.email_verified },
-            first_name: identity.given_name.clone().or_else(|| user.first_name.clone()),
-            last_name: identity.family_name.clone().or_else(|| user.last_name.clone()),
-        };
-        if refresh.email == user.email
-            && refresh.email_verified == user.email_verified
-            && refresh.first_name == user.first_name
-            && refresh.last_name == user.last_name
-        {
+        let Some(refresh) = identity.refresh_of(&user) else {
             return Ok(user);
-        }
+        };
         let now = self.clock.now();
         let refreshed = self.users.refresh_identity(user.id, &refresh, now).await?;
         refreshed.ok_or_else(|| anyhow::anyhow!("user {} vanished during sign-in", user.id).into())
+    }
+
+    /// Signs the identity in and answers its view, as [`Self::sign_in`] and
+    /// then [`Self::current`] would, in one read when the stored user already
+    /// reflects the token (every request but the first after a change);
+    /// otherwise sign-in's writes come first and the view is read after them.
+    pub async fn sign_in_and_view(&self, identity: &Identity) -> Result<(Actor, UserView), SignInError> {
+        let now = self.clock.now();
+        if let Some(record) = self.users.view_by_subject(identity.subject(), self.query(now)).await?
+            && identity.is_reflected_by(&record.user)
+        {
+            let view = UserView::assemble(record, self.policy.avatar_tries_per_window, now);
+            return Ok((actor_of(&view.user), view));
+        }
+        let actor = self.sign_in(identity).await?;
+        match self.current(&actor).await {
+            Ok(view) => Ok((actor, view)),
+            Err(UserError::NotFound) => Err(SignInError::Gone),
+            Err(UserError::Unexpected(e)) => Err(e.into()),
+        }
     }
 
     /// What a view at `now` reads.
@@ -381,6 +390,80 @@ mod tests {
         repo.expect_find_by_subject().times(1).returning(move |_| Ok(Some(existing.clone())));
         repo.expect_refresh_identity().never();
         service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap();
+    }
+
+    fn record_of(user: User) -> UserRecord {
+        UserRecord { user, memberships: Vec::new(), avatar_tries_used: 2 }
+    }
+
+    #[tokio::test]
+    async fn signing_in_and_answering_an_unchanged_identity_is_one_read() {
+        let mut repo = MockUserRepository::new();
+        let identity = identity("ada@x.io", true);
+        let new = NewUser {
+            identity: identity.clone(),
+            email: EmailAddress::parse("ada@x.io").unwrap(),
+            display_name: DisplayName::parse("Ada L").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            platform_role: PlatformRole::Superuser,
+            now: datetime!(2026-06-01 10:00:00 UTC),
+        };
+        let existing = stored(&new);
+        repo.expect_view_by_subject()
+            .withf(|subject, _| subject == "idp|1")
+            .times(1)
+            .returning(move |_, _| Ok(Some(record_of(existing.clone()))));
+        repo.expect_find_by_subject().never();
+        repo.expect_view().never();
+        let (actor, view) = service(repo, &[]).sign_in_and_view(&identity).await.unwrap();
+        assert_eq!(actor, Actor { user_id: UserId::new(1), role: PlatformRole::Superuser });
+        assert_eq!(view.avatar_upload_tries_remaining, 3);
+    }
+
+    #[tokio::test]
+    async fn signing_in_and_answering_a_changed_identity_refreshes_before_the_view() {
+        let mut repo = MockUserRepository::new();
+        let before = identity("old@x.io", false);
+        let new = NewUser {
+            identity: before.clone(),
+            email: EmailAddress::parse("old@x.io").unwrap(),
+            display_name: DisplayName::parse("Ada L").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            platform_role: PlatformRole::User,
+            now: datetime!(2026-06-01 10:00:00 UTC),
+        };
+        let existing = stored(&new);
+        let mut refreshed = existing.clone();
+        refreshed.email = EmailAddress::parse("ada@x.io").unwrap();
+        refreshed.email_verified = true;
+        let mut seq = mockall::Sequence::new();
+        let stale = existing.clone();
+        repo.expect_view_by_subject()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move |_, _| Ok(Some(record_of(stale.clone()))));
+        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(existing.clone())));
+        let fresh = refreshed.clone();
+        repo.expect_refresh_identity()
+            .withf(|_, r, _| r.email.as_str() == "ada@x.io" && r.email_verified)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move |_, _, _| Ok(Some(fresh.clone())));
+        repo.expect_view().times(1).in_sequence(&mut seq).returning(move |_, _| Ok(Some(record_of(refreshed.clone()))));
+        let (_, view) = service(repo, &[]).sign_in_and_view(&identity("ada@x.io", true)).await.unwrap();
+        assert_eq!(view.user.email.as_str(), "ada@x.io");
+        assert!(view.user.email_verified);
+    }
+
+    #[tokio::test]
+    async fn a_user_deleted_while_signing_in_and_answering_is_gone() {
+        let mut repo = MockUserRepository::new();
+        repo.expect_view_by_subject().returning(|_, _| Ok(None));
+        repo.expect_find_by_subject().returning(|_| Ok(None));
+        repo.expect_create().returning(|n| Ok(stored(n)));
+        repo.expect_view().returning(|_, _| Ok(None));
+        let err = service(repo, &[]).sign_in_and_view(&identity("ada@x.io", true)).await.unwrap_err();
+        assert!(matches!(err, SignInError::Gone));
     }
 
     #[tokio::test]

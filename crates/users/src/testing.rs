@@ -89,6 +89,9 @@ pub async fn user_repository_story(repo: &dyn UserRepository) {
     assert!(view.memberships.is_empty());
     assert_eq!(view.avatar_tries_used, 0);
     assert!(repo.view(UserId::new(999_999), WINDOW).await.unwrap().is_none());
+    let by_subject = repo.view_by_subject(&created.subject, WINDOW).await.unwrap().unwrap();
+    assert_eq!(by_subject, view, "the view by subject is the view by id");
+    assert!(repo.view_by_subject("idp|nobody", WINDOW).await.unwrap().is_none());
 
     let renamed = repo
         .update_display_name(created.id, &DisplayName::parse("Countess").unwrap(), later, WINDOW)

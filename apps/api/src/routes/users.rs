@@ -1,6 +1,6 @@
 //! The User contract (seed 003): `/user/get`, `/user/update`, `/user/status`.
 
-use crate::caller::Authenticated;
+use crate::caller::{Authenticated, Verified};
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::ValidJson;
 use crate::state::AppState;
@@ -53,8 +53,9 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ManualStatus
     )
 )]
 #[post("/user/get")]
-async fn get_current_user(auth: Authenticated, state: web::Data<AppState>) -> Result<web::Json<UserDto>, ApiError> {
-    let view = state.users.current(&auth.0).await?;
+async fn get_current_user(caller: Verified, state: web::Data<AppState>) -> Result<web::Json<UserDto>, ApiError> {
+    let (actor, view) = state.users.sign_in_and_view(&caller.0).await?;
+    crate::caller::record(&actor);
     Ok(web::Json(view.into()))
 }
 
