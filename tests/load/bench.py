@@ -725,6 +725,8 @@ def main():
          "path": "/user/get", "tokens": f["read"]},
         {"name": "bare actix POST /bare", "port": peer["port"], "pid": peer["proc"].pid, "method": "POST",
          "path": "/bare", "tokens": f["read"]},
+        {"name": "usher GET /healthz", "port": usher["port"], "pid": usher["proc"].pid, "method": "GET",
+         "path": "/healthz", "tokens": f["read"]},
         {"name": "pgbench -S", "pgbench": True, "script": "select-only"},
         {"name": "usher POST /user/update", "port": usher["port"], "pid": usher["proc"].pid, "method": "POST",
          "path": "/user/update", "tokens": f["read"], "body": '{"displayName":"Bench name {n}"}'},
@@ -848,6 +850,10 @@ SELECT string_agg(coalesce(reason, '?') || '×' || n, ', ') FROM (
     row("start-up to /readyz 200 (SQLite, migrated), median of 5", statistics.median(startup), "≤ 500 ms",
         lambda v: f"{v:.0f} ms", higher=False)
     lines.append("")
+    stack = ratio(get("usher GET /healthz"), get("bare actix POST /bare"))
+    if stack is not None:
+        lines.append(f"The service's own stack (middleware, routing, no database): usher GET /healthz at "
+                     f"{stack:.2f}× the bare actix handler's rate.")
     lines.append(f"Start-up runs: {', '.join(f'{t:.0f}' for t in startup)} ms. Usher (main) VmHWM at the end: "
                  f"{fmt_mib(usher_rss_hwm)}.")
     acc_rounds = results.get("usher POST /invitation/accept", [])
