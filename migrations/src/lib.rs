@@ -23,6 +23,7 @@ mod m20261202_000500_membership_rules;
 mod m20261202_000600_reviews_and_privacy;
 mod m20261203_000700_membership_zones_contract;
 mod m20261204_000800_member_search;
+mod m20261205_000900_membership_history_index;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000600_reviews_and_privacy::Migration),
             Box::new(m20261203_000700_membership_zones_contract::Migration),
             Box::new(m20261204_000800_member_search::Migration),
+            Box::new(m20261205_000900_membership_history_index::Migration),
         ]
     }
 }
