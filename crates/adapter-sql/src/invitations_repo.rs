@@ -136,6 +136,13 @@ async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), W
     // The creator's membership row first, the invitation's second: the
     // order a removal locks them in, so the two never deadlock.
     check_all(txn, &plan.membership.guards).await?;
+    // The membership and the log are written before the use is taken: every
+    // accept of a link queues on the invitation's row lock until it commits,
+    // so the lock is held for the take and the commit only. A lost take
+    // rolls the writes back with it.
+    let plans: Vec<_> = plan.end_lapsed.iter().chain([&plan.membership]).cloned().collect();
+    execute(txn, &plans).await?;
+    insert_acceptance(txn, &plan.log).await?;
     let read = &plan.read;
     let taken = plan.invitation.user_id.filter(|_| read.user_id.is_none());
     // `Invitation::take_use`, done under the row lock so that concurrent
@@ -161,9 +168,7 @@ async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), W
     if took != 1 {
         return Err(WriteError::Conflict);
     }
-    let plans: Vec<_> = plan.end_lapsed.iter().chain([&plan.membership]).cloned().collect();
-    execute(txn, &plans).await?;
-    insert_acceptance(txn, &plan.log).await
+    Ok(())
 }
 
 #[async_trait]

@@ -15,7 +15,7 @@ use organizations::{
     Counter, Effect, Guard, InvitationStatus, Membership, MembershipPlan, MembershipStatus, MembershipWrite,
     OrganizationId, Quota, WriteError, ZoneId,
 };
-use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, IntoColumnRef, OnConflict, Query};
 use sea_orm::{ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, Value};
 use shared_kernel::UserId;
 use std::collections::HashMap;
@@ -49,6 +49,16 @@ pub(crate) async fn with_zones<C: ConnectionTrait>(c: &C, memberships: &mut [Mem
         m.zones = z;
     }
     Ok(())
+}
+
+/// `status = 'active'`, the status written into the statement instead of
+/// bound: the partial indexes on active memberships (`memberships_one_active`
+/// on organization and user, `memberships_due_idx` on expiry) serve a
+/// prepared statement's generic plan only when the planner can see that its
+/// predicate holds. Bound, an `(organization, user)` lookup was planned over
+/// every member of the organization.
+pub(crate) fn stored_active(column: impl IntoColumnRef) -> Expr {
+    Expr::col(column).eq(Expr::Constant(MembershipStatus::Active.as_str().into()))
 }
 
 /// A failed statement as a write error: a lost race is a `Conflict`,

@@ -6,16 +6,16 @@ use crate::backend::{self, violates_unique};
 use crate::database::Database;
 use crate::entities::users;
 use crate::mapping;
-use crate::memberships::{check, execute, failed, with_zones};
+use crate::memberships::{check, execute, failed, stored_active, with_zones};
 use crate::schema::{MembershipHistory, MembershipZones, Memberships, OrganizationBlocks, Organizations, Zones};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
 use organizations::{
     Account, Founding, Invitee, Member, MemberQuery, Membership, MembershipHistory as History, MembershipPlan,
-    MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, WriteError, Zone,
+    MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, Standing, WriteError, Zone,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query, SelectStatement, UnionType};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QueryOrder as _,
     QuerySelect as _,
@@ -227,7 +227,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         let select = select_memberships()
             .and_where(Expr::col(M::OrganizationId).eq(org.as_uuid()))
             .and_where(Expr::col(M::UserId).eq(user.get()))
-            .and_where(Expr::col(M::Status).eq(MembershipStatus::Active.as_str()))
+            .and_where(stored_active(M::Status))
             .to_owned();
         let found = memberships_of(self.db.conn(), &select)
             .await
@@ -439,6 +439,52 @@ impl OrganizationRepository for SqlOrganizationRepository {
         Ok(row.is_some())
     }
 
+    async fn standing(&self, org: OrganizationId, creator: Option<UserId>, user: UserId) -> anyhow::Result<Standing> {
+        use Memberships as M;
+        use OrganizationBlocks as B;
+        let blocked = Query::select()
+            .expr(Expr::val(1))
+            .from(B::Table)
+            .and_where(Expr::col((B::Table, B::OrganizationId)).eq(org.as_uuid()))
+            .and_where(Expr::col((B::Table, B::UserId)).eq(user.get()))
+            .to_owned();
+        // One lookup per holder on the unique (organization, user) index of
+        // active memberships, joined with UNION ALL: `user_id IN (…)` was
+        // planned as a filter over every member of the organization.
+        let of = |holder: UserId| {
+            select_memberships()
+                .expr_as(Expr::exists(blocked.clone()), "blocked")
+                .and_where(Expr::col((M::Table, M::OrganizationId)).eq(org.as_uuid()))
+                .and_where(Expr::col((M::Table, M::UserId)).eq(holder.get()))
+                .and_where(stored_active((M::Table, M::Status)))
+                .to_owned()
+        };
+        let mut select = of(user);
+        if let Some(creator) = creator.filter(|c| *c != user) {
+            select.union(UnionType::All, of(creator));
+        }
+        let rows =
+            self.db.conn().query_all(&select).await.with_context(|| format!("loading {user}'s standing in {org}"))?;
+        let blocked = match rows.first() {
+            Some(row) => row.try_get::<bool>("", "blocked").context("reading a block")?,
+            // No membership row carried the block: ask for it alone.
+            None => self.is_blocked(org, user).await?,
+        };
+        let mut found = rows.iter().map(|r| mapping::membership(r, "")).collect::<anyhow::Result<Vec<_>>>()?;
+        with_zones(self.db.conn(), &mut found).await?;
+        let mut standing = Standing { blocked, ..Standing::default() };
+        for membership in found {
+            // The creator may be the invitee (an admin opening their own link).
+            if Some(membership.user_id) == creator {
+                standing.grantor = Some(membership.clone());
+            }
+            if membership.user_id == user {
+                standing.existing = Some(membership);
+            }
+        }
+        Ok(standing)
+    }
+
     async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {
         use OrganizationBlocks as B;
         let delete = Query::delete()
@@ -469,7 +515,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     async fn due_expiries(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<Membership>> {
         use Memberships as M;
         let select = select_memberships()
-            .and_where(Expr::col(M::Status).eq(MembershipStatus::Active.as_str()))
+            .and_where(stored_active(M::Status))
             .and_where(Expr::col(M::ExpiresAt).is_not_null())
             .and_where(Expr::col(M::ExpiresAt).lte(now))
             .order_by(M::ExpiresAt, Order::Asc)

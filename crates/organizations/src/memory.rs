@@ -30,7 +30,7 @@ use crate::model::{
     AcceptPlan, Acceptance, Account, Counter, DueImport, Effect, Founding, Guard, HistoryNote, ImportLine, Invitation,
     InvitationDraft, InvitationId, InvitationQuery, InvitationState, InvitationStatus, InvitationUpdate, Invitee,
     Member, MemberQuery, Membership, MembershipHistory, MembershipId, MembershipPlan, MembershipStatus,
-    MembershipWrite, Organization, OrganizationId, OutboxId, OutboxMail, Quota, SidebarApp, TokenHash, Zone,
+    MembershipWrite, Organization, OrganizationId, OutboxId, OutboxMail, Quota, SidebarApp, Standing, TokenHash, Zone,
 };
 use crate::ports::{Block, InvitationRepository, OrganizationRepository};
 use anyhow::anyhow;
@@ -675,6 +675,15 @@ impl OrganizationRepository for MemoryStore {
 
     async fn is_blocked(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {
         Ok(self.lock().is_blocked(org, user))
+    }
+
+    async fn standing(&self, org: OrganizationId, creator: Option<UserId>, user: UserId) -> anyhow::Result<Standing> {
+        let state = self.lock();
+        Ok(Standing {
+            grantor: creator.and_then(|c| state.active_membership(org, c).cloned()),
+            existing: state.active_membership(org, user).cloned(),
+            blocked: state.is_blocked(org, user),
+        })
     }
 
     async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {

@@ -14,7 +14,7 @@ use crate::model::{
     AcceptPlan, Acceptance, Account, Delivery, DueImport, Founding, ImportLine, Invitation, InvitationDraft,
     InvitationId, InvitationMail, InvitationQuery, InvitationToken, InvitationUpdate, Invitee, Member, MemberQuery,
     Membership, MembershipHistory, MembershipPlan, Organization, OrganizationId, OutboxId, OutboxMail, SidebarApp,
-    TokenHash, Zone,
+    Standing, TokenHash, Zone,
 };
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
@@ -110,6 +110,12 @@ pub trait OrganizationRepository: Send + Sync {
 
     /// Whether `user` is blocked from `org`.
     async fn is_blocked(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool>;
+
+    /// [`Self::active_membership`] of `creator` (when given) and of `user`
+    /// in `org`, and [`Self::is_blocked`] of `user`, read together (one
+    /// round trip on SQL when either membership exists): what an acceptance
+    /// is decided on.
+    async fn standing(&self, org: OrganizationId, creator: Option<UserId>, user: UserId) -> anyhow::Result<Standing>;
 
     /// Lifts a block; `false` if there was none.
     async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool>;

@@ -25,7 +25,7 @@ use crate::model::{
     ImportLine, InvitationFilter, InvitationId, InvitationMail, InvitationState, InvitationStatus, InvitationToken,
     MaxUses, MemberFilter, MemberQuery, MemberSearch, MemberUpdate, Membership, MembershipDuration, MembershipPlan,
     MembershipStatus, MembershipWrite, Name, NewInvitation, OrganizationId, Pending, QuotaPolicy, Refusal, SEND_LEASE,
-    Validity,
+    Standing, Validity,
 };
 use crate::ports::{InvitationLinks, InvitationRepository, Notifier, OrganizationRepository, OsTokenGenerator};
 use crate::service::{ImportOutcome, ImportReport, InvitationService, OrganizationService};
@@ -471,6 +471,17 @@ pub async fn refused_guards_write_nothing(subject: &Subject) {
     blocking.effects.push(block);
     orgs.apply(&[blocking]).await.unwrap();
     assert!(orgs.is_blocked(org, bob.user_id).await.unwrap());
+    // The standing an acceptance is decided on: both memberships and the block, read together.
+    let admin = w.membership(org, &ada).await.unwrap();
+    let cys = w.membership(org, &cy).await;
+    let standing = orgs.standing(org, Some(ada.user_id), bob.user_id).await.unwrap();
+    assert_eq!(standing, Standing { grantor: Some(admin.clone()), existing: None, blocked: true });
+    let standing = orgs.standing(org, Some(ada.user_id), cy.user_id).await.unwrap();
+    assert_eq!(standing, Standing { grantor: Some(admin.clone()), existing: cys, blocked: false });
+    let standing = orgs.standing(org, None, bob.user_id).await.unwrap();
+    assert_eq!(standing, Standing { grantor: None, existing: None, blocked: true }, "no membership, still the block");
+    let standing = orgs.standing(org, Some(ada.user_id), ada.user_id).await.unwrap();
+    assert_eq!(standing, Standing { grantor: Some(admin.clone()), existing: Some(admin.clone()), blocked: false });
     let not_blocked = Guard::NotBlocked { organization_id: org, user_id: bob.user_id };
     let err = orgs.apply(&[plan(MembershipWrite::Insert(join(&bob)), vec![not_blocked], ada.user_id, now)]).await;
     assert!(matches!(err, Err(WriteError::Blocked)), "{err:?}");

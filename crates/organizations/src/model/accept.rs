@@ -37,6 +37,31 @@ pub enum Grantor {
     Organization,
 }
 
+/// What an acceptance is decided on besides the invitation and the invitee,
+/// read together: the grantor's and the invitee's stored-active memberships
+/// of the organization and whether the invitee is blocked from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// The invitation creator's stored-active membership (`None` when the
+    /// invitation has no member behind it, or they hold none).
+    pub grantor: Option<Membership>,
+    /// The invitee's stored-active membership.
+    pub existing: Option<Membership>,
+    /// Whether the invitee is blocked from the organization.
+    pub blocked: bool,
+}
+
+impl Grantor {
+    /// Who stands behind `invitation`'s grant, `creator` being its creator's
+    /// stored-active membership as read ([`Invitation::grantor_id`]).
+    pub fn of(invitation: &Invitation, creator: Option<Membership>) -> Self {
+        match invitation.origin {
+            InvitationOrigin::Member => Grantor::Member(creator),
+            InvitationOrigin::Import => Grantor::Organization,
+        }
+    }
+}
+
 /// How an acceptance is recorded in the membership's history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AcceptVia {

@@ -486,6 +486,12 @@ impl Invitation {
         }
     }
 
+    /// The member whose standing backs the grant: the creator of a member's
+    /// invitation; nobody for an import, which the organization backs.
+    pub fn grantor_id(&self) -> Option<UserId> {
+        (self.origin == InvitationOrigin::Member).then_some(self.created_by)
+    }
+
     /// Whether it is bound to one person (a user id or an e-mail).
     pub fn is_bound(&self) -> bool {
         self.email.is_some() || self.user_id.is_some()

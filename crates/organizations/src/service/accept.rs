@@ -5,8 +5,8 @@
 use super::{InvitationService, MAX_ATTEMPTS};
 use crate::error::{AcceptError, WriteError};
 use crate::model::{
-    AcceptContext, AcceptVia, Cleanup, ClientInfo, Grantor, Invitation, InvitationId, InvitationOrigin,
-    InvitationToken, Invitee, Membership, Refused,
+    AcceptContext, AcceptVia, Cleanup, ClientInfo, Grantor, Invitation, InvitationId, InvitationToken, Invitee,
+    Membership, Refused,
 };
 use shared_kernel::Actor;
 
@@ -45,19 +45,13 @@ impl InvitationService {
         for _ in 0..MAX_ATTEMPTS {
             let invitation = load(invitee.clone()).await?.ok_or(AcceptError::NotFound)?;
             let org = invitation.organization_id;
-            let grantor = match invitation.origin {
-                InvitationOrigin::Member => {
-                    Grantor::Member(self.org_repo.active_membership(org, invitation.created_by).await?)
-                }
-                InvitationOrigin::Import => Grantor::Organization,
-            };
-            let existing = self.org_repo.active_membership(org, actor.user_id).await?;
-            let blocked = self.org_repo.is_blocked(org, actor.user_id).await?;
+            let standing = self.org_repo.standing(org, invitation.grantor_id(), actor.user_id).await?;
+            let grantor = Grantor::of(&invitation, standing.grantor);
             let ctx = AcceptContext {
                 invitee: &invitee,
-                existing: existing.as_ref(),
+                existing: standing.existing.as_ref(),
                 grantor: &grantor,
-                blocked,
+                blocked: standing.blocked,
                 client,
                 via: AcceptVia::Invitation,
                 now: self.clock.now(),

@@ -112,14 +112,13 @@ impl InvitationService {
         for due in self.invitations.due_imports(limit).await? {
             let Some(user) = import_applies_to(&due.accounts) else { continue };
             let Some(invitee) = self.org_repo.invitee(user).await? else { continue };
-            let existing = self.org_repo.active_membership(due.organization_id, user).await?;
-            let blocked = self.org_repo.is_blocked(due.organization_id, user).await?;
+            let standing = self.org_repo.standing(due.organization_id, None, user).await?;
             let now = self.clock.now();
             let ctx = AcceptContext {
                 invitee: &invitee,
-                existing: existing.as_ref(),
+                existing: standing.existing.as_ref(),
                 grantor: &Grantor::Organization,
-                blocked,
+                blocked: standing.blocked,
                 client: &ClientInfo::default(),
                 via: AcceptVia::Import { joined_at: due.line.joined_at },
                 now,

@@ -31,7 +31,7 @@ mod tests {
     use crate::error::{AcceptError, InvitationError, OrgError, WriteError};
     use crate::model::{
         ClientInfo, Delivery, InvitationId, InvitationMail, InvitationOrigin, InvitationStatus, InvitationToken,
-        Invitee, Membership, NewInvitation, OrganizationId, OutboxId, OutboxMail, QuotaPolicy, Refusal,
+        Invitee, Membership, NewInvitation, OrganizationId, OutboxId, OutboxMail, QuotaPolicy, Refusal, Standing,
     };
     use crate::ports::{
         MockInvitationLinks, MockInvitationRepository, MockNotifier, MockOrganizationRepository, OsTokenGenerator,
@@ -104,6 +104,10 @@ mod tests {
         orgs.expect_active_membership()
             .returning(move |_, user| Ok((user == UserId::new(1)).then(|| member_of(org, 1, OrgRole::Admin))));
         orgs.expect_is_blocked().returning(|_, _| Ok(false));
+        orgs.expect_standing().returning(move |_, creator, _| {
+            let grantor = creator.filter(|c| *c == UserId::new(1)).map(|_| member_of(org, 1, OrgRole::Admin));
+            Ok(Standing { grantor, existing: None, blocked: false })
+        });
         orgs
     }
 
