@@ -24,6 +24,8 @@ Environment (all optional):
   BENCH_NO_BUILD=1          use the binaries already in target/release
   BENCH_ONLY=a,b            run only targets whose name contains one of these
   BENCH_REPORT=FILE         also write the table as Markdown to FILE
+  BENCH_POOL=N              pool size of usher and the actix+sqlx peer (default: each
+                            one's own, four per core within 4..=32)
 """
 
 import atexit
@@ -61,6 +63,7 @@ LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "1000000"))
 ACCEPTS_PER_ROUND = int(os.environ.get("BENCH_ACCEPTS_PER_ROUND", "20000")) // 1000 * 1000 or 1000
 PGBENCH_SCALE = int(os.environ.get("BENCH_PGBENCH_SCALE", "32"))
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
+POOL = os.environ.get("BENCH_POOL", "")
 WRK_THREADS = 2
 
 LINK_USES = 1000  # the most an invitation allows (1..1000)
@@ -363,6 +366,8 @@ def start_usher(name, db, extra_env=None):
     })
     if db:
         env["USHER_DATABASE__URL"] = pg_url(db)
+        if POOL:
+            env["USHER_DATABASE__MAX_CONNECTIONS"] = POOL
     env.update(extra_env or {})
     proc = spawn(name, [usher_bin("usher"), "serve"], env=env)
     wait_http(port, "/readyz", proc, name)
@@ -373,6 +378,8 @@ def start_actix_peer():
     port = free_port()
     env = dict(os.environ, PEER_ADDR=f"127.0.0.1:{port}", PEER_DATABASE_URL=pg_url("usher"),
                PEER_HS256_SECRET=SECRET)
+    if POOL:
+        env["PEER_POOL"] = POOL
     proc = spawn("actix-peer", [usher_bin("load-peer")], env=env)
     deadline = time.time() + 30
     while time.time() < deadline:
