@@ -36,8 +36,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// A caller whose token is verified but who is not signed in yet: for a
-/// route whose use case signs in and answers in one read (`/user/get`),
-/// which then reports the caller with [`record`].
+/// route whose use case signs in over the read that answers it
+/// (`/user/get`, `/user/update`, `/user/status`), which then reports the
+/// caller with [`record`].
 #[derive(Clone, Debug)]
 pub struct Verified(pub Identity);
 

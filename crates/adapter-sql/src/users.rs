@@ -19,8 +19,8 @@ use sea_orm::{
 use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, PlatformRole, UserId};
 use time::OffsetDateTime;
 use users::{
-    AdminUserError, AdminUserUpdate, CreateUserError, DisplayName, Erased, Erasure, ErasureRecord, IdentityRefresh,
-    ManualStatus, NewUser, SetAvatarError, User, UserRecord, UserRepository, ViewQuery,
+    AdminUserError, AdminUserUpdate, CreateUserError, Erased, Erasure, ErasureRecord, IdentityRefresh, ManualStatus,
+    NewUser, ProfileChange, SetAvatarError, User, UserRecord, UserRepository, ViewQuery,
 };
 
 /// Users in PostgreSQL or SQLite.
@@ -312,32 +312,21 @@ impl UserRepository for SqlUserRepository {
         self.load_view_where(Expr::col((Entity, Column::Subject)).eq(subject), query, Who::Subject(subject)).await
     }
 
-    async fn update_display_name(
+    async fn change_profile(
         &self,
         id: UserId,
-        name: &DisplayName,
+        change: &ProfileChange,
         now: OffsetDateTime,
-        query: ViewQuery,
-    ) -> anyhow::Result<Option<UserRecord>> {
-        let model = ActiveModel { display_name: Set(name.as_str().to_owned()), ..touch(id, now) };
-        if self.update(id, model).await?.is_none() {
-            return Ok(None);
-        }
-        self.load_view(id, query).await
-    }
-
-    async fn set_manual_status(
-        &self,
-        id: UserId,
-        status: Option<ManualStatus>,
-        now: OffsetDateTime,
-        query: ViewQuery,
-    ) -> anyhow::Result<Option<UserRecord>> {
-        let model = ActiveModel { manual_status: Set(status.map(ManualStatus::as_i16)), ..touch(id, now) };
-        if self.update(id, model).await?.is_none() {
-            return Ok(None);
-        }
-        self.load_view(id, query).await
+    ) -> anyhow::Result<Option<User>> {
+        let model = match change {
+            ProfileChange::DisplayName(name) => {
+                ActiveModel { display_name: Set(name.as_str().to_owned()), ..touch(id, now) }
+            }
+            ProfileChange::ManualStatus(status) => {
+                ActiveModel { manual_status: Set(status.map(ManualStatus::as_i16)), ..touch(id, now) }
+            }
+        };
+        self.update(id, model).await
     }
 
     async fn set_avatar(

@@ -31,7 +31,7 @@
 //! use std::sync::Arc;
 //! use time::{Duration, macros::datetime};
 //! use users::memory::MemoryUserRepository;
-//! use users::{DisplayName, Identity, UserDto, UserPolicy, UserService};
+//! use users::{DisplayName, Identity, ProfileChange, UserDto, UserPolicy, UserService};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> anyhow::Result<()> {
@@ -52,7 +52,8 @@
 //! assert_eq!(actor.role, PlatformRole::User);
 //! assert_eq!(service.sign_in(&identity).await?, actor, "the second sign-in finds the same user");
 //!
-//! let view = service.update_profile(&actor, &DisplayName::parse("Countess of Lovelace")?).await?;
+//! let rename = ProfileChange::DisplayName(DisplayName::parse("Countess of Lovelace")?);
+//! let view = service.change(&actor, &rename).await?;
 //! let dto = UserDto::from(view);
 //! assert_eq!(dto.id, actor.user_id.to_string());
 //! assert_eq!(dto.display_name, "Countess of Lovelace");
@@ -82,8 +83,8 @@ pub use erasure::{EraseError, Erased, Erasure, ErasureRecord, erased_subject};
 pub use error::{AdminUserError, AvatarError, CreateUserError, SetAvatarError, SignInError, UserError};
 pub use model::{
     AdminUserUpdate, DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
-    ManualStatus, MembershipRecord, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, Promotion, User,
-    UserRecord, UserView, Username, UsernameError, ViewQuery,
+    ManualStatus, MembershipRecord, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, ProfileChange,
+    Promotion, User, UserRecord, UserView, Username, UsernameError, ViewQuery,
 };
 pub use ports::UserRepository;
 pub use service::{UserPolicy, UserService};

@@ -12,8 +12,8 @@
 use crate::erasure::{Erased, Erasure, ErasureRecord};
 use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
 use crate::model::{
-    AdminUserUpdate, DisplayName, IdentityRefresh, Integrations, ManualStatus, MembershipRecord, NewUser, User,
-    UserRecord, ViewQuery,
+    AdminUserUpdate, IdentityRefresh, Integrations, MembershipRecord, NewUser, ProfileChange, User, UserRecord,
+    ViewQuery,
 };
 use crate::ports::UserRepository;
 use async_trait::async_trait;
@@ -106,21 +106,6 @@ impl MemoryUserRepository {
         Some(UserRecord { user: row.user.clone(), memberships, avatar_tries_used: used.count })
     }
 
-    /// Applies `change` to the user and returns the new view.
-    fn update_view(
-        &self,
-        id: UserId,
-        now: OffsetDateTime,
-        query: ViewQuery,
-        change: impl FnOnce(&mut User),
-    ) -> Option<UserRecord> {
-        let mut users = self.lock();
-        let row = users.row(id)?;
-        change(&mut row.user);
-        row.user.updated_at = truncate_to_micros(now);
-        self.view_of(&users, id, query)
-    }
-
     /// Replaces the avatar under the locked state; returns the previous key.
     fn replace_avatar(
         users: &mut Users,
@@ -199,24 +184,16 @@ impl UserRepository for MemoryUserRepository {
         Ok(id.and_then(|id| self.view_of(&users, id, query)))
     }
 
-    async fn update_display_name(
+    async fn change_profile(
         &self,
         id: UserId,
-        name: &DisplayName,
+        change: &ProfileChange,
         now: OffsetDateTime,
-        query: ViewQuery,
-    ) -> anyhow::Result<Option<UserRecord>> {
-        Ok(self.update_view(id, now, query, |u| u.display_name = name.clone()))
-    }
-
-    async fn set_manual_status(
-        &self,
-        id: UserId,
-        status: Option<ManualStatus>,
-        now: OffsetDateTime,
-        query: ViewQuery,
-    ) -> anyhow::Result<Option<UserRecord>> {
-        Ok(self.update_view(id, now, query, |u| u.manual_status = status))
+    ) -> anyhow::Result<Option<User>> {
+        let mut users = self.lock();
+        let Some(row) = users.row(id) else { return Ok(None) };
+        change.apply(&mut row.user, truncate_to_micros(now));
+        Ok(Some(row.user.clone()))
     }
 
     async fn set_avatar(

@@ -322,6 +322,26 @@ impl fmt::Display for Username {
     }
 }
 
+/// A change users make to their own profile (`/user/update`, `/user/status`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileChange {
+    /// A new display name.
+    DisplayName(DisplayName),
+    /// A manual status, or `None` to clear it.
+    ManualStatus(Option<ManualStatus>),
+}
+
+impl ProfileChange {
+    /// Applies the change to `user` as of `now`.
+    pub fn apply(&self, user: &mut User, now: OffsetDateTime) {
+        match self {
+            Self::DisplayName(name) => user.display_name = name.clone(),
+            Self::ManualStatus(status) => user.manual_status = *status,
+        }
+        user.updated_at = now;
+    }
+}
+
 /// The user's manual presence override; stored as int16 (seed 003).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

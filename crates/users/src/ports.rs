@@ -2,7 +2,7 @@
 
 use crate::erasure::{Erased, Erasure};
 use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
-use crate::model::{AdminUserUpdate, DisplayName, IdentityRefresh, ManualStatus, NewUser, User, UserRecord, ViewQuery};
+use crate::model::{AdminUserUpdate, IdentityRefresh, NewUser, ProfileChange, User, UserRecord, ViewQuery};
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
 use shared_kernel::{EmailAddress, Page, PageRequest, UserId};
@@ -40,23 +40,14 @@ pub trait UserRepository: Send + Sync {
     /// `subject`, in one round trip: how a request signs in and answers.
     async fn view_by_subject(&self, subject: &str, query: ViewQuery) -> anyhow::Result<Option<UserRecord>>;
 
-    /// Sets the display name and returns the updated view.
-    async fn update_display_name(
+    /// Applies a user's own profile change in one statement and returns the
+    /// updated row; `None` if the user is gone.
+    async fn change_profile(
         &self,
         id: UserId,
-        name: &DisplayName,
+        change: &ProfileChange,
         now: OffsetDateTime,
-        query: ViewQuery,
-    ) -> anyhow::Result<Option<UserRecord>>;
-
-    /// Sets (or clears) the manual status and returns the updated view.
-    async fn set_manual_status(
-        &self,
-        id: UserId,
-        status: Option<ManualStatus>,
-        now: OffsetDateTime,
-        query: ViewQuery,
-    ) -> anyhow::Result<Option<UserRecord>>;
+    ) -> anyhow::Result<Option<User>>;
 
     /// In ONE transaction: marks the still-`issued` upload ticket used and
     /// sets the avatar to `url` (object `key`). Returns the previous avatar's

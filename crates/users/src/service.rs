@@ -4,8 +4,7 @@
 use crate::erasure::{EraseError, Erased, Erasure, erased_subject};
 use crate::error::{AdminUserError, CreateUserError, SignInError, UserError};
 use crate::model::{
-    AdminUserUpdate, DisplayName, Identity, ManualStatus, NewUser, Promotion, User, UserRecord, UserView, Username,
-    ViewQuery,
+    AdminUserUpdate, Identity, NewUser, ProfileChange, Promotion, User, UserRecord, UserView, Username, ViewQuery,
 };
 use crate::ports::UserRepository;
 use shared_kernel::{Actor, Clock, EmailAddress, Page, PageRequest, PlatformRole, UserId};
@@ -131,17 +130,44 @@ impl UserService {
     /// otherwise sign-in's writes come first and the view is read after them.
     pub async fn sign_in_and_view(&self, identity: &Identity) -> Result<(Actor, UserView), SignInError> {
         let now = self.clock.now();
-        if let Some(record) = self.users.view_by_subject(identity.subject(), self.query(now)).await?
-            && identity.is_reflected_by(&record.user)
-        {
-            let view = UserView::assemble(record, self.policy.avatar_tries_per_window, now);
-            return Ok((actor_of(&view.user), view));
-        }
-        let actor = self.sign_in(identity).await?;
-        match self.current(&actor).await {
-            Ok(view) => Ok((actor, view)),
-            Err(UserError::NotFound) => Err(SignInError::Gone),
-            Err(UserError::Unexpected(e)) => Err(e.into()),
+        let (actor, record) = match self.sign_in_reading_view(identity, now).await? {
+            (actor, Some(record)) => (actor, record),
+            (actor, None) => (actor, self.users.view(actor.user_id, self.query(now)).await?.ok_or(SignInError::Gone)?),
+        };
+        Ok((actor, UserView::assemble(record, self.policy.avatar_tries_per_window, now)))
+    }
+
+    /// Signs the identity in, applies its own profile change and answers the
+    /// view, as [`Self::sign_in`] and then [`Self::change`] would: one read
+    /// and one write when the stored user already reflects the token (the
+    /// change touches the user row only, so the memberships and tries of
+    /// that read are the view's).
+    pub async fn sign_in_and_change(
+        &self,
+        identity: &Identity,
+        change: &ProfileChange,
+    ) -> Result<(Actor, UserView), SignInError> {
+        let now = self.clock.now();
+        let (actor, record) = self.sign_in_reading_view(identity, now).await?;
+        let user = self.users.change_profile(actor.user_id, change, now).await?.ok_or(SignInError::Gone)?;
+        let record = match record {
+            Some(record) => UserRecord { user, ..record },
+            None => self.users.view(actor.user_id, self.query(now)).await?.ok_or(SignInError::Gone)?,
+        };
+        Ok((actor, UserView::assemble(record, self.policy.avatar_tries_per_window, now)))
+    }
+
+    /// Signs the identity in over one read of its view, which comes back
+    /// when the stored user already reflects the token; otherwise the full
+    /// sign-in runs (provisioning, refreshing) and no view comes back.
+    async fn sign_in_reading_view(
+        &self,
+        identity: &Identity,
+        now: time::OffsetDateTime,
+    ) -> Result<(Actor, Option<UserRecord>), SignInError> {
+        match self.users.view_by_subject(identity.subject(), self.query(now)).await? {
+            Some(record) if identity.is_reflected_by(&record.user) => Ok((actor_of(&record.user), Some(record))),
+            _ => Ok((self.sign_in(identity).await?, None)),
         }
     }
 
@@ -163,17 +189,13 @@ impl UserService {
         self.assemble(record, now)
     }
 
-    /// Sets the signed-in user's display name.
-    pub async fn update_profile(&self, actor: &Actor, name: &DisplayName) -> Result<UserView, UserError> {
+    /// Applies the signed-in user's own profile change and answers the view.
+    pub async fn change(&self, actor: &Actor, change: &ProfileChange) -> Result<UserView, UserError> {
         let now = self.clock.now();
-        let record = self.users.update_display_name(actor.user_id, name, now, self.query(now)).await?;
-        self.assemble(record, now)
-    }
-
-    /// Sets or clears the signed-in user's manual status.
-    pub async fn set_status(&self, actor: &Actor, status: Option<ManualStatus>) -> Result<UserView, UserError> {
-        let now = self.clock.now();
-        let record = self.users.set_manual_status(actor.user_id, status, now, self.query(now)).await?;
+        if self.users.change_profile(actor.user_id, change, now).await?.is_none() {
+            return Err(UserError::NotFound);
+        }
+        let record = self.users.view(actor.user_id, self.query(now)).await?;
         self.assemble(record, now)
     }
 
@@ -247,7 +269,7 @@ fn actor_of(user: &User) -> Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Integrations;
+    use crate::model::{DisplayName, Integrations, ManualStatus};
     use crate::ports::MockUserRepository;
     use shared_kernel::{FixedClock, UserId};
     use time::macros::datetime;
@@ -258,6 +280,18 @@ mod tests {
 
     fn identity(email: &str, verified: bool) -> Identity {
         Identity::new("idp|1", Some(EmailAddress::parse(email).unwrap()), verified, None, None, Some("Ada L")).unwrap()
+    }
+
+    /// Ada's first sign-in with `identity` (which carries her e-mail).
+    fn ada(identity: &Identity, role: PlatformRole) -> NewUser {
+        NewUser {
+            identity: identity.clone(),
+            email: identity.email.clone().unwrap(),
+            display_name: DisplayName::parse("Ada L").unwrap(),
+            username: Username::parse("ada").unwrap(),
+            platform_role: role,
+            now: datetime!(2026-06-01 10:00:00 UTC),
+        }
     }
 
     fn stored(new: &NewUser) -> User {
@@ -378,14 +412,7 @@ mod tests {
     #[tokio::test]
     async fn an_unchanged_identity_costs_one_read() {
         let mut repo = MockUserRepository::new();
-        let new = NewUser {
-            identity: identity("ada@x.io", true),
-            email: EmailAddress::parse("ada@x.io").unwrap(),
-            display_name: DisplayName::parse("Ada L").unwrap(),
-            username: Username::parse("ada").unwrap(),
-            platform_role: PlatformRole::User,
-            now: datetime!(2026-06-01 10:00:00 UTC),
-        };
+        let new = ada(&identity("ada@x.io", true), PlatformRole::User);
         let existing = stored(&new);
         repo.expect_find_by_subject().times(1).returning(move |_| Ok(Some(existing.clone())));
         repo.expect_refresh_identity().never();
@@ -400,14 +427,7 @@ mod tests {
     async fn signing_in_and_answering_an_unchanged_identity_is_one_read() {
         let mut repo = MockUserRepository::new();
         let identity = identity("ada@x.io", true);
-        let new = NewUser {
-            identity: identity.clone(),
-            email: EmailAddress::parse("ada@x.io").unwrap(),
-            display_name: DisplayName::parse("Ada L").unwrap(),
-            username: Username::parse("ada").unwrap(),
-            platform_role: PlatformRole::Superuser,
-            now: datetime!(2026-06-01 10:00:00 UTC),
-        };
+        let new = ada(&identity, PlatformRole::Superuser);
         let existing = stored(&new);
         repo.expect_view_by_subject()
             .withf(|subject, _| subject == "idp|1")
@@ -424,14 +444,7 @@ mod tests {
     async fn signing_in_and_answering_a_changed_identity_refreshes_before_the_view() {
         let mut repo = MockUserRepository::new();
         let before = identity("old@x.io", false);
-        let new = NewUser {
-            identity: before.clone(),
-            email: EmailAddress::parse("old@x.io").unwrap(),
-            display_name: DisplayName::parse("Ada L").unwrap(),
-            username: Username::parse("ada").unwrap(),
-            platform_role: PlatformRole::User,
-            now: datetime!(2026-06-01 10:00:00 UTC),
-        };
+        let new = ada(&before, PlatformRole::User);
         let existing = stored(&new);
         let mut refreshed = existing.clone();
         refreshed.email = EmailAddress::parse("ada@x.io").unwrap();
@@ -463,6 +476,73 @@ mod tests {
         repo.expect_create().returning(|n| Ok(stored(n)));
         repo.expect_view().returning(|_, _| Ok(None));
         let err = service(repo, &[]).sign_in_and_view(&identity("ada@x.io", true)).await.unwrap_err();
+        assert!(matches!(err, SignInError::Gone));
+    }
+
+    #[tokio::test]
+    async fn signing_in_and_changing_an_unchanged_identity_is_one_read_and_one_write() {
+        let mut repo = MockUserRepository::new();
+        let identity = identity("ada@x.io", true);
+        let existing = stored(&ada(&identity, PlatformRole::User));
+        let mut seq = mockall::Sequence::new();
+        let read = existing.clone();
+        repo.expect_view_by_subject()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move |_, _| Ok(Some(record_of(read.clone()))));
+        let mut renamed = existing.clone();
+        renamed.display_name = DisplayName::parse("Countess").unwrap();
+        repo.expect_change_profile()
+            .withf(|id, change, _| {
+                *id == UserId::new(1) && *change == ProfileChange::DisplayName(DisplayName::parse("Countess").unwrap())
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move |_, _, _| Ok(Some(renamed.clone())));
+        repo.expect_find_by_subject().never();
+        repo.expect_view().never();
+        let change = ProfileChange::DisplayName(DisplayName::parse("Countess").unwrap());
+        let (actor, view) = service(repo, &[]).sign_in_and_change(&identity, &change).await.unwrap();
+        assert_eq!(actor, Actor { user_id: UserId::new(1), role: PlatformRole::User });
+        assert_eq!(view.user.display_name.as_str(), "Countess", "the view shows the written row");
+        assert_eq!(view.avatar_upload_tries_remaining, 3, "and the tries of the sign-in read");
+    }
+
+    #[tokio::test]
+    async fn signing_in_and_changing_a_changed_identity_refreshes_then_writes_then_reads() {
+        let mut repo = MockUserRepository::new();
+        let existing = stored(&ada(&identity("old@x.io", true), PlatformRole::User));
+        let mut refreshed = existing.clone();
+        refreshed.email = EmailAddress::parse("ada@x.io").unwrap();
+        let mut seq = mockall::Sequence::new();
+        let stale = existing.clone();
+        repo.expect_view_by_subject()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move |_, _| Ok(Some(record_of(stale.clone()))));
+        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(existing.clone())));
+        let fresh = refreshed.clone();
+        repo.expect_refresh_identity().times(1).in_sequence(&mut seq).returning(move |_, _, _| Ok(Some(fresh.clone())));
+        let mut busy = refreshed.clone();
+        busy.manual_status = Some(ManualStatus::Busy);
+        let written = busy.clone();
+        repo.expect_change_profile().times(1).in_sequence(&mut seq).returning(move |_, _, _| Ok(Some(written.clone())));
+        repo.expect_view().times(1).in_sequence(&mut seq).returning(move |_, _| Ok(Some(record_of(busy.clone()))));
+        let change = ProfileChange::ManualStatus(Some(ManualStatus::Busy));
+        let (_, view) = service(repo, &[]).sign_in_and_change(&identity("ada@x.io", true), &change).await.unwrap();
+        assert_eq!(view.user.email.as_str(), "ada@x.io");
+        assert_eq!(view.user.manual_status, Some(ManualStatus::Busy));
+    }
+
+    #[tokio::test]
+    async fn a_user_deleted_before_their_change_is_gone() {
+        let mut repo = MockUserRepository::new();
+        let identity = identity("ada@x.io", true);
+        let existing = stored(&ada(&identity, PlatformRole::User));
+        repo.expect_view_by_subject().returning(move |_, _| Ok(Some(record_of(existing.clone()))));
+        repo.expect_change_profile().returning(|_, _, _| Ok(None));
+        let change = ProfileChange::ManualStatus(None);
+        let err = service(repo, &[]).sign_in_and_change(&identity, &change).await.unwrap_err();
         assert!(matches!(err, SignInError::Gone));
     }
 

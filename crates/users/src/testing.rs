@@ -17,7 +17,7 @@
 use crate::erasure::{Erased, Erasure, erased_subject};
 use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
 use crate::model::{
-    AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, Username, ViewQuery,
+    AdminUserUpdate, DisplayName, Identity, IdentityRefresh, ManualStatus, NewUser, ProfileChange, Username, ViewQuery,
 };
 use crate::ports::UserRepository;
 use image_upload::testing::avatar_ticket;
@@ -93,24 +93,23 @@ pub async fn user_repository_story(repo: &dyn UserRepository) {
     assert_eq!(by_subject, view, "the view by subject is the view by id");
     assert!(repo.view_by_subject("idp|nobody", WINDOW).await.unwrap().is_none());
 
-    let renamed = repo
-        .update_display_name(created.id, &DisplayName::parse("Countess").unwrap(), later, WINDOW)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(renamed.user.display_name.as_str(), "Countess");
-    assert!(
-        repo.update_display_name(UserId::new(999_999), &DisplayName::parse("Nobody").unwrap(), later, WINDOW)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    let rename = ProfileChange::DisplayName(DisplayName::parse("Countess").unwrap());
+    let renamed = repo.change_profile(created.id, &rename, later).await.unwrap().unwrap();
+    assert_eq!(renamed.display_name.as_str(), "Countess");
+    assert_eq!(renamed.updated_at, later);
+    assert_eq!(repo.view(created.id, WINDOW).await.unwrap().unwrap().user, renamed, "the change is stored");
+    assert!(repo.change_profile(UserId::new(999_999), &rename, later).await.unwrap().is_none());
 
-    let busy = repo.set_manual_status(created.id, Some(ManualStatus::Busy), later, WINDOW).await.unwrap().unwrap();
-    assert_eq!(busy.user.manual_status, Some(ManualStatus::Busy));
-    let cleared = repo.set_manual_status(created.id, None, later, WINDOW).await.unwrap().unwrap();
-    assert_eq!(cleared.user.manual_status, None);
-    assert!(repo.set_manual_status(UserId::new(999_999), None, later, WINDOW).await.unwrap().is_none());
+    let busy = ProfileChange::ManualStatus(Some(ManualStatus::Busy));
+    assert_eq!(
+        repo.change_profile(created.id, &busy, later).await.unwrap().unwrap().manual_status,
+        Some(ManualStatus::Busy)
+    );
+    let clear = ProfileChange::ManualStatus(None);
+    let cleared = repo.change_profile(created.id, &clear, later).await.unwrap().unwrap();
+    assert_eq!(cleared.manual_status, None);
+    assert_eq!(cleared.display_name.as_str(), "Countess", "a status change keeps the name");
+    assert!(repo.change_profile(UserId::new(999_999), &clear, later).await.unwrap().is_none());
 
     let found = repo.find_by_email(&email("ada.l@x.io")).await.unwrap();
     assert_eq!(found.iter().map(|u| u.subject.as_str()).collect::<Vec<_>>(), ["idp|1"]);

@@ -1,12 +1,12 @@
 //! The User contract (seed 003): `/user/get`, `/user/update`, `/user/status`.
 
-use crate::caller::{Authenticated, Verified};
+use crate::caller::Verified;
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::ValidJson;
 use crate::state::AppState;
 use actix_web::{post, web};
 use serde::{Deserialize, Deserializer};
-use users::{DisplayName, ManualStatus, UserDto};
+use users::{DisplayName, ManualStatus, ProfileChange, UserDto};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
@@ -76,12 +76,12 @@ async fn get_current_user(caller: Verified, state: web::Data<AppState>) -> Resul
 )]
 #[post("/user/update")]
 async fn update_profile(
-    auth: Authenticated,
+    caller: Verified,
     state: web::Data<AppState>,
     body: ValidJson<UpdateProfileRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    let view = state.users.update_profile(&auth.0, &body.0.display_name).await?;
-    Ok(web::Json(view.into()))
+    let change = ProfileChange::DisplayName(body.0.display_name);
+    answer_change(&caller, &state, &change).await
 }
 
 /// Sets or clears the manual status.
@@ -100,11 +100,21 @@ async fn update_profile(
 )]
 #[post("/user/status")]
 async fn set_status(
-    auth: Authenticated,
+    caller: Verified,
     state: web::Data<AppState>,
     body: ValidJson<SetStatusRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    let status = body.0.manual_status.flatten();
-    let view = state.users.set_status(&auth.0, status).await?;
+    let change = ProfileChange::ManualStatus(body.0.manual_status.flatten());
+    answer_change(&caller, &state, &change).await
+}
+
+/// Signs the caller in, applies their change and answers with the user.
+async fn answer_change(
+    caller: &Verified,
+    state: &AppState,
+    change: &ProfileChange,
+) -> Result<web::Json<UserDto>, ApiError> {
+    let (actor, view) = state.users.sign_in_and_change(&caller.0, change).await?;
+    crate::caller::record(&actor);
     Ok(web::Json(view.into()))
 }

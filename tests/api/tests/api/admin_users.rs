@@ -185,10 +185,39 @@ async fn two_superusers_demoting_each_other_at_once_leave_one(backend: Backend) 
     }
 }
 
+/// `/user/update` and `/user/status` sign in over the read that answers
+/// them, after the body is parsed: a refused body provisions nobody, and the
+/// first good one provisions the caller and applies the change.
+async fn a_refused_first_change_provisions_nobody(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let (root, newbie) = (app.token(ROOT), app.token("newbie@x.io"));
+    let res = app.post("/user/update", &newbie, &json!({"displayName": "New\u{0}bie"})).await;
+    assert_problem(res, 422, "request.validation").await;
+    assert_problem(
+        app.post("/user/status", &newbie, &json!({"manualStatus": "asleep"})).await,
+        422,
+        "request.validation",
+    )
+    .await;
+    assert_eq!(json(search(&app, &root, "?q=newbie").await).await["items"], json!([]));
+
+    let res = app.post("/user/status", &newbie, &json!({"manualStatus": "busy"})).await;
+    assert_eq!(res.status(), 200);
+    let body = json(res).await;
+    assert_eq!(body["manualStatus"], "busy");
+    assert_eq!(body["email"], "newbie@x.io");
+    let res = app.post("/user/update", &newbie, &json!({"displayName": "Newbie"})).await;
+    let body = json(res).await;
+    assert_eq!((body["displayName"].as_str(), body["manualStatus"].as_str()), (Some("Newbie"), Some("busy")));
+    assert_eq!(json(app.get_user(&newbie).await).await, body, "the answer is what a read shows");
+    assert_eq!(json(search(&app, &root, "?q=newbie").await).await["items"].as_array().unwrap().len(), 1);
+}
+
 both!(
     the_last_superuser_cannot_be_demoted,
     two_superusers_demoting_each_other_at_once_leave_one,
     superusers_change_roles_discord_ids_and_usernames,
     superusers_search_users,
     a_configured_claim_links_the_discord_id_at_sign_in,
+    a_refused_first_change_provisions_nobody,
 );
