@@ -28,7 +28,7 @@ pub(crate) fn invitation(row: &QueryResult) -> anyhow::Result<Invitation> {
             organization_id: OrganizationId::from_uuid(get(row, "", I::OrganizationId)?),
             zone_id: get::<Option<Uuid>>(row, "", I::ZoneId)?.map(ZoneId::from_uuid),
             role: role_of(&get::<String>(row, "", I::Role)?)?,
-            email: email.as_deref().map(EmailAddress::parse).transpose()?,
+            email: email.as_deref().map(EmailAddress::from_stored).transpose()?,
             user_id: get::<Option<i64>>(row, "", I::UserId)?.map(UserId::new),
             kind: InvitationKind::parse(&kind).ok_or_else(|| anyhow!("unknown kind {kind:?}"))?,
             origin: InvitationOrigin::parse(&origin).ok_or_else(|| anyhow!("unknown origin {origin:?}"))?,
@@ -70,7 +70,7 @@ pub(crate) fn outbox_mail(row: &QueryResult) -> anyhow::Result<OutboxMail> {
         id: OutboxId::from_uuid(get(row, "", X::Id)?),
         invitation_id: InvitationId::from_uuid(get(row, "", X::InvitationId)?),
         mail: InvitationMail {
-            to: EmailAddress::parse(&recipient).context("an outbox recipient")?,
+            to: EmailAddress::from_stored(&recipient).context("an outbox recipient")?,
             organization: get(row, "", X::Organization)?,
             invited_by: get(row, "", X::InvitedBy)?,
             role: role_of(&get::<String>(row, "", X::Role)?)?,

@@ -13,7 +13,7 @@ pub(crate) fn user(m: users::Model) -> anyhow::Result<User> {
     Ok(User {
         id: UserId::new(m.id),
         subject: m.subject,
-        email: EmailAddress::parse(&m.email).with_context(context)?,
+        email: EmailAddress::from_stored(&m.email).with_context(context)?,
         email_verified: m.email_verified,
         first_name: m.first_name,
         last_name: m.last_name,
