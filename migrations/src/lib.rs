@@ -24,6 +24,7 @@ mod m20261202_000600_reviews_and_privacy;
 mod m20261203_000700_membership_zones_contract;
 mod m20261204_000800_member_search;
 mod m20261205_000900_membership_history_index;
+mod m20261206_001000_rate_limits;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000700_membership_zones_contract::Migration),
             Box::new(m20261204_000800_member_search::Migration),
             Box::new(m20261205_000900_membership_history_index::Migration),
+            Box::new(m20261206_001000_rate_limits::Migration),
         ]
     }
 }

@@ -8,7 +8,8 @@
 //! - the membership sweep: ends time-bound memberships that ran out;
 //! - the outbox: sends invitation e-mails (and closes those that must not go);
 //! - imports: applies imported memberships of newly verified accounts;
-//! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord).
+//! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord);
+//! - rate limits: forgets the keys whose allowance is full again (with the upload sweep).
 
 use image_upload::{ImageUploadService, SweepError};
 use organizations::{InvitationService, OrganizationService};
@@ -21,6 +22,8 @@ const BATCH: u32 = 100;
 /// Every background job.
 #[derive(Clone)]
 pub struct Jobs {
+    /// Rate-limit keys whose allowance is full again.
+    pub rate_limits: crate::rate_limit::RateLimits,
     /// Abandoned uploads.
     pub uploads: ImageUploadService,
     /// Expired memberships.
@@ -44,6 +47,8 @@ pub struct JobRun {
     pub imports_applied: u64,
     /// Discord avatars read into pending photo verifications.
     pub discord_avatars_read: usize,
+    /// Rate-limit keys forgotten (their allowance was full again).
+    pub rate_limit_keys_swept: u64,
 }
 
 /// How often each job runs.
@@ -67,6 +72,7 @@ impl Jobs {
             mails_sent: self.drain_outbox().await,
             imports_applied: self.apply_imports().await,
             discord_avatars_read: self.read_discord_avatars().await,
+            rate_limit_keys_swept: self.sweep_rate_limits().await,
         }
     }
 
@@ -106,6 +112,18 @@ impl Jobs {
             tracing::info!(swept = total, "deleted abandoned uploads");
         }
         total
+    }
+
+    /// Forgets the rate-limit keys whose allowance is full again, so the
+    /// table holds only the keys active within the last minute or so.
+    pub async fn sweep_rate_limits(&self) -> u64 {
+        match self.rate_limits.sweep().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = ?e, "rate-limit sweeper failed; will retry");
+                0
+            }
+        }
     }
 
     /// Ends the time-bound memberships that ran out.
@@ -169,7 +187,10 @@ impl Jobs {
                 (tick(schedule.uploads), tick(schedule.memberships), tick(schedule.outbox));
             loop {
                 tokio::select! {
-                    _ = uploads.tick() => { self.sweep_uploads().await; }
+                    _ = uploads.tick() => {
+                        self.sweep_uploads().await;
+                        self.sweep_rate_limits().await;
+                    }
                     _ = memberships.tick() => { self.end_memberships().await; }
                     _ = outbox.tick() => {
                         self.drain_outbox().await;

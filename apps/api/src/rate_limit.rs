@@ -1,82 +1,58 @@
 //! Per-key rate limits of the paths anyone can hammer (the public
-//! invitation preview per address, accepting per caller): governor's GCRA,
-//! in process, so each replica counts on its own.
+//! invitation preview per address, accepting per caller). Their state is in
+//! the database (`adapter_sql::SqlRateLimits`, GCRA in one upsert), so every
+//! replica counts against one allowance per key, and the state survives a
+//! replica's restart.
 
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::hash::Hash;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use crate::error::ApiError;
+use adapter_sql::{Rate, SqlRateLimits};
+use shared_kernel::Clock;
+use std::fmt::Display;
+use std::sync::Arc;
 
-/// Keys a limiter forgets by: above this many, idle keys are dropped.
-const CAPACITY: usize = 10_000;
-
-/// `per_minute` requests per key in a burst, refilled continuously. Each
-/// replica counts on its own.
-#[derive(Debug)]
-pub struct Limiter<K: Hash + Eq + Clone> {
-    limiter: DefaultKeyedRateLimiter<K>,
-    clock: DefaultClock,
-    /// When the limiter was made, for [`Self::forgotten_at`].
-    started: Instant,
-    /// Milliseconds after `started` of the last forgetting pass.
-    forgotten_at: AtomicU64,
+/// The database's rate limits and the clock they count by.
+#[derive(Clone)]
+pub struct RateLimits {
+    store: SqlRateLimits,
+    clock: Arc<dyn Clock>,
 }
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    /// A limiter of `per_minute` requests per key (at least one).
-    pub fn per_minute(per_minute: u32) -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: RateLimiter::keyed(quota),
-            clock: DefaultClock::default(),
-            started: Instant::now(),
-            forgotten_at: AtomicU64::new(0),
-        }
+impl RateLimits {
+    /// The limits of `store`, counted by `clock`.
+    pub fn new(store: SqlRateLimits, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 
-    /// Takes one request for `key`; `Err(seconds)` until the next is allowed.
-    pub fn check(&self, key: &K) -> Result<(), u64> {
-        self.forget_idle();
-        self.limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-        })
+    /// The limit `name`: `per_minute` requests per key in a burst, refilled
+    /// evenly over a minute.
+    pub fn per_minute(&self, name: &'static str, per_minute: u32) -> Limiter {
+        Limiter { limits: self.clone(), name, rate: Rate::per_minute(per_minute) }
     }
 
-    /// Drops keys whose buckets are full again, at most once a second, when
-    /// more than [`CAPACITY`] are held: memory stays bounded by the keys
-    /// active within a minute.
-    fn forget_idle(&self) {
-        if self.limiter.len() < CAPACITY {
-            return;
-        }
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let last = self.forgotten_at.load(Ordering::Relaxed);
-        if now.saturating_sub(last) >= 1_000
-            && self.forgotten_at.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
-        {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-        }
+    /// Forgets the keys whose allowance is full again; returns how many.
+    pub async fn sweep(&self) -> anyhow::Result<u64> {
+        self.store.sweep(self.clock.now()).await
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::IpAddr;
+/// One named limit.
+#[derive(Clone)]
+pub struct Limiter {
+    limits: RateLimits,
+    name: &'static str,
+    rate: Rate,
+}
 
-    #[test]
-    fn a_limiter_allows_a_burst_per_key_then_says_how_long_to_wait() {
-        let limiter = Limiter::per_minute(3);
-        let (a, b): (IpAddr, IpAddr) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
-        for _ in 0..3 {
-            assert!(limiter.check(&a).is_ok());
+impl Limiter {
+    /// Takes one request for `key`: `Ok(Err(seconds))` until the next one
+    /// is allowed (at least 1); `Err` when the database failed (503 when it
+    /// is unreachable).
+    pub async fn check(&self, key: &impl Display) -> Result<Result<(), u64>, ApiError> {
+        let now = self.limits.clock.now();
+        let taken = self.limits.store.take(self.name, &key.to_string(), self.rate, now).await;
+        match taken.map_err(ApiError::unexpected)? {
+            Ok(()) => Ok(Ok(())),
+            Err(wait) => Ok(Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))),
         }
-        let wait = limiter.check(&a).unwrap_err();
-        assert!((1..=20).contains(&wait), "{wait}");
-        assert!(limiter.check(&b).is_ok(), "another key has its own bucket");
     }
 }

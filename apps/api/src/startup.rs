@@ -329,7 +329,10 @@ impl Application {
             clock.clone(),
             deps.pause.clone(),
         );
+        let rate_limits =
+            crate::rate_limit::RateLimits::new(adapter_sql::SqlRateLimits::new(db.clone()), clock.clone());
         let jobs = crate::background::Jobs {
+            rate_limits: rate_limits.clone(),
             uploads,
             orgs: orgs.clone(),
             invitations: invitations.clone(),
@@ -366,8 +369,8 @@ impl Application {
             orgs,
             invitations,
             logos,
-            preview_limiter: crate::rate_limit::Limiter::per_minute(settings.invitations.preview_per_minute),
-            accept_limiter: crate::rate_limit::Limiter::per_minute(settings.invitations.accept_per_minute),
+            preview_limiter: rate_limits.per_minute("invitation_preview", settings.invitations.preview_per_minute),
+            accept_limiter: rate_limits.per_minute("invitation_accept", settings.invitations.accept_per_minute),
             trusted_proxies: settings.server.trusted_proxies.get().clone(),
             clock,
             users,

@@ -53,9 +53,9 @@ pub struct AppState {
     /// Organization logos.
     pub logos: LogoService,
     /// The per-address rate limit of the public invitation preview.
-    pub preview_limiter: crate::rate_limit::Limiter<std::net::IpAddr>,
+    pub preview_limiter: crate::rate_limit::Limiter,
     /// The per-caller rate limit of accepting invitations.
-    pub accept_limiter: crate::rate_limit::Limiter<shared_kernel::UserId>,
+    pub accept_limiter: crate::rate_limit::Limiter,
     /// The proxies whose forwarding headers name the client.
     pub trusted_proxies: crate::client::TrustedProxies,
     /// The clock every use case and every "as of now" reading uses.

@@ -11,8 +11,8 @@
 //! - The session-scoped migration lock, and pool occupancy.
 //! - Reading failures: a unique violation of a named constraint, and a race
 //!   PostgreSQL resolved by aborting a statement.
-//! - Text folded for a prefix search and compared in byte order, and a
-//!   query planned with its values on every run.
+//! - Text folded for a prefix search and compared in byte order, the
+//!   greater of two values, and a query planned with its values on every run.
 
 use anyhow::Context as _;
 use migrations::Migrator;
@@ -34,6 +34,16 @@ pub(crate) fn ascii_folded(backend: DatabaseBackend, text: Expr) -> Expr {
         DatabaseBackend::Postgres => Expr::cust_with_expr(r#"lower($1 COLLATE "C")"#, text),
         _ => Func::lower(text).into(),
     }
+}
+
+/// The greater of `a` and `b`: `GREATEST` on PostgreSQL, the two-argument
+/// scalar `max` on SQLite.
+pub(crate) fn greatest(backend: DatabaseBackend, a: Expr, b: Expr) -> Expr {
+    let name = match backend {
+        DatabaseBackend::Postgres => "GREATEST",
+        _ => "max",
+    };
+    Func::cust(name).arg(a).arg(b).into()
 }
 
 /// The rows of `select`, planned with its values on every run. On

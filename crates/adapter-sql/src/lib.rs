@@ -12,6 +12,7 @@
 //! - [`invitations_repo`]: the `InvitationRepository` (invitations, the
 //!   acceptance log, accept in one transaction).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
+//! - [`rate_limits`]: request rate limits shared by every replica (GCRA in one upsert).
 //! - `backend`: the only module that tells PostgreSQL from SQLite (row and
 //!   advisory locks, the migration lock, reading constraint violations).
 //! - `schema` and `entities`: the tables, named once; `mapping`: rows →
@@ -30,6 +31,7 @@ mod memberships;
 pub mod organizations;
 pub mod photos;
 pub mod profiles;
+pub mod rate_limits;
 mod schema;
 pub mod tickets;
 pub mod users;
@@ -39,5 +41,6 @@ pub use invitations_repo::SqlInvitationRepository;
 pub use organizations::SqlOrganizationRepository;
 pub use photos::SqlPhotoVerificationRepository;
 pub use profiles::SqlProfileRepository;
+pub use rate_limits::{Rate, SqlRateLimits};
 pub use tickets::SqlUploadTicketRepository;
 pub use users::SqlUserRepository;

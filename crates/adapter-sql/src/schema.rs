@@ -248,3 +248,12 @@ pub(crate) enum MembershipImports {
     CreatedAt,
     AppliedAt,
 }
+
+/// `rate_limits`: one GCRA state per limit and key (`crate::rate_limits`).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub(crate) enum RateLimits {
+    Table,
+    Name,
+    Key,
+    ArrivalUs,
+}

@@ -491,7 +491,7 @@ async fn preview(
     body: ValidJson<TokenRequest>,
 ) -> Result<web::Json<PreviewDto>, ApiError> {
     if let Some(ip) = state.trusted_proxies.client_ip(&req)
-        && let Err(seconds) = state.preview_limiter.check(&ip)
+        && let Err(seconds) = state.preview_limiter.check(&ip).await?
     {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -538,7 +538,7 @@ async fn accept(
     state: web::Data<AppState>,
     body: ValidJson<AcceptRequest>,
 ) -> Result<web::Json<UserDto>, ApiError> {
-    if let Err(seconds) = state.accept_limiter.check(&auth.0.user_id) {
+    if let Err(seconds) = state.accept_limiter.check(&auth.0.user_id).await? {
         let refused = Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             codes::INVITATION_ACCEPT_RATE_LIMITED,

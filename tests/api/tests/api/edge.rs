@@ -235,7 +235,7 @@ async fn preview_from(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
 /// `server.trusted_proxies` each client gets its own bucket, read from the
 /// rightmost address the trusted proxy did not write; without it, the
 /// header is ignored, so no client can pick its own bucket.
-// SQLite only: checks the in-memory preview limiter and X-Forwarded-For parsing, not the database.
+// SQLite only: checks the client's address behind a proxy; sharing the limits is the next test's.
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_cannot_choose_it() {
     let app = spawn(|s| {
@@ -316,4 +316,55 @@ mod accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address {
         )
         .await;
     }
+}
+
+/// Two replicas on one PostgreSQL database count against one allowance:
+/// each caller's accepts and each address's previews, whichever replica
+/// takes them (the limits' state is in the database, not in a process).
+#[tokio::test]
+async fn replicas_on_one_database_share_the_rate_limits() {
+    use test_support::postgres::{PgCluster, TestDatabase};
+    let db = TestDatabase::create(PgCluster::shared()).await.unwrap();
+    let settings = |dir: &tempfile::TempDir| {
+        let mut s = test_support::app::test_settings(dir.path());
+        s.database.url = Some(usher_api::settings::Secret::new(db.url()));
+        s.invitations.preview_per_minute = 2;
+        s.invitations.accept_per_minute = 2;
+        s
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let a = TestApp::start(settings(&dir), dir, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let b = TestApp::start(settings(&dir), dir, None).await;
+
+    async fn preview(app: &TestApp) -> reqwest::Response {
+        let body = serde_json::json!({"token": "unknown"});
+        app.request(reqwest::Method::POST, "/invitation/preview", None, Some(&body)).await
+    }
+    assert_problem(preview(&a).await, 404, "invitation.not_found").await;
+    assert_problem(preview(&b).await, 404, "invitation.not_found").await;
+    let limited = preview(&a).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429, "invitation.preview_rate_limited").await;
+    assert_problem(preview(&b).await, 429, "invitation.preview_rate_limited").await;
+
+    let ada = a.token("ada@example.com");
+    let org = crate::organizations::create_org(&a, &ada, "Acme").await;
+    let link = crate::organizations::invite(&a, &ada, &org, serde_json::json!({"maxUses": 5})).await;
+    let bob = a.token("bob@example.com");
+    let accept = serde_json::json!({"token": link["token"]});
+    assert_eq!(a.post("/invitation/accept", &bob, &accept).await.status(), 200);
+    assert_problem(b.post("/invitation/accept", &bob, &accept).await, 409, "invitation.already_member").await;
+    assert_problem(a.post("/invitation/accept", &bob, &accept).await, 429, "invitation.accept_rate_limited").await;
+    assert_problem(b.post("/invitation/accept", &bob, &accept).await, 429, "invitation.accept_rate_limited").await;
+    let cleo = b.token("cleo@example.com");
+    assert_eq!(b.post("/invitation/accept", &cleo, &accept).await.status(), 200, "another caller's own allowance");
+
+    // Two minutes on, every allowance is full again: the sweep forgets the
+    // keys (the address's, Bob's and Cleo's), and the address may preview.
+    a.clock.advance(time::Duration::minutes(2));
+    assert_eq!(a.run_jobs().await.rate_limit_keys_swept, 3);
+    assert_problem(preview(&a).await, 404, "invitation.not_found").await;
+    drop(b);
+    drop(a);
 }
