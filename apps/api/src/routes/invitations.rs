@@ -161,7 +161,7 @@ pub struct CreateInvitationRequest {
     /// The role granted (default `member`); never above the caller's own, and moderators grant only guest or member.
     #[schema(value_type = Option<crate::schema::OrgRoleSchema>, example = "member")]
     pub role: Option<OrgRole>,
-    /// Bind to this e-mail (RFC 5322; stored with an ASCII-lower-cased local part and a punycode domain); the invitee must have it verified. Single-use.
+    /// Bind to this e-mail (RFC 5322 without a quoted local part; stored with an ASCII-lower-cased local part and a punycode domain); the invitee must have it verified. Single-use.
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<EmailAddress>,
     /// Bind to this user. Single-use.
