@@ -516,3 +516,61 @@ pub(crate) async fn import_service(
         .unwrap();
     usher_api::startup::organization_services(&app.settings, &db, app.clock.clone(), &app.address).unwrap()
 }
+
+/// Three replicas run their background jobs at once on one PostgreSQL
+/// database: every queued e-mail reaches the SMTP server once and every
+/// lapsed time-bound membership ends once (the jobs claim their work with
+/// compare-and-set statements, so any number of replicas may run them).
+// PostgreSQL only: replicas need one shared database server.
+#[tokio::test]
+async fn background_jobs_on_three_replicas_at_once_do_each_piece_of_work_once() {
+    let sink = adapter_smtp::sink::SmtpSink::start().await.unwrap();
+    let smtp = sink.url();
+    let mail = move |s: &mut usher_api::Settings| {
+        s.smtp.url = Some(usher_api::settings::Secret::new(&smtp));
+        s.smtp.from = "Usher <no-reply@usher.test>".into();
+    };
+    let one = TestApp::spawn_with(Backend::Postgres, mail.clone()).await;
+    let url = one.settings.database.url.clone().expect("a PostgreSQL url");
+    let mut replicas = vec![one];
+    for _ in 0..2 {
+        let (mail, url) = (mail.clone(), url.clone());
+        replicas.push(
+            TestApp::spawn_with(Backend::Sqlite, move |s| {
+                mail(s);
+                s.database.url = Some(url);
+            })
+            .await,
+        );
+    }
+    let app = &replicas[0];
+    let ada = app.token("ada@example.com");
+    let org = create_org(app, &ada, "Acme").await;
+    for i in 0..6 {
+        invite(app, &ada, &org, json!({"email": format!("guest{i}@example.com"), "role": "guest"})).await;
+    }
+    let link = invite(app, &ada, &org, json!({"maxUses": 4, "membershipDurationSeconds": 3600})).await;
+    for i in 0..4 {
+        assert_eq!(accept(app, &app.token(&format!("temp{i}@example.com")), &link["token"]).await.status(), 200);
+    }
+
+    for replica in &replicas {
+        replica.clock.advance(Duration::hours(2));
+    }
+    let runs = join_all(replicas.iter().map(TestApp::run_jobs)).await;
+    assert_eq!(runs.iter().map(|r| r.mails_sent).sum::<usize>(), 6, "{runs:?}");
+    assert_eq!(runs.iter().map(|r| r.memberships_ended).sum::<u64>(), 4, "{runs:?}");
+    let mut recipients: Vec<String> = sink.messages().iter().flat_map(|m| m.to.clone()).collect();
+    recipients.sort();
+    let expected: Vec<String> = (0..6).map(|i| format!("guest{i}@example.com")).collect();
+    assert_eq!(recipients, expected, "each e-mail once");
+
+    let again = join_all(replicas.iter().map(TestApp::run_jobs)).await;
+    assert!(again.iter().all(|r| r.mails_sent == 0 && r.memberships_ended == 0), "{again:?}");
+    let members = json(app.post("/organization/members/list", &ada, &json!({"organizationId": org})).await).await;
+    let active: Vec<&Value> =
+        members["members"].as_array().unwrap().iter().filter(|m| m["status"] == "active").collect();
+    assert_eq!(active.len(), 1, "only Ada is left: {members}");
+    let expired = members["members"].as_array().unwrap().iter().filter(|m| m["endReason"] == "expired").count();
+    assert_eq!(expired, 4, "{members}");
+}
