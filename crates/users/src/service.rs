@@ -419,6 +419,28 @@ mod tests {
         service(repo, &[]).sign_in(&identity("ada@x.io", true)).await.unwrap();
     }
 
+    /// The one-read sign-in finds `existing`, which no longer reflects the
+    /// token: the full sign-in reads it again and refreshes it to `refreshed`
+    /// (to the e-mail `ada@x.io`, verified).
+    fn expect_stale_sign_in(
+        repo: &mut MockUserRepository,
+        seq: &mut mockall::Sequence,
+        existing: User,
+        refreshed: User,
+    ) {
+        let stale = existing.clone();
+        repo.expect_view_by_subject()
+            .times(1)
+            .in_sequence(seq)
+            .returning(move |_, _| Ok(Some(record_of(stale.clone()))));
+        repo.expect_find_by_subject().times(1).in_sequence(seq).returning(move |_| Ok(Some(existing.clone())));
+        repo.expect_refresh_identity()
+            .withf(|_, r, _| r.email.as_str() == "ada@x.io" && r.email_verified)
+            .times(1)
+            .in_sequence(seq)
+            .returning(move |_, _, _| Ok(Some(refreshed.clone())));
+    }
+
     fn record_of(user: User) -> UserRecord {
         UserRecord { user, memberships: Vec::new(), avatar_tries_used: 2 }
     }
@@ -450,18 +472,7 @@ mod tests {
         refreshed.email = EmailAddress::parse("ada@x.io").unwrap();
         refreshed.email_verified = true;
         let mut seq = mockall::Sequence::new();
-        let stale = existing.clone();
-        repo.expect_view_by_subject()
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(move |_, _| Ok(Some(record_of(stale.clone()))));
-        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(existing.clone())));
-        let fresh = refreshed.clone();
-        repo.expect_refresh_identity()
-            .withf(|_, r, _| r.email.as_str() == "ada@x.io" && r.email_verified)
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(move |_, _, _| Ok(Some(fresh.clone())));
+        expect_stale_sign_in(&mut repo, &mut seq, existing, refreshed.clone());
         repo.expect_view().times(1).in_sequence(&mut seq).returning(move |_, _| Ok(Some(record_of(refreshed.clone()))));
         let (_, view) = service(repo, &[]).sign_in_and_view(&identity("ada@x.io", true)).await.unwrap();
         assert_eq!(view.user.email.as_str(), "ada@x.io");
@@ -515,14 +526,7 @@ mod tests {
         let mut refreshed = existing.clone();
         refreshed.email = EmailAddress::parse("ada@x.io").unwrap();
         let mut seq = mockall::Sequence::new();
-        let stale = existing.clone();
-        repo.expect_view_by_subject()
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(move |_, _| Ok(Some(record_of(stale.clone()))));
-        repo.expect_find_by_subject().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(existing.clone())));
-        let fresh = refreshed.clone();
-        repo.expect_refresh_identity().times(1).in_sequence(&mut seq).returning(move |_, _, _| Ok(Some(fresh.clone())));
+        expect_stale_sign_in(&mut repo, &mut seq, existing, refreshed.clone());
         let mut busy = refreshed.clone();
         busy.manual_status = Some(ManualStatus::Busy);
         let written = busy.clone();
