@@ -163,6 +163,18 @@ impl TestApp {
         Self::start(settings, data_dir, database).await
     }
 
+    /// Spawns another replica on this app's PostgreSQL database (with its
+    /// own data directory and clock), after letting `configure` change the
+    /// test settings as it did for this one.
+    pub async fn spawn_replica(&self, configure: impl FnOnce(&mut Settings)) -> Self {
+        let url = self.settings.database.url.clone().expect("a replica needs the first app on PostgreSQL");
+        Self::spawn_with(Backend::Sqlite, |s| {
+            configure(s);
+            s.database.url = Some(url);
+        })
+        .await
+    }
+
     /// Spawns the app with exactly these settings (the data directory is kept alive by the app).
     pub async fn start(settings: Settings, data_dir: tempfile::TempDir, database: Option<TestDatabase>) -> Self {
         let clock = Arc::new(TestClock::default());

@@ -323,19 +323,12 @@ mod accepts_are_rate_limited_per_caller_and_logged_with_the_forwarded_address {
 /// takes them (the limits' state is in the database, not in a process).
 #[tokio::test]
 async fn replicas_on_one_database_share_the_rate_limits() {
-    use test_support::postgres::{PgCluster, TestDatabase};
-    let db = TestDatabase::create(PgCluster::shared()).await.unwrap();
-    let settings = |dir: &tempfile::TempDir| {
-        let mut s = test_support::app::test_settings(dir.path());
-        s.database.url = Some(usher_api::settings::Secret::new(db.url()));
+    let limits = |s: &mut usher_api::Settings| {
         s.invitations.preview_per_minute = 2;
         s.invitations.accept_per_minute = 2;
-        s
     };
-    let dir = tempfile::tempdir().unwrap();
-    let a = TestApp::start(settings(&dir), dir, None).await;
-    let dir = tempfile::tempdir().unwrap();
-    let b = TestApp::start(settings(&dir), dir, None).await;
+    let a = TestApp::spawn_with(Backend::Postgres, limits).await;
+    let b = a.spawn_replica(limits).await;
 
     async fn preview(app: &TestApp) -> reqwest::Response {
         let body = serde_json::json!({"token": "unknown"});
@@ -365,6 +358,4 @@ async fn replicas_on_one_database_share_the_rate_limits() {
     a.clock.advance(time::Duration::minutes(2));
     assert_eq!(a.run_jobs().await.rate_limit_keys_swept, 3);
     assert_problem(preview(&a).await, 404, "invitation.not_found").await;
-    drop(b);
-    drop(a);
 }

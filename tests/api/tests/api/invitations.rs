@@ -531,18 +531,7 @@ async fn background_jobs_on_three_replicas_at_once_do_each_piece_of_work_once() 
         s.smtp.from = "Usher <no-reply@usher.test>".into();
     };
     let one = TestApp::spawn_with(Backend::Postgres, mail.clone()).await;
-    let url = one.settings.database.url.clone().expect("a PostgreSQL url");
-    let mut replicas = vec![one];
-    for _ in 0..2 {
-        let (mail, url) = (mail.clone(), url.clone());
-        replicas.push(
-            TestApp::spawn_with(Backend::Sqlite, move |s| {
-                mail(s);
-                s.database.url = Some(url);
-            })
-            .await,
-        );
-    }
+    let replicas = vec![one.spawn_replica(mail.clone()).await, one.spawn_replica(mail).await, one];
     let app = &replicas[0];
     let ada = app.token("ada@example.com");
     let org = create_org(app, &ada, "Acme").await;

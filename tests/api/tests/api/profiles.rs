@@ -643,12 +643,7 @@ async fn the_races_hold_across_two_replicas_on_postgres() {
         s.profiles.active_key_id = Some("k1".into());
     }
     let one = TestApp::spawn_with(Backend::Postgres, shared).await;
-    let url = one.settings.database.url.clone().expect("a PostgreSQL url");
-    let two = TestApp::spawn_with(Backend::Sqlite, move |s| {
-        shared(s);
-        s.database.url = Some(url);
-    })
-    .await;
+    let two = one.spawn_replica(shared).await;
     let ada = one.token("ada@example.com");
     user_id(&one, &ada).await;
     let body = json!({"firstName": "Ada", "confirm": true});
