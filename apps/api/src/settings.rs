@@ -113,6 +113,11 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout_seconds: u64,
+    /// Seconds between SIGTERM (or SIGINT) and closing the listener, during
+    /// which `/readyz` answers 503 so a load balancer stops routing here while
+    /// requests are still served; a second signal ends it early. Set it above
+    /// the balancer's health-check interval times its fall count.
+    pub drain_seconds: u64,
     /// Seconds a request body may take to arrive (408 after); image uploads
     /// to the embedded store get four times as long.
     pub body_timeout_seconds: u64,
@@ -379,6 +384,7 @@ impl Default for Settings {
                 public_url: None,
                 workers: 0,
                 shutdown_timeout_seconds: 30,
+                drain_seconds: 0,
                 body_timeout_seconds: 15,
                 cors_allowed_origins: Parsed::default(),
                 trusted_proxies: Parsed::default(),

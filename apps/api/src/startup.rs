@@ -31,6 +31,7 @@ use profile_verification::{ProfilePolicy, ProfileService};
 use shared_kernel::{Clock, NoPause, Pause, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use users::{AvatarService, UserPolicy, UserService};
 use utoipa_actix_web::AppExt as _;
@@ -109,6 +110,8 @@ pub struct Application {
     db: Database,
     jobs: crate::background::Jobs,
     background: tokio::task::JoinHandle<()>,
+    draining: Arc<AtomicBool>,
+    drain: Duration,
 }
 
 /// Creates the data directory (mode 0700) and, for SQLite, the database file
@@ -353,6 +356,7 @@ impl Application {
                 require_discord: settings.photo_verification.require_discord,
             },
         );
+        let draining = Arc::new(AtomicBool::new(false));
         let state = web::Data::new(AppState {
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
@@ -374,6 +378,7 @@ impl Application {
             trusted_proxies: settings.server.trusted_proxies.get().clone(),
             clock,
             users,
+            draining: draining.clone(),
         });
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
         let cors_origins = settings.server.cors_allowed_origins.get().clone();
@@ -399,12 +404,16 @@ impl Application {
                 .wrap(Condition::new(!cors_origins.as_slice().is_empty(), middleware::cors(cors_origins.as_slice())))
                 .wrap(from_fn(middleware::request_context))
         })
-        .shutdown_timeout(settings.server.shutdown_timeout_seconds);
+        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        // Signals are ours: readiness turns false and the drain runs before
+        // actix stops accepting (`run_until_stopped`).
+        .disable_signals();
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).context("starting the HTTP server")?.run();
-        Ok(Self { addr, public_url, server, db, jobs, background })
+        let drain = Duration::from_secs(settings.server.drain_seconds);
+        Ok(Self { addr, public_url, server, db, jobs, background, draining, drain })
     }
 
     /// The bound port.
@@ -437,11 +446,54 @@ impl Application {
         // Migrated and connected: from here /readyz answers 200 (whoever
         // starts the process can wait for this line instead of polling).
         tracing::info!(addr = %self.addr, "serving");
+        let signals = tokio::spawn(drain_on_signal(self.server.handle(), self.draining, self.drain));
         let served = self.server.await.context("running the HTTP server");
+        signals.abort();
         self.background.abort();
         served?;
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// On SIGTERM or SIGINT: readiness off, the drain (requests still served, a
+/// second signal ends it early), then actix's graceful stop, which closes the
+/// listener and lets in-flight requests finish within the shutdown timeout.
+async fn drain_on_signal(server: ServerHandle, draining: Arc<AtomicBool>, drain: Duration) {
+    let signal = shutdown_signal().await;
+    draining.store(true, Ordering::Relaxed);
+    if !drain.is_zero() {
+        tracing::info!(seconds = drain.as_secs(), "{signal} received; /readyz answers 503 while requests drain");
+        tokio::select! {
+            () = tokio::time::sleep(drain) => {}
+            again = shutdown_signal() => tracing::info!("{again} received again; ending the drain early"),
+        }
+    }
+    tracing::info!("{signal} received; starting graceful shutdown");
+    server.stop(true).await;
+}
+
+/// Waits for SIGTERM or SIGINT and names it.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }

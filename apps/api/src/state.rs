@@ -15,6 +15,7 @@ use photo_verification::PhotoVerificationService;
 use profile_verification::ProfileService;
 use shared_kernel::{Actor, Clock};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use users::{AvatarService, UserDto, UserService};
 
@@ -60,6 +61,8 @@ pub struct AppState {
     pub trusted_proxies: crate::client::TrustedProxies,
     /// The clock every use case and every "as of now" reading uses.
     pub clock: Arc<dyn Clock>,
+    /// Set once a shutdown signal arrived: `/readyz` answers 503 from then on.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {

@@ -325,6 +325,40 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits() {
     assert!(status.success(), "{status}");
 }
 
+/// With a drain configured, SIGTERM turns readiness off first while the
+/// replica still serves (so a load balancer routes elsewhere before the
+/// listener closes); a second SIGTERM ends the drain early.
+#[tokio::test]
+async fn sigterm_turns_readiness_off_and_serves_through_the_drain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = usher(dir.path());
+    cmd.env("RUST_LOG", "info").env("USHER_SERVER__DRAIN_SECONDS", "600");
+    let (child, base, log) = serve_logged(cmd);
+    wait_ready(&base).await;
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let log = std::thread::spawn(move || {
+        let draining = log.iter().any(|line| line.contains("/readyz answers 503 while requests drain"));
+        (draining, log)
+    });
+    let (draining, log) = log.join().unwrap();
+    assert!(draining, "usher logged the drain");
+
+    let res = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "service.unavailable", "{problem}");
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200, "still serving during the drain");
+
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let ended = std::thread::spawn(move || log.iter().any(|line| line.contains("ending the drain early")));
+    assert!(ended.join().unwrap(), "the second signal ended the drain");
+    let status = exit_within(child, Duration::from_secs(30));
+    assert!(status.success(), "{status}");
+}
+
 /// Reads a response head (status line and headers) from `stream`, one byte
 /// at a time so nothing after it is consumed.
 async fn read_head(stream: &mut tokio::net::TcpStream) -> String {

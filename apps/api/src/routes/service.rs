@@ -7,6 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -34,7 +35,8 @@ async fn healthz() -> web::Json<Status> {
     web::Json(Status { status: "ok" })
 }
 
-/// The database answers; 503 with `Retry-After` otherwise.
+/// The database answers and the replica is not shutting down; 503 with
+/// `Retry-After` otherwise.
 #[utoipa::path(
     tag = "service",
     operation_id = "readyz",
@@ -45,6 +47,12 @@ async fn healthz() -> web::Json<Status> {
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiError> {
+    if state.draining.load(Ordering::Relaxed) {
+        return Err(ApiError::dependency_unavailable(
+            "this replica is shutting down; retry on another",
+            anyhow::anyhow!("draining after a shutdown signal"),
+        ));
+    }
     match tokio::time::timeout(READY_TIMEOUT, state.db.ping()).await {
         Ok(Ok(())) => Ok(web::Json(Status { status: "ready" })),
         Ok(Err(e)) => Err(ApiError::unavailable(e)),
