@@ -37,6 +37,11 @@ schemathesis *ARGS:
     cargo build --release --bin usher
     USHER_BIN=target/release/usher tests/schemathesis/run {{ARGS}}
 
+# The scale-out suite (tests/cluster): three release replicas behind Debian's HAProxy (apt-get install haproxy) on a throwaway PostgreSQL, faults injected under load. `just cluster up` starts the same cluster and keeps it running.
+cluster MODE="suite":
+    cargo build --release --bin usher
+    USHER_BIN=target/release/usher cargo run --quiet -p cluster -- {{MODE}}
+
 # A token for local use: `just token ada@example.com`.
 token EMAIL:
     cargo run --quiet -- token --email {{EMAIL}}

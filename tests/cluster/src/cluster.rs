@@ -1,0 +1,425 @@
+//! The cluster on loopback: a throwaway PostgreSQL, the embedded S3 server,
+//! an SMTP sink, three `usher` processes sharing one settings file (database,
+//! secrets, keys) and HAProxy in front of them. Everything it starts it stops:
+//! the children are killed when the [`Cluster`] is dropped.
+
+use anyhow::{Context as _, bail};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use test_support::postgres::PgCluster;
+use test_support::s3::S3Server;
+
+/// How many replicas the cluster runs.
+pub const REPLICAS: usize = 3;
+/// Seconds a replica keeps serving after SIGTERM with `/readyz` at 503:
+/// well above HAProxy's detection time (two checks 250 ms apart).
+pub const DRAIN_SECONDS: u64 = 2;
+/// The pool's acquire timeout: no request may hang longer than this (plus
+/// the time to answer) while the database is down.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Avatar tries per window, as configured: the shared-limit check counts on it.
+pub const AVATAR_TRIES: usize = 5;
+/// Invitation previews per client address and minute, as configured.
+pub const PREVIEWS_PER_MINUTE: usize = 20;
+/// Invitation e-mails one address may receive a day, as configured.
+pub const EMAILS_PER_RECIPIENT: usize = 3;
+/// The superusers every replica bootstraps.
+pub const ROOT: &str = "root@cluster.example";
+/// The second superuser (for four eyes and the reviewers' race).
+pub const SECOND: &str = "second@cluster.example";
+/// The profile encryption key every replica shares (32 bytes, base64).
+const PROFILE_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+/// One `usher` process.
+pub struct Replica {
+    /// `r1`, `r2`, `r3`: the HAProxy server name too.
+    pub name: String,
+    /// Its loopback port, the same across restarts.
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Replica {
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The running cluster.
+pub struct Cluster {
+    /// The database server (stopped and restarted by the fault scenarios).
+    pub pg: PgCluster,
+    /// The mail every replica's outbox sends.
+    pub smtp: adapter_smtp::sink::SmtpSink,
+    /// The replicas, in HAProxy's order.
+    pub replicas: Vec<Replica>,
+    /// `http://127.0.0.1:<port>`: HAProxy's frontend.
+    pub proxy: String,
+    /// HAProxy's statistics page (CSV with `;csv`).
+    stats: String,
+    haproxy: Option<Child>,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    _s3: S3Server,
+}
+
+impl Cluster {
+    /// Starts PostgreSQL (with an empty `usher` database), S3, SMTP and
+    /// HAProxy, and writes the replicas' shared settings; the replicas
+    /// themselves are started by [`Cluster::start_all`].
+    pub async fn prepare(bin: PathBuf) -> anyhow::Result<Cluster> {
+        let dir = tempfile::Builder::new().prefix("usher-cluster-").tempdir()?;
+        let pg = tokio::task::spawn_blocking(PgCluster::start).await??;
+        let admin = sea_orm::Database::connect(pg.url("postgres")).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, "CREATE DATABASE usher").await?;
+        admin.close().await?;
+        let s3 = S3Server::start().await?;
+        let smtp = adapter_smtp::sink::SmtpSink::start().await?;
+        let replicas: Vec<Replica> = (1..=REPLICAS)
+            .map(|n| Ok(Replica { name: format!("r{n}"), port: free_port()?, child: None }))
+            .collect::<anyhow::Result<_>>()?;
+        let (proxy_port, stats_port) = (free_port()?, free_port()?);
+        let proxy = format!("http://127.0.0.1:{proxy_port}");
+        std::fs::write(dir.path().join("usher.toml"), settings(&pg.url("usher"), &s3, &smtp.url(), &proxy))?;
+        std::fs::write(dir.path().join("503.http"), PROXY_503)?;
+        std::fs::write(dir.path().join("haproxy.cfg"), haproxy_config(dir.path(), proxy_port, stats_port, &replicas))?;
+        let mut cluster = Cluster {
+            pg,
+            smtp,
+            replicas,
+            proxy,
+            stats: format!("http://127.0.0.1:{stats_port}/stats;csv"),
+            haproxy: None,
+            bin,
+            dir,
+            _s3: s3,
+        };
+        cluster.start_haproxy()?;
+        Ok(cluster)
+    }
+
+    /// The directory holding the settings, HAProxy's configuration and every log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The database URL the replicas share.
+    pub fn database_url(&self) -> String {
+        self.pg.url("usher")
+    }
+
+    fn start_haproxy(&mut self) -> anyhow::Result<()> {
+        let log = File::create(self.dir().join("haproxy.log"))?;
+        let child = Command::new(haproxy_binary()?)
+            .arg("-db")
+            .arg("-f")
+            .arg(self.dir().join("haproxy.cfg"))
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("starting haproxy")?;
+        self.haproxy = Some(child);
+        Ok(())
+    }
+
+    /// Starts every replica at once (on an empty database they race for the
+    /// migration lock) and waits until each answers `/readyz` with 200.
+    pub async fn start_all(&mut self) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        for i in 0..self.replicas.len() {
+            self.spawn(i)?;
+        }
+        for i in 0..self.replicas.len() {
+            self.wait_ready(i, Duration::from_secs(120)).await?;
+        }
+        Ok(started.elapsed())
+    }
+
+    /// Starts replica `i` (its log is appended to `r<i>.log`).
+    pub fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
+        let replica = &self.replicas[i];
+        let log = File::options().create(true).append(true).open(self.dir().join(format!("{}.log", replica.name)))?;
+        let mut cmd = Command::new(&self.bin);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("USHER_") {
+                cmd.env_remove(key);
+            }
+        }
+        let child = cmd
+            .arg("--config")
+            .arg(self.dir().join("usher.toml"))
+            .env("USHER_SERVER__ADDR", format!("127.0.0.1:{}", replica.port))
+            .env("USHER_DATA_DIR", self.dir().join(&replica.name))
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "warn,usher_api::startup=info,usher_api::background=info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", self.bin.display()))?;
+        self.replicas[i].child = Some(child);
+        Ok(())
+    }
+
+    /// Polls replica `i`'s `/readyz` until it answers 200; fails when the
+    /// process exits or `limit` passes.
+    pub async fn wait_ready(&mut self, i: usize, limit: Duration) -> anyhow::Result<Duration> {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
+        let url = format!("{}/readyz", self.replicas[i].url());
+        let started = Instant::now();
+        loop {
+            if let Ok(res) = client.get(&url).send().await
+                && res.status() == 200
+            {
+                return Ok(started.elapsed());
+            }
+            if let Some(child) = self.replicas[i].child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!("{} exited ({status}) before it was ready; see {}", self.replicas[i].name, self.log(i).display());
+            }
+            if started.elapsed() > limit {
+                bail!("{} was not ready within {limit:?}", self.replicas[i].name);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Replica `i`'s log file.
+    pub fn log(&self, i: usize) -> PathBuf {
+        self.dir().join(format!("{}.log", self.replicas[i].name))
+    }
+
+    /// Sends `signal` (`TERM` or `KILL`) to replica `i`.
+    pub fn signal(&self, i: usize, signal: &str) -> anyhow::Result<()> {
+        let child = self.replicas[i].child.as_ref().context("the replica is not running")?;
+        let sent = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status()?;
+        anyhow::ensure!(sent.success(), "kill -{signal} failed");
+        Ok(())
+    }
+
+    /// Waits for replica `i` to exit (at most `limit`) and says how it ended.
+    pub async fn wait_exit(&mut self, i: usize, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let started = Instant::now();
+        let child = self.replicas[i].child.as_mut().context("the replica is not running")?;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                self.replicas[i].child = None;
+                return Ok(status);
+            }
+            if started.elapsed() > limit {
+                bail!("{} did not exit within {limit:?}", self.replicas[i].name);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until HAProxy's health checks hold exactly the replicas in
+    /// `up` as UP (by index), at most `limit`.
+    pub async fn wait_proxy(&self, up: &[usize], limit: Duration) -> anyhow::Result<Duration> {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
+        let started = Instant::now();
+        loop {
+            let states = match client.get(&self.stats).send().await {
+                Ok(res) => parse_stats(&res.text().await.unwrap_or_default()),
+                Err(_) => Vec::new(),
+            };
+            let wanted = self.replicas.iter().enumerate().all(|(i, r)| {
+                // "UP 1/2" is going down but still in rotation, "DOWN 1/2" going up but still out.
+                states.iter().any(|(name, status)| {
+                    name == &r.name && if up.contains(&i) { status == "UP" } else { status.starts_with("DOWN") }
+                })
+            });
+            if wanted {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() > limit {
+                bail!("HAProxy did not see replicas {up:?} (and only those) up within {limit:?}: {states:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let children = self.replicas.iter_mut().filter_map(|r| r.child.take()).chain(self.haproxy.take());
+        for mut child in children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `(server, status)` of every usher server in HAProxy's CSV statistics.
+fn parse_stats(csv: &str) -> Vec<(String, String)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().trim_start_matches("# ").split(',').collect();
+    let (Some(sv), Some(st)) = (header.iter().position(|h| *h == "svname"), header.iter().position(|h| *h == "status"))
+    else {
+        return Vec::new();
+    };
+    lines
+        .map(|line| line.split(',').collect::<Vec<_>>())
+        .filter(|cols| cols.first() == Some(&"usher") && cols.len() > st.max(sv))
+        .filter(|cols| !matches!(cols[sv], "BACKEND" | "FRONTEND"))
+        .map(|cols| (cols[sv].to_owned(), cols[st].to_owned()))
+        .collect()
+}
+
+/// A free loopback port (the replicas' ports must be known to HAProxy's
+/// configuration before they start and stay the same across restarts).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Debian's HAProxy (`apt-get install haproxy`), or `$HAPROXY`.
+fn haproxy_binary() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("HAPROXY") {
+        return Ok(path.into());
+    }
+    ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .context("HAProxy is not installed: `sudo apt-get install haproxy` (Debian's 2.6), or set HAPROXY")
+}
+
+/// The settings every replica shares: one database, one token secret, one
+/// profile key, one object store, one SMTP server, small limits the suite
+/// counts on, and a drain longer than HAProxy's detection.
+fn settings(database: &str, s3: &S3Server, smtp: &str, proxy: &str) -> String {
+    let s3 = s3.config();
+    format!(
+        r#"env = "production"
+[server]
+public_url = "{proxy}"
+workers = 1
+drain_seconds = {DRAIN_SECONDS}
+shutdown_timeout_seconds = 10
+trusted_proxies = ["127.0.0.1"]
+
+[database]
+url = "{database}"
+max_connections = 8
+acquire_timeout_seconds = {acquire}
+
+[auth]
+hs256_secret = "{secret}"
+bootstrap_superusers = ["{ROOT}", "{SECOND}"]
+
+[storage]
+kind = "s3"
+endpoint = "{endpoint}"
+bucket = "{bucket}"
+region = "{region}"
+access_key_id = "{access}"
+secret_access_key = "{secret_key}"
+public_base_url = "{public}"
+sweep_interval_seconds = 1
+
+[smtp]
+url = "{smtp}"
+
+[avatar]
+tries_per_window = {AVATAR_TRIES}
+
+[profiles]
+encryption_keys = [{{ id = "k1", key = "{PROFILE_KEY}" }}]
+active_key_id = "k1"
+
+[invitations]
+preview_per_minute = {PREVIEWS_PER_MINUTE}
+accept_per_minute = 1000
+sweep_interval_seconds = 1
+outbox_interval_seconds = 1
+
+[quotas]
+organizations_per_user_per_day = 1000000
+emails_per_recipient_per_day = {EMAILS_PER_RECIPIENT}
+"#,
+        acquire = ACQUIRE_TIMEOUT.as_secs(),
+        secret = test_support::tokens::HS256_SECRET,
+        endpoint = s3.endpoint,
+        bucket = s3.bucket,
+        region = s3.region,
+        access = s3.access_key_id,
+        secret_key = s3.secret_access_key,
+        public = s3.public_base_url,
+    )
+}
+
+/// HAProxy in front of the replicas: round robin, `/readyz` checked every
+/// 250 ms (down after 2 failures, up after 2 successes), a connection
+/// refused retried on another replica, and its own 503 (no replica up) a
+/// problem+json with `Retry-After` like the replicas' own.
+fn haproxy_config(dir: &Path, port: u16, stats: u16, replicas: &[Replica]) -> String {
+    let servers: String =
+        replicas.iter().map(|r| format!("    server {} 127.0.0.1:{} check\n", r.name, r.port)).collect();
+    format!(
+        r#"global
+    maxconn 2000
+
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+    timeout queue 5s
+    retries 3
+    option redispatch 1
+    option forwardfor
+    errorfile 503 {errorfile}
+
+frontend api
+    bind 127.0.0.1:{port}
+    default_backend usher
+
+frontend stats
+    bind 127.0.0.1:{stats}
+    stats enable
+    stats uri /stats
+
+backend usher
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+    retry-on conn-failure
+    default-server inter 250ms fastinter 250ms downinter 250ms fall 2 rise 2
+    http-response set-header X-Served-By %s
+{servers}"#,
+        errorfile = dir.join("503.http").display(),
+    )
+}
+
+/// HAProxy's answer when no replica is up: the same problem+json the
+/// replicas give when the database is down.
+const PROXY_503: &str = "HTTP/1.1 503 Service Unavailable\r\n\
+Content-Type: application/problem+json\r\n\
+Cache-Control: no-store\r\n\
+Retry-After: 5\r\n\
+Connection: close\r\n\
+\r\n\
+{\"type\":\"about:blank\",\"title\":\"Service unavailable\",\"status\":503,\"detail\":\"no replica is ready; retry shortly\",\"code\":\"service.unavailable\"}\n";
+
+#[cfg(test)]
+mod tests {
+    use super::parse_stats;
+
+    /// HAProxy 2.6's CSV statistics, cut to the columns up to `status`.
+    #[test]
+    fn the_statistics_give_each_servers_state() {
+        let csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,\n\
+                   api,FRONTEND,,,0,1,2000,3,0,0,0,0,0,,,,,OPEN,\n\
+                   usher,r1,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP,\n\
+                   usher,r2,0,0,0,1,,3,0,0,,0,,0,0,0,0,DOWN,\n\
+                   usher,r3,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP 1/2,\n\
+                   usher,BACKEND,0,0,0,1,200,9,0,0,0,0,,0,0,0,0,UP,\n";
+        let states = parse_stats(csv);
+        let expected = [("r1", "UP"), ("r2", "DOWN"), ("r3", "UP 1/2")];
+        assert_eq!(states, expected.map(|(n, s)| (n.to_owned(), s.to_owned())));
+    }
+}
