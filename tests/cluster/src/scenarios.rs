@@ -133,9 +133,8 @@ async fn start_up(cluster: &mut Cluster, report: &mut Report) -> anyhow::Result<
 /// goes to replica `i % 3`): every invariant holds as on one process.
 async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Result<()> {
     let before = report.violations.len();
-    let urls: Vec<String> = cluster.replicas.iter().map(|r| r.url()).collect();
-    let at = |i: usize| urls[i % urls.len()].as_str();
-    let proxy = cluster.proxy.as_str();
+    let targets = Targets::of(cluster);
+    let (at, proxy) = (|i| targets.at(i), targets.proxy.as_str());
     let mut requests = 0u64;
     let root = token(ROOT);
     let second = token(SECOND);
@@ -327,9 +326,8 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
 /// e-mails per recipient count across replicas.
 async fn limits(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Result<()> {
     let before = report.violations.len();
-    let urls: Vec<String> = cluster.replicas.iter().map(|r| r.url()).collect();
-    let at = |i: usize| urls[i % urls.len()].as_str();
-    let proxy = cluster.proxy.as_str();
+    let targets = Targets::of(cluster);
+    let (at, proxy) = (|i| targets.at(i), targets.proxy.as_str());
 
     let zoe = token("zoe@limits.example");
     api.expect(proxy, Method::POST, "/user/get", &zoe, Some(json!({})), 200).await?;
@@ -381,9 +379,8 @@ async fn limits(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Re
 /// each time-bound membership ended once.
 async fn jobs(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Result<()> {
     let before = report.violations.len();
-    let urls: Vec<String> = cluster.replicas.iter().map(|r| r.url()).collect();
-    let at = |i: usize| urls[i % urls.len()].as_str();
-    let proxy = cluster.proxy.as_str();
+    let targets = Targets::of(cluster);
+    let (at, proxy) = (|i| targets.at(i), targets.proxy.as_str());
     let ada = token("ada@jobs.example");
     let org = create_org(api, proxy, &ada, "Jobs").await?;
     const MAILS: usize = 30;
@@ -431,7 +428,7 @@ async fn jobs(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Resu
             .filter(|n| mails.iter().any(|m| m.to.iter().any(|to| to == &format!("job{n}@jobs.example"))))
             .count();
         ended = ended_by_sweeps(cluster);
-        if delivered == MAILS && ended >= LAPSING && outbox_empty(&urls).await {
+        if delivered == MAILS && ended >= LAPSING && outbox_empty(&targets.replicas).await {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -651,6 +648,23 @@ async fn ledger(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Re
         before,
     );
     Ok(())
+}
+
+/// Where a scenario sends its requests: replica `i % 3`, or HAProxy.
+struct Targets {
+    replicas: Vec<String>,
+    proxy: String,
+}
+
+impl Targets {
+    fn of(cluster: &Cluster) -> Targets {
+        Targets { replicas: cluster.replicas.iter().map(|r| r.url()).collect(), proxy: cluster.proxy.clone() }
+    }
+
+    /// The replica request `i` goes to.
+    fn at(&self, i: usize) -> &str {
+        &self.replicas[i % self.replicas.len()]
+    }
 }
 
 /// Polls every replica's `/readyz` until each answers `status`; how long that took.
