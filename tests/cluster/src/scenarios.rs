@@ -14,7 +14,7 @@ use crate::load::{Acknowledged, Load, Outcomes};
 use anyhow::Context as _;
 use futures_util::future::join_all;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Workers of the background load in the fault scenarios.
@@ -142,18 +142,8 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
     // 50 accepts of a 10-use link: exactly 10 admitted, 40 used up.
     let ada = token("ada@race.example");
     let org = create_org(api, proxy, &ada, "Race: accepts").await?;
-    let link = api
-        .expect(
-            proxy,
-            Method::POST,
-            "/invitation/create",
-            &ada,
-            Some(json!({"organizationId": org, "maxUses": 10})),
-            200,
-        )
-        .await?;
-    let racers: Vec<String> = (0..50).map(|i| token(&format!("racer{i}@race.example"))).collect();
-    join_all(racers.iter().enumerate().map(|(i, t)| api.post(at(i), "/user/get", t, json!({})))).await;
+    let link = invite(api, proxy, &ada, &org, json!({"maxUses": 10})).await?;
+    let racers = provisioned(api, &targets, "racer", 50).await;
     let accepts = join_all(
         racers
             .iter()
@@ -167,17 +157,7 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
     let used_up = got.iter().filter(|s| **s == 410).count();
     report
         .check((admitted, used_up) == (10, 40), || format!("accepts: {admitted} admitted, {used_up} used up: {got:?}"));
-    let members = api
-        .expect(
-            proxy,
-            Method::POST,
-            "/organization/members/list",
-            &ada,
-            Some(json!({"organizationId": org, "role": "member"})),
-            200,
-        )
-        .await?;
-    let listed = members["members"].as_array().map_or(0, Vec::len);
+    let listed = members(api, proxy, &ada, &org).await?.len();
     report.check(listed == 10, || format!("accepts: {listed} members listed instead of 10"));
 
     // 20 profile creations by one user: exactly one profile.
@@ -212,8 +192,7 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
     // Two role changes of one member on two replicas: both land, each with its history row.
     let org = create_org(api, proxy, &ada, "Race: roles").await?;
     let mem = token("mem@race.example");
-    let invited =
-        api.expect(proxy, Method::POST, "/invitation/create", &ada, Some(json!({"organizationId": org})), 200).await?;
+    let invited = invite(api, proxy, &ada, &org, json!({})).await?;
     api.expect(proxy, Method::POST, "/invitation/accept", &mem, Some(json!({"token": invited["token"]})), 200).await?;
     let mem_id = api.expect(proxy, Method::POST, "/user/get", &mem, Some(json!({})), 200).await?["id"].clone();
     let change = |role: &str| json!({"organizationId": org, "userId": mem_id, "role": role});
@@ -244,18 +223,8 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
     // Revoke under load: 60 accepts of a busy link race its revocation on
     // three replicas; every admission is a member and logged, none after.
     let org = create_org(api, proxy, &ada, "Race: revoke").await?;
-    let busy = api
-        .expect(
-            proxy,
-            Method::POST,
-            "/invitation/create",
-            &ada,
-            Some(json!({"organizationId": org, "maxUses": 1000})),
-            200,
-        )
-        .await?;
-    let takers: Vec<String> = (0..60).map(|i| token(&format!("taker{i}@race.example"))).collect();
-    join_all(takers.iter().enumerate().map(|(i, t)| api.post(at(i), "/user/get", t, json!({})))).await;
+    let busy = invite(api, proxy, &ada, &org, json!({"maxUses": 1000})).await?;
+    let takers = provisioned(api, &targets, "taker", 60).await;
     // The revocation leaves a moment after the first accepts, so that it
     // lands among them rather than before all of them.
     let revoke = async {
@@ -276,17 +245,7 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
     let admitted = got.iter().filter(|s| **s == 200).count();
     let stray = got.iter().filter(|s| !matches!(s, 200 | 410)).count();
     report.check(stray == 0, || format!("revoke under load: accepts answered {got:?}"));
-    let members = api
-        .expect(
-            proxy,
-            Method::POST,
-            "/organization/members/list",
-            &ada,
-            Some(json!({"organizationId": org, "role": "member", "limit": 100})),
-            200,
-        )
-        .await?;
-    let listed = members["members"].as_array().map_or(0, Vec::len);
+    let listed = members(api, proxy, &ada, &org).await?.len();
     report.check(listed == admitted, || format!("revoke under load: {admitted} admitted but {listed} members"));
     let late =
         api.post(proxy, "/invitation/accept", &token("late@race.example"), json!({"token": busy["token"]})).await?;
@@ -396,16 +355,7 @@ async fn jobs(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Resu
     .await;
     let queued = statuses(&invites).iter().filter(|s| **s == 200).count();
     report.check(queued == MAILS, || format!("jobs: {queued} of {MAILS} e-mail invitations created"));
-    let link = api
-        .expect(
-            proxy,
-            Method::POST,
-            "/invitation/create",
-            &ada,
-            Some(json!({"organizationId": org, "maxUses": LAPSING, "membershipDurationSeconds": 2})),
-            200,
-        )
-        .await?;
+    let link = invite(api, proxy, &ada, &org, json!({"maxUses": LAPSING, "membershipDurationSeconds": 2})).await?;
     let mut lapsing = Vec::new();
     for n in 0..LAPSING {
         let member = token(&format!("lapse{n}@jobs.example"));
@@ -443,17 +393,7 @@ async fn jobs(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Resu
         .filter(|n| mails.iter().filter(|m| m.to.iter().any(|to| to == &format!("job{n}@jobs.example"))).count() > 1)
         .collect();
     report.check(twice.is_empty(), || format!("jobs: e-mails {twice:?} were sent more than once"));
-    let listed = api
-        .expect(
-            proxy,
-            Method::POST,
-            "/organization/members/list",
-            &ada,
-            Some(json!({"organizationId": org, "role": "member"})),
-            200,
-        )
-        .await?;
-    let expired = listed["members"].as_array().map_or(0, |m| m.iter().filter(|m| m["endReason"] == "expired").count());
+    let expired = members(api, proxy, &ada, &org).await?.iter().filter(|m| m["endReason"] == "expired").count();
     report.check(expired == LAPSING, || format!("jobs: {expired} members listed as expired of {LAPSING}"));
     report.row(
         "jobs exactly once",
@@ -711,6 +651,30 @@ async fn outbox_empty(urls: &[String]) -> bool {
         }
     }
     true
+}
+
+/// Creates an invitation to `org` with `fields`; the answer (`invitation`, `token`).
+async fn invite(api: &Api, base: &str, token: &str, org: &str, fields: Value) -> anyhow::Result<Value> {
+    let mut body = json!({"organizationId": org});
+    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+        body.extend(fields);
+    }
+    api.expect(base, Method::POST, "/invitation/create", token, Some(body), 200).await
+}
+
+/// The members of `org` with the role `member`, ended ones included (up to 100).
+async fn members(api: &Api, base: &str, token: &str, org: &str) -> anyhow::Result<Vec<Value>> {
+    let body = json!({"organizationId": org, "role": "member", "limit": 100});
+    let page = api.expect(base, Method::POST, "/organization/members/list", token, Some(body), 200).await?;
+    Ok(page["members"].as_array().cloned().unwrap_or_default())
+}
+
+/// Tokens of `count` users `<prefix><n>@race.example`, each signed in once
+/// (through replica `n % 3`) so that a race is about its subject alone.
+async fn provisioned(api: &Api, targets: &Targets, prefix: &str, count: usize) -> Vec<String> {
+    let tokens: Vec<String> = (0..count).map(|n| token(&format!("{prefix}{n}@race.example"))).collect();
+    join_all(tokens.iter().enumerate().map(|(n, t)| api.post(targets.at(n), "/user/get", t, json!({})))).await;
+    tokens
 }
 
 /// Creates an organization; its id.
