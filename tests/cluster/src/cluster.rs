@@ -1,5 +1,5 @@
 //! The cluster on loopback: a throwaway PostgreSQL, the embedded S3 server,
-//! an SMTP sink, three `usher` processes sharing one settings file (database,
+//! an SMTP sink, a fake of Discord's API, three `usher` processes sharing one settings file (database,
 //! secrets, keys) and HAProxy in front of them. Everything it starts it stops:
 //! the children are killed when the [`Cluster`] is dropped.
 
@@ -19,8 +19,11 @@ pub const DRAIN_SECONDS: u64 = 2;
 /// The pool's acquire timeout: no request may hang longer than this (plus
 /// the time to answer) while the database is down.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
-/// Avatar tries per window, as configured: the shared-limit check counts on it.
-pub const AVATAR_TRIES: usize = 5;
+/// Avatar tries per window, as configured: the shared-limit check counts on
+/// it, and the photo race uploads 20 images as one user.
+pub const AVATAR_TRIES: usize = 25;
+/// Discord ids the fake Discord knows (each with an avatar).
+pub const DISCORD_IDS: [&str; 3] = ["80351110224678912", "80351110224678913", "80351110224678914"];
 /// Invitation previews per client address and minute, as configured.
 pub const PREVIEWS_PER_MINUTE: usize = 20;
 /// Invitation e-mails one address may receive a day, as configured.
@@ -64,6 +67,7 @@ pub struct Cluster {
     bin: PathBuf,
     dir: tempfile::TempDir,
     _s3: S3Server,
+    _discord: wiremock::MockServer,
 }
 
 impl Cluster {
@@ -78,12 +82,16 @@ impl Cluster {
         admin.close().await?;
         let s3 = S3Server::start().await?;
         let smtp = adapter_smtp::sink::SmtpSink::start().await?;
+        let discord = fake_discord().await;
         let replicas: Vec<Replica> = (1..=REPLICAS)
             .map(|n| Ok(Replica { name: format!("r{n}"), port: free_port()?, child: None }))
             .collect::<anyhow::Result<_>>()?;
         let (proxy_port, stats_port) = (free_port()?, free_port()?);
         let proxy = format!("http://127.0.0.1:{proxy_port}");
-        std::fs::write(dir.path().join("usher.toml"), settings(&pg.url("usher"), &s3, &smtp.url(), &proxy))?;
+        std::fs::write(
+            dir.path().join("usher.toml"),
+            settings(&pg.url("usher"), &s3, &smtp.url(), &discord.uri(), &proxy),
+        )?;
         std::fs::write(dir.path().join("503.http"), PROXY_503)?;
         std::fs::write(dir.path().join("haproxy.cfg"), haproxy_config(dir.path(), proxy_port, stats_port, &replicas))?;
         let mut cluster = Cluster {
@@ -96,6 +104,7 @@ impl Cluster {
             bin,
             dir,
             _s3: s3,
+            _discord: discord,
         };
         cluster.start_haproxy()?;
         Ok(cluster)
@@ -270,6 +279,23 @@ fn parse_stats(csv: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Discord's API as photo verification reads it: each of [`DISCORD_IDS`]
+/// has an avatar.
+async fn fake_discord() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    let server = wiremock::MockServer::start().await;
+    for id in DISCORD_IDS {
+        wiremock::Mock::given(method("GET"))
+            .and(path(format!("/users/{id}")))
+            .respond_with(
+                wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": id, "avatar": "hash1"})),
+            )
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
 /// A free loopback port (the replicas' ports must be known to HAProxy's
 /// configuration before they start and stay the same across restarts).
 fn free_port() -> anyhow::Result<u16> {
@@ -289,9 +315,10 @@ fn haproxy_binary() -> anyhow::Result<PathBuf> {
 }
 
 /// The settings every replica shares: one database, one token secret, one
-/// profile key, one object store, one SMTP server, small limits the suite
+/// profile key, one object store, one SMTP server, one Discord, photo
+/// verification on, small limits the suite
 /// counts on, and a drain longer than HAProxy's detection.
-fn settings(database: &str, s3: &S3Server, smtp: &str, proxy: &str) -> String {
+fn settings(database: &str, s3: &S3Server, smtp: &str, discord: &str, proxy: &str) -> String {
     let s3 = s3.config();
     format!(
         r#"env = "production"
@@ -323,6 +350,13 @@ sweep_interval_seconds = 1
 
 [smtp]
 url = "{smtp}"
+
+[features]
+photo_verification = true
+
+[discord]
+api_base = "{discord}"
+bot_token = "cluster-bot-token"
 
 [avatar]
 tries_per_window = {AVATAR_TRIES}

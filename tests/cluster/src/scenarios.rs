@@ -8,7 +8,8 @@
 
 use crate::api::{Api, token};
 use crate::cluster::{
-    ACQUIRE_TIMEOUT, AVATAR_TRIES, Cluster, DRAIN_SECONDS, EMAILS_PER_RECIPIENT, PREVIEWS_PER_MINUTE, ROOT, SECOND,
+    ACQUIRE_TIMEOUT, AVATAR_TRIES, Cluster, DISCORD_IDS, DRAIN_SECONDS, EMAILS_PER_RECIPIENT, PREVIEWS_PER_MINUTE,
+    ROOT, SECOND,
 };
 use crate::load::{Acknowledged, Load, Outcomes};
 use anyhow::Context as _;
@@ -253,28 +254,67 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
         format!("revoke under load: an accept after the revocation answered {}", late.status)
     });
 
-    // 20 finalizes of one upload on three replicas: published once.
+    // Photo verification is on. 20 finalizes of one upload: one opens the
+    // review, 19 find the ticket used.
     let eve = token("eve@race.example");
-    let ticket = api
-        .expect(proxy, Method::POST, "/user/avatar/upload-ticket", &eve, Some(json!({"contentType": "image/png"})), 200)
-        .await?;
-    let url = ticket["uploadUrl"].as_str().context("an upload URL")?;
-    let put = reqwest::Client::new().put(url).header("content-type", "image/png").body(PNG.to_vec()).send().await?;
-    anyhow::ensure!(put.status().is_success(), "uploading to S3 answered {}", put.status());
-    let body = json!({"tmpKey": ticket["tmpKey"]});
+    link_discord(api, proxy, &root, &eve, DISCORD_IDS[1]).await?;
+    let key = upload(api, proxy, &eve, 0).await?;
+    let body = json!({"tmpKey": key});
     let finalizes = join_all((0..20).map(|i| api.post(at(i), "/user/avatar/finalize", &eve, body.clone()))).await;
-    requests += 22;
+    requests += 24;
     let got = statuses(&finalizes);
     let published = got.iter().filter(|s| **s == 200).count();
     let conflicts = got.iter().filter(|s| **s == 409).count();
-    report.check((published, conflicts) == (1, 19), || format!("finalizes: {got:?}"));
+    report.check((published, conflicts) == (1, 19), || format!("finalizes of one upload: {got:?}"));
+
+    // 20 finalizes of 20 uploads by one user at once: each supersedes the
+    // one before, exactly one verification is left pending.
+    let pia = token("pia@race.example");
+    link_discord(api, proxy, &root, &pia, DISCORD_IDS[0]).await?;
+    let mut keys = Vec::new();
+    for tag in 1..=20 {
+        keys.push(upload(api, proxy, &pia, tag).await?);
+    }
+    let finalizes = join_all(
+        keys.iter().enumerate().map(|(i, k)| api.post(at(i), "/user/avatar/finalize", &pia, json!({"tmpKey": k}))),
+    )
+    .await;
+    requests += 64;
+    let got = statuses(&finalizes);
+    report.check(got.iter().all(|s| *s == 200), || format!("photo finalizes: {got:?}"));
+    let pending = api.expect(proxy, Method::GET, "/picture/all?username=pia", &root, None, 200).await?;
+    let pending: Vec<String> = pending["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|v| v["id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let all =
+        api.expect(proxy, Method::GET, "/picture/all?username=pia&status=all&limit=100", &root, None, 200).await?;
+    let items = all["items"].as_array().cloned().unwrap_or_default();
+    let superseded = items.iter().filter(|v| v["status"] == "SUPERSEDED").count();
+    report.check(pending.len() == 1 && items.len() == 20 && superseded == 19, || {
+        format!("photo finalizes: {} pending, {} verifications, {superseded} superseded", pending.len(), items.len())
+    });
+
+    // Two superusers on two replicas deciding that verification at once: one wins.
+    if let Some(id) = pending.first() {
+        let (verify, reject) = (format!("/picture/verify/{id}?type=profile"), format!("/picture/reject/{id}"));
+        let (a, b) = tokio::join!(
+            api.call(at(0), Method::PATCH, &verify, Some(&root), None),
+            api.call(at(1), Method::PATCH, &reject, Some(&second), Some(json!({"reason": "no"}))),
+        );
+        requests += 4;
+        let mut decided = statuses(&[a, b]);
+        decided.sort_unstable();
+        report.check(decided == [200, 409], || format!("photo reviewers: {decided:?} instead of [200, 409]"));
+    }
 
     report.row(
         "races across replicas",
         requests,
         format!(
-            "50 accepts of a 10-use link → 10; 20 profile creations → 1; reviewers → [200, 409]; \
-             role changes → 2 history rows; revoke under load → {admitted} admitted = members; 20 finalizes → 1"
+            "50 accepts of a 10-use link → 10; 20 profile creations → 1; profile reviewers → [200, 409]; \
+             role changes → 2 history rows; revoke under load → {admitted} admitted = members; \
+             20 finalizes of one upload → 1; 20 photo finalizes → 1 pending, 19 superseded; photo reviewers → [200, 409]"
         ),
         before,
     );
@@ -288,10 +328,12 @@ async fn limits(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Re
     let targets = Targets::of(cluster);
     let (at, proxy) = (|i| targets.at(i), targets.proxy.as_str());
 
+    const TICKETS: usize = AVATAR_TRIES + 7;
+    // Photo verification is on: uploading needs a linked Discord account.
     let zoe = token("zoe@limits.example");
-    api.expect(proxy, Method::POST, "/user/get", &zoe, Some(json!({})), 200).await?;
+    link_discord(api, proxy, &token(ROOT), &zoe, DISCORD_IDS[2]).await?;
     let tickets = join_all(
-        (0..12).map(|i| api.post(at(i), "/user/avatar/upload-ticket", &zoe, json!({"contentType": "image/png"}))),
+        (0..TICKETS).map(|i| api.post(at(i), "/user/avatar/upload-ticket", &zoe, json!({"contentType": "image/png"}))),
     )
     .await;
     let granted = statuses(&tickets).iter().filter(|s| **s == 200).count();
@@ -323,9 +365,9 @@ async fn limits(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Re
     });
     report.row(
         "shared limits",
-        12 + PREVIEWS_PER_MINUTE as u64 * 2 + 21,
+        TICKETS as u64 + PREVIEWS_PER_MINUTE as u64 * 2 + 21,
         format!(
-            "avatar tickets {granted}/12 (tries {AVATAR_TRIES}); previews limited {limited}/{}; \
+            "avatar tickets {granted}/{TICKETS} (tries {AVATAR_TRIES}); previews limited {limited}/{}; \
              e-mails to one address {sent}/10 (quota {EMAILS_PER_RECIPIENT})",
             PREVIEWS_PER_MINUTE * 2
         ),
@@ -688,10 +730,32 @@ fn statuses(answers: &[reqwest::Result<crate::api::Answer>]) -> Vec<u16> {
     answers.iter().map(|a| a.as_ref().map_or(0, |a| a.status)).collect()
 }
 
-/// A 1×1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64, 0x60, 0xF8, 0x5F, 0x0F, 0x00, 0x02, 0x87, 0x01, 0x80, 0xEB, 0x47, 0xBA,
-    0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
+/// A PNG header (2×2) followed by `tag`, so that every upload has other bytes.
+fn png(tag: u32) -> Vec<u8> {
+    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    out.extend_from_slice(b"IHDR");
+    out.extend_from_slice(&2u32.to_be_bytes());
+    out.extend_from_slice(&2u32.to_be_bytes());
+    out.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&tag.to_be_bytes());
+    out
+}
+
+/// An avatar ticket and the PUT of [`png`]`(tag)` to its URL; the key to finalize.
+async fn upload(api: &Api, base: &str, token: &str, tag: u32) -> anyhow::Result<String> {
+    let body = json!({"contentType": "image/png"});
+    let ticket = api.expect(base, Method::POST, "/user/avatar/upload-ticket", token, Some(body), 200).await?;
+    let url = ticket["uploadUrl"].as_str().context("an upload URL")?;
+    let put = reqwest::Client::new().put(url).header("content-type", "image/png").body(png(tag)).send().await?;
+    anyhow::ensure!(put.status().is_success(), "uploading to S3 answered {}", put.status());
+    Ok(ticket["tmpKey"].as_str().context("a tmpKey")?.to_owned())
+}
+
+/// Links `discord` to the user of `token`, as the superuser `root`.
+async fn link_discord(api: &Api, base: &str, root: &str, token: &str, discord: &str) -> anyhow::Result<()> {
+    let user = api.expect(base, Method::POST, "/user/get", token, Some(json!({})), 200).await?;
+    let id = user["id"].as_str().context("a user id")?;
+    let body = json!({"discordId": discord});
+    api.expect(base, Method::PATCH, &format!("/admin/users/{id}"), root, Some(body), 200).await?;
+    Ok(())
+}
