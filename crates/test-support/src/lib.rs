@@ -7,11 +7,13 @@
 //!   `on_both_databases!` to run a case on SQLite and PostgreSQL.
 //! - [`tokens`]: HS256, RS256 and ES256 test tokens, JWKS documents and the
 //!   malicious token shapes.
+//! - [`images`]: image bytes for uploads.
 //! - [`s3`]: an S3 server that checks SigV4 signatures (s3s + s3s-fs), in
 //!   process on 127.0.0.1:0.
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod images;
 pub mod postgres;
 pub mod s3;
 pub mod tokens;

@@ -730,23 +730,17 @@ fn statuses(answers: &[reqwest::Result<crate::api::Answer>]) -> Vec<u16> {
     answers.iter().map(|a| a.as_ref().map_or(0, |a| a.status)).collect()
 }
 
-/// A PNG header (2×2) followed by `tag`, so that every upload has other bytes.
-fn png(tag: u32) -> Vec<u8> {
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
-    out.extend_from_slice(b"IHDR");
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&tag.to_be_bytes());
-    out
-}
-
 /// An avatar ticket and the PUT of [`png`]`(tag)` to its URL; the key to finalize.
 async fn upload(api: &Api, base: &str, token: &str, tag: u32) -> anyhow::Result<String> {
     let body = json!({"contentType": "image/png"});
     let ticket = api.expect(base, Method::POST, "/user/avatar/upload-ticket", token, Some(body), 200).await?;
     let url = ticket["uploadUrl"].as_str().context("an upload URL")?;
-    let put = reqwest::Client::new().put(url).header("content-type", "image/png").body(png(tag)).send().await?;
+    let put = reqwest::Client::new()
+        .put(url)
+        .header("content-type", "image/png")
+        .body(test_support::images::png(tag))
+        .send()
+        .await?;
     anyhow::ensure!(put.status().is_success(), "uploading to S3 answered {}", put.status());
     Ok(ticket["tmpKey"].as_str().context("a tmpKey")?.to_owned())
 }

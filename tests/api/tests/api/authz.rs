@@ -27,6 +27,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use test_support::images::png;
 use test_support::{Backend, TestApp, json};
 use usher_api::settings::Secret;
 use wiremock::matchers::{method, path};
@@ -678,17 +679,6 @@ fn undocumented_rows() -> Vec<Row> {
         Row { method: "GET", template: "/docs/", request: |_, _| get("/docs/"), expect: PUBLIC, codes: NONE },
         Row { method: "GET", template: "/dashboard/", request: |_, _| get("/dashboard/"), expect: PUBLIC, codes: NONE },
     ]
-}
-
-/// A PNG header (2×2) followed by `tag`, so uploads differ.
-fn png(tag: u32) -> Vec<u8> {
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
-    out.extend_from_slice(b"IHDR");
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&tag.to_be_bytes());
-    out
 }
 
 /// Asks for a ticket at `ticket_path` with `body` and PUTs a PNG to it;

@@ -4,6 +4,7 @@
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
+use test_support::images::png;
 use test_support::on_both_backends as both;
 use test_support::{Backend, TestApp, assert_problem, json};
 use usher_api::settings::Secret;
@@ -58,17 +59,6 @@ async fn link(app: &TestApp, token: &str, discord: &str) {
     let root = app.token(ROOT);
     let res = patch(app, &format!("/admin/users/{id}"), &root, Some(&json!({"discordId": discord}))).await;
     assert_eq!(res.status(), 200, "linking Discord");
-}
-
-/// A PNG header (2×2) followed by `tag`, so every upload has different bytes.
-pub(crate) fn png(tag: u32) -> Vec<u8> {
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
-    out.extend_from_slice(b"IHDR");
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    out.extend_from_slice(&tag.to_be_bytes());
-    out
 }
 
 /// Ticket + PUT; returns the tmp key to finalize.

@@ -3,9 +3,9 @@
 //! the personal data while decisions, memberships and logs keep the id.
 
 use crate::organizations::{create_org, invite, user_id};
-use crate::photos::png;
 use reqwest::Method;
 use serde_json::{Value, json};
+use test_support::images::png;
 use test_support::{Backend, TestApp, assert_problem, json};
 
 const ROOT: &str = "root@example.com";
