@@ -13,7 +13,6 @@
 
 import { session, ApiError } from './api/client.js';
 import * as users from './api/users.js';
-import * as admin from './api/admin.js';
 import { h, replace, problemView, busy } from './dom.js';
 import * as signin from './screens/signin.js';
 import * as me from './screens/me.js';
@@ -251,14 +250,10 @@ async function route() {
 
 /** Loads the signed-in user, whether they are a superuser, and the navigation. */
 async function loadSession() {
-  ctx.setMe(await users.me());
-  // The User contract does not say who is a superuser; the admin search does.
-  try {
-    await admin.searchUsers({ limit: 1 });
-    ctx.isSuperuser = true;
-  } catch {
-    ctx.isSuperuser = false;
-  }
+  // The User contract does not say who is a superuser; the session does.
+  const [me, current] = await Promise.all([users.me(), users.session()]);
+  ctx.setMe(me);
+  ctx.isSuperuser = current.platformRole === 'superuser';
   buildNav();
 }
 

@@ -8,6 +8,11 @@ export function me() {
   return http.post('/user/get', {});
 }
 
+/** The signed-in user's id and platform role (`POST /user/session`): `{ userId, platformRole }`. */
+export function session() {
+  return http.post('/user/session', {});
+}
+
 /** The user a bearer token signs in as (`POST /user/get` with that token), without making it the session. */
 export function whoIs(token) {
   return http.request('POST', '/user/get', { body: {}, token });

@@ -1,11 +1,13 @@
-//! The User contract (seed 003): `/user/get`, `/user/update`, `/user/status`.
+//! The User contract (seed 003): `/user/get`, `/user/update`, `/user/status`;
+//! and `/user/session`, what the contract leaves out (the platform role).
 
-use crate::caller::Verified;
+use crate::caller::{Authenticated, Verified};
 use crate::error::{ApiError, ProblemBody};
 use crate::extract::ValidJson;
 use crate::state::AppState;
 use actix_web::{post, web};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
+use shared_kernel::PlatformRole;
 use users::{DisplayName, ManualStatus, ProfileChange, UserDto};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,7 +15,7 @@ use validator::Validate;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_current_user).service(update_profile).service(set_status);
+    cfg.service(get_current_user).service(get_session).service(update_profile).service(set_status);
 }
 
 /// `POST /user/update` body.
@@ -57,6 +59,37 @@ async fn get_current_user(caller: Verified, state: web::Data<AppState>) -> Resul
     let (actor, view) = state.users.sign_in_and_view(&caller.0).await?;
     crate::caller::record(&actor);
     Ok(web::Json(view.into()))
+}
+
+/// Who the bearer is to the service, beyond the User contract (which says
+/// nothing of platform roles).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDto {
+    /// The user's id (stringified int64), as in the User DTO.
+    #[schema(example = "1234567890")]
+    pub user_id: String,
+    /// `user` or `superuser`, as stored now (never taken from the token).
+    #[schema(value_type = crate::schema::PlatformRoleSchema, example = "user")]
+    pub platform_role: PlatformRole,
+}
+
+/// The signed-in user's id and platform role: a client shows the superuser
+/// screens from this, instead of probing an admin endpoint.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "get-session",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SessionDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/user/session")]
+async fn get_session(caller: Authenticated) -> web::Json<SessionDto> {
+    let Authenticated(actor) = caller;
+    web::Json(SessionDto { user_id: actor.user_id.to_string(), platform_role: actor.role })
 }
 
 /// Sets the display name.

@@ -222,6 +222,13 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: "POST",
+            template: "/user/session",
+            request: |_, _| post("/user/session", json!({})),
+            expect: auth(200),
+            codes: NONE,
+        },
+        Row {
+            method: "POST",
             template: "/user/update",
             request: |_, _| post("/user/update", json!({"displayName": "Renamed Person"})),
             expect: auth(200),

@@ -161,3 +161,49 @@ on_both_databases! {
         assert_eq!(json(app.get_user(&bob).await).await["displayName"], "Bob");
     }
 }
+
+/// `/user/session` says the caller's platform role as stored now: a
+/// bootstrap superuser is one, everyone else is not, and a demotion shows
+/// at once (the role never comes from the token, which stays the same).
+async fn the_session_says_the_platform_role_as_stored_now(backend: test_support::app::Backend) {
+    let app = test_support::app::TestApp::spawn_with(backend, |s| {
+        s.auth.bootstrap_superusers =
+            usher_api::settings::Parsed::new(vec!["root@example.com".into(), "second@example.com".into()]).unwrap();
+    })
+    .await;
+    let (ada, root, second) =
+        (app.token("ada@example.com"), app.token("root@example.com"), app.token("second@example.com"));
+    let session = |token: String| {
+        let app = &app;
+        async move { json(app.post("/user/session", &token, &json!({})).await).await }
+    };
+    let mine = session(ada.clone()).await;
+    let user = json(app.get_user(&ada).await).await;
+    assert_eq!(mine, json!({"userId": user["id"], "platformRole": "user"}));
+    let rooted = session(root.clone()).await;
+    assert_eq!(rooted["platformRole"], "superuser");
+    assert_eq!(session(second.clone()).await["platformRole"], "superuser");
+
+    let id = rooted["userId"].as_str().unwrap();
+    let demoted = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/admin/users/{id}"),
+            Some(&second),
+            Some(&json!({"platformRole": "user"})),
+        )
+        .await;
+    assert_eq!(demoted.status(), 200);
+    assert_eq!(session(root).await["platformRole"], "user", "the same token, the role as stored now");
+    assert_problem(app.post("/user/session", "not-a-token", &json!({})).await, 401, "auth.invalid_token").await;
+}
+
+#[tokio::test]
+async fn the_session_says_the_platform_role_as_stored_now_on_sqlite() {
+    the_session_says_the_platform_role_as_stored_now(test_support::app::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_session_says_the_platform_role_as_stored_now_on_postgres() {
+    the_session_says_the_platform_role_as_stored_now(test_support::app::Backend::Postgres).await;
+}
