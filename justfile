@@ -42,6 +42,11 @@ cluster MODE="suite":
     cargo build --release --bin usher
     USHER_BIN=target/release/usher cargo run --quiet -p cluster -- {{MODE}}
 
+# Regenerates the typed TypeScript client's types (clients/typescript/schema.d.ts) from the OpenAPI document, type-checks it and runs its tests.
+client:
+    cargo run --quiet -- openapi > clients/typescript/openapi.json
+    cd clients/typescript && npm ci --no-audit --no-fund && npm run generate && npm run check && npm test
+
 # A token for local use: `just token ada@example.com`.
 token EMAIL:
     cargo run --quiet -- token --email {{EMAIL}}

@@ -58,6 +58,8 @@ pub enum Command {
     },
     /// Print the effective settings, secrets redacted.
     Config,
+    /// Print the OpenAPI document (what `/openapi.json` serves) and exit.
+    Openapi,
 }
 
 /// `usher import …`
@@ -253,6 +255,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Config => print!("{}", settings.to_redacted_toml()),
+        Command::Openapi => println!("{}", crate::openapi::document().to_pretty_json()?),
     }
     Ok(ExitCode::SUCCESS)
 }

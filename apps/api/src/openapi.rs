@@ -67,6 +67,15 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The whole document, as `/openapi.json` serves it, without a server
+/// (`usher openapi` prints it; the typed TypeScript client is generated from it).
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt as _;
+    let (_, api) =
+        actix_web::App::new().into_utoipa_app().openapi(base()).configure(crate::routes::configure).split_for_parts();
+    complete(api)
+}
+
 /// The document's static part; paths are collected from the registered services.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()

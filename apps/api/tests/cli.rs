@@ -1,5 +1,5 @@
 //! The real `usher` binary: `serve` with the embedded defaults, `token`,
-//! `users promote`, `migrate`, `config`, and a graceful SIGTERM.
+//! `users promote`, `migrate`, `config`, `openapi`, and a graceful SIGTERM.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -127,6 +127,22 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
     assert!(out.contains("[server]") && out.contains("addr = \"127.0.0.1:0\""), "{out}");
     assert!(!out.contains("a-secret-from-the-file") && !out.contains("hunter2"), "{out}");
     assert!(out.contains("***"), "{out}");
+}
+
+/// `usher openapi` prints, without serving, the document `/openapi.json` serves.
+#[tokio::test]
+async fn openapi_prints_the_document_the_service_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, printed, err) = output(usher(dir.path()).arg("openapi"));
+    assert!(ok, "{err}");
+    let printed: serde_json::Value = serde_json::from_str(&printed).expect("the output is JSON");
+    let (child, base) = serve(dir.path());
+    wait_ready(&base).await;
+    let served: serde_json::Value = reqwest::get(format!("{base}/openapi.json")).await.unwrap().json().await.unwrap();
+    assert_eq!(printed, served);
+    assert!(printed["paths"]["/user/session"]["post"].is_object(), "every route is in it");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(exit_within(child, Duration::from_secs(30)).success());
 }
 
 #[test]

@@ -1,9 +1,12 @@
-// The API client: bearer token from sessionStorage, JSON in and out, and
-// every failure (problem+json or not) turned into an ApiError whose
+// The API client: the typed client's wrapper (clients/typescript/index.js,
+// served as `api/usher-client.js`) with the bearer token from
+// sessionStorage; every failure (problem+json or not) is an ApiError whose
 // `title` and `detail` the screens show as they are.
 //
 // Only the resource modules beside this one (`users.js`, `organizations.js`,
 // …) call it: they hold every endpoint path, and the screens call them.
+
+import { createClient, check, send, UsherError } from './usher-client.js';
 
 const TOKEN_KEY = 'usher.token';
 
@@ -20,69 +23,17 @@ export const session = {
   },
 };
 
-/** A failed request, carrying the RFC 9457 problem fields the service sends. */
-export class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.title = problem.title || `Request failed (HTTP ${status})`;
-    this.detail = problem.detail || '';
-    this.code = problem.code || null;
-    this.errors = problem.errors || null;
-    this.requestId = problem.requestId || null;
-    this.current = problem.current || null;
-  }
-}
+/** A failed request, carrying the RFC 9457 problem fields the service sends (the typed client's UsherError). */
+export { UsherError as ApiError };
 
-async function problemOf(res) {
-  const type = res.headers.get('content-type') || '';
-  let text = '';
-  try {
-    text = await res.text();
-  } catch {
-    // the body is lost; the status still says what happened
-  }
-  if (type.includes('json') && text) {
-    try {
-      const body = JSON.parse(text);
-      if (body && typeof body === 'object') return body;
-    } catch {
-      // not JSON after all: fall through to the raw text
-    }
-  }
-  return { title: res.statusText || `HTTP ${res.status}`, detail: text.slice(0, 300) };
-}
-
-async function send(url, init) {
-  try {
-    return await fetch(url, init);
-  } catch (e) {
-    throw new ApiError(0, { title: 'Network error', detail: `The service could not be reached (${e.message}).` });
-  }
-}
+const api = createClient({ baseUrl: location.origin, token: () => session.token });
 
 /**
  * Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError.
  * `token` sends that bearer token instead of the session's (to ask who a token belongs to).
  */
-export async function request(method, path, { body, query, token = session.token } = {}) {
-  const url = new URL(path, location.origin);
-  for (const [key, value] of Object.entries(query || {})) {
-    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
-  }
-  const headers = { Accept: 'application/json, application/problem+json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const init = { method, headers, cache: 'no-store' };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await send(url, init);
-  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
-  if (res.status === 204) return null;
-  const text = await res.text();
-  return text ? JSON.parse(text) : null;
+export function request(method, path, { body, query, token } = {}) {
+  return api.request(method, path, { body, query, token });
 }
 
 /** The HTTP verbs the resource modules use: `query` becomes the query string, `body` JSON. */
@@ -103,8 +54,7 @@ export async function download(path) {
   const headers = { Accept: 'application/json, application/problem+json' };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await send(new URL(path, location.origin), { method: 'GET', headers, cache: 'no-store' });
-  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  const res = await check(await send(fetch, new URL(path, location.origin), { method: 'GET', headers, cache: 'no-store' }));
   const disposition = res.headers.get('content-disposition') || '';
   const match = disposition.match(/filename="?([^";]+)"?/i);
   return { blob: await res.blob(), filename: match ? match[1] : 'usher-export.json' };
@@ -112,6 +62,5 @@ export async function download(path) {
 
 /** PUTs a file to a presigned upload URL with the headers the ticket requires. */
 export async function putUpload(uploadUrl, requiredHeaders, file) {
-  const res = await send(uploadUrl, { method: 'PUT', headers: { ...requiredHeaders }, body: file });
-  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  await check(await send(fetch, uploadUrl, { method: 'PUT', headers: { ...requiredHeaders }, body: file }));
 }

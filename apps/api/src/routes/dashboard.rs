@@ -2,7 +2,8 @@
 //! binary with `include_bytes!` and served under `/dashboard/` with a strict
 //! Content-Security-Policy. There is no build step: [`ASSETS`] lists every
 //! file by hand, and a test fails when a file is added to the directory but
-//! not to the table (or the other way round).
+//! not to the table (or the other way round). One asset comes from outside:
+//! the typed client's fetch wrapper, served as `api/usher-client.js`.
 //!
 //! - `GET /dashboard` → 308 to `/dashboard/`
 //! - `GET /dashboard/` and `GET /dashboard/invite` → `index.html` (the
@@ -30,6 +31,8 @@ pub const ASSETS: &[Asset] = &[
     ("app.js", include_bytes!("../../../dashboard/app.js")),
     ("dom.js", include_bytes!("../../../dashboard/dom.js")),
     ("api/client.js", include_bytes!("../../../dashboard/api/client.js")),
+    // The typed client's wrapper, which the dashboard's client builds on.
+    (SHARED_CLIENT, include_bytes!("../../../../clients/typescript/index.js")),
     ("api/users.js", include_bytes!("../../../dashboard/api/users.js")),
     ("api/organizations.js", include_bytes!("../../../dashboard/api/organizations.js")),
     ("api/invitations.js", include_bytes!("../../../dashboard/api/invitations.js")),
@@ -53,6 +56,10 @@ pub const ASSETS: &[Asset] = &[
     ("screens/org-admin/settings.js", include_bytes!("../../../dashboard/screens/org-admin/settings.js")),
     ("screens/invite.js", include_bytes!("../../../dashboard/screens/invite.js")),
 ];
+
+/// Where the dashboard serves the typed client's fetch wrapper
+/// (`clients/typescript/index.js`): the one asset from outside `apps/dashboard/`.
+pub const SHARED_CLIENT: &str = "api/usher-client.js";
 
 /// The embedded file at `path`, if there is one.
 pub fn asset(path: &str) -> Option<&'static [u8]> {
@@ -204,6 +211,7 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboard");
         let mut on_disk = BTreeSet::new();
         files_below(&dir, "", &mut on_disk);
+        on_disk.insert(SHARED_CLIENT.to_owned());
         let listed: BTreeSet<String> = ASSETS.iter().map(|(p, _)| (*p).to_owned()).collect();
         assert_eq!(listed.len(), ASSETS.len(), "a file is listed twice in ASSETS");
         let missing: Vec<_> = on_disk.difference(&listed).collect();
