@@ -60,6 +60,19 @@ export type Options<O> = {
   token?: string | null;
 };
 
+/** A call of a method that sends a JSON body (`undefined` when the operation takes none). */
+export type WithBody<M extends Method> = <P extends PathsWith<M>>(
+  path: P,
+  body: Body<Operation<P, M>>,
+  options?: Options<Operation<P, M>>,
+) => Promise<Success<Operation<P, M>>>;
+
+/** A call of a method that sends no body. */
+export type WithoutBody<M extends Method> = <P extends PathsWith<M>>(
+  path: P,
+  options?: Options<Operation<P, M>>,
+) => Promise<Success<Operation<P, M>>>;
+
 /** The client `createClient` returns. */
 export interface UsherClient {
   request<P extends PathsWith<M>, M extends Method>(
@@ -67,26 +80,11 @@ export interface UsherClient {
     path: P,
     options?: Options<Operation<P, M>> & { body?: Body<Operation<P, M>> },
   ): Promise<Success<Operation<P, M>>>;
-  get<P extends PathsWith<'get'>>(path: P, options?: Options<Operation<P, 'get'>>): Promise<Success<Operation<P, 'get'>>>;
-  post<P extends PathsWith<'post'>>(
-    path: P,
-    body: Body<Operation<P, 'post'>>,
-    options?: Options<Operation<P, 'post'>>,
-  ): Promise<Success<Operation<P, 'post'>>>;
-  put<P extends PathsWith<'put'>>(
-    path: P,
-    body: Body<Operation<P, 'put'>>,
-    options?: Options<Operation<P, 'put'>>,
-  ): Promise<Success<Operation<P, 'put'>>>;
-  patch<P extends PathsWith<'patch'>>(
-    path: P,
-    body: Body<Operation<P, 'patch'>>,
-    options?: Options<Operation<P, 'patch'>>,
-  ): Promise<Success<Operation<P, 'patch'>>>;
-  delete<P extends PathsWith<'delete'>>(
-    path: P,
-    options?: Options<Operation<P, 'delete'>>,
-  ): Promise<Success<Operation<P, 'delete'>>>;
+  get: WithoutBody<'get'>;
+  post: WithBody<'post'>;
+  put: WithBody<'put'>;
+  patch: WithBody<'patch'>;
+  delete: WithoutBody<'delete'>;
 }
 
 /** Creates a client for the Usher at `baseUrl`; `token` is the bearer token or a function returning it. */
