@@ -41,7 +41,10 @@ pub struct Replica {
     pub name: String,
     /// Its loopback port, the same across restarts.
     pub port: u16,
-    child: Option<Child>,
+    child: Option<tokio::process::Child>,
+    /// Answered once the process logs that it is serving (migrated and
+    /// connected); dropped unanswered when it exits first.
+    serving: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Replica {
@@ -84,7 +87,7 @@ impl Cluster {
         let smtp = adapter_smtp::sink::SmtpSink::start().await?;
         let discord = fake_discord().await;
         let replicas: Vec<Replica> = (1..=REPLICAS)
-            .map(|n| Ok(Replica { name: format!("r{n}"), port: free_port()?, child: None }))
+            .map(|n| Ok(Replica { name: format!("r{n}"), port: free_port()?, child: None, serving: None }))
             .collect::<anyhow::Result<_>>()?;
         let (proxy_port, stats_port) = (free_port()?, free_port()?);
         let proxy = format!("http://127.0.0.1:{proxy_port}");
@@ -147,17 +150,19 @@ impl Cluster {
         Ok(started.elapsed())
     }
 
-    /// Starts replica `i` (its log is appended to `r<i>.log`).
+    /// Starts replica `i`; its log is appended to `r<i>.log` as it comes,
+    /// and the line saying it serves answers [`Cluster::wait_ready`].
     pub fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
         let replica = &self.replicas[i];
-        let log = File::options().create(true).append(true).open(self.dir().join(format!("{}.log", replica.name)))?;
-        let mut cmd = Command::new(&self.bin);
+        let mut log =
+            File::options().create(true).append(true).open(self.dir().join(format!("{}.log", replica.name)))?;
+        let mut cmd = tokio::process::Command::new(&self.bin);
         for (key, _) in std::env::vars() {
             if key.starts_with("USHER_") {
                 cmd.env_remove(key);
             }
         }
-        let child = cmd
+        let mut child = cmd
             .arg("--config")
             .arg(self.dir().join("usher.toml"))
             .env("USHER_SERVER__ADDR", format!("127.0.0.1:{}", replica.port))
@@ -166,35 +171,46 @@ impl Cluster {
             .env("RUST_LOG", "warn,usher_api::startup=info,usher_api::background=info")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
-            .stderr(log)
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", self.bin.display()))?;
+        let stderr = child.stderr.take().context("stderr is piped")?;
+        let (serving, ready) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            use std::io::Write as _;
+            use tokio::io::AsyncBufReadExt as _;
+            let mut serving = Some(serving);
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = writeln!(log, "{line}");
+                if line.contains(" serving ")
+                    && let Some(serving) = serving.take()
+                {
+                    let _ = serving.send(());
+                }
+            }
+        });
         self.replicas[i].child = Some(child);
+        self.replicas[i].serving = Some(ready);
         Ok(())
     }
 
-    /// Polls replica `i`'s `/readyz` until it answers 200; fails when the
-    /// process exits or `limit` passes.
+    /// Waits, at most `limit`, until replica `i` says it is serving (from
+    /// then on `/readyz` answers 200: one look confirms it); fails when the
+    /// process exits first.
     pub async fn wait_ready(&mut self, i: usize, limit: Duration) -> anyhow::Result<Duration> {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
-        let url = format!("{}/readyz", self.replicas[i].url());
         let started = Instant::now();
-        loop {
-            if let Ok(res) = client.get(&url).send().await
-                && res.status() == 200
-            {
-                return Ok(started.elapsed());
-            }
-            if let Some(child) = self.replicas[i].child.as_mut()
-                && let Some(status) = child.try_wait()?
-            {
-                bail!("{} exited ({status}) before it was ready; see {}", self.replicas[i].name, self.log(i).display());
-            }
-            if started.elapsed() > limit {
-                bail!("{} was not ready within {limit:?}", self.replicas[i].name);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let name = self.replicas[i].name.clone();
+        let ready = self.replicas[i].serving.take().context("the replica was not started")?;
+        match tokio::time::timeout(limit, ready).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => bail!("{name} exited before it was ready; see {}", self.log(i).display()),
+            Err(_) => bail!("{name} was not ready within {limit:?}"),
         }
+        let res = reqwest::get(format!("{}/readyz", self.replicas[i].url())).await?;
+        anyhow::ensure!(res.status() == 200, "{name} said it is serving, but /readyz answered {}", res.status());
+        Ok(started.elapsed())
     }
 
     /// Replica `i`'s log file.
@@ -204,30 +220,31 @@ impl Cluster {
 
     /// Sends `signal` (`TERM` or `KILL`) to replica `i`.
     pub fn signal(&self, i: usize, signal: &str) -> anyhow::Result<()> {
-        let child = self.replicas[i].child.as_ref().context("the replica is not running")?;
-        let sent = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status()?;
+        let pid = self.replicas[i]
+            .child
+            .as_ref()
+            .and_then(tokio::process::Child::id)
+            .context("the replica is not running")?;
+        let sent = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status()?;
         anyhow::ensure!(sent.success(), "kill -{signal} failed");
         Ok(())
     }
 
     /// Waits for replica `i` to exit (at most `limit`) and says how it ended.
     pub async fn wait_exit(&mut self, i: usize, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
-        let started = Instant::now();
+        let name = self.replicas[i].name.clone();
         let child = self.replicas[i].child.as_mut().context("the replica is not running")?;
-        loop {
-            if let Some(status) = child.try_wait()? {
-                self.replicas[i].child = None;
-                return Ok(status);
-            }
-            if started.elapsed() > limit {
-                bail!("{} did not exit within {limit:?}", self.replicas[i].name);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let status = tokio::time::timeout(limit, child.wait())
+            .await
+            .map_err(|_| anyhow::anyhow!("{name} did not exit within {limit:?}"))??;
+        self.replicas[i].child = None;
+        Ok(status)
     }
 
     /// Waits until HAProxy's health checks hold exactly the replicas in
     /// `up` as UP (by index), at most `limit`.
+    // Polled: HAProxy's checks run on its own clock in another process and
+    // announce nothing, so reading its statistics is the only way to know.
     pub async fn wait_proxy(&self, up: &[usize], limit: Duration) -> anyhow::Result<Duration> {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
         let started = Instant::now();
@@ -255,10 +272,14 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let children = self.replicas.iter_mut().filter_map(|r| r.child.take()).chain(self.haproxy.take());
-        for mut child in children {
-            let _ = child.kill();
-            let _ = child.wait();
+        for replica in &mut self.replicas {
+            if let Some(mut child) = replica.child.take() {
+                let _ = child.start_kill();
+            }
+        }
+        if let Some(mut haproxy) = self.haproxy.take() {
+            let _ = haproxy.kill();
+            let _ = haproxy.wait();
         }
     }
 }

@@ -226,18 +226,19 @@ async fn races(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Res
     let org = create_org(api, proxy, &ada, "Race: revoke").await?;
     let busy = invite(api, proxy, &ada, &org, json!({"maxUses": 1000})).await?;
     let takers = provisioned(api, &targets, "taker", 60).await;
-    // The revocation leaves a moment after the first accepts, so that it
+    // The revocation leaves when the first accept is answered, so that it
     // lands among them rather than before all of them.
+    let first = tokio::sync::Notify::new();
     let revoke = async {
-        tokio::time::sleep(Duration::from_millis(40)).await;
+        first.notified().await;
         api.post(at(2), "/invitation/revoke", &ada, json!({"invitationId": busy["invitation"]["id"]})).await
     };
-    let accepting = join_all(
-        takers
-            .iter()
-            .enumerate()
-            .map(|(i, t)| api.post(at(i), "/invitation/accept", t, json!({"token": busy["token"]}))),
-    );
+    let (first, busy) = (&first, &busy);
+    let accepting = join_all(takers.iter().enumerate().map(|(i, t)| async move {
+        let answer = api.post(at(i), "/invitation/accept", t, json!({"token": busy["token"]})).await;
+        first.notify_one();
+        answer
+    }));
     let (revoked, accepted) = tokio::join!(revoke, accepting);
     requests += 123;
     let revoked = revoked.map(|a| a.status).unwrap_or(0);
