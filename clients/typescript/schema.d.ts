@@ -289,6 +289,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/invitation/recipient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Whom a pending e-mail-bound invitation is for, masked: the e-mail link's
+         *     landing says it to a signed-in person who does not find the invitation
+         *     among theirs, so they can sign in with the right account.
+         */
+        post: operations["invitation-recipient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/invitation/reject": {
         parameters: {
             query?: never;
@@ -1902,6 +1923,12 @@ export interface components {
         /** @description What an invitation grants, or why it cannot be used. */
         PreviewDto: {
             /**
+             * @description For an invitation bound to an e-mail address, that address masked
+             *     (`b***@example.com`), so the holder knows which account to sign in with; null otherwise.
+             * @example b***@example.com
+             */
+            emailHint?: string | null;
+            /**
              * Format: date-time
              * @description When it stops being usable.
              */
@@ -2059,6 +2086,14 @@ export interface components {
             id: string;
             /** @description Username. */
             username: string;
+        };
+        /** @description Whom an e-mail-bound invitation is for. */
+        RecipientDto: {
+            /**
+             * @description The invited address, masked: its first character, `***`, and its domain.
+             * @example b***@example.com
+             */
+            emailHint: string;
         };
         /** @description `PATCH /picture/reject/{id}` body. */
         RejectRequest: {
@@ -3944,6 +3979,110 @@ export interface operations {
             };
             /** @description `invitation.preview_rate_limited`, with Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "invitation-recipient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecipientDto"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invitation.not_found`: no pending invitation bound to an e-mail address has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

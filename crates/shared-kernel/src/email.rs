@@ -93,6 +93,15 @@ impl EmailAddress {
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(_, domain)| domain)
     }
+
+    /// The address as a hint for someone who may not learn it whole:
+    /// the first character before the `@`, then `***`, then the domain
+    /// (`b***@example.com`). Enough to tell which of one's accounts is
+    /// meant, not enough to write to a stranger.
+    pub fn masked(&self) -> String {
+        let first = self.local_part().chars().next().unwrap_or('*');
+        format!("{first}***@{}", self.domain())
+    }
 }
 
 /// The domain lower-cased in ASCII and, when internationalised, in punycode.
@@ -222,6 +231,14 @@ mod tests {
             assert_eq!(EmailAddress::parse(quoted), Err(EmailError::Quoted), "{quoted}");
             assert_eq!(EmailAddress::from_stored(quoted).unwrap().as_str(), quoted);
         }
+    }
+
+    #[test]
+    fn a_masked_address_keeps_the_first_character_and_the_domain() {
+        let mask = |raw: &str| EmailAddress::parse(raw).unwrap().masked();
+        assert_eq!(mask("Bob.Smith@Example.com"), "b***@example.com");
+        assert_eq!(mask("a@x.io"), "a***@x.io");
+        assert_eq!(mask("zoë@bücher.de"), "z***@xn--bcher-kva.de");
     }
 
     proptest! {

@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list)
         .service(mine)
         .service(preview)
+        .service(recipient)
         .service(accept)
         .service(reject)
         .service(revoke)
@@ -290,6 +291,19 @@ pub struct PreviewDto {
     pub status: InvitationState,
     /// Why it cannot be used: `expired`, `revoked`, `used_up`, `rejected` or `accepted`; null when usable.
     pub reason: Option<String>,
+    /// For an invitation bound to an e-mail address, that address masked
+    /// (`b***@example.com`), so the holder knows which account to sign in with; null otherwise.
+    #[schema(example = "b***@example.com")]
+    pub email_hint: Option<String>,
+}
+
+/// Whom an e-mail-bound invitation is for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientDto {
+    /// The invited address, masked: its first character, `***`, and its domain.
+    #[schema(example = "b***@example.com")]
+    pub email_hint: String,
 }
 
 /// `POST /invitation/accept` and `POST /invitation/reject` body: exactly one of `token` and `invitationId`.
@@ -511,7 +525,33 @@ async fn preview(
         invited_by: p.invited_by,
         status: p.state,
         reason: p.reason.map(str::to_owned),
+        email_hint: p.invitation.email_hint(),
     }))
+}
+
+/// Whom a pending e-mail-bound invitation is for, masked: the e-mail link's
+/// landing says it to a signed-in person who does not find the invitation
+/// among theirs, so they can sign in with the right account.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "invitation-recipient",
+    security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses(
+        (status = 200, body = RecipientDto),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`invitation.not_found`: no pending invitation bound to an e-mail address has this id"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitation/recipient")]
+async fn recipient(
+    _auth: Authenticated,
+    state: web::Data<AppState>,
+    body: ValidJson<InvitationRequest>,
+) -> Result<web::Json<RecipientDto>, ApiError> {
+    let email_hint = state.invitations.email_hint(body.0.invitation_id).await?;
+    Ok(web::Json(RecipientDto { email_hint }))
 }
 
 /// Accepts an invitation: by `token`, or by `invitationId` for one bound to the caller.

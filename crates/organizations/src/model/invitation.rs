@@ -497,8 +497,14 @@ impl Invitation {
         self.email.is_some() || self.user_id.is_some()
     }
 
-    /// Whether it is addressed to `invitee`: bound to their id, or to their
-    /// e-mail and they have it verified.
+    /// Whom an e-mail-bound invitation is for, masked (`b***@example.com`):
+    /// what the landing page may show to say which account to sign in with.
+    pub fn email_hint(&self) -> Option<String> {
+        self.email.as_ref().map(EmailAddress::masked)
+    }
+
+    /// Whether it is addressed to `invitee`: bound to their user id, or to
+    /// their e-mail once verified.
     pub fn is_for(&self, invitee: &super::Invitee) -> bool {
         match (self.user_id, &self.email) {
             (Some(bound), _) => bound == invitee.user_id,

@@ -140,6 +140,20 @@ impl InvitationService {
         })
     }
 
+    /// Whom the pending e-mail-bound invitation `id` is for, masked
+    /// (`b***@example.com`): what the e-mail link's landing tells a
+    /// signed-in person who does not find it among theirs, so they know
+    /// which account to sign in with. Any other id answers `NotFound`.
+    pub async fn email_hint(&self, id: InvitationId) -> Result<String, InvitationError> {
+        let now = self.clock.now();
+        self.invitations
+            .find(id)
+            .await?
+            .filter(|i| i.state(now) == InvitationState::Pending)
+            .and_then(|i| i.email_hint())
+            .ok_or(InvitationError::NotFound)
+    }
+
     /// The bound invitee declines the invitation with this id. To anyone it
     /// is not addressed to (by their id, or their verified e-mail), it
     /// answers exactly like an unknown id and writes nothing.

@@ -116,6 +116,8 @@ struct World {
     /// Invitations to another organization bound to "another user".
     accept_invitation: String,
     reject_invitation: String,
+    /// A pending Acme invitation bound to an e-mail address.
+    email_invitation: String,
     /// Another user's uploaded avatar ticket (not finalized).
     other_tmp_key: String,
     /// A presigned upload URL of another user's ticket.
@@ -631,6 +633,15 @@ fn rows() -> Vec<Row> {
             expect: PUBLIC,
             codes: NONE,
         },
+        // Any signed-in person may learn whom an e-mail-bound invitation is
+        // for, masked: the e-mail link's landing tells the wrong account so.
+        Row {
+            method: "POST",
+            template: "/invitation/recipient",
+            request: |w, _| post("/invitation/recipient", json!({"invitationId": w.email_invitation})),
+            expect: auth(200),
+            codes: NONE,
+        },
         // Bound to another user: only they accept it (403 `invitation.wrong_person`).
         Row {
             method: "POST",
@@ -793,6 +804,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
     // Acme invitations.
     let (preview_invitation, preview_token) = invitation(&app, &admin, &org, json!({"maxUses": 10})).await;
     let (resend_invitation, _) = invitation(&app, &admin, &org, json!({})).await;
+    let (email_invitation, _) = invitation(&app, &admin, &org, json!({"email": "someone@x.io"})).await;
     let mut revocable = Vec::new();
     for _ in PRINCIPALS {
         revocable.push(invitation(&app, &admin, &org, json!({})).await.0);
@@ -856,6 +868,7 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
         revocable,
         accept_invitation,
         reject_invitation,
+        email_invitation,
         other_tmp_key,
         other_upload_url,
         other_profile,

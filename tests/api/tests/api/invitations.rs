@@ -94,6 +94,40 @@ on_both_databases! {
         assert_problem(app.post("/invitation/acceptances", &app.token("eve@example.com"), &json!({"invitationId": inv["id"]})).await, 404, "invitation.not_found").await;
     }
 
+    // The wrong account learns which address an e-mail-bound invitation is
+    // for, masked, from the token's preview and from the e-mail link's id;
+    // nothing else answers, and the address is never given whole.
+    async fn an_email_bound_invitation_says_whom_it_is_for_masked(app: TestApp) {
+        let ada = app.token("ada@example.com");
+        let org = create_org(&app, &ada, "Acme").await;
+        let bound = invite(&app, &ada, &org, json!({"email": "Bob.Smith@Example.com"})).await;
+        let open = invite(&app, &ada, &org, json!({})).await;
+        let carol = app.token("carol@example.com");
+
+        let p = json(preview(&app, &bound["token"]).await).await;
+        assert_eq!(p["emailHint"], "b***@example.com");
+        assert_eq!(json(preview(&app, &open["token"]).await).await["emailHint"], Value::Null);
+
+        let recipient = |id: &Value| {
+            let body = json!({"invitationId": id});
+            let (app, carol) = (&app, &carol);
+            async move { app.post("/invitation/recipient", carol, &body).await }
+        };
+        let hint = json(recipient(&bound["invitation"]["id"]).await).await;
+        assert_eq!(hint, json!({"emailHint": "b***@example.com"}));
+        assert_problem(recipient(&open["invitation"]["id"]).await, 404, "invitation.not_found").await;
+        assert_problem(recipient(&json!(uuid::Uuid::now_v7())).await, 404, "invitation.not_found").await;
+        assert_problem(recipient(&json!("not-an-id")).await, 422, "request.validation").await;
+        let anonymous = app
+            .request(reqwest::Method::POST, "/invitation/recipient", None, Some(&json!({"invitationId": bound["invitation"]["id"]})))
+            .await;
+        assert_eq!(anonymous.status(), 401);
+
+        // Once it is no longer pending, the id says nothing.
+        app.post("/invitation/revoke", &ada, &json!({"invitationId": bound["invitation"]["id"]})).await;
+        assert_problem(recipient(&bound["invitation"]["id"]).await, 404, "invitation.not_found").await;
+    }
+
     async fn accepting_refuses_in_the_specified_order(app: TestApp) {
         let ada = app.token("ada@example.com");
         let org = create_org(&app, &ada, "Acme").await;
