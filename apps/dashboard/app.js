@@ -1,6 +1,8 @@
-// The dashboard shell: takes the token from `#token=` once (asking first
-// when it would replace another account's session), loads the signed-in
-// user, and routes `#/<screen>` to one ES module per screen.
+// The dashboard shell: reads how people sign in (`/dashboard/config.json`),
+// finishes a sign-in at the identity provider when the page is its
+// redirect, takes the token from `#token=` once in development mode (asking
+// first when it would replace another account's session), loads the
+// signed-in user, and routes `#/<screen>` to one ES module per screen.
 // A screen module exports `title`, optional `superuser: true`, and
 // `render(root, ctx)`; add new screens to SCREENS.
 //
@@ -14,6 +16,7 @@
 import { session, ApiError } from './api/client.js';
 import * as users from './api/users.js';
 import { h, replace, problemView, busy } from './dom.js';
+import * as oidc from './oidc.js';
 import * as signin from './screens/signin.js';
 import * as me from './screens/me.js';
 import * as kyc from './screens/kyc.js';
@@ -35,13 +38,24 @@ const whoami = document.getElementById('whoami');
 const ctx = {
   me: null,
   isSuperuser: false,
+  /** How people sign in: `/dashboard/config.json` (`{signIn: 'development' | 'oidc' | 'unavailable', …}`). */
+  signInConfig: { signIn: 'development' },
   /** Replaces the cached user (after an update) and refreshes the header. */
   setMe(user) {
     ctx.me = user;
     whoami.textContent = user.displayName;
   },
-  /** Forgets the session and shows the sign-in screen, with an optional error. */
-  signOut(err) {
+  /**
+   * Signs out: forgets the session and, when the provider offers it, ends
+   * the provider's session too (it sends the browser back to the sign-in).
+   */
+  signOut() {
+    session.clear();
+    if (ctx.signInConfig.signIn === 'oidc' && oidc.endProviderSession(ctx.signInConfig)) return;
+    ctx.forget();
+  },
+  /** Forgets the session and shows the sign-in screen (or the landing), with an optional error. */
+  forget(err) {
     session.clear();
     ctx.me = null;
     ctx.isSuperuser = false;
@@ -52,15 +66,42 @@ const ctx = {
       showInviteLanding(err);
       return;
     }
-    history.replaceState(null, '', `${location.pathname}${location.search}`);
+    // The screen's route stays, so that signing in comes back to it.
+    const route = location.hash.startsWith('#/') ? location.hash : '';
+    history.replaceState(null, '', `${location.pathname}${location.search}${route}`);
     showSignin(err);
   },
-  /** Handles a failure of any screen: an expired token signs out, anything else is shown. */
+  /**
+   * Handles a failure of any screen: a token the service no longer takes
+   * ends the session (the page stays, with a "sign in again" over it);
+   * anything else the screen shows.
+   */
   failed(err) {
-    if (err instanceof ApiError && err.status === 401) ctx.signOut(err);
+    if (err instanceof ApiError && err.status === 401) sessionEnded(err);
     return err;
   },
+  /** Starts a sign-in at the provider that comes back to this very page. */
+  beginSignIn(options) {
+    return oidc.begin(ctx.signInConfig, here(), options);
+  },
+  /**
+   * "Sign in with another account": forgets this session and, with a
+   * provider, asks it for its login form even when it has a session; in
+   * development mode shows the sign-in again.
+   */
+  switchAccount() {
+    session.clear();
+    ctx.me = null;
+    if (ctx.signInConfig.signIn === 'oidc') return ctx.beginSignIn({ prompt: 'login' });
+    ctx.forget();
+    return Promise.resolve();
+  },
 };
+
+/** Where the page is now: what a sign-in comes back to. */
+function here() {
+  return `${location.pathname}${location.search}${location.hash}`;
+}
 
 const onInvitePage = location.pathname.replace(/\/+$/, '').endsWith('/invite');
 
@@ -196,8 +237,61 @@ function linkNotUsed(me, err, why) {
 }
 
 function showSignin(err) {
-  replace(main, signin.render({ error: err, onToken: (token) => { session.set(token); start(); } }));
+  replace(
+    main,
+    signin.render({
+      error: err,
+      config: ctx.signInConfig,
+      onToken: (token) => {
+        session.set(token);
+        start();
+      },
+      onProvider: () => ctx.beginSignIn(),
+    }),
+  );
   document.title = 'Sign in · Usher';
+}
+
+/**
+ * The service refused the session's token mid-use (it expired, or the
+ * account was signed out elsewhere). The page stays as it was, under a
+ * notice that says so: signing in again comes back to this screen (with a
+ * provider, after the round trip; with a pasted token, in place, and the
+ * screen is reloaded only when it is another account).
+ */
+function sessionEnded(err) {
+  session.clear();
+  if (document.getElementById('session-ended')) return;
+  const who = ctx.me ? ctx.me.id : null;
+  const box = h(
+    'section',
+    { id: 'session-ended', class: 'session-ended panel', role: 'alertdialog', 'aria-labelledby': 'session-ended-title', 'aria-describedby': 'session-ended-detail', tabindex: '-1' },
+    h('h2', { id: 'session-ended-title', text: 'Your session has ended' }),
+    h('p', {
+      id: 'session-ended-detail',
+      text: 'Sign in again to go on: you come back to this page. What you just tried was not done; do it again once signed in.',
+    }),
+    problemView(err),
+    ...signin.controls({
+      config: ctx.signInConfig,
+      providerLabel: 'Sign in again',
+      onProvider: () => ctx.beginSignIn(),
+      onToken: async (token) => {
+        session.set(token);
+        try {
+          await loadSession();
+        } catch (e) {
+          session.clear();
+          box.querySelector('.notice.error')?.replaceWith(problemView(e));
+          return;
+        }
+        box.remove();
+        if (ctx.me.id !== who) start();
+      },
+    }),
+  );
+  main.prepend(box);
+  box.focus();
 }
 
 function buildNav() {
@@ -304,7 +398,7 @@ async function start() {
   try {
     await loadSession();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) ctx.signOut(err);
+    if (err instanceof ApiError && err.status === 401) ctx.forget(err);
     else replace(main, problemView(err));
     return;
   }
@@ -330,6 +424,44 @@ window.addEventListener('hashchange', () => {
   else if (session.token && !ctx.me) start();
   else route();
 });
-const openedWith = takeLinkToken();
-if (openedWith) arriveWithLink(openedWith);
-else start();
+/**
+ * The page's first moments: how people sign in; the end of a sign-in at
+ * the provider when this page is its redirect (then back to where the
+ * sign-in started, the invitation landing included); otherwise a `#token=`
+ * link or the session in this tab.
+ */
+async function boot() {
+  try {
+    ctx.signInConfig = await oidc.loadConfig();
+  } catch (err) {
+    // A session in this tab still works; only signing in needs the configuration.
+    ctx.signInConfig = { signIn: 'unavailable', error: err };
+  }
+  if (ctx.signInConfig.signIn === 'oidc') {
+    let done;
+    try {
+      done = await oidc.complete(ctx.signInConfig);
+    } catch (err) {
+      session.clear();
+      showSignin({ title: 'Sign-in refused', detail: err.message });
+      return;
+    }
+    if (done) {
+      session.set(done.accessToken);
+      const back = new URL(done.returnTo || location.pathname, location.origin);
+      const target = back.origin === location.origin ? `${back.pathname}${back.search}${back.hash}` : location.pathname;
+      if (back.origin === location.origin && back.pathname !== location.pathname) {
+        location.replace(target); // the invitation landing is another page
+        return;
+      }
+      history.replaceState(null, '', target);
+      start();
+      return;
+    }
+  }
+  const openedWith = takeLinkToken();
+  if (openedWith) arriveWithLink(openedWith);
+  else start();
+}
+
+boot();

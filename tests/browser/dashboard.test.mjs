@@ -28,6 +28,17 @@ after(async () => {
   await world?.stop();
 });
 
+test('without an identity provider the sign-in says it is the development mode and offers `usher token`', async () => {
+  const page = await world.newPage();
+  await page.goto(`${world.usher.base}/dashboard/`);
+  const note = page.locator('.dev-mode');
+  await note.getByText('Development mode.').waitFor();
+  assert.match(await note.textContent(), /No identity provider is configured \(auth\.oidc\)/);
+  await page.getByText('usher token --email you@example.com').waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Sign in with/ }).count(), 0);
+  await page.context().close();
+});
+
 test('signs in through the link `usher token` prints, and the token leaves the address bar', async () => {
   userPage = await openSession(USER);
   const card = userPage.locator('.me-card');

@@ -1,6 +1,8 @@
 // What the browser tests run against: the real `usher` binary on a free
 // local port with a fresh data dir (SQLite, embedded object store, photo
-// verification on), a fake Discord API, and Debian's Chromium.
+// verification on), a fake Discord API, and Debian's Chromium; for the
+// sign-in tests also a real OpenID provider (oidc-provider.mjs) and an SMTP
+// sink (smtp-sink.mjs), all on loopback.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { test as nodeTest } from 'node:test';
+import { startProvider, CLIENT_ID, AUDIENCE } from './oidc-provider.mjs';
+import { startSmtpSink } from './smtp-sink.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SCREENSHOTS = join(here, 'screenshots');
@@ -112,10 +116,10 @@ export async function startFakeDiscord(avatarHash) {
  * `settings`: more `USHER_*` variables, over the defaults below (for example
  * `{ USHER_PHOTO_VERIFICATION__REQUIRE_DISCORD: 'false' }`).
  */
-export async function startUsher({ discordApi, superusers, settings = {}, timeoutMs = 60_000 }) {
+export async function startUsher({ discordApi, superusers, settings = {}, port: chosen, timeoutMs = 60_000 }) {
   if (!existsSync(USHER_BIN)) throw new Error(`no usher binary at ${USHER_BIN}: run cargo build --release --bin usher or set USHER_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), 'usher-browser-'));
-  const port = await freePort();
+  const port = chosen || (await freePort());
   const base = `http://127.0.0.1:${port}`;
   // The caller's USHER_* variables stay out: this run's settings are exactly these.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('USHER_')));
@@ -208,17 +212,42 @@ export const WAIT = Number(process.env.BROWSER_WAIT_MS) || 30_000;
  * One test file's world: a fake Discord, the service and a browser, plus the
  * helpers every test uses. `settings` goes to `startUsher`. `problems` collects CSP violations and uncaught
  * page errors; each file asserts it is empty at the end.
+ * With `oidcUsers` (a login → `{email, name}` map) the service signs people
+ * in at a real OpenID provider (`world.provider`) instead of `usher token`,
+ * and sends invitation e-mails to an SMTP sink (`world.smtp`).
  */
-export async function startWorld({ superusers, avatarHash = '8342729096ea3675442027381ff50dfe', settings }) {
+export async function startWorld({ superusers, avatarHash = '8342729096ea3675442027381ff50dfe', settings, oidcUsers }) {
   const discord = await startFakeDiscord(avatarHash);
   let usher;
   let browser;
+  let provider;
+  let smtp;
   try {
-    usher = await startUsher({ discordApi: discord.url, superusers, settings });
+    let port;
+    if (oidcUsers) {
+      // The provider must know the dashboard's redirect URI, and the service the provider's issuer.
+      port = await freePort();
+      provider = await startProvider({ dashboardUrl: `http://127.0.0.1:${port}`, users: oidcUsers });
+      smtp = await startSmtpSink();
+      settings = {
+        USHER_SERVER__PUBLIC_URL: `http://127.0.0.1:${port}`,
+        USHER_AUTH__ISSUER: provider.issuer,
+        USHER_AUTH__OIDC_DISCOVERY: 'true',
+        USHER_AUTH__AUDIENCE: AUDIENCE,
+        USHER_AUTH__OIDC__ISSUER: provider.issuer,
+        USHER_AUTH__OIDC__CLIENT_ID: CLIENT_ID,
+        USHER_SMTP__URL: smtp.url,
+        USHER_INVITATIONS__OUTBOX_INTERVAL_SECONDS: '1',
+        ...settings,
+      };
+    }
+    usher = await startUsher({ discordApi: discord.url, superusers, settings, port });
     browser = await launchBrowser();
   } catch (err) {
     // No world to stop in `after`: stop what started, or it keeps the run waiting for the test timeout.
     await usher?.stop();
+    await provider?.stop();
+    await smtp?.stop();
     await discord.close();
     throw err;
   }
@@ -243,6 +272,8 @@ export async function startWorld({ superusers, avatarHash = '8342729096ea3675442
     context.setDefaultTimeout(WAIT);
     // The Discord CDN is not reachable from CI: answer its avatar with a local image.
     await context.route('https://cdn.discordapp.com/**', (route) => route.fulfill({ status: 200, contentType: 'image/png', body: discordAvatar }));
+    // The provider's development pages import a web font; nothing leaves the machine.
+    await context.route('https://fonts.googleapis.com/**', (route) => route.abort());
     const page = await context.newPage();
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
@@ -255,6 +286,8 @@ export async function startWorld({ superusers, avatarHash = '8342729096ea3675442
     discord,
     usher,
     browser,
+    provider,
+    smtp,
     problems,
     openSession,
     newPage,
@@ -280,6 +313,8 @@ export async function startWorld({ superusers, avatarHash = '8342729096ea3675442
     async stop() {
       await browser.close().catch(() => {});
       await usher.stop();
+      await provider?.stop();
+      await smtp?.stop();
       await discord.close();
     },
   };

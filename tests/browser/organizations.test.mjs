@@ -267,11 +267,24 @@ test('the e-mail link ?invitation= shows the invitation to its addressee, and sa
   const id = await ada.locator('.invitation', { hasText: 'erin@example.com' }).getAttribute('data-invitation');
   const link = `${world.usher.base}/dashboard/invite?invitation=${id}`;
 
-  // Signed in as someone else: a clear message.
+  // Signed in as someone else: which address it is for (masked), and the way to switch.
   const other = await world.openSession(CAROL);
   await other.goto(link);
-  await other.getByRole('alert').locator('.title', { hasText: 'This invitation is not waiting for you' }).waitFor();
+  const notice = other.locator('[data-reason="email_mismatch"]');
+  await notice.locator('.title', { hasText: 'This invitation is for e***@example.com' }).waitFor();
+  await notice.getByText(`You are signed in as ${CAROL.email}.`).waitFor();
+  await other.getByRole('button', { name: 'Sign in with another account' }).click();
+  // In development mode the switch is the sign-in form on the same page, the invitation kept.
+  await other.getByLabel('Access token').waitFor();
+  assert.equal(await other.evaluate(() => sessionStorage.getItem('usher.token')), null);
+  assert.ok(other.url().endsWith(`/dashboard/invite?invitation=${id}`), other.url());
   await other.context().close();
+
+  // An id that is no pending invitation bound to an address: the general words.
+  const stranger = await world.openSession(CAROL);
+  await stranger.goto(`${world.usher.base}/dashboard/invite?invitation=${id.replace(/.$/, (c) => (c === '0' ? '1' : '0'))}`);
+  await stranger.getByRole('alert').locator('.title', { hasText: 'This invitation is not waiting for you' }).waitFor();
+  await stranger.context().close();
 
   // Signed out: sign in on the page, then accept by id.
   const page = await world.newPage({ width: 375, height: 812 });

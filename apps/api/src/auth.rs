@@ -11,7 +11,8 @@
 //! `exp`, `nbf`, `iss` and `aud` are checked (60 s leeway); the platform
 //! role always comes from the database, never from a claim.
 
-use crate::settings::{AuthSettings, Secret, Settings, secure_url};
+use crate::discovery::Discovery;
+use crate::settings::{AuthSettings, Secret, Settings};
 use anyhow::Context as _;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
@@ -388,16 +389,7 @@ impl Jwks {
         if let Some(uri) = self.state.read().await.jwks_uri.clone() {
             return Ok(uri);
         }
-        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let document = self.fetch_json(&url, "OpenID configuration").await?;
-        let stated = document.get("issuer").and_then(serde_json::Value::as_str).unwrap_or_default();
-        anyhow::ensure!(stated == issuer, "{url} names the issuer {stated:?}, not {issuer:?}");
-        let uri = document
-            .get("jwks_uri")
-            .and_then(serde_json::Value::as_str)
-            .with_context(|| format!("{url} has no jwks_uri"))?
-            .to_owned();
-        anyhow::ensure!(secure_url(&uri), "{url} names a jwks_uri that is not https: {uri}");
+        let uri = Discovery::read(&self.http, issuer).await?.endpoint("jwks_uri")?;
         self.state.write().await.jwks_uri = Some(uri.clone());
         Ok(uri)
     }

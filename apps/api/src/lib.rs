@@ -31,6 +31,7 @@ pub(crate) mod caller;
 pub mod cli;
 pub(crate) mod client;
 pub(crate) mod codes;
+pub(crate) mod discovery;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod metrics;

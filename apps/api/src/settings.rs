@@ -170,6 +170,36 @@ pub struct AuthSettings {
     pub jwks_min_refresh_seconds: u64,
     /// A token claim carrying the user's Discord id, linked at sign-in; none by default.
     pub discord_id_claim: Option<String>,
+    /// The dashboard's sign-in at the identity provider (OIDC authorization
+    /// code flow with PKCE); without it the dashboard offers the development
+    /// sign-in (`usher token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcSignIn>,
+}
+
+/// `auth.oidc.*`: where and as whom the dashboard signs people in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSignIn {
+    /// The provider's issuer; its endpoints are read from
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// The dashboard's client id: a public client (no secret) whose
+    /// redirect URI is `{server.public_url}/dashboard/`.
+    pub client_id: String,
+    /// The scopes asked for; `openid` among them.
+    #[serde(default = "OidcSignIn::default_scopes")]
+    pub scopes: Vec<String>,
+    /// The `audience` parameter, for providers that issue an access token
+    /// for an API only when asked (Auth0).
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+impl OidcSignIn {
+    fn default_scopes() -> Vec<String> {
+        ["openid", "email", "profile"].map(str::to_owned).to_vec()
+    }
 }
 
 /// `storage.*`: the store `storage.kind` names, with its own settings,
@@ -366,6 +396,37 @@ impl Default for QuotaSettings {
     }
 }
 
+/// The dashboard's sign-in must reach a provider whose tokens the API accepts.
+fn check_oidc_sign_in(oidc: &OidcSignIn, a: &AuthSettings) -> Result<(), SettingsError> {
+    let refuse = |why: String| Err(SettingsError::Inconsistent(format!("auth.oidc: {why}")));
+    if !secure_url(&oidc.issuer) {
+        return refuse(format!("the issuer must be https (http only to this machine): {}", oidc.issuer));
+    }
+    if oidc.client_id.trim().is_empty() {
+        return refuse("set the dashboard's client_id".into());
+    }
+    if !oidc.scopes.iter().any(|s| s == "openid") {
+        return refuse("the scopes must include openid".into());
+    }
+    if a.jwks_url.is_none() && a.jwks_file.is_none() && !a.oidc_discovery {
+        return refuse(
+            "the API verifies tokens with its own secret only, so it would refuse the provider's: set \
+             auth.oidc_discovery (or auth.jwks_url) too"
+                .into(),
+        );
+    }
+    // Character for character, as the provider's discovery document and the tokens' `iss` must be.
+    if let Some(issuer) = &a.issuer
+        && *issuer != oidc.issuer
+    {
+        return refuse(format!(
+            "the dashboard would sign people in at {} while the API accepts tokens of {issuer} only",
+            oidc.issuer
+        ));
+    }
+    Ok(())
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -404,6 +465,7 @@ impl Default for Settings {
                 jwks_cache_seconds: 300,
                 jwks_min_refresh_seconds: 5,
                 discord_id_claim: None,
+                oidc: None,
             },
             storage: StorageSettings {
                 kind: StorageKind::Local(LocalStorage::default()),
@@ -544,6 +606,9 @@ impl Settings {
                     "{name} must be https (http only to this machine): {url}"
                 )));
             }
+        }
+        if let Some(oidc) = &a.oidc {
+            check_oidc_sign_in(oidc, a)?;
         }
         if a.hs256_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
             return Err(SettingsError::Inconsistent("auth.hs256_secret must be at least 32 bytes".into()));
@@ -843,6 +908,58 @@ mod tests {
         discovery.auth.issuer = Some("https://idp.example.com".into());
         assert!(discovery.check().is_ok());
         assert!(!discovery.generated_secrets().contains(&"auth.hs256_secret"));
+    }
+
+    #[test]
+    fn the_dashboards_sign_in_must_reach_a_provider_the_api_accepts() {
+        let refused = |s: &Settings| s.check().err().map(|e| e.to_string()).unwrap_or_default();
+        let mut s = Settings::default();
+        s.auth.oidc = Some(OidcSignIn {
+            issuer: "https://idp.example.com/".into(),
+            client_id: "usher-dashboard".into(),
+            scopes: OidcSignIn::default_scopes(),
+            audience: None,
+        });
+        assert!(
+            refused(&s).contains("set auth.oidc_discovery"),
+            "the development secret cannot verify provider tokens"
+        );
+        s.auth.oidc_discovery = true;
+        s.auth.issuer = Some("https://other.example.com".into());
+        s.auth.audience = Some("usher".into());
+        assert!(refused(&s).contains("accepts tokens of https://other.example.com only"), "{}", refused(&s));
+        s.auth.issuer = Some("https://idp.example.com".into());
+        assert!(
+            refused(&s).contains("accepts tokens of https://idp.example.com only"),
+            "a trailing slash makes another issuer"
+        );
+        s.auth.issuer = Some("https://idp.example.com/".into());
+        assert!(s.check().is_ok(), "{}", refused(&s));
+        for (change, why) in [
+            ((|o: &mut OidcSignIn| o.issuer = "http://idp.example.com".into()) as fn(&mut OidcSignIn), "https"),
+            (|o: &mut OidcSignIn| o.client_id = " ".into(), "client_id"),
+            (|o: &mut OidcSignIn| o.scopes = vec!["email".into()], "openid"),
+        ] {
+            let mut bad = s.clone();
+            change(bad.auth.oidc.as_mut().unwrap());
+            assert!(refused(&bad).contains(why), "{why}: {}", refused(&bad));
+        }
+    }
+
+    #[test]
+    fn oidc_sign_in_loads_from_the_environment_with_default_scopes() {
+        Jail::expect_with(|jail| {
+            jail.set_env("USHER_AUTH__OIDC__ISSUER", "https://idp.example.com");
+            jail.set_env("USHER_AUTH__OIDC__CLIENT_ID", "usher-dashboard");
+            jail.set_env("USHER_AUTH__OIDC_DISCOVERY", "true");
+            jail.set_env("USHER_AUTH__ISSUER", "https://idp.example.com");
+            jail.set_env("USHER_AUTH__AUDIENCE", "usher");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            let oidc = s.auth.oidc.expect("auth.oidc is set");
+            assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
+            assert_eq!(oidc.audience, None);
+            Ok(())
+        });
     }
 
     #[test]

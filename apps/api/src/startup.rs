@@ -381,6 +381,7 @@ impl Application {
             draining: draining.clone(),
         });
         let dashboard = web::Data::new(routes::dashboard::DashboardPolicy::from_settings(&settings, &public_url));
+        let sign_in = web::Data::new(routes::sign_in::SignIn::from_settings(&settings, &public_url)?);
         let cors_origins = settings.server.cors_allowed_origins.get().clone();
 
         let mut server = HttpServer::new(move || {
@@ -397,6 +398,7 @@ impl Application {
                 .app_data(routes::KnownRoutes::from_openapi(&api))
                 .route("/docs", web::get().to(routes::docs_redirect))
                 .app_data(dashboard.clone())
+                .app_data(sign_in.clone())
                 .configure(routes::dashboard::configure)
                 .service(openapi::docs(api))
                 .default_service(web::to(routes::not_found))

@@ -1,5 +1,5 @@
 // Invitations (`/invitation/…`): the ones waiting for me and my answer, the
-// preview of a link's token, and an organization's own: create, list,
+// preview of a link's token, whom an e-mailed one is for, and an organization's own: create, list,
 // revoke, resend and the acceptance log.
 
 import * as http from './client.js';
@@ -12,6 +12,11 @@ export function mine(page) {
 /** What a link's token invites to, without signing in. */
 export function preview(token) {
   return http.post('/invitation/preview', { token });
+}
+
+/** Whom a pending e-mail-bound invitation is for, masked: `{emailHint}` (404 for any other id). */
+export function recipient(invitationId) {
+  return http.post('/invitation/recipient', { invitationId });
 }
 
 /** Accepts an invitation named by `{invitationId}` or `{token}`; resolves with the updated user. */

@@ -5,6 +5,11 @@
 // - `?invitation={id}` (the link in an invitation e-mail): sign in with the
 //   invited address, then find it among my pending invitations (paging
 //   through them) and answer.
+// Signing in at the identity provider comes back to this page with the
+// invitation (the sign-in keeps the whole address in sessionStorage; the
+// provider sees none of it). Signed in with an account the invitation is
+// not for, the page names the address it is for (masked, as the API gives
+// it) and offers to sign in with another account.
 
 import { ApiError } from '../api/client.js';
 import * as invitations from '../api/invitations.js';
@@ -22,6 +27,33 @@ function tokenFromHash() {
 function idFromQuery() {
   const id = new URLSearchParams(location.search).get('invitation');
   return id && /^[0-9a-fA-F-]{36}$/.test(id) ? id.toLowerCase() : null;
+}
+
+/** "Sign in with another account": back to the provider's login form, then to this page. */
+function switchButton(ctx) {
+  const button = h('button', { type: 'button', class: 'switch-account', text: 'Sign in with another account' });
+  button.addEventListener('click', () => busy(button, () => ctx.switchAccount()));
+  return h('div', { class: 'actions' }, button);
+}
+
+/**
+ * The signed-in account is not the one the invitation is for: which
+ * address it is for (`hint`, masked) and who is signed in, and the way to
+ * switch.
+ */
+function notForThisAccount(ctx, hint) {
+  return [
+    h(
+      'div',
+      { class: 'notice error unusable', role: 'alert', 'data-reason': 'email_mismatch' },
+      h('strong', { class: 'title', text: `This invitation is for ${hint}` }),
+      h('p', {
+        class: 'detail',
+        text: `You are signed in as ${ctx.me.email}. Sign in with the account whose e-mail address is ${hint} to answer it.`,
+      }),
+    ),
+    switchButton(ctx),
+  ];
 }
 
 /** An accept/decline failure in plain words, with the service's own title and detail below. */
@@ -42,7 +74,7 @@ function refusal(err) {
  * the link, or `{invitationId}` from an e-mail), and the area their outcome
  * goes to: `[actions, outcome]`.
  */
-function answerButtons(ctx, orgName, role, which) {
+function answerButtons(ctx, orgName, role, which, emailHint) {
   const outcome = h('div', { 'aria-live': 'polite' });
   const accept = h('button', { type: 'button', text: `Accept and join ${orgName}` });
   const decline = h('button', { type: 'button', class: 'secondary', text: 'Decline' });
@@ -61,6 +93,9 @@ function answerButtons(ctx, orgName, role, which) {
             outcome,
             h('p', { class: 'notice info', role: 'status', text: 'This link is not addressed to you personally, so there is nothing to decline: simply do not accept it. You can close this page.' }),
           );
+        } else if (err instanceof ApiError && err.code === 'invitation.email_mismatch' && emailHint && ctx.me) {
+          actions.hidden = true;
+          replace(outcome, ...notForThisAccount(ctx, emailHint));
         } else {
           replace(outcome, refusal(err));
         }
@@ -96,6 +131,7 @@ function previewCard(p) {
         h('dt', { text: 'Where' }), h('dd', { text: p.zone ? `Zone ${p.zone.name}` : 'The whole organization' }),
         h('dt', { text: 'Valid until' }), h('dd', { text: when(p.expiresAt) }),
         p.kind === 'external' ? [h('dt', { text: 'For' }), h('dd', { text: 'People who are not members yet' })] : null,
+        p.emailHint ? [h('dt', { text: 'Sent to' }), h('dd', { class: 'email-hint', text: p.emailHint })] : null,
       ),
     ),
   );
@@ -146,6 +182,8 @@ export async function render(root, ctx) {
   /** The sign-in form, on this page; after signing in the landing renders again (the token stays in the fragment). */
   function signinPanel(why) {
     const form = signin.render({
+      config: ctx.signInConfig,
+      onProvider: () => ctx.beginSignIn(),
       onToken: async (bearer) => {
         try {
           await ctx.signIn(bearer);
@@ -201,7 +239,7 @@ export async function render(root, ctx) {
       body.append(h('p', { text: 'To accept, sign in first. This page keeps the invitation while you do.' }), signinPanel('Sign in to accept'));
       return;
     }
-    body.append(signedInLine(), ...answerButtons(ctx, preview.organization.name, preview.role, { token }));
+    body.append(signedInLine(), ...answerButtons(ctx, preview.organization.name, preview.role, { token }, preview.emailHint));
     return;
   }
 
@@ -222,6 +260,21 @@ export async function render(root, ctx) {
     return;
   }
   if (!found) {
+    let hint = null;
+    try {
+      hint = (await invitations.recipient(invitationId)).emailHint;
+    } catch (err) {
+      // 404: no pending invitation bound to an address has this id; the words below cover it.
+      if (!(err instanceof ApiError && err.status === 404)) {
+        ctx.failed(err);
+        body.append(problemView(err));
+        return;
+      }
+    }
+    if (hint) {
+      body.append(...notForThisAccount(ctx, hint));
+      return;
+    }
     body.append(
       h(
         'div',

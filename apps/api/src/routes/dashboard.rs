@@ -8,6 +8,7 @@
 //! - `GET /dashboard` → 308 to `/dashboard/`
 //! - `GET /dashboard/` and `GET /dashboard/invite` → `index.html` (the
 //!   invitation landing page is a screen of the same single-page app)
+//! - `GET /dashboard/config.json` → how the page signs people in ([`super::sign_in`])
 //! - `GET /dashboard/{file}` → the asset with its content type, or 404
 //!
 //! These routes stay out of the OpenAPI document: they are not part of the
@@ -30,6 +31,7 @@ pub const ASSETS: &[Asset] = &[
     ("favicon.svg", include_bytes!("../../../dashboard/favicon.svg")),
     ("app.js", include_bytes!("../../../dashboard/app.js")),
     ("dom.js", include_bytes!("../../../dashboard/dom.js")),
+    ("oidc.js", include_bytes!("../../../dashboard/oidc.js")),
     ("api/client.js", include_bytes!("../../../dashboard/api/client.js")),
     // The typed client's wrapper, which the dashboard's client builds on.
     (SHARED_CLIENT, include_bytes!("../../../../clients/typescript/index.js")),
@@ -88,7 +90,8 @@ pub struct DashboardPolicy {
 impl DashboardPolicy {
     /// The policy for this configuration: images may also come from the
     /// public storage origin, the Discord CDN and `data:` (the invitation QR
-    /// code); uploads (`fetch` PUTs) may also go to the storage endpoint.
+    /// code); uploads (`fetch` PUTs) may also go to the storage endpoint, and
+    /// the sign-in to the identity provider's origin.
     pub fn from_settings(settings: &Settings, public_url: &str) -> Self {
         let mut img = vec!["'self'".to_owned()];
         let mut connect = vec!["'self'".to_owned()];
@@ -110,7 +113,13 @@ impl DashboardPolicy {
                 }
             }
         }
+        // The provider's token endpoint, which the page calls after the
+        // redirect back (on the issuer's origin, as providers put it).
+        if let Some(origin) = settings.auth.oidc.as_ref().and_then(|o| origin(&o.issuer)) {
+            connect.push(origin);
+        }
         img.push("https://cdn.discordapp.com".to_owned());
+
         // The invitation QR code: the server's SVG shown as an image, where
         // SVG can run no script and load nothing.
         img.push("data:".to_owned());
@@ -154,6 +163,8 @@ pub fn origin(url: &str) -> Option<String> {
 
 /// Registers the dashboard routes (on the plain actix app: they are not in the OpenAPI document).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The sign-in configuration first: `{file:.+}` would take its path.
+    cfg.configure(super::sign_in::configure);
     cfg.route("/dashboard", web::get().to(redirect))
         .route("/dashboard/", web::get().to(index))
         .route("/dashboard/invite", web::get().to(index))

@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod profile_verification;
 pub mod service;
 pub mod sidebar;
+pub mod sign_in;
 pub mod users;
 
 /// Registers every route (and its OpenAPI path).

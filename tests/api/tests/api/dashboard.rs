@@ -73,3 +73,87 @@ async fn assets_have_their_content_types_and_unknown_files_are_404() {
     assert_problem(res, 404, "http.not_found").await;
     app.stop().await;
 }
+
+// SQLite only: the sign-in configuration reads settings and the provider, never the database.
+#[tokio::test]
+async fn without_a_provider_the_page_is_told_to_use_the_development_sign_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let res = app.request(Method::GET, "/dashboard/config.json", None, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-type"), "application/json");
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"signIn": "development"}));
+    app.stop().await;
+}
+
+/// The provider's discovery document at `server`, naming `issuer`.
+async fn discovery(server: &wiremock::MockServer, issuer: &str) {
+    use wiremock::matchers::{method, path};
+    server.reset().await;
+    wiremock::Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "token_endpoint": format!("{issuer}/token"),
+            "end_session_endpoint": format!("{issuer}/session/end"),
+            "jwks_uri": format!("{issuer}/jwks"),
+        })))
+        .mount(server)
+        .await;
+}
+
+// SQLite only: the sign-in configuration reads settings and the provider, never the database.
+#[tokio::test]
+async fn with_a_provider_the_page_gets_its_endpoints_client_and_redirect_uri() {
+    let idp = wiremock::MockServer::start().await;
+    let issuer = idp.uri();
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.auth.oidc_discovery = true;
+        s.auth.issuer = Some(issuer.clone());
+        s.auth.audience = Some("usher".into());
+        s.auth.oidc = Some(usher_api::settings::OidcSignIn {
+            issuer: issuer.clone(),
+            client_id: "usher-dashboard".into(),
+            scopes: vec!["openid".into(), "email".into()],
+            audience: Some("usher".into()),
+        });
+    })
+    .await;
+
+    // The provider names another issuer: the page learns nothing from it.
+    discovery(&idp, "https://evil.example.com").await;
+    let res = app.request(Method::GET, "/dashboard/config.json", None, None).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 503, "service.unavailable").await;
+
+    discovery(&idp, &issuer).await;
+    let res = app.request(Method::GET, "/dashboard/config.json", None, None).await;
+    assert_eq!(res.status(), 200);
+    let config: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "signIn": "oidc",
+            "issuer": issuer,
+            "authorizationEndpoint": format!("{issuer}/auth"),
+            "tokenEndpoint": format!("{issuer}/token"),
+            "endSessionEndpoint": format!("{issuer}/session/end"),
+            "clientId": "usher-dashboard",
+            "scopes": ["openid", "email"],
+            "audience": "usher",
+            "redirectUri": format!("{}/dashboard/", app.address),
+        })
+    );
+    // Read once: the provider going away afterwards changes nothing.
+    idp.reset().await;
+    let again = app.request(Method::GET, "/dashboard/config.json", None, None).await;
+    assert_eq!(again.status(), 200);
+
+    let index = app.request(Method::GET, "/dashboard/", None, None).await;
+    let csp = header(&index, "content-security-policy").to_owned();
+    assert!(
+        csp.contains(&format!("connect-src 'self' {} {issuer}", app.address)),
+        "the page may reach the token endpoint: {csp}"
+    );
+    app.stop().await;
+}
