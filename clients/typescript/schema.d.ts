@@ -153,6 +153,23 @@ export interface paths {
         patch: operations["refresh-discord-avatar"];
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every organization's events, oldest first, from a cursor (superusers). */
+        get: operations["list-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{key}": {
         parameters: {
             query?: never;
@@ -426,6 +443,23 @@ export interface paths {
         put?: never;
         /** Creates an organization; the caller becomes its admin and it becomes current. */
         post: operations["create-organization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One organization's events, oldest first, from a cursor (its admins: `youMay.readLogs`). */
+        post: operations["organization-events"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1334,6 +1368,50 @@ export interface components {
             /** @description The erased user (a pseudonymous id from now on). */
             userId: string;
         };
+        /** @description One change, as the feeds and webhooks carry it. */
+        EventDto: {
+            /**
+             * @description Who made it (a user id as a string); null for the service's own jobs.
+             * @example 42
+             */
+            actorId?: string | null;
+            /** @description The subject as it stood after the change, and what the type adds (`reason`, `cause`). */
+            data: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description UUIDv7, unique: a receiver deduplicates by it.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the change happened.
+             */
+            occurredAt: string;
+            /**
+             * Format: uuid
+             * @description The organization it happened in; null when there is none.
+             */
+            organizationId?: string | null;
+            /** @description What changed. */
+            subject: components["schemas"]["SubjectDto"];
+            /**
+             * @description A dotted lowercase noun and verb (docs/events.md).
+             * @example invitation.accepted
+             */
+            type: string;
+        };
+        /** @description A page of a feed. */
+        EventPage: {
+            /** @description Oldest first. */
+            events: components["schemas"]["EventDto"][];
+            /** @description Whether more events were already waiting. */
+            hasMore: boolean;
+            /**
+             * @description Read on from here: after the last event of this page, or where this
+             *     page started when it is empty, so a poller keeps its place.
+             */
+            nextCursor: string;
+        };
         /** @description `POST /user/avatar/finalize` body. */
         FinalizeRequest: {
             /**
@@ -1777,6 +1855,23 @@ export interface components {
             /** @description Its zones, by name. */
             zones: components["schemas"]["ZoneDto"][];
         };
+        /** @description `POST /organization/events` body. */
+        OrganizationEventsRequest: {
+            /** @description The `nextCursor` of an earlier page; from the oldest event kept when absent. */
+            cursor?: string | null;
+            /**
+             * Format: int32
+             * @description Events per page, 1..500 (default 100).
+             */
+            limit?: number | null;
+            /**
+             * Format: uuid
+             * @description The organization.
+             */
+            organizationId: string;
+            /** @description Only these types; every type when absent or empty. */
+            types?: string[];
+        };
         /** @description A body naming one organization. */
         OrganizationRequest: {
             /**
@@ -2176,6 +2271,13 @@ export interface components {
              * @example ok
              */
             status: string;
+        };
+        /** @description What an event is about. */
+        SubjectDto: {
+            /** @description Its id. */
+            id: string;
+            /** @description `organization`, `membership` or `invitation`. */
+            type: string;
         };
         /** @description A body carrying a token. */
         TokenRequest: {
@@ -3268,6 +3370,79 @@ export interface operations {
                 };
             };
             /** @description `discord.not_configured`, or `discord.rate_limited` with Retry-After; or `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-events": {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of an earlier page; from the oldest event kept when absent. */
+                cursor?: string;
+                /** @description Comma-separated event types; every type when absent. */
+                types?: string;
+                /** @description Only this organization's events. */
+                organizationId?: string;
+                /** @description Events per page, 1..500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description `request.malformed_query`: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a cursor this feed did not give out, a limit outside 1..500, or an unknown event type */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4697,6 +4872,110 @@ export interface operations {
             };
             /** @description `quota.organizations_per_user_per_day`, with Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "organization-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationEventsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, or `organization.forbidden` for a member who is not an admin; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a missing organizationId, a cursor this feed did not give out, a limit outside 1..500, or an unknown event type */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,7 @@ mod m20261203_000700_membership_zones_contract;
 mod m20261204_000800_member_search;
 mod m20261205_000900_membership_history_index;
 mod m20261206_001000_rate_limits;
+mod m20261207_001100_events;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000800_member_search::Migration),
             Box::new(m20261205_000900_membership_history_index::Migration),
             Box::new(m20261206_001000_rate_limits::Migration),
+            Box::new(m20261207_001100_events::Migration),
         ]
     }
 }

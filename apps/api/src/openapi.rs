@@ -50,6 +50,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "photo-verification", description = "Photo verification (seed 000): a new avatar reviewed against the Discord avatar (crate `photo-verification`)"),
         (name = "profile-verification", description = "KYC profiles (seed 001, barong's contract): submit, review with four eyes, labels and levels (crate `profile-verification`)"),
         (name = "organizations", description = "Organizations, zones, members, their history, the organization logo and invitations: create, preview (public), accept, reject, revoke, resend, the acceptance log, and the sidebar (seeds 002, 003, 004; crate `organizations`)"),
+        (name = "events", description = "The event feeds: every change, oldest first, from a cursor — all of them for superusers, one organization's for its admins (docs/events.md)"),
         (name = "image-upload", description = "The embedded object store's upload target and file server (local storage only; crate `image-upload`)"),
     )
 )]

@@ -17,18 +17,18 @@ use adapter_discord::{DiscordClient, DiscordConfig};
 use adapter_s3::{LocalObjectStore, S3Config, S3ObjectStore};
 use adapter_smtp::SmtpNotifier;
 use adapter_sql::{
-    Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlPhotoVerificationRepository,
-    SqlProfileRepository, SqlUploadTicketRepository, SqlUserRepository,
+    Database, PoolSettings, SqlEventLog, SqlInvitationRepository, SqlOrganizationRepository,
+    SqlPhotoVerificationRepository, SqlProfileRepository, SqlUploadTicketRepository, SqlUserRepository,
 };
 use anyhow::Context as _;
 use image_upload::{ImageUpload, ImageUploadService, ObjectStore};
 use organizations::{
     InvitationId, InvitationLinks, InvitationService, InvitationToken, LogNotifier, LogoService, Notifier,
-    OrganizationService, OsTokenGenerator,
+    OrganizationEvents, OrganizationService, OsTokenGenerator,
 };
 use photo_verification::PhotoVerificationService;
 use profile_verification::{ProfilePolicy, ProfileService};
-use shared_kernel::{Clock, NoPause, Pause, SystemClock};
+use shared_kernel::{Clock, EventLog, NoPause, Pause, SystemClock};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -357,7 +357,11 @@ impl Application {
             },
         );
         let draining = Arc::new(AtomicBool::new(false));
+        let events: Arc<dyn EventLog> = Arc::new(SqlEventLog::new(db.clone()));
+        let organization_events = OrganizationEvents::new(orgs.clone(), events.clone());
         let state = web::Data::new(AppState {
+            events,
+            organization_events,
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
             metrics: Metrics::new()?,

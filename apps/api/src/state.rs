@@ -10,10 +10,10 @@ use actix_web::web;
 use adapter_s3::LocalObjectStore;
 use adapter_sql::Database;
 use image_upload::{ImageUploadService, ObjectStore};
-use organizations::{InvitationService, LogoService, OrganizationService};
+use organizations::{InvitationService, LogoService, OrganizationEvents, OrganizationService};
 use photo_verification::PhotoVerificationService;
 use profile_verification::ProfileService;
-use shared_kernel::{Actor, Clock};
+use shared_kernel::{Actor, Clock, EventLog};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -49,6 +49,10 @@ pub struct AppState {
     pub profiles: ProfileService,
     /// Organizations, zones and memberships.
     pub orgs: OrganizationService,
+    /// Every change's events, in commit order (the superusers' feed).
+    pub events: Arc<dyn EventLog>,
+    /// An organization's events, for its admins.
+    pub organization_events: OrganizationEvents,
     /// Invitations.
     pub invitations: InvitationService,
     /// Organization logos.

@@ -10,6 +10,7 @@
 
 use crate::database::Database;
 use crate::entities::users;
+use crate::events;
 use crate::mapping;
 use crate::memberships::{check, execute, failed};
 use crate::organizations::{accounts_with, finish};
@@ -23,7 +24,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
-use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, UserId};
+use shared_kernel::{Cursor, EmailAddress, Event, Page, PageRequest, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -181,7 +182,7 @@ impl InvitationRepository for SqlInvitationRepository {
             if let Some(mail) = mail {
                 queue_mail(&txn, &mail, draft.invitation.organization_id, draft.invitation.created_at).await?;
             }
-            Ok(())
+            events::append(&txn, &[draft.event()]).await
         }
         .await;
         finish(txn, result).await
@@ -262,15 +263,22 @@ impl InvitationRepository for SqlInvitationRepository {
 
     async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an accept transaction"))?;
-        let result = accept_in(&txn, plan).await;
+        let result = async {
+            accept_in(&txn, plan).await?;
+            events::append(&txn, &plan.events()).await
+        }
+        .await;
         finish(txn, result).await
     }
 
-    async fn log(&self, entry: &Acceptance) -> anyhow::Result<()> {
-        insert_acceptance(self.db.conn(), entry)
-            .await
-            .map_err(anyhow::Error::new)
-            .context("logging an acceptance attempt")
+    async fn log(&self, entry: &Acceptance, event: &Event) -> anyhow::Result<()> {
+        let txn = self.db.begin_write().await.context("starting an acceptance log transaction")?;
+        let result = async {
+            insert_acceptance(&txn, entry).await?;
+            events::append(&txn, std::slice::from_ref(event)).await
+        }
+        .await;
+        finish(txn, result).await.map_err(anyhow::Error::new).context("logging an acceptance attempt")
     }
 
     async fn update(
@@ -302,13 +310,14 @@ impl InvitationRepository for SqlInvitationRepository {
             if changed != 1 {
                 return Err(WriteError::Conflict);
             }
-            if let Some(entry) = entry {
-                insert_acceptance(&txn, &entry).await?;
+            if let Some(entry) = &entry {
+                insert_acceptance(&txn, entry).await?;
             }
             if let Some(mail) = mail {
                 queue_mail(&txn, &mail, next.organization_id, next.updated_at).await?;
             }
-            Ok(())
+            let logged = entry.as_ref().and_then(|e| e.event(next));
+            events::append(&txn, &[update.domain_event()].into_iter().chain(logged).collect::<Vec<_>>()).await
         }
         .await;
         finish(txn, result).await
@@ -475,10 +484,12 @@ impl InvitationRepository for SqlInvitationRepository {
                 // A concurrent run imported this line first.
                 return Err(WriteError::Conflict);
             }
+            let mut changes: Vec<Event> = invitation.iter().map(Invitation::created_event).collect();
             if let Some(plan) = &join {
                 accept_in(&txn, plan).await?;
+                changes.extend(plan.events());
             }
-            Ok(())
+            events::append(&txn, &changes).await
         }
         .await;
         match finish(txn, result).await {
@@ -537,6 +548,7 @@ impl InvitationRepository for SqlInvitationRepository {
                 return Ok(false);
             }
             accept_in(&txn, plan).await?;
+            events::append(&txn, &plan.events()).await?;
             Ok(true)
         }
         .await;
@@ -548,6 +560,7 @@ impl InvitationRepository for SqlInvitationRepository {
         let result = async {
             if claim_import(&txn, due, log.at).await? {
                 insert_acceptance(&txn, log).await?;
+                events::append(&txn, &log.event(&due.invitation).into_iter().collect::<Vec<_>>()).await?;
             }
             Ok(())
         }

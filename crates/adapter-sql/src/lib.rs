@@ -11,6 +11,8 @@
 //!   memberships and their history).
 //! - [`invitations_repo`]: the `InvitationRepository` (invitations, the
 //!   acceptance log, accept in one transaction).
+//! - [`events`]: the transactional outbox of every change, appended in the
+//!   change's transaction and read back in commit order (`SqlEventLog`).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
 //! - [`rate_limits`]: request rate limits shared by every replica (GCRA in one upsert).
 //! - `backend`: the only module that tells PostgreSQL from SQLite (row and
@@ -25,6 +27,7 @@
 mod backend;
 pub mod database;
 mod entities;
+pub mod events;
 pub mod invitations_repo;
 mod mapping;
 mod memberships;
@@ -37,6 +40,7 @@ pub mod tickets;
 pub mod users;
 
 pub use database::{Database, MIGRATION_LOCK, PoolSettings, PoolStats, is_unavailable};
+pub use events::SqlEventLog;
 pub use invitations_repo::SqlInvitationRepository;
 pub use organizations::SqlOrganizationRepository;
 pub use photos::SqlPhotoVerificationRepository;

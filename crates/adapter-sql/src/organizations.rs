@@ -5,6 +5,7 @@
 use crate::backend::{self, violates_unique};
 use crate::database::Database;
 use crate::entities::users;
+use crate::events;
 use crate::mapping;
 use crate::memberships::{check, execute, failed, stored_active, with_zones};
 use crate::schema::{MembershipHistory, MembershipZones, Memberships, OrganizationBlocks, Organizations, Zones};
@@ -116,7 +117,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             switch_to(&txn, org.created_by, org.id, org.created_at)
                 .await
                 .map_err(|e| failed(e, "switching to the new organization"))?;
-            Ok(())
+            events::append(&txn, &[founding.event(), founding.admin.event()]).await
         }
         .await;
         finish(txn, result).await
@@ -341,7 +342,11 @@ impl OrganizationRepository for SqlOrganizationRepository {
 
     async fn apply(&self, plans: &[MembershipPlan]) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting a membership transaction"))?;
-        let result = execute(&txn, plans).await;
+        let result = async {
+            execute(&txn, plans).await?;
+            events::append(&txn, &plans.iter().map(MembershipPlan::event).collect::<Vec<_>>()).await
+        }
+        .await;
         finish(txn, result).await
     }
 

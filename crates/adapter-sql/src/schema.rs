@@ -257,3 +257,18 @@ pub(crate) enum RateLimits {
     Key,
     ArrivalUs,
 }
+
+/// `events`: the transactional outbox, in commit order (`crate::events`).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub(crate) enum Events {
+    Table,
+    Position,
+    Id,
+    Type,
+    OccurredAt,
+    ActorId,
+    OrganizationId,
+    SubjectType,
+    SubjectId,
+    Data,
+}

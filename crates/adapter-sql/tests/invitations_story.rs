@@ -5,7 +5,9 @@
 //! guards, effects) in one transaction each. Every case gets a database of
 //! its own.
 
-use adapter_sql::{Database, PoolSettings, SqlInvitationRepository, SqlOrganizationRepository, SqlUserRepository};
+use adapter_sql::{
+    Database, PoolSettings, SqlEventLog, SqlInvitationRepository, SqlOrganizationRepository, SqlUserRepository,
+};
 use async_trait::async_trait;
 use organizations::OrganizationId;
 use organizations::testing::{Accounts, Subject};
@@ -47,6 +49,7 @@ async fn subject(url: &str) -> Subject {
     Subject {
         organizations: Arc::new(SqlOrganizationRepository::new(db.clone())),
         invitations: Arc::new(SqlInvitationRepository::new(db.clone())),
+        events: Arc::new(SqlEventLog::new(db.clone())),
         accounts: Arc::new(SqlAccounts(SqlUserRepository::new(db))),
     }
 }

@@ -105,6 +105,6 @@ pub use ports::{
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockInvitationLinks, MockInvitationRepository, MockNotifier, MockOrganizationRepository};
 pub use service::{
-    CreatedInvitation, ImportOutcome, ImportReport, InvitationService, LogoError, LogoService, OrganizationService,
-    OrganizationView, Preview,
+    CreatedInvitation, ImportOutcome, ImportReport, InvitationService, LogoError, LogoService, OrganizationEvents,
+    OrganizationService, OrganizationView, Preview,
 };

@@ -7,7 +7,8 @@
 //! guards (`Unchanged`, `NotBlocked`, `Quota` before the write, `Remains`
 //! after it), the compare-and-set on `version`, one active membership per
 //! (organization, user), the history rows, the effects, the quotas, the
-//! outbox's leased claims and the imports. Like the SQL adapter it decides
+//! outbox's leased claims, the imports and each change's events (it is
+//! an [`EventLog`] too). Like the SQL adapter it decides
 //! nothing: every value compared or written comes from the plan.
 //!
 //! Each port call is atomic: it holds the lock for the whole call and works
@@ -37,7 +38,7 @@ use anyhow::anyhow;
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId};
-use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, UserId};
+use shared_kernel::{Cursor, EmailAddress, Event, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
@@ -105,6 +106,8 @@ struct State {
     acceptances: Vec<Acceptance>,
     outbox: Vec<OutboxRow>,
     imports: Vec<ImportRow>,
+    /// The event log: position `i + 1` is `events[i]`, in commit order.
+    events: Vec<Event>,
 }
 
 /// Organizations, zones, memberships, invitations, their logs, the outbox
@@ -507,6 +510,7 @@ impl OrganizationRepository for MemoryStore {
             if let Some(user) = s.user_mut(org.created_by) {
                 user.current_organization = Some(org.id);
             }
+            s.events.extend([founding.event(), founding.admin.event()]);
             Ok(())
         })
     }
@@ -623,7 +627,11 @@ impl OrganizationRepository for MemoryStore {
     }
 
     async fn apply(&self, plans: &[MembershipPlan]) -> Result<(), WriteError> {
-        self.write(|s| s.execute(plans))
+        self.write(|s| {
+            s.execute(plans)?;
+            s.events.extend(plans.iter().map(MembershipPlan::event));
+            Ok(())
+        })
     }
 
     async fn history(&self, org: OrganizationId, user: UserId) -> anyhow::Result<Vec<MembershipHistory>> {
@@ -737,6 +745,7 @@ impl InvitationRepository for MemoryStore {
             if let Some(mail) = &mail {
                 s.queue_mail(mail, draft.invitation.organization_id, draft.invitation.created_at);
             }
+            s.events.push(draft.event());
             Ok(())
         })
     }
@@ -792,11 +801,17 @@ impl InvitationRepository for MemoryStore {
     }
 
     async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError> {
-        self.write(|s| s.accept(plan))
+        self.write(|s| {
+            s.accept(plan)?;
+            s.events.extend(plan.events());
+            Ok(())
+        })
     }
 
-    async fn log(&self, entry: &Acceptance) -> anyhow::Result<()> {
-        self.lock().acceptances.push(entry.clone());
+    async fn log(&self, entry: &Acceptance, event: &Event) -> anyhow::Result<()> {
+        let mut state = self.lock();
+        state.acceptances.push(entry.clone());
+        state.events.push(event.clone());
         Ok(())
     }
 
@@ -821,12 +836,14 @@ impl InvitationRepository for MemoryStore {
                 stored.token_hash = next.token_hash;
                 stored.expires_at = next.expires_at;
             }
+            let logged = entry.as_ref().and_then(|e| e.event(next));
             if let Some(entry) = entry {
                 s.acceptances.push(entry);
             }
             if let Some(mail) = &mail {
                 s.queue_mail(mail, next.organization_id, next.updated_at);
             }
+            s.events.extend([update.domain_event()].into_iter().chain(logged));
             Ok(())
         })
     }
@@ -930,8 +947,10 @@ impl InvitationRepository for MemoryStore {
                 created_at: now,
                 applied_at: (join.is_some() || invitation.is_none()).then_some(now),
             });
+            s.events.extend(invitation.iter().map(Invitation::created_event));
             if let Some(plan) = &join {
                 s.accept(plan)?;
+                s.events.extend(plan.events());
             }
             Ok(())
         });
@@ -972,6 +991,7 @@ impl InvitationRepository for MemoryStore {
                 return Ok(false);
             }
             s.accept(plan)?;
+            s.events.extend(plan.events());
             Ok(true)
         })
     }
@@ -980,8 +1000,27 @@ impl InvitationRepository for MemoryStore {
         self.write(|s| {
             if s.claim_import(due, log.at) {
                 s.acceptances.push(log.clone());
+                s.events.extend(log.event(&due.invitation));
             }
             Ok(())
         })
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryStore {
+    async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
+        let state = self.lock();
+        let from = usize::try_from(query.after).unwrap_or(usize::MAX);
+        Ok(state
+            .events
+            .iter()
+            .enumerate()
+            .skip(from)
+            .filter(|(_, e)| query.organization_id.is_none_or(|o| e.organization_id == Some(o)))
+            .filter(|(_, e)| query.types.is_empty() || query.types.contains(&e.kind))
+            .take(query.limit as usize + 1)
+            .map(|(i, e)| Recorded { position: i64::try_from(i).unwrap_or(i64::MAX) + 1, event: e.clone() })
+            .collect())
     }
 }

@@ -166,8 +166,9 @@ pub trait InvitationRepository: Send + Sync {
     /// under the row lock, so they queue instead of failing each other.
     async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError>;
 
-    /// Logs an attempt in its own transaction; consumes nothing.
-    async fn log(&self, entry: &Acceptance) -> anyhow::Result<()>;
+    /// Logs a refused attempt and writes its `invitation.acceptance_failed`
+    /// event, in their own transaction; consumes nothing.
+    async fn log(&self, entry: &Acceptance, event: &shared_kernel::Event) -> anyhow::Result<()>;
 
     /// Writes `update.next` while the stored invitation is still pending
     /// (and carries `update.expected_token`, when given), after checking its

@@ -30,7 +30,9 @@ use crate::model::{
 use crate::ports::{InvitationLinks, InvitationRepository, Notifier, OrganizationRepository, OsTokenGenerator};
 use crate::service::{ImportOutcome, ImportReport, InvitationService, OrganizationService};
 use async_trait::async_trait;
-use shared_kernel::{Actor, Clock, EmailAddress, FixedClock, OrgRole, PageRequest, PlatformRole, UserId};
+use shared_kernel::{
+    Actor, Clock, EmailAddress, EventLog, FeedQuery, FixedClock, OrgRole, PageRequest, PlatformRole, Recorded, UserId,
+};
 use std::sync::{Arc, Mutex};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -56,6 +58,8 @@ pub struct Subject {
     pub invitations: Arc<dyn InvitationRepository>,
     /// The store's users.
     pub accounts: Arc<dyn Accounts>,
+    /// The store's event log, which both ports append to.
+    pub events: Arc<dyn EventLog>,
 }
 
 /// One `#[tokio::test]` per case of the suite. `$subject` is an expression
@@ -76,6 +80,7 @@ macro_rules! conformance_tests {
             an_outbox_mail_is_claimed_once => an_outbox_mail_is_claimed_once,
             rezoning_revokes_the_links_the_creator_may_no_longer_grant => rezoning_revokes_the_links_the_creator_may_no_longer_grant,
             the_members_search_finds_a_prefix_of_a_name_or_an_email => the_members_search_finds_a_prefix_of_a_name_or_an_email,
+            each_change_writes_its_events_and_a_refused_one_none => each_change_writes_its_events_and_a_refused_one_none,
         );
     };
     (@cases $subject:expr; $($test:ident => $case:ident),+ $(,)?) => {
@@ -863,4 +868,64 @@ pub async fn the_members_search_finds_a_prefix_of_a_name_or_an_email(subject: &S
     let mut paged: Vec<_> = first.items.iter().chain(&second.items).map(|m| m.email.clone()).collect();
     paged.sort();
     assert_eq!(paged, ["grace.b@x.io", "grace@navy.example", "peck@film.example"]);
+}
+
+/// Every event in the log after `after`, of every type and organization.
+async fn events_after(subject: &Subject, after: i64) -> Vec<Recorded> {
+    let query = FeedQuery { after, limit: FeedQuery::MAX_LIMIT, types: vec![], organization_id: None };
+    subject.events.read(&query).await.expect("reading the event log")
+}
+
+/// Each committed change appends its events, in the change's order and in
+/// positions that only rise; a refused change appends none; the log reads
+/// back by position, type and organization, one row beyond the limit.
+pub async fn each_change_writes_its_events_and_a_refused_one_none(subject: &Subject) {
+    let w = &World::new(subject);
+    let (ada, bob) = (w.user("ada").await, w.user("bob").await);
+    let org = w.organization(&ada, "Acme").await;
+    w.join(&ada, org, &bob, OrgRole::Member).await;
+    let all = events_after(subject, 0).await;
+    let kinds: Vec<&str> = all.iter().map(|r| r.event.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "organization.created",
+            "membership.created",
+            "invitation.created",
+            "membership.created",
+            "invitation.accepted"
+        ]
+    );
+    assert!(all.windows(2).all(|p| p[0].position < p[1].position), "positions rise");
+    assert!(all.iter().all(|r| r.event.organization_id == Some(org.as_uuid())));
+    assert_eq!(all[3].event.actor_id, Some(bob.user_id));
+    let last = all.last().unwrap().position;
+
+    // Refused: a stale version writes nothing, so no event either.
+    let admin = w.membership(org, &ada).await.unwrap();
+    let stale = Guard::Unchanged { membership_id: admin.id, version: admin.version + 1 };
+    let cy = w.user("cy").await;
+    let join = Membership::start(org, cy.user_id, OrgRole::Member, vec![], None, None, w.now());
+    let refused = plan(MembershipWrite::Insert(join), vec![stale], ada.user_id, w.now());
+    assert!(matches!(subject.organizations.apply(&[refused]).await, Err(WriteError::Conflict)));
+    assert!(events_after(subject, last).await.is_empty(), "a refused change wrote an event");
+
+    // A refused acceptance is logged with its event, and changes nothing else.
+    let mine = w.invitations.create(&ada, link(org, OrgRole::Guest)).await.unwrap();
+    let err = w.invitations.accept_token(&ada, &mine.token, &ClientInfo::default()).await;
+    assert!(matches!(err, Err(AcceptError::Refused(Refusal::AlreadyMember))), "{err:?}");
+    let new = events_after(subject, last).await;
+    let kinds: Vec<&str> = new.iter().map(|r| r.event.kind.as_str()).collect();
+    assert_eq!(kinds, ["invitation.created", "invitation.acceptance_failed"]);
+    assert_eq!(new[1].event.data["reason"], "already_member");
+
+    // Reading: by type, by organization, and one beyond the limit.
+    let elsewhere = w.organization(&bob, "Elsewhere").await;
+    let by_type = FeedQuery { after: 0, limit: 10, types: vec!["organization.created".into()], organization_id: None };
+    let created = subject.events.read(&by_type).await.unwrap();
+    assert_eq!(created.len(), 2);
+    let theirs = FeedQuery { after: 0, limit: 1, types: vec![], organization_id: Some(elsewhere.as_uuid()) };
+    let page = subject.events.read(&theirs).await.unwrap();
+    assert_eq!(page.len(), 2, "the limit plus one, to say there is more");
+    assert!(page.iter().all(|r| r.event.organization_id == Some(elsewhere.as_uuid())));
 }

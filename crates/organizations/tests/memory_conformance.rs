@@ -28,6 +28,7 @@ async fn memory() -> (Subject, ()) {
     let subject = Subject {
         organizations: Arc::new(store.clone()),
         invitations: Arc::new(store.clone()),
+        events: Arc::new(store.clone()),
         accounts: Arc::new(MemoryAccounts(store)),
     };
     (subject, ())

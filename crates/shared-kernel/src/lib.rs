@@ -6,6 +6,7 @@
 //! - [`clock`]: the `Clock` port, the system clock and a settable test clock.
 //! - [`discord`]: the `DiscordId` snowflake value type.
 //! - [`email`]: the normalised `EmailAddress` value type.
+//! - [`event`]: a state change as the systems around Usher learn of it (`Event`), and its place in the feed.
 //! - [`paging`]: keyset paging requests, pages and opaque cursors typed by the list's key.
 //! - [`pause`]: a test hook between a decision's read and its write.
 //! - [`review`]: what a rejection tells its user: retry or final, and the reviewers' note.
@@ -19,6 +20,7 @@ pub mod actor;
 pub mod clock;
 pub mod discord;
 pub mod email;
+pub mod event;
 pub mod ids;
 pub mod paging;
 pub mod pause;
@@ -33,6 +35,7 @@ pub use actor::{Actor, PlatformRole};
 pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
 pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
+pub use event::{Event, EventLog, FeedError, FeedPage, FeedQuery, Recorded, Subject};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, CursorKey, Page, PageRequest, PagingError};
 pub use pause::{NoPause, Pause};

@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod admin_users;
 pub mod avatar;
 pub mod dashboard;
+pub mod events;
 pub mod image_upload;
 pub mod invitations;
 pub mod organizations;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     profile_verification::configure(cfg);
     organizations::configure(cfg);
     invitations::configure(cfg);
+    events::configure(cfg);
     sidebar::configure(cfg);
 }
 

@@ -165,6 +165,8 @@ pub struct Refused {
     pub log: Acceptance,
     /// What to put right first.
     pub cleanup: Option<Cleanup>,
+    /// `invitation.acceptance_failed`, written with the log row.
+    pub event: shared_kernel::Event,
 }
 
 /// What a refusal puts right.
@@ -232,7 +234,8 @@ impl Invitation {
                 ctx.client,
                 now,
             );
-            Box::new(Refused { refusal, log, cleanup })
+            let event = log.failure_event(self);
+            Box::new(Refused { refusal, log, cleanup, event })
         };
         self.usable(now).map_err(|r| refuse(r, None))?;
         let authority = match (ctx.grantor, self.origin) {

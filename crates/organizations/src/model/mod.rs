@@ -16,6 +16,7 @@
 //! - [`accept`]: who accepts, why an acceptance is refused, and the plan of
 //!   one that is not.
 //! - [`acceptance`]: the acceptance log.
+//! - [`events`]: the event of each change, with the resource as it now stands.
 //! - [`quota`]: per-user and per-organization quotas.
 //! - [`outbox`]: invitation e-mails, when one is sent and when it is retried.
 //! - [`import`]: legacy membership imports (FiO "Case 1").
@@ -27,6 +28,7 @@ mod accept;
 mod acceptance;
 mod authority;
 mod changes;
+pub mod events;
 mod ids;
 mod import;
 mod invitation;

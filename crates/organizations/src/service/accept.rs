@@ -98,7 +98,7 @@ impl InvitationService {
                 },
                 None => {}
             }
-            self.invitations.log(&refused.log).await
+            self.invitations.log(&refused.log, &refused.event).await
         }
         .await;
         match result {

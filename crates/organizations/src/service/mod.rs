@@ -6,16 +6,19 @@
 //!   members, blocks, history, the sidebar, the membership sweeper and a
 //!   superuser's admin appointment.
 //! - [`LogoService`] (`logo`): the organization logo's two-step upload.
+//! - [`OrganizationEvents`] (`events`): an organization's event feed, for its admins.
 //! - [`InvitationService`] (`invitations`, `accept`, `outbox`, `imports`):
 //!   invitations, accepting, their e-mails and legacy imports.
 
 mod accept;
+mod events;
 mod imports;
 mod invitations;
 mod logo;
 mod organizations;
 mod outbox;
 
+pub use events::OrganizationEvents;
 pub use imports::{ImportOutcome, ImportReport};
 pub use invitations::{CreatedInvitation, InvitationService, Preview};
 pub use logo::{LogoError, LogoService};
@@ -118,7 +121,15 @@ mod tests {
         let mut expired = invitation(org, 1);
         expired.expires_at = NOW;
         invitations.expect_find_by_hash().returning(move |_| Ok(Some(expired.clone())));
-        invitations.expect_log().withf(|a| a.reason.as_deref() == Some("expired")).times(1).returning(|_| Ok(()));
+        invitations
+            .expect_log()
+            .withf(|a, e| {
+                a.reason.as_deref() == Some("expired")
+                    && e.kind == "invitation.acceptance_failed"
+                    && e.data["reason"] == "expired"
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
         invitations.expect_accept().never();
         let svc = service(world(org), invitations, MockNotifier::new());
         let err = svc.accept_token(&actor(2), &InvitationToken::from_presented("t"), &ClientInfo::default()).await;
@@ -137,7 +148,15 @@ mod tests {
         invitations.expect_find_by_hash().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(fresh.clone())));
         invitations.expect_accept().times(1).in_sequence(&mut seq).returning(|_| Err(WriteError::Conflict));
         invitations.expect_find_by_hash().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(taken.clone())));
-        invitations.expect_log().withf(|a| a.reason.as_deref() == Some("used_up")).times(1).returning(|_| Ok(()));
+        invitations
+            .expect_log()
+            .withf(|a, e| {
+                a.reason.as_deref() == Some("used_up")
+                    && e.kind == "invitation.acceptance_failed"
+                    && e.data["reason"] == "used_up"
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
         let svc = service(world(org), invitations, MockNotifier::new());
         let err = svc.accept_token(&actor(2), &InvitationToken::from_presented("t"), &ClientInfo::default()).await;
         assert!(matches!(err, Err(AcceptError::Refused(Refusal::UsedUp))));

@@ -578,6 +578,14 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 200, 200, 403],
             codes: ORG,
         },
+        // An organization's events: its admins only, as its other logs.
+        Row {
+            method: "POST",
+            template: "/organization/events",
+            request: |w, _| post("/organization/events", json!({"organizationId": w.org})),
+            expect: [401, 403, 403, 403, 403, 403, 200, 403],
+            codes: ORG,
+        },
         Row {
             method: "POST",
             template: "/organization/members/history",
@@ -596,6 +604,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 200, 200, 200, 200, 403],
             codes: ORG,
         },
+        // Every organization's events: superusers only.
+        Row { method: "GET", template: "/events", request: |_, _| get("/events"), expect: su(200), codes: SUPER },
         Row {
             method: "GET",
             template: "/my-apps/sidebar",

@@ -9,6 +9,7 @@ mod avatar;
 mod dashboard;
 mod edge;
 mod errors;
+mod events;
 mod invitations;
 mod jwks;
 mod membership_races;

@@ -1,0 +1,221 @@
+//! The events of organizations, memberships and invitations: each change the
+//! model decides names its event here, with the resource as it stands after
+//! the change. The adapter writes them in the change's transaction
+//! (docs/events.md lists every type with an example). Ids are strings, as
+//! the API writes them (user ids included).
+
+use super::{
+    AcceptPlan, Acceptance, Founding, HistoryCause, Invitation, InvitationDraft, InvitationEvent, InvitationUpdate,
+    Membership, MembershipPlan, MembershipStatus, MembershipWrite, Organization, Outcome,
+};
+use serde_json::{Value, json};
+use shared_kernel::{Event, Subject, UserId};
+
+/// `organization.created`
+pub const ORGANIZATION_CREATED: &str = "organization.created";
+/// `membership.created`: someone joined (founding, an invitation, an import, an appointment).
+pub const MEMBERSHIP_CREATED: &str = "membership.created";
+/// `membership.role_changed`: an admin changed the role, or a superuser appointed an admin.
+pub const MEMBERSHIP_ROLE_CHANGED: &str = "membership.role_changed";
+/// `membership.zones_changed`
+pub const MEMBERSHIP_ZONES_CHANGED: &str = "membership.zones_changed";
+/// `membership.expiry_changed`: the end date was set, moved or cleared.
+pub const MEMBERSHIP_EXPIRY_CHANGED: &str = "membership.expiry_changed";
+/// `membership.upgraded`: an accepted invitation raised the role, widened the zones or lengthened the term.
+pub const MEMBERSHIP_UPGRADED: &str = "membership.upgraded";
+/// `membership.ended`, with `reason` `removed`, `left` or `expired`.
+pub const MEMBERSHIP_ENDED: &str = "membership.ended";
+/// `invitation.created`
+pub const INVITATION_CREATED: &str = "invitation.created";
+/// `invitation.accepted`
+pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
+/// `invitation.acceptance_failed`, with the refusal's `reason`.
+pub const INVITATION_ACCEPTANCE_FAILED: &str = "invitation.acceptance_failed";
+/// `invitation.rejected`: the invitee declined.
+pub const INVITATION_REJECTED: &str = "invitation.rejected";
+/// `invitation.revoked`
+pub const INVITATION_REVOKED: &str = "invitation.revoked";
+/// `invitation.resent`: a new token and expiry.
+pub const INVITATION_RESENT: &str = "invitation.resent";
+
+/// Every event type this context emits, in the order docs/events.md lists them.
+pub const EVENT_TYPES: &[&str] = &[
+    ORGANIZATION_CREATED,
+    MEMBERSHIP_CREATED,
+    MEMBERSHIP_ROLE_CHANGED,
+    MEMBERSHIP_ZONES_CHANGED,
+    MEMBERSHIP_EXPIRY_CHANGED,
+    MEMBERSHIP_UPGRADED,
+    MEMBERSHIP_ENDED,
+    INVITATION_CREATED,
+    INVITATION_ACCEPTED,
+    INVITATION_ACCEPTANCE_FAILED,
+    INVITATION_REJECTED,
+    INVITATION_REVOKED,
+    INVITATION_RESENT,
+];
+
+/// An organization as its events show it.
+pub fn organization_data(o: &Organization) -> Value {
+    json!({
+        "id": o.id.to_string(),
+        "name": o.name,
+        "slug": o.slug,
+        "logoUrl": o.logo_url,
+        "createdBy": o.created_by.to_string(),
+        "createdAt": rfc3339(o.created_at),
+    })
+}
+
+/// A membership as its events show it.
+pub fn membership_data(m: &Membership) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "organizationId": m.organization_id.to_string(),
+        "userId": m.user_id.to_string(),
+        "role": m.role.as_str(),
+        "zoneIds": m.zones.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "status": m.status.as_str(),
+        "expiresAt": m.expires_at.map(rfc3339),
+        "invitationId": m.invitation_id.map(|i| i.to_string()),
+        "joinedAt": rfc3339(m.joined_at),
+        "endedAt": m.ended_at.map(rfc3339),
+        "endReason": m.end_reason.map(|r| r.as_str()),
+        "version": m.version,
+    })
+}
+
+/// An invitation as its events show it (never its token or the token's hash).
+pub fn invitation_data(i: &Invitation) -> Value {
+    json!({
+        "id": i.id.to_string(),
+        "organizationId": i.organization_id.to_string(),
+        "zoneId": i.zone_id.map(|z| z.to_string()),
+        "role": i.role.as_str(),
+        "email": i.email.as_ref().map(|e| e.as_str()),
+        "userId": i.user_id.map(|u| u.to_string()),
+        "kind": i.kind.as_str(),
+        "origin": i.origin.as_str(),
+        "maxUses": i.max_uses,
+        "useCount": i.use_count,
+        "expiresAt": rfc3339(i.expires_at),
+        "membershipDurationSeconds": i.membership_duration.map(|d| d.whole_seconds()),
+        "status": i.status.as_str(),
+        "createdBy": i.created_by.to_string(),
+        "createdAt": rfc3339(i.created_at),
+    })
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+impl Founding {
+    /// `organization.created` (the founder's membership has its own event, from its plan).
+    pub fn event(&self) -> Event {
+        let o = &self.organization;
+        Event::new(
+            ORGANIZATION_CREATED,
+            o.created_at,
+            Some(o.created_by),
+            Some(o.id.as_uuid()),
+            Subject::new("organization", o.id),
+            json!({ "organization": organization_data(o) }),
+        )
+    }
+}
+
+impl MembershipPlan {
+    /// The event of this change: its type follows from the write and its history cause.
+    pub fn event(&self) -> Event {
+        let m = self.membership();
+        let kind = match (&self.write, self.history.cause) {
+            (MembershipWrite::Insert(_), _) => MEMBERSHIP_CREATED,
+            (MembershipWrite::Update(m), _) if m.status == MembershipStatus::Inactive => MEMBERSHIP_ENDED,
+            (_, HistoryCause::RoleChange | HistoryCause::Appointed) => MEMBERSHIP_ROLE_CHANGED,
+            (_, HistoryCause::ZoneChange) => MEMBERSHIP_ZONES_CHANGED,
+            (_, HistoryCause::ExpiryChange) => MEMBERSHIP_EXPIRY_CHANGED,
+            _ => MEMBERSHIP_UPGRADED,
+        };
+        let mut data = json!({ "membership": membership_data(m), "cause": self.history.cause.as_str() });
+        if kind == MEMBERSHIP_ENDED {
+            data["reason"] = json!(m.end_reason.map(|r| r.as_str()));
+        }
+        Event::new(
+            kind,
+            self.history.at,
+            self.history.changed_by,
+            Some(m.organization_id.as_uuid()),
+            Subject::new("membership", m.id),
+            data,
+        )
+    }
+}
+
+/// The event of a change to `invitation`, made by `actor`.
+fn invitation_event(kind: &str, invitation: &Invitation, actor: Option<UserId>, at: time::OffsetDateTime) -> Event {
+    Event::new(
+        kind,
+        at,
+        actor,
+        Some(invitation.organization_id.as_uuid()),
+        Subject::new("invitation", invitation.id),
+        json!({ "invitation": invitation_data(invitation) }),
+    )
+}
+
+impl InvitationDraft {
+    /// `invitation.created`.
+    pub fn event(&self) -> Event {
+        self.invitation.created_event()
+    }
+}
+
+impl Invitation {
+    /// `invitation.created` (by a member, or by an import in the organization's name).
+    pub fn created_event(&self) -> Event {
+        invitation_event(INVITATION_CREATED, self, Some(self.created_by), self.created_at)
+    }
+}
+
+impl InvitationUpdate {
+    /// `invitation.rejected`, `invitation.revoked` or `invitation.resent`.
+    pub fn domain_event(&self) -> Event {
+        let next = &self.next;
+        let (kind, actor) = match self.event {
+            InvitationEvent::Created => (INVITATION_CREATED, Some(next.created_by)),
+            InvitationEvent::Accepted { user } => (INVITATION_ACCEPTED, Some(user)),
+            InvitationEvent::Rejected { user } => (INVITATION_REJECTED, Some(user)),
+            InvitationEvent::Revoked { by } => (INVITATION_REVOKED, by),
+            InvitationEvent::Resent { by } => (INVITATION_RESENT, Some(by)),
+        };
+        invitation_event(kind, next, actor, next.updated_at)
+    }
+}
+
+impl AcceptPlan {
+    /// The events of this acceptance, in order: the caller's lapsed
+    /// membership ended, the membership made or raised, then
+    /// `invitation.accepted` (the invitation after the use is taken).
+    pub fn events(&self) -> Vec<Event> {
+        let mut accepted = invitation_event(INVITATION_ACCEPTED, &self.invitation, self.log.user_id, self.log.at);
+        accepted.data["membershipId"] = json!(self.membership.membership().id.to_string());
+        self.end_lapsed.iter().chain([&self.membership]).map(MembershipPlan::event).chain([accepted]).collect()
+    }
+}
+
+impl Acceptance {
+    /// The event this log row adds to its change: `invitation.acceptance_failed`
+    /// for a refused attempt; none otherwise (an accept or a decline is the
+    /// invitation's own event).
+    pub fn event(&self, invitation: &Invitation) -> Option<Event> {
+        (self.outcome == Outcome::Failed).then(|| self.failure_event(invitation))
+    }
+
+    /// `invitation.acceptance_failed`, with the refusal's reason.
+    pub(crate) fn failure_event(&self, invitation: &Invitation) -> Event {
+        let mut event = invitation_event(INVITATION_ACCEPTANCE_FAILED, invitation, self.user_id, self.at);
+        event.data["reason"] = json!(self.reason);
+        event
+    }
+}

@@ -1,0 +1,357 @@
+//! Events (issue 18): each change writes exactly one event per thing that
+//! changed, in the change's transaction, and a refused change writes none;
+//! the feeds replay from any cursor; an organization's admins read only
+//! theirs. On SQLite and PostgreSQL; the commit-order race on PostgreSQL.
+
+use crate::organizations::{create_org, invite, user_id};
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+use test_support::app::{Backend, TestApp};
+use test_support::{assert_problem, json, on_both_backends as both};
+use time::Duration;
+
+const ROOT: &str = "root@example.com";
+
+async fn spawn(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |s| {
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into()]).unwrap();
+    })
+    .await
+}
+
+/// One page of the superusers' feed, `query` being the query string.
+async fn feed(app: &TestApp, root: &str, query: &str) -> Value {
+    let res = app.request(Method::GET, &format!("/events{query}"), Some(root), None).await;
+    assert_eq!(res.status(), 200, "GET /events{query}");
+    json(res).await
+}
+
+/// Every event of `org`, read page by page.
+async fn all_of(app: &TestApp, root: &str, org: &str) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = feed(app, root, &format!("?organizationId={org}&limit=500{cursor}")).await;
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        if !page["hasMore"].as_bool().unwrap() {
+            return events;
+        }
+        cursor = format!("&cursor={}", page["nextCursor"].as_str().unwrap());
+    }
+}
+
+/// The types of `events`, in order.
+fn types(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
+}
+
+/// `events` after the first `n`.
+fn after(events: &[Value], n: usize) -> &[Value] {
+    &events[n..]
+}
+
+async fn each_change_writes_its_events_and_a_refused_change_none(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let ada_id = user_id(&app, &ada).await;
+    let org = create_org(&app, &ada, "Acme").await;
+    let seen = all_of(&app, &root, &org).await;
+    assert_eq!(types(&seen), ["organization.created", "membership.created"]);
+    assert_eq!(seen[0]["subject"], json!({"type": "organization", "id": org}));
+    assert_eq!(seen[0]["data"]["organization"]["name"], "Acme");
+    assert_eq!(seen[0]["actorId"], ada_id.as_str());
+    assert_eq!(seen[1]["data"]["membership"]["role"], "admin");
+    assert_eq!(seen[1]["data"]["cause"], "created");
+    assert_eq!(seen[1]["organizationId"], org.as_str());
+
+    // An invitation, refused once, then accepted.
+    let created = invite(&app, &ada, &org, json!({"email": "bob@example.com", "role": "member"})).await;
+    let carol = app.token("carol@example.com");
+    let accept = |token: &str| {
+        let body = json!({"token": created["token"]});
+        let (app, token) = (&app, token.to_owned());
+        async move { app.post("/invitation/accept", &token, &body).await }
+    };
+    assert_problem(accept(&carol).await, 403, "invitation.email_mismatch").await;
+    let bob = app.token("bob@example.com");
+    let bob_id = user_id(&app, &bob).await;
+    assert_eq!(accept(&bob).await.status(), 200);
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, 2);
+    assert_eq!(
+        types(new),
+        ["invitation.created", "invitation.acceptance_failed", "membership.created", "invitation.accepted"]
+    );
+    let invitation_id = created["invitation"]["id"].as_str().unwrap();
+    assert_eq!(new[0]["subject"], json!({"type": "invitation", "id": invitation_id}));
+    assert_eq!(new[0]["data"]["invitation"]["email"], "bob@example.com");
+    assert!(new[0]["data"]["invitation"].get("tokenHash").is_none(), "no token in an event");
+    assert_eq!(new[1]["data"]["reason"], "email_mismatch");
+    assert_eq!(new[1]["actorId"], user_id(&app, &carol).await.as_str());
+    assert_eq!(new[2]["data"]["membership"]["userId"], bob_id.as_str());
+    assert_eq!(new[2]["data"]["cause"], "invitation");
+    assert_eq!(new[3]["data"]["invitation"]["useCount"], 1);
+    assert_eq!(new[3]["data"]["membershipId"], new[2]["subject"]["id"]);
+
+    // Role, zones, end date: one event each.
+    let zone =
+        json(app.post("/organization/zones/create", &ada, &json!({"organizationId": org, "name": "North"})).await)
+            .await["id"]
+            .clone();
+    let member = |extra: Value| {
+        let mut body = json!({"organizationId": org, "userId": bob_id});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    assert_eq!(
+        app.post("/organization/members/update-role", &ada, &member(json!({"role": "moderator"}))).await.status(),
+        200
+    );
+    assert_eq!(app.post("/organization/members/update", &ada, &member(json!({"zoneIds": [zone]}))).await.status(), 200);
+    let until = (time::OffsetDateTime::now_utc() + Duration::days(30))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert_eq!(
+        app.post("/organization/members/update", &ada, &member(json!({"expiresAt": until}))).await.status(),
+        200
+    );
+    // Refused: the last admin may not leave. Nothing is written, so no event.
+    assert_problem(
+        app.post("/organization/leave", &ada, &json!({"organizationId": org})).await,
+        409,
+        "organization.last_admin",
+    )
+    .await;
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, 6);
+    assert_eq!(types(new), ["membership.role_changed", "membership.zones_changed", "membership.expiry_changed"]);
+    assert_eq!(new[0]["data"]["membership"]["role"], "moderator");
+    assert_eq!(new[1]["data"]["membership"]["zoneIds"], json!([zone]));
+    assert_eq!(new[2]["actorId"], ada_id.as_str());
+
+    // Invitations rejected, revoked and resent.
+    let declined = invite(&app, &ada, &org, json!({"email": "dee@example.com"})).await;
+    let dee = app.token("dee@example.com");
+    assert_eq!(
+        app.post("/invitation/reject", &dee, &json!({"invitationId": declined["invitation"]["id"]})).await.status(),
+        200
+    );
+    let withdrawn = invite(&app, &ada, &org, json!({})).await;
+    assert_eq!(
+        app.post("/invitation/revoke", &ada, &json!({"invitationId": withdrawn["invitation"]["id"]})).await.status(),
+        200
+    );
+    let again = invite(&app, &ada, &org, json!({})).await;
+    assert_eq!(
+        app.post("/invitation/resend", &ada, &json!({"invitationId": again["invitation"]["id"]})).await.status(),
+        200
+    );
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, 9);
+    assert_eq!(
+        types(new),
+        [
+            "invitation.created",
+            "invitation.rejected",
+            "invitation.created",
+            "invitation.revoked",
+            "invitation.created",
+            "invitation.resent"
+        ]
+    );
+    assert_eq!(new[1]["data"]["invitation"]["status"], "rejected");
+    assert_eq!(new[3]["data"]["invitation"]["status"], "revoked");
+
+    // Memberships end: removed, left, and run out (the sweeper's, with no actor).
+    let removed = crate::organizations::join(&app, &ada, &org, "eve@example.com", "member").await;
+    let body = json!({"organizationId": org, "userId": user_id(&app, &removed).await});
+    assert_eq!(app.post("/organization/members/remove", &ada, &body).await.status(), 200);
+    assert_eq!(app.post("/organization/leave", &bob, &json!({"organizationId": org})).await.status(), 200);
+    let brief = invite(&app, &ada, &org, json!({"membershipDurationSeconds": 3600})).await;
+    assert_eq!(
+        app.post("/invitation/accept", &app.token("fay@example.com"), &json!({"token": brief["token"]})).await.status(),
+        200
+    );
+    app.clock.advance(Duration::hours(2));
+    app.run_jobs().await;
+    let events = all_of(&app, &root, &org).await;
+    let ended: Vec<&Value> = after(&events, 15).iter().filter(|e| e["type"] == "membership.ended").collect();
+    let reasons: Vec<(&str, &Value)> =
+        ended.iter().map(|e| (e["data"]["reason"].as_str().unwrap(), &e["actorId"])).collect();
+    assert_eq!(reasons, [("removed", &json!(ada_id)), ("left", &json!(bob_id)), ("expired", &Value::Null)]);
+
+    // Exactly one event per change: no event id twice, positions strictly rising.
+    let ids: std::collections::BTreeSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), events.len());
+}
+both!(each_change_writes_its_events_and_a_refused_change_none);
+
+async fn the_feed_replays_from_any_cursor_and_checks_what_it_is_asked(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    for _ in 0..3 {
+        invite(&app, &ada, &org, json!({})).await;
+    }
+    let other = create_org(&app, &app.token("zed@example.com"), "Elsewhere").await;
+    let everything = feed(&app, &root, "").await;
+    let all = everything["events"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 7, "{all:#?}");
+    assert!(!everything["hasMore"].as_bool().unwrap());
+
+    // Page by page with limit 1, and from every cursor: the same events, in the same order.
+    let mut cursors = vec![String::new()];
+    let mut paged = Vec::new();
+    loop {
+        let query = format!("?limit=1{}", cursors.last().unwrap());
+        let page = feed(&app, &root, &query).await;
+        paged.extend(page["events"].as_array().unwrap().iter().cloned());
+        cursors.push(format!("&cursor={}", page["nextCursor"].as_str().unwrap()));
+        if !page["hasMore"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(paged, all);
+    for (i, cursor) in cursors.iter().enumerate().take(all.len()) {
+        let rest = feed(&app, &root, &format!("?limit=500{cursor}")).await;
+        assert_eq!(rest["events"].as_array().unwrap().as_slice(), &all[i..], "from cursor {i}");
+    }
+    // At the end, the cursor stays where it is, so a poller keeps its place.
+    let end = feed(&app, &root, &cursors[all.len()].replacen('&', "?", 1)).await;
+    assert_eq!(end["events"], json!([]));
+    assert_eq!(format!("&cursor={}", end["nextCursor"].as_str().unwrap()), cursors[all.len()]);
+
+    // Filters: types, organization.
+    let created = feed(&app, &root, "?types=organization.created").await;
+    assert_eq!(types(created["events"].as_array().unwrap()), ["organization.created", "organization.created"]);
+    let theirs = feed(&app, &root, &format!("?organizationId={other}")).await;
+    assert_eq!(types(theirs["events"].as_array().unwrap()), ["organization.created", "membership.created"]);
+
+    // Whatever is forged or mistyped is a clear 422, never a 500.
+    let (app_ref, root_ref) = (&app, root.as_str());
+    let get = move |q: &str| get_as(app_ref, root_ref, q);
+    for forged in ["?cursor=-1", "?cursor=abc", "?cursor=1e3", "?cursor=%00", "?cursor=99999999999999999999"] {
+        assert_problem(get(forged).await, 422, "request.validation").await;
+    }
+    assert_problem(get("?limit=0").await, 422, "request.validation").await;
+    assert_problem(get("?limit=501").await, 422, "request.validation").await;
+    assert_problem(get("?types=invitation.acceptd").await, 422, "request.validation").await;
+    assert_problem(get("?organizationId=nope").await, 400, "request.malformed_query").await;
+
+    // Superusers only; an organization's admins read theirs through POST /organization/events.
+    assert_problem(get_as(&app, &ada, "").await, 403, "auth.superuser_required").await;
+    assert_eq!(app.request(Method::GET, "/events", None, None).await.status(), 401);
+    let mine = app.post("/organization/events", &ada, &json!({"organizationId": org})).await;
+    assert_eq!(mine.status(), 200);
+    let mine = json(mine).await;
+    assert_eq!(mine["events"].as_array().unwrap().len(), 5);
+    assert!(mine["events"].as_array().unwrap().iter().all(|e| e["organizationId"] == org.as_str()));
+    let page = json(
+        app.post(
+            "/organization/events",
+            &ada,
+            &json!({"organizationId": org, "types": ["invitation.created"], "limit": 2}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(types(page["events"].as_array().unwrap()), ["invitation.created", "invitation.created"]);
+    assert!(page["hasMore"].as_bool().unwrap());
+    let next = json!({"organizationId": org, "types": ["invitation.created"], "cursor": page["nextCursor"]});
+    assert_eq!(json(app.post("/organization/events", &ada, &next).await).await["events"].as_array().unwrap().len(), 1);
+    assert_problem(
+        app.post("/organization/events", &ada, &json!({"organizationId": other})).await,
+        403,
+        "organization.not_member",
+    )
+    .await;
+    let member = crate::organizations::join(&app, &ada, &org, "bob@example.com", "moderator").await;
+    assert_problem(
+        app.post("/organization/events", &member, &json!({"organizationId": org})).await,
+        403,
+        "organization.forbidden",
+    )
+    .await;
+    assert_problem(
+        app.post("/organization/events", &ada, &json!({"organizationId": org, "cursor": "x"})).await,
+        422,
+        "request.validation",
+    )
+    .await;
+    assert_problem(app.post("/organization/events", &ada, &json!({})).await, 422, "request.validation").await;
+}
+both!(the_feed_replays_from_any_cursor_and_checks_what_it_is_asked);
+
+fn get_as<'a>(app: &'a TestApp, token: &'a str, query: &str) -> impl Future<Output = reqwest::Response> + use<'a> {
+    let path = format!("/events{query}");
+    async move { app.request(Method::GET, &path, Some(token), None).await }
+}
+
+/// Positions are commit order: a poller that reads on from its cursor while
+/// many changes commit at once ends with exactly the events a full read
+/// finds afterwards: none skipped because it committed after a later one
+/// was read, none twice.
+// PostgreSQL only: SQLite serialises writers, so it cannot commit out of order.
+#[tokio::test]
+async fn a_poller_never_misses_an_event_that_commits_late_on_postgres() {
+    let app = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.auth.bootstrap_superusers = usher_api::settings::Parsed::new(vec![ROOT.into()]).unwrap();
+        s.database.max_connections = 24;
+        s.database.acquire_timeout_seconds = 30;
+        s.server.workers = 2;
+    })
+    .await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let poll = async {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+            let page = feed(&app, &root, &format!("?limit=500{cursor}")).await;
+            seen.extend(page["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+            cursor = format!("&cursor={}", page["nextCursor"].as_str().unwrap());
+            if finished && !page["hasMore"].as_bool().unwrap() {
+                return seen;
+            }
+        }
+    };
+    let write = async {
+        for round in 0..6 {
+            // Organizations, invitations and accepts at once, on both workers.
+            let changes = (0..12).map(|i| {
+                let (app, ada, org) = (&app, &ada, &org);
+                async move {
+                    match i % 3 {
+                        0 => drop(create_org(app, &app.token(&format!("o{round}-{i}@example.com")), "Org").await),
+                        1 => drop(invite(app, ada, org, json!({})).await),
+                        _ => drop(
+                            crate::organizations::join(app, ada, org, &format!("m{round}-{i}@example.com"), "guest")
+                                .await,
+                        ),
+                    }
+                }
+            });
+            join_all(changes).await;
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let (seen, ()) = tokio::join!(poll, write);
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = feed(&app, &root, &format!("?limit=500{cursor}")).await;
+        all.extend(page["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        cursor = format!("&cursor={}", page["nextCursor"].as_str().unwrap());
+        if !page["hasMore"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert!(all.len() > 100, "{} events", all.len());
+    assert_eq!(seen, all, "the poller saw a different sequence than the log holds");
+}
