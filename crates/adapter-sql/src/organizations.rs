@@ -12,6 +12,7 @@ use crate::schema::{MembershipHistory, MembershipZones, Memberships, Organizatio
 use anyhow::Context as _;
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
+use organizations::events::OrganizationChange;
 use organizations::{
     Account, Founding, Invitee, Member, MemberQuery, Membership, MembershipHistory as History, MembershipPlan,
     MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, Standing, WriteError, Zone,
@@ -149,15 +150,21 @@ impl OrganizationRepository for SqlOrganizationRepository {
         id: OrganizationId,
         name: &str,
         now: OffsetDateTime,
+        by: UserId,
     ) -> anyhow::Result<Option<Organization>> {
-        let rename = Query::update()
-            .table(Organizations::Table)
-            .value(Organizations::Name, name)
-            .value(Organizations::UpdatedAt, now)
-            .and_where(Expr::col(Organizations::Id).eq(id.as_uuid()))
-            .to_owned();
-        self.db.conn().execute(&rename).await.with_context(|| format!("renaming organization {id}"))?;
-        self.get(id).await
+        let txn = self.db.begin_write().await.context("starting a rename")?;
+        let result = async {
+            let rename = Query::update()
+                .table(Organizations::Table)
+                .value(Organizations::Name, name)
+                .value(Organizations::UpdatedAt, now)
+                .and_where(Expr::col(Organizations::Id).eq(id.as_uuid()))
+                .to_owned();
+            txn.execute(&rename).await.map_err(|e| failed(e, "renaming an organization"))?;
+            updated(&txn, id, OrganizationChange::Name, by).await
+        }
+        .await;
+        finish(txn, result).await.map_err(anyhow::Error::new).with_context(|| format!("renaming organization {id}"))
     }
 
     async fn set_logo(
@@ -167,25 +174,39 @@ impl OrganizationRepository for SqlOrganizationRepository {
         key: &ObjectKey,
         url: &str,
         now: OffsetDateTime,
+        by: UserId,
     ) -> Result<Option<ObjectKey>, WriteError> {
         let txn = self.db.begin_write().await.context("starting a logo transaction")?;
         if !crate::tickets::mark_used(&txn, ticket, now).await? {
             txn.rollback().await.context("rolling back a logo")?;
             return Err(WriteError::Conflict);
         }
-        let previous = replace_logo(&txn, id, Some((key.as_str(), url)), now).await?;
-        txn.commit().await.context("committing a logo")?;
-        Ok(previous)
+        let result = async {
+            let previous = replace_logo(&txn, id, Some((key.as_str(), url)), now).await?;
+            updated(&txn, id, OrganizationChange::Logo, by).await?;
+            Ok(previous)
+        }
+        .await;
+        finish(txn, result).await
     }
 
-    async fn clear_logo(&self, id: OrganizationId, now: OffsetDateTime) -> anyhow::Result<Option<ObjectKey>> {
+    async fn clear_logo(
+        &self,
+        id: OrganizationId,
+        now: OffsetDateTime,
+        by: UserId,
+    ) -> anyhow::Result<Option<ObjectKey>> {
         let txn = self.db.begin_write().await.context("starting a logo transaction")?;
-        let previous = replace_logo(&txn, id, None, now).await?;
-        txn.commit().await.context("committing a logo removal")?;
-        Ok(previous)
+        let result = async {
+            let previous = replace_logo(&txn, id, None, now).await?;
+            updated(&txn, id, OrganizationChange::Logo, by).await?;
+            Ok(previous)
+        }
+        .await;
+        finish(txn, result).await.map_err(anyhow::Error::new).context("removing a logo")
     }
 
-    async fn create_zone(&self, zone: &Zone) -> Result<(), WriteError> {
+    async fn create_zone(&self, zone: &Zone, by: UserId) -> Result<(), WriteError> {
         use Zones as Z;
         let insert = Query::insert()
             .into_table(Z::Table)
@@ -198,16 +219,22 @@ impl OrganizationRepository for SqlOrganizationRepository {
                 Expr::val(zone.created_at),
             ])
             .to_owned();
-        match self.db.conn().execute(&insert).await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if violates_unique(&e, "zones_name_key_idx", "zones.name_key")
-                    || violates_unique(&e, "zones_organization_id_name_key", "zones.name") =>
-            {
-                Err(WriteError::NameTaken)
+        let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting a zone transaction"))?;
+        let result = async {
+            match txn.execute(&insert).await {
+                Ok(_) => {}
+                Err(e)
+                    if violates_unique(&e, "zones_name_key_idx", "zones.name_key")
+                        || violates_unique(&e, "zones_organization_id_name_key", "zones.name") =>
+                {
+                    return Err(WriteError::NameTaken);
+                }
+                Err(e) => return Err(failed(e, "inserting a zone")),
             }
-            Err(e) => Err(failed(e, "inserting a zone")),
+            events::append(&txn, &[zone.created_event(by)]).await
         }
+        .await;
+        finish(txn, result).await
     }
 
     async fn zones(&self, org: OrganizationId) -> anyhow::Result<Vec<Zone>> {
@@ -548,6 +575,23 @@ async fn switch_to<C: ConnectionTrait>(
 
 /// Replaces the logo inside `txn` and returns the previous key; the row is
 /// locked first on PostgreSQL so concurrent changes see each other's result.
+/// The organization `id` as `by`'s change left it, with its
+/// `organization.updated` appended; `None` when there is no such organization.
+async fn updated(
+    txn: &DatabaseTransaction,
+    id: OrganizationId,
+    what: OrganizationChange,
+    by: UserId,
+) -> Result<Option<Organization>, WriteError> {
+    let select = select_organizations().and_where(Expr::col(Organizations::Id).eq(id.as_uuid())).to_owned();
+    let row = txn.query_one(&select).await.map_err(|e| failed(e, "reading an organization"))?;
+    let Some(organization) = row.map(|r| mapping::organization(&r, "")).transpose()? else {
+        return Ok(None);
+    };
+    events::append(txn, &[organizations::events::organization_updated(&organization, what, by)]).await?;
+    Ok(Some(organization))
+}
+
 async fn replace_logo(
     txn: &DatabaseTransaction,
     id: OrganizationId,

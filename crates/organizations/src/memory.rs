@@ -27,6 +27,7 @@
 //! used, as the SQL adapter does in the same transaction.
 
 use crate::error::WriteError;
+use crate::model::events::{self, OrganizationChange};
 use crate::model::{
     AcceptPlan, Acceptance, Account, Counter, DueImport, Effect, Founding, Guard, HistoryNote, ImportLine, Invitation,
     InvitationDraft, InvitationId, InvitationQuery, InvitationState, InvitationStatus, InvitationUpdate, Invitee,
@@ -535,13 +536,18 @@ impl OrganizationRepository for MemoryStore {
         id: OrganizationId,
         name: &str,
         now: OffsetDateTime,
+        by: UserId,
     ) -> anyhow::Result<Option<Organization>> {
         let mut state = self.lock();
-        Ok(state.organization_mut(id).map(|o| {
+        let renamed = state.organization_mut(id).map(|o| {
             o.organization.name = name.to_owned();
             o.organization.updated_at = now;
             o.organization.clone()
-        }))
+        });
+        if let Some(o) = &renamed {
+            state.events.push(events::organization_updated(o, OrganizationChange::Name, by));
+        }
+        Ok(renamed)
     }
 
     async fn set_logo(
@@ -551,6 +557,7 @@ impl OrganizationRepository for MemoryStore {
         key: &ObjectKey,
         url: &str,
         now: OffsetDateTime,
+        by: UserId,
     ) -> Result<Option<ObjectKey>, WriteError> {
         self.write(|s| {
             let org = s.organization_mut(id).ok_or_else(|| anyhow!("organization {id} vanished"))?;
@@ -561,24 +568,36 @@ impl OrganizationRepository for MemoryStore {
             }
             org.organization.logo_url = Some(url.to_owned());
             org.organization.updated_at = now;
-            Ok(org.logo_key.replace(key.clone()))
+            let previous = org.logo_key.replace(key.clone());
+            let event = events::organization_updated(&org.organization, OrganizationChange::Logo, by);
+            s.events.push(event);
+            Ok(previous)
         })
     }
 
-    async fn clear_logo(&self, id: OrganizationId, now: OffsetDateTime) -> anyhow::Result<Option<ObjectKey>> {
+    async fn clear_logo(
+        &self,
+        id: OrganizationId,
+        now: OffsetDateTime,
+        by: UserId,
+    ) -> anyhow::Result<Option<ObjectKey>> {
         let mut state = self.lock();
         let org = state.organization_mut(id).ok_or_else(|| anyhow!("organization {id} vanished"))?;
         org.organization.logo_url = None;
         org.organization.updated_at = now;
-        Ok(org.logo_key.take())
+        let previous = org.logo_key.take();
+        let event = events::organization_updated(&org.organization, OrganizationChange::Logo, by);
+        state.events.push(event);
+        Ok(previous)
     }
 
-    async fn create_zone(&self, zone: &Zone) -> Result<(), WriteError> {
+    async fn create_zone(&self, zone: &Zone, by: UserId) -> Result<(), WriteError> {
         self.write(|s| {
             if s.zones.iter().any(|z| z.organization_id == zone.organization_id && z.key() == zone.key()) {
                 return Err(WriteError::NameTaken);
             }
             s.zones.push(zone.clone());
+            s.events.push(zone.created_event(by));
             Ok(())
         })
     }

@@ -52,12 +52,20 @@ pub trait OrganizationRepository: Send + Sync {
     /// then the oldest of that name).
     async fn find(&self, reference: &str) -> anyhow::Result<Option<Organization>>;
 
-    /// Renames; `None` if it does not exist.
-    async fn rename(&self, id: OrganizationId, name: &str, now: OffsetDateTime)
-    -> anyhow::Result<Option<Organization>>;
+    /// Renames, by `by`, and writes its `organization.updated`
+    /// ([`organization_updated`](crate::events::organization_updated)) in
+    /// the same transaction; `None` if it does not exist.
+    async fn rename(
+        &self,
+        id: OrganizationId,
+        name: &str,
+        now: OffsetDateTime,
+        by: UserId,
+    ) -> anyhow::Result<Option<Organization>>;
 
-    /// In ONE transaction: marks the still-issued upload ticket used and sets
-    /// the logo. Returns the previous logo's key. `Conflict` if the ticket was used.
+    /// In ONE transaction: marks the still-issued upload ticket used, sets
+    /// the logo, and writes its `organization.updated` by `by`. Returns the
+    /// previous logo's key. `Conflict` if the ticket was used.
     async fn set_logo(
         &self,
         id: OrganizationId,
@@ -65,14 +73,21 @@ pub trait OrganizationRepository: Send + Sync {
         key: &ObjectKey,
         url: &str,
         now: OffsetDateTime,
+        by: UserId,
     ) -> Result<Option<ObjectKey>, WriteError>;
 
-    /// Clears the logo; returns the removed object's key.
-    async fn clear_logo(&self, id: OrganizationId, now: OffsetDateTime) -> anyhow::Result<Option<ObjectKey>>;
+    /// Clears the logo and writes its `organization.updated` by `by`, in
+    /// one transaction; returns the removed object's key.
+    async fn clear_logo(
+        &self,
+        id: OrganizationId,
+        now: OffsetDateTime,
+        by: UserId,
+    ) -> anyhow::Result<Option<ObjectKey>>;
 
-    /// Inserts a zone; `NameTaken` when the organization has one whose
-    /// [`Zone::key`] is the same.
-    async fn create_zone(&self, zone: &Zone) -> Result<(), WriteError>;
+    /// Inserts a zone with its `zone.created` by `by`; `NameTaken` when the
+    /// organization has one whose [`Zone::key`] is the same.
+    async fn create_zone(&self, zone: &Zone, by: UserId) -> Result<(), WriteError>;
 
     /// The organization's zones, by name.
     async fn zones(&self, org: OrganizationId) -> anyhow::Result<Vec<Zone>>;

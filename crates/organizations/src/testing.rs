@@ -919,6 +919,16 @@ pub async fn each_change_writes_its_events_and_a_refused_one_none(subject: &Subj
     assert_eq!(kinds, ["invitation.created", "invitation.acceptance_failed"]);
     assert_eq!(new[1].event.data["reason"], "already_member");
 
+    // A zone and a rename: one event each, naming what changed.
+    let before = events_after(subject, 0).await.last().unwrap().position;
+    w.orgs.create_zone(&ada, org, &Name::parse("North").unwrap()).await.unwrap();
+    w.orgs.rename(&ada, org, &Name::parse("Acme Ltd").unwrap()).await.unwrap();
+    let new = events_after(subject, before).await;
+    let kinds: Vec<&str> = new.iter().map(|r| r.event.kind.as_str()).collect();
+    assert_eq!(kinds, ["zone.created", "organization.updated"]);
+    assert_eq!(new[1].event.data["organization"]["name"], "Acme Ltd");
+    assert_eq!(new[1].event.data["changed"], serde_json::json!(["name"]));
+
     // Reading: by type, by organization, and one beyond the limit.
     let elsewhere = w.organization(&bob, "Elsewhere").await;
     let by_type = FeedQuery { after: 0, limit: 10, types: vec!["organization.created".into()], organization_id: None };

@@ -63,16 +63,16 @@ async fn setting_a_logo_uses_its_ticket_in_the_shared_ticket_repository_once() {
     let key = ObjectKey::parse(&format!("logos/{}/a.png", org.id)).unwrap();
 
     let missing = OrganizationId::new();
-    let failed = store.set_logo(missing, ticket.id, &key, "https://cdn/a.png", now).await;
+    let failed = store.set_logo(missing, ticket.id, &key, "https://cdn/a.png", now, founder).await;
     assert!(failed.is_err(), "an unknown organization is refused");
     assert_eq!(tickets.state(ticket.id), Some(TicketState::Issued), "a failed write leaves the ticket issued");
 
-    let previous = store.set_logo(org.id, ticket.id, &key, "https://cdn/a.png", now).await.unwrap();
+    let previous = store.set_logo(org.id, ticket.id, &key, "https://cdn/a.png", now, founder).await.unwrap();
     assert_eq!(previous, None);
     assert_eq!(tickets.state(ticket.id), Some(TicketState::Used), "the ticket is used in the shared repository");
-    let again = store.set_logo(org.id, ticket.id, &key, "https://cdn/a.png", now).await;
+    let again = store.set_logo(org.id, ticket.id, &key, "https://cdn/a.png", now, founder).await;
     assert!(matches!(again, Err(WriteError::Conflict)), "a ticket sets a logo once: {again:?}");
-    let unknown = store.set_logo(org.id, image_upload::TicketId::new(), &key, "https://cdn/b.png", now).await;
+    let unknown = store.set_logo(org.id, image_upload::TicketId::new(), &key, "https://cdn/b.png", now, founder).await;
     assert!(
         matches!(unknown, Err(WriteError::Conflict)),
         "a ticket the repository never issued is refused: {unknown:?}"

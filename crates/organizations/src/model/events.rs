@@ -5,14 +5,18 @@
 //! the API writes them (user ids included).
 
 use super::{
-    AcceptPlan, Acceptance, Founding, HistoryCause, Invitation, InvitationDraft, InvitationEvent, InvitationUpdate,
-    Membership, MembershipPlan, MembershipStatus, MembershipWrite, Organization, Outcome,
+    AcceptPlan, Acceptance, Effect, Founding, HistoryCause, Invitation, InvitationDraft, InvitationEvent,
+    InvitationUpdate, Membership, MembershipPlan, MembershipStatus, MembershipWrite, Organization, Outcome, Zone,
 };
 use serde_json::{Value, json};
 use shared_kernel::{Event, Subject, UserId};
 
 /// `organization.created`
 pub const ORGANIZATION_CREATED: &str = "organization.created";
+/// `organization.updated`: its name or logo changed (`data.changed` says which).
+pub const ORGANIZATION_UPDATED: &str = "organization.updated";
+/// `zone.created`
+pub const ZONE_CREATED: &str = "zone.created";
 /// `membership.created`: someone joined (founding, an invitation, an import, an appointment).
 pub const MEMBERSHIP_CREATED: &str = "membership.created";
 /// `membership.role_changed`: an admin changed the role, or a superuser appointed an admin.
@@ -41,6 +45,8 @@ pub const INVITATION_RESENT: &str = "invitation.resent";
 /// Every event type this context emits, in the order docs/events.md lists them.
 pub const EVENT_TYPES: &[&str] = &[
     ORGANIZATION_CREATED,
+    ORGANIZATION_UPDATED,
+    ZONE_CREATED,
     MEMBERSHIP_CREATED,
     MEMBERSHIP_ROLE_CHANGED,
     MEMBERSHIP_ZONES_CHANGED,
@@ -125,6 +131,50 @@ impl Founding {
     }
 }
 
+/// What of an organization an update changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrganizationChange {
+    /// Renamed.
+    Name,
+    /// A logo set, replaced or removed.
+    Logo,
+}
+
+/// `organization.updated`: `o` as it stands after `by` changed `what`.
+pub fn organization_updated(o: &Organization, what: OrganizationChange, by: UserId) -> Event {
+    let changed = match what {
+        OrganizationChange::Name => "name",
+        OrganizationChange::Logo => "logo",
+    };
+    Event::new(
+        ORGANIZATION_UPDATED,
+        o.updated_at,
+        Some(by),
+        Some(o.id.as_uuid()),
+        Subject::new("organization", o.id),
+        json!({ "organization": organization_data(o), "changed": [changed] }),
+    )
+}
+
+impl Zone {
+    /// `zone.created`, by `by`.
+    pub fn created_event(&self, by: UserId) -> Event {
+        Event::new(
+            ZONE_CREATED,
+            self.created_at,
+            Some(by),
+            Some(self.organization_id.as_uuid()),
+            Subject::new("zone", self.id),
+            json!({ "zone": {
+                "id": self.id.to_string(),
+                "organizationId": self.organization_id.to_string(),
+                "name": self.name,
+                "createdAt": rfc3339(self.created_at),
+            } }),
+        )
+    }
+}
+
 impl MembershipPlan {
     /// The event of this change: its type follows from the write and its history cause.
     pub fn event(&self) -> Event {
@@ -140,6 +190,7 @@ impl MembershipPlan {
         let mut data = json!({ "membership": membership_data(m), "cause": self.history.cause.as_str() });
         if kind == MEMBERSHIP_ENDED {
             data["reason"] = json!(m.end_reason.map(|r| r.as_str()));
+            data["blocked"] = json!(self.effects.iter().any(|e| matches!(e, Effect::Block { .. })));
         }
         Event::new(
             kind,

@@ -51,7 +51,7 @@ impl LogoService {
         let upload =
             self.uploads.verify(&self.policy, &org.to_string(), actor.user_id, tmp_key, Visibility::Public).await?;
         let now = upload.ticket.created_at.max(self.orgs.clock().now());
-        let swap = self.repo.set_logo(org, upload.ticket.id, &upload.key, &upload.url, now);
+        let swap = self.repo.set_logo(org, upload.ticket.id, &upload.key, &upload.url, now, actor.user_id);
         self.uploads.commit(&upload.key, swap, Option::as_ref).await.map_err(|e| match e {
             WriteError::Conflict => LogoError::from(image_upload::FinalizeError::TicketUsed),
             other => OrgError::from(other).into(),
@@ -63,7 +63,9 @@ impl LogoService {
     /// Removes the logo (`org:admin`).
     pub async fn remove(&self, actor: &Actor, org: OrganizationId) -> Result<(), LogoError> {
         self.orgs.require(actor, org, OrgRole::Admin).await?;
-        if let Some(previous) = self.repo.clear_logo(org, self.orgs.clock().now()).await.map_err(OrgError::from)? {
+        if let Some(previous) =
+            self.repo.clear_logo(org, self.orgs.clock().now(), actor.user_id).await.map_err(OrgError::from)?
+        {
             self.uploads.removed(&previous).await;
         }
         Ok(())

@@ -118,14 +118,14 @@ impl OrganizationService {
     /// Renames the organization (`org:admin`).
     pub async fn rename(&self, actor: &Actor, org: OrganizationId, name: &Name) -> Result<Organization, OrgError> {
         self.require(actor, org, OrgRole::Admin).await?;
-        self.orgs.rename(org, name.as_str(), self.clock.now()).await?.ok_or(OrgError::NotMember)
+        self.orgs.rename(org, name.as_str(), self.clock.now(), actor.user_id).await?.ok_or(OrgError::NotMember)
     }
 
     /// Creates a zone (`org:admin`); names are unique regardless of case.
     pub async fn create_zone(&self, actor: &Actor, org: OrganizationId, name: &Name) -> Result<Zone, OrgError> {
         self.require(actor, org, OrgRole::Admin).await?;
         let zone = Zone::new(org, name, self.clock.now());
-        self.orgs.create_zone(&zone).await?;
+        self.orgs.create_zone(&zone, actor.user_id).await?;
         Ok(zone)
     }
 

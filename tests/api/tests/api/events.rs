@@ -126,10 +126,39 @@ async fn each_change_writes_its_events_and_a_refused_change_none(backend: Backen
     .await;
     let events = all_of(&app, &root, &org).await;
     let new = after(&events, 6);
-    assert_eq!(types(new), ["membership.role_changed", "membership.zones_changed", "membership.expiry_changed"]);
-    assert_eq!(new[0]["data"]["membership"]["role"], "moderator");
-    assert_eq!(new[1]["data"]["membership"]["zoneIds"], json!([zone]));
-    assert_eq!(new[2]["actorId"], ada_id.as_str());
+    assert_eq!(
+        types(new),
+        ["zone.created", "membership.role_changed", "membership.zones_changed", "membership.expiry_changed"]
+    );
+    assert_eq!(new[0]["subject"], json!({"type": "zone", "id": zone}));
+    assert_eq!(new[0]["data"]["zone"]["name"], "North");
+    assert_eq!(new[1]["data"]["membership"]["role"], "moderator");
+    assert_eq!(new[2]["data"]["membership"]["zoneIds"], json!([zone]));
+    assert_eq!(new[3]["actorId"], ada_id.as_str());
+
+    // The organization renamed, its logo set and removed; a refused rename (a member's) writes nothing.
+    let rename = |token: &str, name: &str| {
+        let body = json!({"organizationId": org, "name": name});
+        let (app, token) = (&app, token.to_owned());
+        async move { app.post("/organization/update", &token, &body).await }
+    };
+    assert_eq!(rename(&ada, "Acme Ltd").await.status(), 200);
+    assert_problem(rename(&bob, "Bob's").await, 403, "organization.forbidden").await;
+    let body = json!({"organizationId": org, "contentType": "image/png"});
+    let ticket = json(app.post("/organization/logo/upload-ticket", &ada, &body).await).await;
+    let upload = app.client.put(ticket["uploadUrl"].as_str().unwrap()).header("content-type", "image/png");
+    assert!(upload.body(test_support::images::png(1)).send().await.unwrap().status().is_success());
+    let finalize = json!({"organizationId": org, "tmpKey": ticket["tmpKey"]});
+    assert_eq!(app.post("/organization/logo/finalize", &ada, &finalize).await.status(), 200);
+    assert_eq!(app.post("/organization/logo/remove", &ada, &json!({"organizationId": org})).await.status(), 204);
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, 10);
+    assert_eq!(types(new), ["organization.updated", "organization.updated", "organization.updated"]);
+    let changed: Vec<&Value> = new.iter().map(|e| &e["data"]["changed"]).collect();
+    assert_eq!(changed, [&json!(["name"]), &json!(["logo"]), &json!(["logo"])]);
+    assert_eq!(new[0]["data"]["organization"]["name"], "Acme Ltd");
+    assert!(new[1]["data"]["organization"]["logoUrl"].is_string());
+    assert_eq!(new[2]["data"]["organization"]["logoUrl"], Value::Null);
 
     // Invitations rejected, revoked and resent.
     let declined = invite(&app, &ada, &org, json!({"email": "dee@example.com"})).await;
@@ -149,7 +178,7 @@ async fn each_change_writes_its_events_and_a_refused_change_none(backend: Backen
         200
     );
     let events = all_of(&app, &root, &org).await;
-    let new = after(&events, 9);
+    let new = after(&events, 13);
     assert_eq!(
         types(new),
         [
@@ -166,7 +195,7 @@ async fn each_change_writes_its_events_and_a_refused_change_none(backend: Backen
 
     // Memberships end: removed, left, and run out (the sweeper's, with no actor).
     let removed = crate::organizations::join(&app, &ada, &org, "eve@example.com", "member").await;
-    let body = json!({"organizationId": org, "userId": user_id(&app, &removed).await});
+    let body = json!({"organizationId": org, "userId": user_id(&app, &removed).await, "block": true});
     assert_eq!(app.post("/organization/members/remove", &ada, &body).await.status(), 200);
     assert_eq!(app.post("/organization/leave", &bob, &json!({"organizationId": org})).await.status(), 200);
     let brief = invite(&app, &ada, &org, json!({"membershipDurationSeconds": 3600})).await;
@@ -177,10 +206,14 @@ async fn each_change_writes_its_events_and_a_refused_change_none(backend: Backen
     app.clock.advance(Duration::hours(2));
     app.run_jobs().await;
     let events = all_of(&app, &root, &org).await;
-    let ended: Vec<&Value> = after(&events, 15).iter().filter(|e| e["type"] == "membership.ended").collect();
-    let reasons: Vec<(&str, &Value)> =
-        ended.iter().map(|e| (e["data"]["reason"].as_str().unwrap(), &e["actorId"])).collect();
-    assert_eq!(reasons, [("removed", &json!(ada_id)), ("left", &json!(bob_id)), ("expired", &Value::Null)]);
+    let ended: Vec<&Value> = after(&events, 19).iter().filter(|e| e["type"] == "membership.ended").collect();
+    let reasons: Vec<(&str, &Value, &Value)> =
+        ended.iter().map(|e| (e["data"]["reason"].as_str().unwrap(), &e["actorId"], &e["data"]["blocked"])).collect();
+    let (yes, no) = (json!(true), json!(false));
+    assert_eq!(
+        reasons,
+        [("removed", &json!(ada_id), &yes), ("left", &json!(bob_id), &no), ("expired", &Value::Null, &no)]
+    );
 
     // Exactly one event per change: no event id twice, positions strictly rising.
     let ids: std::collections::BTreeSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
