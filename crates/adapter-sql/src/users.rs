@@ -241,6 +241,7 @@ impl UserRepository for SqlUserRepository {
         .insert(&txn)
         .await
         .with_context(|| format!("recording user {id}'s erasure"))?;
+        crate::events::append(&txn, &[users::events::erased(erasure)]).await.map_err(anyhow::Error::new)?;
         txn.commit().await.context("committing an erasure")?;
         let avatar = avatar.as_deref().map(ObjectKey::parse).transpose();
         let avatar = avatar.with_context(|| format!("user {id} had an unreadable avatar key"))?;
@@ -278,14 +279,23 @@ impl UserRepository for SqlUserRepository {
             created_at: Set(new.now),
             updated_at: Set(new.now),
         };
-        match model.insert(self.db.conn()).await {
-            Ok(m) => Ok(mapping::user(m)?),
-            Err(e) if violates_unique(&e, "users_subject_key", "users.subject") => Err(CreateUserError::SubjectTaken),
-            Err(e) if violates_unique(&e, "users_username_key", "users.username") => {
-                Err(CreateUserError::UsernameTaken)
+        let txn = self.db.begin_write().await.context("starting a user's provisioning")?;
+        let user = match model.insert(&txn).await {
+            Ok(m) => mapping::user(m)?,
+            Err(e) => {
+                txn.rollback().await.context("rolling back a user's provisioning")?;
+                return Err(if violates_unique(&e, "users_subject_key", "users.subject") {
+                    CreateUserError::SubjectTaken
+                } else if violates_unique(&e, "users_username_key", "users.username") {
+                    CreateUserError::UsernameTaken
+                } else {
+                    anyhow::Error::new(e).context("inserting a user").into()
+                });
             }
-            Err(e) => Err(anyhow::Error::new(e).context("inserting a user").into()),
-        }
+        };
+        crate::events::append(&txn, &[users::events::provisioned(&user)]).await.map_err(anyhow::Error::new)?;
+        txn.commit().await.context("committing a user's provisioning")?;
+        Ok(user)
     }
 
     async fn refresh_identity(
@@ -371,6 +381,7 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         update: &AdminUserUpdate,
         now: OffsetDateTime,
+        by: Option<UserId>,
     ) -> Result<User, AdminUserError> {
         let mut model = touch(id, now);
         if let Some(role) = update.platform_role {
@@ -387,12 +398,26 @@ impl UserRepository for SqlUserRepository {
             txn.rollback().await.context("ending a user administration transaction")?;
             return Err(AdminUserError::LastSuperuser);
         }
+        // The role before, read under the row lock so that the event names the change this write made.
+        let before = backend::for_update_of(Entity::find_by_id(id.get()).select_only().column(Column::PlatformRole))
+            .into_tuple::<String>()
+            .one(&txn)
+            .await
+            .context("reading a user's platform role")?;
+        let Some(before) = before else {
+            txn.rollback().await.context("ending a user administration transaction")?;
+            return Err(AdminUserError::NotFound);
+        };
+        let before = PlatformRole::parse(&before).with_context(|| format!("user {id}'s platform role {before:?}"))?;
         let updated = model.update(&txn).await;
-        if updated.is_ok() {
-            txn.commit().await.context("committing a user administration change")?;
-        }
         match updated {
-            Ok(m) => Ok(mapping::user(m)?),
+            Ok(m) => {
+                let user = mapping::user(m)?;
+                let changed: Vec<_> = users::events::admin_updated(before, &user, by, now).into_iter().collect();
+                crate::events::append(&txn, &changed).await.map_err(anyhow::Error::new)?;
+                txn.commit().await.context("committing a user administration change")?;
+                Ok(user)
+            }
             Err(DbErr::RecordNotUpdated) => Err(AdminUserError::NotFound),
             Err(e) if violates_unique(&e, "users_discord_id_key", "users.discord_id") => {
                 Err(AdminUserError::DiscordIdTaken)

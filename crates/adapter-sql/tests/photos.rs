@@ -37,7 +37,7 @@ impl StoryUsers for Users {
             .unwrap();
         if let Some(discord_id) = discord_id {
             let link = AdminUserUpdate { discord_id: Some(Some(discord_id)), ..Default::default() };
-            self.0.admin_update(user.id, &link, T0).await.unwrap();
+            self.0.admin_update(user.id, &link, T0, None).await.unwrap();
         }
         user.id
     }

@@ -8,6 +8,7 @@
 //! - [`avatar`]: the avatar's upload ticket, finalize and remove, over `image-upload`.
 //! - [`erasure`]: what erasing a user (GDPR art. 17) turns their row into.
 //! - [`error`]: the use cases' typed errors.
+//! - [`events`]: the events of users (provisioned, platform role changed, erased), by id only.
 //! - `memory` (feature `memory`): `MemoryUserRepository`, the port in
 //!   memory, to embed the use cases without a database, and for tests.
 //! - `testing` (feature `testing`): the conformance suite every
@@ -69,6 +70,7 @@ pub mod avatar;
 pub mod dto;
 pub mod erasure;
 pub mod error;
+pub mod events;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod model;

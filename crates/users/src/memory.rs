@@ -11,6 +11,7 @@
 
 use crate::erasure::{Erased, Erasure, ErasureRecord};
 use crate::error::{AdminUserError, CreateUserError, SetAvatarError};
+use crate::events;
 use crate::model::{
     AdminUserUpdate, IdentityRefresh, Integrations, MembershipRecord, NewUser, ProfileChange, User, UserRecord,
     ViewQuery,
@@ -19,7 +20,10 @@ use crate::ports::UserRepository;
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId, TicketState};
-use shared_kernel::{Cursor, EmailAddress, Page, PageRequest, PlatformRole, UserId, truncate_to_micros};
+use shared_kernel::{
+    Cursor, EmailAddress, Event, EventLog, FeedQuery, Page, PageRequest, PlatformRole, Recorded, UserId,
+    truncate_to_micros,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
@@ -36,6 +40,8 @@ struct Users {
     rows: BTreeMap<i64, Row>,
     erasures: HashMap<i64, ErasureRecord>,
     memberships: HashMap<i64, Vec<MembershipRecord>>,
+    /// The events of the changes above, in the order they were made.
+    events: Vec<Event>,
 }
 
 impl Users {
@@ -155,6 +161,7 @@ impl UserRepository for MemoryUserRepository {
             updated_at: now,
         };
         users.rows.insert(user.id.get(), Row { user: user.clone(), avatar_key: None });
+        users.events.push(events::provisioned(&user));
         Ok(user)
     }
 
@@ -233,6 +240,7 @@ impl UserRepository for MemoryUserRepository {
         id: UserId,
         update: &AdminUserUpdate,
         now: OffsetDateTime,
+        by: Option<UserId>,
     ) -> Result<User, AdminUserError> {
         let mut users = self.lock();
         let Some(target) = users.rows.get(&id.get()) else { return Err(AdminUserError::NotFound) };
@@ -253,6 +261,7 @@ impl UserRepository for MemoryUserRepository {
             return Err(AdminUserError::UsernameTaken);
         }
         let row = users.row(id).ok_or(AdminUserError::NotFound)?;
+        let before = row.user.platform_role;
         if let Some(role) = update.platform_role {
             row.user.platform_role = role;
         }
@@ -263,7 +272,9 @@ impl UserRepository for MemoryUserRepository {
             row.user.username = username.clone();
         }
         row.user.updated_at = truncate_to_micros(now);
-        Ok(row.user.clone())
+        let user = row.user.clone();
+        users.events.extend(events::admin_updated(before, &user, by, now));
+        Ok(user)
     }
 
     async fn search(&self, query: Option<String>, page: &PageRequest<UserId>) -> anyhow::Result<Page<User>> {
@@ -320,6 +331,26 @@ impl UserRepository for MemoryUserRepository {
         user.platform_role = PlatformRole::User;
         user.discord_id = None;
         user.updated_at = truncate_to_micros(erasure.at);
-        Ok(Erased::Now { record, avatar: row.avatar_key.take() })
+        let avatar = row.avatar_key.take();
+        users.events.push(events::erased(erasure));
+        Ok(Erased::Now { record, avatar })
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryUserRepository {
+    async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
+        let users = self.lock();
+        let from = usize::try_from(query.after).unwrap_or(usize::MAX);
+        Ok(users
+            .events
+            .iter()
+            .enumerate()
+            .skip(from)
+            .filter(|(_, e)| query.organization_id.is_none_or(|o| e.organization_id == Some(o)))
+            .filter(|(_, e)| query.types.is_empty() || query.types.contains(&e.kind))
+            .take(query.limit as usize + 1)
+            .map(|(i, e)| Recorded { position: i64::try_from(i).unwrap_or(i64::MAX) + 1, event: e.clone() })
+            .collect())
     }
 }

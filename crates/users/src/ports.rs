@@ -18,9 +18,11 @@ pub trait UserRepository: Send + Sync {
     /// The user whose identity-provider subject is `subject`, if any.
     async fn find_by_subject(&self, subject: &str) -> anyhow::Result<Option<User>>;
 
-    /// Inserts a user. MUST return `SubjectTaken` when a user with the same
-    /// subject exists and `UsernameTaken` when the username is taken, leaving
-    /// nothing written in either case.
+    /// Inserts a user with its `user.provisioned`
+    /// ([`provisioned`](crate::events::provisioned)), in one transaction.
+    /// MUST return `SubjectTaken` when a user with the same subject exists
+    /// and `UsernameTaken` when the username is taken, leaving nothing
+    /// written in either case.
     async fn create(&self, new: &NewUser) -> Result<User, CreateUserError>;
 
     /// Stores the identity provider's current e-mail, verification flag and
@@ -74,12 +76,15 @@ pub trait UserRepository: Send + Sync {
     /// another user holds the value, `NotFound` when the user is gone, and
     /// `LastSuperuser` (writing nothing) when the change would demote the
     /// only superuser left — decided under a lock, so two superusers demoting
-    /// each other at once cannot both succeed.
+    /// each other at once cannot both succeed. A changed platform role
+    /// writes its `user.platform_role_changed` by `by`
+    /// ([`admin_updated`](crate::events::admin_updated)) in the same transaction.
     async fn admin_update(
         &self,
         id: UserId,
         update: &AdminUserUpdate,
         now: OffsetDateTime,
+        by: Option<UserId>,
     ) -> Result<User, AdminUserError>;
 
     /// Users whose e-mail, username or display name contains `query`

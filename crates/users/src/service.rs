@@ -62,7 +62,7 @@ impl UserService {
             return Ok(user);
         };
         let update = AdminUserUpdate { discord_id: Some(Some(claimed.clone())), ..AdminUserUpdate::default() };
-        match self.users.admin_update(user.id, &update, self.clock.now()).await {
+        match self.users.admin_update(user.id, &update, self.clock.now(), None).await {
             Ok(updated) => Ok(updated),
             Err(AdminUserError::DiscordIdTaken | AdminUserError::UsernameTaken) => Ok(user),
             Err(AdminUserError::NotFound | AdminUserError::Forbidden | AdminUserError::LastSuperuser) => {
@@ -208,7 +208,10 @@ impl UserService {
             let user = if promotion == Promotion::Promoted {
                 let update =
                     AdminUserUpdate { platform_role: Some(PlatformRole::Superuser), ..AdminUserUpdate::default() };
-                self.users.admin_update(user.id, &update, self.clock.now()).await.map_err(|e| anyhow::anyhow!("{e}"))?
+                self.users
+                    .admin_update(user.id, &update, self.clock.now(), None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
             } else {
                 user
             };
@@ -227,7 +230,7 @@ impl UserService {
         if !actor.is_superuser() {
             return Err(AdminUserError::Forbidden);
         }
-        self.users.admin_update(id, update, self.clock.now()).await
+        self.users.admin_update(id, update, self.clock.now(), Some(actor.user_id)).await
     }
 
     /// A superuser erases a user's personal data from the user record
@@ -578,9 +581,9 @@ mod tests {
             repo.expect_create().returning(|n| Ok(stored(n)));
             let linked = discord.clone();
             repo.expect_admin_update()
-                .withf(move |_, u, _| u.discord_id == Some(Some(linked.clone())))
+                .withf(move |_, u, _, by| u.discord_id == Some(Some(linked.clone())) && by.is_none())
                 .times(1)
-                .returning(move |_, u, _| {
+                .returning(move |_, u, _, _| {
                     if taken {
                         return Err(AdminUserError::DiscordIdTaken);
                     }

@@ -181,32 +181,35 @@ pub async fn administration_story(repo: &dyn UserRepository) {
     let promote = AdminUserUpdate { platform_role: Some(PlatformRole::Superuser), ..AdminUserUpdate::default() };
     let demote = AdminUserUpdate { platform_role: Some(PlatformRole::User), ..AdminUserUpdate::default() };
 
-    let promoted = repo.admin_update(ada.id, &promote, now).await.unwrap();
+    let promoted = repo.admin_update(ada.id, &promote, now, None).await.unwrap();
     assert_eq!(promoted.platform_role, PlatformRole::Superuser);
     assert_eq!(promoted.updated_at, now);
     assert!(
-        matches!(repo.admin_update(ada.id, &demote, now).await, Err(AdminUserError::LastSuperuser)),
+        matches!(repo.admin_update(ada.id, &demote, now, None).await, Err(AdminUserError::LastSuperuser)),
         "the only superuser is not demoted"
     );
     assert_eq!(repo.find(ada.id).await.unwrap().unwrap().platform_role, PlatformRole::Superuser);
-    repo.admin_update(bob.id, &promote, now).await.unwrap();
-    assert_eq!(repo.admin_update(ada.id, &demote, now).await.unwrap().platform_role, PlatformRole::User);
-    assert!(matches!(repo.admin_update(bob.id, &demote, now).await, Err(AdminUserError::LastSuperuser)));
-    assert!(matches!(repo.admin_update(UserId::new(999_999), &promote, now).await, Err(AdminUserError::NotFound)));
+    repo.admin_update(bob.id, &promote, now, None).await.unwrap();
+    assert_eq!(repo.admin_update(ada.id, &demote, now, None).await.unwrap().platform_role, PlatformRole::User);
+    assert!(matches!(repo.admin_update(bob.id, &demote, now, None).await, Err(AdminUserError::LastSuperuser)));
+    assert!(matches!(
+        repo.admin_update(UserId::new(999_999), &promote, now, None).await,
+        Err(AdminUserError::NotFound)
+    ));
 
     let discord = DiscordId::parse("80351110224678912").unwrap();
     let link = AdminUserUpdate { discord_id: Some(Some(discord.clone())), ..AdminUserUpdate::default() };
-    assert_eq!(repo.admin_update(ada.id, &link, now).await.unwrap().discord_id, Some(discord.clone()));
+    assert_eq!(repo.admin_update(ada.id, &link, now, None).await.unwrap().discord_id, Some(discord.clone()));
     assert_eq!(
-        repo.admin_update(ada.id, &link, now).await.unwrap().discord_id,
+        repo.admin_update(ada.id, &link, now, None).await.unwrap().discord_id,
         Some(discord.clone()),
         "relinking is no conflict"
     );
-    assert!(matches!(repo.admin_update(bob.id, &link, now).await, Err(AdminUserError::DiscordIdTaken)));
+    assert!(matches!(repo.admin_update(bob.id, &link, now, None).await, Err(AdminUserError::DiscordIdTaken)));
     let rename = AdminUserUpdate { username: Some(Username::parse("ada").unwrap()), ..AdminUserUpdate::default() };
-    assert!(matches!(repo.admin_update(bob.id, &rename, now).await, Err(AdminUserError::UsernameTaken)));
+    assert!(matches!(repo.admin_update(bob.id, &rename, now, None).await, Err(AdminUserError::UsernameTaken)));
     assert_eq!(repo.find(bob.id).await.unwrap().unwrap().username.as_str(), "bob", "a refused change writes nothing");
-    assert!(matches!(repo.admin_update(UserId::new(999_999), &rename, now).await, Err(AdminUserError::NotFound)));
+    assert!(matches!(repo.admin_update(UserId::new(999_999), &rename, now, None).await, Err(AdminUserError::NotFound)));
 
     // One change sets several fields; an unlinked Discord id is free again.
     let combined = AdminUserUpdate {
@@ -214,11 +217,11 @@ pub async fn administration_story(repo: &dyn UserRepository) {
         discord_id: Some(None),
         username: Some(Username::parse("ada.l").unwrap()),
     };
-    let changed = repo.admin_update(ada.id, &combined, now).await.unwrap();
+    let changed = repo.admin_update(ada.id, &combined, now, None).await.unwrap();
     assert_eq!(changed.platform_role, PlatformRole::Superuser);
     assert_eq!(changed.discord_id, None);
     assert_eq!(changed.username.as_str(), "ada.l");
-    assert_eq!(repo.admin_update(bob.id, &link, now).await.unwrap().discord_id, Some(discord.clone()));
+    assert_eq!(repo.admin_update(bob.id, &link, now, None).await.unwrap().discord_id, Some(discord.clone()));
 
     // Search: case-insensitive on e-mail, username and display name, oldest first, paged.
     let carl = repo.create(&new_user("idp|carl", "carl@y.io", "carl")).await.unwrap();

@@ -25,7 +25,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Every event type the service emits.
 fn known_types() -> &'static [&'static str] {
-    organizations::events::EVENT_TYPES
+    static KNOWN: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| [organizations::events::EVENT_TYPES, users::events::EVENT_TYPES].concat());
+    &KNOWN
 }
 
 /// One change, as the feeds and webhooks carry it.

@@ -230,9 +230,24 @@ async fn the_feed_replays_from_any_cursor_and_checks_what_it_is_asked(backend: B
         invite(&app, &ada, &org, json!({})).await;
     }
     let other = create_org(&app, &app.token("zed@example.com"), "Elsewhere").await;
+    // Root's own first request provisions root: that event comes last.
     let everything = feed(&app, &root, "").await;
     let all = everything["events"].as_array().unwrap().clone();
-    assert_eq!(all.len(), 7, "{all:#?}");
+    assert_eq!(
+        types(&all),
+        [
+            "user.provisioned",
+            "organization.created",
+            "membership.created",
+            "invitation.created",
+            "invitation.created",
+            "invitation.created",
+            "user.provisioned",
+            "organization.created",
+            "membership.created",
+            "user.provisioned",
+        ]
+    );
     assert!(!everything["hasMore"].as_bool().unwrap());
 
     // Page by page with limit 1, and from every cursor: the same events, in the same order.
@@ -317,6 +332,57 @@ async fn the_feed_replays_from_any_cursor_and_checks_what_it_is_asked(backend: B
     assert_problem(app.post("/organization/events", &ada, &json!({})).await, 422, "request.validation").await;
 }
 both!(the_feed_replays_from_any_cursor_and_checks_what_it_is_asked);
+
+async fn users_are_provisioned_promoted_and_erased_by_id_only(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let root_id = user_id(&app, &root).await;
+    let ada = app.token("ada@example.com");
+    let ada_id = user_id(&app, &ada).await;
+    let path = format!("/admin/users/{ada_id}");
+    let patch = |role: &str| {
+        let body = json!({"platformRole": role});
+        let (app, path, root) = (&app, &path, &root);
+        async move { app.request(Method::PATCH, path, Some(root), Some(&body)).await }
+    };
+    assert_eq!(patch("superuser").await.status(), 200);
+    assert_eq!(patch("superuser").await.status(), 200, "the same role again changes nothing");
+    assert_eq!(patch("user").await.status(), 200);
+    // Refused: demoting the last superuser writes nothing.
+    let demote_root = json!({"platformRole": "user"});
+    let res = app.request(Method::PATCH, &format!("/admin/users/{root_id}"), Some(&root), Some(&demote_root)).await;
+    assert_problem(res, 409, "admin.last_superuser").await;
+    assert_eq!(app.post(&format!("/admin/users/{ada_id}/erase"), &root, &json!({})).await.status(), 200);
+    assert_eq!(app.post(&format!("/admin/users/{ada_id}/erase"), &root, &json!({})).await.status(), 200, "again");
+
+    let page = feed(&app, &root, "?types=user.provisioned,user.platform_role_changed,user.erased").await;
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(
+        types(events),
+        [
+            "user.provisioned",
+            "user.provisioned",
+            "user.platform_role_changed",
+            "user.platform_role_changed",
+            "user.erased"
+        ]
+    );
+    assert_eq!(events[0]["subject"], json!({"type": "user", "id": root_id}));
+    assert_eq!(events[0]["data"]["user"]["platformRole"], "superuser", "bootstrapped");
+    assert_eq!(events[1]["actorId"], ada_id.as_str());
+    assert_eq!(
+        (events[2]["data"]["previousRole"].as_str(), events[2]["data"]["user"]["platformRole"].as_str()),
+        (Some("user"), Some("superuser"))
+    );
+    assert_eq!(events[3]["data"]["user"]["platformRole"], "user");
+    assert_eq!(events[3]["actorId"], root_id.as_str());
+    assert_eq!(events[4]["subject"]["id"], ada_id.as_str());
+    // By id only: no e-mail, name or username in any user event.
+    let text = serde_json::to_string(events).unwrap();
+    assert!(!text.contains("ada@example.com") && !text.contains("\"ada\""), "{text}");
+    assert!(events.iter().all(|e| e["organizationId"].is_null()));
+}
+both!(users_are_provisioned_promoted_and_erased_by_id_only);
 
 fn get_as<'a>(app: &'a TestApp, token: &'a str, query: &str) -> impl Future<Output = reqwest::Response> + use<'a> {
     let path = format!("/events{query}");
