@@ -1368,6 +1368,11 @@ export interface components {
             /** @description The erased user (a pseudonymous id from now on). */
             userId: string;
         };
+        /**
+         * @description The `nextCursor` of an earlier page: a position, in decimal.
+         * @example 1042
+         */
+        EventCursor: string;
         /** @description One change, as the feeds and webhooks carry it. */
         EventDto: {
             /**
@@ -1412,6 +1417,16 @@ export interface components {
              */
             nextCursor: string;
         };
+        /**
+         * @description An event type (docs/events.md).
+         * @enum {string}
+         */
+        EventType: "organization.created" | "organization.updated" | "zone.created" | "membership.created" | "membership.role_changed" | "membership.zones_changed" | "membership.expiry_changed" | "membership.upgraded" | "membership.ended" | "invitation.created" | "invitation.accepted" | "invitation.acceptance_failed" | "invitation.rejected" | "invitation.revoked" | "invitation.resent" | "user.provisioned" | "user.platform_role_changed" | "user.erased" | "photo_verification.opened" | "photo_verification.approved" | "photo_verification.discord_refreshed" | "photo_verification.accepted" | "photo_verification.rejected" | "photo_verification.superseded";
+        /**
+         * @description Comma-separated event types (docs/events.md), without spaces.
+         * @example membership.created,membership.ended
+         */
+        EventTypes: string;
         /** @description `POST /user/avatar/finalize` body. */
         FinalizeRequest: {
             /**
@@ -1857,8 +1872,7 @@ export interface components {
         };
         /** @description `POST /organization/events` body. */
         OrganizationEventsRequest: {
-            /** @description The `nextCursor` of an earlier page; from the oldest event kept when absent. */
-            cursor?: string | null;
+            cursor?: null | components["schemas"]["EventCursor"];
             /**
              * Format: int32
              * @description Events per page, 1..500 (default 100).
@@ -1870,7 +1884,7 @@ export interface components {
              */
             organizationId: string;
             /** @description Only these types; every type when absent or empty. */
-            types?: string[];
+            types?: components["schemas"]["EventType"][];
         };
         /** @description A body naming one organization. */
         OrganizationRequest: {
@@ -3384,9 +3398,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The `nextCursor` of an earlier page; from the oldest event kept when absent. */
-                cursor?: string;
+                cursor?: components["schemas"]["EventCursor"];
                 /** @description Comma-separated event types; every type when absent. */
-                types?: string;
+                types?: components["schemas"]["EventTypes"];
                 /** @description Only this organization's events. */
                 organizationId?: string;
                 /** @description Events per page, 1..500 (default 100). */

@@ -136,6 +136,7 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
             .context("finding the pending photo verification")?
             .map(mapping::photo_verification)
             .transpose()?;
+        let mut changes = Vec::new();
         let superseded = match pending {
             Some(old) => {
                 let t = old
@@ -146,6 +147,7 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
                     return Err(anyhow::anyhow!("photo verification {} changed under a lock", old.id).into());
                 }
                 Self::append(&txn, &t.events).await?;
+                changes.extend(t.events.iter().map(|e| photo_verification::events::of(&t.record, e)));
                 Some(t.record)
             }
             None => None,
@@ -155,6 +157,8 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
             .await
             .with_context(|| format!("inserting photo verification {}", record.id))?;
         Self::append(&txn, &opened.events).await?;
+        changes.extend(opened.events.iter().map(|e| photo_verification::events::of(record, e)));
+        crate::events::append(&txn, &changes).await.map_err(anyhow::Error::new)?;
         txn.commit().await.context("committing a photo verification")?;
         Ok(Opened { verification: record.clone(), superseded })
     }
@@ -228,6 +232,8 @@ impl PhotoVerificationRepository for SqlPhotoVerificationRepository {
         let replaced_avatar =
             if record.status == VerificationStatus::Accepted { self.set_avatar(&txn, record).await? } else { None };
         Self::append(&txn, &transition.events).await?;
+        let changes: Vec<_> = transition.events.iter().map(|e| photo_verification::events::of(record, e)).collect();
+        crate::events::append(&txn, &changes).await.map_err(anyhow::Error::new)?;
         txn.commit().await.context("committing a photo decision")?;
         Ok(Saved::Written { replaced_avatar })
     }

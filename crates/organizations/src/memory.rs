@@ -1029,17 +1029,6 @@ impl InvitationRepository for MemoryStore {
 #[async_trait]
 impl EventLog for MemoryStore {
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
-        let state = self.lock();
-        let from = usize::try_from(query.after).unwrap_or(usize::MAX);
-        Ok(state
-            .events
-            .iter()
-            .enumerate()
-            .skip(from)
-            .filter(|(_, e)| query.organization_id.is_none_or(|o| e.organization_id == Some(o)))
-            .filter(|(_, e)| query.types.is_empty() || query.types.contains(&e.kind))
-            .take(query.limit as usize + 1)
-            .map(|(i, e)| Recorded { position: i64::try_from(i).unwrap_or(i64::MAX) + 1, event: e.clone() })
-            .collect())
+        Ok(query.select(&self.lock().events))
     }
 }

@@ -7,6 +7,7 @@
 //! - [`ports`]: `PhotoVerificationRepository` and `DiscordAvatars`.
 //! - [`service`]: `PhotoVerificationService`, the review use cases.
 //! - [`error`]: their typed errors.
+//! - [`events`]: the public event of each entry of a verification's log.
 //! - `memory` (feature `memory`): `MemoryPhotoVerificationRepository`, the
 //!   port in memory, to embed the review without a database, and for tests.
 //! - `testing` (feature `testing`): the conformance suite every
@@ -99,6 +100,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod events;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod model;

@@ -16,7 +16,9 @@ use crate::ports::{
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId, TicketState};
-use shared_kernel::{Cursor, DiscordId, Page, PageRequest, UserId, truncate_to_micros};
+use shared_kernel::{
+    Cursor, DiscordId, Event, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId, truncate_to_micros,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
@@ -35,11 +37,15 @@ struct State {
     verifications: HashMap<PhotoVerificationId, PhotoVerification>,
     /// In insertion order, which breaks ties of `at` as the SQL serial id does.
     events: Vec<PhotoEvent>,
+    /// The public event of each entry, in commit order (the feed).
+    public: Vec<Event>,
 }
 
 impl State {
-    fn append(&mut self, events: &[PhotoEvent]) {
+    /// Appends `record`'s log entries and their public events.
+    fn append(&mut self, record: &PhotoVerification, events: &[PhotoEvent]) {
         self.events.extend(events.iter().map(|e| PhotoEvent { at: truncate_to_micros(e.at), ..e.clone() }));
+        self.public.extend(events.iter().map(|e| crate::events::of(record, e)));
     }
 }
 
@@ -143,11 +149,11 @@ impl PhotoVerificationRepository for MemoryPhotoVerificationRepository {
         let superseded = superseding.map(|t| {
             let written = stored(&t.record);
             state.verifications.insert(written.id, written.clone());
-            state.append(&t.events);
+            state.append(&t.record, &t.events);
             written
         });
         state.verifications.insert(record.id, stored(record));
-        state.append(&opened.events);
+        state.append(record, &opened.events);
         Ok(Opened { verification: record.clone(), superseded })
     }
 
@@ -209,7 +215,7 @@ impl PhotoVerificationRepository for MemoryPhotoVerificationRepository {
             None
         };
         state.verifications.insert(record.id, stored(record));
-        state.append(&transition.events);
+        state.append(record, &transition.events);
         Ok(Saved::Written { replaced_avatar })
     }
 
@@ -261,5 +267,12 @@ impl PhotoVerificationRepository for MemoryPhotoVerificationRepository {
         // A stable sort: equal instants keep their insertion order.
         events.sort_by_key(|e| e.at);
         Ok(events)
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryPhotoVerificationRepository {
+    async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
+        Ok(query.select(&self.lock().public))
     }
 }

@@ -130,6 +130,22 @@ impl FeedQuery {
     }
 }
 
+impl FeedQuery {
+    /// What an in-memory log, `log` in commit order (position = index + 1),
+    /// answers: up to `limit + 1` matching events after `after`.
+    pub fn select(&self, log: &[Event]) -> Vec<Recorded> {
+        let from = usize::try_from(self.after).unwrap_or(usize::MAX);
+        log.iter()
+            .enumerate()
+            .skip(from)
+            .filter(|(_, e)| self.organization_id.is_none_or(|o| e.organization_id == Some(o)))
+            .filter(|(_, e)| self.types.is_empty() || self.types.contains(&e.kind))
+            .take(self.limit as usize + 1)
+            .map(|(i, e)| Recorded { position: i64::try_from(i).map_or(i64::MAX, |p| p + 1), event: e.clone() })
+            .collect()
+    }
+}
+
 /// A page of the feed: the events, oldest first, and where the next page starts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeedPage {

@@ -24,9 +24,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Every event type the service emits.
-fn known_types() -> &'static [&'static str] {
-    static KNOWN: std::sync::LazyLock<Vec<&'static str>> =
-        std::sync::LazyLock::new(|| [organizations::events::EVENT_TYPES, users::events::EVENT_TYPES].concat());
+pub(crate) fn known_types() -> &'static [&'static str] {
+    static KNOWN: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        [organizations::events::EVENT_TYPES, users::events::EVENT_TYPES, photo_verification::events::EVENT_TYPES]
+            .concat()
+    });
     &KNOWN
 }
 
@@ -119,8 +121,10 @@ fn refused(e: FeedError) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct EventFilter {
     /// The `nextCursor` of an earlier page; from the oldest event kept when absent.
+    #[param(value_type = Option<crate::schema::rules::EventCursor>)]
     pub cursor: Option<String>,
     /// Comma-separated event types; every type when absent.
+    #[param(value_type = Option<crate::schema::rules::EventTypes>)]
     pub types: Option<String>,
     /// Only this organization's events.
     #[serde(rename = "organizationId")]
@@ -131,10 +135,10 @@ pub struct EventFilter {
     pub limit: Option<u32>,
 }
 
-fn split_types(types: Option<&str>) -> Vec<String> {
-    types
-        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default()
+/// The types of `?types=`: comma-separated, taken as they are (an empty
+/// or padded entry is an unknown type, as the document's pattern says).
+pub(crate) fn split_types(types: Option<&str>) -> Vec<String> {
+    types.map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// Every organization's events, oldest first, from a cursor (superusers).
@@ -178,12 +182,15 @@ pub struct OrganizationEventsRequest {
     pub organization_id: OrganizationId,
     /// The `nextCursor` of an earlier page; from the oldest event kept when absent.
     #[validate(length(max = 20))]
+    #[schema(value_type = Option<crate::schema::rules::EventCursor>)]
     pub cursor: Option<String>,
     /// Only these types; every type when absent or empty.
     #[validate(length(max = 50))]
     #[serde(default)]
+    #[schema(value_type = Vec<crate::schema::rules::EventType>, max_items = 50)]
     pub types: Vec<String>,
     /// Events per page, 1..500 (default 100).
+    #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

@@ -72,6 +72,19 @@ pub(crate) fn user_id_pattern() -> String {
     format!("^(?:[1-9][0-9]{{0,17}}|{})$", digits_at_most(&i64::MAX.to_string()))
 }
 
+/// An event feed's cursor: a position, an int64 of zero or more in decimal,
+/// without sign, padding or spaces (`shared_kernel::FeedQuery::parse`).
+pub(crate) fn event_cursor_pattern() -> String {
+    format!("^(?:0|[1-9][0-9]{{0,17}}|{})$", digits_at_most(&i64::MAX.to_string()))
+}
+
+/// A comma-separated list of event types, each one the service emits, no
+/// spaces and no empty entry (`GET /events?types=`).
+pub(crate) fn event_types_pattern() -> String {
+    let one = crate::routes::events::known_types().iter().map(|t| t.replace('.', r"\.")).collect::<Vec<_>>().join("|");
+    format!("^(?:{one})(?:,(?:{one}))*$")
+}
+
 /// A Discord snowflake: 17 to 20 digits that fit a u64, no leading zero.
 pub(crate) fn discord_id_pattern() -> String {
     format!("^(?:[1-9][0-9]{{16,18}}|{})$", digits_at_most(&u64::MAX.to_string()))
@@ -147,6 +160,30 @@ rule!(
     UserId = "UserId",
     || string("A user id: a positive int64 in decimal, as a string (no sign, leading zero or spaces).", user_id_pattern())
         .examples(["42"])
+);
+
+rule!(
+    /// `EventCursor`: the `nextCursor` of an event feed.
+    EventCursor = "EventCursor",
+    || string("The `nextCursor` of an earlier page: a position, in decimal.", event_cursor_pattern()).examples(["1042"])
+);
+
+rule!(
+    /// `EventType`: one of the event types the service emits (docs/events.md).
+    EventType = "EventType",
+    || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An event type (docs/events.md)."))
+            .enum_values(Some(crate::routes::events::known_types().iter().copied()))
+    }
+);
+
+rule!(
+    /// `EventTypes`: comma-separated event types, for a query string.
+    EventTypes = "EventTypes",
+    || string("Comma-separated event types (docs/events.md), without spaces.", event_types_pattern())
+        .examples(["membership.created,membership.ended"])
 );
 
 rule!(
@@ -322,6 +359,34 @@ mod tests {
     fn agree(pattern: &Regex, raw: &str, accepted: bool) -> Result<(), TestCaseError> {
         prop_assert_eq!(pattern.is_match(raw), accepted, "pattern {} and parser disagree on {:?}", pattern, raw);
         Ok(())
+    }
+
+    #[test]
+    fn event_cursors_and_types_are_what_the_feed_takes() {
+        let cursor = compiled(&event_cursor_pattern());
+        let known = crate::routes::events::known_types();
+        for raw in
+            ["0", "1", "42", "9223372036854775807", "9223372036854775808", "", "-1", "01", "+4", "1e3", " 4", "4\0"]
+        {
+            let parsed = shared_kernel::FeedQuery::parse(Some(raw), None, vec![], None, known).is_ok();
+            assert_eq!(cursor.is_match(raw), parsed, "{raw:?}");
+        }
+        let types = compiled(&event_types_pattern());
+        for (raw, ok) in [
+            ("membership.created", true),
+            ("membership.created,invitation.accepted", true),
+            ("membership.createdX", false),
+            ("membershipXcreated", false),
+            ("", false),
+            ("membership.created,", false),
+            (",membership.created", false),
+            ("membership.created, invitation.accepted", false),
+        ] {
+            assert_eq!(types.is_match(raw), ok, "{raw:?}");
+            let split = crate::routes::events::split_types(Some(raw));
+            let parsed = shared_kernel::FeedQuery::parse(None, None, split, None, known).is_ok();
+            assert_eq!(parsed, ok, "the feed on {raw:?}");
+        }
     }
 
     #[test]

@@ -212,6 +212,41 @@ async fn the_whole_review_flow(backend: Backend) {
     let v = json(patch(&app, &format!("/picture/verify/{id4}?type=both"), &root, None).await).await;
     assert_eq!(v["status"], "ACCEPTED");
     assert_eq!(app.client.get(&live).send().await.unwrap().status(), 404, "the replaced avatar is deleted");
+
+    // Each step wrote its event with the change (docs/events.md), by id only.
+    let types = "photo_verification.opened,photo_verification.approved,photo_verification.discord_refreshed,\
+                 photo_verification.accepted,photo_verification.rejected,photo_verification.superseded";
+    let feed = json(get(&app, &format!("/events?limit=500&types={types}"), &root).await).await;
+    let first_id = id.as_str();
+    let of = |id: &str| -> Vec<(String, Value)> {
+        feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["subject"]["id"] == id)
+            // Whether the background read of the Discord avatar comes before a decision is its own timing.
+            .filter(|e| e["type"] != "photo_verification.discord_refreshed" || id == first_id)
+            .map(|e| (e["type"].as_str().unwrap().to_owned(), e["data"].clone()))
+            .collect()
+    };
+    let first_steps = of(&id);
+    assert_eq!(first_steps.first().unwrap().0, "photo_verification.opened");
+    assert_eq!(first_steps.last().unwrap().0, "photo_verification.accepted");
+    assert!(first_steps.iter().any(|(t, d)| t == "photo_verification.approved" && d["side"] == "profile"));
+    assert!(first_steps.iter().any(|(t, _)| t == "photo_verification.discord_refreshed"));
+    let rejected: Vec<_> = of(&id2).into_iter().map(|(t, d)| (t, d["reason"].clone(), d["retry"].clone())).collect();
+    assert_eq!(
+        rejected,
+        [
+            ("photo_verification.opened".to_owned(), Value::Null, Value::Null),
+            ("photo_verification.rejected".to_owned(), json!("Not your face."), json!("retry")),
+        ]
+    );
+    let replaced: Vec<_> =
+        of(first["pendingVerification"]["id"].as_str().unwrap()).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(replaced, ["photo_verification.opened", "photo_verification.superseded"]);
+    assert_eq!(of(id4).last().unwrap().1["photoVerification"]["status"], "ACCEPTED");
+    assert!(!feed.to_string().contains("/files/"), "no photo URL in an event");
 }
 
 async fn the_review_rules(backend: Backend) {
