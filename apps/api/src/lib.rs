@@ -33,6 +33,7 @@ pub(crate) mod client;
 pub(crate) mod codes;
 pub(crate) mod discovery;
 pub(crate) mod error;
+pub(crate) mod event_types;
 pub(crate) mod extract;
 pub(crate) mod metrics;
 pub(crate) mod middleware;

@@ -5,6 +5,7 @@
 
 use crate::caller::{Authenticated, Superuser};
 use crate::error::ApiError;
+use crate::event_types::{known_types, split_types};
 use crate::extract::ValidJson;
 use actix_web::{get, post, web};
 use organizations::OrganizationId;
@@ -21,15 +22,6 @@ use crate::state::AppState;
 /// Registers the routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(all_events).service(organization_events);
-}
-
-/// Every event type the service emits.
-pub(crate) fn known_types() -> &'static [&'static str] {
-    static KNOWN: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        [organizations::events::EVENT_TYPES, users::events::EVENT_TYPES, photo_verification::events::EVENT_TYPES]
-            .concat()
-    });
-    &KNOWN
 }
 
 /// One change, as the feeds and webhooks carry it.
@@ -133,12 +125,6 @@ pub struct EventFilter {
     /// Events per page, 1..500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
-}
-
-/// The types of `?types=`: comma-separated, taken as they are (an empty
-/// or padded entry is an unknown type, as the document's pattern says).
-pub(crate) fn split_types(types: Option<&str>) -> Vec<String> {
-    types.map(|t| t.split(',').map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// Every organization's events, oldest first, from a cursor (superusers).

@@ -81,7 +81,7 @@ pub(crate) fn event_cursor_pattern() -> String {
 /// A comma-separated list of event types, each one the service emits, no
 /// spaces and no empty entry (`GET /events?types=`).
 pub(crate) fn event_types_pattern() -> String {
-    let one = crate::routes::events::known_types().iter().map(|t| t.replace('.', r"\.")).collect::<Vec<_>>().join("|");
+    let one = crate::event_types::known_types().iter().map(|t| t.replace('.', r"\.")).collect::<Vec<_>>().join("|");
     format!("^(?:{one})(?:,(?:{one}))*$")
 }
 
@@ -175,7 +175,7 @@ rule!(
         ObjectBuilder::new()
             .schema_type(Type::String)
             .description(Some("An event type (docs/events.md)."))
-            .enum_values(Some(crate::routes::events::known_types().iter().copied()))
+            .enum_values(Some(crate::event_types::known_types().iter().copied()))
     }
 );
 
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn event_cursors_and_types_are_what_the_feed_takes() {
         let cursor = compiled(&event_cursor_pattern());
-        let known = crate::routes::events::known_types();
+        let known = crate::event_types::known_types();
         for raw in
             ["0", "1", "42", "9223372036854775807", "9223372036854775808", "", "-1", "01", "+4", "1e3", " 4", "4\0"]
         {
@@ -383,7 +383,7 @@ mod tests {
             ("membership.created, invitation.accepted", false),
         ] {
             assert_eq!(types.is_match(raw), ok, "{raw:?}");
-            let split = crate::routes::events::split_types(Some(raw));
+            let split = crate::event_types::split_types(Some(raw));
             let parsed = shared_kernel::FeedQuery::parse(None, None, split, None, known).is_ok();
             assert_eq!(parsed, ok, "the feed on {raw:?}");
         }
