@@ -6,8 +6,13 @@
 /// Every event type the service emits.
 pub(crate) fn known_types() -> &'static [&'static str] {
     static KNOWN: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        [organizations::events::EVENT_TYPES, users::events::EVENT_TYPES, photo_verification::events::EVENT_TYPES]
-            .concat()
+        [
+            organizations::events::EVENT_TYPES,
+            users::events::EVENT_TYPES,
+            photo_verification::events::EVENT_TYPES,
+            profile_verification::events::EVENT_TYPES,
+        ]
+        .concat()
     });
     &KNOWN
 }

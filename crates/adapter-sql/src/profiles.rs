@@ -28,7 +28,7 @@ use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, Order, QueryFilter as _, QueryOrder as _,
     QuerySelect as _, SqlErr, TransactionTrait as _,
 };
-use shared_kernel::{Cursor, Page, PageRequest, UserId};
+use shared_kernel::{Cursor, Event, Page, PageRequest, UserId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -122,19 +122,23 @@ const OPEN_STATES: [&str; 2] = ["drafted", "submitted"];
 
 #[async_trait]
 impl ProfileRepository for SqlProfileRepository {
-    async fn create(&self, profile: &Profile) -> Result<(), CreateProfileError> {
+    async fn create(&self, profile: &Profile, event: &Event) -> Result<(), CreateProfileError> {
         let key = self.data_key_for_write(profile.user_id).await?;
         let model = mapping::active_model(profile, self.cipher.as_ref(), &key)?;
-        match model.insert(self.db.conn()).await {
-            Ok(_) => Ok(()),
-            Err(e) if violates_unique(&e, "profiles_one_open_per_user", "profiles.user_id") => {
-                Err(CreateProfileError::OpenProfileExists)
-            }
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
-                Err(CreateProfileError::UserMissing)
-            }
-            Err(e) => Err(anyhow::Error::new(e).context("inserting a profile").into()),
+        let txn = self.db.begin_write().await.context("starting a profile transaction")?;
+        if let Err(e) = model.insert(&txn).await {
+            txn.rollback().await.context("rolling back a profile")?;
+            return Err(if violates_unique(&e, "profiles_one_open_per_user", "profiles.user_id") {
+                CreateProfileError::OpenProfileExists
+            } else if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) {
+                CreateProfileError::UserMissing
+            } else {
+                anyhow::Error::new(e).context("inserting a profile").into()
+            });
         }
+        crate::events::append(&txn, std::slice::from_ref(event)).await.map_err(anyhow::Error::new)?;
+        txn.commit().await.context("committing a profile")?;
+        Ok(())
     }
 
     async fn find(&self, id: ProfileId) -> anyhow::Result<Option<Profile>> {
@@ -172,7 +176,7 @@ impl ProfileRepository for SqlProfileRepository {
         self.read_all(rows).await
     }
 
-    async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool> {
+    async fn update_draft(&self, profile: &Profile, expected_version: i64, event: &Event) -> anyhow::Result<bool> {
         let key = match self.data_key_for_write(profile.user_id).await {
             Ok(key) => key,
             // The user was erased meanwhile: their draft is no longer theirs to write.
@@ -181,6 +185,7 @@ impl ProfileRepository for SqlProfileRepository {
         };
         let sealed = mapping::seal(profile, self.cipher.as_ref(), &key)?;
         let f = &profile.fields;
+        let txn = self.db.begin_write().await.context("starting a draft transaction")?;
         let result = profiles::Entity::update_many()
             .col_expr(profiles::Column::FirstName, Expr::value(sealed.first_name))
             .col_expr(profiles::Column::LastName, Expr::value(sealed.last_name))
@@ -196,10 +201,16 @@ impl ProfileRepository for SqlProfileRepository {
             .filter(profiles::Column::Id.eq(profile.id.as_uuid()))
             .filter(profiles::Column::Version.eq(expected_version))
             .filter(profiles::Column::State.eq(ProfileState::Drafted.as_str()))
-            .exec(self.db.conn())
+            .exec(&txn)
             .await
             .with_context(|| format!("updating draft profile {}", profile.id))?;
-        Ok(result.rows_affected == 1)
+        if result.rows_affected != 1 {
+            txn.rollback().await.context("rolling back a lost draft update")?;
+            return Ok(false);
+        }
+        crate::events::append(&txn, std::slice::from_ref(event)).await.map_err(anyhow::Error::new)?;
+        txn.commit().await.context("committing a draft")?;
+        Ok(true)
     }
 
     async fn decide(&self, decided: &Transition, expected_version: i64) -> anyhow::Result<bool> {
@@ -256,6 +267,8 @@ impl ProfileRepository for SqlProfileRepository {
                 }
             }
         }
+        let public = profile_verification::events::decided(decided);
+        crate::events::append(&txn, &public).await.map_err(anyhow::Error::new)?;
         txn.commit().await.context("committing a decision")?;
         Ok(true)
     }

@@ -65,7 +65,7 @@ async fn sealing_story(db: Database, raw: sea_orm::DatabaseConnection) {
     let admin = Actor { user_id: users.create_user(3, true).await, role: PlatformRole::Superuser };
 
     let draft = open(&ada, true, T0);
-    repo.create(&draft).await.unwrap();
+    repo.create(&draft, &profile_verification::events::opened(&draft)).await.unwrap();
 
     // The raw row holds none of the personal data.
     let sql = "SELECT first_name, last_name, dob, address, postcode, city, metadata, country FROM profiles";
@@ -89,7 +89,7 @@ async fn sealing_story(db: Database, raw: sea_orm::DatabaseConnection) {
     assert_eq!(rotated.find(draft.id).await.unwrap().unwrap().fields, draft.fields);
     let carl = actor(users.create_user(4, true).await);
     let newer = open(&carl, false, T0 + Duration::minutes(8));
-    rotated.create(&newer).await.unwrap();
+    rotated.create(&newer, &profile_verification::events::opened(&newer)).await.unwrap();
     let sql = format!("SELECT wrapped FROM user_data_keys WHERE user_id = {}", carl.user_id);
     assert!(raw_rows(&raw, &sql).await[0].starts_with("v1.k2."), "a new user's data key is wrapped by the new key");
     // Without k1, old rows fail loudly instead of returning garbage.
@@ -118,7 +118,8 @@ async fn sealing_story(db: Database, raw: sea_orm::DatabaseConnection) {
     raw.execute_raw(Statement::from_string(raw.get_database_backend(), restore)).await.unwrap();
     let restored = repo.of_user(ada.user_id).await.unwrap();
     assert!(restored.iter().all(|p| p.fields.first_name.is_none()), "a restored backup stays sealed for good");
-    let refused = repo.create(&open(&ada, false, T0 + Duration::minutes(13))).await;
+    let late = open(&ada, false, T0 + Duration::minutes(13));
+    let refused = repo.create(&late, &profile_verification::events::opened(&late)).await;
     assert!(matches!(refused, Err(CreateProfileError::UserMissing)), "no new key for an erased user");
 }
 

@@ -9,6 +9,7 @@
 //! - [`ports`]: `ProfileRepository` and `PiiCipher` (personal data is sealed at rest).
 //! - [`service`]: the user's and the superusers' use cases.
 //! - [`error`]: the typed errors.
+//! - [`events`]: the events of profiles (opened, edited, submitted, withdrawn, decided), by id and state only.
 //! - `memory` (feature `memory`): `MemoryProfileRepository`, the port in
 //!   memory, to embed the use cases without a database, and for tests.
 //! - `testing` (feature `testing`): the conformance suite every
@@ -86,6 +87,7 @@
 
 mod countries;
 pub mod error;
+pub mod events;
 pub mod fields;
 #[cfg(feature = "memory")]
 pub mod memory;

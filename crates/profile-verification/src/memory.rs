@@ -15,7 +15,7 @@ use crate::error::CreateProfileError;
 use crate::model::{Decision, Label, LabelKey, LabelScope, Profile, ProfileEvent, ProfileId, ProfileState, Transition};
 use crate::ports::{ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
 use async_trait::async_trait;
-use shared_kernel::{Cursor, Page, PageRequest, UserId, truncate_to_micros};
+use shared_kernel::{Cursor, Event, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId, truncate_to_micros};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use time::OffsetDateTime;
@@ -34,6 +34,8 @@ struct State {
     decisions: Vec<Decision>,
     /// Keyed by user, key and scope, as the SQL table's primary key.
     labels: BTreeMap<(UserId, String, &'static str), Label>,
+    /// The public events, in commit order (the feed).
+    events: Vec<Event>,
 }
 
 impl State {
@@ -92,7 +94,7 @@ fn stored(profile: &Profile) -> Profile {
 
 #[async_trait]
 impl ProfileRepository for MemoryProfileRepository {
-    async fn create(&self, profile: &Profile) -> Result<(), CreateProfileError> {
+    async fn create(&self, profile: &Profile, event: &Event) -> Result<(), CreateProfileError> {
         let mut state = self.lock();
         if !state.users.contains_key(&profile.user_id) || state.shredded.contains(&profile.user_id) {
             return Err(CreateProfileError::UserMissing);
@@ -105,6 +107,7 @@ impl ProfileRepository for MemoryProfileRepository {
             return Err(anyhow::anyhow!("profile {} already exists", profile.id).into());
         }
         state.profiles.insert(profile.id, stored(profile));
+        state.events.push(event.clone());
         Ok(())
     }
 
@@ -120,7 +123,7 @@ impl ProfileRepository for MemoryProfileRepository {
         Ok(self.lock().of_user(user))
     }
 
-    async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool> {
+    async fn update_draft(&self, profile: &Profile, expected_version: i64, event: &Event) -> anyhow::Result<bool> {
         let mut state = self.lock();
         // The user was erased meanwhile: their draft is no longer theirs to write.
         if state.shredded.contains(&profile.user_id) {
@@ -134,6 +137,7 @@ impl ProfileRepository for MemoryProfileRepository {
         current.state = profile.state;
         current.updated_at = truncate_to_micros(profile.updated_at);
         current.version = profile.version;
+        state.events.push(event.clone());
         Ok(true)
     }
 
@@ -159,6 +163,7 @@ impl ProfileRepository for MemoryProfileRepository {
                 }
             }
         }
+        state.events.extend(crate::events::decided(decided));
         Ok(true)
     }
 
@@ -242,5 +247,12 @@ impl ProfileRepository for MemoryProfileRepository {
             fields.metadata = None;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryProfileRepository {
+    async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
+        Ok(query.select(&self.lock().events))
     }
 }

@@ -49,10 +49,11 @@ pub struct ProfileFilter {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ProfileRepository: Send + Sync {
-    /// Inserts a new profile. MUST return `OpenProfileExists` (writing
+    /// Inserts a new profile with its `event` ([`opened`](crate::events::opened))
+    /// in one transaction. MUST return `OpenProfileExists` (writing
     /// nothing) when the user already has a drafted or submitted one, and
     /// `UserMissing` when the user does not exist.
-    async fn create(&self, profile: &Profile) -> Result<(), CreateProfileError>;
+    async fn create(&self, profile: &Profile, event: &shared_kernel::Event) -> Result<(), CreateProfileError>;
 
     /// The profile with this id.
     async fn find(&self, id: ProfileId) -> anyhow::Result<Option<Profile>>;
@@ -63,14 +64,21 @@ pub trait ProfileRepository: Send + Sync {
     /// Every profile of the user, newest first.
     async fn of_user(&self, user: UserId) -> anyhow::Result<Vec<Profile>>;
 
-    /// Stores an edited draft if its stored version is still
-    /// `expected_version`; returns whether it was stored.
-    async fn update_draft(&self, profile: &Profile, expected_version: i64) -> anyhow::Result<bool>;
+    /// Stores an edited draft with its `event` ([`changed`](crate::events::changed))
+    /// in one transaction if its stored version is still `expected_version`;
+    /// returns whether it was stored (nothing is written otherwise).
+    async fn update_draft(
+        &self,
+        profile: &Profile,
+        expected_version: i64,
+        event: &shared_kernel::Event,
+    ) -> anyhow::Result<bool>;
 
     /// In ONE transaction: moves the profile to its decided state (the
     /// transition's record) if it is still submitted at `expected_version`,
     /// then writes each event in order: a `Decided` is appended to the log, a
-    /// `Labelled` label is set on the profile's user. Returns `false`
+    /// `Labelled` label is set on the profile's user; and the decision's
+    /// public events ([`decided`](crate::events::decided)). Returns `false`
     /// (writing nothing) when another decision or change came first.
     async fn decide(&self, decided: &Transition, expected_version: i64) -> anyhow::Result<bool>;
 

@@ -2,6 +2,7 @@
 //! list, detail, decision and filing; labels and level.
 
 use crate::error::ProfileError;
+use crate::events;
 use crate::model::{Decision, FieldsPatch, Label, Profile, ProfileFields, ProfileId, ProfilePolicy, Verdict};
 use crate::ports::{ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
 use shared_kernel::{Actor, Clock, Page, PageRequest, Pause, UserId};
@@ -110,7 +111,7 @@ impl ProfileService {
         Profile::check_may_open(self.last_decision(actor.user_id).await?.as_ref())?;
         let fields = ProfileFields::default().patched(patch);
         let profile = Profile::open(actor, fields, confirm, &self.policy, self.clock.now())?;
-        self.profiles.create(&profile).await?;
+        self.profiles.create(&profile, &events::opened(&profile)).await?;
         Ok(profile)
     }
 
@@ -120,7 +121,7 @@ impl ProfileService {
         for _ in 0..EDIT_ATTEMPTS {
             let current = self.profiles.open_of(actor.user_id).await?.ok_or(ProfileError::NotEditable)?;
             let edited = current.edit(actor, patch, confirm, &self.policy, self.clock.now())?;
-            if self.profiles.update_draft(&edited, current.version).await? {
+            if self.profiles.update_draft(&edited, current.version, &events::changed(&edited, actor.user_id)).await? {
                 return Ok(edited);
             }
         }
@@ -135,7 +136,11 @@ impl ProfileService {
         for _ in 0..EDIT_ATTEMPTS {
             let current = self.profiles.open_of(actor.user_id).await?.ok_or(ProfileError::NotEditable)?;
             let withdrawn = current.withdraw(actor, self.clock.now())?;
-            if self.profiles.update_draft(&withdrawn, current.version).await? {
+            if self
+                .profiles
+                .update_draft(&withdrawn, current.version, &events::changed(&withdrawn, actor.user_id))
+                .await?
+            {
                 return Ok(withdrawn);
             }
         }
@@ -197,7 +202,7 @@ impl ProfileService {
         }
         let fields = ProfileFields::default().patched(patch);
         let profile = Profile::filed_by_admin(admin, user, fields, &self.policy, self.clock.now())?;
-        self.profiles.create(&profile).await?;
+        self.profiles.create(&profile, &events::opened(&profile)).await?;
         Ok(profile)
     }
 
@@ -268,7 +273,7 @@ mod tests {
     async fn a_second_open_profile_is_refused_by_the_repository() {
         let mut repo = MockProfileRepository::new();
         repo.expect_decisions_of_user().returning(|_| Ok(Vec::new()));
-        repo.expect_create().returning(|_| Err(CreateProfileError::OpenProfileExists));
+        repo.expect_create().returning(|_, _| Err(CreateProfileError::OpenProfileExists));
         let err = service(repo).create(&user(), &patch(), false).await.unwrap_err();
         assert!(matches!(err, ProfileError::OpenProfileExists));
     }
@@ -306,13 +311,13 @@ mod tests {
         let newer = Profile { version: 2, ..draft.clone() };
         let mut seq = mockall::Sequence::new();
         repo.expect_open_of().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(draft.clone())));
-        repo.expect_update_draft().times(1).in_sequence(&mut seq).returning(|_, _| Ok(false));
+        repo.expect_update_draft().times(1).in_sequence(&mut seq).returning(|_, _, _| Ok(false));
         repo.expect_open_of().times(1).in_sequence(&mut seq).returning(move |_| Ok(Some(newer.clone())));
         repo.expect_update_draft()
-            .withf(|p, v| *v == 2 && p.version == 3)
+            .withf(|p, v, e| *v == 2 && p.version == 3 && e.kind == "profile.updated")
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Ok(true));
+            .returning(|_, _, _| Ok(true));
         let edited = service(repo).edit(&user(), &patch(), false).await.unwrap();
         assert_eq!(edited.fields.first_name.map(|n| n.as_str().to_owned()).as_deref(), Some("Ada"));
     }
@@ -371,9 +376,14 @@ mod tests {
         let mut repo = MockProfileRepository::new();
         repo.expect_user_summary().returning(|id| Ok(Some(summary(id.get()))));
         repo.expect_create()
-            .withf(|p| p.state == ProfileState::Submitted && p.author == Some(UserId::new(9)))
+            .withf(|p, e| {
+                p.state == ProfileState::Submitted
+                    && p.author == Some(UserId::new(9))
+                    && e.kind == "profile.submitted"
+                    && e.actor_id == Some(UserId::new(9))
+            })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let filed = service(repo).file_for(&admin(), UserId::new(5), &patch()).await.unwrap();
         assert_eq!(filed.user_id, UserId::new(5));
     }

@@ -59,6 +59,16 @@ pub fn open(actor: &Actor, confirm: bool, at: OffsetDateTime) -> Profile {
     Profile::open(actor, fields, confirm, &ProfilePolicy::default(), at).expect("an open profile")
 }
 
+/// Creates `profile` with the event the service writes with it.
+async fn create(repo: &dyn ProfileRepository, profile: &Profile) -> Result<(), CreateProfileError> {
+    repo.create(profile, &crate::events::opened(profile)).await
+}
+
+/// Stores an edited draft with the event the service writes with it.
+async fn update_draft(repo: &dyn ProfileRepository, profile: &Profile, expected_version: i64) -> anyhow::Result<bool> {
+    repo.update_draft(profile, expected_version, &crate::events::changed(profile, profile.user_id)).await
+}
+
 /// The decision-log entry a decision's transition appends.
 fn logged(decided: &Transition) -> Decision {
     decided
@@ -82,21 +92,21 @@ pub async fn profile_repository_story(repo: &dyn ProfileRepository, users: &dyn 
     let admin = Actor { user_id: users.create_user(3, true).await, role: PlatformRole::Superuser };
 
     let draft = open(&ada, false, T0);
-    repo.create(&draft).await.unwrap();
+    create(repo, &draft).await.unwrap();
     assert_eq!(repo.find(draft.id).await.unwrap().as_ref(), Some(&draft), "a profile round-trips");
     assert_eq!(repo.open_of(ada.user_id).await.unwrap().as_ref(), Some(&draft));
     assert_eq!(repo.open_of(bob.user_id).await.unwrap(), None);
 
     // One open profile per user.
-    assert!(matches!(repo.create(&open(&ada, true, T0)).await, Err(CreateProfileError::OpenProfileExists)));
+    assert!(matches!(create(repo, &open(&ada, true, T0)).await, Err(CreateProfileError::OpenProfileExists)));
     let ghost = actor(UserId::new(999_999));
-    assert!(matches!(repo.create(&open(&ghost, false, T0)).await, Err(CreateProfileError::UserMissing)));
+    assert!(matches!(create(repo, &open(&ghost, false, T0)).await, Err(CreateProfileError::UserMissing)));
 
     // Compare-and-set edits.
     let policy = ProfilePolicy::default();
     let submitted = draft.edit(&ada, &FieldsPatch::default(), true, &policy, T0 + Duration::minutes(1)).unwrap();
-    assert!(repo.update_draft(&submitted, draft.version).await.unwrap());
-    assert!(!repo.update_draft(&submitted, draft.version).await.unwrap(), "a stale version writes nothing");
+    assert!(update_draft(repo, &submitted, draft.version).await.unwrap());
+    assert!(!update_draft(repo, &submitted, draft.version).await.unwrap(), "a stale version writes nothing");
     assert_eq!(repo.find(draft.id).await.unwrap().as_ref(), Some(&submitted));
 
     // A decision: profile, log and label in one step; a second loses.
@@ -118,7 +128,7 @@ pub async fn profile_repository_story(repo: &dyn ProfileRepository, users: &dyn 
 
     // After a decision the user may open a new one; verifying it relabels.
     let second = open(&ada, true, T0 + Duration::minutes(5));
-    repo.create(&second).await.unwrap();
+    create(repo, &second).await.unwrap();
     let verified = second.decide(&admin, Verdict::Verify(None), &policy, T0 + Duration::minutes(6)).unwrap();
     assert!(repo.decide(&verified, second.version).await.unwrap());
     let labels = repo.labels(ada.user_id).await.unwrap().unwrap();
@@ -143,7 +153,7 @@ pub async fn profile_repository_story(repo: &dyn ProfileRepository, users: &dyn 
     // Paging, newest first, with filters, users and authors.
     let at = T0 + Duration::minutes(7);
     let filed = Profile::filed_by_admin(&admin, bob.user_id, ProfileFields::default(), &policy, at).unwrap();
-    repo.create(&filed).await.unwrap();
+    create(repo, &filed).await.unwrap();
     let first = repo.list(&ProfileFilter::default(), &PageRequest::parse(Some(2), None).unwrap()).await.unwrap();
     assert_eq!(first.items.iter().map(|i| i.profile.id).collect::<Vec<_>>(), vec![filed.id, second.id]);
     assert_eq!(first.items[0].author.as_ref().map(|a| a.id), Some(admin.user_id));
@@ -162,18 +172,18 @@ pub async fn profile_repository_story(repo: &dyn ProfileRepository, users: &dyn 
 
     // A withdrawn draft leaves the one-open rule and stays in the history.
     let third = open(&ada, false, T0 + Duration::minutes(10));
-    repo.create(&third).await.unwrap();
+    create(repo, &third).await.unwrap();
     let withdrawn = third.withdraw(&ada, T0 + Duration::minutes(11)).unwrap();
-    assert!(repo.update_draft(&withdrawn, third.version).await.unwrap());
+    assert!(update_draft(repo, &withdrawn, third.version).await.unwrap());
     assert_eq!(repo.find(third.id).await.unwrap().unwrap().state, ProfileState::Withdrawn);
     assert!(repo.open_of(ada.user_id).await.unwrap().is_none());
-    repo.create(&open(&ada, false, T0 + Duration::minutes(12))).await.unwrap();
+    create(repo, &open(&ada, false, T0 + Duration::minutes(12))).await.unwrap();
 
     // Shredding clears the personal data for good, keeps the profiles, the
     // log and the labels, and refuses new profiles; it is idempotent.
     let carl = actor(users.create_user(4, true).await);
     let carls = open(&carl, false, T0 + Duration::minutes(13));
-    repo.create(&carls).await.unwrap();
+    create(repo, &carls).await.unwrap();
     repo.shred(ada.user_id).await.unwrap();
     repo.shred(ada.user_id).await.unwrap();
     let shredded = repo.of_user(ada.user_id).await.unwrap();
@@ -194,7 +204,7 @@ pub async fn profile_repository_story(repo: &dyn ProfileRepository, users: &dyn 
     }
     assert_eq!(repo.decisions_of_user(ada.user_id).await.unwrap().len(), 2, "the log stays");
     assert_eq!(repo.labels(ada.user_id).await.unwrap().unwrap().len(), 2, "the labels stay");
-    let refused = repo.create(&open(&ada, false, T0 + Duration::minutes(14))).await;
+    let refused = create(repo, &open(&ada, false, T0 + Duration::minutes(14))).await;
     assert!(matches!(refused, Err(CreateProfileError::UserMissing)), "no new profile for an erased user");
     assert_eq!(repo.find(carls.id).await.unwrap().as_ref(), Some(&carls), "other users keep their data");
 }

@@ -199,6 +199,55 @@ both! {
         assert_eq!(ok(edit(&app, &ada, json!({"dob": null})).await, 200).await["dob"], Value::Null);
     }
 
+    // Each step of a profile writes its event, by ids and state only: no field in any of them.
+    async fn each_step_of_a_profile_writes_its_event_and_no_personal_data(app: TestApp) {
+        let ada = app.token("ada@example.com");
+        let root = app.token(ROOT);
+        let ada_id = user_id(&app, &ada).await;
+        let draft = ok(create(&app, &ada, json!({"firstName": "Augusta"})).await, 201).await;
+        let first = draft["id"].as_str().unwrap().to_owned();
+        ok(edit(&app, &ada, json!({"lastName": "Lovelace"})).await, 200).await;
+        ok(edit(&app, &ada, json!({"confirm": true})).await, 200).await;
+        let rejection = json!({"state": "rejected", "reason": "Blurry scan.", "note": "internal only"});
+        ok(decide(&app, &root, &first, rejection).await, 200).await;
+        let second = ok(create(&app, &ada, json!({"firstName": "Augusta", "confirm": true})).await, 201).await;
+        let second = second["id"].as_str().unwrap().to_owned();
+        ok(decide(&app, &root, &second, json!({"state": "verified"})).await, 200).await;
+
+        let types = "profile.drafted,profile.updated,profile.submitted,profile.withdrawn,profile.verified,profile.rejected";
+        let feed = ok(send(&app, Method::GET, &format!("/events?types={types}"), &root, None).await, 200).await;
+        let events = feed["events"].as_array().unwrap();
+        let seen: Vec<(&str, &str)> =
+            events.iter().map(|e| (e["type"].as_str().unwrap(), e["subject"]["id"].as_str().unwrap())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("profile.drafted", first.as_str()),
+                ("profile.updated", first.as_str()),
+                ("profile.submitted", first.as_str()),
+                ("profile.rejected", first.as_str()),
+                ("profile.submitted", second.as_str()),
+                ("profile.verified", second.as_str()),
+            ]
+        );
+        let root_id = user_id(&app, &root).await;
+        assert_eq!(events[0]["actorId"], ada_id.as_str());
+        assert_eq!(events[3]["actorId"], root_id.as_str());
+        assert_eq!((events[3]["data"]["reason"].as_str(), events[3]["data"]["retry"].as_str()), (Some("Blurry scan."), Some("retry")));
+        assert_eq!(events[5]["data"]["profile"]["state"], "verified");
+        let text = feed.to_string();
+        for secret in ["Augusta", "Lovelace", "internal only"] {
+            assert!(!text.contains(secret), "{secret} is in an event: {text}");
+        }
+
+        // A withdrawn draft.
+        ok(create(&app, &ada, json!({"firstName": "Augusta"})).await, 201).await;
+        assert_eq!(send(&app, Method::DELETE, "/resource/profiles", &ada, None).await.status(), 204);
+        let last = ok(send(&app, Method::GET, &format!("/events?types={types}&cursor={}", feed["nextCursor"].as_str().unwrap()), &root, None).await, 200).await;
+        let kinds: Vec<&str> = last["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["profile.drafted", "profile.withdrawn"]);
+    }
+
     async fn editing_without_a_draft_is_not_found(app: TestApp) {
         let ada = app.token("ada@example.com");
         assert_problem(edit(&app, &ada, json!({"city": "Paris"})).await, 404, "resource.profile.doesnt_exist_or_not_editable").await;
