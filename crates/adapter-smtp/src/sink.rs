@@ -2,7 +2,7 @@
 //! keeps it in memory. It speaks just enough of RFC 5321 for lettre
 //! (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), without TLS or auth.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 
@@ -21,7 +21,9 @@ pub struct Received {
 #[derive(Debug)]
 pub struct SmtpSink {
     port: u16,
-    messages: Arc<Mutex<Vec<Received>>>,
+    // A watch, so that a test can wait for the mail it expects instead of
+    // polling for it.
+    messages: Arc<tokio::sync::watch::Sender<Vec<Received>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -30,7 +32,7 @@ impl SmtpSink {
     pub async fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
-        let messages = Arc::new(Mutex::new(Vec::new()));
+        let messages = Arc::new(tokio::sync::watch::Sender::new(Vec::new()));
         let store = messages.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -51,7 +53,14 @@ impl SmtpSink {
 
     /// Everything received so far.
     pub fn messages(&self) -> Vec<Received> {
-        self.messages.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.messages.borrow().clone()
+    }
+
+    /// Waits, at most `limit`, until what was received satisfies `done`;
+    /// whether it did.
+    pub async fn wait_for(&self, limit: std::time::Duration, done: impl FnMut(&Vec<Received>) -> bool) -> bool {
+        let mut received = self.messages.subscribe();
+        tokio::time::timeout(limit, received.wait_for(done)).await.is_ok_and(|r| r.is_ok())
     }
 }
 
@@ -65,7 +74,10 @@ fn address(arg: &str) -> String {
     arg.split_once('<').and_then(|(_, rest)| rest.split_once('>')).map_or(arg, |(a, _)| a).trim().to_owned()
 }
 
-async fn session(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(
+    stream: tokio::net::TcpStream,
+    store: Arc<tokio::sync::watch::Sender<Vec<Received>>>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 sink ESMTP\r\n").await?;
@@ -91,7 +103,8 @@ async fn session(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>
                 data.push('\n');
             }
             current.data = data;
-            store.lock().unwrap_or_else(|e| e.into_inner()).push(std::mem::take(&mut current));
+            let message = std::mem::take(&mut current);
+            store.send_modify(|received| received.push(message));
             b"250 OK queued\r\n"
         } else if upper == "QUIT" {
             write.write_all(b"221 bye\r\n").await?;

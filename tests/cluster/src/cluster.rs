@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::postgres::PgCluster;
 use test_support::s3::S3Server;
@@ -64,8 +65,10 @@ pub struct Cluster {
     pub replicas: Vec<Replica>,
     /// `http://127.0.0.1:<port>`: HAProxy's frontend.
     pub proxy: String,
-    /// HAProxy's statistics page (CSV with `;csv`).
-    stats: String,
+    /// Whether HAProxy has each replica in rotation, as its log announces.
+    proxied: tokio::sync::watch::Receiver<Vec<ServerState>>,
+    /// What the replicas' background jobs logged they did, summed.
+    jobs: Arc<tokio::sync::watch::Sender<JobsDone>>,
     haproxy: Option<Child>,
     bin: PathBuf,
     dir: tempfile::TempDir,
@@ -89,20 +92,22 @@ impl Cluster {
         let replicas: Vec<Replica> = (1..=REPLICAS)
             .map(|n| Ok(Replica { name: format!("r{n}"), port: free_port()?, child: None, serving: None }))
             .collect::<anyhow::Result<_>>()?;
-        let (proxy_port, stats_port) = (free_port()?, free_port()?);
+        let proxy_port = free_port()?;
         let proxy = format!("http://127.0.0.1:{proxy_port}");
         std::fs::write(
             dir.path().join("usher.toml"),
             settings(&pg.url("usher"), &s3, &smtp.url(), &discord.uri(), &proxy),
         )?;
         std::fs::write(dir.path().join("503.http"), PROXY_503)?;
-        std::fs::write(dir.path().join("haproxy.cfg"), haproxy_config(dir.path(), proxy_port, stats_port, &replicas))?;
+        std::fs::write(dir.path().join("haproxy.cfg"), haproxy_config(dir.path(), proxy_port, &replicas))?;
+        let proxied = listen_to_haproxy(dir.path(), &replicas)?;
         let mut cluster = Cluster {
             pg,
             smtp,
             replicas,
             proxy,
-            stats: format!("http://127.0.0.1:{stats_port}/stats;csv"),
+            proxied,
+            jobs: Arc::default(),
             haproxy: None,
             bin,
             dir,
@@ -177,6 +182,7 @@ impl Cluster {
             .with_context(|| format!("starting {}", self.bin.display()))?;
         let stderr = child.stderr.take().context("stderr is piped")?;
         let (serving, ready) = tokio::sync::oneshot::channel();
+        let jobs = self.jobs.clone();
         tokio::spawn(async move {
             use std::io::Write as _;
             use tokio::io::AsyncBufReadExt as _;
@@ -184,6 +190,7 @@ impl Cluster {
             let mut lines = tokio::io::BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 let _ = writeln!(log, "{line}");
+                jobs.send_if_modified(|done| done.add(&line));
                 if line.contains(" serving ")
                     && let Some(serving) = serving.take()
                 {
@@ -242,32 +249,115 @@ impl Cluster {
     }
 
     /// Waits until HAProxy's health checks hold exactly the replicas in
-    /// `up` as UP (by index), at most `limit`.
-    // Polled: HAProxy's checks run on its own clock in another process and
-    // announce nothing, so reading its statistics is the only way to know.
-    pub async fn wait_proxy(&self, up: &[usize], limit: Duration) -> anyhow::Result<Duration> {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
+    /// `up` as UP (by index), at most `limit`; how long that took and why
+    /// HAProxy last changed each replica's state.
+    pub async fn wait_proxy(&self, up: &[usize], limit: Duration) -> anyhow::Result<(Duration, Vec<String>)> {
         let started = Instant::now();
-        loop {
-            let states = match client.get(&self.stats).send().await {
-                Ok(res) => parse_stats(&res.text().await.unwrap_or_default()),
-                Err(_) => Vec::new(),
-            };
-            let wanted = self.replicas.iter().enumerate().all(|(i, r)| {
-                // "UP 1/2" is going down but still in rotation, "DOWN 1/2" going up but still out.
-                states.iter().any(|(name, status)| {
-                    name == &r.name && if up.contains(&i) { status == "UP" } else { status.starts_with("DOWN") }
-                })
-            });
-            if wanted {
-                return Ok(started.elapsed());
-            }
-            if started.elapsed() > limit {
-                bail!("HAProxy did not see replicas {up:?} (and only those) up within {limit:?}: {states:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut proxied = self.proxied.clone();
+        let wanted = |states: &Vec<ServerState>| states.iter().enumerate().all(|(i, s)| s.up == up.contains(&i));
+        let outcome = match tokio::time::timeout(limit, proxied.wait_for(wanted)).await {
+            Ok(Ok(states)) => Ok(states.iter().map(|s| s.reason.clone()).collect()),
+            Ok(Err(_)) => Err("HAProxy's log socket closed"),
+            Err(_) => Err("timed out"),
+        };
+        match outcome {
+            Ok(reasons) => Ok((started.elapsed(), reasons)),
+            Err(why) => bail!(
+                "HAProxy did not see replicas {up:?} (and only those) up within {limit:?} ({why}): {:?}",
+                *proxied.borrow()
+            ),
         }
     }
+
+    /// What the replicas' background jobs logged they did, summed; it
+    /// changes with each of their log lines that says so.
+    pub fn jobs(&self) -> tokio::sync::watch::Receiver<JobsDone> {
+        self.jobs.subscribe()
+    }
+}
+
+/// What the replicas' background jobs say they did, summed over their logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobsDone {
+    /// Invitation e-mails the outbox marked sent (`sent=`).
+    pub sent: usize,
+    /// Memberships the expiry sweeps ended (`ended=`).
+    pub ended: usize,
+}
+
+impl JobsDone {
+    /// Counts `line` of a replica's log; whether it said anything.
+    fn add(&mut self, line: &str) -> bool {
+        let figure = |key: &str| -> Option<usize> { line.split(key).nth(1)?.split_whitespace().next()?.parse().ok() };
+        if line.contains("sent invitation e-mails")
+            && let Some(n) = figure("sent=")
+        {
+            self.sent += n;
+            return true;
+        }
+        if line.contains("ended expired memberships")
+            && let Some(n) = figure("ended=")
+        {
+            self.ended += n;
+            return true;
+        }
+        false
+    }
+}
+
+/// One replica as HAProxy's checks see it.
+#[derive(Clone, Debug)]
+pub struct ServerState {
+    /// In rotation.
+    pub up: bool,
+    /// HAProxy's reason for the last change (`Layer7 wrong status, code: 503, …`).
+    pub reason: String,
+}
+
+/// Binds the socket HAProxy logs to and follows its server state changes.
+// HAProxy announces each change of a server's state in its log (`Server
+// usher/r1 is DOWN, reason: …`), so the suite waits on those announcements
+// instead of polling its statistics. Before its first check HAProxy holds
+// every server UP.
+fn listen_to_haproxy(
+    dir: &Path,
+    replicas: &[Replica],
+) -> anyhow::Result<tokio::sync::watch::Receiver<Vec<ServerState>>> {
+    let socket =
+        tokio::net::UnixDatagram::bind(dir.join("haproxy-log.sock")).context("binding HAProxy's log socket")?;
+    let names: Vec<String> = replicas.iter().map(|r| r.name.clone()).collect();
+    let initial = names.iter().map(|_| ServerState { up: true, reason: "not checked yet".to_owned() }).collect();
+    let (states, proxied) = tokio::sync::watch::channel::<Vec<ServerState>>(initial);
+    let mut log = File::create(dir.join("haproxy-states.log"))?;
+    tokio::spawn(async move {
+        use std::io::Write as _;
+        let mut buf = vec![0; 8192];
+        while let Ok(n) = socket.recv(&mut buf).await {
+            let line = String::from_utf8_lossy(&buf[..n]).trim_end().to_owned();
+            let _ = writeln!(log, "{line}");
+            if let Some((name, state)) = server_change(&line)
+                && let Some(i) = names.iter().position(|n| *n == name)
+            {
+                states.send_modify(|states| states[i] = state);
+            }
+        }
+    });
+    Ok(proxied)
+}
+
+/// The server and its new state in one of HAProxy's log lines, if it
+/// announces a change.
+fn server_change(line: &str) -> Option<(String, ServerState)> {
+    let rest = line.split("Server usher/").nth(1)?;
+    let (name, rest) = rest.split_once(" is ")?;
+    let (state, reason) = rest.split_once(", reason: ").unwrap_or((rest, ""));
+    let up = match state {
+        "UP" => true,
+        "DOWN" => false,
+        _ => return None,
+    };
+    let reason = reason.split(". ").next().unwrap_or_default().to_owned();
+    Some((name.to_owned(), ServerState { up, reason }))
 }
 
 impl Drop for Cluster {
@@ -282,22 +372,6 @@ impl Drop for Cluster {
             let _ = haproxy.wait();
         }
     }
-}
-
-/// `(server, status)` of every usher server in HAProxy's CSV statistics.
-fn parse_stats(csv: &str) -> Vec<(String, String)> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().trim_start_matches("# ").split(',').collect();
-    let (Some(sv), Some(st)) = (header.iter().position(|h| *h == "svname"), header.iter().position(|h| *h == "status"))
-    else {
-        return Vec::new();
-    };
-    lines
-        .map(|line| line.split(',').collect::<Vec<_>>())
-        .filter(|cols| cols.first() == Some(&"usher") && cols.len() > st.max(sv))
-        .filter(|cols| !matches!(cols[sv], "BACKEND" | "FRONTEND"))
-        .map(|cols| (cols[sv].to_owned(), cols[st].to_owned()))
-        .collect()
 }
 
 /// Discord's API as photo verification reads it: each of [`DISCORD_IDS`]
@@ -411,15 +485,17 @@ emails_per_recipient_per_day = {EMAILS_PER_RECIPIENT}
 /// 250 ms (down after 2 failures, up after 2 successes), a connection
 /// refused retried on another replica, and its own 503 (no replica up) a
 /// problem+json with `Retry-After` like the replicas' own.
-fn haproxy_config(dir: &Path, port: u16, stats: u16, replicas: &[Replica]) -> String {
+fn haproxy_config(dir: &Path, port: u16, replicas: &[Replica]) -> String {
     let servers: String =
         replicas.iter().map(|r| format!("    server {} 127.0.0.1:{} check\n", r.name, r.port)).collect();
     format!(
         r#"global
     maxconn 2000
+    log {log} local0
 
 defaults
     mode http
+    log global
     timeout connect 1s
     timeout client 30s
     timeout server 30s
@@ -433,11 +509,6 @@ frontend api
     bind 127.0.0.1:{port}
     default_backend usher
 
-frontend stats
-    bind 127.0.0.1:{stats}
-    stats enable
-    stats uri /stats
-
 backend usher
     balance roundrobin
     option httpchk GET /readyz
@@ -447,6 +518,7 @@ backend usher
     http-response set-header X-Served-By %s
 {servers}"#,
         errorfile = dir.join("503.http").display(),
+        log = dir.join("haproxy-log.sock").display(),
     )
 }
 
@@ -462,19 +534,29 @@ Connection: close\r\n\
 
 #[cfg(test)]
 mod tests {
-    use super::parse_stats;
+    use super::{JobsDone, server_change};
 
-    /// HAProxy 2.6's CSV statistics, cut to the columns up to `status`.
+    /// HAProxy 2.6's announcements, as its log socket receives them.
     #[test]
-    fn the_statistics_give_each_servers_state() {
-        let csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,\n\
-                   api,FRONTEND,,,0,1,2000,3,0,0,0,0,0,,,,,OPEN,\n\
-                   usher,r1,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP,\n\
-                   usher,r2,0,0,0,1,,3,0,0,,0,,0,0,0,0,DOWN,\n\
-                   usher,r3,0,0,0,1,,3,0,0,,0,,0,0,0,0,UP 1/2,\n\
-                   usher,BACKEND,0,0,0,1,200,9,0,0,0,0,,0,0,0,0,UP,\n";
-        let states = parse_stats(csv);
-        let expected = [("r1", "UP"), ("r2", "DOWN"), ("r3", "UP 1/2")];
-        assert_eq!(states, expected.map(|(n, s)| (n.to_owned(), s.to_owned())));
+    fn haproxys_log_gives_each_servers_new_state() {
+        let down = "<129>Dec  4 11:18:53 haproxy[19756]: Server usher/r2 is DOWN, reason: Layer7 wrong status, \
+                    code: 503, info: \"Service Unavailable\", check duration: 1ms. 1 active and 0 backup servers left.";
+        let (name, state) = server_change(down).expect("a change");
+        assert_eq!((name.as_str(), state.up), ("r2", false));
+        assert!(state.reason.contains("code: 503"), "{}", state.reason);
+        let up = "<133>Dec  4 11:19:02 haproxy[20233]: Server usher/r1 is UP, reason: Layer7 check passed, code: 200, \
+                  check duration: 1ms. 1 active and 0 backup servers online.";
+        assert!(server_change(up).is_some_and(|(n, s)| n == "r1" && s.up));
+        assert!(server_change("<128>Dec  4 11:19:00 haproxy[1]: backend usher has no server available!").is_none());
+    }
+
+    #[test]
+    fn the_jobs_figures_are_summed_from_the_replicas_logs() {
+        let mut done = JobsDone::default();
+        assert!(done.add("2026-12-04T11:00:00Z  INFO usher_api::background: sent invitation e-mails sent=3"));
+        assert!(done.add("2026-12-04T11:00:01Z  INFO usher_api::background: ended expired memberships ended=2"));
+        assert!(done.add("2026-12-04T11:00:02Z  INFO usher_api::background: sent invitation e-mails sent=4"));
+        assert!(!done.add("2026-12-04T11:00:03Z  INFO usher_api::startup: serving addr=127.0.0.1:1"));
+        assert_eq!(done, JobsDone { sent: 7, ended: 2 });
     }
 }

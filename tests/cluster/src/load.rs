@@ -91,9 +91,14 @@ impl Outcomes {
     }
 }
 
+/// Answers so far by status (a transport error counts as 0), shared by the
+/// workers so that a scenario can wait for the load to have done something.
+type Tally = Arc<tokio::sync::watch::Sender<BTreeMap<u16, u64>>>;
+
 /// Load running in the background until [`Load::finish`].
 pub struct Load {
     stop: Arc<AtomicBool>,
+    tally: Tally,
     workers: Vec<tokio::task::JoinHandle<Outcomes>>,
 }
 
@@ -102,15 +107,39 @@ impl Load {
     /// is counted as too slow. Worker `w` signs in as `<tag>-<w>@load.example`.
     pub fn start(api: &Api, base: &str, tag: &str, workers: usize, slow: Duration) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
+        let tally = Tally::default();
         let workers = (0..workers)
             .map(|w| {
-                let (api, base, stop) = (api.clone(), base.to_owned(), stop.clone());
+                let (api, base, stop, tally) = (api.clone(), base.to_owned(), stop.clone(), tally.clone());
                 let token = token(&format!("{tag}-{w}@load.example"));
                 let tag = tag.to_owned();
-                tokio::spawn(async move { work(api, base, token, format!("{tag} {w}"), stop, slow).await })
+                tokio::spawn(async move { work(api, base, token, format!("{tag} {w}"), stop, tally, slow).await })
             })
             .collect();
-        Load { stop, workers }
+        Load { stop, tally, workers }
+    }
+
+    /// Waits, at most `limit`, until the load got `n` more answers with a
+    /// status in `statuses` than it had when called: a phase of a scenario
+    /// is as long as the requests it must see, not a span of time.
+    pub async fn answers(
+        &self,
+        n: u64,
+        statuses: std::ops::RangeInclusive<u16>,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
+        let count = |tally: &BTreeMap<u16, u64>| -> u64 {
+            tally.iter().filter(|(s, _)| statuses.contains(s)).map(|(_, n)| n).sum()
+        };
+        let mut seen = self.tally.subscribe();
+        let wanted = count(&seen.borrow_and_update()) + n;
+        match tokio::time::timeout(limit, seen.wait_for(|tally| count(tally) >= wanted)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => anyhow::bail!(
+                "the load did not get {n} more answers in {statuses:?} within {limit:?}: {:?}",
+                *self.tally.borrow()
+            ),
+        }
     }
 
     /// Stops the workers (each finishes the request it is in) and sums what they saw.
@@ -124,7 +153,15 @@ impl Load {
     }
 }
 
-async fn work(api: Api, base: String, token: String, name: String, stop: Arc<AtomicBool>, slow: Duration) -> Outcomes {
+async fn work(
+    api: Api,
+    base: String,
+    token: String,
+    name: String,
+    stop: Arc<AtomicBool>,
+    tally: Tally,
+    slow: Duration,
+) -> Outcomes {
     let mut seen = Outcomes::default();
     for n in 0..MAX_REQUESTS_PER_WORKER {
         if stop.load(Ordering::Relaxed) {
@@ -135,6 +172,8 @@ async fn work(api: Api, base: String, token: String, name: String, stop: Arc<Ato
         } else {
             api.post(&base, "/user/get", &token, json!({})).await
         };
+        let status = answer.as_ref().map_or(0, |a| a.status);
+        tally.send_modify(|tally| *tally.entry(status).or_default() += 1);
         match answer {
             Ok(answer) => {
                 seen.record(&answer, slow);

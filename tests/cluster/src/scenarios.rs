@@ -25,6 +25,11 @@ const WORKERS: usize = 8;
 const SLOW: Duration = Duration::from_secs(ACQUIRE_TIMEOUT.as_secs() + 2);
 /// How long every replica may take to recover once the database is back.
 const RECOVERY: Duration = Duration::from_secs(5);
+/// Successful answers the load must get before a fault and after each
+/// step, so that every phase runs under load.
+const WINDOW: u64 = 100;
+/// The longest any phase of the load may take to get its answers.
+const PHASE: Duration = Duration::from_secs(30);
 
 /// One line of the summary.
 struct Row {
@@ -407,34 +412,44 @@ async fn jobs(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Resu
         lapsing.push(api.expect(proxy, Method::POST, "/user/get", &member, Some(json!({})), 200).await?["id"].clone());
     }
 
-    // The replicas' schedulers run every second; wait (bounded) until the
-    // outbox is empty and the sweeps ended every membership, then count.
-    // Each replica logs how many memberships its sweeps ended (the count of
-    // rows its compare-and-set ended); the sum over the three is how many
-    // were ended, however they split the work. Nothing else reads the
-    // organization meanwhile, so no request ends one on the spot.
-    let started = Instant::now();
-    let (mut delivered, mut ended) = (0, 0);
-    while started.elapsed() < Duration::from_secs(60) {
-        let mails = cluster.smtp.messages();
-        delivered = (0..MAILS)
-            .filter(|n| mails.iter().any(|m| m.to.iter().any(|to| to == &format!("job{n}@jobs.example"))))
-            .count();
-        ended = ended_by_sweeps(cluster);
-        if delivered == MAILS && ended >= LAPSING && outbox_empty(&targets.replicas).await {
-            break;
+    // The replicas' schedulers run every second. Wait (bounded) until each
+    // e-mail reached the SMTP sink, the outbox holds none of them unsent,
+    // and the replicas' sweeps ended every membership. Each replica logs how
+    // many rows its compare-and-set took, so the sum over the three says how
+    // many were ended, however they split the work; each log line of a job
+    // is the cue to look again. Nothing else reads the organization
+    // meanwhile, so no request ends a membership on the spot.
+    let addressed = |mails: &Vec<adapter_smtp::sink::Received>, n: usize| {
+        mails.iter().filter(|m| m.to.iter().any(|to| to == &format!("job{n}@jobs.example"))).count()
+    };
+    let limit = Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + limit;
+    cluster.smtp.wait_for(limit, |mails| (0..MAILS).all(|n| addressed(mails, n) > 0)).await;
+    let pool = sea_orm::sqlx::PgPool::connect(&cluster.database_url()).await?;
+    let mut logged = cluster.jobs();
+    let (unsent, ended) = loop {
+        let unsent: i64 = sea_orm::sqlx::query_scalar(
+            "SELECT count(*) FROM invitation_outbox WHERE recipient LIKE '%@jobs.example' AND sent_at IS NULL",
+        )
+        .fetch_one(&pool)
+        .await?;
+        let ended = logged.borrow_and_update().ended;
+        if (unsent == 0 && ended >= LAPSING)
+            || !matches!(tokio::time::timeout_at(deadline, logged.changed()).await, Ok(Ok(())))
+        {
+            break (unsent, ended);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    report.check(delivered == MAILS && ended == LAPSING, || {
+    };
+    pool.close().await;
+    let mails = cluster.smtp.messages();
+    let delivered = (0..MAILS).filter(|n| addressed(&mails, *n) > 0).count();
+    report.check(delivered == MAILS && unsent == 0 && ended == LAPSING, || {
         format!(
-            "jobs: after 60 s, {delivered} of {MAILS} e-mails delivered and {ended} memberships ended for {LAPSING}"
+            "jobs: within {limit:?}, {delivered} of {MAILS} e-mails delivered ({unsent} still unsent) and {ended} \
+             memberships ended for {LAPSING}"
         )
     });
-    let mails = cluster.smtp.messages();
-    let twice: Vec<usize> = (0..MAILS)
-        .filter(|n| mails.iter().filter(|m| m.to.iter().any(|to| to == &format!("job{n}@jobs.example"))).count() > 1)
-        .collect();
+    let twice: Vec<usize> = (0..MAILS).filter(|n| addressed(&mails, *n) > 1).collect();
     report.check(twice.is_empty(), || format!("jobs: e-mails {twice:?} were sent more than once"));
     let expired = members(api, proxy, &ada, &org).await?.iter().filter(|m| m["endReason"] == "expired").count();
     report.check(expired == LAPSING, || format!("jobs: {expired} members listed as expired of {LAPSING}"));
@@ -455,24 +470,30 @@ async fn jobs(cluster: &Cluster, api: &Api, report: &mut Report) -> anyhow::Resu
 async fn database_outage(cluster: &mut Cluster, api: &Api, report: &mut Report) -> anyhow::Result<()> {
     let before = report.violations.len();
     let load = Load::start(api, &cluster.proxy, "outage", WORKERS, SLOW);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.answers(WINDOW, 200..=299, PHASE).await?;
     let pg = &cluster.pg;
     std::thread::scope(|s| s.spawn(|| pg.stop()).join())
         .map_err(|_| anyhow::anyhow!("stopping PostgreSQL panicked"))??;
     let stopped = Instant::now();
-    let drained = wait_all_readyz(api, cluster, 503, Duration::from_secs(15)).await;
-    report.check(drained.is_some(), || "outage: not every replica's /readyz turned 503 within 15 s".to_owned());
-    cluster.wait_proxy(&[], Duration::from_secs(10)).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // HAProxy checks `/readyz` every 250 ms and takes a replica out when
+    // two checks in a row fail (here they time out: `/readyz` gives the
+    // database 2 s). Once it took all three out, each must say so itself.
+    let (drained, _) = cluster.wait_proxy(&[], Duration::from_secs(15)).await?;
+    let readyz = join_all(cluster.replicas.iter().map(|r| api.call(r.url(), Method::GET, "/readyz", None, None))).await;
+    let readyz: Vec<u16> = readyz.iter().map(|a| a.as_ref().map_or(0, |a| a.status)).collect();
+    report.check(readyz.iter().all(|s| *s == 503), || format!("outage: /readyz of the replicas answered {readyz:?}"));
+    // With no replica up, HAProxy answers for them; a phase as long as
+    // every worker's being refused a few times.
+    load.answers(3 * WORKERS as u64, 503..=503, PHASE).await?;
     let down_for = stopped.elapsed();
     std::thread::scope(|s| s.spawn(|| pg.restart()).join())
         .map_err(|_| anyhow::anyhow!("restarting PostgreSQL panicked"))??;
-    let recovered = wait_all_readyz(api, cluster, 200, Duration::from_secs(30)).await;
-    report.check(recovered.is_some_and(|t| t <= RECOVERY), || {
+    // Back in HAProxy's rotation: two `/readyz` 200s each, 250 ms apart.
+    let (recovered, _) = cluster.wait_proxy(&[0, 1, 2], Duration::from_secs(30)).await?;
+    report.check(recovered <= RECOVERY, || {
         format!("outage: the replicas were ready again after {recovered:?}, not within {RECOVERY:?}")
     });
-    cluster.wait_proxy(&[0, 1, 2], Duration::from_secs(10)).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.answers(WINDOW, 200..=299, PHASE).await?;
     let seen = load.finish().await;
     report.check_load("outage", &seen);
     let other = seen.requests() - seen.count(200..=299) - seen.count(503..=503);
@@ -484,14 +505,14 @@ async fn database_outage(cluster: &mut Cluster, api: &Api, report: &mut Report) 
         seen.requests(),
         format!(
             "down {down_for:.1?}: {} × 2xx, {} × 503 ({} from HAProxy with no replica up; all with Retry-After), \
-             {} × 500, slowest {:.1?}; /readyz 503 on all within {:.1?}; all ready {:.1?} after restart",
+             {} × 500, slowest {:.1?}; all out of HAProxy (/readyz 503) within {:.1?}; all back {:.1?} after restart",
             after,
             seen.count(503..=503),
             seen.by_proxy,
             seen.count(500..=500),
             seen.slowest,
-            drained.unwrap_or_default(),
-            recovered.unwrap_or_default(),
+            drained,
+            recovered,
         ),
         before,
     );
@@ -504,15 +525,15 @@ async fn database_outage(cluster: &mut Cluster, api: &Api, report: &mut Report) 
 async fn replica_killed(cluster: &mut Cluster, api: &Api, report: &mut Report) -> anyhow::Result<()> {
     let before = report.violations.len();
     let load = Load::start(api, &cluster.proxy, "kill", WORKERS, SLOW);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.answers(WINDOW, 200..=299, PHASE).await?;
     cluster.signal(1, "KILL")?;
     cluster.wait_exit(1, Duration::from_secs(10)).await?;
-    let detected = cluster.wait_proxy(&[0, 2], Duration::from_secs(10)).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (detected, _) = cluster.wait_proxy(&[0, 2], Duration::from_secs(10)).await?;
+    load.answers(WINDOW, 200..=299, PHASE).await?;
     cluster.spawn(1)?;
     cluster.wait_ready(1, Duration::from_secs(30)).await?;
     cluster.wait_proxy(&[0, 1, 2], Duration::from_secs(10)).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    load.answers(WINDOW, 200..=299, PHASE).await?;
     let seen = load.finish().await;
     report.check_load("kill", &seen);
     let failed = seen.failed();
@@ -538,7 +559,7 @@ async fn replica_killed(cluster: &mut Cluster, api: &Api, report: &mut Report) -
 async fn rolling_restart(cluster: &mut Cluster, api: &Api, report: &mut Report) -> anyhow::Result<()> {
     let before = report.violations.len();
     let load = Load::start(api, &cluster.proxy, "rolling", WORKERS, SLOW);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    load.answers(WINDOW, 200..=299, PHASE).await?;
     let mut exits = Vec::new();
     for i in 0..cluster.replicas.len() {
         cluster.signal(i, "TERM")?;
@@ -549,7 +570,7 @@ async fn rolling_restart(cluster: &mut Cluster, api: &Api, report: &mut Report) 
         cluster.spawn(i)?;
         cluster.wait_ready(i, Duration::from_secs(30)).await?;
         cluster.wait_proxy(&[0, 1, 2], Duration::from_secs(10)).await?;
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        load.answers(WINDOW, 200..=299, PHASE).await?;
     }
     let seen = load.finish().await;
     report.check_load("rolling", &seen);
@@ -648,52 +669,6 @@ impl Targets {
     fn at(&self, i: usize) -> &str {
         &self.replicas[i % self.replicas.len()]
     }
-}
-
-/// Polls every replica's `/readyz` until each answers `status`; how long that took.
-async fn wait_all_readyz(api: &Api, cluster: &Cluster, status: u16, limit: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        let answers =
-            join_all(cluster.replicas.iter().map(|r| api.call(r.url(), Method::GET, "/readyz", None, None))).await;
-        if answers.iter().all(|a| a.as_ref().is_ok_and(|a| a.status == status)) {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    None
-}
-
-/// The memberships the replicas' sweeps ended, summed from their logs.
-fn ended_by_sweeps(cluster: &Cluster) -> usize {
-    (0..cluster.replicas.len())
-        .map(|i| {
-            std::fs::read_to_string(cluster.log(i))
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.contains("ended expired memberships"))
-                .filter_map(|l| l.split("ended=").nth(1)?.split_whitespace().next()?.parse::<usize>().ok())
-                .sum::<usize>()
-        })
-        .sum()
-}
-
-/// Whether every replica's metrics say the invitation outbox is empty.
-async fn outbox_empty(urls: &[String]) -> bool {
-    let client = reqwest::Client::new();
-    for url in urls {
-        let Ok(res) = client.get(format!("{url}/metrics")).send().await else { return false };
-        let text = res.text().await.unwrap_or_default();
-        let depth = text
-            .lines()
-            .find(|l| l.starts_with("usher_invitation_outbox_depth "))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok());
-        if depth != Some(0.0) {
-            return false;
-        }
-    }
-    true
 }
 
 /// Creates an invitation to `org` with `fields`; the answer (`invitation`, `token`).
