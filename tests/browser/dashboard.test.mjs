@@ -6,7 +6,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, png, shot, imagesLoaded, until, go, noSidewaysScroll, testWithEvidence } from './harness.mjs';
+import { startWorld, png, shot, imagesLoaded, countIs, go, noSidewaysScroll, testWithEvidence } from './harness.mjs';
 
 const ADMIN = { email: 'root@example.com', name: 'Root Reviewer' };
 const USER = { email: 'ada@example.com', name: 'Ada Lovelace' };
@@ -88,7 +88,7 @@ test('a superuser links the Discord id on the Users screen', async () => {
   await go(adminPage, 'Users');
   await adminPage.getByLabel('Search users').fill('ada');
   const row = adminPage.locator(`article[data-email="${USER.email}"]`);
-  await until('the search narrows the list to ada', async () => (await adminPage.locator('article.user-row').count()) === 1);
+  await countIs('the search narrows the list to ada', adminPage.locator('article.user-row'), 1);
   await row.waitFor();
   await row.getByLabel('Discord id').fill(DISCORD_ID);
   await row.getByRole('button', { name: 'Save Discord id' }).click();

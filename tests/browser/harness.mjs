@@ -5,7 +5,7 @@
 // sink (smtp-sink.mjs), all on loopback.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, readFileSync, existsSync, mkdirSync, writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,7 +112,8 @@ export async function startFakeDiscord(avatarHash) {
 }
 
 /**
- * Starts `usher` and waits (at most `timeoutMs`) until `/readyz` answers 200.
+ * Starts `usher` and waits (at most `timeoutMs`) until it logs that it is
+ * serving (migrated and listening); one look at `/readyz` confirms it.
  * `settings`: more `USHER_*` variables, over the defaults below (for example
  * `{ USHER_PHOTO_VERIFICATION__REQUIRE_DISCORD: 'false' }`).
  */
@@ -133,7 +134,8 @@ export async function startUsher({ discordApi, superusers, settings = {}, port: 
     USHER_DISCORD__API_BASE: discordApi,
     USHER_DISCORD__BOT_TOKEN: 'fake-bot-token',
     USHER_AUTH__BOOTSTRAP_SUPERUSERS: superusers.join(','),
-    RUST_LOG: process.env.RUST_LOG || 'warn',
+    // The start-up's info lines say when it serves.
+    RUST_LOG: `${process.env.RUST_LOG || 'warn'},usher_api::startup=info`,
   });
   for (const [key, value] of Object.entries(settings)) {
     if (!key.startsWith('USHER_')) throw new Error(`startUsher: ${key} is not a USHER_* setting`);
@@ -141,10 +143,25 @@ export async function startUsher({ discordApi, superusers, settings = {}, port: 
   }
   const logPath = join(dataDir, 'usher.log');
   const log = openSync(logPath, 'a');
-  const child = spawn(USHER_BIN, [], { env, stdio: ['ignore', log, log] });
+  const child = spawn(USHER_BIN, [], { env, stdio: ['ignore', log, 'pipe'] });
   let exited = null;
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
+  // The log goes on to the file as it comes; until the line saying it
+  // serves, it is also searched for that line.
+  let head = '';
+  const serving = new Promise((ok, fail) => {
+    child.stderr.on('data', (chunk) => {
+      writeSync(log, chunk);
+      if (head === null) return;
+      head += chunk.toString();
+      if (/ serving /.test(head)) {
+        head = null;
+        ok();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      fail(new Error(`usher exited early (${JSON.stringify(exited)})`));
+    });
   });
   // Never leave the server behind, even when the test run itself is killed (CI's timeout).
   const reap = () => {
@@ -157,29 +174,31 @@ export async function startUsher({ discordApi, superusers, settings = {}, port: 
       process.exit(1);
     });
   }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) throw new Error(`usher exited early (${JSON.stringify(exited)}):\n${readFileSync(logPath, 'utf8')}`);
-    try {
-      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`usher did not become ready in ${timeoutMs} ms:\n${readFileSync(logPath, 'utf8')}`);
-    }
-    await new Promise((ok) => setTimeout(ok, 150));
+  let deadline;
+  try {
+    await Promise.race([
+      serving,
+      new Promise((_, fail) => {
+        deadline = setTimeout(() => fail(new Error(`usher did not become ready in ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) throw new Error(`usher said it serves, but /readyz answered ${res.status}`);
+  } catch (e) {
+    reap();
+    throw new Error(`${e.message}:\n${readFileSync(logPath, 'utf8')}`);
+  } finally {
+    clearTimeout(deadline);
   }
   return {
     base,
     dataDir,
     log: () => readFileSync(logPath, 'utf8'),
-    /** A token from `usher token`, the way a person gets one. */
-    token(email, name) {
+    /** A token from `usher token`, the way a person gets one; `ttl` in seconds. */
+    token(email, name, ttl) {
       const args = ['token', '--email', email];
       if (name) args.push('--name', name);
+      if (ttl) args.push('--ttl', String(ttl));
       return execFileSync(USHER_BIN, args, { env, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
     },
     async stop() {
@@ -327,27 +346,34 @@ export async function shot(page, name) {
 
 /** Resolves once every <img> inside `locator` has loaded real pixels. */
 export async function imagesLoaded(locator) {
-  await locator.evaluate(
-    (el) =>
-      new Promise((ok, fail) => {
-        const deadline = Date.now() + 10_000;
-        const check = () => {
-          const imgs = [...el.querySelectorAll('img')];
-          if (imgs.every((i) => i.complete && i.naturalWidth > 0)) ok();
-          else if (Date.now() > deadline) fail(new Error(`images not loaded: ${imgs.filter((i) => !i.naturalWidth).map((i) => i.src).join(', ')}`));
-          else setTimeout(check, 100);
-        };
-        check();
-      }),
+  await locator.evaluate((el) =>
+    Promise.all(
+      [...el.querySelectorAll('img')].map((img) =>
+        img.decode().catch(() => {
+          throw new Error(`image not loaded: ${img.src}`);
+        }),
+      ),
+    ),
   );
 }
 
-/** Polls `check` until it returns true (the debounced searches answer a little later). */
-export async function until(what, check, timeoutMs = WAIT) {
+/**
+ * Waits until `locator` matches exactly `n` elements (the debounced
+ * searches answer a little later): Playwright follows the page for each
+ * of the two waits, and they run again only if the page changed between them.
+ */
+export async function countIs(what, locator, n, timeoutMs = WAIT) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
+  const timeout = () => Math.max(1, deadline - Date.now());
+  try {
+    while (Date.now() < deadline) {
+      if (n > 0) await locator.nth(n - 1).waitFor({ state: 'attached', timeout: timeout() });
+      await locator.nth(n).waitFor({ state: 'detached', timeout: timeout() });
+      if ((await locator.count()) === n) return;
+    }
+    throw new Error('the page kept changing');
+  } catch (e) {
+    throw new Error(`timed out waiting until ${what} (${await locator.count()} found, ${n} wanted): ${e.message}`);
   }
 }
 

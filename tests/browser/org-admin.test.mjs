@@ -10,7 +10,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, go, noSidewaysScroll, until, testWithEvidence } from './harness.mjs';
+import { startWorld, shot, go, noSidewaysScroll, countIs, testWithEvidence } from './harness.mjs';
 
 const ADA = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const MONA = { email: 'mona@example.com', name: 'Mona Moderator' };
@@ -128,26 +128,26 @@ test('invitations come in pages: "Show more invitations" appends the next one, a
   await go(ada, 'Organization admin');
   const section = ada.getByRole('region', { name: 'Invitations' });
   const rows = section.locator('article.invitation');
-  await until('the first page is shown', async () => (await rows.count()) === 20);
+  await countIs('the first page is shown', rows, 20);
   await shot(ada, 'admin-03-invitations-first-page');
   const more = section.getByRole('button', { name: 'Show more invitations' });
   await more.click();
   // 23 made here, plus the 3 joining links (used up) and Mona's.
-  await until('the next page is appended', async () => (await rows.count()) === 27);
+  await countIs('the next page is appended', rows, 27);
   await more.waitFor({ state: 'hidden' });
   const ids = await rows.evaluateAll((els) => els.map((e) => e.dataset.invitation));
   assert.equal(new Set(ids).size, ids.length, 'no invitation is listed twice');
 
   await section.getByLabel('E-mail starts with').fill('ZEL');
-  await until('the search answered', async () => (await rows.count()) === 1);
+  await countIs('the search answered', rows, 1);
   await rows.first().locator('.who', { hasText: 'zelda@example.com' }).waitFor();
   assert.ok(await more.isHidden());
   await section.getByLabel('E-mail starts with').fill('');
   await section.getByLabel('Which invitations').selectOption('accepted');
-  await until('the used-up joining links are listed', async () => (await rows.count()) === 3);
+  await countIs('the used-up joining links are listed', rows, 3);
   await shot(ada, 'admin-04-invitations-filtered');
   await section.getByLabel('Which invitations').selectOption('');
-  await until('all again', async () => (await rows.count()) === 20);
+  await countIs('all again', rows, 20);
 });
 
 test('Ada removes Nora with a block: Blocked lists her, her next link is refused, and Unblock lets her back', async () => {
@@ -249,9 +249,9 @@ test('the e-mail link finds an invitation beyond the first page of mine; My orga
   await go(page, 'My organizations');
   const waiting = page.getByRole('region', { name: 'Invitations waiting for you' });
   const cards = waiting.locator('article.invitation-mine');
-  await until('the first page of waiting invitations is shown', async () => (await cards.count()) === 20);
+  await countIs('the first page of waiting invitations is shown', cards, 20);
   await waiting.getByRole('button', { name: 'Show more invitations' }).click();
-  await until('the next page is appended', async () => (await cards.count()) === 40);
+  await countIs('the next page is appended', cards, 40);
   const ids = await cards.evaluateAll((els) => els.map((e) => e.dataset.invitation));
   assert.equal(new Set(ids).size, ids.length, 'no invitation is listed twice');
   await shot(page, 'admin-09-my-invitations-paged');

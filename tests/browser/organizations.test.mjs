@@ -7,7 +7,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded, until, testWithEvidence } from './harness.mjs';
+import { startWorld, shot, go, noSidewaysScroll, png, imagesLoaded, countIs, testWithEvidence } from './harness.mjs';
 
 const ADA = { email: 'ada@example.com', name: 'Ada Lovelace' };
 const BOB = { email: 'bob@example.com', name: 'Bob Babbage' };
@@ -408,10 +408,11 @@ test('members come in pages: "Show more members" appends the next page', async (
   await ada.reload();
   const members = ada.getByRole('region', { name: 'Members' });
   const rows = members.locator('article.member');
-  await until('the first page is shown', async () => (await rows.count()) === 50);
+  await countIs('the first page is shown', rows, 50);
   const more = members.getByRole('button', { name: 'Show more members' });
   await more.click();
-  await until('the next page is appended', async () => (await rows.count()) > 50);
+  // The next page is appended: a 51st row.
+  await rows.nth(50).waitFor({ state: 'attached' });
   await more.waitFor({ state: 'hidden' });
   const emails = await rows.locator('.email').allTextContents();
   assert.equal(new Set(emails).size, emails.length, 'nobody is listed twice');
@@ -426,7 +427,7 @@ test('the members search asks the server for a prefix of a name or an e-mail', a
   await search.fill('CROWD1');
   await search.press('Enter');
   // crowd1 and crowd10..crowd19, whatever the case typed; nobody else.
-  await until('the search is answered', async () => (await rows.count()) === 11);
+  await countIs('the search is answered', rows, 11);
   const emails = await rows.locator('.email').allTextContents();
   assert.ok(emails.every((e) => e.startsWith('crowd1')), emails.join(', '));
   assert.equal(await search.inputValue(), 'CROWD1');
@@ -435,7 +436,7 @@ test('the members search asks the server for a prefix of a name or an e-mail', a
   await members.locator('.empty-list', { hasText: 'Nobody here.' }).waitFor();
   await search.fill('');
   await search.press('Enter');
-  await until('everyone is back', async () => (await rows.count()) === 50);
+  await countIs('everyone is back', rows, 50);
 });
 
 test('the QR code is shown as an image, where even a hostile SVG runs nothing', async () => {

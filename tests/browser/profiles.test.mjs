@@ -6,7 +6,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, until, go, noSidewaysScroll, testWithEvidence } from './harness.mjs';
+import { startWorld, shot, countIs, go, noSidewaysScroll, testWithEvidence } from './harness.mjs';
 
 const ADMIN_A = { email: 'alice.admin@example.com', name: 'Alice Reviewer' };
 const ADMIN_B = { email: 'bob.admin@example.com', name: 'Bob Reviewer' };
@@ -121,7 +121,7 @@ test('superuser A sees it in the queue, with the user, and verifies it', async (
   await decided.locator('.decisions li[data-state="verified"]', { hasText: 'by you' }).waitFor();
   await decided.getByText(/Level 2/).waitFor();
   // It left the queue of profiles waiting for review.
-  await until('the queue no longer lists Grace', async () => (await adminA.locator(`article.profile-item[data-email="${GRACE.email}"]`).count()) === 0);
+  await countIs('the queue no longer lists Grace', adminA.locator(`article.profile-item[data-email="${GRACE.email}"]`), 0);
   await shot(adminA, 'kyc-05-verified');
 });
 
@@ -227,19 +227,19 @@ test('the queue pages with nextCursor, newest first', async () => {
   }
   await adminB.getByLabel('Show', { exact: true }).selectOption('');
   const cards = adminB.locator('article.profile-item');
-  await until('the first page is full', async () => (await cards.count()) === 10);
+  await countIs('the first page is full', cards, 10);
   assert.equal(await cards.first().getAttribute('data-email'), 'kyc-user-9@example.com', 'newest first');
   const next = adminB.getByRole('button', { name: 'Next page' });
   assert.equal(await next.isDisabled(), false);
   await next.click();
   await adminB.getByText('Page 2').waitFor();
-  await until('the second page holds the rest', async () => (await cards.count()) === 2);
+  await countIs('the second page holds the rest', cards, 2);
   await adminB.locator(`article.profile-item[data-email="${GRACE.email}"]`).waitFor(); // the oldest
   assert.equal(await next.isDisabled(), true);
   await shot(adminB, 'kyc-12b-queue-page-2');
   await adminB.getByRole('button', { name: 'Previous page' }).click();
   await adminB.getByText('Page 1').waitFor();
-  await until('back on the first page', async () => (await cards.count()) === 10);
+  await countIs('back on the first page', cards, 10);
 });
 
 test('both screens work at 375 px wide without sideways scrolling', async () => {

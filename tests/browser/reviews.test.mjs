@@ -10,7 +10,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startWorld, png, shot, until, go, imagesLoaded, noSidewaysScroll, testWithEvidence } from './harness.mjs';
+import { startWorld, png, shot, countIs, go, imagesLoaded, noSidewaysScroll, testWithEvidence } from './harness.mjs';
 
 const ADMIN_A = { email: 'ana.admin@example.com', name: 'Ana Reviewer' };
 const ADMIN_B = { email: 'ben.admin@example.com', name: 'Ben Reviewer' };
@@ -76,7 +76,8 @@ async function pendingCard(page, username) {
   const cards = page.locator('article.verification[data-status="PENDING"]');
   const card = cards.filter({ has: page.locator('h2.who', { hasText: `(@${username})` }) });
   // The search is debounced: wait until the list holds that user's card alone.
-  await until(`one pending card, of ${username}`, async () => (await cards.count()) === 1 && (await card.count()) === 1);
+  await countIs(`one pending card, of ${username}`, card, 1);
+  await countIs('no other pending card', cards, 1);
   return card;
 }
 
@@ -313,7 +314,7 @@ test('erasing a user: the confirmation names them and says what happens; afterwa
   await go(adminA, 'Users');
   await adminA.getByLabel('Search users').fill('zed');
   const row = adminA.locator(`article.user-row[data-email="${ZED.email}"]`);
-  await until('the search narrows the list to zed', async () => (await adminA.locator('article.user-row').count()) === 1);
+  await countIs('the search narrows the list to zed', adminA.locator('article.user-row'), 1);
   await row.getByRole('button', { name: 'Erase personal data…' }).click();
   const ask = row.locator('.confirm');
   await ask.getByText(`Erase the personal data of ${ZED.name} (${ZED.email})? This cannot be undone.`).waitFor();
@@ -332,7 +333,7 @@ test('erasing a user: the confirmation names them and says what happens; afterwa
   // Under the pseudonym the row is still there; erasing again says so.
   await adminA.getByLabel('Search users').fill('Erased user');
   const erased = adminA.locator('article.user-row', { has: adminA.locator('h2', { hasText: 'Erased user' }) });
-  await until('one erased user', async () => (await erased.count()) === 1);
+  await countIs('one erased user', erased, 1);
   assert.ok(!(await erased.textContent()).includes('zed'), 'nothing of the e-mail is left');
   await erased.getByRole('button', { name: 'Erase personal data…' }).click();
   await erased.locator('.confirm').getByRole('button', { name: "Erase Erased user's data" }).click();
@@ -352,7 +353,7 @@ test("erasing one's own account shows the service's refusal in plain words", asy
   await go(adminA, 'Users');
   await adminA.getByLabel('Search users').fill(ADMIN_A.email);
   const row = adminA.locator(`article.user-row[data-email="${ADMIN_A.email}"]`);
-  await until('the search narrows the list to Ana', async () => (await adminA.locator('article.user-row').count()) === 1);
+  await countIs('the search narrows the list to Ana', adminA.locator('article.user-row'), 1);
   await row.getByRole('button', { name: 'Erase personal data…' }).click();
   await row.locator('.confirm').getByRole('button', { name: `Erase ${ADMIN_A.name}'s data` }).click();
   const refusal = adminA.locator('[role="alert"][data-code="user.erase_own_account"]');

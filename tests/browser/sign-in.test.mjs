@@ -7,7 +7,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, shot, until, testWithEvidence } from './harness.mjs';
+import { startWorld, shot, testWithEvidence } from './harness.mjs';
 import { plainText } from './smtp-sink.mjs';
 
 const ADA = { login: 'ada', email: 'ada@example.com', name: 'Ada Lovelace' };
@@ -76,11 +76,7 @@ async function emailedInvitation(adaToken, name) {
   const organizationId = (await api(adaToken, '/organization/create', { name })).currentOrganizationId;
   const created = await api(adaToken, '/invitation/create', { organizationId, role: 'member', email: BOB.email });
   const id = created.invitation.id;
-  let mail;
-  await until('the invitation e-mail reaches the SMTP sink', () => {
-    mail = world.smtp.messages.find((m) => plainText(m).includes(id));
-    return Boolean(mail);
-  });
+  const mail = await world.smtp.received((m) => plainText(m).includes(id));
   assert.deepEqual(mail.to, [`<${BOB.email}>`]);
   const link = plainText(mail).match(/https?:\/\/\S+\/dashboard\/invite\?invitation=[0-9a-f-]{36}/);
   assert.ok(link, `no invitation link in the e-mail:\n${plainText(mail)}`);

@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 /** Starts the sink; resolves with its `url` (`smtp://127.0.0.1:port`), the `messages` and `stop()`. */
 export async function startSmtpSink() {
   const messages = [];
+  // Who waits for which message (see `received`).
+  const waiting = new Set();
   const server = createServer((socket) => {
     let buffer = '';
     let data = null;
@@ -21,7 +23,9 @@ export async function startSmtpSink() {
         buffer = buffer.slice(end + 2);
         if (data !== null) {
           if (line === '.') {
-            messages.push({ ...envelope, data: data.join('\r\n') });
+            const message = { ...envelope, data: data.join('\r\n') };
+            messages.push(message);
+            for (const waiter of waiting) waiter(message);
             envelope = { from: null, to: [] };
             data = null;
             say('250 2.0.0 queued');
@@ -58,6 +62,19 @@ export async function startSmtpSink() {
   return {
     url: `smtp://127.0.0.1:${server.address().port}`,
     messages,
+    /** Resolves with the first message, received or to come, that `matches`. */
+    received(matches) {
+      const found = messages.find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => {
+        const waiter = (message) => {
+          if (!matches(message)) return;
+          waiting.delete(waiter);
+          resolve(message);
+        };
+        waiting.add(waiter);
+      });
+    },
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }
