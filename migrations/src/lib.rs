@@ -26,6 +26,7 @@ mod m20261204_000800_member_search;
 mod m20261205_000900_membership_history_index;
 mod m20261206_001000_rate_limits;
 mod m20261207_001100_events;
+mod m20261208_001200_events_retention;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000900_membership_history_index::Migration),
             Box::new(m20261206_001000_rate_limits::Migration),
             Box::new(m20261207_001100_events::Migration),
+            Box::new(m20261208_001200_events_retention::Migration),
         ]
     }
 }

@@ -9,11 +9,14 @@
 //! - the outbox: sends invitation e-mails (and closes those that must not go);
 //! - imports: applies imported memberships of newly verified accounts;
 //! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord);
-//! - rate limits: forgets the keys whose allowance is full again (with the upload sweep).
+//! - rate limits: forgets the keys whose allowance is full again (with the upload sweep);
+//! - events: deletes the events past `events.retention_days`.
 
 use image_upload::{ImageUploadService, SweepError};
 use organizations::{InvitationService, OrganizationService};
 use photo_verification::PhotoVerificationService;
+use shared_kernel::{Clock, EventLog, Retention};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Rows handled per batch.
@@ -32,6 +35,10 @@ pub struct Jobs {
     pub invitations: InvitationService,
     /// Discord avatars of new photo verifications.
     pub photos: PhotoVerificationService,
+    /// The event log, and how long it keeps events.
+    pub events: (Arc<dyn EventLog>, Retention),
+    /// What the retention counts from.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// What one run of every job did.
@@ -49,6 +56,8 @@ pub struct JobRun {
     pub discord_avatars_read: usize,
     /// Rate-limit keys forgotten (their allowance was full again).
     pub rate_limit_keys_swept: u64,
+    /// Events deleted past their retention.
+    pub events_pruned: u64,
 }
 
 /// How often each job runs.
@@ -60,6 +69,8 @@ pub struct Schedule {
     pub memberships: Duration,
     /// The outbox and imports.
     pub outbox: Duration,
+    /// The event retention.
+    pub events: Duration,
 }
 
 impl Jobs {
@@ -73,7 +84,29 @@ impl Jobs {
             imports_applied: self.apply_imports().await,
             discord_avatars_read: self.read_discord_avatars().await,
             rate_limit_keys_swept: self.sweep_rate_limits().await,
+            events_pruned: self.prune_events().await,
         }
+    }
+
+    /// Deletes the events past their retention, a batch at a time.
+    pub async fn prune_events(&self) -> u64 {
+        let (log, retention) = &self.events;
+        let cutoff = retention.cutoff(self.clock.now());
+        let mut total = 0;
+        loop {
+            match log.prune(cutoff, BATCH).await {
+                Ok(0) => break,
+                Ok(n) => total += n,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "pruning the event log failed; will retry");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(pruned = total, days = retention.get(), "deleted events past their retention");
+        }
+        total
     }
 
     /// Reads the Discord avatars new photo verifications still lack.
@@ -183,8 +216,8 @@ impl Jobs {
                 t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 t
             };
-            let (mut uploads, mut memberships, mut outbox) =
-                (tick(schedule.uploads), tick(schedule.memberships), tick(schedule.outbox));
+            let (mut uploads, mut memberships, mut outbox, mut events) =
+                (tick(schedule.uploads), tick(schedule.memberships), tick(schedule.outbox), tick(schedule.events));
             loop {
                 tokio::select! {
                     _ = uploads.tick() => {
@@ -192,6 +225,7 @@ impl Jobs {
                         self.sweep_rate_limits().await;
                     }
                     _ = memberships.tick() => { self.end_memberships().await; }
+                    _ = events.tick() => { self.prune_events().await; }
                     _ = outbox.tick() => {
                         self.drain_outbox().await;
                         self.apply_imports().await;

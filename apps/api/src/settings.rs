@@ -72,6 +72,8 @@ pub struct Settings {
     pub invitations: InvitationSettings,
     /// Per-user and per-organization quotas, counted in the database (shared by every replica).
     pub quotas: QuotaSettings,
+    /// The event log (docs/events.md).
+    pub events: EventSettings,
     /// `pretty` (default) or `json` logs (`USHER_LOG_FORMAT`).
     pub log_format: LogFormat,
     /// `/metrics`.
@@ -358,6 +360,14 @@ pub struct InvitationSettings {
     pub outbox_interval_seconds: u64,
 }
 
+/// `events.*`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// Days an event is kept (at least 30); older ones are deleted hourly.
+    pub retention_days: shared_kernel::Retention,
+}
+
 /// `quotas.*`: each refusal is a 429 with `Retry-After` and the code `quota.<name>`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -494,6 +504,7 @@ impl Default for Settings {
                 outbox_interval_seconds: 5,
             },
             quotas: QuotaSettings::default(),
+            events: EventSettings { retention_days: shared_kernel::Retention::DEFAULT },
             log_format: LogFormat::Pretty,
             metrics: MetricsSettings::default(),
             env: Environment::Development,
@@ -1017,6 +1028,19 @@ mod tests {
             assert!(refused.contains("unknown field") && refused.contains("`endpoint`"), "{refused}");
             jail.set_env("USHER_STORAGE__KIND", "ftp");
             assert!(Settings::load(None).is_err(), "an unknown kind");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn events_are_kept_ninety_days_unless_set_and_never_under_thirty() {
+        Jail::expect_with(|jail| {
+            assert_eq!(Settings::load(None).map_err(|e| e.to_string())?.events.retention_days.get(), 90);
+            jail.set_env("USHER_EVENTS__RETENTION_DAYS", "30");
+            assert_eq!(Settings::load(None).map_err(|e| e.to_string())?.events.retention_days.get(), 30);
+            jail.set_env("USHER_EVENTS__RETENTION_DAYS", "29");
+            let refused = Settings::load(None).unwrap_err().to_string();
+            assert!(refused.contains("at least 30 days, not 29"), "{refused}");
             Ok(())
         });
     }

@@ -334,18 +334,6 @@ impl Application {
         );
         let rate_limits =
             crate::rate_limit::RateLimits::new(adapter_sql::SqlRateLimits::new(db.clone()), clock.clone());
-        let jobs = crate::background::Jobs {
-            rate_limits: rate_limits.clone(),
-            uploads,
-            orgs: orgs.clone(),
-            invitations: invitations.clone(),
-            photos: photos.clone(),
-        };
-        let background = jobs.clone().spawn(crate::background::Schedule {
-            uploads: Duration::from_secs(settings.storage.sweep_interval_seconds.max(1)),
-            memberships: Duration::from_secs(settings.invitations.sweep_interval_seconds.max(1)),
-            outbox: Duration::from_secs(settings.invitations.outbox_interval_seconds.max(1)),
-        });
         let users = user_service(&settings, &db, clock.clone())?;
         let avatar_flow = AvatarFlow::new(
             users.clone(),
@@ -359,6 +347,21 @@ impl Application {
         let draining = Arc::new(AtomicBool::new(false));
         let events: Arc<dyn EventLog> = Arc::new(SqlEventLog::new(db.clone()));
         let organization_events = OrganizationEvents::new(orgs.clone(), events.clone());
+        let jobs = crate::background::Jobs {
+            rate_limits: rate_limits.clone(),
+            uploads,
+            orgs: orgs.clone(),
+            invitations: invitations.clone(),
+            photos: photos.clone(),
+            events: (events.clone(), settings.events.retention_days),
+            clock: clock.clone(),
+        };
+        let background = jobs.clone().spawn(crate::background::Schedule {
+            uploads: Duration::from_secs(settings.storage.sweep_interval_seconds.max(1)),
+            memberships: Duration::from_secs(settings.invitations.sweep_interval_seconds.max(1)),
+            outbox: Duration::from_secs(settings.invitations.outbox_interval_seconds.max(1)),
+            events: Duration::from_secs(3600),
+        });
         let state = web::Data::new(AppState {
             events,
             organization_events,

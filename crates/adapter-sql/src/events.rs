@@ -20,6 +20,7 @@ use organizations::WriteError;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Order, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 use shared_kernel::{Event, EventLog, FeedQuery, Recorded, Subject, UserId};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Every column, in the order an append writes them and a read selects them.
@@ -110,5 +111,20 @@ impl EventLog for SqlEventLog {
         }
         let rows = self.db.conn().query_all(&select).await.context("reading the event feed")?;
         rows.iter().map(recorded).collect()
+    }
+
+    async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64> {
+        // A subquery, since SQLite's DELETE takes no LIMIT unless built so.
+        let oldest = Query::select()
+            .column(E::Position)
+            .from(E::Table)
+            .and_where(Expr::col(E::OccurredAt).lt(cutoff))
+            .order_by(E::Position, Order::Asc)
+            .limit(u64::from(batch))
+            .to_owned();
+        let delete =
+            Query::delete().from_table(E::Table).and_where(Expr::col(E::Position).in_subquery(oldest)).to_owned();
+        let done = self.db.conn().execute(&delete).await.context("pruning the event log")?;
+        Ok(done.rows_affected())
     }
 }

@@ -39,7 +39,9 @@ use anyhow::anyhow;
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId};
-use shared_kernel::{Cursor, EmailAddress, Event, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId};
+use shared_kernel::{
+    Cursor, EmailAddress, Event, EventBuffer, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
@@ -108,7 +110,7 @@ struct State {
     outbox: Vec<OutboxRow>,
     imports: Vec<ImportRow>,
     /// The event log: position `i + 1` is `events[i]`, in commit order.
-    events: Vec<Event>,
+    events: EventBuffer,
 }
 
 /// Organizations, zones, memberships, invitations, their logs, the outbox
@@ -1029,6 +1031,10 @@ impl InvitationRepository for MemoryStore {
 #[async_trait]
 impl EventLog for MemoryStore {
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
-        Ok(query.select(&self.lock().events))
+        Ok(self.lock().events.read(query))
+    }
+
+    async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64> {
+        Ok(self.lock().events.prune(cutoff, batch))
     }
 }

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId, TicketState};
 use shared_kernel::{
-    Cursor, DiscordId, Event, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId, truncate_to_micros,
+    Cursor, DiscordId, EventBuffer, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId, truncate_to_micros,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,7 +38,7 @@ struct State {
     /// In insertion order, which breaks ties of `at` as the SQL serial id does.
     events: Vec<PhotoEvent>,
     /// The public event of each entry, in commit order (the feed).
-    public: Vec<Event>,
+    public: EventBuffer,
 }
 
 impl State {
@@ -273,6 +273,10 @@ impl PhotoVerificationRepository for MemoryPhotoVerificationRepository {
 #[async_trait]
 impl EventLog for MemoryPhotoVerificationRepository {
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
-        Ok(query.select(&self.lock().public))
+        Ok(self.lock().public.read(query))
+    }
+
+    async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64> {
+        Ok(self.lock().public.prune(cutoff, batch))
     }
 }

@@ -15,7 +15,9 @@ use crate::error::CreateProfileError;
 use crate::model::{Decision, Label, LabelKey, LabelScope, Profile, ProfileEvent, ProfileId, ProfileState, Transition};
 use crate::ports::{ProfileFilter, ProfileListItem, ProfileRepository, UserSummary};
 use async_trait::async_trait;
-use shared_kernel::{Cursor, Event, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId, truncate_to_micros};
+use shared_kernel::{
+    Cursor, Event, EventBuffer, EventLog, FeedQuery, Page, PageRequest, Recorded, UserId, truncate_to_micros,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use time::OffsetDateTime;
@@ -35,7 +37,7 @@ struct State {
     /// Keyed by user, key and scope, as the SQL table's primary key.
     labels: BTreeMap<(UserId, String, &'static str), Label>,
     /// The public events, in commit order (the feed).
-    events: Vec<Event>,
+    events: EventBuffer,
 }
 
 impl State {
@@ -253,6 +255,10 @@ impl ProfileRepository for MemoryProfileRepository {
 #[async_trait]
 impl EventLog for MemoryProfileRepository {
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
-        Ok(query.select(&self.lock().events))
+        Ok(self.lock().events.read(query))
+    }
+
+    async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64> {
+        Ok(self.lock().events.prune(cutoff, batch))
     }
 }

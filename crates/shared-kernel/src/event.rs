@@ -130,19 +130,104 @@ impl FeedQuery {
     }
 }
 
-impl FeedQuery {
-    /// What an in-memory log, `log` in commit order (position = index + 1),
-    /// answers: up to `limit + 1` matching events after `after`.
-    pub fn select(&self, log: &[Event]) -> Vec<Recorded> {
-        let from = usize::try_from(self.after).unwrap_or(usize::MAX);
-        log.iter()
-            .enumerate()
-            .skip(from)
-            .filter(|(_, e)| self.organization_id.is_none_or(|o| e.organization_id == Some(o)))
-            .filter(|(_, e)| self.types.is_empty() || self.types.contains(&e.kind))
-            .take(self.limit as usize + 1)
-            .map(|(i, e)| Recorded { position: i64::try_from(i).map_or(i64::MAX, |p| p + 1), event: e.clone() })
+/// An in-memory event log, for the domains' in-memory adapters: events
+/// in append order with their positions, which pruning never reuses.
+#[derive(Clone, Debug, Default)]
+pub struct EventBuffer {
+    kept: Vec<Recorded>,
+    last: i64,
+}
+
+impl EventBuffer {
+    /// Appends `event` at the end.
+    pub fn push(&mut self, event: Event) {
+        self.last += 1;
+        self.kept.push(Recorded { position: self.last, event });
+    }
+
+    /// What the feed answers `query`: up to `limit + 1` matching events after `after`.
+    pub fn read(&self, query: &FeedQuery) -> Vec<Recorded> {
+        self.kept
+            .iter()
+            .filter(|r| r.position > query.after)
+            .filter(|r| query.organization_id.is_none_or(|o| r.event.organization_id == Some(o)))
+            .filter(|r| query.types.is_empty() || query.types.contains(&r.event.kind))
+            .take(query.limit as usize + 1)
+            .cloned()
             .collect()
+    }
+
+    /// Forgets at most `batch` of the events that occurred before `cutoff`,
+    /// oldest positions first, as [`EventLog::prune`] does; how many.
+    pub fn prune(&mut self, cutoff: OffsetDateTime, batch: u32) -> u64 {
+        let mut left = batch;
+        self.kept.retain(|r| {
+            let forget = left > 0 && r.event.occurred_at < cutoff;
+            left -= u32::from(forget);
+            !forget
+        });
+        u64::from(batch - left)
+    }
+}
+
+impl TryFrom<u32> for Retention {
+    type Error = RetentionTooShort;
+
+    fn try_from(days: u32) -> Result<Self, Self::Error> {
+        Self::days(days)
+    }
+}
+
+impl From<Retention> for u32 {
+    fn from(retention: Retention) -> u32 {
+        retention.days
+    }
+}
+
+impl Extend<Event> for EventBuffer {
+    fn extend<I: IntoIterator<Item = Event>>(&mut self, events: I) {
+        for event in events {
+            self.push(event);
+        }
+    }
+}
+
+/// How long events are kept: at least [`Retention::MIN_DAYS`] days, so that
+/// a reader that was away for a month still finds what it missed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Retention {
+    days: u32,
+}
+
+/// A retention shorter than [`Retention::MIN_DAYS`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("events must be kept at least {min} days, not {0}", min = Retention::MIN_DAYS)]
+pub struct RetentionTooShort(pub u32);
+
+impl Retention {
+    /// The shortest retention.
+    pub const MIN_DAYS: u32 = 30;
+
+    /// Events kept `days` days.
+    pub fn days(days: u32) -> Result<Self, RetentionTooShort> {
+        if days < Self::MIN_DAYS {
+            return Err(RetentionTooShort(days));
+        }
+        Ok(Self { days })
+    }
+
+    /// The days kept.
+    pub fn get(self) -> u32 {
+        self.days
+    }
+
+    /// Events kept 90 days, three times the least.
+    pub const DEFAULT: Self = Self { days: 90 };
+
+    /// Events that occurred before this instant are past keeping at `now`.
+    pub fn cutoff(self, now: OffsetDateTime) -> OffsetDateTime {
+        now - time::Duration::days(i64::from(self.days))
     }
 }
 
@@ -173,11 +258,41 @@ impl FeedPage {
 pub trait EventLog: Send + Sync {
     /// Up to `query.limit + 1` events after `query.after`, in commit order.
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>>;
+
+    /// Deletes at most `batch` of the events that occurred before `cutoff`
+    /// (oldest positions first); how many it deleted.
+    async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_are_kept_at_least_thirty_days_and_pruned_by_when_they_occurred() {
+        assert_eq!(Retention::days(29), Err(RetentionTooShort(29)));
+        let month = Retention::days(30).expect("30 days is enough");
+        let now = time::macros::datetime!(2026-12-31 12:00 UTC);
+        assert_eq!(month.cutoff(now), time::macros::datetime!(2026-12-01 12:00 UTC));
+        assert_eq!(serde_json::from_str::<Retention>("90").ok(), Some(Retention::DEFAULT));
+        assert!(serde_json::from_str::<Retention>("7").is_err_and(|e| e.to_string().contains("at least 30 days")));
+
+        let mut log = EventBuffer::default();
+        let at = |day: u8| {
+            time::Date::from_calendar_date(2026, time::Month::November, day).expect("a day").midnight().assume_utc()
+        };
+        let event =
+            |day| Event::new("zone.created", at(day), None, None, Subject::new("zone", day), serde_json::json!({}));
+        log.extend([event(1), event(20), event(2), event(3)]);
+        // The third event occurred early but committed late: pruned all the same; positions stay.
+        assert_eq!(log.prune(at(10), 2), 2);
+        assert_eq!(log.prune(at(10), 100), 1);
+        let all = FeedQuery::parse(None, None, vec![], None, &[]).expect("a query");
+        let left: Vec<i64> = log.read(&all).iter().map(|r| r.position).collect();
+        assert_eq!(left, [2]);
+        log.push(event(21));
+        assert_eq!(log.read(&all).iter().map(|r| r.position).collect::<Vec<_>>(), [2, 5]);
+    }
 
     #[test]
     fn a_cursor_is_a_position_the_feed_wrote() {

@@ -35,7 +35,9 @@ pub use actor::{Actor, PlatformRole};
 pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
 pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
-pub use event::{Event, EventLog, FeedError, FeedPage, FeedQuery, Recorded, Subject};
+pub use event::{
+    Event, EventBuffer, EventLog, FeedError, FeedPage, FeedQuery, Recorded, Retention, RetentionTooShort, Subject,
+};
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, CursorKey, Page, PageRequest, PagingError};
 pub use pause::{NoPause, Pause};

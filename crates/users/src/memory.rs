@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use image_upload::{ObjectKey, TicketId, TicketState};
 use shared_kernel::{
-    Cursor, EmailAddress, Event, EventLog, FeedQuery, Page, PageRequest, PlatformRole, Recorded, UserId,
+    Cursor, EmailAddress, EventBuffer, EventLog, FeedQuery, Page, PageRequest, PlatformRole, Recorded, UserId,
     truncate_to_micros,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -41,7 +41,7 @@ struct Users {
     erasures: HashMap<i64, ErasureRecord>,
     memberships: HashMap<i64, Vec<MembershipRecord>>,
     /// The events of the changes above, in the order they were made.
-    events: Vec<Event>,
+    events: EventBuffer,
 }
 
 impl Users {
@@ -340,6 +340,10 @@ impl UserRepository for MemoryUserRepository {
 #[async_trait]
 impl EventLog for MemoryUserRepository {
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>> {
-        Ok(query.select(&self.lock().events))
+        Ok(self.lock().events.read(query))
+    }
+
+    async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64> {
+        Ok(self.lock().events.prune(cutoff, batch))
     }
 }

@@ -384,6 +384,37 @@ async fn users_are_provisioned_promoted_and_erased_by_id_only(backend: Backend) 
 }
 both!(users_are_provisioned_promoted_and_erased_by_id_only);
 
+// Events are kept `events.retention_days` (90 by default): the hourly job
+// deletes those that occurred before, and only those; a cursor into the
+// deleted range reads on from the oldest kept.
+async fn events_past_their_retention_are_deleted_and_only_those(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let old = create_org(&app, &ada, "Old").await;
+    let first = feed(&app, &root, "").await;
+    let kept_before = first["events"].as_array().unwrap().len();
+    let oldest = feed(&app, &root, "?limit=1").await;
+    assert!(kept_before >= 3, "provisioned, created, membership: {first}");
+
+    app.clock.advance(Duration::days(60));
+    let newer = create_org(&app, &ada, "Newer").await;
+    assert_eq!(app.run_jobs().await.events_pruned, 0, "60 days old is within 90");
+    app.clock.advance(Duration::days(31));
+    assert_eq!(app.run_jobs().await.events_pruned as usize, kept_before, "91 days old");
+    assert_eq!(app.run_jobs().await.events_pruned, 0, "nothing left to delete");
+
+    let kept = feed(&app, &root, "").await;
+    let events = kept["events"].as_array().unwrap();
+    assert!(events.iter().all(|e| e["organizationId"] != old.as_str()), "{kept}");
+    assert_eq!(types(events), ["organization.created", "membership.created"]);
+    assert_eq!(events[0]["subject"]["id"], newer.as_str());
+    // A cursor into what was deleted reads on from what is kept.
+    let from_deleted = feed(&app, &root, &format!("?cursor={}", oldest["nextCursor"].as_str().unwrap())).await;
+    assert_eq!(from_deleted["events"], kept["events"]);
+}
+both!(events_past_their_retention_are_deleted_and_only_those);
+
 fn get_as<'a>(app: &'a TestApp, token: &'a str, query: &str) -> impl Future<Output = reqwest::Response> + use<'a> {
     let path = format!("/events{query}");
     async move { app.request(Method::GET, &path, Some(token), None).await }
