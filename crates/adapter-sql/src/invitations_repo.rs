@@ -132,7 +132,8 @@ async fn check_all<C: ConnectionTrait>(c: &C, guards: &[Guard]) -> Result<(), Wr
 }
 
 /// The accept transaction's body; `Conflict` makes the caller roll back.
-async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), WriteError> {
+/// Answers the acceptance's events: the plan's own, then its effects'.
+async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<Vec<Event>, WriteError> {
     use Invitations as I;
     // The creator's membership row first, the invitation's second: the
     // order a removal locks them in, so the two never deadlock.
@@ -142,7 +143,7 @@ async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), W
     // so the lock is held for the take and the commit only. A lost take
     // rolls the writes back with it.
     let plans: Vec<_> = plan.end_lapsed.iter().chain([&plan.membership]).cloned().collect();
-    execute(txn, &plans).await?;
+    let side = execute(txn, &plans).await?;
     insert_acceptance(txn, &plan.log).await?;
     let read = &plan.read;
     let taken = plan.invitation.user_id.filter(|_| read.user_id.is_none());
@@ -169,7 +170,7 @@ async fn accept_in(txn: &DatabaseTransaction, plan: &AcceptPlan) -> Result<(), W
     if took != 1 {
         return Err(WriteError::Conflict);
     }
-    Ok(())
+    Ok(plan.events().into_iter().chain(side).collect())
 }
 
 #[async_trait]
@@ -264,8 +265,8 @@ impl InvitationRepository for SqlInvitationRepository {
     async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an accept transaction"))?;
         let result = async {
-            accept_in(&txn, plan).await?;
-            events::append(&txn, &plan.events()).await
+            let changes = accept_in(&txn, plan).await?;
+            events::append(&txn, &changes).await
         }
         .await;
         finish(txn, result).await
@@ -486,8 +487,7 @@ impl InvitationRepository for SqlInvitationRepository {
             }
             let mut changes: Vec<Event> = invitation.iter().map(Invitation::created_event).collect();
             if let Some(plan) = &join {
-                accept_in(&txn, plan).await?;
-                changes.extend(plan.events());
+                changes.extend(accept_in(&txn, plan).await?);
             }
             events::append(&txn, &changes).await
         }
@@ -547,8 +547,8 @@ impl InvitationRepository for SqlInvitationRepository {
             if !claim_import(&txn, due, plan.log.at).await? {
                 return Ok(false);
             }
-            accept_in(&txn, plan).await?;
-            events::append(&txn, &plan.events()).await?;
+            let changes = accept_in(&txn, plan).await?;
+            events::append(&txn, &changes).await?;
             Ok(true)
         }
         .await;

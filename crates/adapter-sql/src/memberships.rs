@@ -6,18 +6,18 @@
 
 use crate::backend::{self, violates_unique};
 use crate::entities::users;
-use crate::mapping::{encode_zones, opt_time_of};
+use crate::mapping::{self, encode_zones, opt_time_of};
 use crate::schema::{
     InvitationOutbox, Invitations, MembershipHistory, MembershipZones, Memberships, OrganizationBlocks, Organizations,
 };
 use anyhow::Context as _;
 use organizations::{
     Counter, Effect, Guard, InvitationStatus, Membership, MembershipPlan, MembershipStatus, MembershipWrite,
-    OrganizationId, Quota, WriteError, ZoneId,
+    OrganizationId, Quota, Revocation, WriteError, ZoneId,
 };
-use sea_orm::sea_query::{Expr, ExprTrait as _, IntoColumnRef, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, IntoColumnRef, OnConflict, Order, Query};
 use sea_orm::{ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, QueryFilter as _, Value};
-use shared_kernel::UserId;
+use shared_kernel::{Event, UserId};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -33,14 +33,14 @@ pub(crate) async fn with_zones<C: ConnectionTrait>(c: &C, memberships: &mut [Mem
                 .columns([MembershipZones::MembershipId, MembershipZones::ZoneId])
                 .from(MembershipZones::Table)
                 .and_where(Expr::col(MembershipZones::MembershipId).is_in(memberships.iter().map(|m| m.id.as_uuid())))
-                .order_by(MembershipZones::ZoneId, sea_orm::sea_query::Order::Asc),
+                .order_by(MembershipZones::ZoneId, Order::Asc),
         )
         .await
         .context("loading membership zones")?;
     let mut zones: HashMap<Uuid, Vec<ZoneId>> = HashMap::new();
     for row in &rows {
-        let membership: Uuid = crate::mapping::get(row, "", MembershipZones::MembershipId)?;
-        let zone: Uuid = crate::mapping::get(row, "", MembershipZones::ZoneId)?;
+        let membership: Uuid = mapping::get(row, "", MembershipZones::MembershipId)?;
+        let zone: Uuid = mapping::get(row, "", MembershipZones::ZoneId)?;
         zones.entry(membership).or_default().push(ZoneId::from_uuid(zone));
     }
     for m in memberships.iter_mut() {
@@ -73,15 +73,17 @@ pub(crate) fn failed(e: DbErr, what: &'static str) -> WriteError {
 
 /// Carries out `plans` in order inside `txn` (see the `organizations::ports`
 /// contract): guards before, the write with its zones and history row,
-/// `Remains` guards after, then the effects.
-pub(crate) async fn execute<C: ConnectionTrait>(txn: &C, plans: &[MembershipPlan]) -> Result<(), WriteError> {
+/// `Remains` guards after, then the effects. Answers the events of the
+/// effects (invitations revoked), which follow the plans' own events.
+pub(crate) async fn execute<C: ConnectionTrait>(txn: &C, plans: &[MembershipPlan]) -> Result<Vec<Event>, WriteError> {
+    let mut side = Vec::new();
     for plan in plans {
-        execute_one(txn, plan).await?;
+        side.extend(execute_one(txn, plan).await?);
     }
-    Ok(())
+    Ok(side)
 }
 
-async fn execute_one<C: ConnectionTrait>(txn: &C, plan: &MembershipPlan) -> Result<(), WriteError> {
+async fn execute_one<C: ConnectionTrait>(txn: &C, plan: &MembershipPlan) -> Result<Vec<Event>, WriteError> {
     for guard in &plan.guards {
         match guard {
             // Serialises every change that must leave someone holding a role.
@@ -117,10 +119,11 @@ async fn execute_one<C: ConnectionTrait>(txn: &C, plan: &MembershipPlan) -> Resu
             }
         }
     }
+    let mut side = Vec::new();
     for effect in &plan.effects {
-        carry_out(txn, effect, plan.history.at).await?;
+        side.extend(carry_out(txn, effect, plan.history.at).await?);
     }
-    Ok(())
+    Ok(side)
 }
 
 /// Locks the organization row until the transaction ends (PostgreSQL; a
@@ -342,33 +345,10 @@ async fn write_history<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Carries out one effect.
-async fn carry_out<C: ConnectionTrait>(c: &C, effect: &Effect, at: OffsetDateTime) -> Result<(), WriteError> {
+/// Carries out one effect; the events it adds.
+async fn carry_out<C: ConnectionTrait>(c: &C, effect: &Effect, at: OffsetDateTime) -> Result<Vec<Event>, WriteError> {
     match effect {
-        Effect::RevokeInvitations { organization_id, created_by, keep, at } => {
-            use Invitations as I;
-            let mut revoke = Query::update();
-            revoke
-                .table(I::Table)
-                .value(I::Status, InvitationStatus::Revoked.as_str())
-                .value(I::Version, Expr::col(I::Version).add(1))
-                .value(I::UpdatedAt, *at)
-                .and_where(Expr::col(I::OrganizationId).eq(organization_id.as_uuid()))
-                .and_where(Expr::col(I::CreatedBy).eq(created_by.get()))
-                .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()));
-            if let Some(keep) = keep.as_ref().filter(|k| !k.roles.is_empty()) {
-                let mut kept = Expr::col(I::Role).is_in(keep.roles.iter().map(|r| r.as_str()));
-                if let Some(zones) = &keep.zones {
-                    // An organization-wide link (no zone) is outside every zone list; `IS NOT NULL`
-                    // keeps SQL's NULL from making the whole condition unknown (nothing revoked).
-                    kept = kept
-                        .and(Expr::col(I::ZoneId).is_not_null())
-                        .and(Expr::col(I::ZoneId).is_in(zones.iter().map(|z| z.as_uuid())));
-                }
-                revoke.and_where(kept.not());
-            }
-            c.execute(&revoke).await.map_err(|e| failed(e, "revoking invitations"))?;
-        }
+        Effect::RevokeInvitations(revocation) => return revoke(c, revocation).await,
         Effect::ClearCurrent { user_id, organization_id } => {
             users::Entity::update_many()
                 .col_expr(users::Column::CurrentOrganizationId, Expr::val(Option::<Uuid>::None))
@@ -395,5 +375,45 @@ async fn carry_out<C: ConnectionTrait>(c: &C, effect: &Effect, at: OffsetDateTim
             c.execute(&block).await.map_err(|e| failed(e, "blocking a user"))?;
         }
     }
-    Ok(())
+    Ok(Vec::new())
+}
+
+/// Revokes what `revocation` covers among its creator's pending invitations
+/// in the organization, read under their row locks (after the membership's:
+/// the order an accept locks them in); the `invitation.revoked` events.
+async fn revoke<C: ConnectionTrait>(c: &C, revocation: &Revocation) -> Result<Vec<Event>, WriteError> {
+    use Invitations as I;
+    let mut pending = Query::select()
+        .columns(I::ALL.map(|col| (I::Table, col)))
+        .from(I::Table)
+        .and_where(Expr::col(I::OrganizationId).eq(revocation.organization_id.as_uuid()))
+        .and_where(Expr::col(I::CreatedBy).eq(revocation.created_by.get()))
+        .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()))
+        .order_by(I::CreatedAt, Order::Asc)
+        .order_by(I::Id, Order::Asc)
+        .to_owned();
+    backend::for_update(&mut pending);
+    let rows = c.query_all(&pending).await.map_err(|e| failed(e, "reading a member's pending invitations"))?;
+    let mut events = Vec::new();
+    for row in &rows {
+        let invitation = mapping::invitation(row)?;
+        if !revocation.covers(&invitation) {
+            continue;
+        }
+        let (next, event) = revocation.revoke(&invitation);
+        let write = Query::update()
+            .table(I::Table)
+            .value(I::Status, next.status.as_str())
+            .value(I::Version, next.version)
+            .value(I::UpdatedAt, next.updated_at)
+            .and_where(Expr::col(I::Id).eq(next.id.as_uuid()))
+            .and_where(Expr::col(I::Version).eq(invitation.version))
+            .to_owned();
+        let changed = c.execute(&write).await.map_err(|e| failed(e, "revoking an invitation"))?.rows_affected();
+        if changed != 1 {
+            return Err(WriteError::Conflict);
+        }
+        events.push(event);
+    }
+    Ok(events)
 }

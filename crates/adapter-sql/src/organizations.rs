@@ -15,7 +15,8 @@ use image_upload::{ObjectKey, TicketId};
 use organizations::events::OrganizationChange;
 use organizations::{
     Account, Founding, Invitee, Member, MemberQuery, Membership, MembershipHistory as History, MembershipPlan,
-    MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, Standing, WriteError, Zone,
+    MembershipStatus, Organization, OrganizationId, OrganizationRepository, SidebarApp, Standing, Unblock, WriteError,
+    Zone,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query, SelectStatement, UnionType};
 use sea_orm::{
@@ -114,11 +115,12 @@ impl OrganizationRepository for SqlOrganizationRepository {
                 }
                 other => other.map_err(|e| failed(e, "inserting an organization"))?,
             };
-            execute(&txn, std::slice::from_ref(&founding.admin)).await?;
+            let side = execute(&txn, std::slice::from_ref(&founding.admin)).await?;
             switch_to(&txn, org.created_by, org.id, org.created_at)
                 .await
                 .map_err(|e| failed(e, "switching to the new organization"))?;
-            events::append(&txn, &[founding.event(), founding.admin.event()]).await
+            let changes: Vec<_> = [founding.event(), founding.admin.event()].into_iter().chain(side).collect();
+            events::append(&txn, &changes).await
         }
         .await;
         finish(txn, result).await
@@ -370,8 +372,8 @@ impl OrganizationRepository for SqlOrganizationRepository {
     async fn apply(&self, plans: &[MembershipPlan]) -> Result<(), WriteError> {
         let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting a membership transaction"))?;
         let result = async {
-            execute(&txn, plans).await?;
-            events::append(&txn, &plans.iter().map(MembershipPlan::event).collect::<Vec<_>>()).await
+            let side = execute(&txn, plans).await?;
+            events::append(&txn, &plans.iter().map(MembershipPlan::event).chain(side).collect::<Vec<_>>()).await
         }
         .await;
         finish(txn, result).await
@@ -517,15 +519,20 @@ impl OrganizationRepository for SqlOrganizationRepository {
         Ok(standing)
     }
 
-    async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {
+    async fn unblock(&self, unblock: &Unblock) -> anyhow::Result<bool> {
         use OrganizationBlocks as B;
         let delete = Query::delete()
             .from_table(B::Table)
-            .and_where(Expr::col(B::OrganizationId).eq(org.as_uuid()))
-            .and_where(Expr::col(B::UserId).eq(user.get()))
+            .and_where(Expr::col(B::OrganizationId).eq(unblock.organization_id.as_uuid()))
+            .and_where(Expr::col(B::UserId).eq(unblock.user_id.get()))
             .to_owned();
-        let removed = self.db.conn().execute(&delete).await.context("lifting a block")?;
-        Ok(removed.rows_affected() == 1)
+        let txn = self.db.begin_write().await.context("starting an unblock transaction")?;
+        let lifted = txn.execute(&delete).await.context("lifting a block")?.rows_affected() == 1;
+        if lifted {
+            events::append(&txn, &[unblock.event()]).await?;
+        }
+        txn.commit().await.context("committing an unblock")?;
+        Ok(lifted)
     }
 
     async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<organizations::Block>> {

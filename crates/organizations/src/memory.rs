@@ -32,7 +32,8 @@ use crate::model::{
     AcceptPlan, Acceptance, Account, Counter, DueImport, Effect, Founding, Guard, HistoryNote, ImportLine, Invitation,
     InvitationDraft, InvitationId, InvitationQuery, InvitationState, InvitationStatus, InvitationUpdate, Invitee,
     Member, MemberQuery, Membership, MembershipHistory, MembershipId, MembershipPlan, MembershipStatus,
-    MembershipWrite, Organization, OrganizationId, OutboxId, OutboxMail, Quota, SidebarApp, Standing, TokenHash, Zone,
+    MembershipWrite, Organization, OrganizationId, OutboxId, OutboxMail, Quota, SidebarApp, Standing, TokenHash,
+    Unblock, Zone,
 };
 use crate::ports::{Block, InvitationRepository, OrganizationRepository};
 use anyhow::anyhow;
@@ -290,12 +291,17 @@ impl State {
         Err(WriteError::Quota(quota.exceeded(counted.into_iter().min())))
     }
 
-    /// Carries out `plans` in order (the `ports` module's contract).
-    fn execute(&mut self, plans: &[MembershipPlan]) -> Result<(), WriteError> {
-        plans.iter().try_for_each(|plan| self.execute_one(plan))
+    /// Carries out `plans` in order (the `ports` module's contract); the
+    /// events of their effects, to follow the plans' own.
+    fn execute(&mut self, plans: &[MembershipPlan]) -> Result<Vec<Event>, WriteError> {
+        let mut side = Vec::new();
+        for plan in plans {
+            side.extend(self.execute_one(plan)?);
+        }
+        Ok(side)
     }
 
-    fn execute_one(&mut self, plan: &MembershipPlan) -> Result<(), WriteError> {
+    fn execute_one(&mut self, plan: &MembershipPlan) -> Result<Vec<Event>, WriteError> {
         self.check_all(&plan.guards)?;
         match &plan.write {
             MembershipWrite::Insert(m) => {
@@ -334,10 +340,7 @@ impl State {
                 }
             }
         }
-        for effect in &plan.effects {
-            self.carry_out(effect);
-        }
-        Ok(())
+        Ok(plan.effects.iter().flat_map(|effect| self.carry_out(effect)).collect())
     }
 
     /// Closes the membership's current history row and opens one for `m`.
@@ -363,26 +366,16 @@ impl State {
         });
     }
 
-    fn carry_out(&mut self, effect: &Effect) {
+    fn carry_out(&mut self, effect: &Effect) -> Vec<Event> {
         match effect {
-            Effect::RevokeInvitations { organization_id, created_by, keep, at } => {
-                let kept = |i: &Invitation| {
-                    keep.as_ref().is_some_and(|k| {
-                        k.roles.contains(&i.role)
-                            && k.zones.as_ref().is_none_or(|zones| i.zone_id.is_some_and(|z| zones.contains(&z)))
-                    })
-                };
-                for i in self.invitations.iter_mut().filter(|i| {
-                    i.organization_id == *organization_id
-                        && i.created_by == *created_by
-                        && i.status == InvitationStatus::Pending
-                }) {
-                    if !kept(i) {
-                        i.status = InvitationStatus::Revoked;
-                        i.version += 1;
-                        i.updated_at = *at;
-                    }
+            Effect::RevokeInvitations(revocation) => {
+                let mut revoked = Vec::new();
+                for i in self.invitations.iter_mut().filter(|i| revocation.covers(i)) {
+                    let (next, event) = revocation.revoke(i);
+                    *i = next;
+                    revoked.push(event);
                 }
+                return revoked;
             }
             Effect::ClearCurrent { user_id, organization_id } => {
                 if let Some(user) = self.user_mut(*user_id)
@@ -402,6 +395,7 @@ impl State {
                 }
             }
         }
+        Vec::new()
     }
 
     fn insert_invitation(&mut self, invitation: &Invitation) -> Result<(), WriteError> {
@@ -430,7 +424,7 @@ impl State {
     /// The accept's body: the guards, one use taken while the invitation is
     /// still pending, unexpired, not used up and carries the token read,
     /// the lapsed membership ended, the membership written, the log row.
-    fn accept(&mut self, plan: &AcceptPlan) -> Result<(), WriteError> {
+    fn accept(&mut self, plan: &AcceptPlan) -> Result<Vec<Event>, WriteError> {
         self.check_all(&plan.membership.guards)?;
         let read = &plan.read;
         let at = plan.log.at;
@@ -451,9 +445,9 @@ impl State {
         stored.version += 1;
         stored.updated_at = at;
         let plans: Vec<_> = plan.end_lapsed.iter().chain([&plan.membership]).cloned().collect();
-        self.execute(&plans)?;
+        let side = self.execute(&plans)?;
         self.acceptances.push(plan.log.clone());
-        Ok(())
+        Ok(side)
     }
 
     /// Marks an import applied at `at`; `false` when it already was.
@@ -509,11 +503,11 @@ impl OrganizationRepository for MemoryStore {
                 return Err(WriteError::Conflict);
             }
             s.organizations.push(StoredOrganization { organization: org.clone(), logo_key: None });
-            s.execute(std::slice::from_ref(&founding.admin))?;
+            let side = s.execute(std::slice::from_ref(&founding.admin))?;
             if let Some(user) = s.user_mut(org.created_by) {
                 user.current_organization = Some(org.id);
             }
-            s.events.extend([founding.event(), founding.admin.event()]);
+            s.events.extend([founding.event(), founding.admin.event()].into_iter().chain(side));
             Ok(())
         })
     }
@@ -649,8 +643,8 @@ impl OrganizationRepository for MemoryStore {
 
     async fn apply(&self, plans: &[MembershipPlan]) -> Result<(), WriteError> {
         self.write(|s| {
-            s.execute(plans)?;
-            s.events.extend(plans.iter().map(MembershipPlan::event));
+            let side = s.execute(plans)?;
+            s.events.extend(plans.iter().map(MembershipPlan::event).chain(side));
             Ok(())
         })
     }
@@ -715,11 +709,15 @@ impl OrganizationRepository for MemoryStore {
         })
     }
 
-    async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool> {
+    async fn unblock(&self, unblock: &Unblock) -> anyhow::Result<bool> {
         let mut state = self.lock();
         let before = state.blocks.len();
-        state.blocks.retain(|b| !(b.organization_id == org && b.user_id == user));
-        Ok(state.blocks.len() < before)
+        state.blocks.retain(|b| !(b.organization_id == unblock.organization_id && b.user_id == unblock.user_id));
+        let lifted = state.blocks.len() < before;
+        if lifted {
+            state.events.push(unblock.event());
+        }
+        Ok(lifted)
     }
 
     async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<Block>> {
@@ -823,8 +821,8 @@ impl InvitationRepository for MemoryStore {
 
     async fn accept(&self, plan: &AcceptPlan) -> Result<(), WriteError> {
         self.write(|s| {
-            s.accept(plan)?;
-            s.events.extend(plan.events());
+            let side = s.accept(plan)?;
+            s.events.extend(plan.events().into_iter().chain(side));
             Ok(())
         })
     }
@@ -970,8 +968,8 @@ impl InvitationRepository for MemoryStore {
             });
             s.events.extend(invitation.iter().map(Invitation::created_event));
             if let Some(plan) = &join {
-                s.accept(plan)?;
-                s.events.extend(plan.events());
+                let side = s.accept(plan)?;
+                s.events.extend(plan.events().into_iter().chain(side));
             }
             Ok(())
         });
@@ -1011,8 +1009,8 @@ impl InvitationRepository for MemoryStore {
             if !s.claim_import(due, plan.log.at) {
                 return Ok(false);
             }
-            s.accept(plan)?;
-            s.events.extend(plan.events());
+            let side = s.accept(plan)?;
+            s.events.extend(plan.events().into_iter().chain(side));
             Ok(true)
         })
     }

@@ -14,7 +14,7 @@ use crate::model::{
     AcceptPlan, Acceptance, Account, Delivery, DueImport, Founding, ImportLine, Invitation, InvitationDraft,
     InvitationId, InvitationMail, InvitationQuery, InvitationToken, InvitationUpdate, Invitee, Member, MemberQuery,
     Membership, MembershipHistory, MembershipPlan, Organization, OrganizationId, OutboxId, OutboxMail, SidebarApp,
-    Standing, TokenHash, Zone,
+    Standing, TokenHash, Unblock, Zone,
 };
 use async_trait::async_trait;
 use image_upload::{ObjectKey, TicketId};
@@ -132,8 +132,8 @@ pub trait OrganizationRepository: Send + Sync {
     /// is decided on.
     async fn standing(&self, org: OrganizationId, creator: Option<UserId>, user: UserId) -> anyhow::Result<Standing>;
 
-    /// Lifts a block; `false` if there was none.
-    async fn unblock(&self, org: OrganizationId, user: UserId) -> anyhow::Result<bool>;
+    /// Lifts a block, with its event; `false` (and no event) if there was none.
+    async fn unblock(&self, unblock: &Unblock) -> anyhow::Result<bool>;
 
     /// The users blocked from `org`, most recent first.
     async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<Block>>;

@@ -25,7 +25,7 @@ use crate::model::{
     ImportLine, InvitationFilter, InvitationId, InvitationMail, InvitationState, InvitationStatus, InvitationToken,
     MaxUses, MemberFilter, MemberQuery, MemberSearch, MemberUpdate, Membership, MembershipDuration, MembershipPlan,
     MembershipStatus, MembershipWrite, Name, NewInvitation, OrganizationId, Pending, QuotaPolicy, Refusal, SEND_LEASE,
-    Standing, Validity,
+    Standing, Unblock, Validity,
 };
 use crate::ports::{InvitationLinks, InvitationRepository, Notifier, OrganizationRepository, OsTokenGenerator};
 use crate::service::{ImportOutcome, ImportReport, InvitationService, OrganizationService};
@@ -492,8 +492,9 @@ pub async fn refused_guards_write_nothing(subject: &Subject) {
     assert!(matches!(err, Err(WriteError::Blocked)), "{err:?}");
     assert_eq!(w.membership(org, &bob).await, None);
     assert!(orgs.history(org, bob.user_id).await.unwrap().is_empty());
-    assert!(orgs.unblock(org, bob.user_id).await.unwrap());
-    assert!(!orgs.unblock(org, bob.user_id).await.unwrap(), "there was one block");
+    let lift = Unblock { organization_id: org, user_id: bob.user_id, by: ada.user_id, at: now };
+    assert!(orgs.unblock(&lift).await.unwrap());
+    assert!(!orgs.unblock(&lift).await.unwrap(), "there was one block");
 
     // One active membership per (organization, user): a second insert is a conflict.
     let err = orgs.apply(&[fine]).await;
@@ -930,6 +931,37 @@ pub async fn each_change_writes_its_events_and_a_refused_one_none(subject: &Subj
     assert_eq!(kinds, ["zone.created", "organization.updated"]);
     assert_eq!(new[1].event.data["organization"]["name"], "Acme Ltd");
     assert_eq!(new[1].event.data["changed"], serde_json::json!(["name"]));
+
+    // Demoted, a moderator's links go with the right to grant them, one
+    // event each after the role change; removed with a block, then unblocked.
+    let dee = w.user("dee").await;
+    w.join(&ada, org, &dee, OrgRole::Moderator).await;
+    let first = w.invitations.create(&dee, link(org, OrgRole::Member)).await.unwrap();
+    let second = w.invitations.create(&dee, link(org, OrgRole::Guest)).await.unwrap();
+    let before = events_after(subject, 0).await.last().unwrap().position;
+    let demote = MemberUpdate { role: Some(OrgRole::Member), ..MemberUpdate::default() };
+    w.orgs.update_member(&ada, org, dee.user_id, &demote).await.unwrap();
+    w.orgs.remove(&ada, org, dee.user_id, true).await.unwrap();
+    w.orgs.unblock(&ada, org, dee.user_id).await.unwrap();
+    let new = events_after(subject, before).await;
+    let kinds: Vec<&str> = new.iter().map(|r| r.event.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "membership.role_changed",
+            "invitation.revoked",
+            "invitation.revoked",
+            "membership.ended",
+            "membership.unblocked"
+        ]
+    );
+    let revoked: Vec<String> = new[1..3].iter().map(|r| r.event.subject.id.clone()).collect();
+    assert_eq!(revoked, [first.invitation.id.to_string(), second.invitation.id.to_string()]);
+    assert!(new[1..3].iter().all(|r| r.event.data["reason"] == "creator_may_no_longer_grant"
+        && r.event.data["invitation"]["status"] == "revoked"
+        && r.event.actor_id == Some(ada.user_id)));
+    assert_eq!(new[4].event.subject, shared_kernel::Subject::new("user", dee.user_id));
+    assert_eq!(new[4].event.actor_id, Some(ada.user_id));
 
     // Reading: by type, by organization, and one beyond the limit.
     let elsewhere = w.organization(&bob, "Elsewhere").await;

@@ -12,6 +12,7 @@
 use super::{
     Acceptance, Authority, ClientInfo, Effect, Guard, HistoryCause, HistoryNote, Invitation, InvitationKind,
     InvitationOrigin, InvitationStatus, InvitationUpdate, Membership, MembershipPlan, MembershipWrite, Outcome,
+    Revocation,
 };
 use shared_kernel::{EmailAddress, UserId};
 use time::OffsetDateTime;
@@ -372,9 +373,15 @@ impl Invitation {
 impl MembershipPlan {
     /// The effects of ending `m`: the pending invitations its member made
     /// there are revoked, and it stops being their current organization.
-    pub(crate) fn ending_effects(m: &Membership, at: OffsetDateTime) -> Vec<Effect> {
+    pub(crate) fn ending_effects(m: &Membership, at: OffsetDateTime, by: Option<UserId>) -> Vec<Effect> {
         vec![
-            Effect::RevokeInvitations { organization_id: m.organization_id, created_by: m.user_id, keep: None, at },
+            Effect::RevokeInvitations(Revocation {
+                organization_id: m.organization_id,
+                created_by: m.user_id,
+                keep: None,
+                by,
+                at,
+            }),
             Effect::ClearCurrent { user_id: m.user_id, organization_id: m.organization_id },
         ]
     }

@@ -5,11 +5,25 @@
 
 use super::{
     Authority, Effect, EndReason, Grants, Guard, HistoryCause, HistoryNote, Membership, MembershipPlan,
-    MembershipWrite, Name, Organization, OrganizationId, QuotaPolicy, ZoneId, grantable_roles,
+    MembershipWrite, Name, Organization, OrganizationId, QuotaPolicy, Revocation, ZoneId, grantable_roles,
 };
 use crate::error::OrgError;
 use shared_kernel::{OrgRole, UserId};
 use time::OffsetDateTime;
+
+/// A block lifted: `user_id` may join the organization again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unblock {
+    /// The organization.
+    pub organization_id: OrganizationId,
+    /// Who was blocked.
+    pub user_id: UserId,
+    /// The admin who lifted it.
+    pub by: UserId,
+    /// When.
+    pub at: OffsetDateTime,
+}
 
 /// A new organization with its creator's admin membership.
 #[derive(Clone, Debug)]
@@ -102,12 +116,13 @@ impl Authority {
         }
         let mut effects = vec![];
         if next.role != target.role || next.zones != target.zones {
-            effects.push(Effect::RevokeInvitations {
+            effects.push(Effect::RevokeInvitations(Revocation {
                 organization_id: next.organization_id,
                 created_by: next.user_id,
                 keep: Some(grants_of(&next)),
+                by: Some(self.membership().user_id),
                 at: now,
-            });
+            }));
         }
         Ok(Some(MembershipPlan {
             write: MembershipWrite::Update(next),
@@ -132,7 +147,7 @@ impl Authority {
         if holds_permanently(target, OrgRole::Admin) {
             guards.push(Guard::Remains { organization_id: target.organization_id, role: OrgRole::Admin });
         }
-        let mut effects = MembershipPlan::ending_effects(target, now);
+        let mut effects = MembershipPlan::ending_effects(target, now, Some(self.membership().user_id));
         if block {
             effects.push(Effect::Block {
                 organization_id: target.organization_id,
@@ -154,9 +169,15 @@ impl Authority {
         })
     }
 
-    /// Lifts a block (`org:admin`).
-    pub fn check_unblock(&self) -> Result<(), OrgError> {
-        self.require(OrgRole::Admin).map(drop)
+    /// Lifts `user`'s block (`org:admin`).
+    pub fn unblock(&self, user: UserId) -> Result<Unblock, OrgError> {
+        self.require(OrgRole::Admin)?;
+        Ok(Unblock {
+            organization_id: self.membership().organization_id,
+            user_id: user,
+            by: self.membership().user_id,
+            at: self.now(),
+        })
     }
 
     /// The guard that the caller's own membership is unchanged at commit,
@@ -190,7 +211,7 @@ impl Membership {
                 at: now,
             },
             guards,
-            effects: MembershipPlan::ending_effects(self, now),
+            effects: MembershipPlan::ending_effects(self, now, Some(self.user_id)),
         })
     }
 
@@ -206,7 +227,7 @@ impl Membership {
             write: MembershipWrite::Update(self.ended(EndReason::Expired, at)),
             history: HistoryNote { cause: HistoryCause::Expired, changed_by: None, invitation_id: None, at },
             guards: vec![],
-            effects: MembershipPlan::ending_effects(self, at),
+            effects: MembershipPlan::ending_effects(self, at, None),
         })
     }
 }
@@ -288,7 +309,7 @@ mod tests {
         let to_member = MemberUpdate { role: Some(OrgRole::Member), ..MemberUpdate::default() };
         let plan = authority(&admin).update_member(&moderator, &to_member, &[]).unwrap().unwrap();
         assert!(plan.effects.iter().any(
-            |e| matches!(e, Effect::RevokeInvitations { keep: Some(Grants { roles, .. }), .. } if roles.is_empty())
+            |e| matches!(e, Effect::RevokeInvitations(Revocation { keep: Some(Grants { roles, .. }), .. }) if roles.is_empty())
         ));
     }
 

@@ -6,7 +6,8 @@
 
 use super::{
     AcceptPlan, Acceptance, Effect, Founding, HistoryCause, Invitation, InvitationDraft, InvitationEvent,
-    InvitationUpdate, Membership, MembershipPlan, MembershipStatus, MembershipWrite, Organization, Outcome, Zone,
+    InvitationUpdate, Membership, MembershipPlan, MembershipStatus, MembershipWrite, Organization, Outcome, Unblock,
+    Zone,
 };
 use serde_json::{Value, json};
 use shared_kernel::{Event, Subject, UserId};
@@ -29,6 +30,8 @@ pub const MEMBERSHIP_EXPIRY_CHANGED: &str = "membership.expiry_changed";
 pub const MEMBERSHIP_UPGRADED: &str = "membership.upgraded";
 /// `membership.ended`, with `reason` `removed`, `left` or `expired`.
 pub const MEMBERSHIP_ENDED: &str = "membership.ended";
+/// `membership.unblocked`: an admin lifted the block a removal put on someone.
+pub const MEMBERSHIP_UNBLOCKED: &str = "membership.unblocked";
 /// `invitation.created`
 pub const INVITATION_CREATED: &str = "invitation.created";
 /// `invitation.accepted`
@@ -53,6 +56,7 @@ pub const EVENT_TYPES: &[&str] = &[
     MEMBERSHIP_EXPIRY_CHANGED,
     MEMBERSHIP_UPGRADED,
     MEMBERSHIP_ENDED,
+    MEMBERSHIP_UNBLOCKED,
     INVITATION_CREATED,
     INVITATION_ACCEPTED,
     INVITATION_ACCEPTANCE_FAILED,
@@ -227,6 +231,28 @@ impl Invitation {
     pub fn created_event(&self) -> Event {
         invitation_event(INVITATION_CREATED, self, Some(self.created_by), self.created_at)
     }
+}
+
+impl Unblock {
+    /// `membership.unblocked`, about the user (a block outlives the membership it ended).
+    pub fn event(&self) -> Event {
+        Event::new(
+            MEMBERSHIP_UNBLOCKED,
+            self.at,
+            Some(self.by),
+            Some(self.organization_id.as_uuid()),
+            Subject::new("user", self.user_id),
+            json!({ "userId": self.user_id.to_string() }),
+        )
+    }
+}
+
+/// `invitation.revoked` of an invitation its creator may no longer grant,
+/// with the `reason`.
+pub(crate) fn revoked_with_its_creator(invitation: &Invitation, by: Option<UserId>, reason: &str) -> Event {
+    let mut event = invitation_event(INVITATION_REVOKED, invitation, by, invitation.updated_at);
+    event.data["reason"] = json!(reason);
+    event
 }
 
 impl InvitationUpdate {

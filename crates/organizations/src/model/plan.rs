@@ -3,8 +3,10 @@
 //! out there. The model decides all of it; an adapter executes a plan in
 //! one transaction and decides nothing.
 
-use super::{HistoryCause, InvitationId, Membership, MembershipId, OrganizationId, Quota, ZoneId};
-use shared_kernel::{OrgRole, UserId};
+use super::{
+    HistoryCause, Invitation, InvitationId, InvitationStatus, Membership, MembershipId, OrganizationId, Quota, ZoneId,
+};
+use shared_kernel::{Event, OrgRole, UserId};
 use time::OffsetDateTime;
 
 /// A membership change to carry out atomically.
@@ -91,18 +93,8 @@ pub enum Guard {
 /// Something a change does besides writing the membership.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Revokes the pending invitations `created_by` made in the
-    /// organization, except those `keep` still allows (`None`: every one).
-    RevokeInvitations {
-        /// The organization.
-        organization_id: OrganizationId,
-        /// Whose invitations.
-        created_by: UserId,
-        /// What their creator may still grant.
-        keep: Option<Grants>,
-        /// When.
-        at: OffsetDateTime,
-    },
+    /// Revokes the pending invitations their creator may no longer grant.
+    RevokeInvitations(Revocation),
     /// Clears the user's current organization if it is this one.
     ClearCurrent {
         /// The user.
@@ -123,6 +115,43 @@ pub enum Effect {
     },
 }
 
+/// The pending invitations `created_by` made in an organization that they
+/// may no longer grant (every one, once their membership ended): revoked in
+/// the change that took the right away, each with its `invitation.revoked`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The organization.
+    pub organization_id: OrganizationId,
+    /// Whose invitations.
+    pub created_by: UserId,
+    /// What their creator may still grant (`None`: nothing, their membership ended).
+    pub keep: Option<Grants>,
+    /// Who made the change (none: the expiry sweeper).
+    pub by: Option<UserId>,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+impl Revocation {
+    /// Whether this revokes `invitation`: pending, made by `created_by` in
+    /// the organization, and not one they may still grant.
+    pub fn covers(&self, invitation: &Invitation) -> bool {
+        invitation.organization_id == self.organization_id
+            && invitation.created_by == self.created_by
+            && invitation.status == InvitationStatus::Pending
+            && !self.keep.as_ref().is_some_and(|keep| keep.allow(invitation))
+    }
+
+    /// `invitation` revoked, and its `invitation.revoked` event, whose
+    /// `reason` says why: `creator_membership_ended` or `creator_may_no_longer_grant`.
+    pub fn revoke(&self, invitation: &Invitation) -> (Invitation, Event) {
+        let next = invitation.revoked(self.at, self.by).record;
+        let reason = if self.keep.is_none() { "creator_membership_ended" } else { "creator_may_no_longer_grant" };
+        let event = super::events::revoked_with_its_creator(&next, self.by, reason);
+        (next, event)
+    }
+}
+
 /// What a member may still grant: invitations for one of `roles`, in one of
 /// `zones` (`None`: any zone or the whole organization).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,4 +160,13 @@ pub struct Grants {
     pub roles: Vec<OrgRole>,
     /// The zones, when their grants are zone-scoped.
     pub zones: Option<Vec<ZoneId>>,
+}
+
+impl Grants {
+    /// Whether these grants allow `invitation`: its role, and, when scoped
+    /// to zones, one of them (an organization-wide invitation is outside every zone list).
+    pub fn allow(&self, invitation: &Invitation) -> bool {
+        self.roles.contains(&invitation.role)
+            && self.zones.as_ref().is_none_or(|zones| invitation.zone_id.is_some_and(|z| zones.contains(&z)))
+    }
 }

@@ -211,8 +211,8 @@ impl OrganizationService {
 
     /// Lifts a block (`org:admin`); `MemberNotFound` when the user was not blocked.
     pub async fn unblock(&self, actor: &Actor, org: OrganizationId, user: UserId) -> Result<(), OrgError> {
-        self.authority(actor, org).await?.check_unblock()?;
-        if self.orgs.unblock(org, user).await? { Ok(()) } else { Err(OrgError::MemberNotFound) }
+        let unblock = self.authority(actor, org).await?.unblock(user)?;
+        if self.orgs.unblock(&unblock).await? { Ok(()) } else { Err(OrgError::MemberNotFound) }
     }
 
     /// The users blocked from the organization (`org:moderator`).

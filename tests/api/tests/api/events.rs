@@ -384,6 +384,85 @@ async fn users_are_provisioned_promoted_and_erased_by_id_only(backend: Backend) 
 }
 both!(users_are_provisioned_promoted_and_erased_by_id_only);
 
+// A member's pending invitations that they may no longer grant are revoked
+// with the change that took the right away, one `invitation.revoked` each,
+// after that change's membership event: demoted, the moderator's links go;
+// leaving, the rest. An unblock is an event too; a refused one writes none.
+async fn invitations_revoked_with_their_creator_and_unblocks_are_events(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let ada_id = user_id(&app, &ada).await;
+    let org = create_org(&app, &ada, "Acme").await;
+    let mod_token = crate::organizations::join(&app, &ada, &org, "mo@example.com", "moderator").await;
+    let mo = user_id(&app, &mod_token).await;
+    let links: Vec<String> = [
+        invite(&app, &mod_token, &org, json!({"role": "member"})).await,
+        invite(&app, &mod_token, &org, json!({"role": "guest"})).await,
+    ]
+    .iter()
+    .map(|i| i["invitation"]["id"].as_str().unwrap().to_owned())
+    .collect();
+    let before = all_of(&app, &root, &org).await.len();
+    let demote = json!({"organizationId": org, "userId": mo, "role": "member"});
+    assert_eq!(app.post("/organization/members/update-role", &ada, &demote).await.status(), 200);
+    let remove = json!({"organizationId": org, "userId": mo, "block": true});
+    assert_eq!(app.post("/organization/members/remove", &ada, &remove).await.status(), 200);
+    let unblock = json!({"organizationId": org, "userId": mo});
+    assert_eq!(app.post("/organization/members/unblock", &ada, &unblock).await.status(), 204);
+    assert_problem(
+        app.post("/organization/members/unblock", &ada, &unblock).await,
+        404,
+        "organization.member_not_found",
+    )
+    .await;
+
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, before);
+    assert_eq!(
+        types(new),
+        [
+            "membership.role_changed",
+            "invitation.revoked",
+            "invitation.revoked",
+            "membership.ended",
+            "membership.unblocked"
+        ]
+    );
+    let revoked: Vec<&str> = new[1..3].iter().map(|e| e["subject"]["id"].as_str().unwrap()).collect();
+    assert_eq!(revoked, links);
+    for event in &new[1..3] {
+        assert_eq!(event["data"]["reason"], "creator_may_no_longer_grant");
+        assert_eq!(event["data"]["invitation"]["status"], "revoked");
+        assert_eq!(event["actorId"], ada_id.as_str());
+    }
+    assert_eq!(new[4]["subject"], json!({"type": "user", "id": mo}));
+    assert_eq!(new[4]["actorId"], ada_id.as_str());
+    // The invitations read revoked, as the events say.
+    let listed =
+        json(app.post("/invitation/list", &ada, &json!({"organizationId": org, "status": "revoked"})).await).await;
+    let mut ids: Vec<&str> =
+        listed["invitations"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut expected: Vec<&str> = links.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+
+    // Leaving takes every pending invitation of the leaver with it.
+    let admin2 = crate::organizations::join(&app, &ada, &org, "al@example.com", "admin").await;
+    let al = user_id(&app, &admin2).await;
+    let left_behind = invite(&app, &admin2, &org, json!({"role": "admin"})).await;
+    let before = all_of(&app, &root, &org).await.len();
+    assert_eq!(app.post("/organization/leave", &admin2, &json!({"organizationId": org})).await.status(), 200);
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, before);
+    assert_eq!(types(new), ["membership.ended", "invitation.revoked"]);
+    assert_eq!(new[1]["subject"]["id"], left_behind["invitation"]["id"]);
+    assert_eq!(new[1]["data"]["reason"], "creator_membership_ended");
+    assert_eq!(new[1]["actorId"], al.as_str());
+}
+both!(invitations_revoked_with_their_creator_and_unblocks_are_events);
+
 // Events are kept `events.retention_days` (90 by default): the hourly job
 // deletes those that occurred before, and only those; a cursor into the
 // deleted range reads on from the oldest kept.
