@@ -27,6 +27,7 @@ mod m20261205_000900_membership_history_index;
 mod m20261206_001000_rate_limits;
 mod m20261207_001100_events;
 mod m20261208_001200_events_retention;
+mod m20261209_001300_invitation_expiry_events;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_001000_rate_limits::Migration),
             Box::new(m20261207_001100_events::Migration),
             Box::new(m20261208_001200_events_retention::Migration),
+            Box::new(m20261209_001300_invitation_expiry_events::Migration),
         ]
     }
 }

@@ -5,7 +5,8 @@
 //! [`Jobs::run_once`] instead of waiting for a tick.
 //!
 //! - the upload sweep: deletes the temporary objects of expired tickets;
-//! - the membership sweep: ends time-bound memberships that ran out;
+//! - the membership sweep: ends time-bound memberships that ran out, and
+//!   announces invitations whose expiry passed (`invitation.expired`);
 //! - the outbox: sends invitation e-mails (and closes those that must not go);
 //! - imports: applies imported memberships of newly verified accounts;
 //! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord);
@@ -48,6 +49,8 @@ pub struct JobRun {
     pub uploads_swept: usize,
     /// Time-bound memberships ended.
     pub memberships_ended: u64,
+    /// Invitations whose expiry was announced.
+    pub invitations_expired: u64,
     /// Invitation e-mails handed to the mail server.
     pub mails_sent: usize,
     /// Imported memberships applied.
@@ -80,6 +83,7 @@ impl Jobs {
         JobRun {
             uploads_swept: self.sweep_uploads().await,
             memberships_ended: self.end_memberships().await,
+            invitations_expired: self.announce_expiries().await,
             mails_sent: self.drain_outbox().await,
             imports_applied: self.apply_imports().await,
             discord_avatars_read: self.read_discord_avatars().await,
@@ -178,6 +182,30 @@ impl Jobs {
         total
     }
 
+    /// Announces the invitations whose expiry passed, a batch at a time.
+    pub async fn announce_expiries(&self) -> u64 {
+        let mut total = 0;
+        loop {
+            match self.invitations.announce_expiries(BATCH).await {
+                Ok(n) => {
+                    total += n;
+                    // A short batch: nothing left, or only what another replica is announcing.
+                    if n < u64::from(BATCH) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = ?e, "announcing expired invitations failed; will retry");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(expired = total, "announced expired invitations");
+        }
+        total
+    }
+
     /// Sends the due invitation e-mails.
     pub async fn drain_outbox(&self) -> usize {
         match self.invitations.drain_outbox(BATCH).await {
@@ -224,7 +252,10 @@ impl Jobs {
                         self.sweep_uploads().await;
                         self.sweep_rate_limits().await;
                     }
-                    _ = memberships.tick() => { self.end_memberships().await; }
+                    _ = memberships.tick() => {
+                        self.end_memberships().await;
+                        self.announce_expiries().await;
+                    }
                     _ = events.tick() => { self.prune_events().await; }
                     _ = outbox.tick() => {
                         self.drain_outbox().await;

@@ -16,9 +16,9 @@ use crate::memberships::{check, execute, failed};
 use crate::organizations::{accounts_with, finish};
 use crate::schema::{InvitationAcceptances, InvitationOutbox, Invitations, MembershipImports};
 use ::organizations::{
-    AcceptPlan, Acceptance, DueImport, Guard, ImportLine, Invitation, InvitationDraft, InvitationId, InvitationQuery,
-    InvitationRepository, InvitationState, InvitationStatus, InvitationUpdate, OrganizationId, OutboxId, OutboxMail,
-    TokenHash, WriteError,
+    AcceptPlan, Acceptance, DueImport, Expiry, Guard, ImportLine, Invitation, InvitationDraft, InvitationId,
+    InvitationQuery, InvitationRepository, InvitationState, InvitationStatus, InvitationUpdate, OrganizationId,
+    OutboxId, OutboxMail, TokenHash, WriteError,
 };
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -337,6 +337,48 @@ impl InvitationRepository for SqlInvitationRepository {
         let rows =
             self.db.conn().query_all(&select).await.with_context(|| format!("loading the acceptances of {id}"))?;
         rows.iter().map(mapping::acceptance).collect()
+    }
+
+    async fn unannounced_expiries(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<Invitation>> {
+        use Invitations as I;
+        let unannounced =
+            Expr::col(I::ExpiryAnnouncedFor).is_null().or(Expr::col(I::ExpiryAnnouncedFor).ne(Expr::col(I::ExpiresAt)));
+        let select = select_invitations()
+            .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()))
+            .and_where(Expr::col(I::ExpiresAt).lte(now))
+            .and_where(unannounced)
+            .order_by(I::ExpiresAt, Order::Asc)
+            .order_by(I::Id, Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        let rows = self.db.conn().query_all(&select).await.context("reading the expired invitations")?;
+        rows.iter().map(mapping::invitation).collect()
+    }
+
+    async fn announce_expiry(&self, expiry: &Expiry) -> Result<bool, WriteError> {
+        use Invitations as I;
+        let read = &expiry.invitation;
+        let mark = Query::update()
+            .table(I::Table)
+            .value(I::ExpiryAnnouncedFor, read.expires_at)
+            .and_where(Expr::col(I::Id).eq(read.id.as_uuid()))
+            .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()))
+            .and_where(Expr::col(I::ExpiresAt).eq(read.expires_at))
+            .and_where(
+                Expr::col(I::ExpiryAnnouncedFor).is_null().or(Expr::col(I::ExpiryAnnouncedFor).ne(read.expires_at)),
+            )
+            .to_owned();
+        let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an expiry transaction"))?;
+        let result = async {
+            let marked = txn.execute(&mark).await.map_err(|e| failed(e, "announcing an expiry"))?.rows_affected();
+            if marked != 1 {
+                return Ok(false);
+            }
+            events::append(&txn, &[expiry.event()]).await?;
+            Ok(true)
+        }
+        .await;
+        finish(txn, result).await
     }
 
     async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>> {

@@ -526,13 +526,16 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .and_where(Expr::col(B::OrganizationId).eq(unblock.organization_id.as_uuid()))
             .and_where(Expr::col(B::UserId).eq(unblock.user_id.get()))
             .to_owned();
-        let txn = self.db.begin_write().await.context("starting an unblock transaction")?;
-        let lifted = txn.execute(&delete).await.context("lifting a block")?.rows_affected() == 1;
-        if lifted {
-            events::append(&txn, &[unblock.event()]).await?;
+        let txn = self.db.begin_write().await.map_err(|e| failed(e, "starting an unblock transaction"))?;
+        let result = async {
+            let lifted = txn.execute(&delete).await.map_err(|e| failed(e, "lifting a block"))?.rows_affected() == 1;
+            if lifted {
+                events::append(&txn, &[unblock.event()]).await?;
+            }
+            Ok(lifted)
         }
-        txn.commit().await.context("committing an unblock")?;
-        Ok(lifted)
+        .await;
+        Ok(finish(txn, result).await?)
     }
 
     async fn blocks(&self, org: OrganizationId) -> anyhow::Result<Vec<organizations::Block>> {

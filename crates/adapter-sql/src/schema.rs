@@ -152,6 +152,8 @@ pub(crate) enum Invitations {
     CreatedAt,
     UpdatedAt,
     Version,
+    /// The expiry its `invitation.expired` announced; not part of the record.
+    ExpiryAnnouncedFor,
 }
 
 impl Invitations {

@@ -29,9 +29,9 @@
 use crate::error::WriteError;
 use crate::model::events::{self, OrganizationChange};
 use crate::model::{
-    AcceptPlan, Acceptance, Account, Counter, DueImport, Effect, Founding, Guard, HistoryNote, ImportLine, Invitation,
-    InvitationDraft, InvitationId, InvitationQuery, InvitationState, InvitationStatus, InvitationUpdate, Invitee,
-    Member, MemberQuery, Membership, MembershipHistory, MembershipId, MembershipPlan, MembershipStatus,
+    AcceptPlan, Acceptance, Account, Counter, DueImport, Effect, Expiry, Founding, Guard, HistoryNote, ImportLine,
+    Invitation, InvitationDraft, InvitationId, InvitationQuery, InvitationState, InvitationStatus, InvitationUpdate,
+    Invitee, Member, MemberQuery, Membership, MembershipHistory, MembershipId, MembershipPlan, MembershipStatus,
     MembershipWrite, Organization, OrganizationId, OutboxId, OutboxMail, Quota, SidebarApp, Standing, TokenHash,
     Unblock, Zone,
 };
@@ -110,8 +110,10 @@ struct State {
     acceptances: Vec<Acceptance>,
     outbox: Vec<OutboxRow>,
     imports: Vec<ImportRow>,
-    /// The event log: position `i + 1` is `events[i]`, in commit order.
+    /// The event log, in commit order.
     events: EventBuffer,
+    /// The expiry each invitation's `invitation.expired` announced.
+    expiry_announced: HashMap<InvitationId, OffsetDateTime>,
 }
 
 /// Organizations, zones, memberships, invitations, their logs, the outbox
@@ -872,6 +874,34 @@ impl InvitationRepository for MemoryStore {
         log.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
         log.truncate(1000);
         Ok(log)
+    }
+
+    async fn unannounced_expiries(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<Invitation>> {
+        let state = self.lock();
+        let mut due: Vec<_> = state
+            .invitations
+            .iter()
+            .filter(|i| i.status == InvitationStatus::Pending && i.expires_at <= now)
+            .filter(|i| state.expiry_announced.get(&i.id) != Some(&i.expires_at))
+            .cloned()
+            .collect();
+        due.sort_by_key(|i| (i.expires_at, i.id.as_uuid()));
+        due.truncate(limit as usize);
+        Ok(due)
+    }
+
+    async fn announce_expiry(&self, expiry: &Expiry) -> Result<bool, WriteError> {
+        self.write(|s| {
+            let read = &expiry.invitation;
+            let current = s.invitations.iter().find(|i| i.id == read.id);
+            let due = current.is_some_and(|i| i.status == InvitationStatus::Pending && i.expires_at == read.expires_at);
+            if !due || s.expiry_announced.get(&read.id) == Some(&read.expires_at) {
+                return Ok(false);
+            }
+            s.expiry_announced.insert(read.id, read.expires_at);
+            s.events.push(expiry.event());
+            Ok(true)
+        })
     }
 
     async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>> {

@@ -11,7 +11,7 @@
 
 use crate::error::WriteError;
 use crate::model::{
-    AcceptPlan, Acceptance, Account, Delivery, DueImport, Founding, ImportLine, Invitation, InvitationDraft,
+    AcceptPlan, Acceptance, Account, Delivery, DueImport, Expiry, Founding, ImportLine, Invitation, InvitationDraft,
     InvitationId, InvitationMail, InvitationQuery, InvitationToken, InvitationUpdate, Invitee, Member, MemberQuery,
     Membership, MembershipHistory, MembershipPlan, Organization, OrganizationId, OutboxId, OutboxMail, SidebarApp,
     Standing, TokenHash, Unblock, Zone,
@@ -198,6 +198,15 @@ pub trait InvitationRepository: Send + Sync {
 
     /// The acceptance log of one invitation, newest first.
     async fn acceptances(&self, id: InvitationId) -> anyhow::Result<Vec<Acceptance>>;
+
+    /// Up to `limit` pending invitations whose expiry passed by `now` and
+    /// was not announced yet (a resend's new expiry is announced anew), oldest expiry first.
+    async fn unannounced_expiries(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<Invitation>>;
+
+    /// Records that `expiry` was announced, with its `invitation.expired`, if
+    /// the invitation is still pending with that expiry and not announced
+    /// yet; `false` (and no event) when another run, a resend or a revoke came first.
+    async fn announce_expiry(&self, expiry: &Expiry) -> Result<bool, WriteError>;
 
     /// Up to `limit` outbox mails not sent, not closed and due at `now`, oldest first.
     async fn due_mails(&self, now: OffsetDateTime, limit: u32) -> anyhow::Result<Vec<OutboxMail>>;

@@ -963,6 +963,29 @@ pub async fn each_change_writes_its_events_and_a_refused_one_none(subject: &Subj
     assert_eq!(new[4].event.subject, shared_kernel::Subject::new("user", dee.user_id));
     assert_eq!(new[4].event.actor_id, Some(ada.user_id));
 
+    // An expiry passing is announced once, at the instant it passed; a
+    // resend's new expiry is announced anew; a revoked invitation never.
+    let hour = NewInvitation { validity: Validity::seconds(3600).unwrap(), ..link(org, OrgRole::Member) };
+    let lapsing = w.invitations.create(&ada, hour.clone()).await.unwrap();
+    let revoked = w.invitations.create(&ada, hour).await.unwrap();
+    w.invitations.revoke(&ada, revoked.invitation.id).await.unwrap();
+    let before = events_after(subject, 0).await.last().unwrap().position;
+    assert_eq!(w.invitations.announce_expiries(100).await.unwrap(), 0, "not yet");
+    w.clock.advance(Duration::hours(2));
+    assert_eq!(w.invitations.announce_expiries(100).await.unwrap(), 1);
+    assert_eq!(w.invitations.announce_expiries(100).await.unwrap(), 0, "announced once");
+    w.invitations.resend(&ada, lapsing.invitation.id).await.unwrap();
+    // Renewed by its original validity, an hour.
+    w.clock.advance(Duration::hours(2));
+    assert_eq!(w.invitations.announce_expiries(100).await.unwrap(), 1, "the new expiry");
+    let new = events_after(subject, before).await;
+    let kinds: Vec<&str> = new.iter().map(|r| r.event.kind.as_str()).collect();
+    assert_eq!(kinds, ["invitation.expired", "invitation.resent", "invitation.expired"]);
+    assert_eq!(new[0].event.occurred_at, lapsing.invitation.expires_at);
+    assert_eq!(new[0].event.actor_id, None);
+    assert_eq!(new[0].event.data["invitation"]["status"], "expired");
+    assert!(new[2].event.occurred_at > lapsing.invitation.expires_at);
+
     // Reading: by type, by organization, and one beyond the limit.
     let elsewhere = w.organization(&bob, "Elsewhere").await;
     let by_type = FeedQuery { after: 0, limit: 10, types: vec!["organization.created".into()], organization_id: None };

@@ -5,7 +5,7 @@
 //! the API writes them (user ids included).
 
 use super::{
-    AcceptPlan, Acceptance, Effect, Founding, HistoryCause, Invitation, InvitationDraft, InvitationEvent,
+    AcceptPlan, Acceptance, Effect, Expiry, Founding, HistoryCause, Invitation, InvitationDraft, InvitationEvent,
     InvitationUpdate, Membership, MembershipPlan, MembershipStatus, MembershipWrite, Organization, Outcome, Unblock,
     Zone,
 };
@@ -44,6 +44,8 @@ pub const INVITATION_REJECTED: &str = "invitation.rejected";
 pub const INVITATION_REVOKED: &str = "invitation.revoked";
 /// `invitation.resent`: a new token and expiry.
 pub const INVITATION_RESENT: &str = "invitation.resent";
+/// `invitation.expired`: its expiry passed while it was pending.
+pub const INVITATION_EXPIRED: &str = "invitation.expired";
 
 /// Every event type this context emits, in the order docs/events.md lists them.
 pub const EVENT_TYPES: &[&str] = &[
@@ -63,6 +65,7 @@ pub const EVENT_TYPES: &[&str] = &[
     INVITATION_REJECTED,
     INVITATION_REVOKED,
     INVITATION_RESENT,
+    INVITATION_EXPIRED,
 ];
 
 /// An organization as its events show it.
@@ -230,6 +233,16 @@ impl Invitation {
     /// `invitation.created` (by a member, or by an import in the organization's name).
     pub fn created_event(&self) -> Event {
         invitation_event(INVITATION_CREATED, self, Some(self.created_by), self.created_at)
+    }
+}
+
+impl Expiry {
+    /// `invitation.expired`, at the instant it expired, by nobody; the
+    /// invitation's `status` as the API reads it now, `expired`.
+    pub fn event(&self) -> Event {
+        let mut event = invitation_event(INVITATION_EXPIRED, &self.invitation, None, self.invitation.expires_at);
+        event.data["invitation"]["status"] = json!(super::InvitationState::Expired.as_str());
+        event
     }
 }
 

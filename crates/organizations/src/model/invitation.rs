@@ -368,6 +368,15 @@ pub struct InvitationUpdate {
     pub event: InvitationEvent,
 }
 
+/// An invitation whose expiry passed while it was pending: announced once
+/// per expiry (a resend gives it a new one), with `invitation.expired`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Expiry {
+    /// The invitation, pending in storage and expired as read.
+    pub invitation: Invitation,
+}
+
 impl Authority {
     /// Decides an invitation create: `invite` permission, a role and zone the
     /// caller may grant, a zone of the organization, one use for an
@@ -484,6 +493,12 @@ impl Invitation {
             InvitationStatus::Rejected => InvitationState::Rejected,
             InvitationStatus::Revoked => InvitationState::Revoked,
         }
+    }
+
+    /// Its expiry, to announce, once it has passed and the invitation is
+    /// still pending (its stored status never changes: expiry is read).
+    pub fn expiry(&self, now: OffsetDateTime) -> Option<Expiry> {
+        (self.state(now) == InvitationState::Expired).then(|| Expiry { invitation: self.clone() })
     }
 
     /// The member whose standing backs the grant: the creator of a member's

@@ -12,6 +12,7 @@
 
 mod accept;
 mod events;
+mod expiries;
 mod imports;
 mod invitations;
 mod logo;

@@ -463,6 +463,35 @@ async fn invitations_revoked_with_their_creator_and_unblocks_are_events(backend:
 }
 both!(invitations_revoked_with_their_creator_and_unblocks_are_events);
 
+// An invitation's expiry passing is announced by the background job, once,
+// dated when it passed and by nobody; a resend's new expiry anew.
+async fn an_invitation_expiring_is_announced_once_per_expiry(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    let brief = invite(&app, &ada, &org, json!({"expiresInSeconds": 3600})).await;
+    let id = brief["invitation"]["id"].as_str().unwrap();
+    let before = all_of(&app, &root, &org).await.len();
+    assert_eq!(app.run_jobs().await.invitations_expired, 0, "not yet");
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(app.run_jobs().await.invitations_expired, 1);
+    assert_eq!(app.run_jobs().await.invitations_expired, 0, "once");
+    assert_eq!(app.post("/invitation/resend", &ada, &json!({"invitationId": id})).await.status(), 200);
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(app.run_jobs().await.invitations_expired, 1, "the resend's expiry");
+
+    let events = all_of(&app, &root, &org).await;
+    let new = after(&events, before);
+    assert_eq!(types(new), ["invitation.expired", "invitation.resent", "invitation.expired"]);
+    assert_eq!(new[0]["subject"], json!({"type": "invitation", "id": id}));
+    assert_eq!(new[0]["occurredAt"], brief["invitation"]["expiresAt"]);
+    assert_eq!(new[0]["actorId"], Value::Null);
+    assert_eq!(new[0]["data"]["invitation"]["status"], "expired");
+    assert_eq!(new[2]["occurredAt"], new[1]["data"]["invitation"]["expiresAt"]);
+}
+both!(an_invitation_expiring_is_announced_once_per_expiry);
+
 // Events are kept `events.retention_days` (90 by default): the hourly job
 // deletes those that occurred before, and only those; a cursor into the
 // deleted range reads on from the oldest kept.

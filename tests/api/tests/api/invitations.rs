@@ -552,9 +552,10 @@ pub(crate) async fn import_service(
 }
 
 /// Three replicas run their background jobs at once on one PostgreSQL
-/// database: every queued e-mail reaches the SMTP server once and every
-/// lapsed time-bound membership ends once (the jobs claim their work with
-/// compare-and-set statements, so any number of replicas may run them).
+/// database: every queued e-mail reaches the SMTP server once, every
+/// lapsed time-bound membership ends once, and every lapsed invitation's
+/// expiry is announced once (the jobs claim their work with compare-and-set
+/// statements, so any number of replicas may run them).
 // PostgreSQL only: replicas need one shared database server.
 #[tokio::test]
 async fn background_jobs_on_three_replicas_at_once_do_each_piece_of_work_once() {
@@ -572,6 +573,9 @@ async fn background_jobs_on_three_replicas_at_once_do_each_piece_of_work_once() 
     for i in 0..6 {
         invite(app, &ada, &org, json!({"email": format!("guest{i}@example.com"), "role": "guest"})).await;
     }
+    for _ in 0..5 {
+        invite(app, &ada, &org, json!({"expiresInSeconds": 3600})).await;
+    }
     let link = invite(app, &ada, &org, json!({"maxUses": 4, "membershipDurationSeconds": 3600})).await;
     for i in 0..4 {
         assert_eq!(accept(app, &app.token(&format!("temp{i}@example.com")), &link["token"]).await.status(), 200);
@@ -583,13 +587,17 @@ async fn background_jobs_on_three_replicas_at_once_do_each_piece_of_work_once() 
     let runs = join_all(replicas.iter().map(TestApp::run_jobs)).await;
     assert_eq!(runs.iter().map(|r| r.mails_sent).sum::<usize>(), 6, "{runs:?}");
     assert_eq!(runs.iter().map(|r| r.memberships_ended).sum::<u64>(), 4, "{runs:?}");
+    assert_eq!(runs.iter().map(|r| r.invitations_expired).sum::<u64>(), 5, "{runs:?}");
     let mut recipients: Vec<String> = sink.messages().iter().flat_map(|m| m.to.clone()).collect();
     recipients.sort();
     let expected: Vec<String> = (0..6).map(|i| format!("guest{i}@example.com")).collect();
     assert_eq!(recipients, expected, "each e-mail once");
 
     let again = join_all(replicas.iter().map(TestApp::run_jobs)).await;
-    assert!(again.iter().all(|r| r.mails_sent == 0 && r.memberships_ended == 0), "{again:?}");
+    assert!(
+        again.iter().all(|r| r.mails_sent == 0 && r.memberships_ended == 0 && r.invitations_expired == 0),
+        "{again:?}"
+    );
     let members = json(app.post("/organization/members/list", &ada, &json!({"organizationId": org})).await).await;
     let active: Vec<&Value> =
         members["members"].as_array().unwrap().iter().filter(|m| m["status"] == "active").collect();
