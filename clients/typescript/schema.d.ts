@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every organization's changes for people, oldest first (superusers); `format=csv` exports them. */
+        get: operations["admin-audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/organizations/{organizationId}/admins": {
         parameters: {
             query?: never;
@@ -407,6 +424,23 @@ export interface paths {
         };
         /** The caller's organizations (active memberships only) and pending invitations. */
         get: operations["my-apps-sidebar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One organization's changes for people, oldest first (its admins); `format=csv` exports them. */
+        get: operations["organization-audit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1177,6 +1211,20 @@ export interface components {
          * @enum {string}
          */
         ApprovalSide: "profile" | "discord" | "both";
+        /** @description One change, for people: the event, and its actor's name as it reads now. */
+        AuditEntry: components["schemas"]["EventDto"] & {
+            /** @description The actor's display name now; null for the service's own jobs or a user since deleted. */
+            actorName?: string | null;
+        };
+        /** @description A page of an audit. */
+        AuditPage: {
+            /** @description Oldest first. */
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Whether more entries were already waiting. */
+            hasMore: boolean;
+            /** @description Read on from here. */
+            nextCursor: string;
+        };
         /** @description A user blocked from an organization. */
         BlockDto: {
             /**
@@ -2528,6 +2576,89 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "admin-audit": {
+        parameters: {
+            query?: {
+                /** @description Only this organization's entries. */
+                organizationId?: string;
+                /** @description Only what happened at or after this instant (RFC 3339). */
+                from?: string;
+                /** @description Only what happened before this instant (RFC 3339); after `from`. */
+                to?: string;
+                /** @description Only this person's changes. */
+                actorId?: components["schemas"]["UserId"];
+                /** @description Comma-separated event types; every type when absent. */
+                types?: components["schemas"]["EventTypes"];
+                /** @description The `nextCursor` of an earlier page (for CSV, the `Usher-Next-Cursor` header). */
+                cursor?: components["schemas"]["EventCursor"];
+                /** @description Entries per JSON page, 1..500 (default 100); a CSV export holds up to 10,000. */
+                limit?: number;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries; with `format=csv`, `text/csv` (columns occurredAt, type, actorId, actorName, organizationId, subjectType, subjectId, eventId, data) with the headers `Usher-Next-Cursor` and `Usher-Has-More` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                    "text/csv": string;
+                };
+            };
+            /** @description `request.malformed_query`: a value of the wrong type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a cursor the feed did not give out, a limit outside 1..500, an unknown event type, or `to` not after `from` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "appoint-organization-admin": {
         parameters: {
             query?: never;
@@ -4686,6 +4817,98 @@ export interface operations {
             };
             /** @description `auth.account_erased`: the account was erased on request */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "organization-audit": {
+        parameters: {
+            query: {
+                /** @description The organization. */
+                organizationId: string;
+                /** @description Only what happened at or after this instant (RFC 3339). */
+                from?: string;
+                /** @description Only what happened before this instant (RFC 3339); after `from`. */
+                to?: string;
+                /** @description Only this person's changes. */
+                actorId?: components["schemas"]["UserId"];
+                /** @description Comma-separated event types; every type when absent. */
+                types?: components["schemas"]["EventTypes"];
+                /** @description The `nextCursor` of an earlier page (for CSV, the `Usher-Next-Cursor` header). */
+                cursor?: components["schemas"]["EventCursor"];
+                /** @description Entries per JSON page, 1..500 (default 100); a CSV export holds up to 10,000. */
+                limit?: number;
+                /** @description `json` (default) or `csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries; with `format=csv`, `text/csv` as `/admin/audit` exports it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                    "text/csv": string;
+                };
+            };
+            /** @description `request.malformed_query`: no organizationId, or a value of the wrong type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, or `organization.forbidden` for a member who is not an admin; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a cursor the feed did not give out, a limit outside 1..500, an unknown event type, or `to` not after `from` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -109,6 +109,15 @@ impl EventLog for SqlEventLog {
         if !query.types.is_empty() {
             select.and_where(Expr::col(E::Type).is_in(query.types.iter().map(String::as_str)));
         }
+        if let Some(since) = query.since {
+            select.and_where(Expr::col(E::OccurredAt).gte(since));
+        }
+        if let Some(until) = query.until {
+            select.and_where(Expr::col(E::OccurredAt).lt(until));
+        }
+        if let Some(actor) = query.actor_id {
+            select.and_where(Expr::col(E::ActorId).eq(actor.get()));
+        }
         let rows = self.db.conn().query_all(&select).await.context("reading the event feed")?;
         rows.iter().map(recorded).collect()
     }

@@ -871,11 +871,16 @@ pub async fn the_members_search_finds_a_prefix_of_a_name_or_an_email(subject: &S
     assert_eq!(paged, ["grace.b@x.io", "grace@navy.example", "peck@film.example"]);
 }
 
+/// A query of the whole log for `types` (every type when empty) in `organization` (or all).
+fn feed(types: Vec<String>, organization: Option<uuid::Uuid>) -> FeedQuery {
+    FeedQuery::parse(None, None, types, organization, crate::events::EVENT_TYPES).expect("known types")
+}
+
 /// Every event of this context in the log after `after`, of every
 /// organization (a host's own events, such as its users', are left out).
 async fn events_after(subject: &Subject, after: i64) -> Vec<Recorded> {
     let types = crate::events::EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
-    let query = FeedQuery { after, limit: FeedQuery::MAX_LIMIT, types, organization_id: None };
+    let query = FeedQuery { after, limit: FeedQuery::MAX_LIMIT, ..feed(types, None) };
     subject.events.read(&query).await.expect("reading the event log")
 }
 
@@ -988,10 +993,10 @@ pub async fn each_change_writes_its_events_and_a_refused_one_none(subject: &Subj
 
     // Reading: by type, by organization, and one beyond the limit.
     let elsewhere = w.organization(&bob, "Elsewhere").await;
-    let by_type = FeedQuery { after: 0, limit: 10, types: vec!["organization.created".into()], organization_id: None };
+    let by_type = FeedQuery { limit: 10, ..feed(vec!["organization.created".into()], None) };
     let created = subject.events.read(&by_type).await.unwrap();
     assert_eq!(created.len(), 2);
-    let theirs = FeedQuery { after: 0, limit: 1, types: vec![], organization_id: Some(elsewhere.as_uuid()) };
+    let theirs = FeedQuery { limit: 1, ..feed(vec![], Some(elsewhere.as_uuid())) };
     let page = subject.events.read(&theirs).await.unwrap();
     assert_eq!(page.len(), 2, "the limit plus one, to say there is more");
     assert!(page.iter().all(|r| r.event.organization_id == Some(elsewhere.as_uuid())));

@@ -82,6 +82,12 @@ pub struct FeedQuery {
     pub types: Vec<String>,
     /// Only this organization's events.
     pub organization_id: Option<Uuid>,
+    /// Only events that occurred at or after this instant.
+    pub since: Option<OffsetDateTime>,
+    /// Only events that occurred before this instant.
+    pub until: Option<OffsetDateTime>,
+    /// Only this person's changes.
+    pub actor_id: Option<UserId>,
 }
 
 /// A page of the feed cannot be read as asked.
@@ -96,6 +102,9 @@ pub enum FeedError {
     /// A type the service does not emit (a typo would otherwise read as "nothing happened").
     #[error("unknown event type {0:?}")]
     UnknownType(String),
+    /// A time range that ends before it starts.
+    #[error("`from` must be before `to`")]
+    Range,
 }
 
 impl FeedQuery {
@@ -103,6 +112,8 @@ impl FeedQuery {
     pub const MAX_LIMIT: u32 = 500;
     /// A page's size when the reader does not say.
     pub const DEFAULT_LIMIT: u32 = 100;
+    /// The most events one export (an audit's CSV) holds.
+    pub const EXPORT_LIMIT: u32 = 10_000;
 
     /// A query from what a reader sent: the cursor of an earlier page (none:
     /// from the start), a limit, and types, each of which must be one of `known`.
@@ -126,7 +137,37 @@ impl FeedQuery {
         if let Some(unknown) = types.iter().find(|t| !known.contains(&t.as_str())) {
             return Err(FeedError::UnknownType(unknown.clone()));
         }
-        Ok(Self { after, limit, types, organization_id })
+        Ok(Self { after, limit, types, organization_id, since: None, until: None, actor_id: None })
+    }
+
+    /// Narrowed to what happened from `since` until before `until`, and to
+    /// what `actor` did: an audit's filters. A range that ends before it starts is refused.
+    pub fn within(
+        self,
+        since: Option<OffsetDateTime>,
+        until: Option<OffsetDateTime>,
+        actor_id: Option<UserId>,
+    ) -> Result<Self, FeedError> {
+        if let (Some(since), Some(until)) = (since, until)
+            && since >= until
+        {
+            return Err(FeedError::Range);
+        }
+        Ok(Self { since, until, actor_id, ..self })
+    }
+
+    /// As large a page as an export holds, [`FeedQuery::EXPORT_LIMIT`].
+    pub fn exporting(self) -> Self {
+        Self { limit: Self::EXPORT_LIMIT, ..self }
+    }
+
+    /// Whether `event` passes every filter but the position.
+    pub fn matches(&self, event: &Event) -> bool {
+        self.organization_id.is_none_or(|o| event.organization_id == Some(o))
+            && (self.types.is_empty() || self.types.contains(&event.kind))
+            && self.since.is_none_or(|t| event.occurred_at >= t)
+            && self.until.is_none_or(|t| event.occurred_at < t)
+            && self.actor_id.is_none_or(|a| event.actor_id == Some(a))
     }
 }
 
@@ -149,9 +190,7 @@ impl EventBuffer {
     pub fn read(&self, query: &FeedQuery) -> Vec<Recorded> {
         self.kept
             .iter()
-            .filter(|r| r.position > query.after)
-            .filter(|r| query.organization_id.is_none_or(|o| r.event.organization_id == Some(o)))
-            .filter(|r| query.types.is_empty() || query.types.contains(&r.event.kind))
+            .filter(|r| r.position > query.after && query.matches(&r.event))
             .take(query.limit as usize + 1)
             .cloned()
             .collect()

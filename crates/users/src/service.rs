@@ -182,6 +182,22 @@ impl UserService {
         Ok(UserView::assemble(record, self.policy.avatar_tries_per_window, now))
     }
 
+    /// The display names of `ids` as they read now (an erased user's is
+    /// the placeholder erasure left), for logs that name who did what; an
+    /// id without a user is left out.
+    pub async fn display_names(&self, ids: &[UserId]) -> anyhow::Result<std::collections::HashMap<UserId, String>> {
+        let mut names = std::collections::HashMap::new();
+        for id in ids {
+            if names.contains_key(id) {
+                continue;
+            }
+            if let Some(user) = self.users.find(*id).await? {
+                names.insert(*id, user.display_name.as_str().to_owned());
+            }
+        }
+        Ok(names)
+    }
+
     /// The signed-in user's view.
     pub async fn current(&self, actor: &Actor) -> Result<UserView, UserError> {
         let now = self.clock.now();

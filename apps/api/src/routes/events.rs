@@ -97,11 +97,12 @@ impl From<FeedPage> for EventPage {
     }
 }
 
-fn refused(e: FeedError) -> ApiError {
+pub(crate) fn refused(e: FeedError) -> ApiError {
     let pointer = match e {
         FeedError::Cursor => "/cursor",
         FeedError::Limit => "/limit",
         FeedError::UnknownType(_) => "/types",
+        FeedError::Range => "/to",
     };
     ApiError::invalid_field(pointer, e.to_string())
 }

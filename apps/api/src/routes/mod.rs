@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod admin_users;
+pub mod audit;
 pub mod avatar;
 pub mod dashboard;
 pub mod events;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     organizations::configure(cfg);
     invitations::configure(cfg);
     events::configure(cfg);
+    audit::configure(cfg);
     sidebar::configure(cfg);
 }
 

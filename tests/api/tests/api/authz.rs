@@ -604,8 +604,23 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 200, 200, 200, 200, 403],
             codes: ORG,
         },
-        // Every organization's events: superusers only.
+        // Its audit: its admins only, as its events.
+        Row {
+            method: "GET",
+            template: "/organization/audit",
+            request: |w, _| get(format!("/organization/audit?organizationId={}", w.org)),
+            expect: [401, 403, 403, 403, 403, 403, 200, 403],
+            codes: ORG,
+        },
+        // Every organization's events and audit: superusers only.
         Row { method: "GET", template: "/events", request: |_, _| get("/events"), expect: su(200), codes: SUPER },
+        Row {
+            method: "GET",
+            template: "/admin/audit",
+            request: |_, _| get("/admin/audit"),
+            expect: su(200),
+            codes: SUPER,
+        },
         Row {
             method: "GET",
             template: "/my-apps/sidebar",

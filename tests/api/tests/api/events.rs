@@ -492,6 +492,86 @@ async fn an_invitation_expiring_is_announced_once_per_expiry(backend: Backend) {
 }
 both!(an_invitation_expiring_is_announced_once_per_expiry);
 
+// The audit is the event log for people: a time range, one person's
+// changes, each actor's name as it reads now (gone once they are erased),
+// admins only for an organization, and a CSV export whose cells cannot run
+// as spreadsheet formulas.
+async fn the_audit_names_who_did_what_within_a_range_and_exports_it_as_safe_csv(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let ada_id = user_id(&app, &ada).await;
+    let ada_name = json(app.post("/user/get", &ada, &json!({})).await).await["displayName"].clone();
+    // The test clock runs on from where it was stepped: read it before the change.
+    let start = shared_kernel::Clock::now(app.clock.as_ref());
+    let org = create_org(&app, &ada, "=HYPERLINK(\"http://evil.example\")").await;
+    app.clock.advance(Duration::hours(1));
+    let bob = crate::organizations::join(&app, &ada, &org, "bob@example.com", "member").await;
+    let bob_id = user_id(&app, &bob).await;
+    app.clock.advance(Duration::hours(1));
+    let later = shared_kernel::Clock::now(app.clock.as_ref());
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let audit = |token: &str, query: String| {
+        let (app, token) = (&app, token.to_owned());
+        async move { app.request(Method::GET, &format!("/organization/audit?{query}"), Some(&token), None).await }
+    };
+
+    let all = json(audit(&ada, format!("organizationId={org}")).await).await;
+    let entries = all["entries"].as_array().unwrap();
+    assert_eq!(
+        types(entries),
+        [
+            "organization.created",
+            "membership.created",
+            "invitation.created",
+            "membership.created",
+            "invitation.accepted"
+        ]
+    );
+    assert_eq!(entries[0]["actorName"], ada_name);
+    assert_eq!(entries[0]["actorId"], ada_id.as_str());
+    assert_eq!(entries[3]["actorId"], bob_id.as_str());
+    // The first hour only; then only Bob's changes.
+    let first_hour = format!("organizationId={org}&from={}&to={}", rfc(start), rfc(start + Duration::hours(1)));
+    let first = json(audit(&ada, first_hour.replace('+', "%2B")).await).await;
+    assert_eq!(types(first["entries"].as_array().unwrap()), ["organization.created", "membership.created"]);
+    let bobs = json(audit(&ada, format!("organizationId={org}&actorId={bob_id}")).await).await;
+    assert_eq!(types(bobs["entries"].as_array().unwrap()), ["membership.created", "invitation.accepted"]);
+    // A range that ends before it starts, and a member who is not an admin.
+    let backwards = format!("organizationId={org}&from={}&to={}", rfc(later), rfc(start));
+    assert_problem(audit(&ada, backwards).await, 422, "request.validation").await;
+    assert_problem(audit(&bob, format!("organizationId={org}")).await, 403, "organization.forbidden").await;
+    assert_problem(audit(&ada, String::new()).await, 400, "request.malformed_query").await;
+
+    // The CSV export: a header row, one row per entry, formulas defused.
+    let res = audit(&ada, format!("organizationId={org}&format=csv")).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert_eq!(res.headers()["usher-has-more"], "false");
+    let csv = res.text().await.unwrap();
+    let rows: Vec<&str> = csv.split("\r\n").filter(|r| !r.is_empty()).collect();
+    assert_eq!(rows.len(), 6, "{csv}");
+    assert!(rows[0].starts_with("\"occurredAt\",\"type\",\"actorId\",\"actorName\""), "{csv}");
+    let name_cell = format!(",\"{}\",", ada_name.as_str().unwrap());
+    assert!(rows[1].contains("\"organization.created\"") && rows[1].contains(&name_cell), "{csv}");
+    // The organization's name sits in the JSON of the data column, quotes doubled.
+    assert!(rows[1].contains("=HYPERLINK(\\\"\"http://evil.example\\\"\")"), "{csv}");
+    // A display name that is a formula is defused, and no cell starts with '='.
+    let rename = json!({"displayName": "=SUM(1+1)"});
+    assert_eq!(app.post("/user/update", &ada, &rename).await.status(), 200);
+    let csv = audit(&ada, format!("organizationId={org}&format=csv")).await.text().await.unwrap();
+    assert!(csv.contains(",\"'=SUM(1+1)\","), "{csv}");
+    assert!(csv.split("\r\n").all(|r| !r.contains(",\"=") && !r.starts_with("\"=")), "{csv}");
+
+    // The superusers' audit reads every organization; an erased actor's name is gone.
+    assert_eq!(app.post(&format!("/admin/users/{bob_id}/erase"), &root, &json!({})).await.status(), 200);
+    let admin =
+        json(app.request(Method::GET, &format!("/admin/audit?actorId={bob_id}"), Some(&root), None).await).await;
+    let names: Vec<&Value> = admin["entries"].as_array().unwrap().iter().map(|e| &e["actorName"]).collect();
+    assert!(names.len() >= 2 && names.iter().all(|n| *n == "Erased user"), "{admin}");
+}
+both!(the_audit_names_who_did_what_within_a_range_and_exports_it_as_safe_csv);
+
 // Events are kept `events.retention_days` (90 by default): the hourly job
 // deletes those that occurred before, and only those; a cursor into the
 // deleted range reads on from the oldest kept.
