@@ -95,6 +95,16 @@ export function when(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
 }
 
+/** Saves `blob` as the file `filename`, through an object URL kept a minute for the download. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 /** Runs `fn` `ms` after the last call. */
 export function debounce(fn, ms) {
   let timer;

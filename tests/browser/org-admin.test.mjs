@@ -6,9 +6,12 @@
 // Nora with a block, the Blocked section lists her and Unblock lets her
 // back; Ada edits Sam's zones and end date; the e-mail link finds an
 // invitation beyond the first page of /invitation/mine, and My
-// organizations shows more invitations on demand; no CSP violation.
+// organizations shows more invitations on demand; Activity names who did
+// what, pages, narrows to days and downloads the CSV, and a moderator has
+// none; no CSP violation.
 
 import { before, after } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startWorld, shot, go, noSidewaysScroll, countIs, testWithEvidence } from './harness.mjs';
 
@@ -232,6 +235,48 @@ test('Ada edits Sam\'s zones and end date, then makes him permanent again; the h
   await noSidewaysScroll(small);
   await shot(small, 'admin-08b-member-editor-mobile');
   await small.context().close();
+});
+
+test('Activity names who did what, shows more on demand, narrows to days and downloads the same as CSV; a moderator has none', async () => {
+  // Enough activity for two pages of 100: seventy more invitations.
+  for (let i = 0; i < 70; i += 1) await call(ADA, '/invitation/create', { organizationId: orgId, role: 'member' });
+  // How many entries the audit holds, as the API counts them.
+  const res = await fetch(`${world.usher.base}/organization/audit?organizationId=${orgId}&limit=500`, {
+    headers: { authorization: `Bearer ${tokenOf(ADA)}` },
+  });
+  const total = (await res.json()).entries.length;
+  assert.ok(total > 100, `enough activity for two pages: ${total}`);
+
+  await ada.reload();
+  const activity = ada.getByRole('region', { name: 'Activity' });
+  const rows = activity.locator('.activity-list .activity');
+  await activity.locator('.activity[data-type="organization.created"]', { hasText: `${ADA.name} created the organization` }).waitFor();
+  await countIs('the first page of activity', rows, 100);
+  await activity.locator('.activity[data-type="membership.unblocked"]', { hasText: `${ADA.name} unblocked someone` }).waitFor();
+  await activity.getByRole('button', { name: 'Show more activity' }).click();
+  await countIs('all of the activity', rows, total);
+  await shot(ada, 'admin-08c-activity');
+
+  const [download] = await Promise.all([ada.waitForEvent('download'), activity.getByRole('button', { name: 'Download CSV' }).click()]);
+  assert.equal(download.suggestedFilename(), 'usher-audit.csv');
+  const lines = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  assert.match(lines[0], /^"occurredAt","type","actorId","actorName"/);
+  assert.equal(lines.length, total + 1, 'a header and a row per entry');
+  assert.ok(lines.some((l) => l.includes('"organization.created"') && l.includes(`"${ADA.name}"`)), lines[1]);
+
+  // Days long past: nothing happened then.
+  const range = activity.locator('form.activity-range');
+  await range.getByLabel('From').fill('2020-01-01');
+  await range.getByLabel('To (inclusive)').fill('2020-01-02');
+  await range.getByRole('button', { name: 'Show' }).click();
+  await activity.getByText('Nothing happened in these days.').waitFor();
+
+  // A moderator reads the members but not the organization's activity.
+  const mona = await world.openSession(MONA);
+  await go(mona, 'Organization admin');
+  await mona.getByRole('region', { name: 'Members' }).waitFor();
+  assert.equal(await mona.getByRole('region', { name: 'Activity' }).count(), 0);
+  await mona.context().close();
 });
 
 test('the e-mail link finds an invitation beyond the first page of mine; My organizations shows more on demand', async () => {

@@ -85,3 +85,16 @@ export function listZones(organizationId) {
 export function createZone(organizationId, name) {
   return http.post('/organization/zones/create', { organizationId, name });
 }
+
+/** A page of the organization's activity, oldest first: `{organizationId, from?, to?, cursor?, limit?}` → `{entries, nextCursor, hasMore}`. */
+export function audit({ organizationId, from, to, cursor, limit }) {
+  return http.get('/organization/audit', { organizationId, from, to, cursor, limit });
+}
+
+/** The organization's activity from `from` until before `to` as a CSV file: `{blob, filename}`. */
+export function auditCsv({ organizationId, from, to }) {
+  const query = new URLSearchParams({ organizationId, format: 'csv' });
+  if (from) query.set('from', from);
+  if (to) query.set('to', to);
+  return http.download(`/organization/audit?${query}`);
+}

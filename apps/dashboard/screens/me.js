@@ -5,7 +5,7 @@
 
 import * as users from '../api/users.js';
 import * as photos from '../api/photos.js';
-import { h, replace, field, notices, picture, when, busy } from '../dom.js';
+import { h, replace, field, notices, picture, when, busy, saveBlob } from '../dom.js';
 
 export const title = 'Me';
 
@@ -202,12 +202,7 @@ export async function render(root, ctx) {
     busy(exportButton, async () => {
       try {
         const { blob, filename } = await users.exportData();
-        const url = URL.createObjectURL(blob);
-        const link = h('a', { href: url, download: filename, hidden: true });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        saveBlob(blob, filename);
         msg.ok(`Your data was saved as ${filename}.`);
       } catch (err) {
         ctx.failed(err);

@@ -2,8 +2,8 @@
 // members (role, zones, end date; change them, remove with or without a
 // block, history), the people blocked from rejoining (unblock), the
 // invitations (create with the link and QR code shown once, list a page at a
-// time by status and e-mail, revoke, resend, acceptance log), the zones, and
-// the name and logo.
+// time by status and e-mail, revoke, resend, acceptance log), the zones, the
+// name and logo, and the activity (who did what, with a CSV download).
 //
 // Which controls show is what the server says I may do there: the `youMay`
 // of `POST /organization/get` (roles I may grant, remove and block; the
@@ -13,7 +13,7 @@
 //
 // This module is the screen's frame (the organization chooser, the header,
 // what I may do); each section is a module of its own under org-admin/:
-// members.js, blocks.js, invitations.js, zones.js and settings.js.
+// members.js, blocks.js, invitations.js, zones.js, settings.js and activity.js.
 
 import * as organizations from '../api/organizations.js';
 import { h, replace, field, notices, when } from '../dom.js';
@@ -23,6 +23,7 @@ import * as blocksSection from './org-admin/blocks.js';
 import * as invitationsSection from './org-admin/invitations.js';
 import * as zonesSection from './org-admin/zones.js';
 import * as settingsSection from './org-admin/settings.js';
+import * as activitySection from './org-admin/activity.js';
 
 export const title = 'Organization admin';
 
@@ -139,8 +140,9 @@ export async function render(root, ctx) {
     invitations: h('section', { class: 'panel org-section', 'aria-labelledby': 'invitations-title', hidden: !(youMay.invite || youMay.listMembers) }),
     zones: h('section', { class: 'panel org-section', 'aria-labelledby': 'zones-title' }),
     settings: h('section', { class: 'panel org-section', 'aria-labelledby': 'settings-title', hidden: !youMay.manageOrganization }),
+    activity: h('section', { class: 'panel org-section', 'aria-labelledby': 'activity-title', hidden: !youMay.readLogs }),
   };
-  root.append(sections.members, sections.blocks, sections.invitations, sections.zones, sections.settings);
+  root.append(sections.members, sections.blocks, sections.invitations, sections.zones, sections.settings, sections.activity);
   const noop = async () => {};
   for (const s of Object.values(sections)) s.load = noop;
 
@@ -188,8 +190,9 @@ export async function render(root, ctx) {
   if (youMay.invite || youMay.listMembers) invitationsSection.build(o);
   zonesSection.build(o);
   if (youMay.manageOrganization) settingsSection.build(o);
+  if (youMay.readLogs) activitySection.build(o);
 
   // Members first: their names serve the blocks list and the acceptance logs.
   await Promise.all([sections.members.load(), sections.invitations.load()]);
-  await sections.blocks.load();
+  await Promise.all([sections.blocks.load(), sections.activity.load()]);
 }

@@ -56,6 +56,7 @@ pub const ASSETS: &[Asset] = &[
     ("screens/org-admin/invitations.js", include_bytes!("../../../dashboard/screens/org-admin/invitations.js")),
     ("screens/org-admin/zones.js", include_bytes!("../../../dashboard/screens/org-admin/zones.js")),
     ("screens/org-admin/settings.js", include_bytes!("../../../dashboard/screens/org-admin/settings.js")),
+    ("screens/org-admin/activity.js", include_bytes!("../../../dashboard/screens/org-admin/activity.js")),
     ("screens/invite.js", include_bytes!("../../../dashboard/screens/invite.js")),
 ];
 
