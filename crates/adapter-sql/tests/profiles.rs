@@ -8,7 +8,7 @@
 use adapter_crypto::KeyRing;
 use adapter_sql::{Database, PoolSettings, SqlProfileRepository, SqlUserRepository};
 use async_trait::async_trait;
-use profile_verification::testing::{StoryUsers, T0, open, profile_repository_story};
+use profile_verification::testing::{StoryUsers, T0, event_story, open, profile_repository_story};
 use profile_verification::{CreateProfileError, ProfilePolicy, ProfileRepository, Verdict};
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
 use shared_kernel::{Actor, EmailAddress, PlatformRole, UserId};
@@ -147,6 +147,24 @@ async fn the_profile_story_holds_on_postgres() {
     db.migrate().await.unwrap();
     let repo = SqlProfileRepository::new(db.clone(), ring(&[("k1", 1)], "k1"));
     profile_repository_story(&repo, &Users(SqlUserRepository::new(db.clone()))).await;
+    db.close().await;
+}
+
+#[tokio::test]
+async fn the_event_story_holds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = sqlite(&dir).await;
+    let repo = SqlProfileRepository::new(db.clone(), ring(&[("k1", 1)], "k1"));
+    event_story(&repo, &Users(SqlUserRepository::new(db.clone())), &adapter_sql::SqlEventLog::new(db)).await;
+}
+
+#[tokio::test]
+async fn the_event_story_holds_on_postgres() {
+    let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let repo = SqlProfileRepository::new(db.clone(), ring(&[("k1", 1)], "k1"));
+    event_story(&repo, &Users(SqlUserRepository::new(db.clone())), &adapter_sql::SqlEventLog::new(db.clone())).await;
     db.close().await;
 }
 

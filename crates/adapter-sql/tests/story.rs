@@ -3,11 +3,11 @@
 //! against PostgreSQL: the same calls, the same answers. The checks that only
 //! mean something for SQL (migrations, WAL, pooled connections) stay here.
 
-use adapter_sql::{Database, PoolSettings, SqlUploadTicketRepository, SqlUserRepository};
+use adapter_sql::{Database, PoolSettings, SqlEventLog, SqlUploadTicketRepository, SqlUserRepository};
 use image_upload::testing::ticket_repository_story;
 use test_support::postgres::{PgCluster, TestDatabase};
 use time::macros::datetime;
-use users::testing::{administration_story, new_user, upload_story, user_repository_story};
+use users::testing::{administration_story, event_story, new_user, upload_story, user_repository_story};
 use users::{UserRepository, ViewQuery};
 
 const WINDOW: ViewQuery =
@@ -39,6 +39,22 @@ async fn the_ticket_story_holds_on_postgres() {
     let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
     db.migrate().await.unwrap();
     ticket_story(db.clone()).await;
+    db.close().await;
+}
+
+#[tokio::test]
+async fn the_event_story_holds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(&dir).await;
+    event_story(&SqlUserRepository::new(db.clone()), &SqlEventLog::new(db)).await;
+}
+
+#[tokio::test]
+async fn the_event_story_holds_on_postgres() {
+    let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    event_story(&SqlUserRepository::new(db.clone()), &SqlEventLog::new(db.clone())).await;
     db.close().await;
 }
 

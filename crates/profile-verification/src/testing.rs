@@ -208,3 +208,42 @@ pub async fn profile_repository_story(repo: &dyn ProfileRepository, users: &dyn 
     assert!(matches!(refused, Err(CreateProfileError::UserMissing)), "no new profile for an erased user");
     assert_eq!(repo.find(carls.id).await.unwrap().as_ref(), Some(&carls), "other users keep their data");
 }
+
+/// The profiles' events, read back from `log`, the feed the repository
+/// writes to: each write appends the event it is given in its own
+/// transaction, and a refused write (an open profile already there, a stale
+/// version, a decision that lost) appends none. No event carries a field of
+/// the profile or the reviewers' note. Expects an empty repository; creates users 1 and 2.
+pub async fn event_story(repo: &dyn ProfileRepository, users: &dyn StoryUsers, log: &dyn shared_kernel::EventLog) {
+    let types = crate::events::EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let all = shared_kernel::FeedQuery::parse(None, Some(500), types, None, crate::events::EVENT_TYPES)
+        .expect("the profiles' types are known");
+    let ada = Actor { user_id: users.create_user(1, true).await, role: PlatformRole::User };
+    let admin = Actor { user_id: users.create_user(2, true).await, role: PlatformRole::Superuser };
+    let policy = ProfilePolicy::default();
+
+    let draft = open(&ada, false, T0);
+    create(repo, &draft).await.unwrap();
+    assert!(create(repo, &open(&ada, true, T0)).await.is_err(), "one open profile per user");
+    let submitted = draft.edit(&ada, &FieldsPatch::default(), true, &policy, T0 + Duration::minutes(1)).unwrap();
+    assert!(update_draft(repo, &submitted, draft.version).await.unwrap());
+    assert!(!update_draft(repo, &submitted, draft.version).await.unwrap());
+    let note = Some(ReviewNote::parse("looks edited").unwrap());
+    let reason = Reason::parse("blurry scan").unwrap();
+    let verdict = Verdict::Reject { reason, note, retry: Retry::Allowed };
+    let decided = submitted.decide(&admin, verdict, &policy, T0 + Duration::minutes(2)).unwrap();
+    assert!(repo.decide(&decided, submitted.version).await.unwrap());
+    let lost = submitted.decide(&admin, Verdict::Verify(None), &policy, T0 + Duration::minutes(3)).unwrap();
+    assert!(!repo.decide(&lost, submitted.version).await.unwrap());
+
+    let events: Vec<shared_kernel::Event> = log.read(&all).await.unwrap().into_iter().map(|r| r.event).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["profile.drafted", "profile.submitted", "profile.rejected"]);
+    assert!(events.iter().all(|e| e.subject == shared_kernel::Subject::new("profile", draft.id)));
+    assert_eq!((events[0].actor_id, events[2].actor_id), (Some(ada.user_id), Some(admin.user_id)));
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(!text.contains("looks edited"), "the reviewers' note is in an event: {text}");
+    for field in ["Augusta", "Lovelace", "1990-02-28", "London", "SW1Y"] {
+        assert!(!text.contains(field), "a field ({field}) is in an event: {text}");
+    }
+}

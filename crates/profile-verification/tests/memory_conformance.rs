@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use profile_verification::UserSummary;
 use profile_verification::memory::MemoryProfileRepository;
-use profile_verification::testing::{StoryUsers, T0, profile_repository_story};
+use profile_verification::testing::{StoryUsers, T0, event_story, profile_repository_story};
 use shared_kernel::UserId;
 
 /// The story's users, put straight into the repository.
@@ -29,4 +29,10 @@ impl StoryUsers for Users<'_> {
 async fn the_memory_repository_passes_the_profile_story() {
     let repo = MemoryProfileRepository::new();
     profile_repository_story(&repo, &Users(&repo)).await;
+}
+
+#[tokio::test]
+async fn the_memory_repository_passes_the_event_story() {
+    let repo = MemoryProfileRepository::new();
+    event_story(&repo, &Users(&repo), &repo).await;
 }

@@ -263,3 +263,40 @@ pub async fn administration_story(repo: &dyn UserRepository) {
     let later = Erasure { at: now + Duration::hours(1), ..erasure };
     assert_eq!(repo.erase(&later).await.unwrap(), Erased::Already(record), "erasing twice writes one record");
 }
+
+/// The users' events, read back from `log`, the feed the repository writes
+/// to: `user.provisioned` for each user created, `user.platform_role_changed`
+/// only when the role really changed (naming the one before), `user.erased`
+/// once however often the erasure is repeated, and nothing for a refused
+/// change. No event names the person: ids and roles only.
+pub async fn event_story(repo: &dyn UserRepository, log: &dyn shared_kernel::EventLog) {
+    let now = datetime!(2026-06-16 09:00:00 UTC);
+    let types = crate::events::EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let all = shared_kernel::FeedQuery::parse(None, Some(500), types, None, crate::events::EVENT_TYPES)
+        .expect("the users' types are known");
+    let ada = repo.create(&new_user("idp|ada", "ada@x.io", "ada")).await.unwrap();
+    let bob = repo.create(&new_user("idp|bob", "bob@x.io", "bob")).await.unwrap();
+    let promote = AdminUserUpdate { platform_role: Some(PlatformRole::Superuser), ..AdminUserUpdate::default() };
+    let demote = AdminUserUpdate { platform_role: Some(PlatformRole::User), ..AdminUserUpdate::default() };
+    repo.admin_update(ada.id, &promote, now, None).await.unwrap();
+    repo.admin_update(ada.id, &promote, now, None).await.unwrap();
+    let refused = repo.admin_update(ada.id, &demote, now, Some(bob.id)).await;
+    assert!(matches!(refused, Err(AdminUserError::LastSuperuser)), "{refused:?}");
+    let su = Actor { user_id: ada.id, role: PlatformRole::Superuser };
+    let erasure = Erasure::of(&bob, &su, now).unwrap();
+    repo.erase(&erasure).await.unwrap();
+    repo.erase(&Erasure::of(&bob, &su, now + Duration::hours(1)).unwrap()).await.unwrap();
+
+    let events: Vec<shared_kernel::Event> = log.read(&all).await.unwrap().into_iter().map(|r| r.event).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["user.provisioned", "user.provisioned", "user.platform_role_changed", "user.erased"]);
+    assert_eq!(events[0].subject, shared_kernel::Subject::new("user", ada.id));
+    assert_eq!(events[0].actor_id, Some(ada.id), "a user provisions themself");
+    assert_eq!(events[2].data["previousRole"], "user");
+    assert_eq!(events[2].data["user"]["platformRole"], "superuser");
+    assert_eq!((events[3].subject.id.as_str(), events[3].actor_id), (bob.id.to_string().as_str(), Some(ada.id)));
+    let text = serde_json::to_string(&events).unwrap();
+    for personal in ["ada@x.io", "bob@x.io", "Ada", "idp|"] {
+        assert!(!text.contains(personal), "an event names {personal}: {text}");
+    }
+}

@@ -20,3 +20,9 @@ async fn the_memory_repository_passes_the_upload_story() {
 async fn the_memory_repository_passes_the_administration_story() {
     testing::administration_story(&MemoryUserRepository::default()).await;
 }
+
+#[tokio::test]
+async fn the_memory_repository_passes_the_event_story() {
+    let repo = MemoryUserRepository::default();
+    testing::event_story(&repo, &repo).await;
+}

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(all_events).service(organization_events);
 }
 
-/// One change, as the feeds and webhooks carry it.
+/// One change, as the feeds and the audit carry it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventDto {
