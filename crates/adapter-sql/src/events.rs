@@ -124,10 +124,14 @@ impl EventLog for SqlEventLog {
 
     async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64> {
         // A subquery, since SQLite's DELETE takes no LIMIT unless built so.
+        // The newest event always stays: appends number on from the largest
+        // position kept, so deleting it would hand its position out again.
+        let newest = Query::select().expr(Expr::col(E::Position).max()).from(E::Table).to_owned();
         let oldest = Query::select()
             .column(E::Position)
             .from(E::Table)
             .and_where(Expr::col(E::OccurredAt).lt(cutoff))
+            .and_where(Expr::col(E::Position).lt(Expr::SubQuery(None, Box::new(newest.into()))))
             .order_by(E::Position, Order::Asc)
             .limit(u64::from(batch))
             .to_owned();

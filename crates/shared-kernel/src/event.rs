@@ -197,11 +197,13 @@ impl EventBuffer {
     }
 
     /// Forgets at most `batch` of the events that occurred before `cutoff`,
-    /// oldest positions first, as [`EventLog::prune`] does; how many.
+    /// oldest positions first, keeping the newest, as [`EventLog::prune`]
+    /// does; how many.
     pub fn prune(&mut self, cutoff: OffsetDateTime, batch: u32) -> u64 {
         let mut left = batch;
+        let newest = self.kept.last().map(|r| r.position);
         self.kept.retain(|r| {
-            let forget = left > 0 && r.event.occurred_at < cutoff;
+            let forget = left > 0 && r.event.occurred_at < cutoff && Some(r.position) != newest;
             left -= u32::from(forget);
             !forget
         });
@@ -299,7 +301,8 @@ pub trait EventLog: Send + Sync {
     async fn read(&self, query: &FeedQuery) -> anyhow::Result<Vec<Recorded>>;
 
     /// Deletes at most `batch` of the events that occurred before `cutoff`
-    /// (oldest positions first); how many it deleted.
+    /// (oldest positions first), never the newest event, so that no
+    /// position is ever handed out twice; how many it deleted.
     async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64>;
 }
 
@@ -323,14 +326,15 @@ mod tests {
         let event =
             |day| Event::new("zone.created", at(day), None, None, Subject::new("zone", day), serde_json::json!({}));
         log.extend([event(1), event(20), event(2), event(3)]);
-        // The third event occurred early but committed late: pruned all the same; positions stay.
-        assert_eq!(log.prune(at(10), 2), 2);
+        // The third event occurred early but committed late: pruned all the
+        // same. The newest (the fourth) stays, however old; positions stay.
+        assert_eq!(log.prune(at(10), 1), 1);
         assert_eq!(log.prune(at(10), 100), 1);
         let all = FeedQuery::parse(None, None, vec![], None, &[]).expect("a query");
         let left: Vec<i64> = log.read(&all).iter().map(|r| r.position).collect();
-        assert_eq!(left, [2]);
+        assert_eq!(left, [2, 4]);
         log.push(event(21));
-        assert_eq!(log.read(&all).iter().map(|r| r.position).collect::<Vec<_>>(), [2, 5]);
+        assert_eq!(log.read(&all).iter().map(|r| r.position).collect::<Vec<_>>(), [2, 4, 5]);
     }
 
     #[test]

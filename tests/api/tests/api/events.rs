@@ -600,6 +600,19 @@ async fn events_past_their_retention_are_deleted_and_only_those(backend: Backend
     // A cursor into what was deleted reads on from what is kept.
     let from_deleted = feed(&app, &root, &format!("?cursor={}", oldest["nextCursor"].as_str().unwrap())).await;
     assert_eq!(from_deleted["events"], kept["events"]);
+
+    // Everything past keeping: the newest event stays, so the next change
+    // is numbered after every cursor handed out, never below one.
+    let last_cursor = kept["nextCursor"].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::days(200));
+    app.run_jobs().await;
+    let left = feed(&app, &root, "").await;
+    assert_eq!(types(left["events"].as_array().unwrap()), ["membership.created"], "the newest stays: {left}");
+    let latest = create_org(&app, &ada, "Latest").await;
+    let next = feed(&app, &root, &format!("?cursor={last_cursor}")).await;
+    let events = next["events"].as_array().unwrap();
+    assert_eq!(types(events), ["organization.created", "membership.created"], "{next}");
+    assert_eq!(events[0]["subject"]["id"], latest.as_str());
 }
 both!(events_past_their_retention_are_deleted_and_only_those);
 
