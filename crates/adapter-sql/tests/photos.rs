@@ -7,7 +7,7 @@ use adapter_sql::{
     Database, PoolSettings, SqlPhotoVerificationRepository, SqlUploadTicketRepository, SqlUserRepository,
 };
 use async_trait::async_trait;
-use photo_verification::testing::{StoryUsers, T0, new_verification, photo_repository_story, ticket};
+use photo_verification::testing::{StoryUsers, T0, event_story, new_verification, photo_repository_story, ticket};
 use photo_verification::{
     PhotoVerification, PhotoVerificationRepository, StatusFilter, VerificationFilter, VerificationStatus,
 };
@@ -71,6 +71,27 @@ async fn the_photo_story_holds_on_postgres() {
     let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
     let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
     photo_story(db.clone()).await;
+    db.close().await;
+}
+
+async fn photo_event_story(db: Database) {
+    let photos = SqlPhotoVerificationRepository::new(db.clone());
+    let tickets = SqlUploadTicketRepository::new(db.clone());
+    let log = adapter_sql::SqlEventLog::new(db.clone());
+    event_story(&photos, &tickets, &Users(SqlUserRepository::new(db)), &log).await;
+}
+
+#[tokio::test]
+async fn the_photo_event_story_holds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    photo_event_story(connect_sqlite(&dir).await).await;
+}
+
+#[tokio::test]
+async fn the_photo_event_story_holds_on_postgres() {
+    let test_db = TestDatabase::create(PgCluster::shared()).await.unwrap();
+    let db = Database::connect(test_db.url(), &PoolSettings::default()).await.unwrap();
+    photo_event_story(db.clone()).await;
     db.close().await;
 }
 

@@ -233,3 +233,47 @@ pub async fn photo_repository_story(
     assert_eq!(only.items.len(), 1);
     assert_eq!(only.items[0].verification.reason.as_deref(), Some("blurry"));
 }
+
+/// The photo verifications' events, read back from `log`, the feed
+/// `photos` writes to: an upload opens one (and supersedes the pending one
+/// in the same step), a refused open (a used ticket, a missing user) writes
+/// none, and no event carries the photo, its hash or a Discord id.
+/// Expects an empty repository; creates the user `ada`.
+pub async fn event_story(
+    photos: &dyn PhotoVerificationRepository,
+    tickets: &dyn UploadTicketRepository,
+    users: &dyn StoryUsers,
+    log: &dyn shared_kernel::EventLog,
+) {
+    let types = crate::events::EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let all = shared_kernel::FeedQuery::parse(None, Some(500), types, None, crate::events::EVENT_TYPES)
+        .expect("the photo types are known");
+    let ada_discord = discord("80351110224678912");
+    let ada = users.create_user("ada", Some(ada_discord.clone())).await;
+    let upload = |n| new_verification(ada, Some(ada_discord.clone()), None, n);
+    let t1 = ticket(tickets, ada).await;
+    let first = PhotoVerification::open(upload(1), T0);
+    photos.open(t1, &first, T0).await.unwrap();
+    let refused = PhotoVerification::open(upload(9), T0);
+    assert!(matches!(photos.open(t1, &refused, T0).await, Err(OpenError::TicketUsed)));
+    let t2 = ticket(tickets, ada).await;
+    let second = PhotoVerification::open(upload(2), T0 + Duration::seconds(1));
+    photos.open(t2, &second, T0 + Duration::seconds(1)).await.unwrap();
+
+    let events: Vec<shared_kernel::Event> = log.read(&all).await.unwrap().into_iter().map(|r| r.event).collect();
+    let about: Vec<(&str, String)> = events.iter().map(|e| (e.kind.as_str(), e.subject.id.clone())).collect();
+    let (one, two) = (first.record.id.to_string(), second.record.id.to_string());
+    assert_eq!(
+        about,
+        [
+            ("photo_verification.opened", one.clone()),
+            ("photo_verification.superseded", one),
+            ("photo_verification.opened", two)
+        ]
+    );
+    assert!(events.iter().all(|e| e.actor_id == Some(ada)), "the uploader's own doing");
+    let text = serde_json::to_string(&events).unwrap();
+    for private in ["80351110224678912", "avatars/", ".png", &format!("{:064}", 1)] {
+        assert!(!text.contains(private), "an event carries {private}: {text}");
+    }
+}

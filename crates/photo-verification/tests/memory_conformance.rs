@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use image_upload::memory::MemoryUploadTicketRepository;
 use photo_verification::memory::MemoryPhotoVerificationRepository;
-use photo_verification::testing::{StoryUsers, T0, new_verification, photo_repository_story, ticket};
+use photo_verification::testing::{StoryUsers, T0, event_story, new_verification, photo_repository_story, ticket};
 use photo_verification::{
     PhotoVerification, PhotoVerificationRepository, StatusFilter, UserSummary, VerificationFilter, VerificationStatus,
 };
@@ -64,4 +64,12 @@ async fn concurrent_opens_leave_exactly_one_pending() {
     assert_eq!(pending.items.len(), 1);
     let superseded = photos.list(&filter(StatusFilter::Only(VerificationStatus::Superseded)), &page).await.unwrap();
     assert_eq!(superseded.items.len(), 19);
+}
+
+#[tokio::test]
+async fn the_memory_repository_passes_the_event_story() {
+    let tickets = Arc::new(MemoryUploadTicketRepository::new());
+    let photos = MemoryPhotoVerificationRepository::new(Arc::clone(&tickets));
+    let users = Users { photos: &photos, last_id: AtomicI64::new(0) };
+    event_story(&photos, tickets.as_ref(), &users, &photos).await;
 }
