@@ -193,6 +193,25 @@ impl UserRepository for SqlUserRepository {
             .transpose()
     }
 
+    async fn find_many(&self, ids: &[UserId]) -> anyhow::Result<Vec<User>> {
+        let mut ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        // Chunks keep each statement well under SQLite's bound-parameter limit.
+        for chunk in ids.chunks(500) {
+            let rows = Entity::find()
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .all(self.db.conn())
+                .await
+                .context("loading users by id")?;
+            for row in rows {
+                found.push(mapping::user(row)?);
+            }
+        }
+        Ok(found)
+    }
+
     async fn erase(&self, erasure: &Erasure) -> anyhow::Result<Erased> {
         let id = erasure.user_id;
         let txn = self.db.begin_write().await.context("starting an erasure")?;

@@ -304,6 +304,12 @@ impl UserRepository for MemoryUserRepository {
         Ok(self.lock().rows.get(&id.get()).map(|r| r.user.clone()))
     }
 
+    async fn find_many(&self, ids: &[UserId]) -> anyhow::Result<Vec<User>> {
+        let state = self.lock();
+        let distinct: std::collections::BTreeSet<i64> = ids.iter().map(|id| id.get()).collect();
+        Ok(distinct.iter().filter_map(|id| state.rows.get(id).map(|r| r.user.clone())).collect())
+    }
+
     async fn erase(&self, erasure: &Erasure) -> anyhow::Result<Erased> {
         let id = erasure.user_id;
         let mut users = self.lock();

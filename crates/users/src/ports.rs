@@ -94,6 +94,10 @@ pub trait UserRepository: Send + Sync {
     /// The user with this id.
     async fn find(&self, id: UserId) -> anyhow::Result<Option<User>>;
 
+    /// The users with these ids, each once and in any order (an id without
+    /// a user is left out), in as few reads as the store allows: an audit names thousands.
+    async fn find_many(&self, ids: &[UserId]) -> anyhow::Result<Vec<User>>;
+
     /// In ONE transaction: unless the user was already erased (then
     /// `Already` with that record, writing nothing), replaces the row's
     /// personal data by `erasure`'s pseudonym (subject, e-mail unverified,

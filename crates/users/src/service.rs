@@ -186,16 +186,8 @@ impl UserService {
     /// the placeholder erasure left), for logs that name who did what; an
     /// id without a user is left out.
     pub async fn display_names(&self, ids: &[UserId]) -> anyhow::Result<std::collections::HashMap<UserId, String>> {
-        let mut names = std::collections::HashMap::new();
-        for id in ids {
-            if names.contains_key(id) {
-                continue;
-            }
-            if let Some(user) = self.users.find(*id).await? {
-                names.insert(*id, user.display_name.as_str().to_owned());
-            }
-        }
-        Ok(names)
+        let users = self.users.find_many(ids).await?;
+        Ok(users.into_iter().map(|u| (u.id, u.display_name.as_str().to_owned())).collect())
     }
 
     /// The signed-in user's view.

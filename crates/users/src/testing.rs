@@ -196,6 +196,12 @@ pub async fn administration_story(repo: &dyn UserRepository) {
         repo.admin_update(UserId::new(999_999), &promote, now, None).await,
         Err(AdminUserError::NotFound)
     ));
+    // Several at once: each user once, an unknown id left out.
+    let mut many: Vec<UserId> =
+        repo.find_many(&[bob.id, UserId::new(999_999), ada.id, bob.id]).await.unwrap().iter().map(|u| u.id).collect();
+    many.sort();
+    assert_eq!(many, [ada.id, bob.id]);
+    assert!(repo.find_many(&[]).await.unwrap().is_empty());
 
     let discord = DiscordId::parse("80351110224678912").unwrap();
     let link = AdminUserUpdate { discord_id: Some(Some(discord.clone())), ..AdminUserUpdate::default() };
