@@ -77,7 +77,11 @@ const ctx = {
    * anything else the screen shows.
    */
   failed(err) {
-    if (err instanceof ApiError && err.status === 401) sessionEnded(err);
+    if (err instanceof ApiError && err.status === 401) {
+      sessionEnded(err);
+      // Shown once, in the notice over the page: the screen's own box stays quiet.
+      err.shownAsSessionEnd = true;
+    }
     return err;
   },
   /** Starts a sign-in at the provider that comes back to this very page. */

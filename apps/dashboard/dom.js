@@ -61,7 +61,8 @@ export function notices() {
     clear: () => box.replaceChildren(),
     ok: (text) => replace(box, h('p', { class: 'notice ok', role: 'status', text })),
     info: (text) => replace(box, h('p', { class: 'notice info', role: 'status', text })),
-    error: (err) => replace(box, problemView(err)),
+    // A refused token is shown once, by the "session ended" notice (app.js).
+    error: (err) => (err && err.shownAsSessionEnd ? box.replaceChildren() : replace(box, problemView(err))),
   };
 }
 

@@ -216,6 +216,8 @@ test('a session that expires mid-action says so, keeps the page, and signing in 
   assert.equal(await input.inputValue(), 'Bob the Builder');
   assert.equal(await storedToken(page), null);
   assert.ok(page.url().endsWith('/dashboard/#/me'), page.url());
+  // Said once, over the page, not again in the screen's own message box.
+  assert.equal(await page.locator('main .notices [role="alert"]').count(), 0);
   await shot(page, 'oidc-session-ended');
 
   // The provider still has Bob's session: back at once, on the same screen.
