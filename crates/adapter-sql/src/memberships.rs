@@ -394,26 +394,29 @@ async fn revoke<C: ConnectionTrait>(c: &C, revocation: &Revocation) -> Result<Ve
         .to_owned();
     backend::for_update(&mut pending);
     let rows = c.query_all(&pending).await.map_err(|e| failed(e, "reading a member's pending invitations"))?;
-    let mut events = Vec::new();
+    let mut revoked = Vec::new();
     for row in &rows {
         let invitation = mapping::invitation(row)?;
-        if !revocation.covers(&invitation) {
-            continue;
+        if revocation.covers(&invitation) {
+            revoked.push(revocation.revoke(&invitation));
         }
-        let (next, event) = revocation.revoke(&invitation);
+    }
+    // One statement per 500: each row is locked and read above, and every
+    // revoked one gets the same status, time and next version the model gave it.
+    for chunk in revoked.chunks(500) {
+        let Some((first, _)) = chunk.first() else { continue };
         let write = Query::update()
             .table(I::Table)
-            .value(I::Status, next.status.as_str())
-            .value(I::Version, next.version)
-            .value(I::UpdatedAt, next.updated_at)
-            .and_where(Expr::col(I::Id).eq(next.id.as_uuid()))
-            .and_where(Expr::col(I::Version).eq(invitation.version))
+            .value(I::Status, first.status.as_str())
+            .value(I::Version, Expr::col(I::Version).add(1))
+            .value(I::UpdatedAt, first.updated_at)
+            .and_where(Expr::col(I::Id).is_in(chunk.iter().map(|(next, _)| next.id.as_uuid())))
+            .and_where(Expr::col(I::Status).eq(InvitationStatus::Pending.as_str()))
             .to_owned();
-        let changed = c.execute(&write).await.map_err(|e| failed(e, "revoking an invitation"))?.rows_affected();
-        if changed != 1 {
+        let changed = c.execute(&write).await.map_err(|e| failed(e, "revoking invitations"))?.rows_affected();
+        if changed != chunk.len() as u64 {
             return Err(WriteError::Conflict);
         }
-        events.push(event);
     }
-    Ok(events)
+    Ok(revoked.into_iter().map(|(_, event)| event).collect())
 }
