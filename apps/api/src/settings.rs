@@ -364,7 +364,7 @@ pub struct InvitationSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSettings {
-    /// Days an event is kept (at least 30); older ones are deleted hourly.
+    /// Days an event is kept (30 to 36,500); older ones are deleted hourly.
     pub retention_days: shared_kernel::Retention,
 }
 
@@ -1040,7 +1040,9 @@ mod tests {
             assert_eq!(Settings::load(None).map_err(|e| e.to_string())?.events.retention_days.get(), 30);
             jail.set_env("USHER_EVENTS__RETENTION_DAYS", "29");
             let refused = Settings::load(None).unwrap_err().to_string();
-            assert!(refused.contains("at least 30 days, not 29"), "{refused}");
+            assert!(refused.contains("at least 30 and at most 36500 days, not 29"), "{refused}");
+            jail.set_env("USHER_EVENTS__RETENTION_DAYS", "4294967295");
+            assert!(Settings::load(None).is_err(), "a cutoff before year 1 would overflow");
             Ok(())
         });
     }

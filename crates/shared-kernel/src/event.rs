@@ -212,7 +212,7 @@ impl EventBuffer {
 }
 
 impl TryFrom<u32> for Retention {
-    type Error = RetentionTooShort;
+    type Error = RetentionOutOfRange;
 
     fn try_from(days: u32) -> Result<Self, Self::Error> {
         Self::days(days)
@@ -241,19 +241,21 @@ pub struct Retention {
     days: u32,
 }
 
-/// A retention shorter than [`Retention::MIN_DAYS`].
+/// A retention outside [`Retention::MIN_DAYS`]..=[`Retention::MAX_DAYS`].
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("events must be kept at least {min} days, not {0}", min = Retention::MIN_DAYS)]
-pub struct RetentionTooShort(pub u32);
+#[error("events must be kept at least {min} and at most {max} days, not {0}", min = Retention::MIN_DAYS, max = Retention::MAX_DAYS)]
+pub struct RetentionOutOfRange(pub u32);
 
 impl Retention {
     /// The shortest retention.
     pub const MIN_DAYS: u32 = 30;
+    /// The longest: a hundred years, so the cutoff stays a date every database stores.
+    pub const MAX_DAYS: u32 = 36_500;
 
     /// Events kept `days` days.
-    pub fn days(days: u32) -> Result<Self, RetentionTooShort> {
-        if days < Self::MIN_DAYS {
-            return Err(RetentionTooShort(days));
+    pub fn days(days: u32) -> Result<Self, RetentionOutOfRange> {
+        if !(Self::MIN_DAYS..=Self::MAX_DAYS).contains(&days) {
+            return Err(RetentionOutOfRange(days));
         }
         Ok(Self { days })
     }
@@ -312,12 +314,16 @@ mod tests {
 
     #[test]
     fn events_are_kept_at_least_thirty_days_and_pruned_by_when_they_occurred() {
-        assert_eq!(Retention::days(29), Err(RetentionTooShort(29)));
+        assert_eq!(Retention::days(29), Err(RetentionOutOfRange(29)));
+        assert_eq!(Retention::days(u32::MAX), Err(RetentionOutOfRange(u32::MAX)), "no cutoff before year 1");
+        assert!(Retention::days(Retention::MAX_DAYS).is_ok());
         let month = Retention::days(30).expect("30 days is enough");
         let now = time::macros::datetime!(2026-12-31 12:00 UTC);
         assert_eq!(month.cutoff(now), time::macros::datetime!(2026-12-01 12:00 UTC));
         assert_eq!(serde_json::from_str::<Retention>("90").ok(), Some(Retention::DEFAULT));
-        assert!(serde_json::from_str::<Retention>("7").is_err_and(|e| e.to_string().contains("at least 30 days")));
+        assert!(
+            serde_json::from_str::<Retention>("7").is_err_and(|e| e.to_string().contains("at least 30 and at most"))
+        );
 
         let mut log = EventBuffer::default();
         let at = |day: u8| {

@@ -36,7 +36,7 @@ pub use clock::{Clock, FixedClock, SystemClock, truncate_to_micros};
 pub use discord::{DiscordId, DiscordIdError};
 pub use email::{EmailAddress, EmailError};
 pub use event::{
-    Event, EventBuffer, EventLog, FeedError, FeedPage, FeedQuery, Recorded, Retention, RetentionTooShort, Subject,
+    Event, EventBuffer, EventLog, FeedError, FeedPage, FeedQuery, Recorded, Retention, RetentionOutOfRange, Subject,
 };
 pub use ids::UserId;
 pub use paging::{Cursor, CursorError, CursorKey, Page, PageRequest, PagingError};
