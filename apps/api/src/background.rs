@@ -2,7 +2,8 @@
 //! `run_once`-style step, and one scheduler runs them on their intervals.
 //! Every step is idempotent SQL (compare-and-set claims) plus idempotent
 //! deletes, so any number of replicas may run them at once; tests call
-//! [`Jobs::run_once`] instead of waiting for a tick.
+//! [`Jobs::run_once`] instead of waiting for a tick (a job's first tick
+//! comes one interval after start).
 //!
 //! - the upload sweep: deletes the temporary objects of expired tickets;
 //! - the membership sweep: ends time-bound memberships that ran out, and
@@ -239,8 +240,11 @@ impl Jobs {
     /// Runs each job on its interval until the task is aborted.
     pub fn spawn(self, schedule: Schedule) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            // Each job first runs one interval after start, not at once: a
+            // test app drives its jobs with `run_once` alone (its intervals
+            // are a day), and the scheduler never takes their work first.
             let tick = |every: Duration| {
-                let mut t = tokio::time::interval(every);
+                let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
                 t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 t
             };

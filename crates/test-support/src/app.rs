@@ -128,7 +128,11 @@ pub struct TestApp {
     _database: Option<TestDatabase>,
 }
 
-/// Settings for a test app: port 0, one worker, the test HS256 secret.
+/// A day in seconds: the interval of a test app's scheduled jobs.
+const DAY: u64 = 24 * 3600;
+
+/// Settings for a test app: port 0, one worker, the test HS256 secret, and
+/// background jobs that run only through [`TestApp::run_jobs`].
 pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     let mut settings = Settings::default();
     settings.server.addr = ([127, 0, 0, 1], 0).into();
@@ -138,6 +142,11 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     settings.auth.hs256_secret = Some(Secret::new(tokens::HS256_SECRET));
     settings.database.max_connections = 5;
     settings.database.acquire_timeout_seconds = 2;
+    // The background jobs run when a test says so (`run_jobs`), never on
+    // their own: a scheduler tick would race the test for the same work.
+    settings.storage.sweep_interval_seconds = DAY;
+    settings.invitations.sweep_interval_seconds = DAY;
+    settings.invitations.outbox_interval_seconds = DAY;
     settings
 }
 
