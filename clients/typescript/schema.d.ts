@@ -1421,7 +1421,7 @@ export interface components {
          * @example 1042
          */
         EventCursor: string;
-        /** @description One change, as the feeds and webhooks carry it. */
+        /** @description One change, as the feeds and the audit carry it. */
         EventDto: {
             /**
              * @description Who made it (a user id as a string); null for the service's own jobs.
