@@ -28,6 +28,7 @@ mod m20261206_001000_rate_limits;
 mod m20261207_001100_events;
 mod m20261208_001200_events_retention;
 mod m20261209_001300_invitation_expiry_events;
+mod m20261210_001400_webhooks;
 
 /// Every migration, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001100_events::Migration),
             Box::new(m20261208_001200_events_retention::Migration),
             Box::new(m20261209_001300_invitation_expiry_events::Migration),
+            Box::new(m20261210_001400_webhooks::Migration),
         ]
     }
 }

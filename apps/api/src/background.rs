@@ -12,7 +12,9 @@
 //! - imports: applies imported memberships of newly verified accounts;
 //! - Discord: reads the Discord avatars of new photo verifications (an upload never waits on Discord);
 //! - rate limits: forgets the keys whose allowance is full again (with the upload sweep);
-//! - events: deletes the events past `events.retention_days`.
+//! - events: deletes the events past `events.retention_days`, and the
+//!   settled webhook deliveries made before then;
+//! - webhooks: fans new events out into deliveries and posts the due ones.
 
 use image_upload::{ImageUploadService, SweepError};
 use organizations::{InvitationService, OrganizationService};
@@ -39,6 +41,8 @@ pub struct Jobs {
     pub photos: PhotoVerificationService,
     /// The event log, and how long it keeps events.
     pub events: (Arc<dyn EventLog>, Retention),
+    /// Webhook fan-out and delivery.
+    pub webhooks: webhooks::WebhookService,
     /// What the retention counts from.
     pub clock: Arc<dyn Clock>,
 }
@@ -62,6 +66,10 @@ pub struct JobRun {
     pub rate_limit_keys_swept: u64,
     /// Events deleted past their retention.
     pub events_pruned: u64,
+    /// Webhook deliveries made from new events.
+    pub webhook_deliveries_made: usize,
+    /// Webhook deliveries an endpoint took (a 2xx).
+    pub webhooks_delivered: usize,
 }
 
 /// How often each job runs.
@@ -75,6 +83,8 @@ pub struct Schedule {
     pub outbox: Duration,
     /// The event retention.
     pub events: Duration,
+    /// Webhook fan-out and delivery.
+    pub webhooks: Duration,
 }
 
 impl Jobs {
@@ -90,6 +100,30 @@ impl Jobs {
             discord_avatars_read: self.read_discord_avatars().await,
             rate_limit_keys_swept: self.sweep_rate_limits().await,
             events_pruned: self.prune_events().await,
+            webhook_deliveries_made: self.dispatch_webhooks().await,
+            webhooks_delivered: self.deliver_webhooks().await,
+        }
+    }
+
+    /// Fans the events not yet fanned out into webhook deliveries.
+    pub async fn dispatch_webhooks(&self) -> usize {
+        match self.webhooks.dispatch(BATCH).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = ?e, "fanning events out to webhooks failed; will retry");
+                0
+            }
+        }
+    }
+
+    /// Posts the due webhook deliveries (one attempt each).
+    pub async fn deliver_webhooks(&self) -> usize {
+        match self.webhooks.deliver(BATCH).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = ?e, "delivering webhooks failed; will retry");
+                0
+            }
         }
     }
 
@@ -110,6 +144,11 @@ impl Jobs {
         }
         if total > 0 {
             tracing::info!(pruned = total, days = retention.get(), "deleted events past their retention");
+        }
+        match self.webhooks.prune(cutoff, BATCH).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "deleted webhook deliveries past the event retention"),
+            Err(e) => tracing::warn!(error = ?e, "pruning webhook deliveries failed; will retry"),
         }
         total
     }
@@ -248,8 +287,13 @@ impl Jobs {
                 t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 t
             };
-            let (mut uploads, mut memberships, mut outbox, mut events) =
-                (tick(schedule.uploads), tick(schedule.memberships), tick(schedule.outbox), tick(schedule.events));
+            let (mut uploads, mut memberships, mut outbox, mut events, mut webhooks) = (
+                tick(schedule.uploads),
+                tick(schedule.memberships),
+                tick(schedule.outbox),
+                tick(schedule.events),
+                tick(schedule.webhooks),
+            );
             loop {
                 tokio::select! {
                     _ = uploads.tick() => {
@@ -261,6 +305,10 @@ impl Jobs {
                         self.announce_expiries().await;
                     }
                     _ = events.tick() => { self.prune_events().await; }
+                    _ = webhooks.tick() => {
+                        self.dispatch_webhooks().await;
+                        self.deliver_webhooks().await;
+                    }
                     _ = outbox.tick() => {
                         self.drain_outbox().await;
                         self.apply_imports().await;

@@ -229,6 +229,15 @@ pub(crate) const USER_USERNAME_TAKEN: &str = "user.username_taken";
 /// `user_id.invalid`.
 pub(crate) const USER_ID_INVALID: &str = "user_id.invalid";
 
+/// `webhook.delivery_not_found`.
+pub(crate) const WEBHOOK_DELIVERY_NOT_FOUND: &str = "webhook.delivery_not_found";
+/// `webhook.delivery_pending`.
+pub(crate) const WEBHOOK_DELIVERY_PENDING: &str = "webhook.delivery_pending";
+/// `webhook.limit_reached`.
+pub(crate) const WEBHOOK_LIMIT_REACHED: &str = "webhook.limit_reached";
+/// `webhook.not_found`.
+pub(crate) const WEBHOOK_NOT_FOUND: &str = "webhook.not_found";
+
 /// Every code above.
 #[cfg(test)]
 pub(crate) const ALL: &[&str] = &[
@@ -334,6 +343,10 @@ pub(crate) const ALL: &[&str] = &[
     USER_NOT_FOUND,
     USER_USERNAME_TAKEN,
     USER_ID_INVALID,
+    WEBHOOK_DELIVERY_NOT_FOUND,
+    WEBHOOK_DELIVERY_PENDING,
+    WEBHOOK_LIMIT_REACHED,
+    WEBHOOK_NOT_FOUND,
 ];
 
 /// Codes no operation documents, and why: bare statuses the middleware

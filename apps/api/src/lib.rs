@@ -17,6 +17,7 @@
 //! - `caller` (the `Authenticated` and `Superuser` extractors), `extract`
 //!   (validated bodies, pages), `middleware` (request ids, spans, headers).
 //! - `routes`: the HTTP handlers, one module per resource; `openapi`: the document.
+//! - `webhook_sender`: posts webhook attempts (10 s, no redirects, no private addresses).
 //! - [`background`]: the background jobs and their scheduler.
 //! - [`startup`]: `Application::build`, the only place naming concrete adapters; [`cli`].
 //!
@@ -47,6 +48,7 @@ pub mod settings;
 pub mod startup;
 pub(crate) mod state;
 pub(crate) mod telemetry;
+pub(crate) mod webhook_sender;
 pub(crate) mod wire;
 
 pub use settings::Settings;

@@ -54,6 +54,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "profile-verification", description = "KYC profiles (seed 001, barong's contract): submit, review with four eyes, labels and levels (crate `profile-verification`)"),
         (name = "organizations", description = "Organizations, zones, members, their history, the organization logo and invitations: create, preview (public), accept, reject, revoke, resend, the acceptance log, and the sidebar (seeds 002, 003, 004; crate `organizations`)"),
         (name = "events", description = "The event feeds: every change, oldest first, from a cursor — all of them for superusers, one organization's for its admins (docs/events.md)"),
+        (name = "webhooks", description = "Webhook endpoints: every organization's events for superusers, one organization's for its admins, posted as `EventDto` and signed as Standard Webhooks says (`webhook-id`, `webhook-timestamp`, `webhook-signature`); deliveries with every attempt, replay, secret rotation (docs/events.md; crate `webhooks`)"),
         (name = "image-upload", description = "The embedded object store's upload target and file server (local storage only; crate `image-upload`)"),
     )
 )]

@@ -364,8 +364,14 @@ pub struct InvitationSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSettings {
-    /// Days an event is kept (30 to 36,500); older ones are deleted hourly.
+    /// Days an event is kept (30 to 36,500); older ones are deleted hourly,
+    /// with webhook deliveries made before then.
     pub retention_days: shared_kernel::Retention,
+    /// How often events are fanned out to webhook endpoints and due
+    /// deliveries are posted, in seconds.
+    pub webhook_interval_seconds: u64,
+    /// How long one webhook attempt may take (1 to 60 seconds); longer counts as failed.
+    pub webhook_timeout_seconds: u64,
 }
 
 /// `quotas.*`: each refusal is a 429 with `Retry-After` and the code `quota.<name>`.
@@ -504,7 +510,11 @@ impl Default for Settings {
                 outbox_interval_seconds: 5,
             },
             quotas: QuotaSettings::default(),
-            events: EventSettings { retention_days: shared_kernel::Retention::DEFAULT },
+            events: EventSettings {
+                retention_days: shared_kernel::Retention::DEFAULT,
+                webhook_interval_seconds: 2,
+                webhook_timeout_seconds: 10,
+            },
             log_format: LogFormat::Pretty,
             metrics: MetricsSettings::default(),
             env: Environment::Development,
@@ -640,6 +650,11 @@ impl Settings {
                 "invitations.preview_per_minute, accept_per_minute, sweep_interval_seconds, logo_tries_per_day and \
                  outbox_interval_seconds must be positive"
                     .into(),
+            ));
+        }
+        if self.events.webhook_interval_seconds == 0 || !(1..=60).contains(&self.events.webhook_timeout_seconds) {
+            return Err(SettingsError::Inconsistent(
+                "events.webhook_interval_seconds must be positive and events.webhook_timeout_seconds 1..=60".into(),
             ));
         }
         if self.avatar.tries_per_window == 0 || self.avatar.window_seconds == 0 {

@@ -277,6 +277,34 @@ pub fn notifier(settings: &Settings) -> anyhow::Result<Arc<dyn Notifier>> {
     })
 }
 
+/// The webhook use cases over `db`'s store, fanning out `events`. Loopback
+/// receivers are allowed only while `public_url` is loopback itself.
+fn webhook_service(
+    settings: &Settings,
+    public_url: &str,
+    db: &Database,
+    events: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<webhooks::WebhookService> {
+    let loopback = url::Url::parse(public_url).ok().is_some_and(|u| match u.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    });
+    Ok(webhooks::WebhookService::new(
+        Arc::new(adapter_sql::SqlWebhookStore::new(db.clone())),
+        events,
+        Arc::new(crate::webhook_sender::HttpSender::new(
+            loopback,
+            Duration::from_secs(settings.events.webhook_timeout_seconds),
+        )?),
+        clock,
+        webhooks::WebhookSettings { loopback, schedule: webhooks::RetrySchedule::DEFAULT },
+        crate::event_types::known_types(),
+    ))
+}
+
 impl Application {
     /// Binds, connects, migrates and wires the service.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -347,6 +375,7 @@ impl Application {
         let draining = Arc::new(AtomicBool::new(false));
         let events: Arc<dyn EventLog> = Arc::new(SqlEventLog::new(db.clone()));
         let organization_events = OrganizationEvents::new(orgs.clone(), events.clone());
+        let webhooks = webhook_service(&settings, &public_url, &db, events.clone(), clock.clone())?;
         let jobs = crate::background::Jobs {
             rate_limits: rate_limits.clone(),
             uploads,
@@ -354,6 +383,7 @@ impl Application {
             invitations: invitations.clone(),
             photos: photos.clone(),
             events: (events.clone(), settings.events.retention_days),
+            webhooks: webhooks.clone(),
             clock: clock.clone(),
         };
         let background = jobs.clone().spawn(crate::background::Schedule {
@@ -361,10 +391,12 @@ impl Application {
             memberships: Duration::from_secs(settings.invitations.sweep_interval_seconds.max(1)),
             outbox: Duration::from_secs(settings.invitations.outbox_interval_seconds.max(1)),
             events: Duration::from_secs(3600),
+            webhooks: Duration::from_secs(settings.events.webhook_interval_seconds.max(1)),
         });
         let state = web::Data::new(AppState {
             events,
             organization_events,
+            webhooks,
             auth: Authenticator::from_settings(&settings).await?,
             db: db.clone(),
             metrics: Metrics::new()?,

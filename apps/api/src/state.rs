@@ -51,6 +51,8 @@ pub struct AppState {
     pub orgs: OrganizationService,
     /// Every change's events, in commit order (the superusers' feed).
     pub events: Arc<dyn EventLog>,
+    /// Webhook endpoints, their deliveries and replays.
+    pub webhooks: webhooks::WebhookService,
     /// An organization's events, for its admins.
     pub organization_events: OrganizationEvents,
     /// Invitations.

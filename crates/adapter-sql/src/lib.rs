@@ -14,6 +14,8 @@
 //! - [`events`]: the transactional outbox of every change, appended in the
 //!   change's transaction and read back in commit order (`SqlEventLog`).
 //! - [`tickets`]: the `UploadTicketRepository` implementation (exact per-owner rate limit).
+//! - [`webhooks`]: the `WebhookStore` (endpoints, the fan-out cursor,
+//!   deliveries claimed in order per subject, attempts).
 //! - [`rate_limits`]: request rate limits shared by every replica (GCRA in one upsert).
 //! - `backend`: the only module that tells PostgreSQL from SQLite (row and
 //!   advisory locks, the migration lock, reading constraint violations).
@@ -38,6 +40,7 @@ pub mod rate_limits;
 mod schema;
 pub mod tickets;
 pub mod users;
+pub mod webhooks;
 
 pub use database::{Database, MIGRATION_LOCK, PoolSettings, PoolStats, is_unavailable};
 pub use events::SqlEventLog;
@@ -48,3 +51,4 @@ pub use profiles::SqlProfileRepository;
 pub use rate_limits::{Rate, SqlRateLimits};
 pub use tickets::SqlUploadTicketRepository;
 pub use users::SqlUserRepository;
+pub use webhooks::SqlWebhookStore;

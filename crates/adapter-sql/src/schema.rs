@@ -274,3 +274,100 @@ pub(crate) enum Events {
     SubjectId,
     Data,
 }
+
+/// `webhook_endpoints`: where events are posted (`crate::webhooks`).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub(crate) enum WebhookEndpoints {
+    Table,
+    Id,
+    OrganizationId,
+    Url,
+    EventTypes,
+    Enabled,
+    Secret,
+    PreviousSecret,
+    PreviousUntil,
+    FailingReason,
+    FailingSince,
+    CreatedBy,
+    CreatedAt,
+}
+
+impl WebhookEndpoints {
+    /// Every column, in the order `crate::webhooks` writes and reads them.
+    pub(crate) const ALL: [Self; 12] = [
+        Self::Id,
+        Self::OrganizationId,
+        Self::Url,
+        Self::EventTypes,
+        Self::Enabled,
+        Self::Secret,
+        Self::PreviousSecret,
+        Self::PreviousUntil,
+        Self::FailingReason,
+        Self::FailingSince,
+        Self::CreatedBy,
+        Self::CreatedAt,
+    ];
+}
+
+/// `webhook_dispatch`: how far the event log was fanned out into deliveries.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub(crate) enum WebhookDispatch {
+    Table,
+    Id,
+    Position,
+}
+
+/// `webhook_deliveries`: one event on its way to one endpoint.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub(crate) enum WebhookDeliveries {
+    Table,
+    Id,
+    EndpointId,
+    EventPosition,
+    EventId,
+    EventType,
+    SubjectType,
+    SubjectId,
+    Payload,
+    ReplayOf,
+    State,
+    Attempts,
+    FirstAttemptAt,
+    NextAttemptAt,
+    CreatedAt,
+}
+
+impl WebhookDeliveries {
+    /// Every column, in the order `crate::webhooks` writes and reads them.
+    pub(crate) const ALL: [Self; 14] = [
+        Self::Id,
+        Self::EndpointId,
+        Self::EventPosition,
+        Self::EventId,
+        Self::EventType,
+        Self::SubjectType,
+        Self::SubjectId,
+        Self::Payload,
+        Self::ReplayOf,
+        Self::State,
+        Self::Attempts,
+        Self::FirstAttemptAt,
+        Self::NextAttemptAt,
+        Self::CreatedAt,
+    ];
+}
+
+/// `webhook_attempts`: every post of a delivery.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub(crate) enum WebhookAttempts {
+    Table,
+    Id,
+    DeliveryId,
+    AttemptedAt,
+    Status,
+    LatencyMs,
+    Response,
+    Error,
+}

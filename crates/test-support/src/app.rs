@@ -147,6 +147,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     settings.storage.sweep_interval_seconds = DAY;
     settings.invitations.sweep_interval_seconds = DAY;
     settings.invitations.outbox_interval_seconds = DAY;
+    settings.events.webhook_interval_seconds = DAY;
     settings
 }
 

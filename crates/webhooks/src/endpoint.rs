@@ -2,7 +2,7 @@
 //! superuser's endpoint receives every organization's events; an
 //! organization admin's receives that organization's only.
 
-use crate::Secrets;
+use crate::{Failing, Secrets};
 use shared_kernel::{Event, UserId};
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -90,6 +90,13 @@ impl EndpointUrl {
         Ok(Self(url))
     }
 
+    /// A URL [`EndpointUrl::parse`] accepted earlier, read back from
+    /// storage. The sender checks the addresses it connects to at every
+    /// attempt, so a URL kept from a loopback deployment reaches nothing inside.
+    pub fn stored(raw: &str) -> Result<Self, UrlError> {
+        Url::parse(raw).map(Self).map_err(|_| UrlError::Invalid)
+    }
+
     /// The URL.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
@@ -97,8 +104,10 @@ impl EndpointUrl {
 }
 
 /// Whether `ip` is of a network a webhook must not reach: private,
-/// link-local (cloud metadata), loopback, unspecified, shared or unique-local.
-fn private(ip: IpAddr) -> bool {
+/// link-local (cloud metadata), loopback, unspecified, shared or
+/// unique-local. The sender checks every address a host name resolves to
+/// with it, so a public name pointing inside is refused at send time.
+pub fn private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
@@ -135,6 +144,9 @@ pub struct Endpoint {
     pub enabled: bool,
     /// What signs its deliveries.
     pub secrets: Secrets,
+    /// Why it is failing, since a delivery was given up; cleared by its next
+    /// delivered event or when an admin enables it again.
+    pub failing: Option<Failing>,
     /// Who registered it.
     pub created_by: UserId,
     /// When.
@@ -142,15 +154,19 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Whether `event` goes to this endpoint: it is enabled, the event is
-    /// of a type it asked for, and, for an organization's endpoint, it
-    /// happened in that organization.
+    /// Whether `event` goes to this endpoint: it is enabled, the event
+    /// happened since it was registered (the past is not sent), is of a type
+    /// it asked for, and, for an organization's endpoint, happened in that
+    /// organization.
     pub fn wants(&self, event: &Event) -> bool {
         let in_scope = match self.scope {
             Scope::Platform => true,
             Scope::Organization(org) => event.organization_id == Some(org),
         };
-        self.enabled && in_scope && (self.event_types.is_empty() || self.event_types.contains(&event.kind))
+        self.enabled
+            && in_scope
+            && event.occurred_at >= self.created_at
+            && (self.event_types.is_empty() || self.event_types.contains(&event.kind))
     }
 }
 
@@ -213,6 +229,7 @@ mod tests {
             event_types: vec![],
             enabled: true,
             secrets: Secrets::new(Secret::from_bytes(&[1; 32]).unwrap()),
+            failing: None,
             created_by: UserId::new(1),
             created_at: at,
         };
@@ -226,5 +243,8 @@ mod tests {
         assert!(endpoint.wants(&event("invitation.accepted", Some(Uuid::now_v7()))));
         endpoint.enabled = false;
         assert!(!endpoint.wants(&event("invitation.accepted", Some(org))));
+        endpoint.enabled = true;
+        endpoint.created_at = at + time::Duration::seconds(1);
+        assert!(!endpoint.wants(&event("invitation.accepted", Some(org))), "from its registration on");
     }
 }

@@ -5,7 +5,9 @@
 //! endpoint's URL may be ([`EndpointUrl`]), the `whsec_` secret and the
 //! overlap when it rotates ([`Secrets`]), the three signature headers
 //! ([`signing`]), and when a failed delivery is tried again or given up
-//! ([`retry`]).
+//! ([`retry`]), and what each attempt does to a delivery ([`delivery`]).
+//! [`WebhookService`] holds the use cases and the two jobs (fan-out and
+//! delivery) over the [`ports`].
 //!
 //! ```
 //! use webhooks::{Secret, signing};
@@ -15,10 +17,18 @@
 //! assert_eq!(headers.signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 //! ```
 
+pub mod delivery;
 pub mod endpoint;
+pub mod ports;
 pub mod retry;
 pub mod secret;
+pub mod service;
 pub mod signing;
+
+pub use delivery::{Attempt, DELIVERY_LEASE, Delivery, DeliveryId, DeliveryState, Failing, Health, Settled, payload};
+pub use ports::{Sender, WebhookStore};
+pub use service::{Change, MAX_ENDPOINTS, Registration, WebhookError, WebhookService, WebhookSettings};
+pub use signing::WebhookHeaders;
 
 pub use endpoint::{Endpoint, EndpointId, EndpointUrl, Scope, UrlError};
 pub use retry::{Retry, RetrySchedule};

@@ -23,6 +23,7 @@ pub mod service;
 pub mod sidebar;
 pub mod sign_in;
 pub mod users;
+pub mod webhooks;
 
 /// Registers every route (and its OpenAPI path).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     invitations::configure(cfg);
     events::configure(cfg);
     audit::configure(cfg);
+    webhooks::configure(cfg);
     sidebar::configure(cfg);
 }
 

@@ -138,6 +138,11 @@ struct World {
     /// Tokens of former Acme admins: one removed, one whose time-bound
     /// membership ran out (the sweeper need not have run).
     former_admins: Vec<(&'static str, String)>,
+    /// Acme's webhook endpoint and a superuser's, each with a delivered event to replay.
+    org_webhook: String,
+    org_delivery: String,
+    platform_webhook: String,
+    platform_delivery: String,
 }
 
 impl World {
@@ -612,6 +617,128 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 403, 200, 403],
             codes: ORG,
         },
+        // An organization's webhooks: its admins only; deleting comes last.
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/create",
+            request: |w, _| {
+                post(
+                    "/organization/webhooks/create",
+                    json!({"organizationId": w.org, "url": "https://crm.example.com/"}),
+                )
+            },
+            expect: [401, 403, 403, 403, 403, 403, 201, 403],
+            codes: ORG,
+        },
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/list",
+            request: |w, _| post("/organization/webhooks/list", json!({"organizationId": w.org})),
+            expect: [401, 403, 403, 403, 403, 403, 200, 403],
+            codes: ORG,
+        },
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/update",
+            request: |w, _| {
+                let body = json!({"organizationId": w.org, "webhookId": w.org_webhook, "enabled": true});
+                post("/organization/webhooks/update", body)
+            },
+            expect: [401, 403, 403, 403, 403, 403, 200, 403],
+            codes: ORG,
+        },
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/rotate",
+            request: |w, _| {
+                post("/organization/webhooks/rotate", json!({"organizationId": w.org, "webhookId": w.org_webhook}))
+            },
+            expect: [401, 403, 403, 403, 403, 403, 200, 403],
+            codes: ORG,
+        },
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/deliveries",
+            request: |w, _| {
+                post("/organization/webhooks/deliveries", json!({"organizationId": w.org, "webhookId": w.org_webhook}))
+            },
+            expect: [401, 403, 403, 403, 403, 403, 200, 403],
+            codes: ORG,
+        },
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/replay",
+            request: |w, _| {
+                let body = json!({"organizationId": w.org, "webhookId": w.org_webhook, "deliveryId": w.org_delivery});
+                post("/organization/webhooks/replay", body)
+            },
+            expect: [401, 403, 403, 403, 403, 403, 202, 403],
+            codes: ORG,
+        },
+        Row {
+            method: "POST",
+            template: "/organization/webhooks/delete",
+            request: |w, _| {
+                post("/organization/webhooks/delete", json!({"organizationId": w.org, "webhookId": w.org_webhook}))
+            },
+            expect: [401, 403, 403, 403, 403, 403, 204, 403],
+            codes: ORG,
+        },
+        // The platform's webhooks: superusers only; deleting comes last.
+        Row {
+            method: "POST",
+            template: "/admin/webhooks",
+            request: |_, _| post("/admin/webhooks", json!({"url": "https://crm.example.com/all"})),
+            expect: su(201),
+            codes: SUPER,
+        },
+        Row {
+            method: "GET",
+            template: "/admin/webhooks",
+            request: |_, _| get("/admin/webhooks"),
+            expect: su(200),
+            codes: SUPER,
+        },
+        Row {
+            method: "PATCH",
+            template: "/admin/webhooks/{webhookId}",
+            request: |w, _| {
+                req(Method::PATCH, format!("/admin/webhooks/{}", w.platform_webhook), Some(json!({"enabled": true})))
+            },
+            expect: su(200),
+            codes: SUPER,
+        },
+        Row {
+            method: "POST",
+            template: "/admin/webhooks/{webhookId}/rotate",
+            request: |w, _| req(Method::POST, format!("/admin/webhooks/{}/rotate", w.platform_webhook), None),
+            expect: su(200),
+            codes: SUPER,
+        },
+        Row {
+            method: "GET",
+            template: "/admin/webhooks/{webhookId}/deliveries",
+            request: |w, _| get(format!("/admin/webhooks/{}/deliveries", w.platform_webhook)),
+            expect: su(200),
+            codes: SUPER,
+        },
+        Row {
+            method: "POST",
+            template: "/admin/webhooks/{webhookId}/deliveries/{deliveryId}/replay",
+            request: |w, _| {
+                let path = format!("/admin/webhooks/{}/deliveries/{}/replay", w.platform_webhook, w.platform_delivery);
+                req(Method::POST, path, None)
+            },
+            expect: su(202),
+            codes: SUPER,
+        },
+        Row {
+            method: "DELETE",
+            template: "/admin/webhooks/{webhookId}",
+            request: |w, _| req(Method::DELETE, format!("/admin/webhooks/{}", w.platform_webhook), None),
+            expect: su(204),
+            codes: SUPER,
+        },
         // Every organization's events and audit: superusers only.
         Row { method: "GET", template: "/events", request: |_, _| get("/events"), expect: su(200), codes: SUPER },
         Row {
@@ -875,6 +1002,29 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
     // The expiring admin's second is over, whether or not the sweeper ran.
     app.clock.advance(time::Duration::seconds(2));
 
+    // Webhooks of Acme and of the platform, posting to the Discord fake, with one delivery each.
+    Mock::given(method("POST")).and(path("/hooks")).respond_with(ResponseTemplate::new(204)).mount(discord).await;
+    let hook = format!("{}/hooks", discord.uri());
+    let body = json!({"organizationId": org, "url": hook});
+    let made = json(app.post("/organization/webhooks/create", &admin, &body).await).await;
+    let org_webhook = made["webhook"]["id"].as_str().expect("Acme's webhook").to_owned();
+    let made = json(app.request(Method::POST, "/admin/webhooks", Some(&root), Some(&json!({"url": hook}))).await).await;
+    let platform_webhook = made["webhook"]["id"].as_str().expect("the platform's webhook").to_owned();
+    let body = json!({"organizationId": org, "name": "Webhooks"});
+    assert_eq!(app.post("/organization/zones/create", &admin, &body).await.status(), 200, "an event to deliver");
+    assert!(app.run_jobs().await.webhooks_delivered >= 2, "a delivery for each endpoint");
+    let body = json!({"organizationId": org, "webhookId": org_webhook});
+    let org_delivery = json(app.post("/organization/webhooks/deliveries", &admin, &body).await).await["deliveries"][0]
+        ["id"]
+        .as_str()
+        .expect("Acme's delivery")
+        .to_owned();
+    let path = format!("/admin/webhooks/{platform_webhook}/deliveries");
+    let platform_delivery = json(app.request(Method::GET, &path, Some(&root), None).await).await["deliveries"][0]["id"]
+        .as_str()
+        .expect("the platform's delivery")
+        .to_owned();
+
     World {
         app,
         tokens,
@@ -904,6 +1054,10 @@ async fn build_world(backend: Backend, discord: &MockServer) -> World {
         frank,
         erasable,
         former_admins: vec![("expired admin", expiring), ("removed admin", removed)],
+        org_webhook,
+        org_delivery,
+        platform_webhook,
+        platform_delivery,
     }
 }
 

@@ -20,3 +20,4 @@ mod photos;
 mod privacy;
 mod profiles;
 mod user;
+mod webhooks;
