@@ -28,6 +28,9 @@
      in the future;
    - the server's state: a cursor is one the service issued;
    - a time range's `from` before its `to` (a rule between two fields);
+   - a webhook URL's network: `http://` only to loopback, and no address of
+     a private, link-local or shared network (the document's pattern gives
+     the URL's shape; which addresses are inside is the description's);
    - the wire form of integers: 71.0 is a JSON Schema integer, serde reads
      only 71;
    - NUL, refused in every string of every request at the door (PostgreSQL
@@ -206,6 +209,42 @@ def _not_in_future(value, _match):
     return moment <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)
 
 
+def _url_host(value):
+    """The host of a webhook URL of the document's shape, without its port."""
+    rest = value.split("://", 1)[1]
+    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+    if authority.startswith("["):
+        return authority.split("]", 1)[0] + "]"
+    return authority.split(":", 1)[0]
+
+
+def _loopback(host):
+    return host in ("localhost", "[::1]") or host.startswith("127.") and host.count(".") == 3
+
+
+def _http_elsewhere(value, _match):
+    # webhooks::EndpointUrl: http only to loopback (the suite's service runs on loopback).
+    return isinstance(value, str) and value.startswith("http://") and not _loopback(_url_host(value))
+
+
+def _inside_address(value, _match):
+    # webhooks::endpoint::private, on the IPv4 literals the shape allows (loopback is allowed here).
+    if not isinstance(value, str) or "://" not in value:
+        return False
+    host = _url_host(value)
+    if not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", host):
+        return False
+    a, b, c, d = (int(x) for x in host.split("."))
+    return (
+        a == 10
+        or (a == 172 and 16 <= b < 32)
+        or (a == 192 and b == 168)
+        or (a == 169 and b == 254)
+        or (a == 100 and 64 <= b < 128)
+        or (a, b, c, d) in ((0, 0, 0, 0), (255, 255, 255, 255))
+    )
+
+
 def _integral_float(value, _match):
     return isinstance(value, float) and value.is_integer()
 
@@ -236,6 +275,8 @@ EXCUSES = [
     (re.compile(r"^must be an ISO date \(YYYY-MM-DD\) from 1900-01-01 up to today$"), _date_out_of_range),
     (re.compile(r"^expiresAt must be in the future$"), _not_in_future),
     (re.compile(r"^the cursor is not one this service issued$"), _is_string),
+    (re.compile(r"^url must be https \(http only to this machine"), _http_elsewhere),
+    (re.compile(r"^url must not be an address of a private, link-local or loopback network$"), _inside_address),
     (re.compile(r"^invalid type: floating point `[^`]+`, expected [iu]\d+$"), _integral_float),
 ]
 NUL_MESSAGE = "must not contain NUL characters"

@@ -238,7 +238,7 @@ pub struct DeliveryList {
 pub struct CreateWebhookRequest {
     /// `https://…`; `http://` only to loopback while the service runs on loopback. No
     /// credentials, fragment or private address.
-    #[schema(max_length = 2048, example = "https://crm.example.com/hooks/usher")]
+    #[schema(value_type = crate::schema::rules::WebhookUrl)]
     pub url: String,
     /// The event types to receive; every type when absent or empty.
     #[serde(default)]
@@ -253,7 +253,7 @@ pub struct CreateWebhookRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateWebhookRequest {
     /// A new URL.
-    #[schema(max_length = 2048)]
+    #[schema(value_type = Option<crate::schema::rules::WebhookUrl>)]
     pub url: Option<String>,
     /// New event types; empty: every type.
     #[schema(value_type = Option<Vec<crate::schema::rules::EventType>>, max_items = 50)]
@@ -490,7 +490,7 @@ pub struct CreateOrganizationWebhookRequest {
     #[schema(value_type = Uuid)]
     pub organization_id: OrganizationId,
     /// `https://…`; `http://` only to loopback while the service runs on loopback.
-    #[schema(max_length = 2048, example = "https://crm.example.com/hooks/usher")]
+    #[schema(value_type = crate::schema::rules::WebhookUrl)]
     pub url: String,
     /// The event types to receive; every type when absent or empty.
     #[serde(default)]
@@ -530,7 +530,7 @@ pub struct UpdateOrganizationWebhookRequest {
     /// The endpoint.
     pub webhook_id: Uuid,
     /// A new URL.
-    #[schema(max_length = 2048)]
+    #[schema(value_type = Option<crate::schema::rules::WebhookUrl>)]
     pub url: Option<String>,
     /// New event types; empty: every type.
     #[schema(value_type = Option<Vec<crate::schema::rules::EventType>>, max_items = 50)]

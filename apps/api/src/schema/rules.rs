@@ -187,6 +187,20 @@ rule!(
 );
 
 rule!(
+    /// `WebhookUrl`: where a webhook endpoint's deliveries go.
+    WebhookUrl = "WebhookUrl",
+    || string(
+        "Where deliveries are posted: `https://` (or `http://` to this machine while the service runs on loopback), \
+         a lowercase host name or IPv4 address, an optional port, then a path and query of URL-safe characters. \
+         No user name or password, no `#fragment`, and no address of a private, link-local or loopback network \
+         (checked again against the address each attempt connects to).",
+        webhooks::endpoint::URL_PATTERN.to_owned(),
+    )
+    .max_length(Some(webhooks::EndpointUrl::MAX_LEN))
+    .examples(["https://crm.example.com/hooks/usher"])
+);
+
+rule!(
     /// `DiscordId`: a snowflake.
     DiscordId = "DiscordId",
     || string("A Discord user id: a snowflake of 17 to 20 digits that fits a u64, no leading zero.", discord_id_pattern())
@@ -429,6 +443,21 @@ mod tests {
         #[test]
         fn discord_ids(raw in prop_oneof![text_of("0123456789+ ", 22), "[1-9][0-9]{15,20}"]) {
             agree(&compiled(&discord_id_pattern()), &raw, shared_kernel::DiscordId::parse(&raw).is_ok())?;
+        }
+
+        #[test]
+        fn webhook_urls(raw in prop_oneof![
+            text(12),
+            "https?://[a-z0-9.:-]{0,12}[/?]?[a-zA-Z0-9/?#@%. -]{0,6}",
+            "https?://(?:[0-9]{1,3}\\.){2,4}[0-9]{1,3}(?::[0-9]{1,6})?/?",
+            "https?://\\[[0-9a-f:]{2,6}\\](?::[0-9]{1,5})?",
+        ]) {
+            use webhooks::{EndpointUrl, UrlError};
+            let shaped = !matches!(
+                EndpointUrl::parse(&raw, true),
+                Err(UrlError::Invalid | UrlError::Credentials | UrlError::Fragment)
+            );
+            agree(&compiled(webhooks::endpoint::URL_PATTERN), &raw, shaped)?;
         }
 
         #[test]
