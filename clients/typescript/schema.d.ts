@@ -150,6 +150,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The superusers' endpoints. */
+        get: operations["list-webhooks"];
+        put?: never;
+        /**
+         * Registers an endpoint for every organization's events (superusers).
+         *     Deliveries are POSTs of `EventDto` with `webhook-id` (the event's id),
+         *     `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+         *     "id.timestamp.body">` per secret) headers; any 2xx takes one.
+         */
+        post: operations["create-webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a superusers' endpoint with its deliveries: it receives nothing more. */
+        delete: operations["delete-webhook"];
+        options?: never;
+        head?: never;
+        /** Changes a superusers' endpoint. */
+        patch: operations["update-webhook"];
+        trace?: never;
+    };
+    "/admin/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A superusers' endpoint's latest deliveries, each with every attempt. */
+        get: operations["list-webhook-deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks/{webhookId}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delivers an event again to a superusers' endpoint, with the same `webhook-id`. */
+        post: operations["replay-webhook-delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks/{webhookId}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Gives a superusers' endpoint a new secret, shown this once; the old one
+         *     signs beside it for 24 hours (two signatures).
+         */
+        post: operations["rotate-webhook-secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/discord-actions/avatar/update/{discordId}": {
         parameters: {
             query?: never;
@@ -721,6 +816,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organization/webhooks/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Registers an endpoint for an organization's events (its admins). Deliveries are as for `create-webhook`. */
+        post: operations["create-organization-webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/webhooks/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deletes one of an organization's endpoints (its admins): it receives nothing more. */
+        post: operations["delete-organization-webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The latest deliveries of one of an organization's endpoints (its admins). */
+        post: operations["list-organization-webhook-deliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/webhooks/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An organization's endpoints (its admins). */
+        post: operations["list-organization-webhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/webhooks/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delivers an event again to one of an organization's endpoints, with the same `webhook-id` (its admins). */
+        post: operations["replay-organization-webhook-delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/webhooks/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Gives one of an organization's endpoints a new secret, shown this once (its admins). */
+        post: operations["rotate-organization-webhook-secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organization/webhooks/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Changes one of an organization's endpoints (its admins). */
+        post: operations["update-organization-webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organization/zones/create": {
         parameters: {
             query?: never;
@@ -1211,6 +1425,28 @@ export interface components {
          * @enum {string}
          */
         ApprovalSide: "profile" | "discord" | "both";
+        /** @description One attempt of a delivery. */
+        AttemptDto: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Why no answer came (a timeout, a refused connection). */
+            error?: string | null;
+            /**
+             * Format: int32
+             * @description How long it took, in milliseconds.
+             */
+            latencyMs: number;
+            /** @description The answer's first KiB. */
+            response: string;
+            /**
+             * Format: int32
+             * @description The HTTP status answered; null when none came.
+             */
+            status?: number | null;
+        };
         /** @description One change, for people: the event, and its actor's name as it reads now. */
         AuditEntry: components["schemas"]["EventDto"] & {
             /** @description The actor's display name now; null for the service's own jobs or a user since deleted. */
@@ -1304,6 +1540,32 @@ export interface components {
             /** @description The name. */
             name: components["schemas"]["Name"];
         };
+        /** @description `POST /organization/webhooks/create` body. */
+        CreateOrganizationWebhookRequest: {
+            /** @description Whether it receives events at once (default true). */
+            enabled?: boolean | null;
+            /** @description The event types to receive; every type when absent or empty. */
+            eventTypes?: components["schemas"]["EventType"][];
+            /**
+             * Format: uuid
+             * @description The organization whose events it receives.
+             */
+            organizationId: string;
+            /** @description `https://…`; `http://` only to loopback while the service runs on loopback. */
+            url: components["schemas"]["WebhookUrl"];
+        };
+        /** @description `POST /admin/webhooks` body. */
+        CreateWebhookRequest: {
+            /** @description Whether it receives events at once (default true). */
+            enabled?: boolean | null;
+            /** @description The event types to receive; every type when absent or empty. */
+            eventTypes?: components["schemas"]["EventType"][];
+            /**
+             * @description `https://…`; `http://` only to loopback while the service runs on loopback. No
+             *     credentials, fragment or private address.
+             */
+            url: components["schemas"]["WebhookUrl"];
+        };
         /** @description `POST /organization/zones/create` body. */
         CreateZoneRequest: {
             /** @description Unique in the organization. */
@@ -1374,6 +1636,50 @@ export interface components {
          * @enum {string}
          */
         DecisionState: "verified" | "rejected";
+        /** @description One event on its way to an endpoint. */
+        DeliveryDto: {
+            /** @description Every attempt, oldest first. */
+            attempts: components["schemas"]["AttemptDto"][];
+            /**
+             * Format: date-time
+             * @description When it was made.
+             */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @description The event's id: the `webhook-id` header, the same on every attempt and replay.
+             */
+            eventId: string;
+            /** @description The event's type. */
+            eventType: components["schemas"]["EventType"];
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, while pending.
+             */
+            nextAttemptAt?: string | null;
+            /**
+             * Format: uuid
+             * @description The delivery this one replays.
+             */
+            replayOf?: string | null;
+            /**
+             * @description `pending`, `delivered` or `failed` (given up after a day).
+             * @example delivered
+             */
+            state: string;
+            /** @description What the event is about. */
+            subject: components["schemas"]["SubjectDto"];
+        };
+        /** @description An endpoint's latest deliveries. */
+        DeliveryList: {
+            /** @description Newest first. */
+            deliveries: components["schemas"]["DeliveryDto"][];
+        };
         /** @description The Discord avatar it is compared with. */
         DiscordDto: {
             /** @description Whether a superuser approved the avatar with this hash. */
@@ -1475,6 +1781,16 @@ export interface components {
          * @example membership.created,membership.ended
          */
         EventTypes: string;
+        /** @description Why an endpoint is failing. */
+        FailingDto: {
+            /** @description What went wrong with the delivery that was given up. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description When it was given up.
+             */
+            since: string;
+        };
         /** @description `POST /user/avatar/finalize` body. */
         FinalizeRequest: {
             /**
@@ -1890,6 +2206,24 @@ export interface components {
             /** @description Name. */
             name: string;
         };
+        /** @description The deliveries of one of an organization's endpoints. */
+        OrganizationDeliveriesRequest: {
+            /**
+             * Format: int32
+             * @description How many, 1..100 (default 50).
+             */
+            limit?: number | null;
+            /**
+             * Format: uuid
+             * @description The organization.
+             */
+            organizationId: string;
+            /**
+             * Format: uuid
+             * @description The endpoint.
+             */
+            webhookId: string;
+        };
         /** @description A full organization. */
         OrganizationDto: {
             /**
@@ -1934,6 +2268,24 @@ export interface components {
             /** @description Only these types; every type when absent or empty. */
             types?: components["schemas"]["EventType"][];
         };
+        /** @description A replay of one delivery of an organization's endpoint. */
+        OrganizationReplayRequest: {
+            /**
+             * Format: uuid
+             * @description The delivery to replay.
+             */
+            deliveryId: string;
+            /**
+             * Format: uuid
+             * @description The organization.
+             */
+            organizationId: string;
+            /**
+             * Format: uuid
+             * @description The endpoint.
+             */
+            webhookId: string;
+        };
         /** @description A body naming one organization. */
         OrganizationRequest: {
             /**
@@ -1957,6 +2309,27 @@ export interface components {
             membership: components["schemas"]["MembershipDto"];
             /** @description What the caller may do here. */
             youMay: components["schemas"]["PermissionsDto"];
+        };
+        /** @description One of an organization's endpoints. */
+        OrganizationWebhookRequest: {
+            /**
+             * Format: uuid
+             * @description The organization.
+             */
+            organizationId: string;
+            /**
+             * Format: uuid
+             * @description The endpoint.
+             */
+            webhookId: string;
+        };
+        /** @description An organization's endpoints. */
+        OrganizationWebhooksRequest: {
+            /**
+             * Format: uuid
+             * @description The organization.
+             */
+            organizationId: string;
         };
         /** @description A photo verification opened instead of changing the avatar. */
         PendingVerification: {
@@ -2374,6 +2747,24 @@ export interface components {
              */
             organizationId: string;
         };
+        /** @description A change of one of an organization's endpoints. */
+        UpdateOrganizationWebhookRequest: {
+            /** @description Enabled or not; enabling clears `failing`. */
+            enabled?: boolean | null;
+            /** @description New event types; empty: every type. */
+            eventTypes?: components["schemas"]["EventType"][] | null;
+            /**
+             * Format: uuid
+             * @description The organization.
+             */
+            organizationId: string;
+            url?: null | components["schemas"]["WebhookUrl"];
+            /**
+             * Format: uuid
+             * @description The endpoint.
+             */
+            webhookId: string;
+        };
         /** @description `POST /user/update` body. */
         UpdateProfileRequest: {
             /** @description The new display name. */
@@ -2390,6 +2781,14 @@ export interface components {
             role: components["schemas"]["OrgRole"];
             /** @description The member. */
             userId: components["schemas"]["UserId"];
+        };
+        /** @description A change of an endpoint: absent fields stay as they are. */
+        UpdateWebhookRequest: {
+            /** @description Enabled or not; enabling clears `failing`. */
+            enabled?: boolean | null;
+            /** @description New event types; empty: every type. */
+            eventTypes?: components["schemas"]["EventType"][] | null;
+            url?: null | components["schemas"]["WebhookUrl"];
         };
         /** @description `POST /user/avatar/upload-ticket` body. */
         UploadTicketRequest: {
@@ -2542,6 +2941,61 @@ export interface components {
          * @enum {string}
          */
         VerificationStatusFilter: "PENDING" | "ACCEPTED" | "REJECTED" | "SUPERSEDED" | "all";
+        /** @description A webhook endpoint (its secret is shown only when made). */
+        WebhookDto: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            createdAt: string;
+            /**
+             * @description Who registered it (a user id).
+             * @example 42
+             */
+            createdBy: string;
+            /** @description Whether it receives events. */
+            enabled: boolean;
+            /** @description The event types it receives; every type when empty. */
+            eventTypes: components["schemas"]["EventType"][];
+            failing?: null | components["schemas"]["FailingDto"];
+            /**
+             * Format: uuid
+             * @description Its id.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The organization whose events it receives; null for every organization's (a superuser's).
+             */
+            organizationId?: string | null;
+            /**
+             * Format: date-time
+             * @description During a rotation: until when the replaced secret signs beside the new one.
+             */
+            previousSecretUntil?: string | null;
+            /** @description Where deliveries are posted. */
+            url: string;
+        };
+        /** @description A scope's endpoints. */
+        WebhookList: {
+            /** @description Oldest first. */
+            webhooks: components["schemas"]["WebhookDto"][];
+        };
+        /**
+         * @description Where deliveries are posted: `https://` (or `http://` to this machine while the service runs on loopback), a lowercase host name or IPv4 address, an optional port, then a path and query of URL-safe characters. No user name or password, no `#fragment`, and no address of a private, link-local or loopback network (checked again against the address each attempt connects to).
+         * @example https://crm.example.com/hooks/usher
+         */
+        WebhookUrl: string;
+        /** @description An endpoint with its new secret, shown this once. */
+        WebhookWithSecret: {
+            /**
+             * @description `whsec_` and base64: the key of the `webhook-signature` HMAC. It is not shown again.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /** @description The endpoint. */
+            webhook: components["schemas"]["WebhookDto"];
+        };
         /** @description A zone. */
         ZoneDto: {
             /**
@@ -3421,6 +3875,527 @@ export interface operations {
                 };
             };
             /** @description `admin.user.doesnt_exist`.; or `http.not_found`: a path parameter that does not parse names no record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "create-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.limit_reached`: 20 endpoints already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a URL that is not https, carries credentials or a fragment, or names a private address; an unknown event type */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "delete-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.not_found`; or `http.not_found`: a path parameter that does not parse names no record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "update-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.not_found`; or `http.not_found`: a path parameter that does not parse names no record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-webhook-deliveries": {
+        parameters: {
+            query?: {
+                /** @description How many, 1..100 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description `request.malformed_query`: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.not_found`; or `http.not_found`: a path parameter that does not parse names no record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a limit outside 1..100 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "replay-webhook-delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint */
+                webhookId: string;
+                /** @description The delivery to replay */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new delivery, due now */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDto"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.not_found`, `webhook.delivery_not_found`; or `http.not_found`: a path parameter that does not parse names no record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.delivery_pending`: it is still being tried */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "rotate-webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.superuser_required`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.not_found`; or `http.not_found`: a path parameter that does not parse names no record */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6546,6 +7521,752 @@ export interface operations {
                 };
             };
             /** @description `request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "create-organization-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrganizationWebhookRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.limit_reached`: 20 endpoints already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "delete-organization-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found`, `webhook.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-organization-webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationDeliveriesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found`, `webhook.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: a limit outside 1..100 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "list-organization-webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationWebhooksRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "replay-organization-webhook-delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description The new delivery, due now */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDto"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found`, `webhook.not_found`, `webhook.delivery_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook.delivery_pending`: it is still being tried */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "rotate-organization-webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationWebhookRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found`, `webhook.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation`: the body is not an object of this shape, has an unknown field or an invalid value (`errors` maps each field's JSON pointer to messages) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: the database is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "update-organization-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrganizationWebhookRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description `request.malformed`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_token`: no bearer token; `auth.invalid_token`: it is malformed, expired or not valid here; `auth.user_gone`: its user no longer exists; `auth.email_missing`: a first sign-in whose token has no `email` claim */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_member`, `organization.forbidden`; or `auth.account_erased`: the account was erased on request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `organization.not_found`, `webhook.not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_timeout`: the body did not arrive within `server.body_timeout_seconds` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.validation` */
             422: {
                 headers: {
                     [name: string]: unknown;
