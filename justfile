@@ -32,6 +32,11 @@ e2e:
     cargo build --release --bin usher
     cd tests/browser && npm ci --no-audit --no-fund && USHER_BIN=../../target/release/usher npm test
 
+# Webhooks against an independent verifier: the standardwebhooks package (venv in target/) checks every delivery of the release binary.
+webhooks:
+    cargo build --release --bin usher
+    USHER_BIN=target/release/usher tests/webhooks/run
+
 # Generated bad input: the pinned schemathesis (venv in target/) against the release binary, every operation and every check but one, on SQLite and PostgreSQL, as a user and as a superuser.
 schemathesis *ARGS:
     cargo build --release --bin usher
