@@ -2784,7 +2784,7 @@ export interface components {
         };
         /** @description A change of an endpoint: absent fields stay as they are. */
         UpdateWebhookRequest: {
-            /** @description Enabled or not; enabling clears `failing`. */
+            /** @description Enabled or not; enabling clears `failing` and makes the endpoint act for the caller. */
             enabled?: boolean | null;
             /** @description New event types; empty: every type. */
             eventTypes?: components["schemas"]["EventType"][] | null;
@@ -2949,7 +2949,9 @@ export interface components {
              */
             createdAt: string;
             /**
-             * @description Who registered it (a user id).
+             * @description Who it acts for (a user id): whoever registered it or enabled it last. It
+             *     delivers only while they may manage it; otherwise it is disabled with a
+             *     `failing` reason, and an admin who enables it again takes it over.
              * @example 42
              */
             createdBy: string;

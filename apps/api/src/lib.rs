@@ -17,7 +17,8 @@
 //! - `caller` (the `Authenticated` and `Superuser` extractors), `extract`
 //!   (validated bodies, pages), `middleware` (request ids, spans, headers).
 //! - `routes`: the HTTP handlers, one module per resource; `openapi`: the document.
-//! - `webhook_sender`: posts webhook attempts (10 s, no redirects, no private addresses).
+//! - `webhook_sender`: posts webhook attempts (10 s, no redirects, no private addresses);
+//!   `webhook_stewards`: who may manage which endpoints now.
 //! - [`background`]: the background jobs and their scheduler.
 //! - [`startup`]: `Application::build`, the only place naming concrete adapters; [`cli`].
 //!
@@ -49,6 +50,7 @@ pub mod startup;
 pub(crate) mod state;
 pub(crate) mod telemetry;
 pub(crate) mod webhook_sender;
+pub(crate) mod webhook_stewards;
 pub(crate) mod wire;
 
 pub use settings::Settings;

@@ -284,6 +284,7 @@ fn webhook_service(
     public_url: &str,
     db: &Database,
     events: Arc<dyn EventLog>,
+    stewards: crate::webhook_stewards::MembershipStewards,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<webhooks::WebhookService> {
     let loopback = url::Url::parse(public_url).ok().is_some_and(|u| match u.host() {
@@ -292,13 +293,15 @@ fn webhook_service(
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     });
+    let sender =
+        crate::webhook_sender::HttpSender::new(loopback, Duration::from_secs(settings.events.webhook_timeout_seconds))?;
     Ok(webhooks::WebhookService::new(
-        Arc::new(adapter_sql::SqlWebhookStore::new(db.clone())),
-        events,
-        Arc::new(crate::webhook_sender::HttpSender::new(
-            loopback,
-            Duration::from_secs(settings.events.webhook_timeout_seconds),
-        )?),
+        webhooks::WebhookPorts {
+            store: Arc::new(adapter_sql::SqlWebhookStore::new(db.clone())),
+            log: events,
+            sender: Arc::new(sender),
+            stewards: Arc::new(stewards),
+        },
         clock,
         webhooks::WebhookSettings { loopback, schedule: webhooks::RetrySchedule::DEFAULT },
         crate::event_types::known_types(),
@@ -375,7 +378,8 @@ impl Application {
         let draining = Arc::new(AtomicBool::new(false));
         let events: Arc<dyn EventLog> = Arc::new(SqlEventLog::new(db.clone()));
         let organization_events = OrganizationEvents::new(orgs.clone(), events.clone());
-        let webhooks = webhook_service(&settings, &public_url, &db, events.clone(), clock.clone())?;
+        let stewards = crate::webhook_stewards::MembershipStewards { orgs: orgs.clone(), users: users.clone() };
+        let webhooks = webhook_service(&settings, &public_url, &db, events.clone(), stewards, clock.clone())?;
         let jobs = crate::background::Jobs {
             rate_limits: rate_limits.clone(),
             uploads,

@@ -191,14 +191,28 @@ impl WebhookStore for SqlWebhookStore {
         let values = endpoint_values(e)?;
         let mut update = Query::update();
         update.table(E::Table);
-        // Every column but the id, the scope and the creation.
+        // Every column but the id, the scope and the registration's time.
         for (column, value) in E::ALL.into_iter().zip(values) {
-            if !matches!(column, E::Id | E::OrganizationId | E::CreatedBy | E::CreatedAt) {
+            if !matches!(column, E::Id | E::OrganizationId | E::CreatedAt) {
                 update.value(column, value);
             }
         }
         update.and_where(Expr::col(E::Id).eq(e.id.as_uuid()));
         self.db.conn().execute(&update).await.context("updating a webhook endpoint")?;
+        Ok(())
+    }
+
+    async fn disable_orphan(&self, orphaned: &Endpoint, steward: UserId) -> anyhow::Result<()> {
+        let update = Query::update()
+            .table(E::Table)
+            .value(E::Enabled, false)
+            .value(E::FailingReason, orphaned.failing.as_ref().map(|f| f.reason.clone()))
+            .value(E::FailingSince, orphaned.failing.as_ref().map(|f| f.since))
+            .and_where(Expr::col(E::Id).eq(orphaned.id.as_uuid()))
+            .and_where(Expr::col(E::CreatedBy).eq(steward.get()))
+            .and_where(Expr::col(E::Enabled).eq(true))
+            .to_owned();
+        self.db.conn().execute(&update).await.context("disabling an orphaned webhook endpoint")?;
         Ok(())
     }
 

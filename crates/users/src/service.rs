@@ -190,6 +190,12 @@ impl UserService {
         Ok(users.into_iter().map(|u| (u.id, u.display_name.as_str().to_owned())).collect())
     }
 
+    /// `id` as an actor with the platform role stored now; none when no
+    /// such user exists (erased accounts keep their row and read as users).
+    pub async fn actor(&self, id: UserId) -> anyhow::Result<Option<Actor>> {
+        Ok(self.users.find(id).await?.map(|u| Actor { user_id: u.id, role: u.platform_role }))
+    }
+
     /// The signed-in user's view.
     pub async fn current(&self, actor: &Actor) -> Result<UserView, UserError> {
         let now = self.clock.now();

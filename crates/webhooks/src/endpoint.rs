@@ -210,13 +210,26 @@ pub struct Endpoint {
     /// Why it is failing, since a delivery was given up; cleared by its next
     /// delivered event or when an admin enables it again.
     pub failing: Option<Failing>,
-    /// Who registered it.
+    /// Who it acts for: whoever registered it, or the admin who enabled it
+    /// last. It delivers only while they may manage its scope, so an admin
+    /// whose membership ended or ran out takes their endpoints' feed with them.
     pub created_by: UserId,
     /// When.
     pub created_at: OffsetDateTime,
 }
 
 impl Endpoint {
+    /// Disabled at `now` because the person it acts for no longer manages
+    /// its scope; an admin enabling it again takes it over.
+    pub fn orphaned(&self, now: OffsetDateTime) -> Self {
+        let reason = format!(
+            "disabled: user {} who registered or last enabled it no longer manages these webhooks; \
+             an admin who enables it again takes it over",
+            self.created_by
+        );
+        Self { enabled: false, failing: Some(Failing { reason, since: now }), ..self.clone() }
+    }
+
     /// Whether `event` goes to this endpoint: it is enabled, the event
     /// happened since it was registered (the past is not sent), is of a type
     /// it asked for, and, for an organization's endpoint, happened in that

@@ -26,8 +26,8 @@ pub mod service;
 pub mod signing;
 
 pub use delivery::{Attempt, DELIVERY_LEASE, Delivery, DeliveryId, DeliveryState, Failing, Health, Settled, payload};
-pub use ports::{Sender, WebhookStore};
-pub use service::{Change, MAX_ENDPOINTS, Registration, WebhookError, WebhookService, WebhookSettings};
+pub use ports::{Sender, Stewards, WebhookStore};
+pub use service::{Change, MAX_ENDPOINTS, Registration, WebhookError, WebhookPorts, WebhookService, WebhookSettings};
 pub use signing::WebhookHeaders;
 
 pub use endpoint::{Endpoint, EndpointId, EndpointUrl, Scope, UrlError};

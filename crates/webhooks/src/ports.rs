@@ -3,6 +3,7 @@
 
 use crate::{Attempt, Delivery, DeliveryId, Endpoint, EndpointId, EndpointUrl, Scope, Settled, WebhookHeaders};
 use async_trait::async_trait;
+use shared_kernel::UserId;
 use time::OffsetDateTime;
 
 /// Endpoints, the fan-out cursor, deliveries and their attempts.
@@ -22,6 +23,10 @@ pub trait WebhookStore: Send + Sync {
 
     /// Writes `endpoint` as it now stands (URL, types, enabled, secrets, failing).
     async fn update(&self, endpoint: &Endpoint) -> anyhow::Result<()>;
+
+    /// Writes `orphaned` (disabled, with why) when it is still enabled and
+    /// still acts for `steward`: an admin who took it over meanwhile keeps it.
+    async fn disable_orphan(&self, orphaned: &Endpoint, steward: UserId) -> anyhow::Result<()>;
 
     /// Deletes the endpoint `id` with its deliveries and attempts; whether it existed.
     async fn delete(&self, id: EndpointId) -> anyhow::Result<bool>;
@@ -62,6 +67,14 @@ pub trait WebhookStore: Send + Sync {
     /// Deletes up to `batch` deliveries (with their attempts) made before
     /// `cutoff` that are no longer pending; how many.
     async fn prune(&self, cutoff: OffsetDateTime, batch: u32) -> anyhow::Result<u64>;
+}
+
+/// Who may manage which endpoints, as it stands now: superusers the
+/// platform's, an organization's admins (with a membership in force) theirs.
+#[async_trait]
+pub trait Stewards: Send + Sync {
+    /// Whether `user` may manage the endpoints of `scope` now.
+    async fn may_manage(&self, user: UserId, scope: Scope) -> anyhow::Result<bool>;
 }
 
 /// Posts one attempt.

@@ -7,7 +7,7 @@
 //! answers only for endpoints of that scope, so another scope's id reads as
 //! not found.
 
-use crate::ports::{Sender, WebhookStore};
+use crate::ports::{Sender, Stewards, WebhookStore};
 use crate::{
     DELIVERY_LEASE, Delivery, DeliveryId, DeliveryState, Endpoint, EndpointId, EndpointUrl, Health, RetrySchedule,
     Scope, Secret, Secrets, UrlError, signing,
@@ -94,23 +94,48 @@ pub struct WebhookService {
     store: Arc<dyn WebhookStore>,
     log: Arc<dyn EventLog>,
     sender: Arc<dyn Sender>,
+    stewards: Arc<dyn Stewards>,
     clock: Arc<dyn Clock>,
     settings: WebhookSettings,
     known_types: &'static [&'static str],
 }
 
+/// The ports a [`WebhookService`] works with.
+#[derive(Clone)]
+pub struct WebhookPorts {
+    /// Endpoints and deliveries.
+    pub store: Arc<dyn WebhookStore>,
+    /// The event log fanned out.
+    pub log: Arc<dyn EventLog>,
+    /// Posts attempts.
+    pub sender: Arc<dyn Sender>,
+    /// Who may manage which endpoints now.
+    pub stewards: Arc<dyn Stewards>,
+}
+
 impl WebhookService {
-    /// The use cases over `store`, fanning out `log`, posting with `sender`;
-    /// `known_types` are the event types an endpoint may ask for.
+    /// The use cases over `ports`; `known_types` are the event types an endpoint may ask for.
     pub fn new(
-        store: Arc<dyn WebhookStore>,
-        log: Arc<dyn EventLog>,
-        sender: Arc<dyn Sender>,
+        ports: WebhookPorts,
         clock: Arc<dyn Clock>,
         settings: WebhookSettings,
         known_types: &'static [&'static str],
     ) -> Self {
-        Self { store, log, sender, clock, settings, known_types }
+        let WebhookPorts { store, log, sender, stewards } = ports;
+        Self { store, log, sender, stewards, clock, settings, known_types }
+    }
+
+    /// Whether `endpoint` still acts for someone who may manage it; when
+    /// not, it is disabled with the reason (once, whichever replica sees it).
+    async fn stewarded(&self, endpoint: &Endpoint) -> anyhow::Result<bool> {
+        if self.stewards.may_manage(endpoint.created_by, endpoint.scope).await? {
+            return Ok(true);
+        }
+        let orphaned = endpoint.orphaned(self.clock.now());
+        tracing::warn!(endpoint = %endpoint.id, steward = %endpoint.created_by,
+            "a webhook endpoint's steward no longer manages it; disabled");
+        self.store.disable_orphan(&orphaned, endpoint.created_by).await?;
+        Ok(false)
     }
 
     fn types(&self, types: Vec<String>) -> Result<Vec<String>, WebhookError> {
@@ -164,8 +189,14 @@ impl WebhookService {
         self.store.find(id).await?.filter(|e| e.scope == scope).ok_or(WebhookError::NotFound)
     }
 
-    /// Changes an endpoint of `scope`.
-    pub async fn update(&self, scope: Scope, id: EndpointId, change: Change) -> Result<Endpoint, WebhookError> {
+    /// Changes an endpoint of `scope` for `by`; enabling it makes it act for `by`.
+    pub async fn update(
+        &self,
+        scope: Scope,
+        id: EndpointId,
+        by: UserId,
+        change: Change,
+    ) -> Result<Endpoint, WebhookError> {
         let mut endpoint = self.endpoint(scope, id).await?;
         if let Some(url) = change.url {
             endpoint.url = EndpointUrl::parse(&url, self.settings.loopback)?;
@@ -175,8 +206,9 @@ impl WebhookService {
         }
         if let Some(enabled) = change.enabled {
             if enabled {
-                // An admin enabling it again has seen why it failed.
+                // An admin enabling it has seen why it failed, and it acts for them from now on.
                 endpoint.failing = None;
+                endpoint.created_by = by;
             }
             endpoint.enabled = enabled;
         }
@@ -242,7 +274,12 @@ impl WebhookService {
             let mut events = self.log.read(&query).await?;
             events.truncate(batch as usize);
             let Some(to) = events.last().map(|r| r.position) else { return Ok(made) };
-            let endpoints = self.store.enabled().await?;
+            let mut endpoints = Vec::new();
+            for endpoint in self.store.enabled().await? {
+                if self.stewarded(&endpoint).await? {
+                    endpoints.push(endpoint);
+                }
+            }
             let now = self.clock.now();
             let deliveries: Vec<Delivery> =
                 events.iter().flat_map(|r| endpoints.iter().filter_map(move |e| Delivery::of(e, r, now))).collect();
@@ -287,7 +324,7 @@ impl WebhookService {
         }
         // Read after the claim: a secret rotated or an endpoint disabled meanwhile counts.
         let Some(endpoint) = self.store.find(due.endpoint_id).await? else { return Ok(None) };
-        if !endpoint.enabled {
+        if !endpoint.enabled || !self.stewarded(&endpoint).await? {
             return Ok(None);
         }
         let at = self.clock.now();

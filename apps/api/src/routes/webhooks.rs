@@ -102,7 +102,9 @@ pub struct WebhookDto {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub previous_secret_until: Option<OffsetDateTime>,
-    /// Who registered it (a user id).
+    /// Who it acts for (a user id): whoever registered it or enabled it last. It
+    /// delivers only while they may manage it; otherwise it is disabled with a
+    /// `failing` reason, and an admin who enables it again takes it over.
     #[schema(example = "42")]
     pub created_by: String,
     /// When.
@@ -258,7 +260,7 @@ pub struct UpdateWebhookRequest {
     /// New event types; empty: every type.
     #[schema(value_type = Option<Vec<crate::schema::rules::EventType>>, max_items = 50)]
     pub event_types: Option<Vec<String>>,
-    /// Enabled or not; enabling clears `failing`.
+    /// Enabled or not; enabling clears `failing` and makes the endpoint act for the caller.
     pub enabled: Option<bool>,
 }
 
@@ -365,12 +367,12 @@ async fn admin_list(_su: Superuser, state: web::Data<AppState>) -> Result<web::J
 )]
 #[patch("/admin/webhooks/{webhookId}")]
 async fn admin_update(
-    _su: Superuser,
+    su: Superuser,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: ValidJson<UpdateWebhookRequest>,
 ) -> Result<web::Json<WebhookDto>, ApiError> {
-    let endpoint = state.webhooks.update(Scope::Platform, endpoint_id(&path)?, body.0.change()).await?;
+    let endpoint = state.webhooks.update(Scope::Platform, endpoint_id(&path)?, su.0.user_id, body.0.change()).await?;
     Ok(web::Json((&endpoint).into()))
 }
 
@@ -641,7 +643,7 @@ async fn org_update(
     let b = body.0;
     let scope = organization_scope(&state, &auth.0, b.organization_id).await?;
     let change = Change { url: b.url, event_types: b.event_types, enabled: b.enabled };
-    let endpoint = state.webhooks.update(scope, EndpointId::from_uuid(b.webhook_id), change).await?;
+    let endpoint = state.webhooks.update(scope, EndpointId::from_uuid(b.webhook_id), auth.0.user_id, change).await?;
     Ok(web::Json((&endpoint).into()))
 }
 

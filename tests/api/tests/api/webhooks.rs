@@ -376,3 +376,77 @@ async fn three_replicas_deliver_each_event_exactly_once_on_postgres() {
         json(feed).await["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(got.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), order);
 }
+
+// An endpoint acts for the admin who registered it: when their time-bound
+// membership runs out (or they are removed, or a superuser is demoted), it
+// stops delivering and is disabled with the reason, so a former admin's
+// receiver gets nothing more; another admin enabling it takes it over.
+async fn a_former_admins_endpoint_stops_until_another_admin_takes_it_over(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let server = receiver().await;
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    let created =
+        crate::organizations::invite(&app, &ada, &org, json!({"role": "admin", "membershipDurationSeconds": 3600}))
+            .await;
+    let temp = app.token("temp@example.com");
+    let res = app.post("/invitation/accept", &temp, &json!({"token": created["token"]})).await;
+    assert_eq!(res.status(), 200, "a time-bound admin joins");
+    let made = register_for(&app, &temp, &org, json!({"url": format!("{}/theirs", server.uri())})).await;
+    let webhook = made["webhook"]["id"].as_str().unwrap();
+    rename(&app, &ada, &org, "While they are admin").await;
+    assert_eq!(app.run_jobs().await.webhooks_delivered, 1);
+
+    // Their hour is over: the next change is not delivered, and the endpoint says why.
+    app.clock.advance(Duration::hours(2));
+    rename(&app, &ada, &org, "After their term").await;
+    app.run_jobs().await;
+    assert_eq!(posts(&server).await.len(), 1, "nothing after the term");
+    let listed = json(app.post("/organization/webhooks/list", &ada, &json!({"organizationId": org})).await).await;
+    let endpoint = &listed["webhooks"][0];
+    assert_eq!(endpoint["enabled"], false);
+    assert!(endpoint["failing"]["reason"].as_str().unwrap().contains("no longer manages"), "{endpoint}");
+    // They cannot turn it back on themselves.
+    let enable = json!({"organizationId": org, "webhookId": webhook, "enabled": true});
+    assert_problem(app.post("/organization/webhooks/update", &temp, &enable).await, 403, "organization.not_member")
+        .await;
+
+    // Ada enables it: it acts for her, and delivers again.
+    let taken = json(app.post("/organization/webhooks/update", &ada, &enable).await).await;
+    assert_eq!(taken["createdBy"], crate::organizations::user_id(&app, &ada).await.as_str());
+    rename(&app, &ada, &org, "Taken over").await;
+    app.run_jobs().await;
+    let got = posts(&server).await;
+    assert_eq!(got.last().unwrap().body["data"]["organization"]["name"], "Taken over");
+
+    // A superuser's endpoint stops once they are no longer a superuser.
+    let made = json(
+        app.request(
+            Method::POST,
+            "/admin/webhooks",
+            Some(&root),
+            Some(&json!({"url": format!("{}/all", server.uri())})),
+        )
+        .await,
+    )
+    .await;
+    let other_root = app.token("root2@example.com");
+    let root2_id = crate::organizations::user_id(&app, &other_root).await;
+    let promote = json!({"platformRole": "superuser"});
+    let res = app.request(Method::PATCH, &format!("/admin/users/{root2_id}"), Some(&root), Some(&promote)).await;
+    assert_eq!(res.status(), 200);
+    let root_id = crate::organizations::user_id(&app, &root).await;
+    let demote = json!({"platformRole": "user"});
+    let res = app.request(Method::PATCH, &format!("/admin/users/{root_id}"), Some(&other_root), Some(&demote)).await;
+    assert_eq!(res.status(), 200);
+    let before = posts(&server).await.len();
+    rename(&app, &ada, &org, "After the demotion").await;
+    app.run_jobs().await;
+    let got = posts(&server).await;
+    assert_eq!(got.len(), before + 1, "Ada's endpoint only");
+    let path = format!("/admin/webhooks/{}", made["webhook"]["id"].as_str().unwrap());
+    let listed = json(app.request(Method::GET, "/admin/webhooks", Some(&other_root), None).await).await;
+    assert_eq!(listed["webhooks"][0]["enabled"], false, "{listed} {path}");
+}
+both!(a_former_admins_endpoint_stops_until_another_admin_takes_it_over);
