@@ -147,7 +147,12 @@ impl SqlUserRepository {
             avatar_key: Set(avatar.map(|(key, _)| key.as_str().to_owned())),
             ..touch(id, now)
         };
-        model.update(txn).await.with_context(|| format!("setting user {id}'s avatar"))?;
+        let user = model.update(txn).await.with_context(|| format!("setting user {id}'s avatar"))?;
+        // Removing an avatar when there is none changes nothing: no event.
+        if avatar.is_some() || previous.is_some() {
+            let event = users::events::updated(&mapping::user(user)?, users::events::Changed::Avatar, now);
+            crate::events::append(txn, &[event]).await.map_err(anyhow::Error::new)?;
+        }
         let previous = previous.as_deref().map(ObjectKey::parse).transpose();
         Ok(previous.with_context(|| format!("user {id} has an unreadable avatar key"))?)
     }
@@ -355,7 +360,20 @@ impl UserRepository for SqlUserRepository {
                 ActiveModel { manual_status: Set(status.map(ManualStatus::as_i16)), ..touch(id, now) }
             }
         };
-        self.update(id, model).await
+        // The change and its `user.updated` commit together.
+        let txn = self.db.begin_write().await.context("starting a profile change")?;
+        let user = match model.update(&txn).await {
+            Ok(m) => mapping::user(m)?,
+            Err(DbErr::RecordNotUpdated) => {
+                txn.rollback().await.context("rolling back a profile change")?;
+                return Ok(None);
+            }
+            Err(e) => return Err(e).with_context(|| format!("updating user {id}")),
+        };
+        let event = users::events::updated(&user, change.changed(), now);
+        crate::events::append(&txn, &[event]).await.map_err(anyhow::Error::new)?;
+        txn.commit().await.context("committing a profile change")?;
+        Ok(Some(user))
     }
 
     async fn set_avatar(

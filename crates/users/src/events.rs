@@ -1,5 +1,6 @@
-//! The events of users: provisioned on first sign-in, their platform role
-//! changed, their personal data erased. Users appear by id only, with their
+//! The events of users: provisioned on first sign-in, their own profile
+//! changed (which part, never the value), their platform role changed,
+//! their personal data erased. Users appear by id only, with their
 //! platform role: events outlive an erasure, so they carry no personal
 //! data (docs/events.md).
 
@@ -11,13 +12,50 @@ use time::OffsetDateTime;
 
 /// `user.provisioned`: a first sign-in created the user.
 pub const USER_PROVISIONED: &str = "user.provisioned";
+/// `user.updated`: the user changed their display name, status or avatar.
+pub const USER_UPDATED: &str = "user.updated";
 /// `user.platform_role_changed`: a superuser, or `usher promote`, changed it.
 pub const USER_PLATFORM_ROLE_CHANGED: &str = "user.platform_role_changed";
 /// `user.erased`: a superuser erased the user's personal data.
 pub const USER_ERASED: &str = "user.erased";
 
 /// Every event type this context emits, in the order docs/events.md lists them.
-pub const EVENT_TYPES: &[&str] = &[USER_PROVISIONED, USER_PLATFORM_ROLE_CHANGED, USER_ERASED];
+pub const EVENT_TYPES: &[&str] = &[USER_PROVISIONED, USER_UPDATED, USER_PLATFORM_ROLE_CHANGED, USER_ERASED];
+
+/// What a user's own change touched: `displayName`, `manualStatus` or `avatar`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// The display name.
+    DisplayName,
+    /// The manual status.
+    ManualStatus,
+    /// The avatar (set or removed).
+    Avatar,
+}
+
+impl Changed {
+    /// Its name in the event.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::DisplayName => "displayName",
+            Self::ManualStatus => "manualStatus",
+            Self::Avatar => "avatar",
+        }
+    }
+}
+
+/// `user.updated`, by the user themself: which part of `user` (as it now
+/// stands) changed, never its value, which is personal data.
+pub fn updated(user: &User, changed: Changed, at: OffsetDateTime) -> Event {
+    Event::new(
+        USER_UPDATED,
+        at,
+        Some(user.id),
+        None,
+        Subject::new("user", user.id),
+        json!({ "user": user_data(user), "changed": [changed.as_str()] }),
+    )
+}
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()

@@ -122,7 +122,13 @@ impl MemoryUserRepository {
         let row = users.row(id).ok_or(SetAvatarError::UserGone)?;
         row.user.avatar_url = avatar.map(|(_, url)| url.to_owned());
         row.user.updated_at = truncate_to_micros(now);
-        Ok(std::mem::replace(&mut row.avatar_key, avatar.map(|(key, _)| key.clone())))
+        let previous = std::mem::replace(&mut row.avatar_key, avatar.map(|(key, _)| key.clone()));
+        // Removing an avatar when there is none changes nothing: no event.
+        if avatar.is_some() || previous.is_some() {
+            let event = events::updated(&row.user, events::Changed::Avatar, truncate_to_micros(now));
+            users.events.push(event);
+        }
+        Ok(previous)
     }
 }
 
@@ -200,7 +206,9 @@ impl UserRepository for MemoryUserRepository {
         let mut users = self.lock();
         let Some(row) = users.row(id) else { return Ok(None) };
         change.apply(&mut row.user, truncate_to_micros(now));
-        Ok(Some(row.user.clone()))
+        let user = row.user.clone();
+        users.events.push(events::updated(&user, change.changed(), truncate_to_micros(now)));
+        Ok(Some(user))
     }
 
     async fn set_avatar(

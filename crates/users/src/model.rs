@@ -332,6 +332,14 @@ pub enum ProfileChange {
 }
 
 impl ProfileChange {
+    /// What it changes, as `user.updated` names it.
+    pub const fn changed(&self) -> crate::events::Changed {
+        match self {
+            Self::DisplayName(_) => crate::events::Changed::DisplayName,
+            Self::ManualStatus(_) => crate::events::Changed::ManualStatus,
+        }
+    }
+
     /// Applies the change to `user` as of `now`.
     pub fn apply(&self, user: &mut User, now: OffsetDateTime) {
         match self {

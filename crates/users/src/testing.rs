@@ -282,6 +282,14 @@ pub async fn event_story(repo: &dyn UserRepository, log: &dyn shared_kernel::Eve
         .expect("the users' types are known");
     let ada = repo.create(&new_user("idp|ada", "ada@x.io", "ada")).await.unwrap();
     let bob = repo.create(&new_user("idp|bob", "bob@x.io", "bob")).await.unwrap();
+    let renamed = DisplayName::parse("Ada Renamed").unwrap();
+    repo.change_profile(ada.id, &ProfileChange::DisplayName(renamed), now).await.unwrap();
+    repo.change_profile(ada.id, &ProfileChange::ManualStatus(None), now).await.unwrap();
+    assert!(
+        repo.change_profile(UserId::new(999_999), &ProfileChange::ManualStatus(None), now).await.unwrap().is_none()
+    );
+    // No avatar to remove: nothing changed, no event.
+    repo.clear_avatar(bob.id, now).await.unwrap();
     let promote = AdminUserUpdate { platform_role: Some(PlatformRole::Superuser), ..AdminUserUpdate::default() };
     let demote = AdminUserUpdate { platform_role: Some(PlatformRole::User), ..AdminUserUpdate::default() };
     repo.admin_update(ada.id, &promote, now, None).await.unwrap();
@@ -295,14 +303,29 @@ pub async fn event_story(repo: &dyn UserRepository, log: &dyn shared_kernel::Eve
 
     let events: Vec<shared_kernel::Event> = log.read(&all).await.unwrap().into_iter().map(|r| r.event).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["user.provisioned", "user.provisioned", "user.platform_role_changed", "user.erased"]);
+    assert_eq!(
+        kinds,
+        [
+            "user.provisioned",
+            "user.provisioned",
+            "user.updated",
+            "user.updated",
+            "user.platform_role_changed",
+            "user.erased"
+        ]
+    );
     assert_eq!(events[0].subject, shared_kernel::Subject::new("user", ada.id));
     assert_eq!(events[0].actor_id, Some(ada.id), "a user provisions themself");
-    assert_eq!(events[2].data["previousRole"], "user");
-    assert_eq!(events[2].data["user"]["platformRole"], "superuser");
-    assert_eq!((events[3].subject.id.as_str(), events[3].actor_id), (bob.id.to_string().as_str(), Some(ada.id)));
+    assert_eq!(
+        (events[2].data["changed"].clone(), events[2].actor_id),
+        (serde_json::json!(["displayName"]), Some(ada.id))
+    );
+    assert_eq!(events[3].data["changed"], serde_json::json!(["manualStatus"]));
+    assert_eq!(events[4].data["previousRole"], "user");
+    assert_eq!(events[4].data["user"]["platformRole"], "superuser");
+    assert_eq!((events[5].subject.id.as_str(), events[5].actor_id), (bob.id.to_string().as_str(), Some(ada.id)));
     let text = serde_json::to_string(&events).unwrap();
-    for personal in ["ada@x.io", "bob@x.io", "Ada", "idp|"] {
+    for personal in ["ada@x.io", "bob@x.io", "Ada", "Renamed", "idp|"] {
         assert!(!text.contains(personal), "an event names {personal}: {text}");
     }
 }

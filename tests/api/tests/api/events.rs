@@ -384,6 +384,34 @@ async fn users_are_provisioned_promoted_and_erased_by_id_only(backend: Backend) 
 }
 both!(users_are_provisioned_promoted_and_erased_by_id_only);
 
+// A user's own changes: one `user.updated` each, naming what changed and
+// never the value; removing an avatar when there is none writes none, nor
+// does a refused change.
+async fn a_users_own_changes_are_events_naming_what_changed(backend: Backend) {
+    let app = spawn(backend).await;
+    let root = app.token(ROOT);
+    let ada = app.token("ada@example.com");
+    let ada_id = user_id(&app, &ada).await;
+    assert_eq!(app.post("/user/update", &ada, &json!({"displayName": "Ada Secret-Name"})).await.status(), 200);
+    assert_eq!(app.post("/user/status", &ada, &json!({"manualStatus": "busy"})).await.status(), 200);
+    assert_eq!(app.post("/user/avatar/remove", &ada, &json!({})).await.status(), 204, "no avatar to remove");
+    assert_problem(app.post("/user/update", &ada, &json!({"displayName": "x"})).await, 422, "request.validation").await;
+    let page = feed(&app, &root, "?types=user.updated").await;
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(types(events), ["user.updated", "user.updated"]);
+    assert_eq!(events[0]["data"]["changed"], json!(["displayName"]));
+    assert_eq!(events[1]["data"]["changed"], json!(["manualStatus"]));
+    for e in events {
+        assert_eq!(
+            (e["actorId"].as_str(), e["subject"]["id"].as_str()),
+            (Some(ada_id.as_str()), Some(ada_id.as_str()))
+        );
+    }
+    let text = serde_json::to_string(events).unwrap();
+    assert!(!text.contains("Secret-Name") && !text.contains("busy"), "{text}");
+}
+both!(a_users_own_changes_are_events_naming_what_changed);
+
 // A member's pending invitations that they may no longer grant are revoked
 // with the change that took the right away, one `invitation.revoked` each,
 // after that change's membership event: demoted, the moderator's links go;
