@@ -1775,7 +1775,7 @@ export interface components {
          * @description An event type (docs/events.md).
          * @enum {string}
          */
-        EventType: "organization.created" | "organization.updated" | "zone.created" | "membership.created" | "membership.role_changed" | "membership.zones_changed" | "membership.expiry_changed" | "membership.upgraded" | "membership.ended" | "membership.unblocked" | "invitation.created" | "invitation.accepted" | "invitation.acceptance_failed" | "invitation.rejected" | "invitation.revoked" | "invitation.resent" | "invitation.expired" | "user.provisioned" | "user.platform_role_changed" | "user.erased" | "photo_verification.opened" | "photo_verification.approved" | "photo_verification.discord_refreshed" | "photo_verification.accepted" | "photo_verification.rejected" | "photo_verification.superseded" | "profile.drafted" | "profile.updated" | "profile.submitted" | "profile.withdrawn" | "profile.verified" | "profile.rejected";
+        EventType: "organization.created" | "organization.updated" | "zone.created" | "membership.created" | "membership.role_changed" | "membership.zones_changed" | "membership.expiry_changed" | "membership.upgraded" | "membership.ended" | "membership.unblocked" | "invitation.created" | "invitation.accepted" | "invitation.acceptance_failed" | "invitation.rejected" | "invitation.revoked" | "invitation.resent" | "invitation.expired" | "user.provisioned" | "user.updated" | "user.platform_role_changed" | "user.erased" | "photo_verification.opened" | "photo_verification.approved" | "photo_verification.discord_refreshed" | "photo_verification.accepted" | "photo_verification.rejected" | "photo_verification.superseded" | "profile.drafted" | "profile.updated" | "profile.submitted" | "profile.withdrawn" | "profile.verified" | "profile.rejected";
         /**
          * @description Comma-separated event types (docs/events.md), without spaces.
          * @example membership.created,membership.ended
@@ -2351,6 +2351,8 @@ export interface components {
             listMembers: boolean;
             /** @description Rename the organization, set its logo, create zones. */
             manageOrganization: boolean;
+            /** @description Register, change and remove webhook endpoints, read and replay their deliveries. */
+            manageWebhooks: boolean;
             /** @description Read membership histories and acceptance logs. */
             readLogs: boolean;
             /** @description The caller's role. */

@@ -8,10 +8,13 @@
 // invitation beyond the first page of /invitation/mine, and My
 // organizations shows more invitations on demand; Activity names who did
 // what, pages, narrows to days and downloads the CSV, and a moderator has
-// none; no CSP violation.
+// none; Webhooks registers an endpoint, shows its secret once, lists its
+// deliveries with their attempts, replays one under the same id and
+// disables it, and a moderator has none; no CSP violation.
 
 import { before, after } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
 import { startWorld, shot, go, noSidewaysScroll, countIs, testWithEvidence } from './harness.mjs';
 
@@ -31,7 +34,7 @@ let south;
 let ada;
 
 before(async () => {
-  world = await startWorld({ superusers: [] });
+  world = await startWorld({ superusers: [], settings: { USHER_EVENTS__WEBHOOK_INTERVAL_SECONDS: '1' } });
 });
 
 after(async () => {
@@ -314,6 +317,79 @@ test('the e-mail link finds an invitation beyond the first page of mine; My orga
   await card.locator('dd.role', { hasText: 'Guest' }).waitFor();
   assert.equal(await card.getByRole('link', { name: 'Manage' }).count(), 0);
   await page.context().close();
+});
+
+/** A webhook receiver on loopback: answers 503 to the first post, then 204; `received(n)` resolves once n posts came. */
+async function startReceiver() {
+  const posts = [];
+  const waiting = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      posts.push({ id: req.headers['webhook-id'], signature: req.headers['webhook-signature'], body: JSON.parse(Buffer.concat(chunks).toString()) });
+      res.writeHead(posts.length === 1 ? 503 : 204).end();
+      for (const w of waiting.splice(0)) {
+        if (posts.length >= w.n) w.resolve();
+        else waiting.push(w);
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks`,
+    posts,
+    received: (n) => new Promise((resolve) => (posts.length >= n ? resolve() : waiting.push({ n, resolve }))),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+test('Webhooks registers an endpoint, shows its secret once, lists deliveries with their attempts, replays and disables; a moderator has none', async () => {
+  const receiver = await startReceiver();
+  try {
+    await ada.reload();
+    const hooks = ada.getByRole('region', { name: 'Webhooks' });
+    await hooks.getByText('No endpoints yet.').waitFor();
+    await hooks.getByLabel('Endpoint URL').fill(receiver.url);
+    await hooks.getByLabel('Event types').fill('organization.updated');
+    await hooks.getByRole('button', { name: 'Add endpoint' }).click();
+    const secret = hooks.locator('.webhook-secret code.secret');
+    await secret.waitFor();
+    assert.match(await secret.textContent(), /^whsec_[A-Za-z0-9+/=]+$/);
+    const item = hooks.locator('.webhook', { hasText: receiver.url });
+    await item.locator('.webhook-healthy', { hasText: 'Healthy' }).waitFor();
+    await shot(ada, 'admin-11-webhook-registered');
+
+    // A change: the first post is answered 503 and retried, the retry taken.
+    await call(ADA, '/organization/update', { organizationId: orgId, name: `${ORG} Ltd` });
+    await receiver.received(2);
+    assert.equal(receiver.posts[0].id, receiver.posts[1].id, 'the retry is the same message');
+    assert.equal(receiver.posts[1].body.data.organization.name, `${ORG} Ltd`);
+    await item.getByRole('button', { name: 'Deliveries' }).click();
+    const delivery = item.locator('.delivery[data-state="delivered"]');
+    await delivery.locator('.delivery-state', { hasText: '2 attempts · last: HTTP 204' }).waitFor();
+    await shot(ada, 'admin-12-webhook-deliveries');
+
+    // Replayed: the same webhook-id again.
+    await delivery.getByRole('button', { name: 'Replay' }).click();
+    await hooks.getByRole('status').filter({ hasText: 'will be delivered again' }).waitFor();
+    await receiver.received(3);
+    assert.equal(receiver.posts[2].id, receiver.posts[0].id, 'a replay is the same message');
+
+    // Disabled: it says so.
+    await item.getByRole('button', { name: 'Disable' }).click();
+    await hooks.locator('.webhook[data-enabled="false"]', { hasText: receiver.url }).locator('.webhook-healthy', { hasText: 'Disabled' }).waitFor();
+    await call(ADA, '/organization/update', { organizationId: orgId, name: ORG });
+
+    // A moderator has no webhooks here.
+    const mona = await world.openSession(MONA);
+    await go(mona, 'Organization admin');
+    await mona.getByRole('region', { name: 'Members' }).waitFor();
+    assert.equal(await mona.getByRole('region', { name: 'Webhooks' }).count(), 0);
+    await mona.context().close();
+  } finally {
+    await receiver.close();
+  }
 });
 
 test('no Content-Security-Policy violation or script error happened', () => {

@@ -1,6 +1,6 @@
 // Organizations (`/organization/…`, `/my-apps/sidebar`): my organizations,
 // one organization's view with `youMay`, create, switch, leave, rename, the
-// logo, the members, the blocks and the zones.
+// logo, the members, the blocks, the zones and the webhook endpoints.
 
 import * as http from './client.js';
 
@@ -97,4 +97,39 @@ export function auditCsv({ organizationId, from, to }) {
   if (from) query.set('from', from);
   if (to) query.set('to', to);
   return http.download(`/organization/audit?${query}`);
+}
+
+/** The organization's webhook endpoints: `{webhooks}`. */
+export function webhooks(organizationId) {
+  return http.post('/organization/webhooks/list', { organizationId });
+}
+
+/** Registers an endpoint: `{webhook, secret}`, the secret shown this once. */
+export function createWebhook(organizationId, { url, eventTypes }) {
+  return http.post('/organization/webhooks/create', { organizationId, url, eventTypes });
+}
+
+/** Changes an endpoint (`url`, `eventTypes`, `enabled`); enabling makes it act for me. */
+export function updateWebhook(organizationId, webhookId, change) {
+  return http.post('/organization/webhooks/update', { organizationId, webhookId, ...change });
+}
+
+/** Deletes an endpoint. */
+export function deleteWebhook(organizationId, webhookId) {
+  return http.post('/organization/webhooks/delete', { organizationId, webhookId });
+}
+
+/** A new secret for an endpoint: `{webhook, secret}`, the secret shown this once. */
+export function rotateWebhook(organizationId, webhookId) {
+  return http.post('/organization/webhooks/rotate', { organizationId, webhookId });
+}
+
+/** An endpoint's latest deliveries, each with its attempts: `{deliveries}`. */
+export function webhookDeliveries(organizationId, webhookId, limit = 20) {
+  return http.post('/organization/webhooks/deliveries', { organizationId, webhookId, limit });
+}
+
+/** Delivers an event again, under the same `webhook-id`. */
+export function replayWebhook(organizationId, webhookId, deliveryId) {
+  return http.post('/organization/webhooks/replay', { organizationId, webhookId, deliveryId });
 }

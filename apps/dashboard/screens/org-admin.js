@@ -3,7 +3,8 @@
 // block, history), the people blocked from rejoining (unblock), the
 // invitations (create with the link and QR code shown once, list a page at a
 // time by status and e-mail, revoke, resend, acceptance log), the zones, the
-// name and logo, and the activity (who did what, with a CSV download).
+// name and logo, the activity (who did what, with a CSV download), and the
+// webhook endpoints with their health.
 //
 // Which controls show is what the server says I may do there: the `youMay`
 // of `POST /organization/get` (roles I may grant, remove and block; the
@@ -13,7 +14,8 @@
 //
 // This module is the screen's frame (the organization chooser, the header,
 // what I may do); each section is a module of its own under org-admin/:
-// members.js, blocks.js, invitations.js, zones.js, settings.js and activity.js.
+// members.js, blocks.js, invitations.js, zones.js, settings.js, activity.js
+// and webhooks.js.
 
 import * as organizations from '../api/organizations.js';
 import { h, replace, field, notices, when } from '../dom.js';
@@ -24,6 +26,7 @@ import * as invitationsSection from './org-admin/invitations.js';
 import * as zonesSection from './org-admin/zones.js';
 import * as settingsSection from './org-admin/settings.js';
 import * as activitySection from './org-admin/activity.js';
+import * as webhooksSection from './org-admin/webhooks.js';
 
 export const title = 'Organization admin';
 
@@ -141,8 +144,9 @@ export async function render(root, ctx) {
     zones: h('section', { class: 'panel org-section', 'aria-labelledby': 'zones-title' }),
     settings: h('section', { class: 'panel org-section', 'aria-labelledby': 'settings-title', hidden: !youMay.manageOrganization }),
     activity: h('section', { class: 'panel org-section', 'aria-labelledby': 'activity-title', hidden: !youMay.readLogs }),
+    webhooks: h('section', { class: 'panel org-section', 'aria-labelledby': 'webhooks-title', hidden: !youMay.manageWebhooks }),
   };
-  root.append(sections.members, sections.blocks, sections.invitations, sections.zones, sections.settings, sections.activity);
+  root.append(sections.members, sections.blocks, sections.invitations, sections.zones, sections.settings, sections.activity, sections.webhooks);
   const noop = async () => {};
   for (const s of Object.values(sections)) s.load = noop;
 
@@ -191,8 +195,9 @@ export async function render(root, ctx) {
   zonesSection.build(o);
   if (youMay.manageOrganization) settingsSection.build(o);
   if (youMay.readLogs) activitySection.build(o);
+  if (youMay.manageWebhooks) webhooksSection.build(o);
 
   // Members first: their names serve the blocks list and the acceptance logs.
   await Promise.all([sections.members.load(), sections.invitations.load()]);
-  await Promise.all([sections.blocks.load(), sections.activity.load()]);
+  await Promise.all([sections.blocks.load(), sections.activity.load(), sections.webhooks.load()]);
 }

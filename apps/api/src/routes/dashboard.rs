@@ -57,6 +57,7 @@ pub const ASSETS: &[Asset] = &[
     ("screens/org-admin/zones.js", include_bytes!("../../../dashboard/screens/org-admin/zones.js")),
     ("screens/org-admin/settings.js", include_bytes!("../../../dashboard/screens/org-admin/settings.js")),
     ("screens/org-admin/activity.js", include_bytes!("../../../dashboard/screens/org-admin/activity.js")),
+    ("screens/org-admin/webhooks.js", include_bytes!("../../../dashboard/screens/org-admin/webhooks.js")),
     ("screens/invite.js", include_bytes!("../../../dashboard/screens/invite.js")),
 ];
 

@@ -173,6 +173,8 @@ pub struct PermissionsDto {
     pub read_logs: bool,
     /// Lift a block.
     pub unblock: bool,
+    /// Register, change and remove webhook endpoints, read and replay their deliveries.
+    pub manage_webhooks: bool,
 }
 
 impl From<Permissions> for PermissionsDto {
@@ -188,6 +190,7 @@ impl From<Permissions> for PermissionsDto {
             manage_organization: p.manage_organization,
             read_logs: p.read_logs,
             unblock: p.unblock,
+            manage_webhooks: p.manage_webhooks,
         }
     }
 }

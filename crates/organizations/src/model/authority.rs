@@ -168,6 +168,7 @@ impl Authority {
             manage_organization: admin,
             read_logs: admin,
             unblock: admin,
+            manage_webhooks: admin,
         }
     }
 }
@@ -196,6 +197,9 @@ pub struct Permissions {
     pub read_logs: bool,
     /// Whether they may lift a block.
     pub unblock: bool,
+    /// Whether they may register, change and remove the organization's
+    /// webhook endpoints and read their deliveries.
+    pub manage_webhooks: bool,
 }
 
 #[cfg(test)]
