@@ -49,6 +49,8 @@ impl HttpSender {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the host itself, past the address check below.
+            .no_proxy()
             .user_agent(concat!("Usher-Webhooks/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(PublicOnly { loopback }))
             .build()?;
