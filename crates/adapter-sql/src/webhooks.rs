@@ -300,6 +300,21 @@ impl WebhookStore for SqlWebhookStore {
     async fn settle(&self, settled: &Settled) -> anyhow::Result<()> {
         let (d, a) = (&settled.delivery, &settled.attempt);
         let txn = self.db.begin_write().await.context("starting a webhook attempt's record")?;
+        // The delivery first: its row lock keeps a concurrent deletion of
+        // the endpoint out until this commits, and when the endpoint was
+        // deleted during the attempt there is nothing left to record.
+        let update = Query::update()
+            .table(D::Table)
+            .value(D::State, d.state.as_str())
+            .value(D::Attempts, i64::from(d.attempts))
+            .value(D::FirstAttemptAt, d.first_attempt_at)
+            .value(D::NextAttemptAt, d.next_attempt_at)
+            .and_where(Expr::col(D::Id).eq(d.id.as_uuid()))
+            .to_owned();
+        if txn.execute(&update).await.context("settling a webhook delivery")?.rows_affected() == 0 {
+            txn.rollback().await.context("ending the record of a deleted delivery")?;
+            return Ok(());
+        }
         let record = Query::insert()
             .into_table(A::Table)
             .columns([A::Id, A::DeliveryId, A::AttemptedAt, A::Status, A::LatencyMs, A::Response, A::Error])
@@ -314,15 +329,6 @@ impl WebhookStore for SqlWebhookStore {
             ])
             .to_owned();
         txn.execute(&record).await.context("recording a webhook attempt")?;
-        let update = Query::update()
-            .table(D::Table)
-            .value(D::State, d.state.as_str())
-            .value(D::Attempts, i64::from(d.attempts))
-            .value(D::FirstAttemptAt, d.first_attempt_at)
-            .value(D::NextAttemptAt, d.next_attempt_at)
-            .and_where(Expr::col(D::Id).eq(d.id.as_uuid()))
-            .to_owned();
-        txn.execute(&update).await.context("settling a webhook delivery")?;
         let (reason, since) = match &settled.health {
             Health::Unchanged => (None, None),
             Health::Healthy => (Some(None), Some(None)),

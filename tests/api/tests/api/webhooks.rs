@@ -450,3 +450,39 @@ async fn a_former_admins_endpoint_stops_until_another_admin_takes_it_over(backen
     assert_eq!(listed["webhooks"][0]["enabled"], false, "{listed} {path}");
 }
 both!(a_former_admins_endpoint_stops_until_another_admin_takes_it_over);
+
+/// Answers 204 after a moment, and says when a post arrived.
+struct Arrived(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+
+impl wiremock::Respond for Arrived {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        if let Some(tx) = self.0.lock().unwrap().take() {
+            let _ = tx.send(());
+        }
+        ResponseTemplate::new(204).set_delay(std::time::Duration::from_millis(300))
+    }
+}
+
+// An endpoint deleted while an attempt is in flight: the attempt's answer
+// has nothing left to be recorded on, and the job goes on without an error.
+async fn an_endpoint_deleted_during_an_attempt_is_left_deleted(backend: Backend) {
+    let app = spawn(backend).await;
+    let server = MockServer::start().await;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    Mock::given(any()).respond_with(Arrived(std::sync::Mutex::new(Some(tx)))).mount(&server).await;
+    let ada = app.token("ada@example.com");
+    let org = create_org(&app, &ada, "Acme").await;
+    let made = register_for(&app, &ada, &org, json!({"url": format!("{}/hooks", server.uri())})).await;
+    let webhook = made["webhook"]["id"].as_str().unwrap().to_owned();
+    rename(&app, &ada, &org, "In flight").await;
+    let delete = async {
+        rx.await.unwrap();
+        let body = json!({"organizationId": org, "webhookId": webhook});
+        assert_eq!(app.post("/organization/webhooks/delete", &ada, &body).await.status(), 204);
+    };
+    let (run, ()) = tokio::join!(app.run_jobs(), delete);
+    assert_eq!(run.webhooks_delivered, 1, "the receiver took it, and the job did not fail on the deleted row");
+    let listed = json(app.post("/organization/webhooks/list", &ada, &json!({"organizationId": org})).await).await;
+    assert_eq!(listed["webhooks"], json!([]));
+}
+both!(an_endpoint_deleted_during_an_attempt_is_left_deleted);
