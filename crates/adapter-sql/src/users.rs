@@ -150,7 +150,7 @@ impl SqlUserRepository {
         let user = model.update(txn).await.with_context(|| format!("setting user {id}'s avatar"))?;
         // Removing an avatar when there is none changes nothing: no event.
         if avatar.is_some() || previous.is_some() {
-            let event = users::events::updated(&mapping::user(user)?, users::events::Changed::Avatar, now);
+            let event = users::events::updated(&mapping::user(user)?, users::Changed::Avatar, now);
             crate::events::append(txn, &[event]).await.map_err(anyhow::Error::new)?;
         }
         let previous = previous.as_deref().map(ObjectKey::parse).transpose();

@@ -5,7 +5,7 @@
 //! data (docs/events.md).
 
 use crate::erasure::Erasure;
-use crate::model::User;
+use crate::model::{Changed, User};
 use serde_json::json;
 use shared_kernel::{Event, PlatformRole, Subject, UserId};
 use time::OffsetDateTime;
@@ -21,28 +21,6 @@ pub const USER_ERASED: &str = "user.erased";
 
 /// Every event type this context emits, in the order docs/events.md lists them.
 pub const EVENT_TYPES: &[&str] = &[USER_PROVISIONED, USER_UPDATED, USER_PLATFORM_ROLE_CHANGED, USER_ERASED];
-
-/// What a user's own change touched: `displayName`, `manualStatus` or `avatar`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Changed {
-    /// The display name.
-    DisplayName,
-    /// The manual status.
-    ManualStatus,
-    /// The avatar (set or removed).
-    Avatar,
-}
-
-impl Changed {
-    /// Its name in the event.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::DisplayName => "displayName",
-            Self::ManualStatus => "manualStatus",
-            Self::Avatar => "avatar",
-        }
-    }
-}
 
 /// `user.updated`, by the user themself: which part of `user` (as it now
 /// stands) changed, never its value, which is personal data.

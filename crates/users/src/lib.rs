@@ -84,7 +84,7 @@ pub use dto::{IntegrationsDto, MembershipDto, OrganizationSummaryDto, UserDto};
 pub use erasure::{EraseError, Erased, Erasure, ErasureRecord, erased_subject};
 pub use error::{AdminUserError, AvatarError, CreateUserError, SetAvatarError, SignInError, UserError};
 pub use model::{
-    AdminUserUpdate, DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
+    AdminUserUpdate, Changed, DisplayName, DisplayNameError, Identity, IdentityError, IdentityRefresh, Integrations,
     ManualStatus, MembershipRecord, MembershipStatus, MembershipSummary, NewUser, OrganizationSummary, ProfileChange,
     Promotion, User, UserRecord, UserView, Username, UsernameError, ViewQuery,
 };

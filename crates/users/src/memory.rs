@@ -125,7 +125,7 @@ impl MemoryUserRepository {
         let previous = std::mem::replace(&mut row.avatar_key, avatar.map(|(key, _)| key.clone()));
         // Removing an avatar when there is none changes nothing: no event.
         if avatar.is_some() || previous.is_some() {
-            let event = events::updated(&row.user, events::Changed::Avatar, truncate_to_micros(now));
+            let event = events::updated(&row.user, crate::model::Changed::Avatar, truncate_to_micros(now));
             users.events.push(event);
         }
         Ok(previous)

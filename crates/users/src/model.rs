@@ -322,6 +322,28 @@ impl fmt::Display for Username {
     }
 }
 
+/// What a user's own change touched: `displayName`, `manualStatus` or `avatar`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// The display name.
+    DisplayName,
+    /// The manual status.
+    ManualStatus,
+    /// The avatar (set or removed).
+    Avatar,
+}
+
+impl Changed {
+    /// Its name in the event.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::DisplayName => "displayName",
+            Self::ManualStatus => "manualStatus",
+            Self::Avatar => "avatar",
+        }
+    }
+}
+
 /// A change users make to their own profile (`/user/update`, `/user/status`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProfileChange {
@@ -333,10 +355,10 @@ pub enum ProfileChange {
 
 impl ProfileChange {
     /// What it changes, as `user.updated` names it.
-    pub const fn changed(&self) -> crate::events::Changed {
+    pub const fn changed(&self) -> Changed {
         match self {
-            Self::DisplayName(_) => crate::events::Changed::DisplayName,
-            Self::ManualStatus(_) => crate::events::Changed::ManualStatus,
+            Self::DisplayName(_) => Changed::DisplayName,
+            Self::ManualStatus(_) => Changed::ManualStatus,
         }
     }
 
